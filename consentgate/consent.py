@@ -1,0 +1,208 @@
+"""The visitor's consent and its signed cookie form.
+
+A :class:`Consent` is an immutable value: which categories the visitor
+granted, whether they decided at all, under which policy version, and
+when. :class:`ConsentCodec` turns it into a compact signed cookie value
+and back. Reading a cookie never raises: anything that is not a valid,
+current, unexpired consent of this site reads as "undecided", so a bad
+cookie costs the visitor a banner, never a server error.
+"""
+
+from __future__ import annotations
+
+import functools
+import typing as t
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from itsdangerous import BadData, URLSafeSerializer
+
+#: Longest cookie value :meth:`ConsentCodec.loads` looks at. Browsers cap a
+#: cookie at about 4 KiB, so anything longer did not come from this codec.
+MAX_COOKIE_LENGTH = 4096
+
+#: How far in the future a ``decided_at`` may lie before the cookie is
+#: refused, to absorb clock skew between servers sharing the secret key.
+FUTURE_TOLERANCE = 86400
+
+#: Longest ``consent_id`` accepted from a cookie.
+MAX_CONSENT_ID_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class Consent:
+    """What a visitor agreed to.
+
+    ``granted`` always contains the required category names, so
+    ``consent.allows(name)`` is the only check callers need. Build one
+    with :meth:`undecided`, :func:`consentgate.decision.decide` or
+    :meth:`ConsentCodec.loads` rather than by hand, since those keep
+    that promise.
+
+    :param granted: Names of the categories the visitor allowed.
+    :param decided: Whether the visitor made a choice. An undecided
+        visitor sees the banner.
+    :param version: The policy version the choice was made under.
+    :param decided_at: When the choice was made, as a Unix timestamp.
+    :param consent_id: An opaque id for the record of this choice.
+
+    .. code-block:: python
+
+        consent = Consent.undecided({"necessary"})
+        consent.allows("analytics")  # False
+    """
+
+    granted: frozenset[str]
+    decided: bool = False
+    version: str = ""
+    decided_at: int = 0
+    consent_id: str = ""
+
+    @classmethod
+    def undecided(cls, required: Iterable[str]) -> Consent:
+        """No choice made yet: only the required categories are allowed."""
+        return cls(granted=frozenset(required))
+
+    def allows(self, name: str) -> bool:
+        """Whether the category ``name`` is allowed."""
+        return name in self.granted
+
+    def as_dict(self) -> dict[str, t.Any]:
+        """A JSON-ready form, with ``granted`` as a sorted list so the
+        output is stable.
+        """
+        return {
+            "decided": self.decided,
+            "granted": sorted(self.granted),
+            "version": self.version,
+            "decided_at": self.decided_at,
+            "consent_id": self.consent_id,
+        }
+
+
+class ConsentCodec:
+    """Sign a :class:`Consent` into a cookie value and verify it back.
+
+    The payload is the JSON list ``[version, "a,b", decided_at,
+    consent_id]``, where ``"a,b"`` names the granted optional categories;
+    required ones are implied, which keeps the cookie short. It is signed
+    with :class:`itsdangerous.URLSafeSerializer`.
+
+    :param secret_keys: Signing keys, oldest first. The last one signs,
+        all of them verify, so a new key can be appended without
+        invalidating the cookies visitors already hold.
+    :param required: Names of the required categories, always granted.
+    :param known: Names of all configured categories. Unknown names in a
+        cookie (a category that was removed) are dropped.
+    :param version: The current policy version. A cookie from another
+        version reads as undecided, so the visitor is asked again.
+    :param max_age: Seconds a choice stays valid after ``decided_at``.
+    :param salt: Separates these signatures from other uses of the key.
+
+    .. code-block:: python
+
+        codec = ConsentCodec(
+            [b"old key", b"new key"],
+            required=frozenset({"necessary"}),
+            known=frozenset({"necessary", "analytics"}),
+            version="1",
+            max_age=180 * 86400,
+        )
+        value = codec.dumps(consent)
+        codec.loads(value, now=time.time()) == consent
+    """
+
+    def __init__(
+        self,
+        secret_keys: Sequence[bytes],
+        *,
+        required: frozenset[str],
+        known: frozenset[str],
+        version: str,
+        max_age: int,
+        salt: str = "consentgate",
+    ) -> None:
+        if not secret_keys:
+            raise ValueError("ConsentCodec needs at least one secret key.")
+
+        self.required = frozenset(required)
+        self.known = frozenset(known) | self.required
+        self.version = version
+        self.max_age = max_age
+        self._serializer = URLSafeSerializer(list(secret_keys), salt=salt)
+        # A per-instance cache: the same cookie arrives with every request
+        # of a visit, and checking the HMAC and parsing JSON each time is
+        # the expensive part. Time-dependent checks stay outside it.
+        self._verify = functools.lru_cache(maxsize=4096)(self._verify_uncached)
+
+    def dumps(self, consent: Consent) -> str:
+        """The signed cookie value for ``consent``.
+
+        ``consent.version`` is written when set, else the codec's version.
+        """
+        names = ",".join(sorted(consent.granted - self.required))
+        payload = [
+            consent.version or self.version,
+            names,
+            int(consent.decided_at),
+            consent.consent_id,
+        ]
+        return self._serializer.dumps(payload)
+
+    def loads(self, value: str | None, now: float) -> Consent:
+        """The consent stored in a cookie value, or an undecided one.
+
+        Never raises. A missing, oversized, tampered, foreign or malformed
+        value, one from another policy version, one older than
+        ``max_age`` or dated more than a day ahead of ``now`` all give
+        ``Consent.undecided(required)``.
+
+        :param value: The raw cookie value, or ``None`` if absent.
+        :param now: The current Unix time.
+        """
+        if not value or len(value) > MAX_COOKIE_LENGTH or not value.isascii():
+            return Consent.undecided(self.required)
+
+        consent = self._verify(value)
+
+        if (
+            consent is None
+            or consent.version != self.version
+            or consent.decided_at < now - self.max_age
+            or consent.decided_at > now + FUTURE_TOLERANCE
+        ):
+            return Consent.undecided(self.required)
+
+        return consent
+
+    def _verify_uncached(self, value: str) -> Consent | None:
+        """Check the signature and the payload's shape, without looking at
+        the clock or the policy version.
+        """
+        try:
+            payload = self._serializer.loads(value)
+        except BadData:
+            return None
+
+        if not isinstance(payload, list) or len(payload) != 4:
+            return None
+
+        version, names, decided_at, consent_id = payload
+
+        if (
+            not isinstance(version, str)
+            or not isinstance(names, str)
+            or type(decided_at) is not int
+            or not isinstance(consent_id, str)
+            or len(consent_id) > MAX_CONSENT_ID_LENGTH
+        ):
+            return None
+
+        granted = {name for name in names.split(",") if name in self.known}
+        return Consent(
+            granted=frozenset(granted) | self.required,
+            decided=True,
+            version=version,
+            decided_at=decided_at,
+            consent_id=consent_id,
+        )

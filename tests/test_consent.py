@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+import pytest
+from itsdangerous import URLSafeSerializer
+
+from consentgate.consent import Consent, ConsentCodec
+
+NOW = 1_716_000_000
+DAY = 86400
+REQUIRED = frozenset({"necessary"})
+KNOWN = frozenset({"necessary", "preferences", "analytics", "marketing"})
+
+
+def make_codec(
+    keys: tuple[bytes, ...] = (b"current key",), version: str = "1", max_age: int = 180 * DAY
+) -> ConsentCodec:
+    return ConsentCodec(keys, required=REQUIRED, known=KNOWN, version=version, max_age=max_age)
+
+
+def decided(*names: str, at: int = NOW, version: str = "1", consent_id: str = "c1") -> Consent:
+    return Consent(
+        granted=frozenset(names) | REQUIRED,
+        decided=True,
+        version=version,
+        decided_at=at,
+        consent_id=consent_id,
+    )
+
+
+def sign_raw(payload: object, key: bytes = b"current key") -> str:
+    """A cookie value carrying an arbitrary payload under a valid signature."""
+    return URLSafeSerializer(key, salt="consentgate").dumps(payload)
+
+
+def test_undecided_allows_only_required() -> None:
+    consent = Consent.undecided(REQUIRED)
+    assert not consent.decided
+    assert consent.allows("necessary")
+    assert not consent.allows("analytics")
+
+
+def test_as_dict_is_json_ready_and_sorted() -> None:
+    consent = decided("marketing", "analytics", consent_id="abc")
+    assert consent.as_dict() == {
+        "decided": True,
+        "granted": ["analytics", "marketing", "necessary"],
+        "version": "1",
+        "decided_at": NOW,
+        "consent_id": "abc",
+    }
+
+
+@pytest.mark.parametrize(
+    "consent",
+    [
+        pytest.param(decided(), id="reject-all"),
+        pytest.param(decided("analytics"), id="one-optional"),
+        pytest.param(decided("preferences", "analytics", "marketing"), id="accept-all"),
+        pytest.param(decided("analytics", consent_id=""), id="no-consent-id"),
+    ],
+)
+def test_round_trip(consent: Consent) -> None:
+    codec = make_codec()
+    assert codec.loads(codec.dumps(consent), now=NOW + 60) == consent
+
+
+def test_cookie_stays_compact() -> None:
+    codec = make_codec()
+    consent = decided("preferences", "analytics", "marketing", consent_id="x" * 22)
+    value = codec.dumps(consent)
+    assert len(value) <= 160
+    assert all(c.isalnum() or c in "-_." for c in value)
+
+
+def test_required_names_are_implied_not_stored() -> None:
+    codec = make_codec()
+    value = codec.dumps(decided("analytics"))
+    bigger = ConsentCodec(
+        (b"current key",),
+        required=REQUIRED | {"security"},
+        known=KNOWN | {"security"},
+        version="1",
+        max_age=180 * DAY,
+    )
+    assert bigger.loads(value, now=NOW).granted == {"necessary", "security", "analytics"}
+
+
+def test_old_key_in_rotation_still_verifies() -> None:
+    old = make_codec(keys=(b"old key",))
+    value = old.dumps(decided("analytics"))
+    rotated = make_codec(keys=(b"old key", b"new key"))
+    assert rotated.loads(value, now=NOW) == decided("analytics")
+
+
+def test_last_key_signs() -> None:
+    rotated = make_codec(keys=(b"old key", b"new key"))
+    value = rotated.dumps(decided("analytics"))
+    assert make_codec(keys=(b"new key",)).loads(value, now=NOW).decided
+    assert not make_codec(keys=(b"old key",)).loads(value, now=NOW).decided
+
+
+def test_unknown_categories_are_dropped() -> None:
+    value = sign_raw(["1", "analytics,removed", NOW, "c1"])
+    consent = make_codec().loads(value, now=NOW)
+    assert consent.decided
+    assert consent.granted == {"necessary", "analytics"}
+
+
+def _valid() -> str:
+    return make_codec().dumps(decided("analytics"))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(None, id="missing"),
+        pytest.param("", id="empty"),
+        pytest.param(_valid()[:-3] + "AAA", id="tampered-signature"),
+        pytest.param("A" + _valid()[1:], id="tampered-payload"),
+        pytest.param(_valid()[:20], id="truncated"),
+        pytest.param(_valid().split(".")[0], id="no-signature"),
+        pytest.param(
+            make_codec(keys=(b"someone else",)).dumps(decided("analytics")),
+            id="unknown-key",
+        ),
+        pytest.param(
+            URLSafeSerializer(b"current key", salt="other").dumps(["1", "analytics", NOW, ""]),
+            id="other-salt",
+        ),
+        pytest.param(_valid() + "A" * 4096, id="oversized"),
+        pytest.param("garbage!!", id="garbage"),
+        pytest.param("....", id="dots"),
+        pytest.param("\x00\x01\x02", id="control-chars"),
+        pytest.param("consentement-é.ü", id="non-ascii"),
+        pytest.param("\ud800.abc", id="lone-surrogate"),
+        pytest.param(sign_raw({"granted": "analytics"}), id="payload-not-a-list"),
+        pytest.param(sign_raw(["1", "analytics", NOW]), id="payload-too-short"),
+        pytest.param(sign_raw(["1", ["analytics"], NOW, ""]), id="names-not-a-string"),
+        pytest.param(sign_raw(["1", "analytics", str(NOW), ""]), id="time-not-an-int"),
+        pytest.param(sign_raw(["1", "analytics", True, ""]), id="time-is-a-bool"),
+        pytest.param(sign_raw([1, "analytics", NOW, ""]), id="version-not-a-string"),
+        pytest.param(sign_raw(["1", "analytics", NOW, "x" * 65]), id="consent-id-too-long"),
+        pytest.param(
+            make_codec(version="0").dumps(decided("analytics", version="0")),
+            id="other-policy-version",
+        ),
+        pytest.param(make_codec().dumps(decided("analytics", at=NOW - 181 * DAY)), id="expired"),
+        pytest.param(make_codec().dumps(decided("analytics", at=NOW + 2 * DAY)), id="future"),
+    ],
+)
+def test_bad_values_read_as_undecided(value: str | None) -> None:
+    consent = make_codec().loads(value, now=NOW)
+    assert consent == Consent.undecided(REQUIRED)
+    assert consent.allows("necessary")
+    assert not consent.allows("analytics")
+
+
+def test_expiry_is_checked_against_now_even_when_cached() -> None:
+    codec = make_codec(max_age=DAY)
+    value = codec.dumps(decided("analytics"))
+    assert codec.loads(value, now=NOW + DAY - 1).decided
+    assert not codec.loads(value, now=NOW + DAY + 1).decided
+
+
+def test_small_clock_skew_is_tolerated() -> None:
+    codec = make_codec()
+    value = codec.dumps(decided("analytics", at=NOW + 3600))
+    assert codec.loads(value, now=NOW).decided
+
+
+def test_new_policy_version_asks_again() -> None:
+    value = make_codec(version="2024-01").dumps(decided("analytics", version="2024-01"))
+    assert make_codec(version="2024-01").loads(value, now=NOW).decided
+    assert not make_codec(version="2024-05").loads(value, now=NOW).decided
+
+
+def test_dumps_defaults_to_codec_version() -> None:
+    codec = make_codec(version="7")
+    value = codec.dumps(decided("analytics", version=""))
+    assert codec.loads(value, now=NOW).version == "7"
+
+
+def test_no_secret_key_is_an_error() -> None:
+    with pytest.raises(ValueError, match="secret key"):
+        make_codec(keys=())
