@@ -1,0 +1,26 @@
+"""consentgate: server-side cookie consent for any WSGI app.
+
+What the visitor did not accept never reaches the browser: trackers are cut
+out of HTML responses as they stream, and cookies of refused categories are
+dropped or expired.
+"""
+
+from __future__ import annotations
+
+from .config import Category as Category
+from .config import ConfigError as ConfigError
+from .config import CookieSpec as CookieSpec
+from .config import Settings as Settings
+from .config import load_config as load_config
+from .consent import Consent as Consent
+from .middleware import ConsentGate as ConsentGate
+
+__all__ = [
+    "Category",
+    "ConfigError",
+    "Consent",
+    "ConsentGate",
+    "CookieSpec",
+    "Settings",
+    "load_config",
+]

@@ -1,0 +1,97 @@
+"""The decision endpoint: turn a posted form into a signed consent cookie.
+
+This is the one implementation of taking a decision. The middleware's own
+endpoint and the Flask blueprint both call :func:`decision_response`, so the
+rules (same-site check, safe redirect, cookie attributes, expiry of cookies a
+withdrawal refuses) cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import TYPE_CHECKING
+
+from werkzeug.wrappers import Request, Response
+
+from .cookies import consent_cookie_header, expiry_headers
+from .decision import decide, is_cross_site, safe_next, wants_json
+from .http import hostname
+
+if TYPE_CHECKING:
+    from .consent import Consent
+    from .middleware import ConsentGate
+
+
+class FormRequest(Request):
+    """A request whose form parsing is capped, so a hostile post costs little."""
+
+    #: Largest body accepted on the endpoint; a consent form is a few hundred bytes.
+    max_content_length = 64 * 1024
+    #: Cap on buffered form data, and on the number of fields.
+    max_form_memory_size = 64 * 1024
+    max_form_parts = 200
+
+
+def decision_response(gate: ConsentGate, request: Request) -> Response:
+    """Take the decision posted in ``request`` and answer it.
+
+    A cross-site post is refused with 403 and changes nothing. An unknown
+    ``action`` is a 400. Otherwise the answer sets the consent cookie,
+    expires cookies of categories the decision refuses, and is either a
+    ``303`` back to the form's ``next`` path or, for clients preferring
+    JSON, the new state.
+    """
+    settings = gate.settings
+    if is_cross_site(
+        host=request.host,
+        scheme=request.scheme,
+        origin=request.headers.get("Origin"),
+        referer=request.headers.get("Referer"),
+        sec_fetch_site=request.headers.get("Sec-Fetch-Site"),
+        trusted_origins=settings.trusted_origins,
+    ):
+        return _plain(403, "Consent can only be given from this site's own pages.")
+    form = request.form
+    consent = decide(
+        form.get("action"),
+        form.getlist("category"),
+        settings,
+        now=int(gate.clock()),
+        consent_id=secrets.token_urlsafe(9),
+    )
+    if consent is None:
+        return _plain(400, "Unknown action: expected accept_all, reject_all or save.")
+    if wants_json(request.headers.get("Accept")):
+        response = Response(
+            json.dumps({"consent": consent.as_dict()}), mimetype="application/json"
+        )
+    else:
+        location = request.script_root + safe_next(form.get("next"))
+        response = Response(status=303, headers={"Location": location})
+    _set_decision_cookies(gate, request, consent, response)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _set_decision_cookies(
+    gate: ConsentGate, request: Request, consent: Consent, response: Response
+) -> None:
+    """Write the signed cookie and expire what the decision refuses."""
+    settings = gate.settings
+    secure = settings.secure if settings.secure is not None else request.scheme == "https"
+    name, value = consent_cookie_header(
+        settings.cookie_name,
+        gate.codec.dumps(consent),
+        max_age=settings.max_age,
+        secure=secure,
+    )
+    response.headers.add(name, value)
+    refused = gate.refused_request_cookies(request.headers.get("Cookie", ""), consent)
+    for name, value in expiry_headers(refused, hostname(request.environ)):
+        response.headers.add(name, value)
+
+
+def _plain(status: int, message: str) -> Response:
+    """A short text answer for a refused or malformed post."""
+    return Response(message + "\n", status=status, mimetype="text/plain")

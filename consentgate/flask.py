@@ -1,0 +1,154 @@
+"""Flask integration: the gate, a ``consent`` blueprint and template helpers.
+
+.. code-block:: python
+
+    app.config.from_mapping(CONSENTGATE_SECRET_KEY="...", CONSENTGATE_CATEGORIES=[...])
+    consent = FlaskConsent(app)
+
+The extension wraps ``app.wsgi_app`` with :class:`~consentgate.ConsentGate`,
+serves the decision endpoint and the preferences page from a blueprint inside
+the site's own layout, and renders the banner with the app's Jinja loader, so a
+``consentgate/banner.html`` in the app's templates folder replaces the default.
+The decision itself is taken by :func:`consentgate.endpoint.decision_response`,
+the same code the plain middleware runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, render_template, request
+from markupsafe import Markup
+
+from .config import Settings, load_config
+from .consent import Consent
+from .decision import safe_next
+from .endpoint import FormRequest, decision_response
+from .middleware import ConsentGate, current_path
+from .ui import BANNER_CSS
+
+_PREFIX = "CONSENTGATE_"
+#: Keys that configure the extension itself rather than the gate.
+_OWN_KEYS = {"CONSENTGATE_CONFIG", "CONSENTGATE_BASE_TEMPLATE"}
+
+blueprint = Blueprint("consent", __name__, template_folder="templates")
+
+
+class FlaskConsent:
+    """The consentgate Flask extension.
+
+    :param app: the app to set up now; or call :meth:`init_app` later.
+    """
+
+    def __init__(self, app: Flask | None = None) -> None:
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Wrap ``app`` with the gate and register the blueprint and helpers."""
+        app.config.setdefault("CONSENTGATE_BASE_TEMPLATE", "consentgate/base.html")
+        settings = settings_from_config(app)
+        gate = ConsentGate(app.wsgi_app, settings, serve_endpoint=False)
+        app.wsgi_app = gate  # type: ignore[method-assign]
+        app.extensions["consentgate"] = gate
+        app.register_blueprint(blueprint, url_prefix=settings.endpoint)
+        app.context_processor(_template_context)
+        app.after_request(_prepare_banner)
+
+
+def settings_from_config(app: Flask) -> Settings:
+    """Build the gate's settings from ``CONSENTGATE_*`` keys (and a TOML file).
+
+    Keys mirror :class:`~consentgate.config.Settings` fields in upper case;
+    ``CONSENTGATE_CONFIG`` names a TOML file (relative to the app's root) whose
+    values the keys override. The secret key defaults to the app's own.
+    """
+    options = {
+        key[len(_PREFIX) :].lower(): value
+        for key, value in app.config.items()
+        if key.startswith(_PREFIX) and key not in _OWN_KEYS
+    }
+    if "secret_key" not in options and app.secret_key:
+        options["secret_key"] = app.secret_key
+    path = app.config.get("CONSENTGATE_CONFIG")
+    if not path:
+        return Settings.from_mapping(options, where="app.config")
+    base = load_config(os.path.join(app.root_path, path))
+    if "categories" in options:
+        options["categories"] = Settings.from_mapping(
+            {"secret_key": "x", "categories": options["categories"]}, where="app.config"
+        ).categories
+    return dataclasses.replace(base, **options) if options else base
+
+
+def _gate() -> ConsentGate:
+    gate: ConsentGate = current_app.extensions["consentgate"]
+    return gate
+
+
+def _consent() -> Consent:
+    consent: Consent = request.environ["consentgate.consent"]
+    return consent
+
+
+@blueprint.route("", methods=["GET", "HEAD", "POST"], strict_slashes=False)
+def preferences() -> Any:
+    """Show the visitor's choices (GET) or take a new decision (POST)."""
+    if request.method == "POST":
+        return decision_response(_gate(), FormRequest(request.environ))
+    page = render_template(
+        "consentgate/preferences.html",
+        next_url=safe_next(request.args.get("next")),
+        base_template=current_app.config["CONSENTGATE_BASE_TEMPLATE"],
+    )
+    response = Response(page)
+    response.headers["Cache-Control"] = "no-store"
+    response.vary.add("Cookie")
+    return response
+
+
+def _template_context() -> dict[str, Any]:
+    gate = current_app.extensions.get("consentgate")
+    if gate is None or "consentgate.consent" not in request.environ:
+        return {}
+    return {
+        "consent": _consent(),
+        "consent_settings": gate.settings,
+        "consent_banner": consent_banner,
+        "cookie_declaration": cookie_declaration,
+        "consentgate_css": Markup(BANNER_CSS),
+    }
+
+
+def consent_banner() -> Markup:
+    """Place the banner by hand; the middleware then injects no second one."""
+    request.environ["consentgate.banner_placed"] = True
+    if _consent().decided:
+        return Markup("")
+    return Markup(render_template("consentgate/banner.html", next_url=_current_path()))
+
+
+def cookie_declaration() -> Markup:
+    """The table of cookies per category, generated from the configuration."""
+    return Markup(render_template("consentgate/declaration.html"))
+
+
+def _prepare_banner(response: Response) -> Response:
+    """Render the banner in the site's templates for the middleware to inject."""
+    environ = request.environ
+    if (
+        response.mimetype in ("text/html", "application/xhtml+xml")
+        and not environ.get("consentgate.banner_placed")
+        and "consentgate.consent" in environ
+        and not _consent().decided
+    ):
+        environ["consentgate.banner_html"] = render_template(
+            "consentgate/banner.html", next_url=_current_path()
+        )
+    return response
+
+
+def _current_path() -> str:
+    return current_path(request.environ)

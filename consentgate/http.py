@@ -1,0 +1,153 @@
+"""Response headers and caching rules for gated responses.
+
+Decides, from the app's status and headers, whether a response is rewritten,
+and makes its headers honest about it: ``Content-Length`` goes when the body
+may change, ``Vary: Cookie`` tells caches the body depends on the visitor,
+and ETags carry the consent state so that a conditional request can never be
+answered ``304`` with a page rendered for another choice.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .cookies import filter_set_cookies
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
+    from .consent import Consent
+
+#: Content types whose bodies are gated.
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+#: Statuses that have no body to gate.
+_NO_BODY = ("1", "204", "304")
+_TAG = "-cg"
+
+
+@dataclass
+class ResponsePlan:
+    """What happens to one response: its final headers and, if rewritten, the gate."""
+
+    headers: list[tuple[str, str]]
+    html_gate: Any = None
+
+
+def state_tag(consent: Consent) -> str:
+    """A short token naming a consent state, appended to ETags."""
+    state = ",".join(sorted(consent.granted)) if consent.decided else "?"
+    return f"{_TAG}{zlib.crc32(state.encode()):08x}"
+
+
+def strip_conditional(environ: WSGIEnvironment, consent: Consent) -> str | None:
+    """Make ``If-None-Match`` safe for the app to evaluate.
+
+    ETags this gate tagged are kept, untagged, only when they were rendered
+    for the visitor's current consent state; the others are dropped, so the
+    app answers in full instead of ``304``. Returns the tag when the request
+    carried tagged ETags (a ``304`` must then carry it back), else None.
+    """
+    header = environ.get("HTTP_IF_NONE_MATCH")
+    if not header or _TAG not in header:
+        return None
+    tag = state_tag(consent)
+    kept = []
+    for etag in header.split(","):
+        etag = etag.strip()
+        body = etag.rstrip('"')
+        if body.endswith(tag):
+            kept.append(body[: -len(tag)] + '"')
+        elif _TAG not in etag:
+            kept.append(etag)
+    if kept:
+        environ["HTTP_IF_NONE_MATCH"] = ", ".join(kept)
+    else:
+        del environ["HTTP_IF_NONE_MATCH"]
+    return tag
+
+
+def plan_response(
+    environ: WSGIEnvironment,
+    status: str,
+    headers: list[tuple[str, str]],
+    *,
+    keep_cookie: Callable[[str], bool],
+    expire: list[tuple[str, str]],
+    make_gate: Callable[[], Any],
+    consent: Consent,
+    conditional: bool,
+) -> ResponsePlan:
+    """Filter the app's headers and decide whether the body is gated.
+
+    :param keep_cookie: whether a ``Set-Cookie`` of that name may pass.
+    :param expire: ``Set-Cookie`` headers expiring refused request cookies.
+    :param make_gate: builds the HTML gate when the body is gated.
+    :param consent: the visitor's consent, whose state tags ETags.
+    :param conditional: the request carried tagged ETags.
+    """
+    content_type = ""
+    has_cookie = False
+    encoding = ""
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "content-type":
+            content_type = value
+        elif lower == "set-cookie":
+            has_cookie = True
+        elif lower == "content-encoding":
+            encoding = value.strip().lower()
+    if has_cookie:
+        headers, _dropped = filter_set_cookies(headers, keep_cookie)
+    if expire:
+        headers = [*headers, *expire]
+    if not _gated(environ, status, content_type, encoding):
+        if conditional and status.startswith("304"):
+            headers = _tag_etags(headers, state_tag(consent))
+        return ResponsePlan(headers)
+    return ResponsePlan(_gated_headers(headers, state_tag(consent)), make_gate())
+
+
+def hostname(environ: WSGIEnvironment) -> str:
+    """The request's host name without port, for cookie ``Domain`` attributes."""
+    host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rpartition(":")[0] if ":" in host else host
+
+
+def _gated(environ: WSGIEnvironment, status: str, content_type: str, encoding: str) -> bool:
+    if not content_type.lower().startswith(HTML_TYPES):
+        return False
+    if environ.get("REQUEST_METHOD") == "HEAD" or status.startswith(_NO_BODY):
+        return False
+    return encoding in ("", "identity")
+
+
+def _gated_headers(headers: list[tuple[str, str]], tag: str) -> list[tuple[str, str]]:
+    """Headers of a rewritten response: no length or date validator, Vary, tagged ETag."""
+    out = []
+    vary = ""
+    for name, value in headers:
+        lower = name.lower()
+        if lower in ("content-length", "last-modified"):
+            continue
+        if lower == "vary":
+            vary = f"{vary}, {value}" if vary else value
+            continue
+        out.append((name, value))
+    if "*" not in vary and "cookie" not in vary.lower():
+        vary = f"{vary}, Cookie" if vary else "Cookie"
+    out.append(("Vary", vary))
+    return _tag_etags(out, tag)
+
+
+def _tag_etags(headers: list[tuple[str, str]], tag: str) -> list[tuple[str, str]]:
+    return [
+        (name, value.rstrip('"') + tag + '"' if value.endswith('"') else value)
+        if name.lower() == "etag"
+        else (name, value)
+        for name, value in headers
+    ]

@@ -1,0 +1,261 @@
+"""ConsentGate: the WSGI middleware that connects the pure pieces.
+
+It reads the visitor's signed choice, answers the decision endpoint, filters
+the app's ``Set-Cookie`` headers, expires refused cookies, and streams HTML
+responses through :class:`~consentgate.rewriter.HtmlGate`. Responses that
+need no rewriting are handed back untouched, so ``wsgi.file_wrapper`` keeps
+its fast path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import time
+from urllib.parse import quote
+from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.wrappers import Response
+
+from . import ui
+from .config import Settings
+from .consent import Consent, ConsentCodec
+from .cookies import expiry_headers, request_cookie_names
+from .endpoint import FormRequest, decision_response
+from .http import ResponsePlan, hostname, plan_response, strip_conditional
+from .rules import Rules
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+logger = logging.getLogger("consentgate")
+
+
+class ConsentGate:
+    """Wrap a WSGI app so that what a visitor did not accept never reaches them.
+
+    :param app: the WSGI application to wrap.
+    :param config: settings, e.g. from :func:`~consentgate.load_config`.
+    :param serve_endpoint: answer the decision endpoint here; the Flask
+        extension turns this off and serves it from a blueprint.
+    :param options: any :class:`~consentgate.config.Settings` field; with
+        ``config`` they override it.
+
+    .. code-block:: python
+
+        app = ConsentGate(app, secret_key="...", categories=[
+            Category("necessary", required=True),
+            Category("analytics", trackers=["google-analytics"]),
+        ])
+    """
+
+    def __init__(
+        self,
+        app: WSGIApplication,
+        config: Settings | None = None,
+        *,
+        serve_endpoint: bool = True,
+        **options: Any,
+    ) -> None:
+        if config is None:
+            config = Settings(**options)
+        elif options:
+            config = dataclasses.replace(config, **options)
+        self.app = app
+        self.settings = config
+        self.serve_endpoint = serve_endpoint
+        self.rules = Rules(config.categories)
+        self.codec = ConsentCodec(
+            config.secret_key,
+            required=config.required_names,
+            known=config.names,
+            version=config.policy_version,
+            max_age=config.max_age,
+        )
+        #: Source of the current time; tests replace it.
+        self.clock: Callable[[], float] = time.time
+        self._undecided = Consent.undecided(config.required_names)
+        self._cookie_value = re.compile(
+            r"(?:^|[;,]\s*)" + re.escape(config.cookie_name) + r"=\"?([^;,\"\s]*)"
+        ).search
+        self._gated_cookies = lru_cache(maxsize=1024)(self._classify_request_cookies)
+        self._warned: set[str] = set()
+
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        consent = self.consent_for(environ)
+        environ["consentgate.consent"] = consent
+        environ["consentgate.gate"] = self
+        if self.serve_endpoint and environ.get("PATH_INFO") == self.settings.endpoint:
+            return self._endpoint(environ, start_response)
+        conditional = strip_conditional(environ, consent) is not None
+        body = _Body(self, environ, consent, start_response, conditional)
+        return body.start(self.app(environ, body.start_response))
+
+    def consent_for(self, environ: WSGIEnvironment) -> Consent:
+        """The visitor's current consent; undecided unless a valid cookie says otherwise."""
+        header = environ.get("HTTP_COOKIE")
+        if not header:
+            return self._undecided
+        match = self._cookie_value(header)
+        if match is None:
+            return self._undecided
+        return self.codec.loads(match.group(1), self.clock())
+
+    def refused_request_cookies(self, cookie_header: str, consent: Consent) -> list[str]:
+        """Names of the request's cookies whose category ``consent`` refuses."""
+        if not cookie_header:
+            return []
+        return [name for name, cat in self._gated_cookies(cookie_header) if not consent.allows(cat)]
+
+    def keep_cookie(self, name: str, consent: Consent) -> bool:
+        """Whether a ``Set-Cookie`` from the app for ``name`` may reach the browser."""
+        if name == self.settings.cookie_name:
+            return True
+        category = self.rules.classify_cookie(name)
+        if category is not None:
+            return consent.allows(category)
+        policy = self.settings.undeclared_cookies
+        if policy != "allow" and name not in self._warned:
+            self._warned.add(name)
+            logger.warning(
+                "cookie %r is not declared in any category; %s",
+                name,
+                "it was blocked" if policy == "block" else "it was allowed",
+            )
+        return policy != "block"
+
+    def banner_for(self, environ: WSGIEnvironment, consent: Consent) -> bytes | None:
+        """The banner to inject into this response, or None when none is due."""
+        if consent.decided or not self.settings.inject_banner:
+            return None
+        if environ.get("consentgate.banner_placed"):
+            return None
+        html = environ.get("consentgate.banner_html")
+        if html is None:
+            html = ui.banner_html(self.settings, current_path(environ))
+        return str(html).encode("utf-8")
+
+    def _classify_request_cookies(self, cookie_header: str) -> tuple[tuple[str, str], ...]:
+        pairs = []
+        for name in request_cookie_names(cookie_header):
+            category = self.rules.classify_cookie(name)
+            if category is not None and category not in self.settings.required_names:
+                pairs.append((name, category))
+        return tuple(pairs)
+
+    def _endpoint(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        request = FormRequest(environ)
+        if request.method == "POST":
+            response = decision_response(self, request)
+        elif request.method in ("GET", "HEAD"):
+            consent = environ["consentgate.consent"]
+            page = ui.preferences_page(self.settings, consent, request.args.get("next", "/"))
+            response = Response(page, mimetype="text/html")
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Vary"] = "Cookie"
+        else:
+            response = Response("Method not allowed.\n", status=405, mimetype="text/plain")
+            response.headers["Allow"] = "GET, HEAD, POST"
+        return response(environ, start_response)
+
+
+class _Body:
+    """One response on its way out: header filtering and, for HTML, the gate.
+
+    ``start_response`` decides the plan from the app's status and headers; the
+    iterable then either passes through untouched or streams through the gate.
+    """
+
+    def __init__(
+        self,
+        gate: ConsentGate,
+        environ: WSGIEnvironment,
+        consent: Consent,
+        start_response: StartResponse,
+        conditional: bool,
+    ) -> None:
+        self.gate = gate
+        self.environ = environ
+        self.consent = consent
+        self.outer_start_response = start_response
+        self.conditional = conditional
+        self.plan: ResponsePlan | None = None
+
+    def start_response(
+        self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], object]:
+        gate, consent = self.gate, self.consent
+        refused = gate.refused_request_cookies(self.environ.get("HTTP_COOKIE", ""), consent)
+        self.plan = plan_response(
+            self.environ,
+            status,
+            headers,
+            keep_cookie=lambda name: gate.keep_cookie(name, consent),
+            expire=expiry_headers(refused, hostname(self.environ)) if refused else [],
+            make_gate=self._make_gate,
+            consent=consent,
+            conditional=self.conditional,
+        )
+        write = self.outer_start_response(status, self.plan.headers, exc_info)
+        html_gate = self.plan.html_gate
+        if html_gate is None:
+            return write
+        return lambda data: write(html_gate.feed(data))
+
+    def start(self, app_iter: Iterable[bytes]) -> Iterable[bytes]:
+        """Return the app's iterable itself when nothing needs rewriting."""
+        if self.plan is not None and self.plan.html_gate is None:
+            return app_iter
+        return _GatedIterable(app_iter, self)
+
+    def _make_gate(self) -> Any:
+        from .rewriter import HtmlGate
+
+        gate = self.gate
+        return HtmlGate(
+            gate.rules,
+            self.consent.allows,
+            banner=gate.banner_for(self.environ, self.consent),
+            max_buffer=gate.settings.max_buffer,
+            warn=lambda message: logger.warning("%s (%s)", message, current_path(self.environ)),
+        )
+
+
+class _GatedIterable:
+    """Stream the app's chunks through the HTML gate, forwarding ``close()``."""
+
+    def __init__(self, app_iter: Iterable[bytes], body: _Body) -> None:
+        self.app_iter = app_iter
+        self.body = body
+
+    def __iter__(self) -> Iterator[bytes]:
+        html_gate = None
+        for chunk in self.app_iter:
+            plan = self.body.plan
+            html_gate = plan.html_gate if plan is not None else None
+            # PEP 3333: yield even when the gate holds everything back.
+            yield chunk if html_gate is None else html_gate.feed(chunk)
+        plan = self.body.plan
+        if plan is not None and plan.html_gate is not None:
+            yield plan.html_gate.close()
+
+    def close(self) -> None:
+        close = getattr(self.app_iter, "close", None)
+        if close is not None:
+            close()
+
+
+def current_path(environ: WSGIEnvironment) -> str:
+    """The path and query of this request, to come back to after deciding."""
+    raw = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    # WSGI strings carry the raw bytes as Latin-1; keep them percent-encoded.
+    path = quote(raw.encode("latin-1", "replace"), safe="/;:@&=+$,!~*'()%") or "/"
+    query = environ.get("QUERY_STRING")
+    return f"{path}?{query}" if query else path

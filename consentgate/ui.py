@@ -1,0 +1,106 @@
+"""The built-in banner and preferences page, for apps that bring no templates.
+
+Both are plain HTML forms that post to the decision endpoint, so they work
+with JavaScript turned off. The Flask extension renders its own Jinja
+templates with the same form contract; everything else uses these.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from importlib.resources import files
+
+from .config import Category, Settings
+from .consent import Consent
+
+#: Styles for the built-in banner and page, scoped to the banner's id so they
+#: never restyle the host page. The Flask templates use the same file.
+BANNER_CSS = (files(__package__) / "static" / "consentgate" / "banner.css").read_text("utf-8")
+_STYLE = f"<style>{BANNER_CSS}</style>"
+
+
+def banner_html(settings: Settings, next_url: str, action_url: str | None = None) -> str:
+    """Render the first-layer banner shown to a visitor who has not decided.
+
+    Accept and reject are equal buttons side by side; per-category choice
+    sits behind a ``<details>`` disclosure, with no optional box ticked.
+
+    :param settings: the gate's settings (categories, privacy URL).
+    :param next_url: the page to come back to after the decision.
+    :param action_url: where the form posts; defaults to the endpoint.
+    """
+    action = escape(action_url or settings.endpoint)
+    optional = [c for c in settings.categories if not c.required]
+    purposes = ", ".join(escape(c.label.lower()) for c in optional) or "no optional purposes"
+    return (
+        f'{_STYLE}<section id="consentgate-banner" aria-labelledby="consentgate-title">'
+        f'<form method="post" action="{action}">'
+        '<h2 id="consentgate-title">Cookies on this site</h2>'
+        "<p>We use necessary cookies so the site works. With your permission we would "
+        f"also use {purposes}. Nothing optional is set unless you allow it, and you can "
+        "change your mind at any time from the cookie settings page.</p>"
+        f'<p><a href="{escape(settings.privacy_url)}">Privacy and cookie policy</a></p>'
+        '<div class="consentgate-actions">'
+        '<button type="submit" name="action" value="accept_all">Accept all</button>'
+        '<button type="submit" name="action" value="reject_all">Reject all</button>'
+        "</div>"
+        "<details><summary>Choose which cookies to allow</summary>"
+        f"{_category_fieldset(settings.categories, frozenset())}"
+        '<button class="consentgate-save" type="submit" name="action" value="save">'
+        "Save my choices</button></details>"
+        f'<input type="hidden" name="next" value="{escape(next_url)}">'
+        "</form></section>"
+    )
+
+
+def preferences_page(settings: Settings, consent: Consent, next_url: str) -> str:
+    """Render the stand-alone preferences page served at the endpoint.
+
+    The checkboxes show what the visitor's cookie holds right now, so the
+    page doubles as a way to check and to withdraw consent.
+    """
+    status = (
+        "You have made a choice; you can change it here."
+        if consent.decided
+        else "You have not made a choice yet, so only necessary cookies are in use."
+    )
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Cookie settings</title>{_STYLE}</head><body><main>"
+        '<section id="consentgate-banner" aria-labelledby="consentgate-title">'
+        f'<form method="post" action="{escape(settings.endpoint)}">'
+        f'<h1 id="consentgate-title">Cookie settings</h1><p>{status}</p>'
+        f"{_category_fieldset(settings.categories, consent.granted)}"
+        '<div class="consentgate-actions">'
+        '<button type="submit" name="action" value="save">Save my choices</button>'
+        '<button type="submit" name="action" value="accept_all">Accept all</button>'
+        '<button type="submit" name="action" value="reject_all">Reject all</button>'
+        "</div>"
+        f'<p><a href="{escape(settings.privacy_url)}">Privacy and cookie policy</a></p>'
+        f'<input type="hidden" name="next" value="{escape(next_url)}">'
+        "</form></section></main></body></html>"
+    )
+
+
+def _category_fieldset(categories: tuple[Category, ...], granted: frozenset[str]) -> str:
+    """One labelled checkbox per category; required ones shown on and locked."""
+    rows = []
+    for category in categories:
+        field_id = f"consentgate-{escape(category.name)}"
+        if category.required:
+            control = f'<input type="checkbox" id="{field_id}" checked disabled>'
+            suffix = " (always on)"
+        else:
+            checked = " checked" if category.name in granted else ""
+            control = (
+                f'<input type="checkbox" id="{field_id}" name="category" '
+                f'value="{escape(category.name)}"{checked}>'
+            )
+            suffix = ""
+        description = f" {escape(category.description)}" if category.description else ""
+        rows.append(
+            f'<label for="{field_id}">{control}<span><strong>{escape(category.label)}'
+            f"{suffix}</strong>{description}</span></label>"
+        )
+    return f"<fieldset><legend>Cookie categories</legend>{''.join(rows)}</fieldset>"

@@ -1,0 +1,96 @@
+"""Shared fixtures: a small site to gate, and ways to talk to it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+from werkzeug.test import Client
+
+from consentgate import Category, ConsentGate
+
+SECRET = "test-secret-key-0123456789abcdef"
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+GTAG = (
+    b'<script async src="https://www.googletagmanager.com/gtag/js?id=G-TEST"></script>\n'
+    b"<script>window.dataLayer = window.dataLayer || [];\n"
+    b"function gtag(){dataLayer.push(arguments);}\n"
+    b"gtag('js', new Date()); gtag('config', 'G-TEST');</script>\n"
+)
+PAGE = (
+    b"<!DOCTYPE html><html lang=en><head><title>Home</title>\n"
+    + GTAG
+    + b'<script src="/static/app.js"></script>\n'
+    b"</head><body><h1>Hello</h1><p>Content stays.</p></body></html>\n"
+)
+
+
+def categories() -> list[Category]:
+    """Necessary plus analytics with Google Analytics and a site cookie."""
+    return [
+        Category("necessary", required=True, label="Necessary cookies", cookies=["session"]),
+        Category(
+            "analytics",
+            label="Analytics cookies",
+            description="Count visits so we can improve the site.",
+            trackers=["google-analytics"],
+            cookies=["visits"],
+        ),
+    ]
+
+
+def html_app(body: bytes = PAGE, headers: Iterable[tuple[str, str]] = ()) -> Any:
+    """A WSGI app answering every request with ``body`` as HTML."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", "text/html; charset=utf-8"),
+                ("Content-Length", str(len(body))),
+                *headers,
+            ],
+        )
+        return [body]
+
+    return app
+
+
+@pytest.fixture
+def make_gate() -> Callable[..., ConsentGate]:
+    """Build a ConsentGate with the test secret and categories."""
+
+    def build(app: Any = None, **options: Any) -> ConsentGate:
+        options.setdefault("secret_key", SECRET)
+        options.setdefault("categories", categories())
+        return ConsentGate(app or html_app(), **options)
+
+    return build
+
+
+@pytest.fixture
+def client(make_gate: Callable[..., ConsentGate]) -> Client:
+    """A test client for the gated sample page."""
+    return Client(make_gate())
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Any], str]]:
+    """Serve a WSGI app with Werkzeug on a free port of 127.0.0.1; yields its base URL."""
+    servers = []
+
+    def start(app: Any) -> str:
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()

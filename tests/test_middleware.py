@@ -1,0 +1,450 @@
+"""ConsentGate as a WSGI middleware: what a visitor's browser actually receives."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+from wsgiref.validate import validator
+
+import pytest
+from itsdangerous import URLSafeSerializer
+from werkzeug.test import Client, TestResponse
+
+from consentgate import Consent, ConsentGate
+
+from .conftest import GTAG, PAGE, SECRET, html_app
+
+Gate = Callable[..., ConsentGate]
+
+
+def decide(client: Client, action: str, *categories: str, **headers: str) -> TestResponse:
+    """Post a decision the way the banner's form does."""
+    data: dict[str, Any] = {"action": action, "next": "/page?x=1"}
+    if categories:
+        data["category"] = list(categories)
+    return client.post("/consent", data=data, headers=headers)
+
+
+def consent_cookie(client: Client) -> str:
+    cookie = client.get_cookie("consentgate")
+    assert cookie is not None
+    return cookie.value
+
+
+# --- the banner and the gating of a page ------------------------------------
+
+
+def test_undecided_visitor_gets_banner_and_no_tracker(client: Client) -> None:
+    page = client.get("/").data
+    assert b'id="consentgate-banner"' in page
+    assert b"googletagmanager" not in page
+    assert b"gtag(" not in page
+    assert b'<script src="/static/app.js"></script>' in page
+    assert page.index(b"consentgate-banner") < page.index(b"</body>")
+    assert b'name="next" value="/"' in page
+
+
+def test_accept_all_lets_trackers_through_byte_for_byte(client: Client) -> None:
+    decide(client, "accept_all")
+    assert client.get("/").data == PAGE
+
+
+def test_reject_all_removes_trackers_and_banner(client: Client) -> None:
+    decide(client, "reject_all")
+    page = client.get("/").data
+    assert b"consentgate-banner" not in page
+    assert b"googletagmanager" not in page
+    # Exactly the two gtag elements are cut out; every other byte is the app's.
+    assert page == PAGE.replace(GTAG, b"\n\n")
+
+
+def test_banner_next_field_is_the_current_page(client: Client) -> None:
+    page = client.get("/ka2/partners?lang=en&x=<y>").data
+    assert b'name="next" value="/ka2/partners?lang=en&amp;x=&lt;y&gt;"' in page
+
+
+def test_environ_carries_the_consent(make_gate: Gate) -> None:
+    seen: list[Consent] = []
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        seen.append(environ["consentgate.consent"])
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    client = Client(make_gate(app))
+    client.get("/")
+    decide(client, "save", "analytics")
+    client.get("/")
+    first, last = seen[0], seen[-1]
+    assert not first.decided and first.allows("necessary") and not first.allows("analytics")
+    assert last.decided and last.allows("analytics")
+    assert last.granted == frozenset({"necessary", "analytics"})
+
+
+# --- the decision endpoint ---------------------------------------------------
+
+
+def test_decision_redirects_back_with_a_safe_cookie(client: Client) -> None:
+    response = decide(client, "accept_all")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/page?x=1"
+    cookie = next(v for v in response.headers.getlist("Set-Cookie") if v.startswith("consentgate="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
+    assert "Secure" not in cookie
+    assert "Max-Age=15552000" in cookie
+
+
+def test_https_request_gets_a_secure_cookie(client: Client) -> None:
+    response = client.post(
+        "/consent", data={"action": "reject_all"}, base_url="https://site.example"
+    )
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_json_answer_for_script_clients(client: Client) -> None:
+    response = decide(client, "save", "analytics", "bogus", Accept="application/json")
+    assert response.status_code == 200
+    state = json.loads(response.data)["consent"]
+    assert state["decided"] is True
+    assert state["granted"] == ["analytics", "necessary"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({"Origin": "https://evil.example"}, id="foreign-origin"),
+        pytest.param({"Origin": "null"}, id="null-origin"),
+        pytest.param({"Referer": "https://evil.example/page"}, id="foreign-referer"),
+        pytest.param({"Sec-Fetch-Site": "cross-site"}, id="sec-fetch-site"),
+    ],
+)
+def test_cross_site_post_is_refused_and_changes_nothing(
+    client: Client, headers: dict[str, str]
+) -> None:
+    response = decide(client, "accept_all", **headers)
+    assert response.status_code == 403
+    assert "Set-Cookie" not in response.headers
+    assert client.get_cookie("consentgate") is None
+    assert b"consentgate-banner" in client.get("/").data
+
+
+def test_same_origin_post_is_accepted(client: Client) -> None:
+    response = decide(client, "accept_all", Origin="http://localhost")
+    assert response.status_code == 303
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        pytest.param("//evil.example/x", id="scheme-relative"),
+        pytest.param("https://evil.example/", id="absolute"),
+        pytest.param("/\\evil.example", id="backslash"),
+        pytest.param("/%2F%2Fevil.example", id="encoded-slashes"),
+        pytest.param("/%5Cevil.example", id="encoded-backslash"),
+        pytest.param("%2F%2Fevil.example", id="encoded-no-slash"),
+        pytest.param("javascript:alert(1)", id="javascript"),
+    ],
+)
+def test_next_never_leaves_the_site(client: Client, target: str) -> None:
+    response = client.post("/consent", data={"action": "reject_all", "next": target})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param({"action": "maybe"}, id="unknown-action"),
+        pytest.param({}, id="no-action"),
+        pytest.param({"action": ["accept_all", "x" * 70000]}, id="oversized"),
+    ],
+)
+def test_bad_posts_get_a_clear_4xx(client: Client, data: dict[str, Any]) -> None:
+    response = client.post("/consent", data=data)
+    assert 400 <= response.status_code < 500
+    assert client.get_cookie("consentgate") is None
+
+
+def test_preferences_page_shows_what_the_cookie_holds(client: Client) -> None:
+    page = client.get("/consent").data
+    assert b'name="category" value="analytics">' in page
+    decide(client, "save", "analytics")
+    page = client.get("/consent").data
+    assert b'name="category" value="analytics" checked>' in page
+    assert b'name="action" value="save"' in page
+    decide(client, "reject_all")
+    assert b'value="analytics" checked' not in client.get("/consent").data
+
+
+def test_endpoint_refuses_other_methods(client: Client) -> None:
+    response = client.put("/consent")
+    assert response.status_code == 405
+    assert "POST" in response.headers["Allow"]
+
+
+def test_endpoint_path_is_configurable(make_gate: Gate) -> None:
+    client = Client(make_gate(endpoint="/privacy/choices"))
+    assert b'action="/privacy/choices"' in client.get("/").data
+    response = client.post("/privacy/choices", data={"action": "accept_all"})
+    assert response.status_code == 303
+    assert client.post("/consent", data={"action": "accept_all"}).status_code == 200
+
+
+# --- the cookie --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("garbage", id="garbage"),
+        pytest.param("", id="empty"),
+        pytest.param("x" * 5000, id="oversized"),
+        pytest.param("\u00e9\u00e9.\u00e9", id="non-ascii"),
+    ],
+)
+def test_broken_cookie_means_undecided(client: Client, value: str) -> None:
+    client.set_cookie("consentgate", value)
+    response = client.get("/")
+    assert response.status_code == 200
+    assert b"consentgate-banner" in response.data
+
+
+def test_tampered_cookie_means_undecided(client: Client) -> None:
+    decide(client, "reject_all")
+    value = consent_cookie(client)
+    client.set_cookie("consentgate", value[:-2] + ("AA" if value[-2:] != "AA" else "BB"))
+    assert b"consentgate-banner" in client.get("/").data
+
+
+def test_foreign_key_cookie_means_undecided(client: Client) -> None:
+    forged = URLSafeSerializer("another-key", salt="consentgate").dumps(
+        ["1", "analytics", 1_900_000_000, "x"]
+    )
+    client.set_cookie("consentgate", forged)
+    assert b"consentgate-banner" in client.get("/").data
+
+
+def test_expired_cookie_asks_again(make_gate: Gate) -> None:
+    gate = make_gate()
+    client = Client(gate)
+    decide(client, "reject_all")
+    assert b"consentgate-banner" not in client.get("/").data
+    start = gate.clock()
+    gate.clock = lambda: start + 181 * 86400
+    assert b"consentgate-banner" in client.get("/").data
+
+
+def test_rotated_key_still_honours_old_cookies(make_gate: Gate) -> None:
+    old = make_gate()
+    client = Client(old)
+    decide(client, "reject_all")
+    new = make_gate(secret_key=[SECRET, "the-new-key-fedcba9876543210"])
+    new_client = Client(new)
+    new_client.set_cookie("consentgate", consent_cookie(client))
+    assert b"consentgate-banner" not in new_client.get("/").data
+
+
+def test_new_policy_version_asks_again(make_gate: Gate) -> None:
+    client = Client(make_gate())
+    decide(client, "accept_all")
+    later = Client(make_gate(policy_version="2"))
+    later.set_cookie("consentgate", consent_cookie(client))
+    assert b"consentgate-banner" in later.get("/").data
+
+
+# --- cookies set by the app --------------------------------------------------
+
+
+def cookie_app(*cookies: str) -> Any:
+    return html_app(b"<p>x</p>", [("Set-Cookie", f"{c}=1; Path=/") for c in cookies])
+
+
+def set_cookie_names(response: TestResponse) -> set[str]:
+    return {v.split("=", 1)[0] for v in response.headers.getlist("Set-Cookie")}
+
+
+def test_set_cookie_of_refused_category_is_dropped(make_gate: Gate) -> None:
+    client = Client(make_gate(cookie_app("_ga", "session", "visits", "other")))
+    assert set_cookie_names(client.get("/")) == {"session", "other"}
+    decide(client, "accept_all")
+    assert {"_ga", "visits"} <= set_cookie_names(client.get("/"))
+
+
+@pytest.mark.parametrize("policy", ["warn", "block"])
+def test_undeclared_cookies_warn_once_or_block(
+    make_gate: Gate, caplog: pytest.LogCaptureFixture, policy: str
+) -> None:
+    client = Client(make_gate(cookie_app("mystery"), undeclared_cookies=policy))
+    with caplog.at_level(logging.WARNING, logger="consentgate"):
+        first = client.get("/")
+        client.get("/")
+    assert ("mystery" in set_cookie_names(first)) is (policy == "warn")
+    messages = [r.getMessage() for r in caplog.records if "mystery" in r.getMessage()]
+    assert len(messages) == 1
+
+
+def test_withdrawal_expires_cookies_left_from_before(client: Client) -> None:
+    decide(client, "accept_all")
+    client.set_cookie("_ga", "GA1.1.123", domain="localhost")
+    client.set_cookie("session", "abc", domain="localhost")
+    response = decide(client, "reject_all")
+    expired = [v for v in response.headers.getlist("Set-Cookie") if v.startswith("_ga=")]
+    assert expired and all("Max-Age=0" in v for v in expired)
+    assert client.get_cookie("_ga") is None
+    assert client.get_cookie("session") is not None
+
+
+def test_refused_cookies_are_expired_on_any_later_response(client: Client) -> None:
+    decide(client, "reject_all")
+    client.set_cookie("_ga_ABC", "1", domain="localhost")
+    response = client.get("/")
+    assert any(v.startswith("_ga_ABC=;") for v in response.headers.getlist("Set-Cookie"))
+
+
+# --- HTTP correctness --------------------------------------------------------
+
+
+class Closing:
+    """An app iterable that records whether close() was called."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+        self.closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.chunks)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize("content_type", ["text/html", "image/png"])
+def test_close_is_always_forwarded(make_gate: Gate, content_type: str) -> None:
+    body = Closing([b"<p>a</p>", b"<p>b</p>"])
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Closing:
+        start_response("200 OK", [("Content-Type", content_type)])
+        return body
+
+    Client(make_gate(app)).get("/")
+    assert body.closed
+
+
+def test_non_html_returns_the_apps_own_iterable(make_gate: Gate) -> None:
+    body = Closing([b"\x89PNG..."])
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Closing:
+        start_response("200 OK", [("Content-Type", "image/png"), ("Content-Length", "7")])
+        return body
+
+    result = make_gate(app)({"REQUEST_METHOD": "GET", "PATH_INFO": "/"}, lambda *a: None)
+    assert result is body
+
+
+def test_file_wrapper_passes_through(make_gate: Gate, tmp_path: Any) -> None:
+    path = tmp_path / "data.bin"
+    path.write_bytes(b"\x00\x01binary" * 100)
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return environ["wsgi.file_wrapper"](path.open("rb"))
+
+    assert Client(make_gate(app)).get("/").data == path.read_bytes()
+
+
+def test_rewritten_response_fixes_headers(client: Client) -> None:
+    response = client.get("/")
+    assert "Content-Length" not in response.headers or int(
+        response.headers["Content-Length"]
+    ) == len(response.data)
+    assert "Cookie" in response.headers["Vary"]
+
+
+def test_head_gets_headers_and_no_body(client: Client) -> None:
+    response = client.head("/")
+    assert response.status_code == 200
+    assert response.data == b""
+
+
+@pytest.mark.parametrize("status", ["204 No Content", "304 Not Modified"])
+def test_bodiless_statuses_pass_through(make_gate: Gate, status: str) -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response(status, [("Content-Type", "text/html")])
+        return []
+
+    response = Client(make_gate(app)).get("/")
+    assert response.status == status
+    assert response.data == b""
+
+
+def test_error_pages_are_gated_too(make_gate: Gate) -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("404 Not Found", [("Content-Type", "text/html")])
+        return [PAGE]
+
+    response = Client(make_gate(app)).get("/")
+    assert response.status_code == 404
+    assert b"googletagmanager" not in response.data
+
+
+def test_etag_never_revalidates_across_consent_states(make_gate: Gate) -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ.get("HTTP_IF_NONE_MATCH") == '"v1"':
+            start_response("304 Not Modified", [("ETag", '"v1"')])
+            return []
+        start_response("200 OK", [("Content-Type", "text/html"), ("ETag", '"v1"')])
+        return [PAGE]
+
+    client = Client(make_gate(app))
+    undecided_etag = client.get("/").headers["ETag"]
+    assert undecided_etag != '"v1"'
+    again = client.get("/", headers={"If-None-Match": undecided_etag})
+    assert again.status_code == 304
+    assert again.headers["ETag"] == undecided_etag
+    decide(client, "accept_all")
+    after = client.get("/", headers={"If-None-Match": undecided_etag})
+    assert after.status_code == 200
+    assert b"googletagmanager" in after.data
+
+
+def test_last_modified_is_dropped_from_gated_pages(make_gate: Gate) -> None:
+    app = html_app(headers=[("Last-Modified", "Wed, 21 Oct 2015 07:28:00 GMT")])
+    assert "Last-Modified" not in Client(make_gate(app)).get("/").headers
+
+
+def test_write_callable_output_is_gated(make_gate: Gate) -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        write = start_response("200 OK", [("Content-Type", "text/html")])
+        write(PAGE[:100])
+        return [PAGE[100:]]
+
+    assert b"googletagmanager" not in Client(make_gate(app)).get("/").data
+
+
+def test_lazy_generator_app_is_gated(make_gate: Gate) -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html")])
+        for i in range(0, len(PAGE), 7):
+            yield PAGE[i : i + 7]
+
+    page = Client(make_gate(app)).get("/").data
+    assert b"googletagmanager" not in page
+    assert b"consentgate-banner" in page
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/html; charset=utf-8", "text/plain", "application/json"]
+)
+def test_stack_passes_wsgiref_validate(make_gate: Gate, content_type: str) -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", content_type), ("Set-Cookie", "_ga=1")])
+        return [PAGE]
+
+    # wsgiref's WSGIWarning is turned into an error by the pytest configuration.
+    client = Client(validator(make_gate(validator(app))))
+    assert client.get("/").status_code == 200
+    assert client.post("/consent", data={"action": "accept_all"}).status_code == 303
+    assert client.get("/consent").status_code == 200
+    assert client.get("/").status_code == 200
