@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from itsdangerous import URLSafeSerializer
 
 from consentgate.consent import Consent, ConsentCodec
@@ -183,3 +185,8 @@ def test_dumps_defaults_to_codec_version() -> None:
 def test_no_secret_key_is_an_error() -> None:
     with pytest.raises(ValueError, match="secret key"):
         make_codec(keys=())
+
+
+@given(st.text(max_size=300))
+def test_loads_never_raises(value: str) -> None:
+    assert make_codec().loads(value, now=NOW) == Consent.undecided(REQUIRED)
