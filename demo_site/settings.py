@@ -1,0 +1,113 @@
+"""The demo's configuration: consent categories and the secret key.
+
+Kept apart from the app factory so the factory reads as wiring only, and so
+the key handling can be tested without building an app.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+#: The environment variable production deployments set; comma-separate
+#: several keys to rotate (the last one signs, all of them verify).
+SECRET_KEY_ENV = "CONSENTGATE_SECRET_KEY"
+#: File in the instance folder holding the generated development key.
+DEV_KEY_FILE = "dev-secret-key"
+
+#: The two cookie categories of the site's cookie notice.
+CONSENT_CATEGORIES: list[dict[str, Any]] = [
+    {
+        "name": "necessary",
+        "required": True,
+        "label": "Necessary cookies",
+        "description": (
+            "These keep the site working, for example by remembering the cookie "
+            "choices you make here. They are always on."
+        ),
+    },
+    {
+        "name": "analytics",
+        "label": "Analytics cookies",
+        "description": (
+            "With your permission, Google Analytics and our own small page counter "
+            "record which pages are read, so we can see what helps people and improve "
+            "the rest. They do not tell us who you are."
+        ),
+        "trackers": ["google-analytics"],
+        "cookies": [
+            {
+                "name": "ka2_visitor",
+                "provider": "This site",
+                "purpose": (
+                    "Holds a random number so our page counter can tell repeat visits from new ones"
+                ),
+                "lifetime": "1 year",
+            }
+        ],
+    },
+]
+
+
+def secret_keys(
+    configured: str | bytes | list[str | bytes] | None,
+    environ: Mapping[str, str],
+    instance_path: Path,
+    logger: logging.Logger,
+) -> list[str | bytes]:
+    """Find the keys that sign the consent cookie, oldest first.
+
+    An explicitly configured key wins, then ``CONSENTGATE_SECRET_KEY`` from
+    the environment; without either, a development key is kept in the
+    instance folder so consent cookies survive restarts on a laptop.
+
+    :param configured: ``CONSENTGATE_SECRET_KEY`` from the app's config, if any.
+    :param environ: the process environment.
+    :param instance_path: the app's instance folder.
+    :param logger: where to warn that a development key is in use.
+    """
+    if configured:
+        return [configured] if isinstance(configured, str | bytes) else list(configured)
+    from_env = [key.strip() for key in environ.get(SECRET_KEY_ENV, "").split(",")]
+    if any(from_env):
+        return [key for key in from_env if key]
+    return [development_key(instance_path, logger)]
+
+
+def development_key(instance_path: Path, logger: logging.Logger) -> str:
+    """Read the development key from the instance folder, creating it once.
+
+    The file is created with mode 0600 and ``O_EXCL``, so two processes
+    starting together cannot each write a different key.
+
+    :param instance_path: the folder to keep the key in; created if missing.
+    :param logger: receives one warning naming the file.
+    """
+    path = instance_path / DEV_KEY_FILE
+    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text("utf-8").strip()
+        if key:
+            logger.warning(
+                "Using the development secret key from %s; production must set %s.",
+                path,
+                SECRET_KEY_ENV,
+            )
+            return key
+        path.unlink()
+        return development_key(instance_path, logger)
+    key = secrets.token_urlsafe(32)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    logger.warning(
+        "Generated a development secret key in %s; production must set %s.",
+        path,
+        SECRET_KEY_ENV,
+    )
+    return key

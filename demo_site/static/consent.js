@@ -1,0 +1,107 @@
+/*
+ * Progressive enhancement for the cookie banner and the cookie settings page.
+ *
+ * Without JavaScript both forms post normally and the server redirects back.
+ * With it, the choice is posted with fetch and the page reloads, so the
+ * server renders it again with (or without) the scripts the visitor allowed.
+ * It also keeps the focused element clear of the banner on wide screens,
+ * where the banner sticks to the bottom of the window.
+ */
+(function () {
+  "use strict";
+
+  var ACTIONS = ["accept_all", "reject_all", "save"];
+
+  function isConsentForm(form) {
+    return (
+      form instanceof HTMLFormElement &&
+      form.method.toLowerCase() === "post" &&
+      ACTIONS.some(function (action) {
+        return form.querySelector('[name="action"][value="' + action + '"]') !== null;
+      })
+    );
+  }
+
+  function postNormally(form, submitter) {
+    var field = document.createElement("input");
+    field.type = "hidden";
+    field.name = submitter.name;
+    field.value = submitter.value;
+    form.appendChild(field);
+    // The prototype's submit() skips the submit event, so this is not intercepted again.
+    HTMLFormElement.prototype.submit.call(form);
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var submitter = event.submitter;
+    // Old browsers without event.submitter cannot tell which button was used:
+    // let them post the form the ordinary way.
+    if (!isConsentForm(form) || !submitter || submitter.name !== "action" || !window.fetch) {
+      return;
+    }
+    event.preventDefault();
+    if (form.getAttribute("aria-busy") === "true") {
+      return;
+    }
+    form.setAttribute("aria-busy", "true");
+    var body = new URLSearchParams(new FormData(form));
+    body.append(submitter.name, submitter.value);
+    fetch(form.action, {
+      method: "POST",
+      body: body,
+      headers: { Accept: "application/json" },
+      credentials: "same-origin"
+    })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("consent not saved: HTTP " + response.status);
+        }
+        window.location.reload();
+      })
+      .catch(function () {
+        form.removeAttribute("aria-busy");
+        postNormally(form, submitter);
+      });
+  });
+
+  function stickyBanner() {
+    var banner = document.getElementById("consentgate-banner");
+    if (banner && window.getComputedStyle(banner).position === "sticky") {
+      return banner;
+    }
+    return null;
+  }
+
+  // Tell the CSS how tall the banner is (for scroll-padding), and scroll a
+  // newly focused element out from under it where the browser did not.
+  function watchBanner() {
+    var root = document.documentElement;
+    var banner = document.getElementById("consentgate-banner");
+    if (!banner) {
+      return;
+    }
+    function measure() {
+      var sticky = stickyBanner();
+      root.style.setProperty("--banner-height", sticky ? sticky.offsetHeight + "px" : "0px");
+    }
+    measure();
+    if (window.ResizeObserver) {
+      new ResizeObserver(measure).observe(banner);
+    } else {
+      window.addEventListener("resize", measure);
+    }
+    document.addEventListener("focusin", function (event) {
+      var sticky = stickyBanner();
+      if (!sticky || sticky.contains(event.target)) {
+        return;
+      }
+      var hidden = event.target.getBoundingClientRect().bottom - sticky.getBoundingClientRect().top;
+      if (hidden > 0) {
+        window.scrollBy(0, hidden + 16);
+      }
+    });
+  }
+
+  watchBanner();
+})();
