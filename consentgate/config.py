@@ -1,0 +1,424 @@
+"""Consent categories, the tracker catalogue and the frozen settings object.
+
+Everything is checked once, at start-up: a mistake raises :class:`ConfigError`
+naming the option (``categories[1].trackers[0]``), so a typo never becomes a
+gate that silently lets a tracker through.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import importlib.resources
+import os
+import re
+import reprlib
+import tomllib
+import types
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+UndeclaredPolicy = Literal["allow", "warn", "block"]
+_D = TypeVar("_D", bound="DataclassInstance")
+
+_CATEGORY_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+_COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an RFC 6265 token
+_COOKIE_GLOB = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z?\[\]]+")
+_ENDPOINT = re.compile(r"/(?!/)[^\s?#\\]*")
+_POLICIES = ("allow", "warn", "block")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, misspelt, of the wrong type or out of range.
+
+    :param key: Where the problem is, as a path: ``categories[1].cookies[0].name``.
+    :param why: What is wrong, with the fix when there is an obvious one.
+    """
+
+    def __init__(self, key: str, why: str) -> None:
+        super().__init__(f"{key}: {why}")
+        self.key = key
+        self.why = why
+
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[str, str]]:
+        return type(self), (self.key, self.why)
+
+
+def _describe(value: object) -> str:
+    return f"{type(value).__name__} {reprlib.repr(value)}"
+
+
+def _hint(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _require(ok: bool, key: str, why: str, value: object) -> None:
+    if not ok:
+        raise ConfigError(key, f"{why}, got {_describe(value)}")
+
+
+def _check_type(value: object, kind: type | tuple[type, ...], key: str, what: str) -> None:
+    ok = isinstance(value, kind) and not (isinstance(value, bool) and kind is int)
+    _require(ok, key, f"must be {what}", value)
+
+
+def _check_keys(data: Mapping[Any, Any], allowed: tuple[str, ...], path: str) -> None:
+    for key in data:
+        if key not in allowed:
+            hint = _hint(str(key), allowed) or f" (known: {', '.join(allowed)})"
+            raise ConfigError(f"{path}{key}", f"unknown option{hint}")
+
+
+def _items(value: object, key: str, what: str) -> tuple[object, ...]:
+    """Turn a list into a tuple; a bare string or table is refused, not iterated."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ConfigError(key, f"must be a list of {what}, got {_describe(value)}")
+    return tuple(value)
+
+
+def _strings(value: object, key: str) -> tuple[str, ...]:
+    strings = []
+    for i, item in enumerate(_items(value, key, "strings")):
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigError(f"{key}[{i}]", f"must be a non-empty string, got {_describe(item)}")
+        strings.append(item)
+    return tuple(strings)
+
+
+def _coerce(cls: type[_D], value: object, key: str) -> _D:
+    """Build ``cls`` from a table (or a bare name), with error keys under ``key``."""
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, str) and cls is CookieSpec:
+        value = {"name": value}
+    if not isinstance(value, Mapping):
+        raise ConfigError(key, f"must be a table, got {_describe(value)}")
+    _check_keys(value, tuple(f.name for f in dataclasses.fields(cls)), f"{key}.")
+    if "name" not in value:
+        raise ConfigError(f"{key}.name", "is required")
+    try:
+        return cls(**value)
+    except ConfigError as error:
+        raise ConfigError(f"{key}.{error.key}", error.why) from None
+
+
+@dataclass(frozen=True)
+class CookieSpec:
+    """A cookie that a category may set, as the cookie table describes it.
+
+    :param name: The exact cookie name, or an :mod:`fnmatch` glob such as ``_ga_*``.
+    :param provider: Who sets or reads it, e.g. ``"Google"`` or ``"This site"``.
+    :param purpose: One line on what it is for.
+    :param lifetime: How long it lasts, in words: ``"2 years"``, ``"Session"``.
+    """
+
+    name: str
+    provider: str = ""
+    purpose: str = ""
+    lifetime: str = ""
+
+    def __post_init__(self) -> None:
+        valid = isinstance(self.name, str) and _COOKIE_GLOB.fullmatch(self.name) is not None
+        _require(valid, "name", "must be a cookie name or a glob such as '_ga_*'", self.name)
+        for key in ("provider", "purpose", "lifetime"):
+            _check_type(getattr(self, key), str, key, "a string")
+
+
+@dataclass(frozen=True)
+class Category:
+    """A purpose the visitor can accept or refuse, and what belongs to it.
+
+    Lists may be any iterable and are stored as tuples. The cookies, sources
+    and inline signatures of ``trackers`` are merged in after the explicit ones,
+    so ``Category("analytics", trackers=["google-analytics"])`` is enough.
+
+    :param name: ``[a-z0-9][a-z0-9_-]{0,31}``; used in the consent cookie and forms.
+    :param required: Always granted (strictly necessary cookies).
+    :param label: Shown in the banner; defaults to ``name.capitalize()``.
+    :param description: One or two sentences for the preferences page.
+    :param cookies: Cookie names, globs, :class:`CookieSpec` objects or tables.
+    :param sources: URL patterns for ``src``/``href``: ``host.tld`` (and its
+        subdomains), ``host.tld/path``, ``/path`` (same site), ``*/file.js`` (any host).
+    :param inline: Byte strings that identify an inline script (case-sensitive).
+    :param trackers: Ids from the built-in tracker catalogue.
+    """
+
+    name: str
+    required: bool = False
+    label: str = ""
+    description: str = ""
+    cookies: tuple[CookieSpec, ...] = ()
+    sources: tuple[str, ...] = ()
+    inline: tuple[str, ...] = ()
+    trackers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        valid = isinstance(self.name, str) and _CATEGORY_NAME.fullmatch(self.name) is not None
+        _require(valid, "name", "must match [a-z0-9][a-z0-9_-]{0,31}", self.name)
+        _check_type(self.required, bool, "required", "true or false")
+        _check_type(self.label, str, "label", "a string")
+        _check_type(self.description, str, "description", "a string")
+        items = _items(self.cookies, "cookies", "cookie names or tables")
+        cookies = [_coerce(CookieSpec, c, f"cookies[{i}]") for i, c in enumerate(items)]
+        sources = [s.strip() for s in _strings(self.sources, "sources")]
+        inline = list(_strings(self.inline, "inline"))
+        trackers, catalogue = _strings(self.trackers, "trackers"), tracker_catalogue()
+        for i, tracker_id in enumerate(trackers):
+            if tracker_id not in catalogue:
+                hint = f"{_hint(tracker_id, catalogue)} (known: {', '.join(catalogue)})"
+                raise ConfigError(f"trackers[{i}]", f"unknown tracker {tracker_id!r}{hint}")
+            tracker = catalogue[tracker_id]
+            cookies.extend(tracker.cookies)
+            sources.extend(tracker.sources)
+            inline.extend(tracker.inline)
+        by_name: dict[str, CookieSpec] = {}
+        for spec in cookies:
+            by_name.setdefault(spec.name, spec)  # an explicit description wins
+        set_ = functools.partial(object.__setattr__, self)
+        set_("label", self.label or self.name.capitalize())
+        set_("cookies", tuple(by_name.values()))
+        set_("sources", tuple(dict.fromkeys(sources)))
+        set_("inline", tuple(dict.fromkeys(inline)))
+        set_("trackers", tuple(dict.fromkeys(trackers)))
+
+
+@dataclass(frozen=True)
+class Tracker:
+    """A known third-party tracker: where it loads from, its snippet and its cookies."""
+
+    id: str
+    name: str
+    provider: str
+    sources: tuple[str, ...]
+    inline: tuple[str, ...]
+    cookies: tuple[CookieSpec, ...]
+
+
+@functools.cache
+def tracker_catalogue() -> Mapping[str, Tracker]:
+    """The built-in trackers by id, read once from the package's ``trackers.toml``."""
+    text = importlib.resources.files("consentgate").joinpath("trackers.toml").read_text("utf-8")
+    catalogue = {}
+    for tracker_id, entry in tomllib.loads(text).items():
+        # A cookie's provider defaults to the tracker's.
+        cookies = [CookieSpec(**{"provider": entry["provider"], **c}) for c in entry["cookies"]]
+        fields = (entry["name"], entry["provider"], tuple(entry["sources"]), tuple(entry["inline"]))
+        catalogue[tracker_id] = Tracker(tracker_id, *fields, tuple(cookies))
+    return types.MappingProxyType(catalogue)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the gate needs to know, validated once and then read-only.
+
+    Build it directly, from plain data with :meth:`from_mapping`, or from a
+    TOML file with :func:`load_config`. Every default is defined here::
+
+        Settings(secret_key=key, categories=[
+            Category("necessary", required=True),
+            Category("analytics", trackers=["google-analytics"]),
+        ])
+    """
+
+    #: Keys that sign the consent cookie (str, bytes or a list of them). The last
+    #: signs and all verify, so a key rotates without asking everyone again. Required.
+    secret_key: tuple[bytes, ...]
+    #: The consent categories, in the order the banner lists them. Required.
+    categories: tuple[Category, ...]
+    #: Name of the cookie that holds the visitor's signed choice.
+    cookie_name: str = "consentgate"
+    #: Days a choice is remembered before asking again (browsers allow at most 400).
+    max_age_days: int = 180
+    #: Change it with the cookie policy: earlier choices no longer count. An int becomes a str.
+    policy_version: str = "1"
+    #: Path of the endpoint that the banner's form posts to.
+    endpoint: str = "/consent"
+    #: Link to the privacy and cookie policy, shown in the banner.
+    privacy_url: str = "/privacy"
+    #: ``Secure`` attribute of the consent cookie; None sets it when the request came over https.
+    secure: bool | None = None
+    #: A ``Set-Cookie`` for a cookie no category declares: "allow", "warn" (log it) or "block".
+    undeclared_cookies: UndeclaredPolicy = "allow"
+    #: Insert the banner into HTML pages while the visitor has not decided.
+    inject_banner: bool = True
+    #: Bytes the HTML rewriter may hold; past this the rest of the response passes through.
+    max_buffer: int = 1 << 20
+    #: Other origins allowed to post to the endpoint, e.g. ``"https://www.example.com"``.
+    trusted_origins: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        set_ = functools.partial(object.__setattr__, self)
+        set_("secret_key", _secret_keys(self.secret_key))
+        set_("categories", _categories(self.categories))
+        if isinstance(self.policy_version, int) and not isinstance(self.policy_version, bool):
+            set_("policy_version", str(self.policy_version))
+        set_("trusted_origins", _origins(self.trusted_origins))
+        _check_options(self)
+
+    @functools.cached_property
+    def required_names(self) -> frozenset[str]:
+        """Names of the categories that are always granted."""
+        return frozenset(c.name for c in self.categories if c.required)
+
+    @functools.cached_property
+    def optional_names(self) -> tuple[str, ...]:
+        """Names of the categories the visitor chooses, in configuration order."""
+        return tuple(c.name for c in self.categories if not c.required)
+
+    @functools.cached_property
+    def names(self) -> frozenset[str]:
+        """Names of all categories."""
+        return frozenset(c.name for c in self.categories)
+
+    @property
+    def max_age(self) -> int:
+        """Lifetime of the consent cookie in seconds."""
+        return self.max_age_days * 86400
+
+    def category(self, name: str) -> Category | None:
+        """The category called ``name``, or None."""
+        return next((c for c in self.categories if c.name == name), None)
+
+    def declared_cookies(self) -> list[tuple[Category, CookieSpec]]:
+        """Every declared cookie with its category, for the cookie table.
+
+        The consent cookie itself comes first under the first required
+        category (and is left out when no category is required).
+        """
+        days = f"{self.max_age_days} days"
+        consent = CookieSpec(self.cookie_name, "This site", "Remembers your cookie choices", days)
+        first_required = next((c for c in self.categories if c.required), None)
+        rows = []
+        for category in self.categories:
+            if category is first_required:
+                rows.append((category, consent))
+            rows.extend((category, s) for s in category.cookies if s.name != self.cookie_name)
+        return rows
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed, validated like a new object."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], where: str = "") -> Settings:
+        """Build settings from plain data such as parsed TOML or Flask config.
+
+        Keys are the field names, categories tables or :class:`Category` objects.
+        ``secret_key_env = "VAR"`` reads comma-separated keys from that variable.
+
+        :param where: Where the data came from, added to error messages.
+        :raise ConfigError: naming the key (``categories[1].name``), with a
+            "did you mean" hint for an unknown one.
+        """
+        try:
+            _require(isinstance(data, Mapping), "settings", "must be a table", data)
+            _check_keys(data, (*(f.name for f in dataclasses.fields(cls)), "secret_key_env"), "")
+            kwargs = dict(data)
+            if "secret_key_env" in kwargs:
+                kwargs["secret_key"] = _env_keys(kwargs)
+            for key in ("secret_key", "categories"):
+                if key not in kwargs:
+                    raise ConfigError(key, "is required")
+            items = _items(kwargs["categories"], "categories", "category tables")
+            kwargs["categories"] = [
+                _coerce(Category, c, f"categories[{i}]") for i, c in enumerate(items)
+            ]
+            return cls(**kwargs)
+        except ConfigError as error:
+            if not where:
+                raise
+            raise ConfigError(error.key, f"{error.why} (in {where})") from None
+
+
+def _env_keys(kwargs: dict[str, Any]) -> list[str]:
+    """The keys named by ``secret_key_env``: comma-separated, the last one signing."""
+    if "secret_key" in kwargs:
+        raise ConfigError("secret_key_env", "give secret_key or secret_key_env, not both")
+    variable = kwargs.pop("secret_key_env")
+    _check_type(variable, str, "secret_key_env", "the name of an environment variable")
+    keys = [k.strip() for k in os.environ.get(variable, "").split(",") if k.strip()]
+    _require(bool(keys), "secret_key_env", "must name a set environment variable", variable)
+    return keys
+
+
+def _secret_keys(value: object) -> tuple[bytes, ...]:
+    items = (value,) if isinstance(value, str | bytes) else _items(value, "secret_key", "keys")
+    keys = [k.encode() if isinstance(k, str) else k for k in items if isinstance(k, str | bytes)]
+    if not keys or len(keys) != len(items) or not all(keys):
+        # Never show the value: it is a secret.
+        raise ConfigError("secret_key", "must be one or more non-empty str or bytes keys")
+    return tuple(keys)
+
+
+def _categories(value: object) -> tuple[Category, ...]:
+    items = _items(value, "categories", "Category objects")
+    _require(bool(items), "categories", "needs at least one category", items)
+    categories: dict[str, Category] = {}
+    for i, item in enumerate(items):
+        if not isinstance(item, Category):
+            why = f"must be a Category (from_mapping takes tables), got {_describe(item)}"
+            raise ConfigError(f"categories[{i}]", why)
+        _require(item.name not in categories, f"categories[{i}].name", "is a duplicate", item.name)
+        categories[item.name] = item
+    return tuple(categories.values())
+
+
+def _origins(value: object) -> tuple[str, ...]:
+    """Normalise origins to the form browsers send: lower case, no default port."""
+    origins = []
+    for i, origin in enumerate(_strings(value, "trusted_origins")):
+        scheme, sep, host = origin.strip().lower().rstrip("/").partition("://")
+        valid = scheme in ("http", "https") and bool(sep and host) and "/" not in host
+        _require(valid, f"trusted_origins[{i}]", "must be like 'https://www.example.com'", origin)
+        origins.append(f"{scheme}://{host.removesuffix(':443' if scheme == 'https' else ':80')}")
+    return tuple(origins)
+
+
+def _check_options(s: Settings) -> None:
+    """Check the scalar fields, which are stored as given."""
+    name, days, path, policy = s.cookie_name, s.max_age_days, s.endpoint, s.undeclared_cookies
+    valid_name = isinstance(name, str) and _COOKIE_NAME.fullmatch(name) is not None
+    _require(valid_name, "cookie_name", "must be a valid cookie name", name)
+    _check_type(days, int, "max_age_days", "a whole number of days")
+    _require(1 <= days <= 400, "max_age_days", "must be 1 to 400 (the browsers' limit)", days)
+    valid_path = isinstance(path, str) and _ENDPOINT.fullmatch(path) is not None
+    _require(valid_path, "endpoint", "must be a path such as '/consent'", path)
+    version = s.policy_version
+    valid_version = isinstance(version, str) and bool(version.strip())
+    _require(valid_version, "policy_version", "must be a non-empty string", version)
+    _check_type(s.privacy_url, str, "privacy_url", "a string")
+    _require(bool(s.privacy_url.strip()), "privacy_url", "must not be empty", s.privacy_url)
+    _check_type(s.secure, (bool, type(None)), "secure", "true, false or None")
+    if policy not in _POLICIES:
+        why = f"must be 'allow', 'warn' or 'block', got {_describe(policy)}"
+        raise ConfigError("undeclared_cookies", why + _hint(str(policy), _POLICIES))
+    _check_type(s.inject_banner, bool, "inject_banner", "true or false")
+    _check_type(s.max_buffer, int, "max_buffer", "a number of bytes")
+    _require(s.max_buffer >= 1024, "max_buffer", "must be at least 1024 bytes", s.max_buffer)
+
+
+def load_config(path: str | os.PathLike[str]) -> Settings:
+    """Read settings from a TOML file.
+
+    The file holds the :class:`Settings` fields at the top level and one
+    ``[[categories]]`` table per category. Keep the key itself out of the file
+    with ``secret_key_env = "CONSENTGATE_SECRET_KEY"``.
+
+    :raise ConfigError: for an unreadable file, bad TOML (naming the line) or a
+        bad value (naming the key and the file).
+    """
+    where = os.fspath(path)
+    try:
+        with open(path, "rb") as file:
+            data = tomllib.load(file)
+    except OSError as error:
+        raise ConfigError(where, f"cannot read the file: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(where, f"invalid TOML: {error}") from None
+    return Settings.from_mapping(data, where=where)
