@@ -12,6 +12,7 @@ import json
 import secrets
 from typing import TYPE_CHECKING
 
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from .cookies import consent_cookie_header, expiry_headers
@@ -52,7 +53,10 @@ def decision_response(gate: ConsentGate, request: Request) -> Response:
         trusted_origins=settings.trusted_origins,
     ):
         return _plain(403, "Consent can only be given from this site's own pages.")
-    form = request.form
+    try:
+        form = request.form
+    except HTTPException as error:  # too large, too many fields: werkzeug's own answer
+        return error.get_response(request.environ)
     consent = decide(
         form.get("action"),
         form.getlist("category"),

@@ -103,11 +103,15 @@ def plan_response(
         headers, _dropped = filter_set_cookies(headers, keep_cookie)
     if expire:
         headers = [*headers, *expire]
-    if not _gated(environ, status, content_type, encoding):
+    if not content_type.lower().startswith(HTML_TYPES) or status.startswith(_NO_BODY):
         if conditional and status.startswith("304"):
             headers = _tag_etags(headers, state_tag(consent))
         return ResponsePlan(headers)
-    return ResponsePlan(_gated_headers(headers, state_tag(consent)), make_gate())
+    headers = _gated_headers(headers, state_tag(consent))
+    # HEAD has no body to gate, but its headers must match what GET would send.
+    if environ.get("REQUEST_METHOD") == "HEAD" or encoding not in ("", "identity"):
+        return ResponsePlan(headers)
+    return ResponsePlan(headers, make_gate())
 
 
 def hostname(environ: WSGIEnvironment) -> str:
@@ -116,14 +120,6 @@ def hostname(environ: WSGIEnvironment) -> str:
     if host.startswith("["):
         return host[1 : host.find("]")] if "]" in host else host
     return host.rpartition(":")[0] if ":" in host else host
-
-
-def _gated(environ: WSGIEnvironment, status: str, content_type: str, encoding: str) -> bool:
-    if not content_type.lower().startswith(HTML_TYPES):
-        return False
-    if environ.get("REQUEST_METHOD") == "HEAD" or status.startswith(_NO_BODY):
-        return False
-    return encoding in ("", "identity")
 
 
 def _gated_headers(headers: list[tuple[str, str]], tag: str) -> list[tuple[str, str]]:

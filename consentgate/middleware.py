@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 import time
 from urllib.parse import quote
 from collections.abc import Callable, Iterable, Iterator
@@ -23,7 +22,7 @@ from werkzeug.wrappers import Response
 from . import ui
 from .config import Settings
 from .consent import Consent, ConsentCodec
-from .cookies import expiry_headers, request_cookie_names
+from .cookies import cookie_value, expiry_headers, request_cookie_names
 from .endpoint import FormRequest, decision_response
 from .http import ResponsePlan, hostname, plan_response, strip_conditional
 from .rules import Rules
@@ -78,9 +77,6 @@ class ConsentGate:
         #: Source of the current time; tests replace it.
         self.clock: Callable[[], float] = time.time
         self._undecided = Consent.undecided(config.required_names)
-        self._cookie_value = re.compile(
-            r"(?:^|[;,]\s*)" + re.escape(config.cookie_name) + r"=\"?([^;,\"\s]*)"
-        ).search
         self._gated_cookies = lru_cache(maxsize=1024)(self._classify_request_cookies)
         self._warned: set[str] = set()
 
@@ -101,10 +97,10 @@ class ConsentGate:
         header = environ.get("HTTP_COOKIE")
         if not header:
             return self._undecided
-        match = self._cookie_value(header)
-        if match is None:
+        value = cookie_value(header, self.settings.cookie_name)
+        if value is None:
             return self._undecided
-        return self.codec.loads(match.group(1), self.clock())
+        return self.codec.loads(value, self.clock())
 
     def refused_request_cookies(self, cookie_header: str, consent: Consent) -> list[str]:
         """Names of the request's cookies whose category ``consent`` refuses."""

@@ -1,0 +1,171 @@
+"""The Flask extension: configuration, blueprint, templates and helpers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask, render_template_string
+
+from consentgate import ConfigError, ConsentGate
+from consentgate.flask import FlaskConsent
+
+from .conftest import GTAG, SECRET
+
+CATEGORIES: list[dict[str, Any]] = [
+    {"name": "necessary", "required": True, "label": "Necessary cookies"},
+    {
+        "name": "analytics",
+        "label": "Analytics cookies",
+        "description": "Counts visits.",
+        "trackers": ["google-analytics"],
+        "cookies": [
+            {"name": "visits", "provider": "This site", "purpose": "Counts", "lifetime": "1 year"}
+        ],
+    },
+]
+PAGE = "<!DOCTYPE html><html><head>{{ gtag|safe }}</head><body><h1>{{ title }}</h1>{}</body></html>"
+
+
+def make_app(late_init: bool = False, template_folder: str | None = None, **config: Any) -> Flask:
+    app = Flask(__name__, template_folder=template_folder)
+    app.config.update(CONSENTGATE_SECRET_KEY=SECRET, CONSENTGATE_CATEGORIES=CATEGORIES)
+    app.config.update(config)
+
+    @app.route("/")
+    def home() -> str:
+        return render_template_string(PAGE.replace("{}", ""), gtag=GTAG.decode(), title="Home")
+
+    @app.route("/placed")
+    def placed() -> str:
+        return render_template_string(PAGE.replace("{}", "{{ consent_banner() }}"), title="Placed")
+
+    @app.route("/state")
+    def state() -> str:
+        return render_template_string(
+            "{% if consent.allows('analytics') %}on{% else %}off{% endif %}"
+        )
+
+    @app.route("/privacy")
+    def privacy() -> str:
+        return render_template_string("<main>{{ cookie_declaration() }}</main>")
+
+    if late_init:
+        extension = FlaskConsent()
+        extension.init_app(app)
+    else:
+        FlaskConsent(app)
+    return app
+
+
+@pytest.mark.parametrize("late_init", [False, True], ids=["constructor", "init_app"])
+def test_both_init_styles_gate_the_app(late_init: bool) -> None:
+    app = make_app(late_init=late_init)
+    assert isinstance(app.wsgi_app, ConsentGate)
+    assert isinstance(app.extensions["consentgate"], ConsentGate)
+    client = app.test_client()
+    page = client.get("/").data
+    assert b'id="consentgate-banner"' in page and b"googletagmanager" not in page
+    response = client.post("/consent", data={"action": "accept_all", "next": "/"})
+    assert response.status_code == 303
+    page = client.get("/").data
+    assert b"consentgate-banner" not in page and b"googletagmanager" in page
+
+
+def test_two_apps_in_one_process_keep_their_own_settings() -> None:
+    first = make_app()
+    second = make_app(CONSENTGATE_COOKIE_NAME="other", CONSENTGATE_ENDPOINT="/choices")
+    a, b = first.test_client(), second.test_client()
+    a.post("/consent", data={"action": "accept_all"})
+    assert a.get_cookie("consentgate") is not None
+    assert b.post("/choices", data={"action": "accept_all"}).status_code == 303
+    assert b.get_cookie("other") is not None
+    assert b.get("/consent").status_code == 404
+    with second.test_request_context():
+        from flask import url_for
+
+        assert url_for("consent.preferences") == "/choices"
+
+
+def test_template_context_sees_the_consent() -> None:
+    client = make_app().test_client()
+    assert client.get("/state").data == b"off"
+    client.post("/consent", data={"action": "save", "category": "analytics"})
+    assert client.get("/state").data == b"on"
+
+
+def test_placed_banner_is_not_injected_twice() -> None:
+    client = make_app().test_client()
+    page = client.get("/placed").data.decode()
+    assert page.count('id="consentgate-banner"') == 1
+    assert page.index("consentgate-banner") < page.index("</body>")
+
+
+def test_banner_template_can_be_overridden(tmp_path: Path) -> None:
+    (tmp_path / "consentgate").mkdir()
+    (tmp_path / "consentgate" / "banner.html").write_text(
+        '<div id="consentgate-banner" class="mine"><form method="post" action="/consent">'
+        '<button name="action" value="accept_all">Yes</button>'
+        '<button name="action" value="reject_all">No</button></form></div>'
+    )
+    client = make_app(template_folder=str(tmp_path)).test_client()
+    page = client.get("/").data.decode()
+    assert 'class="mine"' in page and page.count("consentgate-banner") == 1
+
+
+def test_preferences_page_uses_the_site_layout(tmp_path: Path) -> None:
+    (tmp_path / "layout.html").write_text(
+        '<html lang="en"><title>{% block title %}{% endblock %} | Site</title>'
+        "<nav>Site nav</nav>{% block content %}{% endblock %}</html>"
+    )
+    client = make_app(
+        template_folder=str(tmp_path), CONSENTGATE_BASE_TEMPLATE="layout.html"
+    ).test_client()
+    page = client.get("/consent?next=/x").data.decode()
+    assert "<title>Cookie settings | Site</title>" in page and "Site nav" in page
+    assert 'name="category" value="analytics"' in page
+    assert 'value="analytics" checked' not in page
+    assert 'name="next" value="/x"' in page
+    client.post("/consent", data={"action": "save", "category": "analytics"})
+    assert 'value="analytics" checked' in client.get("/consent").data.decode()
+
+
+def test_decisions_share_the_core_rules() -> None:
+    client = make_app().test_client()
+    refused = client.post(
+        "/consent", data={"action": "accept_all"}, headers={"Origin": "https://evil.example"}
+    )
+    assert refused.status_code == 403
+    redirect = client.post("/consent", data={"action": "reject_all", "next": "//evil.example"})
+    assert redirect.headers["Location"] == "/"
+
+
+def test_declaration_table_matches_the_configuration() -> None:
+    app = make_app()
+    page = app.test_client().get("/privacy").data.decode()
+    listed = set(re.findall(r"<code>([^<]+)</code>", page))
+    declared = {spec.name for _, spec in app.extensions["consentgate"].settings.declared_cookies()}
+    assert listed == declared
+    assert {"consentgate", "_ga", "_ga_*", "visits"} <= listed
+
+
+def test_settings_can_come_from_a_toml_file(tmp_path: Path) -> None:
+    (tmp_path / "consent.toml").write_text(
+        'policy_version = "7"\n[[categories]]\nname = "necessary"\nrequired = true\n'
+        '[[categories]]\nname = "analytics"\ntrackers = ["matomo"]\n'
+    )
+    app = Flask(__name__, root_path=str(tmp_path))
+    app.config.update(SECRET_KEY=SECRET, CONSENTGATE_CONFIG="consent.toml")
+    FlaskConsent(app)
+    settings = app.extensions["consentgate"].settings
+    assert settings.policy_version == "7"
+    assert settings.secret_key == (SECRET.encode(),)
+    assert any(spec.name.startswith("_pk_id") for _, spec in settings.declared_cookies())
+
+
+def test_bad_configuration_names_the_key() -> None:
+    with pytest.raises(ConfigError, match="cookie_nme"):
+        make_app(CONSENTGATE_COOKIE_NME="x")
+
