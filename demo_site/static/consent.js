@@ -12,10 +12,11 @@
 
   var ACTIONS = ["accept_all", "reject_all", "save"];
 
+  // The buttons are named "action", which shadows form.action: read attributes.
   function isConsentForm(form) {
     return (
       form instanceof HTMLFormElement &&
-      form.method.toLowerCase() === "post" &&
+      (form.getAttribute("method") || "").toLowerCase() === "post" &&
       ACTIONS.some(function (action) {
         return form.querySelector('[name="action"][value="' + action + '"]') !== null;
       })
@@ -47,7 +48,7 @@
     form.setAttribute("aria-busy", "true");
     var body = new URLSearchParams(new FormData(form));
     body.append(submitter.name, submitter.value);
-    fetch(form.action, {
+    fetch(new URL(form.getAttribute("action") || "", document.baseURI).href, {
       method: "POST",
       body: body,
       headers: { Accept: "application/json" },
