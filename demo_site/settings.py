@@ -27,7 +27,7 @@ CONSENT_CATEGORIES: list[dict[str, Any]] = [
         "label": "Necessary cookies",
         "description": (
             "These keep the site working, for example by remembering the cookie "
-            "choices you make here. They are always on."
+            "choices you make here."
         ),
     },
     {
