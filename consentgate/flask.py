@@ -141,6 +141,7 @@ def _prepare_banner(response: Response) -> Response:
     if (
         response.mimetype in ("text/html", "application/xhtml+xml")
         and not environ.get("consentgate.banner_placed")
+        and request.blueprint != blueprint.name
         and "consentgate.consent" in environ
         and not _consent().decided
     ):

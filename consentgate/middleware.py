@@ -86,7 +86,7 @@ class ConsentGate:
         consent = self.consent_for(environ)
         environ["consentgate.consent"] = consent
         environ["consentgate.gate"] = self
-        if self.serve_endpoint and environ.get("PATH_INFO") == self.settings.endpoint:
+        if self.serve_endpoint and self.is_endpoint(environ):
             return self._endpoint(environ, start_response)
         conditional = strip_conditional(environ, consent) is not None
         body = _Body(self, environ, consent, start_response, conditional)
@@ -101,6 +101,10 @@ class ConsentGate:
         if value is None:
             return self._undecided
         return self.codec.loads(value, self.clock())
+
+    def is_endpoint(self, environ: WSGIEnvironment) -> bool:
+        """Whether this request is for the decision endpoint."""
+        return bool(environ.get("PATH_INFO") == self.settings.endpoint)
 
     def refused_request_cookies(self, cookie_header: str, consent: Consent) -> list[str]:
         """Names of the request's cookies whose category ``consent`` refuses."""
@@ -129,7 +133,8 @@ class ConsentGate:
         """The banner to inject into this response, or None when none is due."""
         if consent.decided or not self.settings.inject_banner:
             return None
-        if environ.get("consentgate.banner_placed"):
+        # The preferences page is the banner's long form: one form is enough.
+        if environ.get("consentgate.banner_placed") or self.is_endpoint(environ):
             return None
         html = environ.get("consentgate.banner_html")
         if html is None:
