@@ -1,8 +1,7 @@
 """Consent categories, the tracker catalogue and the frozen settings object.
 
-Everything is checked once, at start-up: a mistake raises :class:`ConfigError`
-naming the option (``categories[1].trackers[0]``), so a typo never becomes a
-gate that silently lets a tracker through.
+Everything is checked at start-up: a mistake raises :class:`ConfigError` naming the
+option (``categories[1].trackers[0]``), never a gate that silently lets a tracker through.
 """
 
 from __future__ import annotations
@@ -16,9 +15,9 @@ import re
 import reprlib
 import tomllib
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -36,7 +35,7 @@ _POLICIES = ("allow", "warn", "block")
 class ConfigError(ValueError):
     """A configuration value is missing, misspelt, of the wrong type or out of range.
 
-    :param key: Where the problem is, as a path: ``categories[1].cookies[0].name``.
+    :param key: Where, as a path such as ``categories[1].cookies[0].name``.
     :param why: What is wrong, with the fix when there is an obvious one.
     """
 
@@ -83,12 +82,11 @@ def _items(value: object, key: str, what: str) -> tuple[object, ...]:
 
 
 def _strings(value: object, key: str) -> tuple[str, ...]:
-    strings = []
-    for i, item in enumerate(_items(value, key, "strings")):
-        if not isinstance(item, str) or not item.strip():
-            raise ConfigError(f"{key}[{i}]", f"must be a non-empty string, got {_describe(item)}")
-        strings.append(item)
-    return tuple(strings)
+    items = _items(value, key, "strings")
+    for i, item in enumerate(items):
+        valid = isinstance(item, str) and bool(item.strip())
+        _require(valid, f"{key}[{i}]", "must be a non-empty string", item)
+    return cast(tuple[str, ...], items)
 
 
 def _coerce(cls: type[_D], value: object, key: str) -> _D:
@@ -113,9 +111,8 @@ class CookieSpec:
     """A cookie that a category may set, as the cookie table describes it.
 
     :param name: The exact cookie name, or an :mod:`fnmatch` glob such as ``_ga_*``.
-    :param provider: Who sets or reads it, e.g. ``"Google"`` or ``"This site"``.
-    :param purpose: One line on what it is for.
-    :param lifetime: How long it lasts, in words: ``"2 years"``, ``"Session"``.
+    :param provider: Who sets or reads it (``"Google"``, ``"This site"``); ``purpose``
+        says in one line what it is for, ``lifetime`` how long it lasts (``"2 years"``).
     """
 
     name: str
@@ -162,8 +159,8 @@ class Category:
         valid = isinstance(self.name, str) and _CATEGORY_NAME.fullmatch(self.name) is not None
         _require(valid, "name", "must match [a-z0-9][a-z0-9_-]{0,31}", self.name)
         _check_type(self.required, bool, "required", "true or false")
-        _check_type(self.label, str, "label", "a string")
-        _check_type(self.description, str, "description", "a string")
+        for key in ("label", "description"):
+            _check_type(getattr(self, key), str, key, "a string")
         items = _items(self.cookies, "cookies", "cookie names or tables")
         cookies = [_coerce(CookieSpec, c, f"cookies[{i}]") for i, c in enumerate(items)]
         sources = [s.strip() for s in _strings(self.sources, "sources")]
@@ -286,11 +283,8 @@ class Settings:
         return next((c for c in self.categories if c.name == name), None)
 
     def declared_cookies(self) -> list[tuple[Category, CookieSpec]]:
-        """Every declared cookie with its category, for the cookie table.
-
-        The consent cookie itself comes first under the first required
-        category (and is left out when no category is required).
-        """
+        """Every declared cookie with its category, for the cookie table; the consent
+        cookie comes first, under the first required category (if there is one)."""
         days = f"{self.max_age_days} days"
         consent = CookieSpec(self.cookie_name, "This site", "Remembers your cookie choices", days)
         first_required = next((c for c in self.categories if c.required), None)
@@ -309,19 +303,24 @@ class Settings:
     def from_mapping(cls, data: Mapping[str, Any], where: str = "") -> Settings:
         """Build settings from plain data such as parsed TOML or Flask config.
 
-        Keys are the field names, categories tables or :class:`Category` objects.
+        Keys are the field names, categories tables or :class:`Category` objects;
         ``secret_key_env = "VAR"`` reads comma-separated keys from that variable.
 
         :param where: Where the data came from, added to error messages.
-        :raise ConfigError: naming the key (``categories[1].name``), with a
-            "did you mean" hint for an unknown one.
+        :raise ConfigError: naming the key, with a "did you mean" hint if unknown.
         """
         try:
             _require(isinstance(data, Mapping), "settings", "must be a table", data)
             _check_keys(data, (*(f.name for f in dataclasses.fields(cls)), "secret_key_env"), "")
             kwargs = dict(data)
             if "secret_key_env" in kwargs:
-                kwargs["secret_key"] = _env_keys(kwargs)
+                if "secret_key" in kwargs:
+                    raise ConfigError("secret_key_env", "give it or secret_key, not both")
+                variable = kwargs.pop("secret_key_env")
+                _check_type(variable, str, "secret_key_env", "an environment variable's name")
+                keys = [k.strip() for k in os.environ.get(variable, "").split(",")]
+                _require(any(keys), "secret_key_env", "must name a set variable", variable)
+                kwargs["secret_key"] = [k for k in keys if k]
             for key in ("secret_key", "categories"):
                 if key not in kwargs:
                     raise ConfigError(key, "is required")
@@ -336,19 +335,9 @@ class Settings:
             raise ConfigError(error.key, f"{error.why} (in {where})") from None
 
 
-def _env_keys(kwargs: dict[str, Any]) -> list[str]:
-    """The keys named by ``secret_key_env``: comma-separated, the last one signing."""
-    if "secret_key" in kwargs:
-        raise ConfigError("secret_key_env", "give secret_key or secret_key_env, not both")
-    variable = kwargs.pop("secret_key_env")
-    _check_type(variable, str, "secret_key_env", "the name of an environment variable")
-    keys = [k.strip() for k in os.environ.get(variable, "").split(",") if k.strip()]
-    _require(bool(keys), "secret_key_env", "must name a set environment variable", variable)
-    return keys
-
-
 def _secret_keys(value: object) -> tuple[bytes, ...]:
-    items = (value,) if isinstance(value, str | bytes) else _items(value, "secret_key", "keys")
+    single = isinstance(value, str | bytes) or not isinstance(value, Sequence)
+    items = (value,) if single else tuple(cast(Sequence[object], value))
     keys = [k.encode() if isinstance(k, str) else k for k in items if isinstance(k, str | bytes)]
     if not keys or len(keys) != len(items) or not all(keys):
         # Never show the value: it is a secret.
@@ -403,15 +392,14 @@ def _check_options(s: Settings) -> None:
     _require(s.max_buffer >= 1024, "max_buffer", "must be at least 1024 bytes", s.max_buffer)
 
 
-def load_config(path: str | os.PathLike[str]) -> Settings:
-    """Read settings from a TOML file.
+def load_config(path: str | os.PathLike[str], **overrides: Any) -> Settings:
+    """Read settings from a TOML file: :class:`Settings` fields at the top level, one
+    ``[[categories]]`` table per category, ``secret_key_env = "VAR"`` to keep the key out.
 
-    The file holds the :class:`Settings` fields at the top level and one
-    ``[[categories]]`` table per category. Keep the key itself out of the file
-    with ``secret_key_env = "CONSENTGATE_SECRET_KEY"``.
-
-    :raise ConfigError: for an unreadable file, bad TOML (naming the line) or a
-        bad value (naming the key and the file).
+    :param overrides: Values that replace or supply the file's, e.g. an app's own key:
+        ``load_config("consent.toml", secret_key=app.secret_key)``.
+    :raise ConfigError: for an unreadable file, bad TOML (naming the line) or a bad
+        value (naming the key and the file).
     """
     where = os.fspath(path)
     try:
@@ -421,4 +409,6 @@ def load_config(path: str | os.PathLike[str]) -> Settings:
         raise ConfigError(where, f"cannot read the file: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(where, f"invalid TOML: {error}") from None
-    return Settings.from_mapping(data, where=where)
+    if "secret_key" in overrides:
+        data.pop("secret_key_env", None)
+    return Settings.from_mapping({**data, **overrides}, where=where)

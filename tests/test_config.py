@@ -1,0 +1,586 @@
+from __future__ import annotations
+
+import dataclasses
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from consentgate.config import (
+    Category,
+    ConfigError,
+    CookieSpec,
+    Settings,
+    load_config,
+    tracker_catalogue,
+)
+
+SECRET = "test-secret-key-0123456789abcdef"
+REQUIRED_TRACKERS = (
+    "google-analytics",
+    "google-tag-manager",
+    "matomo",
+    "plausible",
+    "hotjar",
+    "microsoft-clarity",
+    "meta-pixel",
+    "linkedin-insight",
+)
+
+
+def minimal(**options: Any) -> dict[str, Any]:
+    """Plain settings data with one required and one optional category."""
+    data: dict[str, Any] = {
+        "secret_key": SECRET,
+        "categories": [{"name": "necessary", "required": True}, {"name": "analytics"}],
+    }
+    data.update(options)
+    return data
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "consent.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ConfigError
+
+
+def test_config_error_names_the_key() -> None:
+    error = ConfigError("categories[1].name", "is required")
+    assert str(error) == "categories[1].name: is required"
+    assert (error.key, error.why) == ("categories[1].name", "is required")
+    assert isinstance(error, ValueError)
+
+
+def test_config_error_survives_pickling() -> None:
+    error = pickle.loads(pickle.dumps(ConfigError("endpoint", "must be a path")))
+    assert str(error) == "endpoint: must be a path"
+    assert error.key == "endpoint"
+
+
+# Category
+
+
+def test_category_defaults() -> None:
+    category = Category("analytics")
+    assert category.label == "Analytics"
+    assert category.required is False
+    assert (category.cookies, category.sources, category.inline, category.trackers) == (
+        (),
+        (),
+        (),
+        (),
+    )
+
+
+def test_category_normalises_lists_to_tuples() -> None:
+    category = Category(
+        "stats",
+        cookies=["visits", CookieSpec("seen", purpose="x"), {"name": "_my_*", "lifetime": "1 day"}],
+        sources=[" stats.example.com ", "/js/stats.js"],
+        inline=["myStats.track("],
+    )
+    assert category.cookies == (
+        CookieSpec("visits"),
+        CookieSpec("seen", purpose="x"),
+        CookieSpec("_my_*", lifetime="1 day"),
+    )
+    assert category.sources == ("stats.example.com", "/js/stats.js")
+    assert category.inline == ("myStats.track(",)
+
+
+@pytest.mark.parametrize(
+    "field", ["cookies", "sources", "inline", "trackers"], ids=lambda field: field
+)
+def test_category_refuses_a_bare_string_instead_of_a_list(field: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Category("analytics", **{field: "google-analytics"})
+    assert info.value.key == field
+    assert "must be a list" in info.value.why
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("Analytics", id="upper-case"),
+        pytest.param("-ads", id="leading-dash"),
+        pytest.param("my ads", id="space"),
+        pytest.param("a" * 33, id="too-long"),
+        pytest.param(7, id="not-a-string"),
+    ],
+)
+def test_category_name_is_checked(name: Any) -> None:
+    with pytest.raises(ConfigError) as info:
+        Category(name)
+    assert info.value.key == "name"
+
+
+@pytest.mark.parametrize("name", ["a", "ads", "third_party", "social-media", "a" * 32, "2fa"])
+def test_category_name_accepts(name: str) -> None:
+    assert Category(name).name == name
+
+
+def test_trackers_merge_cookies_sources_and_signatures_after_the_explicit_ones() -> None:
+    category = Category(
+        "analytics",
+        cookies=[{"name": "_ga", "purpose": "Our own words", "lifetime": "1 year"}, "visits"],
+        sources=["stats.example.com"],
+        trackers=["google-analytics", "matomo", "google-analytics"],
+    )
+    names = [spec.name for spec in category.cookies]
+    assert names[:2] == ["_ga", "visits"]
+    assert len(names) == len(set(names)), "duplicates are dropped"
+    assert {"_ga_*", "_gid", "__utma", "_pk_id.*", "_pk_ses.*"} <= set(names)
+    assert category.cookies[0].purpose == "Our own words", "the explicit description wins"
+    assert category.sources[0] == "stats.example.com"
+    assert {"google-analytics.com", "matomo.cloud"} <= set(category.sources)
+    assert {"gtag(", "_paq.push"} <= set(category.inline)
+    assert category.trackers == ("google-analytics", "matomo")
+
+
+def test_tracker_cookies_carry_provider_purpose_and_lifetime() -> None:
+    cookies = {spec.name: spec for spec in Category("a", trackers=["google-analytics"]).cookies}
+    assert cookies["_ga"] == CookieSpec(
+        "_ga", "Google", "Distinguishes visitors with a random client ID", "2 years"
+    )
+    assert cookies["_gid"].lifetime == "24 hours"
+
+
+def test_unknown_tracker_is_named_with_a_suggestion_and_the_known_ids() -> None:
+    with pytest.raises(ConfigError) as info:
+        Category("analytics", trackers=["matomo", "gogle-analytics"])
+    error = info.value
+    assert error.key == "trackers[1]"
+    assert "'gogle-analytics'" in error.why
+    assert "did you mean 'google-analytics'?" in error.why
+    assert all(tracker_id in error.why for tracker_id in REQUIRED_TRACKERS)
+
+
+# The tracker catalogue
+
+
+def test_catalogue_has_the_documented_trackers() -> None:
+    catalogue = tracker_catalogue()
+    assert set(REQUIRED_TRACKERS) <= set(catalogue)
+    for tracker_id, tracker in catalogue.items():
+        assert tracker.id == tracker_id
+        assert tracker.name and tracker.provider
+        assert tracker.sources, f"{tracker_id} has no sources"
+        assert tracker.inline, f"{tracker_id} has no inline signatures"
+
+
+def test_catalogue_cookies_are_described() -> None:
+    for tracker in tracker_catalogue().values():
+        for spec in tracker.cookies:
+            assert spec.provider, f"{tracker.id} {spec.name}"
+            assert spec.purpose, f"{tracker.id} {spec.name}"
+            assert spec.lifetime, f"{tracker.id} {spec.name}"
+
+
+@pytest.mark.parametrize(
+    ("tracker_id", "cookie", "lifetime"),
+    [
+        pytest.param("google-analytics", "_ga", "2 years", id="ga4-client-id"),
+        pytest.param("google-analytics", "_ga_*", "2 years", id="ga4-session"),
+        pytest.param("google-analytics", "_gid", "24 hours", id="ua-gid"),
+        pytest.param("google-analytics", "__utmb", "30 minutes", id="ga-js-session"),
+        pytest.param("matomo", "_pk_id.*", "13 months", id="matomo-visitor"),
+        pytest.param("matomo", "_pk_ses.*", "30 minutes", id="matomo-session"),
+        pytest.param("hotjar", "_hjSessionUser_*", "365 days", id="hotjar-user"),
+        pytest.param("microsoft-clarity", "_clck", "1 year", id="clarity-user"),
+        pytest.param("meta-pixel", "_fbp", "90 days", id="meta-browser"),
+        pytest.param("linkedin-insight", "li_sugr", "90 days", id="linkedin-sugr"),
+    ],
+)
+def test_catalogue_lifetimes_follow_the_vendors(
+    tracker_id: str, cookie: str, lifetime: str
+) -> None:
+    cookies = {spec.name: spec for spec in tracker_catalogue()[tracker_id].cookies}
+    assert cookies[cookie].lifetime == lifetime
+
+
+def test_plausible_sets_no_cookies() -> None:
+    assert tracker_catalogue()["plausible"].cookies == ()
+
+
+def test_catalogue_is_read_only() -> None:
+    with pytest.raises(TypeError):
+        tracker_catalogue()["mine"] = tracker_catalogue()["matomo"]  # type: ignore[index]
+
+
+# Settings
+
+
+def test_settings_defaults() -> None:
+    settings = Settings.from_mapping(minimal())
+    assert settings.secret_key == (SECRET.encode(),)
+    assert settings.cookie_name == "consentgate"
+    assert settings.max_age_days == 180
+    assert settings.max_age == 180 * 24 * 60 * 60
+    assert settings.policy_version == "1"
+    assert settings.endpoint == "/consent"
+    assert settings.privacy_url == "/privacy"
+    assert settings.secure is None
+    assert settings.undeclared_cookies == "allow"
+    assert settings.inject_banner is True
+    assert settings.max_buffer == 1 << 20
+    assert settings.trusted_origins == ()
+
+
+def test_settings_helpers() -> None:
+    settings = Settings(
+        secret_key=SECRET,
+        categories=(
+            Category("necessary", required=True),
+            Category("marketing"),
+            Category("analytics"),
+        ),
+    )
+    assert settings.required_names == frozenset({"necessary"})
+    assert settings.optional_names == ("marketing", "analytics")
+    assert settings.names == frozenset({"necessary", "marketing", "analytics"})
+    assert settings.category("analytics") is settings.categories[2]
+    assert settings.category("nope") is None
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        pytest.param("key", (b"key",), id="str"),
+        pytest.param(b"key", (b"key",), id="bytes"),
+        pytest.param(["old", b"new"], (b"old", b"new"), id="rotation-keeps-order"),
+        pytest.param(("k\u00e9y",), ("k\u00e9y".encode(),), id="utf-8"),
+    ],
+)
+def test_secret_key_forms(given: Any, expected: tuple[bytes, ...]) -> None:
+    assert Settings(secret_key=given, categories=(Category("a"),)).secret_key == expected
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        pytest.param("", id="empty"),
+        pytest.param([], id="no-keys"),
+        pytest.param(["good", ""], id="one-empty"),
+        pytest.param(12345, id="number"),
+        pytest.param({"key": "hunter2"}, id="table"),
+    ],
+)
+def test_bad_secret_key_is_refused_without_showing_it(given: Any) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings(secret_key=given, categories=(Category("a"),))
+    assert info.value.key == "secret_key"
+    assert "hunter2" not in str(info.value) and "good" not in str(info.value)
+
+
+def test_policy_version_int_becomes_str() -> None:
+    assert Settings.from_mapping(minimal(policy_version=3)).policy_version == "3"
+
+
+def test_trusted_origins_are_normalised_as_browsers_send_them() -> None:
+    settings = Settings.from_mapping(
+        minimal(trusted_origins=["HTTPS://WWW.Example.com:443/", "http://localhost:8000"])
+    )
+    assert settings.trusted_origins == ("https://www.example.com", "http://localhost:8000")
+
+
+def test_declared_cookies_lists_the_consent_cookie_under_the_first_required_category() -> None:
+    settings = Settings(
+        secret_key=SECRET,
+        categories=(
+            Category("analytics", cookies=["visits"]),
+            Category("necessary", required=True, cookies=["session"]),
+            Category("security", required=True),
+        ),
+        cookie_name="cg",
+        max_age_days=90,
+    )
+    rows = [(category.name, spec.name) for category, spec in settings.declared_cookies()]
+    assert rows == [("analytics", "visits"), ("necessary", "cg"), ("necessary", "session")]
+    consent = settings.declared_cookies()[1][1]
+    assert consent == CookieSpec("cg", "This site", "Remembers your cookie choices", "90 days")
+
+
+def test_declared_cookies_without_a_required_category() -> None:
+    settings = Settings(secret_key=SECRET, categories=(Category("ads", cookies=["x"]),))
+    assert [spec.name for _, spec in settings.declared_cookies()] == ["x"]
+
+
+def test_replace_validates_again() -> None:
+    settings = Settings.from_mapping(minimal())
+    assert settings.replace(cookie_name="cg").cookie_name == "cg"
+    with pytest.raises(ConfigError, match=r"^max_age_days: "):
+        settings.replace(max_age_days=0)
+    assert dataclasses.replace(settings, endpoint="/cookies").endpoint == "/cookies"
+
+
+@pytest.mark.parametrize(
+    ("options", "key", "why"),
+    [
+        pytest.param(
+            {"cookie_name": "my cookie"}, "cookie_name", "valid cookie name", id="cookie-name"
+        ),
+        pytest.param({"max_age_days": 0}, "max_age_days", "1 to 400", id="max-age-zero"),
+        pytest.param(
+            {"max_age_days": 401}, "max_age_days", "1 to 400", id="max-age-over-browser-cap"
+        ),
+        pytest.param({"max_age_days": "180"}, "max_age_days", "whole number", id="max-age-str"),
+        pytest.param({"max_age_days": True}, "max_age_days", "whole number", id="max-age-bool"),
+        pytest.param({"policy_version": ""}, "policy_version", "non-empty", id="policy-version"),
+        pytest.param({"endpoint": "consent"}, "endpoint", "path", id="endpoint-relative"),
+        pytest.param(
+            {"endpoint": "//evil.example"}, "endpoint", "path", id="endpoint-network-path"
+        ),
+        pytest.param({"endpoint": "/consent?x=1"}, "endpoint", "path", id="endpoint-query"),
+        pytest.param({"privacy_url": ""}, "privacy_url", "empty", id="privacy-url"),
+        pytest.param({"secure": "yes"}, "secure", "true, false or None", id="secure"),
+        pytest.param(
+            {"undeclared_cookies": "blok"},
+            "undeclared_cookies",
+            "did you mean 'block'?",
+            id="policy-typo",
+        ),
+        pytest.param({"inject_banner": 1}, "inject_banner", "true or false", id="inject-banner"),
+        pytest.param({"max_buffer": 100}, "max_buffer", "at least 1024", id="max-buffer"),
+        pytest.param(
+            {"trusted_origins": "https://a.example"}, "trusted_origins", "list", id="origins-str"
+        ),
+        pytest.param(
+            {"trusted_origins": ["www.example.com"]},
+            "trusted_origins[0]",
+            "https://",
+            id="origin-no-scheme",
+        ),
+        pytest.param(
+            {"trusted_origins": ["https://a.example/path"]},
+            "trusted_origins[0]",
+            "https://",
+            id="origin-path",
+        ),
+        pytest.param({"categories": []}, "categories", "at least one", id="no-categories"),
+        pytest.param({"categories": "necessary"}, "categories", "list", id="categories-str"),
+        pytest.param(
+            {"categories": [{"name": "a"}, {"name": "a"}]},
+            "categories[1].name",
+            "duplicate",
+            id="duplicate",
+        ),
+    ],
+)
+def test_bad_option_names_the_key(options: dict[str, Any], key: str, why: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_mapping(minimal(**options))
+    assert info.value.key == key
+    assert why in info.value.why
+
+
+@pytest.mark.parametrize(
+    ("categories", "key", "why"),
+    [
+        pytest.param(
+            [{"name": "a", "trakers": []}],
+            "categories[0].trakers",
+            "did you mean 'trackers'?",
+            id="category-key-typo",
+        ),
+        pytest.param(
+            [{"label": "A"}], "categories[0].name", "required", id="category-without-name"
+        ),
+        pytest.param(
+            [{"name": "a"}, {"name": "b", "required": "yes"}],
+            "categories[1].required",
+            "true or false",
+            id="required-str",
+        ),
+        pytest.param(
+            [{"name": "a"}, {"name": "b", "trackers": ["matomoo"]}],
+            "categories[1].trackers[0]",
+            "did you mean 'matomo'?",
+            id="tracker-typo",
+        ),
+        pytest.param(
+            [{"name": "a", "cookies": [{"name": "x", "purpse": "y"}]}],
+            "categories[0].cookies[0].purpse",
+            "did you mean 'purpose'?",
+            id="cookie-key-typo",
+        ),
+        pytest.param(
+            [{"name": "a"}, {"name": "b", "cookies": ["ok", {"name": "bad name"}]}],
+            "categories[1].cookies[1].name",
+            "cookie name",
+            id="cookie-name",
+        ),
+        pytest.param(
+            [{"name": "a", "cookies": [{"purpose": "y"}]}],
+            "categories[0].cookies[0].name",
+            "required",
+            id="cookie-without-name",
+        ),
+        pytest.param(
+            [{"name": "a", "sources": ["ok.example", ""]}],
+            "categories[0].sources[1]",
+            "non-empty",
+            id="empty-source",
+        ),
+        pytest.param(["necessary"], "categories[0]", "table", id="category-as-str"),
+    ],
+)
+def test_error_keys_are_paths_into_the_data(categories: list[Any], key: str, why: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_mapping(minimal(categories=categories))
+    assert info.value.key == key
+    assert why in info.value.why
+
+
+def test_unknown_option_suggests_the_right_one() -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_mapping(minimal(cookie_nmae="cg"), where="app.config")
+    assert str(info.value) == (
+        "cookie_nmae: unknown option; did you mean 'cookie_name'? (in app.config)"
+    )
+
+
+def test_unknown_option_without_a_near_miss_lists_the_known_ones() -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_mapping(minimal(colour="blue"))
+    assert info.value.key == "colour"
+    assert "cookie_name" in info.value.why and "trusted_origins" in info.value.why
+
+
+def test_from_mapping_accepts_category_objects() -> None:
+    category = Category("ads", trackers=["meta-pixel"])
+    settings = Settings.from_mapping({"secret_key": SECRET, "categories": [category]})
+    assert settings.categories == (category,)
+
+
+def test_settings_refuses_tables_as_categories() -> None:
+    with pytest.raises(ConfigError, match=r"^categories\[0\]: must be a Category"):
+        Settings(secret_key=SECRET, categories=({"name": "a"},))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("missing", ["secret_key", "categories"])
+def test_required_options(missing: str) -> None:
+    data = minimal()
+    del data[missing]
+    with pytest.raises(ConfigError, match=f"^{missing}: is required"):
+        Settings.from_mapping(data)
+
+
+# load_config
+
+
+EXAMPLE = """\
+secret_key_env = "CONSENTGATE_SECRET_KEY"
+policy_version = "2024-05"
+
+[[categories]]
+name = "necessary"
+required = true
+
+[[categories]]
+name = "analytics"
+trackers = ["google-analytics", "matomo"]
+cookies = [
+    "_my_*",
+    { name = "visits", provider = "This site", purpose = "Counts visits", lifetime = "1 year" },
+]
+"""
+
+
+def test_load_config_reads_the_documented_example(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONSENTGATE_SECRET_KEY", "old-key, new-key")
+    settings = load_config(write(tmp_path, EXAMPLE))
+    assert settings.secret_key == (b"old-key", b"new-key"), "the last key signs"
+    assert settings.policy_version == "2024-05"
+    assert settings.required_names == frozenset({"necessary"})
+    analytics = settings.category("analytics")
+    assert analytics is not None
+    names = [spec.name for spec in analytics.cookies]
+    assert names[:2] == ["_my_*", "visits"]
+    assert {"_ga", "_pk_id.*"} <= set(names)
+    assert analytics.cookies[1] == CookieSpec("visits", "This site", "Counts visits", "1 year")
+
+
+def test_load_config_accepts_a_str_path(tmp_path: Path) -> None:
+    path = write(tmp_path, f'secret_key = "{SECRET}"\n[[categories]]\nname = "necessary"\n')
+    assert load_config(str(path)).categories[0].name == "necessary"
+
+
+def test_secret_key_env_must_be_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CONSENTGATE_SECRET_KEY", raising=False)
+    path = write(tmp_path, EXAMPLE)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.key == "secret_key_env"
+    assert "CONSENTGATE_SECRET_KEY" in info.value.why
+    assert str(path) in info.value.why
+
+
+def test_secret_key_and_secret_key_env_together_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CONSENTGATE_SECRET_KEY", "k")
+    with pytest.raises(ConfigError, match=r"^secret_key_env: "):
+        Settings.from_mapping(minimal(secret_key_env="CONSENTGATE_SECRET_KEY"))
+
+
+def test_typo_in_the_file_names_key_suggestion_and_file(tmp_path: Path) -> None:
+    path = write(tmp_path, EXAMPLE.replace("policy_version", "policy_verison"))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.key == "policy_verison"
+    assert "did you mean 'policy_version'?" in info.value.why
+    assert str(path) in str(info.value)
+
+
+def test_typo_in_a_category_of_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONSENTGATE_SECRET_KEY", SECRET)
+    path = write(tmp_path, EXAMPLE.replace("trackers =", "tracker ="))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.key == "categories[1].tracker"
+    assert "did you mean 'trackers'?" in info.value.why
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        pytest.param('secret_key = "x"\npolicy_version = \n', 2, id="missing-value"),
+        pytest.param('secret_key = "x"\n\n[[categories]\nname = "a"\n', 3, id="unclosed-table"),
+        pytest.param('secret_key = "x"\nsecret_key = "y"\n', 2, id="duplicate-key"),
+        pytest.param('secret_key = "x"\ncookie_name = "a\n', 2, id="unterminated-string"),
+        pytest.param('x = 1\ntrackers = ["matomo" "plausible"]\n', 2, id="missing-comma"),
+        pytest.param("x = 1\n\n\nrequired = yes\n", 4, id="bare-word"),
+    ],
+)
+def test_bad_toml_names_the_file_and_line(tmp_path: Path, text: str, line: int) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.key == str(path)
+    assert "invalid TOML" in info.value.why
+    assert f"line {line}" in info.value.why
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "nope.toml"
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.key == str(path)
+    assert "cannot read" in info.value.why
+
+
+def test_load_config_overrides_supply_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CONSENTGATE_SECRET_KEY", raising=False)
+    settings = load_config(write(tmp_path, EXAMPLE), secret_key="from-the-app", cookie_name="cg")
+    assert settings.secret_key == (b"from-the-app",)
+    assert settings.cookie_name == "cg"
+    assert settings.policy_version == "2024-05", "the file's other values stay"

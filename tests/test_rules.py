@@ -1,0 +1,462 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from consentgate.config import Category, tracker_catalogue
+from consentgate.rules import Rules
+
+# One category per built-in tracker, named after it, so a result names the tracker.
+CATALOGUE = Rules(
+    [Category(tracker_id, trackers=[tracker_id]) for tracker_id in tracker_catalogue()]
+)
+# What a site typically configures.
+SITE = Rules(
+    [
+        Category("necessary", required=True, cookies=["session"], sources=["/static/"]),
+        Category("analytics", trackers=["google-analytics", "matomo"], cookies=["visits"]),
+        Category("marketing", trackers=["meta-pixel"]),
+    ]
+)
+
+GA4 = b"""
+  window.dataLayer = window.dataLayer || [];
+  function gtag(){dataLayer.push(arguments);}
+  gtag('js', new Date());
+  gtag('config', 'G-XXXXXXX');
+"""
+ANALYTICS_JS = b"""
+(function(i,s,o,g,r,a,m){i['GoogleAnalyticsObject']=r;i[r]=i[r]||function(){
+(i[r].q=i[r].q||[]).push(arguments)},i[r].l=1*new Date();a=s.createElement(o),
+m=s.getElementsByTagName(o)[0];a.async=1;a.src=g;m.parentNode.insertBefore(a,m)
+})(window,document,'script','https://www.google-analytics.com/analytics.js','ga');
+ga('create', 'UA-XXXXX-Y', 'auto');
+ga('send', 'pageview');
+"""
+GA_JS = b"""
+var _gaq = _gaq || [];
+_gaq.push(['_setAccount', 'UA-XXXXX-X']);
+_gaq.push(['_trackPageview']);
+"""
+GTM = b"""
+(function(w,d,s,l,i){w[l]=w[l]||[];w[l].push({'gtm.start':
+new Date().getTime(),event:'gtm.js'});var f=d.getElementsByTagName(s)[0],
+j=d.createElement(s),dl=l!='dataLayer'?'&l='+l:'';j.async=true;j.src=
+'https://www.googletagmanager.com/gtm.js?id='+i+dl;f.parentNode.insertBefore(j,f);
+})(window,document,'script','dataLayer','GTM-XXXX');
+"""
+MATOMO = b"""
+  var _paq = window._paq = window._paq || [];
+  _paq.push(['trackPageView']);
+  _paq.push(['enableLinkTracking']);
+  (function() {
+    var u="//matomo.example.org/";
+    _paq.push(['setTrackerUrl', u+'matomo.php']);
+    _paq.push(['setSiteId', '1']);
+    var d=document, g=d.createElement('script'), s=d.getElementsByTagName('script')[0];
+    g.async=true; g.src=u+'matomo.js'; s.parentNode.insertBefore(g,s);
+  })();
+"""
+PLAUSIBLE = b"""window.plausible = window.plausible || function() {
+  (window.plausible.q = window.plausible.q || []).push(arguments) }
+plausible('Signup', {props: {plan: 'free'}})"""
+HOTJAR = b"""
+(function(h,o,t,j,a,r){
+    h.hj=h.hj||function(){(h.hj.q=h.hj.q||[]).push(arguments)};
+    h._hjSettings={hjid:1234567,hjsv:6};
+    a=o.getElementsByTagName('head')[0];
+    r=o.createElement('script');r.async=1;
+    r.src=t+h._hjSettings.hjid+j+h._hjSettings.hjsv;
+    a.appendChild(r);
+})(window,document,'https://static.hotjar.com/c/hotjar-','.js?sv=');
+"""
+CLARITY = b"""
+(function(c,l,a,r,i,t,y){
+    c[a]=c[a]||function(){(c[a].q=c[a].q||[]).push(arguments)};
+    t=l.createElement(r);t.async=1;t.src="https://www.clarity.ms/tag/"+i;
+    y=l.getElementsByTagName(r)[0];y.parentNode.insertBefore(t,y);
+})(window, document, "clarity", "script", "abcdefghij");
+"""
+META = b"""
+!function(f,b,e,v,n,t,s)
+{if(f.fbq)return;n=f.fbq=function(){n.callMethod?
+n.callMethod.apply(n,arguments):n.queue.push(arguments)};
+if(!f._fbq)f._fbq=n;n.push=n;n.loaded=!0;n.version='2.0';
+n.queue=[];t=b.createElement(e);t.async=!0;
+t.src=v;s=b.getElementsByTagName(e)[0];
+s.parentNode.insertBefore(t,s)}(window, document,'script',
+'https://connect.facebook.net/en_US/fbevents.js');
+fbq('init', '1234567890');
+fbq('track', 'PageView');
+"""
+LINKEDIN = b"""
+_linkedin_partner_id = "1234567";
+window._linkedin_data_partner_ids = window._linkedin_data_partner_ids || [];
+window._linkedin_data_partner_ids.push(_linkedin_partner_id);
+"""
+
+
+# classify_element
+
+
+#: A realistic URL of each tracker, as its documented snippet loads it.
+TRACKER_URLS = {
+    "ga4-gtag-js": ("https://www.googletagmanager.com/gtag/js?id=G-1", "google-analytics"),
+    "analytics-js": ("https://www.google-analytics.com/analytics.js", "google-analytics"),
+    "ga-js": ("https://ssl.google-analytics.com/ga.js", "google-analytics"),
+    "ga4-collect": ("https://region1.analytics.google.com/g/collect?v=2", "google-analytics"),
+    "gtm-js": ("https://www.googletagmanager.com/gtm.js?id=GTM-1", "google-tag-manager"),
+    "gtm-noscript": ("https://www.googletagmanager.com/ns.html?id=GTM-1", "google-tag-manager"),
+    "matomo-cloud": ("https://cdn.matomo.cloud/example.matomo.cloud/matomo.js", "matomo"),
+    "matomo-self-hosted": ("//stats.example.org/matomo.js", "matomo"),
+    "piwik-pixel": ("//stats.example.org/piwik/piwik.php?idsite=1&rec=1", "matomo"),
+    "matomo-same-site": ("/analytics/matomo.php?idsite=1&rec=1", "matomo"),
+    "plausible": ("https://plausible.io/js/script.js", "plausible"),
+    "plausible-event": ("https://plausible.io/api/event", "plausible"),
+    "hotjar": ("https://static.hotjar.com/c/hotjar-1.js?sv=6", "hotjar"),
+    "clarity": ("https://www.clarity.ms/tag/abcdefghij", "microsoft-clarity"),
+    "meta-pixel": ("https://connect.facebook.net/en_US/fbevents.js", "meta-pixel"),
+    "meta-noscript": ("https://www.facebook.com/tr?id=1&ev=PageView&noscript=1", "meta-pixel"),
+    "linkedin": ("https://snap.licdn.com/li.lms-analytics/insight.min.js", "linkedin-insight"),
+    "linkedin-pixel": ("https://px.ads.linkedin.com/collect/?pid=1&fmt=gif", "linkedin-insight"),
+}
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [pytest.param(url, expected, id=name) for name, (url, expected) in TRACKER_URLS.items()],
+)
+def test_tracker_urls_are_classified(url: str, expected: str) -> None:
+    assert CATALOGUE.classify_element("script", {"src": url}) == expected
+
+
+@pytest.mark.parametrize(
+    ("tag", "attrs", "expected"),
+    [
+        pytest.param(
+            "link",
+            {"rel": "preconnect", "href": "https://www.google-analytics.com"},
+            "google-analytics",
+            id="preconnect-href",
+        ),
+        pytest.param(
+            "script",
+            {"type": "text/plain", "data-src": "https://plausible.io/js/script.js"},
+            "plausible",
+            id="data-src",
+        ),
+        pytest.param(
+            "object", {"data": "https://www.clarity.ms/tag/x"}, "microsoft-clarity", id="object"
+        ),
+    ],
+)
+def test_url_attributes(tag: str, attrs: dict[str, str], expected: str) -> None:
+    assert CATALOGUE.classify_element(tag, attrs) == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("https://www.google-analytics.com/analytics.js", id="plain"),
+        pytest.param("//www.google-analytics.com/analytics.js", id="scheme-relative"),
+        pytest.param("https://WWW.Google-Analytics.COM:443/analytics.js", id="upper-case-and-port"),
+        pytest.param("http://google-analytics.com/analytics.js", id="bare-domain"),
+        pytest.param("  https://www.google-analytics.com/analytics.js\n", id="whitespace"),
+        pytest.param("https://www.google-analytics.com./analytics.js", id="trailing-dot"),
+        pytest.param("https://user@www.google-analytics.com/analytics.js", id="user-info"),
+        pytest.param("https:\\\\www.google-analytics.com\\analytics.js", id="backslashes"),
+        pytest.param("https://www.google%2Danalytics.com/analytics.js", id="percent-encoded-host"),
+        pytest.param("https://www.google-analytics.com/analytics.js#x", id="fragment"),
+    ],
+)
+def test_url_forms_browsers_load_are_recognised(url: str) -> None:
+    assert SITE.classify_element("script", {"src": url}) == "analytics"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("https://notgoogle-analytics.com/analytics.js", id="lookalike-prefix"),
+        pytest.param("https://google-analytics.com.evil.example/x.js", id="lookalike-suffix"),
+        pytest.param("https://www.example.com/google-analytics.com/x.js", id="host-in-path"),
+        pytest.param("https://www.example.com/?u=google-analytics.com", id="host-in-query"),
+        pytest.param("google-analytics.com/analytics.js", id="relative-path-not-a-host"),
+        pytest.param("/static/app.js", id="same-site"),
+        pytest.param("app.js", id="relative"),
+        pytest.param("https://www.facebook.com/travel", id="path-prefix-stops-at-boundary"),
+        pytest.param("https://www.facebook.com/", id="facebook-home"),
+        pytest.param("https://www.googletagmanager.com/gtm.js?id=1", id="other-tracker"),
+        pytest.param("data:text/javascript,gtag(1)", id="data-url"),
+        pytest.param("javascript:void(0)", id="javascript-url"),
+        pytest.param("http://[::1", id="broken-ipv6"),
+        pytest.param("https://", id="no-host"),
+        pytest.param("   ", id="blank"),
+        pytest.param("", id="empty"),
+        pytest.param("%%%://???", id="junk"),
+    ],
+)
+def test_other_urls_are_not_gated(url: str) -> None:
+    category = SITE.classify_element("script", {"src": url})
+    assert category in (None, "necessary")
+    assert category != "analytics" and category != "marketing"
+
+
+def test_same_site_path_pattern() -> None:
+    assert SITE.classify_element("script", {"src": "/static/app.js"}) == "necessary"
+    assert SITE.classify_element("script", {"src": "/staticfiles/app.js"}) is None
+    assert SITE.classify_element("script", {"src": "https://cdn.example/static/x.js"}) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        pytest.param("https://ads.example.com/", "host", id="host"),
+        pytest.param("https://x.y.ads.example.com/a", "host", id="subdomain"),
+        pytest.param("https://ads.example.com/tr", "path", id="path-exact"),
+        pytest.param("https://ads.example.com/tr/pixel.gif", "path", id="path-segment"),
+        pytest.param("https://ads.example.com/tr.gif", "path", id="path-extension"),
+        pytest.param("https://ads.example.com/travel", "host", id="path-word-continues"),
+        pytest.param("https://example.com/tr", None, id="parent-domain"),
+        pytest.param("/lib/tracker.js", "same-site", id="same-site-prefix"),
+        pytest.param("https://any.example/vendor/tracker.js", "any-host", id="any-host"),
+        pytest.param("tracker.js", "any-host", id="any-host-relative"),
+        pytest.param("https://any.example/mytracker.js", None, id="any-host-needs-whole-name"),
+    ],
+)
+def test_source_pattern_semantics(url: str, expected: str | None) -> None:
+    rules = Rules(
+        [
+            Category("path", sources=["ads.example.com/tr"]),
+            Category("host", sources=["https://ADS.example.com"]),
+            Category("same-site", sources=["/lib/"]),
+            Category("any-host", sources=["*/tracker.js"]),
+        ]
+    )
+    assert rules.classify_element("img", {"src": url}) == expected
+
+
+def test_first_category_in_configuration_order_wins() -> None:
+    specific = Category("specific", sources=["cdn.example.com/ads/"])
+    broad = Category("broad", sources=["example.com"])
+    url = {"src": "https://cdn.example.com/ads/x.js"}
+    assert Rules([specific, broad]).classify_element("script", url) == "specific"
+    assert Rules([broad, specific]).classify_element("script", url) == "broad"
+
+
+def test_every_url_attribute_counts() -> None:
+    attrs = {"src": "/static/placeholder.gif", "data-src": "https://www.facebook.com/tr?id=1"}
+    assert SITE.classify_element("img", attrs) == "necessary", "the earlier category wins"
+    lazy = {"src": "/img/blank.gif", "data-src": "https://www.facebook.com/tr?id=1"}
+    assert SITE.classify_element("img", lazy) == "marketing"
+
+
+def test_data_attribute_only_counts_for_object() -> None:
+    attrs = {"data": "https://connect.facebook.net/x.swf"}
+    assert SITE.classify_element("object", attrs) == "marketing"
+    assert SITE.classify_element("div", attrs) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("marketing", "marketing", id="known"),
+        pytest.param("  analytics\n", "analytics", id="stripped"),
+        pytest.param("analytcs", "analytcs", id="unknown-fails-closed"),
+        pytest.param("necessary", "necessary", id="overrides-url"),
+    ],
+)
+def test_data_consent_wins(value: str, expected: str) -> None:
+    attrs = {"src": "https://connect.facebook.net/en_US/fbevents.js", "data-consent": value}
+    assert SITE.classify_element("script", attrs) == expected
+
+
+def test_element_without_url_is_not_gated() -> None:
+    assert SITE.classify_element("script", {}) is None
+    assert SITE.classify_element("img", {"alt": "www.google-analytics.com"}) is None
+
+
+# classify_inline
+
+
+@pytest.mark.parametrize(
+    ("snippet", "expected"),
+    [
+        pytest.param(GA4, "google-analytics", id="ga4-gtag"),
+        pytest.param(ANALYTICS_JS, "google-analytics", id="analytics-js"),
+        pytest.param(GA_JS, "google-analytics", id="ga-js"),
+        pytest.param(GTM, "google-tag-manager", id="gtm"),
+        pytest.param(
+            GTM.replace(b"'gtm.start'", b'"gtm.start"'),
+            "google-tag-manager",
+            id="gtm-double-quotes",
+        ),
+        pytest.param(MATOMO, "matomo", id="matomo"),
+        pytest.param(PLAUSIBLE, "plausible", id="plausible"),
+        pytest.param(HOTJAR, "hotjar", id="hotjar"),
+        pytest.param(CLARITY, "microsoft-clarity", id="clarity"),
+        pytest.param(META, "meta-pixel", id="meta-pixel"),
+        pytest.param(LINKEDIN, "linkedin-insight", id="linkedin"),
+    ],
+)
+def test_vendor_snippets_are_recognised(snippet: bytes, expected: str) -> None:
+    assert CATALOGUE.classify_inline(snippet) == expected
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param(b"function mega(x) { return x; }\nmega(1); omega(2);", id="mega"),
+        pytest.param(b"const saga = (a) => a; saga(1)", id="saga"),
+        pytest.param(b"myfbq('init'); customgtag('js')", id="suffix-of-identifier"),
+        pytest.param(b"if (isImplausible(value)) { warn(); }", id="implausible"),
+        pytest.param(b"$gtag(1); _fbq(2)", id="identifier-chars-before"),
+        pytest.param(b"document.querySelector('#menu').classList.toggle('open');", id="ui"),
+        pytest.param(b'{"@context": "https://schema.org", "@type": "Organization"}', id="ld-json"),
+        pytest.param(b"dataLayer.push({event: 'signup'});", id="datalayer-push"),
+        pytest.param(b"var paq = []; paq.push(1); var gaq = []; gaq.push(2);", id="near-misses"),
+        pytest.param(b"GTAG('js'); FBQ('init'); Plausible('x')", id="case-sensitive"),
+        pytest.param(b"", id="empty"),
+    ],
+)
+def test_ordinary_site_code_is_not_gated(code: bytes) -> None:
+    assert CATALOGUE.classify_inline(code) is None
+
+
+def test_signature_after_non_identifier_characters() -> None:
+    for code in (b"gtag('js')", b" gtag('js')", b";gtag('js')", b"window.gtag('js')", b"(gtag)"):
+        expected = None if code == b"(gtag)" else "google-analytics"
+        assert CATALOGUE.classify_inline(code) == expected, code
+
+
+def test_leftmost_signature_decides() -> None:
+    assert SITE.classify_inline(b"fbq('init'); gtag('js')") == "marketing"
+    assert SITE.classify_inline(b"gtag('js'); fbq('init')") == "analytics"
+
+
+def test_a_shared_signature_belongs_to_the_first_category() -> None:
+    rules = Rules([Category("a", inline=["track("]), Category("b", inline=["track(", "other("])])
+    assert rules.classify_inline(b"track(1)") == "a"
+    assert rules.classify_inline(b"other(1)") == "b"
+
+
+def test_inline_overlap_covers_the_longest_signature_and_its_boundary() -> None:
+    longest = max(len(sig.encode()) for c in tracker_catalogue().values() for sig in c.inline)
+    assert CATALOGUE.inline_overlap == longest  # starts with a letter: one byte of context
+    assert Rules([Category("a", inline=["'tag'"])]).inline_overlap == 4
+    assert Rules([Category("a", inline=["tag("])]).inline_overlap == 4
+    assert Rules([Category("a")]).inline_overlap == 0
+
+
+@pytest.mark.parametrize("code", [GA4, MATOMO, META, b"x=1;gtag('js')", b"_paq.push(1)"])
+def test_a_signature_split_between_chunks_is_found(code: bytes) -> None:
+    expected = SITE.classify_inline(code)
+    assert expected is not None
+    overlap = SITE.inline_overlap
+    for split in range(len(code) + 1):
+        head, rest = code[:split], code[split:]
+        found = SITE.classify_inline(head) or SITE.classify_inline(head[-overlap:] + rest)
+        assert found == expected, split
+
+
+def test_kept_bytes_give_a_new_match_its_preceding_byte() -> None:
+    # An incremental search keeps inline_overlap bytes and searches them again with
+    # the next chunk; a match that ends in the new bytes must still see the byte
+    # before it, or "isImplausible(" would match "plausible(" at some splits.
+    code = b"if (isImplausible(value)) { warn(); }"
+    rules = Rules([Category("plausible", trackers=["plausible"])])
+    end = code.index(b"plausible(") + len(b"plausible(")
+    for split in range(end):
+        window = code[max(0, split - rules.inline_overlap) :]
+        assert rules.classify_inline(window) is None, split
+
+
+# classify_cookie
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        pytest.param("_ga", "analytics", id="ga-exact"),
+        pytest.param("_ga_ABC123XYZ", "analytics", id="ga4-session-glob"),
+        pytest.param("_gid", "analytics", id="gid"),
+        pytest.param("_gat_UA-1234-1", "analytics", id="gat-glob"),
+        pytest.param("__utmz", "analytics", id="legacy"),
+        pytest.param("_pk_id.1.1fff", "analytics", id="matomo-glob"),
+        pytest.param("_pk_ses.1.1fff", "analytics", id="matomo-session"),
+        pytest.param("visits", "analytics", id="explicit"),
+        pytest.param("_fbp", "marketing", id="meta"),
+        pytest.param("session", "necessary", id="necessary"),
+        pytest.param("consentgate", None, id="consent-cookie-is-not-known"),
+        pytest.param("_gax", None, id="near-miss"),
+        pytest.param("_GA", None, id="case-sensitive"),
+        pytest.param("x_ga", None, id="glob-is-anchored"),
+        pytest.param("", None, id="empty"),
+    ],
+)
+def test_cookie_names(name: str, expected: str | None) -> None:
+    assert SITE.classify_cookie(name) == expected
+    assert SITE.classify_cookie(name) == expected, "the cached answer is the same"
+
+
+@pytest.mark.parametrize(
+    ("tracker_id", "cookie"),
+    [
+        pytest.param("hotjar", "_hjSessionUser_1234567", id="hotjar-user"),
+        pytest.param("hotjar", "_hjSession_1234567", id="hotjar-session"),
+        pytest.param("hotjar", "_hjIncludedInSessionSample_1234567", id="hotjar-sample"),
+        pytest.param("microsoft-clarity", "_clck", id="clarity"),
+        pytest.param("microsoft-clarity", "MUID", id="clarity-muid"),
+        pytest.param("linkedin-insight", "li_sugr", id="linkedin"),
+        pytest.param("linkedin-insight", "UserMatchHistory", id="linkedin-match"),
+        pytest.param("matomo", "mtm_consent", id="matomo-consent"),
+    ],
+)
+def test_catalogue_cookies(tracker_id: str, cookie: str) -> None:
+    assert CATALOGUE.classify_cookie(cookie) == tracker_id
+
+
+def test_exact_name_and_glob_follow_configuration_order() -> None:
+    rules = Rules([Category("first", cookies=["pref_*"]), Category("second", cookies=["pref_x"])])
+    assert rules.classify_cookie("pref_x") == "first"
+    rules = Rules([Category("first", cookies=["pref_x"]), Category("second", cookies=["pref_*"])])
+    assert rules.classify_cookie("pref_x") == "first"
+    assert rules.classify_cookie("pref_y") == "second"
+
+
+def test_long_cookie_names_are_classified_without_caching() -> None:
+    assert SITE.classify_cookie("_ga_" + "x" * 5000) == "analytics"
+
+
+def test_one_configuration_gates_both_trackers_snippets_and_cookies() -> None:
+    rules = Rules([Category("analytics", trackers=["google-analytics", "matomo"])])
+    assert rules.classify_inline(GA4) == "analytics"
+    assert rules.classify_inline(MATOMO) == "analytics"
+    gtag = {"src": "https://www.googletagmanager.com/gtag/js?id=G-1"}
+    assert rules.classify_element("script", gtag) == "analytics"
+    assert rules.classify_element("script", {"src": "//stats.example.org/matomo.js"}) == "analytics"
+    for cookie in ("_ga", "_ga_XYZ", "_gid", "_pk_id.1.abcd", "_pk_ses.1.abcd"):
+        assert rules.classify_cookie(cookie) == "analytics", cookie
+
+
+def test_no_categories() -> None:
+    rules = Rules([])
+    assert rules.classify_element("script", {"src": "https://www.google-analytics.com/"}) is None
+    assert rules.classify_inline(GA4) is None
+    assert rules.classify_cookie("_ga") is None
+
+
+@given(st.text(), st.sampled_from(["src", "href", "data-src", "data"]))
+def test_classify_element_never_raises(url: str, attr: str) -> None:
+    result = SITE.classify_element("object", {attr: url})
+    assert result in (None, "necessary", "analytics", "marketing")
+
+
+@given(st.binary())
+def test_classify_inline_never_raises(text: bytes) -> None:
+    assert SITE.classify_inline(text) in (None, "necessary", "analytics", "marketing")
+
+
+@given(st.text())
+def test_classify_cookie_never_raises(name: str) -> None:
+    assert SITE.classify_cookie(name) in (None, "necessary", "analytics", "marketing")
