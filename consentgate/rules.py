@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import re
+import string
 from collections.abc import Mapping, Sequence
 from urllib.parse import unquote, urlsplit
 
@@ -17,12 +18,11 @@ from .config import Category
 
 #: Attributes whose URL decides an element's category (``data`` only for ``<object>``).
 _URL_ATTRS = ("src", "data-src", "href")
-#: Bytes that may continue a JavaScript identifier (non-ASCII counted in).
-_IDENT = rb"A-Za-z0-9_$\x80-\xff"
-#: A leading signature character that makes the signature need an identifier boundary.
-_IDENT_START = re.compile(b"[" + _IDENT + b"]")
+#: Bytes that may continue a JavaScript identifier (non-ASCII counted in): a
+#: signature starting with one must not follow one, so ``fbq(`` skips ``myfbq(``.
+_IDENT = frozenset(f"{string.ascii_letters}{string.digits}_$".encode()) | set(range(0x80, 0x100))
 #: Characters that continue a path segment name; a path prefix must not stop inside one.
-_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+_WORD = frozenset(f"{string.ascii_letters}{string.digits}_-")
 #: Results are cached for up to this many distinct URLs and cookie names each.
 _CACHE_SIZE = 4096
 #: Longer URLs and cookie names are classified but not cached.
@@ -74,7 +74,12 @@ class Rules:
         for index, category in enumerate(categories):
             for pattern in category.sources:
                 self._add_source(index, pattern)
-        self._inline, self.inline_overlap = _compile_inline(categories)
+        self._signatures, self.inline_overlap = _collect_signatures(categories)
+        # A plain alternation of literals lets the regex engine skip ahead by
+        # first byte; boundaries and categories are checked per candidate.
+        by_length = sorted(self._signatures, key=len, reverse=True)
+        alternation = b"|".join(re.escape(signature) for signature in by_length)
+        self._inline = re.compile(alternation) if by_length else None
         self._exact_cookies, self._cookie_globs = _compile_cookies(categories)
         self._cached_url = functools.lru_cache(_CACHE_SIZE)(self._match_url)
         self._cached_cookie = functools.lru_cache(_CACHE_SIZE)(self._match_cookie)
@@ -102,13 +107,21 @@ class Rules:
         return None if best is None else self._names[best]
 
     def classify_inline(self, text: bytes) -> str | None:
-        """The category whose signature occurs first in an inline script, or None."""
+        """The category of the leftmost signature in an inline script's text, or None.
+
+        When signatures of several categories start at that spot, the first
+        category in configuration order wins.
+        """
         if self._inline is None:
             return None
         match = self._inline.search(text)
-        if match is None or match.lastgroup is None:
-            return None
-        return self._names[int(match.lastgroup[1:])]
+        while match is not None:
+            start = match.start()
+            if not (start and text[start] in _IDENT and text[start - 1] in _IDENT):
+                found = (i for sig, i in self._signatures.items() if text.startswith(sig, start))
+                return self._names[min(found)]
+            match = self._inline.search(text, start + 1)
+        return None
 
     def classify_cookie(self, name: str) -> str | None:
         """The category that declares the cookie ``name`` (exactly or by glob), or None."""
@@ -191,31 +204,17 @@ def _has_prefix(path: str, prefix: str) -> bool:
     return not rest or prefix[-1] not in _WORD or rest[0] not in _WORD
 
 
-def _compile_inline(categories: Sequence[Category]) -> tuple[re.Pattern[bytes] | None, int]:
-    """One alternation of every signature, a named group per category.
-
-    At a given position the alternation tries categories in configuration
-    order and longer signatures first; the leftmost match in the text wins.
-    """
-    seen: set[bytes] = set()
-    groups = []
+def _collect_signatures(categories: Sequence[Category]) -> tuple[dict[bytes, int], int]:
+    """Each inline signature with its first category, and the overlap they need."""
+    signatures: dict[bytes, int] = {}
     overlap = 0
     for index, category in enumerate(categories):
-        signatures = []
         for signature in category.inline:
             raw = signature.encode("utf-8")
-            if raw in seen:
-                continue  # an earlier category already claims it
-            seen.add(raw)
-            guarded = _IDENT_START.match(raw) is not None
-            overlap = max(overlap, len(raw) - 1 + guarded)
-            guard = b"(?<![" + _IDENT + b"])" if guarded else b""
-            signatures.append((len(raw), guard + re.escape(raw)))
-        if signatures:
-            signatures.sort(key=lambda item: -item[0])
-            group = b"|".join(pattern for _, pattern in signatures)
-            groups.append(b"(?P<c%d>%s)" % (index, group))
-    return (re.compile(b"|".join(groups)) if groups else None), overlap
+            signatures.setdefault(raw, index)
+            # A boundary check needs the byte before the signature as well.
+            overlap = max(overlap, len(raw) - 1 + (raw[0] in _IDENT))
+    return signatures, overlap
 
 
 def _compile_cookies(
