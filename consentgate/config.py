@@ -17,13 +17,10 @@ import tomllib
 import types
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
-
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
+from typing import Any, Literal, TypeVar, cast
 
 UndeclaredPolicy = Literal["allow", "warn", "block"]
-_D = TypeVar("_D", bound="DataclassInstance")
+_D = TypeVar("_D", "CookieSpec", "Category")
 
 _CATEGORY_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an RFC 6265 token
@@ -40,12 +37,11 @@ class ConfigError(ValueError):
     """
 
     def __init__(self, key: str, why: str) -> None:
-        super().__init__(f"{key}: {why}")
-        self.key = key
-        self.why = why
+        super().__init__(key, why)
+        self.key, self.why = key, why
 
-    def __reduce__(self) -> tuple[type[ConfigError], tuple[str, str]]:
-        return type(self), (self.key, self.why)
+    def __str__(self) -> str:
+        return f"{self.key}: {self.why}"
 
 
 def _describe(value: object) -> str:
@@ -137,8 +133,7 @@ class Category:
 
     :param name: ``[a-z0-9][a-z0-9_-]{0,31}``; used in the consent cookie and forms.
     :param required: Always granted (strictly necessary cookies).
-    :param label: Shown in the banner; defaults to ``name.capitalize()``.
-    :param description: One or two sentences for the preferences page.
+    :param label: Shown in the banner (default ``name.capitalize()``), above ``description``.
     :param cookies: Cookie names, globs, :class:`CookieSpec` objects or tables.
     :param sources: URL patterns for ``src``/``href``: ``host.tld`` (and its
         subdomains), ``host.tld/path``, ``/path`` (same site), ``*/file.js`` (any host).
@@ -215,16 +210,13 @@ class Settings:
     """Everything the gate needs to know, validated once and then read-only.
 
     Build it directly, from plain data with :meth:`from_mapping`, or from a
-    TOML file with :func:`load_config`. Every default is defined here::
+    TOML file with :func:`load_config`. Every default is defined here. For example::
 
-        Settings(secret_key=key, categories=[
-            Category("necessary", required=True),
-            Category("analytics", trackers=["google-analytics"]),
-        ])
+        Settings(secret_key=key, categories=[Category("necessary", required=True),
+                                             Category("stats", trackers=["matomo"])])
     """
 
-    #: Keys that sign the consent cookie (str, bytes or a list of them). The last
-    #: signs and all verify, so a key rotates without asking everyone again. Required.
+    #: Signing keys (str, bytes or a list): the last signs, all verify, so keys rotate. Required.
     secret_key: tuple[bytes, ...]
     #: The consent categories, in the order the banner lists them. Required.
     categories: tuple[Category, ...]
@@ -251,8 +243,27 @@ class Settings:
 
     def __post_init__(self) -> None:
         set_ = functools.partial(object.__setattr__, self)
-        set_("secret_key", _secret_keys(self.secret_key))
-        set_("categories", _categories(self.categories))
+        key: object = self.secret_key
+        single = isinstance(key, str | bytes) or not isinstance(key, Sequence)
+        items = (key,) if single else tuple(cast(Sequence[object], key))
+        keys = [
+            k.encode() if isinstance(k, str) else k for k in items if isinstance(k, str | bytes)
+        ]
+        if not keys or len(keys) != len(items) or not all(keys):
+            # Never show the value: it is a secret.
+            raise ConfigError("secret_key", "must be one or more non-empty str or bytes keys")
+        set_("secret_key", tuple(keys))
+        categories = _items(self.categories, "categories", "Category objects")
+        _require(bool(categories), "categories", "needs at least one category", categories)
+        names: set[str] = set()
+        for i, category in enumerate(categories):
+            if not isinstance(category, Category):
+                why = f"must be a Category (from_mapping takes tables), got {_describe(category)}"
+                raise ConfigError(f"categories[{i}]", why)
+            if category.name in names:
+                raise ConfigError(f"categories[{i}].name", f"duplicate name {category.name!r}")
+            names.add(category.name)
+        set_("categories", categories)
         if isinstance(self.policy_version, int) and not isinstance(self.policy_version, bool):
             set_("policy_version", str(self.policy_version))
         set_("trusted_origins", _origins(self.trusted_origins))
@@ -310,7 +321,6 @@ class Settings:
         :raise ConfigError: naming the key, with a "did you mean" hint if unknown.
         """
         try:
-            _require(isinstance(data, Mapping), "settings", "must be a table", data)
             _check_keys(data, (*(f.name for f in dataclasses.fields(cls)), "secret_key_env"), "")
             kwargs = dict(data)
             if "secret_key_env" in kwargs:
@@ -335,29 +345,6 @@ class Settings:
             raise ConfigError(error.key, f"{error.why} (in {where})") from None
 
 
-def _secret_keys(value: object) -> tuple[bytes, ...]:
-    single = isinstance(value, str | bytes) or not isinstance(value, Sequence)
-    items = (value,) if single else tuple(cast(Sequence[object], value))
-    keys = [k.encode() if isinstance(k, str) else k for k in items if isinstance(k, str | bytes)]
-    if not keys or len(keys) != len(items) or not all(keys):
-        # Never show the value: it is a secret.
-        raise ConfigError("secret_key", "must be one or more non-empty str or bytes keys")
-    return tuple(keys)
-
-
-def _categories(value: object) -> tuple[Category, ...]:
-    items = _items(value, "categories", "Category objects")
-    _require(bool(items), "categories", "needs at least one category", items)
-    categories: dict[str, Category] = {}
-    for i, item in enumerate(items):
-        if not isinstance(item, Category):
-            why = f"must be a Category (from_mapping takes tables), got {_describe(item)}"
-            raise ConfigError(f"categories[{i}]", why)
-        _require(item.name not in categories, f"categories[{i}].name", "is a duplicate", item.name)
-        categories[item.name] = item
-    return tuple(categories.values())
-
-
 def _origins(value: object) -> tuple[str, ...]:
     """Normalise origins to the form browsers send: lower case, no default port."""
     origins = []
@@ -378,9 +365,8 @@ def _check_options(s: Settings) -> None:
     _require(1 <= days <= 400, "max_age_days", "must be 1 to 400 (the browsers' limit)", days)
     valid_path = isinstance(path, str) and _ENDPOINT.fullmatch(path) is not None
     _require(valid_path, "endpoint", "must be a path such as '/consent'", path)
-    version = s.policy_version
-    valid_version = isinstance(version, str) and bool(version.strip())
-    _require(valid_version, "policy_version", "must be a non-empty string", version)
+    valid_version = isinstance(s.policy_version, str) and bool(s.policy_version.strip())
+    _require(valid_version, "policy_version", "must be a non-empty string", s.policy_version)
     _check_type(s.privacy_url, str, "privacy_url", "a string")
     _require(bool(s.privacy_url.strip()), "privacy_url", "must not be empty", s.privacy_url)
     _check_type(s.secure, (bool, type(None)), "secure", "true, false or None")

@@ -427,6 +427,16 @@ def test_bad_option_names_the_key(options: dict[str, Any], key: str, why: str) -
             id="empty-source",
         ),
         pytest.param(["necessary"], "categories[0]", "table", id="category-as-str"),
+        pytest.param(
+            [{"name": "a", "cookies": [{"name": "x", "lifetime": 2}]}],
+            "categories[0].cookies[0].lifetime",
+            "a string",
+            id="cookie-lifetime-number",
+        ),
+        pytest.param([{"name": "a", "label": 5}], "categories[0].label", "a string", id="label"),
+        pytest.param(
+            [{"name": "a", "cookies": [7]}], "categories[0].cookies[0]", "table", id="cookie-7"
+        ),
     ],
 )
 def test_error_keys_are_paths_into_the_data(categories: list[Any], key: str, why: str) -> None:
