@@ -1,0 +1,1 @@
+"""Reproducible benchmarks of consentgate: ``python -m bench`` (see BENCHMARKS.md)."""

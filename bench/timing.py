@@ -1,0 +1,67 @@
+"""Small timing helpers shared by the benchmarks."""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+
+def _timed(run: Callable[[], object]) -> float:
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        run()
+        return time.perf_counter() - start
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def medians(
+    runs: Mapping[str, Callable[[], object]],
+    *,
+    min_runs: int = 5,
+    budget: float = 0.3,
+    warmup: int = 1,
+    max_runs: int = 1000,
+) -> dict[str, float]:
+    """Median wall time, in seconds, of each of ``runs``, timed in turns.
+
+    Every callable runs ``warmup`` times untimed; then rounds time each of
+    them once, in turn, so that a change in the machine's load (it may be
+    shared) affects all of them alike. Rounds go on until there are at
+    least ``min_runs`` and ``budget`` seconds were spent per callable on
+    average. The garbage collector is paused while a run is timed.
+    """
+    for run in runs.values():
+        for _ in range(warmup):
+            run()
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    spent = 0.0
+    rounds = 0
+    while rounds < max_runs and (rounds < min_runs or spent < budget * len(runs)):
+        for name, run in runs.items():
+            elapsed = _timed(run)
+            samples[name].append(elapsed)
+            spent += elapsed
+        rounds += 1
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
+def median_time(run: Callable[[], object], **options: Any) -> float:
+    """Median wall time of one callable; see :func:`medians`."""
+    return medians({"run": run}, **options)["run"]
+
+
+def per_call(run: Callable[[], object], loops: int) -> Callable[[], None]:
+    """A callable that calls ``run`` ``loops`` times, for timing very short calls."""
+
+    def repeat() -> None:
+        for _ in range(loops):
+            run()
+
+    return repeat
