@@ -15,14 +15,13 @@ the same code the plain middleware runs.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 from markupsafe import Markup
 
-from .config import Settings, load_config
+from .config import ConfigError, Settings, load_config
 from .consent import Consent
 from .decision import safe_next
 from .endpoint import FormRequest, decision_response
@@ -70,17 +69,18 @@ def settings_from_config(app: Flask) -> Settings:
         for key, value in app.config.items()
         if key.startswith(_PREFIX) and key not in _OWN_KEYS
     }
-    if "secret_key" not in options and app.secret_key:
-        options["secret_key"] = app.secret_key
+    fallback = {} if "secret_key" in options or not app.secret_key else {"secret_key": app.secret_key}
     path = app.config.get("CONSENTGATE_CONFIG")
     if not path:
-        return Settings.from_mapping(options, where="app.config")
-    base = load_config(os.path.join(app.root_path, path))
-    if "categories" in options:
-        options["categories"] = Settings.from_mapping(
-            {"secret_key": "x", "categories": options["categories"]}, where="app.config"
-        ).categories
-    return dataclasses.replace(base, **options) if options else base
+        return Settings.from_mapping({**fallback, **options}, where="app.config")
+    path = os.path.join(app.root_path, path)
+    try:
+        return load_config(path, **options)
+    except ConfigError as error:
+        # The file may leave the key to the app; only then is SECRET_KEY used.
+        if error.key != "secret_key" or not fallback:
+            raise
+        return load_config(path, **fallback, **options)
 
 
 def _gate() -> ConsentGate:
