@@ -67,9 +67,7 @@ def decision_response(gate: ConsentGate, request: Request) -> Response:
     if consent is None:
         return _plain(400, "Unknown action: expected accept_all, reject_all or save.")
     if wants_json(request.headers.get("Accept")):
-        response = Response(
-            json.dumps({"consent": consent.as_dict()}), mimetype="application/json"
-        )
+        response = Response(json.dumps({"consent": consent.as_dict()}), mimetype="application/json")
     else:
         location = request.script_root + safe_next(form.get("next"))
         response = Response(status=303, headers={"Location": location})

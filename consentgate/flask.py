@@ -69,7 +69,9 @@ def settings_from_config(app: Flask) -> Settings:
         for key, value in app.config.items()
         if key.startswith(_PREFIX) and key not in _OWN_KEYS
     }
-    fallback = {} if "secret_key" in options or not app.secret_key else {"secret_key": app.secret_key}
+    fallback = (
+        {} if "secret_key" in options or not app.secret_key else {"secret_key": app.secret_key}
+    )
     path = app.config.get("CONSENTGATE_CONFIG")
     if not path:
         return Settings.from_mapping({**fallback, **options}, where="app.config")

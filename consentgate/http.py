@@ -116,7 +116,7 @@ def plan_response(
 
 def hostname(environ: WSGIEnvironment) -> str:
     """The request's host name without port, for cookie ``Domain`` attributes."""
-    host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+    host: str = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
     if host.startswith("["):
         return host[1 : host.find("]")] if "]" in host else host
     return host.rpartition(":")[0] if ":" in host else host

@@ -12,10 +12,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from urllib.parse import quote
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from werkzeug.wrappers import Response
 
@@ -80,9 +80,7 @@ class ConsentGate:
         self._gated_cookies = lru_cache(maxsize=1024)(self._classify_request_cookies)
         self._warned: set[str] = set()
 
-    def __call__(
-        self, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         consent = self.consent_for(environ)
         environ["consentgate.consent"] = consent
         environ["consentgate.gate"] = self
@@ -149,9 +147,7 @@ class ConsentGate:
                 pairs.append((name, category))
         return tuple(pairs)
 
-    def _endpoint(
-        self, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> Iterable[bytes]:
+    def _endpoint(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = FormRequest(environ)
         if request.method == "POST":
             response = decision_response(self, request)

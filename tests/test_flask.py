@@ -170,7 +170,6 @@ def test_bad_configuration_names_the_key() -> None:
         make_app(CONSENTGATE_COOKIE_NME="x")
 
 
-
 def test_preferences_page_has_no_injected_banner() -> None:
     page = make_app().test_client().get("/consent").data.decode()
     assert 'id="consentgate-banner"' not in page
