@@ -12,9 +12,10 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .cookies import filter_set_cookies
+from .encoding import Feeder, unsupported_reason
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -33,7 +34,10 @@ class ResponsePlan:
     """What happens to one response: its final headers and, if rewritten, the gate."""
 
     headers: list[tuple[str, str]]
-    html_gate: Any = None
+    #: The rewriter the body streams through, or None to pass it on untouched.
+    html_gate: Feeder | None = None
+    #: Why an HTML body is passed on ungated, for the log.
+    skipped: str | None = None
 
 
 def state_tag(consent: Consent) -> str:
@@ -76,7 +80,7 @@ def plan_response(
     *,
     keep_cookie: Callable[[str], bool],
     expire: list[tuple[str, str]],
-    make_gate: Callable[[], Any],
+    make_gate: Callable[[str], Feeder],
     consent: Consent,
     conditional: bool,
 ) -> ResponsePlan:
@@ -84,7 +88,7 @@ def plan_response(
 
     :param keep_cookie: whether a ``Set-Cookie`` of that name may pass.
     :param expire: ``Set-Cookie`` headers expiring refused request cookies.
-    :param make_gate: builds the HTML gate when the body is gated.
+    :param make_gate: builds the HTML gate for a body in that content encoding.
     :param consent: the visitor's consent, whose state tags ETags.
     :param conditional: the request carried tagged ETags.
     """
@@ -107,11 +111,14 @@ def plan_response(
         if conditional and status.startswith("304"):
             headers = _tag_etags(headers, state_tag(consent))
         return ResponsePlan(headers)
+    skipped = unsupported_reason(content_type, encoding)
+    if skipped is not None:
+        return ResponsePlan(headers, skipped=skipped)
     headers = _gated_headers(headers, state_tag(consent))
     # HEAD has no body to gate, but its headers must match what GET would send.
-    if environ.get("REQUEST_METHOD") == "HEAD" or encoding not in ("", "identity"):
+    if environ.get("REQUEST_METHOD") == "HEAD":
         return ResponsePlan(headers)
-    return ResponsePlan(headers, make_gate())
+    return ResponsePlan(headers, make_gate(encoding))
 
 
 def hostname(environ: WSGIEnvironment) -> str:

@@ -23,8 +23,10 @@ from . import ui
 from .config import Settings
 from .consent import Consent, ConsentCodec
 from .cookies import cookie_value, expiry_headers, request_cookie_names
+from .encoding import Feeder, Recoder
 from .endpoint import FormRequest, decision_response
 from .http import ResponsePlan, hostname, plan_response, strip_conditional
+from .rewriter import HtmlGate
 from .rules import Rules
 
 if TYPE_CHECKING:
@@ -200,6 +202,8 @@ class _Body:
             consent=consent,
             conditional=self.conditional,
         )
+        if self.plan.skipped:
+            logger.warning("%s (%s)", self.plan.skipped, current_path(self.environ))
         write = self.outer_start_response(status, self.plan.headers, exc_info)
         html_gate = self.plan.html_gate
         if html_gate is None:
@@ -212,17 +216,22 @@ class _Body:
             return app_iter
         return _GatedIterable(app_iter, self)
 
-    def _make_gate(self) -> Any:
-        from .rewriter import HtmlGate
-
+    def _make_gate(self, encoding: str) -> Feeder:
         gate = self.gate
-        return HtmlGate(
+
+        def warn(message: str) -> None:
+            logger.warning("%s (%s)", message, current_path(self.environ))
+
+        html_gate = HtmlGate(
             gate.rules,
             self.consent.allows,
             banner=gate.banner_for(self.environ, self.consent),
             max_buffer=gate.settings.max_buffer,
-            warn=lambda message: logger.warning("%s (%s)", message, current_path(self.environ)),
+            warn=warn,
         )
+        if encoding in ("", "identity"):
+            return html_gate
+        return Recoder(encoding, html_gate, warn)
 
 
 class _GatedIterable:
