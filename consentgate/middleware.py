@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 logger = logging.getLogger("consentgate")
+#: Distinct Cookie headers whose verified state is kept.
+_VISITOR_CACHE = 4096
 
 
 class ConsentGate:
@@ -80,27 +82,45 @@ class ConsentGate:
         self.clock: Callable[[], float] = time.time
         self._undecided = Consent.undecided(config.required_names)
         self._gated_cookies = lru_cache(maxsize=1024)(self._classify_request_cookies)
+        self._default_banner = lru_cache(maxsize=1024)(self._render_banner)
+        #: Cookie header -> (consent, refused cookie names, valid until).
+        self._visitors: dict[str, tuple[Consent, tuple[str, ...], float]] = {}
         self._warned: set[str] = set()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        consent = self.consent_for(environ)
+        consent, refused = self._visitor(environ.get("HTTP_COOKIE"))
         environ["consentgate.consent"] = consent
         environ["consentgate.gate"] = self
         if self.serve_endpoint and self.is_endpoint(environ):
             return self._endpoint(environ, start_response)
         conditional = strip_conditional(environ, consent) is not None
-        body = _Body(self, environ, consent, start_response, conditional)
+        body = _Body(self, environ, consent, refused, start_response, conditional)
         return body.start(self.app(environ, body.start_response))
 
     def consent_for(self, environ: WSGIEnvironment) -> Consent:
         """The visitor's current consent; undecided unless a valid cookie says otherwise."""
-        header = environ.get("HTTP_COOKIE")
+        return self._visitor(environ.get("HTTP_COOKIE"))[0]
+
+    def _visitor(self, header: str | None) -> tuple[Consent, tuple[str, ...]]:
+        """Consent and refused cookies for a ``Cookie`` header, cached per header.
+
+        Verifying a signature costs more than the rest of a pass-through
+        request, so the answer is kept until the decision would expire.
+        """
         if not header:
-            return self._undecided
+            return self._undecided, ()
+        now = self.clock()
+        hit = self._visitors.get(header)
+        if hit is not None and now < hit[2]:
+            return hit[0], hit[1]
         value = cookie_value(header, self.settings.cookie_name)
-        if value is None:
-            return self._undecided
-        return self.codec.loads(value, self.clock())
+        consent = self._undecided if value is None else self.codec.loads(value, now)
+        refused = tuple(self.refused_request_cookies(header, consent))
+        until = consent.decided_at + self.settings.max_age if consent.decided else now + 3600
+        if len(self._visitors) >= _VISITOR_CACHE:
+            self._visitors.clear()
+        self._visitors[header] = (consent, refused, until)
+        return consent, refused
 
     def is_endpoint(self, environ: WSGIEnvironment) -> bool:
         """Whether this request is for the decision endpoint."""
@@ -138,8 +158,11 @@ class ConsentGate:
             return None
         html = environ.get("consentgate.banner_html")
         if html is None:
-            html = ui.banner_html(self.settings, current_path(environ))
+            return self._default_banner(current_path(environ))
         return str(html).encode("utf-8")
+
+    def _render_banner(self, next_url: str) -> bytes:
+        return ui.banner_html(self.settings, next_url).encode("utf-8")
 
     def _classify_request_cookies(self, cookie_header: str) -> tuple[tuple[str, str], ...]:
         pairs = []
@@ -177,12 +200,14 @@ class _Body:
         gate: ConsentGate,
         environ: WSGIEnvironment,
         consent: Consent,
+        refused: tuple[str, ...],
         start_response: StartResponse,
         conditional: bool,
     ) -> None:
         self.gate = gate
         self.environ = environ
         self.consent = consent
+        self.refused = refused
         self.outer_start_response = start_response
         self.conditional = conditional
         self.plan: ResponsePlan | None = None
@@ -190,8 +215,7 @@ class _Body:
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
     ) -> Callable[[bytes], object]:
-        gate, consent = self.gate, self.consent
-        refused = gate.refused_request_cookies(self.environ.get("HTTP_COOKIE", ""), consent)
+        gate, consent, refused = self.gate, self.consent, self.refused
         self.plan = plan_response(
             self.environ,
             status,
