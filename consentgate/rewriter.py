@@ -1,0 +1,665 @@
+"""Streaming HTML gate: cut refused trackers out of a page, activate accepted ones.
+
+The gate sits between a WSGI app and the client and sees the body as byte chunks. It follows
+the WHATWG tokenizer closely enough that markup cannot hide a tracker from it (comments, raw
+text, script escapes, quoted attributes, foreign content), yet it never re-serialises: the
+output is the input with refused elements cut out, a few start tags rewritten, and the
+banner inserted before ``</body>``. Compiled regexes consume runs of text and uninteresting
+tags in C, so Python only sees the few tokens that matter.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import NamedTuple, Protocol
+
+__all__ = ["HtmlGate", "RulesLike"]
+
+
+class RulesLike(Protocol):
+    """What the gate needs from :class:`consentgate.rules.Rules`."""
+
+    @property
+    def inline_overlap(self) -> int:
+        """Bytes to keep between two signature searches (longest signature - 1)."""
+
+    def classify_element(self, tag: str, attrs: Mapping[str, str]) -> str | None:
+        """Category of an element from its lower-cased name and decoded attributes."""
+
+    def classify_inline(self, text: bytes) -> str | None:
+        """Category of an inline script from a piece of its text."""
+
+
+def _names(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_GATED = _names("script iframe img image link embed object audio video source noscript")
+_VOID = _names("img link embed source")
+_RAW = _names("script style xmp iframe noembed noframes textarea title")
+# Start tags that end SVG/MathML content and are reprocessed as HTML (WHATWG "in foreign content").
+_BREAKOUT = _names(
+    "b big blockquote body br center code dd div dl dt em embed h1 h2 h3 h4 h5 h6 head hr i img"
+    " li listing menu meta nobr ol p pre ruby s small span strong strike sub sup table tt u ul var"
+)
+_IP = {"svg": _names("foreignobject desc title"), "math": _names("mi mo mn ms mtext")}
+_FOREIGN_END = _names("svg math annotation-xml") | _IP["svg"] | _IP["math"]
+_FOREIGN_START = _BREAKOUT | _FOREIGN_END | _names("font script")
+_HTML_START = _GATED | _RAW | _names("plaintext svg math")
+_HTML_ENCODINGS = ("text/html", "application/xhtml+xml")
+_NEEDLE = b"consentgate-banner"
+_BLOCK = 1 << 15  # inline scripts are searched in fixed blocks so chunking cannot matter
+
+_D = rb"[\t\n\f\r />]"  # what ends a tag name
+_NAME = rb"[a-zA-Z][^\t\n\f\r />]*+"
+# Attributes as the tokenizer sees them: quotes only open a value right after `=`, and once a
+# name is followed by `=` a value must follow, so a cut-off value never reads as a new name.
+_ATTRS = (
+    rb"(?:[\t\n\f\r /]++|[^\t\n\f\r />][^\t\n\f\r />=]*+(?:(?>[\t\n\f\r ]*+=)[\t\n\f\r ]*+"
+    rb"""(?:"[^"]*+"|'[^']*+'|[^\t\n\f\r >"'][^\t\n\f\r >]*+|(?=>))|(?![\t\n\f\r ]*+=)))*+"""
+)
+# The usual `name="value"` shape, which the tokenizer reads the same way; cheaper to match.
+_PLAIN_ATTRS = (
+    rb"""(?:[\t\n\f\r ]++[^\t\n\f\r />="'<]++(?:="[^"]*+"|='[^']*+'|=[^\t\n\f\r >"'=<`]++)?)*+"""
+    rb"[\t\n\f\r ]*+/?>"
+)
+_COMMENT = rb"!--(?:>|->|(?:[^-]++|-(?!-!?>))*+--!?>)"
+_TAG = re.compile(rb"<(/?)(" + _NAME + rb")(" + _ATTRS + rb")>")
+_ATTR = re.compile(
+    rb"[\t\n\f\r /]*+([^\t\n\f\r />][^\t\n\f\r />=]*+)"
+    rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+("[^"]*+"|'[^']*+'|[^\t\n\f\r >]*+))?"""
+)
+_ATTR_TEXT = re.compile(
+    r"([^\t\n\f\r />][^\t\n\f\r />=]*)"
+    r"""(?:[\t\n\f\r ]*=[\t\n\f\r ]*(?:"([^"]*)"|'([^']*)'|([^\t\n\f\r >]*)))?"""
+)
+_COMMENT_END = re.compile(rb"--!?>")
+_GT = re.compile(rb">")
+_CDATA_END = re.compile(rb"]]>")
+# Script data, escaped and double-escaped states (WHATWG 13.2.5.4 and following).
+_SCRIPT = (
+    re.compile(rb"<(?:(!--)|/script[\t\n\f\r />])", re.I),
+    re.compile(rb"(-->)|<(/?)script[\t\n\f\r />]", re.I),
+    re.compile(rb"(-->)|</script[\t\n\f\r />]", re.I),
+)
+_END = {n: re.compile(rb"</" + n.encode() + _D, re.I) for n in _RAW}
+
+
+def _trie(words: Iterable[str]) -> bytes:
+    """A regex matching any of ``words``, branching on one byte at a time (faster in sre)."""
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        groups.setdefault(word[:1], []).append(word[1:])
+    alts = [re.escape(k.encode()) + _trie(rest) for k, rest in sorted(groups.items()) if k]
+    if not alts:
+        return b""
+    body = b"(?:" + b"|".join(alts) + b")" if len(alts) > 1 or "" in groups else alts[0]
+    return body + b"?" if "" in groups else body
+
+
+def _tags(names: frozenset[str] | None) -> list[bytes]:
+    """Alternatives consuming a tag (after its `<` or `</`) whose name is not in ``names``."""
+    if names is None:
+        return []
+    lower = _trie(names)
+    return [
+        rb"(?!" + lower + _D + rb")[a-z][^\t\n\f\r />A-Z]*+" + _PLAIN_ATTRS,
+        rb"(?=[a-zA-Z])(?!(?i:" + lower + rb")" + _D + rb")" + _NAME + _ATTRS + rb">",
+    ]
+
+
+def _element(name: str, body: bytes, start: bytes = _ATTRS + b">") -> bytes:
+    """A whole element, after its `<`: start tag, ``body``, end tag."""
+    n = b"(?i:" + name.encode() + b")"
+    return n + b"(?=" + _D + b")" + start + body + b"</" + n + b"(?=" + _D + b")" + _ATTRS + b">"
+
+
+def _raw_body(name: str) -> bytes:
+    return rb"(?:[^<]++|<(?!/(?i:" + name.encode() + b")" + _D + b"))*+"
+
+
+def _skipper(
+    starts: frozenset[str] | None, ends: frozenset[str] | None, html_content: bool = False
+) -> re.Pattern[bytes]:
+    """Compile a regex consuming what the gate may pass without a look from Python.
+
+    It consumes text, comments, declarations and tags, and stops at a start tag named in
+    ``starts`` or an end tag named in ``ends`` (at every tag when None), at CDATA, and at
+    a token cut off by the end of the buffer. The tag it stops at is captured when
+    complete: groups 1-2 for a whole ``<script>`` without escapes (start tag, text), 3-5 for
+    any other tag (tag, ``/`` of an end tag, name). With ``html_content`` it also consumes
+    whole ungated raw-text elements and simple inline SVGs.
+    """
+    decls = [_COMMENT, rb"!(?!--|\[CDATA\[)[^>]*+>"]
+    alts = [b"/" + t for t in _tags(ends)] + _tags(starts)
+    script = rb"((?!))()"
+    if html_content:
+        alts += [_element(name, _raw_body(name)) for name in sorted(_RAW - _GATED)]
+        inner = [b"/" + t for t in _tags(_FOREIGN_END | {"body", "br", "p"})]
+        inner += _tags(_FOREIGN_START) + decls
+        svg = b"(?:[^<]++|<(?:" + b"|".join(inner) + b"))*+"
+        alts.append(_element("svg", svg, _ATTRS + rb"(?<!/)>"))
+        text = rb"((?:[^<]++|<(?!/(?i:script)" + _D + rb"|!--))*+)"
+        script = rb"(<(?i:script)(?:" + _PLAIN_ATTRS + b"|(?=" + _D + b")" + _ATTRS + b">))" + text
+        script += rb"</(?i:script)(?=" + _D + b")" + _ATTRS + b">"
+    alts += [rb"(?=[^a-zA-Z/!?])", *decls, rb"\?[^>]*+>", rb"/(?![a-zA-Z])[^>]*+>"]
+    loop = b"(?:[^<]++|<(?:" + b"|".join(alts) + b"))*+"
+    tag = rb"(<(/?)(" + _NAME + b")(?:" + _PLAIN_ATTRS + b"|" + _ATTRS + b">))"
+    return re.compile(loop + b"(?:" + script + b"|" + tag + b")?")
+
+
+_FAST = _skipper(_HTML_START, _names("body"), html_content=True)
+_FAST_IP = _skipper(_HTML_START, _FOREIGN_END | {"body"}, html_content=True)
+_FOREIGN = _skipper(_FOREIGN_START, _FOREIGN_END | _names("body br p"))
+_SLOW = _skipper(None, None)
+
+
+class _Frame(NamedTuple):
+    """An open SVG/MathML element that matters for where foreign content ends."""
+
+    name: str
+    ns: str
+    ip: bool  # HTML integration point: its content is parsed as HTML
+    root: bool  # opened from HTML content
+
+
+class _Span(NamedTuple):
+    sep: int
+    name: int
+    name_end: int
+    value: int
+    value_end: int
+
+
+def _attrs(raw: bytes) -> dict[str, str]:
+    """Attribute names (lower case) and decoded values of a tag's attribute text."""
+    text = raw.decode("utf-8", "replace")
+    # Reversed, so that the first of repeated attributes wins, as in the tokenizer.
+    attrs = {n.lower(): d + s + u for n, d, s, u in reversed(_ATTR_TEXT.findall(text))}
+    if "&" in text:
+        return {name: html.unescape(value) for name, value in attrs.items()}
+    return attrs
+
+
+def _attr_spans(buf: bytes, a: int, b: int) -> tuple[dict[str, _Span], bool]:
+    """Byte spans of the attributes in ``buf[a:b]``, and whether the tag is self-closing."""
+    spans: dict[str, _Span] = {}
+    last = a
+    for m in _ATTR.finditer(buf, a, b):
+        last = m.end()
+        vs, ve = m.span(2) if m.group(2) is not None else (last, last)
+        spans.setdefault(m.group(1).lower().decode("latin-1"), _Span(m.start(), *m.span(1), vs, ve))
+    return spans, b > a and buf[b - 1] == 0x2F and last < b
+
+
+class HtmlGate:
+    """Gate one HTML response: push chunks through :meth:`feed`, then call :meth:`close`.
+
+    Elements the rules put in a category that ``allows`` refuses are removed with their
+    content; accepted ones that a client-side banner had neutralised (``type="text/plain"``
+    with ``data-consent``, ``data-src``) are activated. Everything else passes byte for byte,
+    and the output is the same however the input is split.
+
+    :param rules: classifies elements and inline scripts into categories.
+    :param allows: whether the visitor accepted a category.
+    :param banner: inserted before the first real ``</body>``, unless the page already holds
+        an element with ``id="consentgate-banner"``.
+    :param max_buffer: the most bytes held back at once (one tag, or an inline script being
+        classified); past it the rest of the response passes through ungated.
+    :param warn: told once when ``max_buffer`` is exceeded.
+
+    .. code-block:: python
+
+        gate = HtmlGate(rules, consent.allows, banner=b"<div id=consentgate-banner>...</div>")
+        body = b"".join(gate.feed(chunk) for chunk in app_iter) + gate.close()
+    """
+
+    changed: bool  #: True once anything was removed, activated or injected.
+
+    def __init__(
+        self,
+        rules: RulesLike,
+        allows: Callable[[str], bool],
+        *,
+        banner: bytes | None = None,
+        max_buffer: int = 1 << 20,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
+        self._rules = rules
+        self._allows = allows
+        self._banner = banner
+        self._max = max_buffer
+        self._warn = warn
+        self.changed = False
+        self._buf = b""
+        self._pieces: list[bytes] = []  # output of the current call
+        self._held: list[bytes] = []  # start of a held script, moved out of the buffer
+        self._pos = 0  # where tokenizing (or a text-state search) resumes
+        self._out = 0  # start of the kept bytes not returned yet; -1 while cutting
+        self._hold = -1  # start of an inline script held back until it is classified
+        self._done = False  # closed, or a limit was hit and the rest passes through
+        self._bypass = False
+        self._plain = False
+        self._pending = banner is not None
+        self._cand = -1  # next place the banner id might appear
+        self._cand_from = 0
+        self._stack: list[_Frame] = []
+        self._cut_name = ""
+        self._cut_depth = 0
+        self._until: re.Pattern[bytes] | None = None  # comment, bogus comment or CDATA end
+        self._ustart = 0
+        self._rname = ""  # raw-text element we are inside, if any
+        self._rscript = False
+        self._rstate = 0
+        self._rbody = 0
+        self._rend = -1
+        self._rcut = False
+        self._scanned = 0
+
+    def feed(self, data: bytes) -> bytes:
+        """Gate the next chunk; return the bytes that can be sent now."""
+        if self._done:
+            return data
+        data = data if type(data) is bytes else bytes(data)
+        self._buf = self._buf + data if self._buf else data
+        self._run(False)
+        return self._flush()
+
+    def close(self) -> bytes:
+        """Finish the stream: return whatever was held back, resolved."""
+        if self._done:
+            return b""
+        self._run(True)
+        out = self._flush()
+        self._done = True
+        self._buf = b""
+        return out
+
+    def _run(self, final: bool) -> None:
+        while not self._bypass:
+            if self._plain:  # <plaintext>: nothing after it is markup
+                self._pos = len(self._buf)
+                return
+            if self._rname:
+                go = self._raw_text(final)
+            elif self._until is not None:
+                go = self._text_state(final)
+            else:
+                go = self._markup(final)
+            if not go:
+                return
+
+    def _flush(self) -> bytes:
+        buf, pieces = self._buf, self._pieces
+        if self._bypass:
+            self._done = True
+            pieces += self._held
+            pieces.append(buf[self._out if self._out >= 0 else self._pos :])
+            self._buf, self._held = b"", []
+        else:
+            keep = self._pos if self._hold < 0 else min(self._pos, self._hold)
+            if 0 <= self._out < keep:
+                pieces.append(buf[self._out : keep])
+                self._out = keep
+            if self._hold >= 0:  # keep only what the next signature search needs
+                spill = self._rbody + max(0, self._scanned - self._rules.inline_overlap)
+                if spill > keep:
+                    self._held.append(buf[keep:spill])
+                    self._out = self._hold = keep = spill
+            if keep:
+                self._buf = buf[keep:]
+                self._rebase(keep)
+        self._pieces = []
+        return b"".join(pieces)
+
+    def _rebase(self, n: int) -> None:
+        """Shift every remembered offset after ``n`` bytes left the buffer."""
+        self._pos -= n
+        self._out -= n if self._out >= 0 else 0
+        self._hold -= n if self._hold >= 0 else 0
+        self._rend -= n if self._rend >= 0 else 0
+        self._cand -= n if self._cand >= 0 else 0
+        self._rbody -= n
+        self._ustart -= n
+        self._cand_from -= n
+
+    def _overflow(self, what: str) -> bool:
+        if self._warn is not None:
+            self._warn(f"consentgate: {what} exceeds max_buffer ({self._max} bytes), not gated")
+        self._bypass = True
+        return False
+
+    def _markup(self, final: bool) -> bool:
+        """Tokenize markup until a text state begins (True) or more input is needed (False)."""
+        buf, end = self._buf, len(self._buf)
+        cand = -1
+        while True:
+            pos = self._pos
+            skip, stop = self._skipper(), end
+            if self._pending and self._out >= 0:
+                if cand < pos:
+                    cand = self._candidate(pos, end)
+                if cand <= pos:
+                    skip = _SLOW  # hand every tag to Python until the id candidate is passed
+                else:
+                    stop = cand
+            m = skip.match(buf, pos, stop)
+            last = m.lastindex if m is not None else None
+            if m is None or last is None:
+                pos = self._pos = m.end() if m is not None else pos
+                if pos >= end:
+                    return False
+                if pos < stop and not self._token(pos, end, final):
+                    return False
+            elif last == 2:
+                if not self._script(m):
+                    return False
+            else:
+                s, e = m.span(3)
+                self._pos = e
+                if e - s > self._max:
+                    return self._overflow("a tag")
+                name = m.group(5).lower().decode("latin-1")
+                if m.group(4):
+                    self._end_tag(name, s, e)
+                else:
+                    self._start_tag(name, s, e, m.end(5))
+            if self._rname or self._until is not None or self._plain:
+                return True
+
+    def _skipper(self) -> re.Pattern[bytes]:
+        if self._out < 0:
+            return _SLOW
+        if not self._stack:
+            return _FAST
+        return _FAST_IP if self._stack[-1].ip else _FOREIGN
+
+    def _candidate(self, pos: int, end: int) -> int:
+        """Where ``consentgate-banner`` next appears at or after ``pos``, else ``end``."""
+        if self._cand < pos:
+            self._cand = self._buf.find(_NEEDLE, max(pos, self._cand_from))
+            if self._cand < 0:
+                self._cand_from = max(pos, end - len(_NEEDLE) + 1)
+                return end
+        return self._cand
+
+    def _token(self, pos: int, end: int, final: bool) -> bool:
+        """Handle the token at ``buf[pos] == "<"``; False when it is cut off by the chunk end."""
+        buf = self._buf
+        m = _TAG.match(buf, pos)
+        if m is not None:
+            if m.end() - pos > self._max:
+                return self._overflow("a tag")
+            self._pos = m.end()
+            name = m.group(2).lower().decode("latin-1")
+            if m.group(1):
+                self._end_tag(name, pos, m.end())
+            else:
+                self._start_tag(name, pos, m.end(), m.start(3))
+            return True
+        nxt = buf[pos + 1 : pos + 10]
+        if not final and nxt in (b"", b"/"):
+            return False
+        if nxt[:1] == b"!":
+            return self._declaration(pos, nxt, final)
+        if nxt[:1] == b"?" or (nxt[:1] == b"/" and not nxt[1:2].isalpha()):
+            self._until, self._ustart, self._pos = _GT, 0, pos + 2
+        elif nxt[:1].isalpha() or nxt[:1] == b"/":
+            if final:  # a tag cut off by the end of the document stays as it was
+                self._pos = end
+            elif end - pos > self._max:
+                return self._overflow("a tag")
+            else:
+                return False
+        else:
+            self._pos = pos + 1  # a "<" that opens nothing is text
+        return True
+
+    def _declaration(self, pos: int, nxt: bytes, final: bool) -> bool:
+        """Enter the text state that ``<!`` opens: comment, CDATA or bogus comment."""
+        if nxt.startswith(b"!--"):
+            self._until, self._ustart, self._pos = _COMMENT_END, pos + 4, pos + 2
+        elif nxt.startswith(b"![CDATA[") and self._stack and not self._stack[-1].ip:
+            self._until, self._ustart, self._pos = _CDATA_END, 0, pos + 9
+        elif not final and (b"!--".startswith(nxt) or b"![CDATA[".startswith(nxt)):
+            return False
+        else:
+            self._until, self._ustart, self._pos = _GT, 0, pos + 2
+        return True
+
+    def _text_state(self, final: bool) -> bool:
+        """Pass through a comment, bogus comment or CDATA section up to its end."""
+        buf, pat, pos = self._buf, self._until, self._pos
+        m = pat.search(buf, pos) if pat is not None else None
+        # `<!--!>` and `<!---!>` do not close a comment; `<!-->` and `<!--->` do.
+        while pat is not None and m is not None and m.start() < self._ustart and m[0] == b"--!>":
+            m = pat.search(buf, m.start() + 1)
+        if m is None and not final:
+            self._pos = max(pos, len(buf) - 3)
+            return False
+        self._pos = len(buf) if m is None else m.end()
+        self._until = None
+        return True
+
+    def _script(self, m: re.Match[bytes]) -> bool:
+        """Gate a whole ``<script>`` element matched at once; False on overflow."""
+        s, e = m.span(1)
+        z = self._pos = m.end()
+        if e - s > self._max:
+            return self._overflow("a tag")
+        verdict = self._gate("script", s, e, s + 7)
+        if verdict == "hold":
+            self._hold, self._rbody, self._scanned = s, e, 0
+            if not self._classify(m.end(2), False, z):
+                return False
+            verdict = "cut" if self._out < 0 else ""
+        if verdict == "cut":
+            self._out, self._rcut = z, False
+        return True
+
+    def _start_tag(self, name: str, s: int, e: int, a: int) -> None:
+        buf = self._buf
+        if self._out < 0:  # inside a removed element: track structure, gate nothing
+            if name == self._cut_name:
+                self._cut_depth += 1
+            self._open(name, s, e, a, False)
+            return
+        if self._pending and buf.find(_NEEDLE, s, e) >= 0:
+            self._pending = _attrs(buf[a : e - 1]).get("id") != _NEEDLE.decode()
+        self._open(name, s, e, a, True)
+
+    def _open(self, name: str, s: int, e: int, a: int, gate: bool) -> None:
+        """Apply a start tag: foreign content, gating, and the tokenizer state it switches to."""
+        stack = self._stack
+        if stack and not stack[-1].ip and self._foreign_start(name, s, e, a, gate):
+            return
+        if name in ("svg", "math"):
+            if not _attr_spans(self._buf, a, e - 1)[1]:
+                stack.append(_Frame(name, name, False, True))
+            return
+        verdict = self._gate(name, s, e, a) if gate and name in _GATED else ""
+        if name in _RAW:
+            hold = s if verdict == "hold" else -1
+            self._enter_raw(name, e, script=name == "script", hold=hold, cut=verdict == "cut")
+        elif name == "plaintext":
+            self._plain = True
+
+    def _foreign_start(self, name: str, s: int, e: int, a: int, gate: bool) -> bool:
+        """Apply a start tag inside SVG/MathML; False when it breaks out to HTML."""
+        stack, buf = self._stack, self._buf
+        attrs = _attrs(buf[a : e - 1])
+        if name in _BREAKOUT or (
+            name == "font" and any(k in attrs for k in ("color", "face", "size"))
+        ):
+            while stack and not stack[-1].ip:
+                stack.pop()
+            return False
+        closed = _attr_spans(buf, a, e - 1)[1]
+        top = stack[-1]
+        ns = "svg" if name == "svg" and top.name == "annotation-xml" else top.ns
+        if name == "script" and gate:
+            cat = self._rules.classify_element(name, attrs)
+            if cat is not None and not self._allows(cat):
+                self._cut(s, e if closed else -1)
+                if not closed:  # SVG script content is markup, but it ends at </script
+                    self._enter_raw(name, e, script=False, hold=-1, cut=True)
+            elif cat is not None:
+                self._activate(s, e, a, attrs)
+        elif not closed and name in _FOREIGN_END:
+            encoding = attrs.get("encoding", "").lower()
+            ip = name in _IP[ns] or (name == "annotation-xml" and encoding in _HTML_ENCODINGS)
+            stack.append(_Frame(name, ns, ip, False))
+        return True
+
+    def _gate(self, name: str, s: int, e: int, a: int) -> str:
+        """Classify a gated start tag and cut or activate it: "cut", "hold" or ""."""
+        attrs = _attrs(self._buf[a : e - 1])
+        tag = "img" if name == "image" else name  # the tree builder turns <image> into <img>
+        cat = None
+        if tag != "noscript" or "data-consent" in attrs:
+            cat = self._rules.classify_element(tag, attrs)
+        if cat is None:
+            inline = tag == "script" and "src" not in attrs and "data-src" not in attrs
+            return "hold" if inline else ""
+        if self._allows(cat):
+            self._activate(s, e, a, attrs)
+            return ""
+        self._cut(s, e if tag in _VOID else -1)
+        if tag not in _VOID and tag not in _RAW:
+            self._cut_name, self._cut_depth = tag, 1
+        return "cut"
+
+    def _cut(self, s: int, e: int) -> None:
+        """Drop the bytes from ``s``: up to ``e``, or until the element ends when ``e`` is -1."""
+        self._pieces.append(self._buf[self._out : s])
+        self._out = e
+        self.changed = True
+
+    def _activate(self, s: int, e: int, a: int, attrs: dict[str, str]) -> None:
+        """Undo a client-side neutralisation of an accepted element in its start tag only."""
+        plain = "data-consent" in attrs and attrs.get("type", "").strip().lower() == "text/plain"
+        rename = "data-src" in attrs and "src" not in attrs
+        if not plain and not rename:
+            return
+        buf = self._buf
+        spans = _attr_spans(buf, a, e - 1)[0]
+        edits: list[tuple[int, int, bytes]] = []
+        if plain:
+            t, dt = spans["type"], spans.get("data-type")
+            if dt is None:
+                edits.append((t.sep, t.value_end, b""))
+            else:
+                edits.append((t.value, t.value_end, buf[dt.value : dt.value_end]))
+        if rename:
+            edits.append((spans["data-src"].name, spans["data-src"].name_end, b"src"))
+        tag = bytearray(buf[s:e])
+        for start, stop, new in sorted(edits, reverse=True):
+            tag[start - s : stop - s] = new
+        self._pieces += (buf[self._out : s], bytes(tag))
+        self._out = e
+        self.changed = True
+
+    def _end_tag(self, name: str, s: int, e: int) -> None:
+        stack = self._stack
+        if stack and not stack[-1].ip and name in ("br", "p"):
+            while stack and not stack[-1].ip:
+                stack.pop()
+        elif stack and name in _FOREIGN_END:
+            for i in range(len(stack) - 1, -1, -1):
+                if stack[i].name == name:
+                    del stack[i:]
+                    break
+                if stack[i].root:
+                    break
+        if self._out < 0:
+            if name == self._cut_name:
+                self._cut_depth -= 1
+                if not self._cut_depth:
+                    self._out, self._cut_name = e, ""
+        elif name == "body" and self._pending and self._banner is not None:
+            self._pieces += (self._buf[self._out : s], self._banner)
+            self._out, self._pending, self.changed = s, False, True
+
+    def _enter_raw(self, name: str, body: int, *, script: bool, hold: int, cut: bool) -> None:
+        self._rname, self._rscript, self._rstate, self._rcut = name, script, 0, cut
+        self._rbody = self._pos = body
+        self._rend, self._hold, self._scanned = -1, hold, 0
+
+    def _raw_text(self, final: bool) -> bool:
+        """Advance through raw text; True once the element (and its end tag) is over."""
+        buf, end = self._buf, len(self._buf)
+        q = self._rend
+        if q < 0:
+            q = self._rend = self._find_end(end)
+        if self._hold >= 0 and not self._classify(q, final, end):
+            return False
+        if q < 0 and not final:
+            return False
+        m = _TAG.match(buf, q) if q >= 0 else None
+        if m is None and not final:
+            self._pos = q
+            return False
+        self._pos = end if m is None else m.end()
+        if self._rcut:
+            self._out, self._rcut = self._pos, False
+        self._rname = ""
+        return True
+
+    def _find_end(self, end: int) -> int:
+        """Offset of the end tag closing the raw text, or -1 (searching resumes later)."""
+        buf, pos = self._buf, self._pos
+        if not self._rscript:
+            m = _END[self._rname].search(buf, pos)
+            if m is not None:
+                return m.start()
+            self._pos = max(pos, end - len(self._rname) - 2)
+            return -1
+        state = self._rstate
+        while (m := _SCRIPT[state].search(buf, pos)) is not None:
+            if state == 0:
+                if m.group(1) is None:
+                    return m.start()
+                state, pos = 1, m.start() + 2  # `<!-->` already closes the escape
+            elif m.group(1) is not None:
+                state, pos = 0, m.end()
+            elif state == 1 and m.group(2):
+                return m.start()
+            else:
+                state, pos = 3 - state, m.end()
+        self._rstate = state
+        self._pos = max(pos, end - 8)
+        return -1
+
+    def _classify(self, q: int, final: bool, end: int) -> bool:
+        """Search a held inline script in fixed blocks and decide it; False on overflow."""
+        size = (q if q >= 0 else end if final else self._pos) - self._rbody
+        while self._scanned + _BLOCK <= min(size, self._max):
+            if self._decide(self._scan(self._scanned + _BLOCK)):
+                return True
+        if size > self._max:
+            return self._overflow("an inline script")
+        if (q >= 0 or final) and not self._decide(self._scan(size)):
+            self._release()
+        return True
+
+    def _scan(self, stop: int) -> str | None:
+        start = self._rbody + max(0, self._scanned - self._rules.inline_overlap)
+        self._scanned = stop
+        return self._rules.classify_inline(self._buf[start : self._rbody + stop])
+
+    def _decide(self, cat: str | None) -> bool:
+        if cat is None:
+            return False
+        if self._allows(cat):
+            self._release()
+        else:
+            self._held = []
+            self._cut(self._hold, -1)
+            self._hold, self._rcut = -1, True
+        return True
+
+    def _release(self) -> None:
+        self._pieces += self._held
+        self._held, self._hold = [], -1

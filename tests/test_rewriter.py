@@ -1,0 +1,571 @@
+"""The streaming HTML gate: what it removes, activates and injects, and what it must not touch.
+
+Most cases use a small fake of the rules (sources matched by substring, a few inline
+signatures) so each expectation is plain to read; a few at the end use the real
+:class:`~consentgate.rules.Rules`, and the corpus tests run real pages when the shared
+corpus is present.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from itertools import pairwise
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from consentgate.rewriter import HtmlGate
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+GA = b"https://www.google-analytics.com/analytics.js"
+BANNER = b'<div id="consentgate-banner">Cookies?</div>'
+
+
+class FakeRules:
+    """Sources by substring of the URL, inline scripts by a handful of signatures."""
+
+    sources: ClassVar[dict[str, str]] = {
+        "google-analytics.com": "analytics",
+        "googletagmanager.com": "analytics",
+        "facebook.com/tr": "marketing",
+        "connect.facebook.net": "marketing",
+        "youtube.com": "media",
+    }
+    signatures: ClassVar[dict[bytes, str]] = {
+        b"gtag(": "analytics",
+        b"_paq.push": "analytics",
+        b"fbq(": "marketing",
+    }
+    inline_overlap = max(map(len, signatures)) - 1
+    _inline = re.compile(b"|".join(map(re.escape, signatures)))
+
+    def classify_element(self, tag: str, attrs: Mapping[str, str]) -> str | None:
+        if "data-consent" in attrs:
+            return attrs["data-consent"].strip()
+        for name in ("src", "data-src", "href", "data"):
+            url = attrs.get(name, "")
+            for pattern, category in self.sources.items():
+                if url and pattern in url:
+                    return category
+        return None
+
+    def classify_inline(self, text: bytes) -> str | None:
+        m = self._inline.search(text)
+        return self.signatures[m.group()] if m else None
+
+
+def run(
+    doc: bytes,
+    allowed: Iterable[str] = (),
+    *,
+    banner: bytes | None = None,
+    chunk: int = 0,
+    rules: object = None,
+    **options: object,
+) -> bytes:
+    """``doc`` through a fresh gate, whole or in ``chunk``-byte pieces."""
+    granted = frozenset(allowed)
+    gate = HtmlGate(rules or FakeRules(), granted.__contains__, banner=banner, **options)  # type: ignore[arg-type]
+    step = chunk or max(len(doc), 1)
+    out = [gate.feed(doc[i : i + step]) for i in range(0, len(doc), step)]
+    return b"".join(out) + gate.close()
+
+
+def run_all(doc: bytes, **kwargs: object) -> bytes:
+    """Like :func:`run`, checking first that 1-byte and 7-byte chunks give the same."""
+    whole = run(doc, **kwargs)  # type: ignore[arg-type]
+    for chunk in (1, 7):
+        assert run(doc, chunk=chunk, **kwargs) == whole, f"{chunk}-byte chunks differ"  # type: ignore[arg-type]
+    return whole
+
+
+REMOVAL = [
+    pytest.param(b'<p>a<script src="' + GA + b'"></script>b</p>', b"<p>ab</p>", id="script-src"),
+    pytest.param(b"<p>a<script async src='" + GA + b"'>x</script>b", b"<p>ab", id="script-single"),
+    pytest.param(b"a<script src=" + GA + b">x</script >b", b"ab", id="script-unquoted"),
+    pytest.param(b'a<SCRIPT SRC="' + GA + b'"></ScRiPt>b', b"ab", id="script-upper"),
+    pytest.param(b'a<script src="x.js" data-consent="analytics"></script>b', b"ab", id="consent"),
+    pytest.param(b"a<script data-consent=nope>x()</script>b", b"ab", id="unknown-category"),
+    pytest.param(b"a<script>gtag('js', new Date());</script>b", b"ab", id="inline-gtag"),
+    pytest.param(b"a<script>var _paq=[];_paq.push(['x'])</script>b", b"ab", id="inline-matomo"),
+    pytest.param(
+        b"a<script>var x = 1;</script>b", b"a<script>var x = 1;</script>b", id="inline-kept"
+    ),
+    pytest.param(b'a<iframe src="https://youtube.com/e/1">no frames</iframe>b', b"ab", id="iframe"),
+    pytest.param(b'a<img src="https://facebook.com/tr?id=1" alt="">b', b"ab", id="img"),
+    pytest.param(b'a<image src="https://facebook.com/tr?id=1">b', b"ab", id="image-is-img"),
+    pytest.param(
+        b'a<link rel="preconnect" href="https://www.googletagmanager.com">b', b"ab", id="link"
+    ),
+    pytest.param(b'a<embed src="https://youtube.com/v">b', b"ab", id="embed"),
+    pytest.param(b'a<img src="x.png" data-src="https://facebook.com/tr">b', b"ab", id="data-src"),
+    pytest.param(b'a<img src="https://facebook.com&#47;tr">b', b"ab", id="entity-in-url"),
+    pytest.param(
+        b'a<object data="https://youtube.com/v"><object><param></object>x</object>b',
+        b"ab",
+        id="object-nested",
+    ),
+    pytest.param(
+        b'a<video data-consent="media"><VIDEO></video><source src=x></video>b', b"ab", id="video"
+    ),
+    pytest.param(b'a<audio src="https://youtube.com/a"><source>b', b"a", id="unclosed-to-end"),
+    pytest.param(
+        b'a<noscript data-consent="marketing"><img src=x></noscript>b', b"ab", id="noscript"
+    ),
+    pytest.param(
+        b"a<noscript><p>kept</p></noscript>b",
+        b"a<noscript><p>kept</p></noscript>b",
+        id="noscript-plain",
+    ),
+    pytest.param(
+        b'<noscript><iframe src="https://www.googletagmanager.com/ns.html?id=GTM-1" height="0">'
+        b"</iframe><p>kept</p></noscript>",
+        b"<noscript><p>kept</p></noscript>",
+        id="gtm-noscript",
+    ),
+    pytest.param(
+        b'<noscript><img height="1" src="https://www.facebook.com/tr?id=1&amp;ev=PageView"/></noscript>',
+        b"<noscript></noscript>",
+        id="pixel-noscript",
+    ),
+    pytest.param(b"a<script>gtag(1)", b"a", id="unclosed-inline"),
+    pytest.param(b'a<script src="' + GA + b'">x', b"a", id="unclosed-src"),
+    pytest.param(b"a<script>gtag(</script foo='>'>b", b"ab", id="end-tag-attrs"),
+    pytest.param(b"a<script>fbq(1)</script>b", b"ab", id="other-category"),
+]
+
+
+@pytest.mark.parametrize(("doc", "expected"), REMOVAL)
+def test_removes_refused_elements(doc: bytes, expected: bytes) -> None:
+    assert run_all(doc) == expected
+
+
+@pytest.mark.parametrize(("doc", "_"), REMOVAL)
+def test_granted_elements_are_untouched(doc: bytes, _: bytes) -> None:
+    everything = ("analytics", "marketing", "media", "nope")
+    assert run_all(doc, allowed=everything) == doc
+
+
+ACTIVATION = [
+    pytest.param(
+        b'<script type="text/plain" data-consent="analytics" src="' + GA + b'"></script>',
+        b'<script data-consent="analytics" src="' + GA + b'"></script>',
+        id="type-dropped",
+    ),
+    pytest.param(
+        b'<script data-consent="analytics" TYPE="Text/Plain">gtag(1)</script>',
+        b'<script data-consent="analytics">gtag(1)</script>',
+        id="type-last-inline",
+    ),
+    pytest.param(
+        b'<script type="text/plain" data-type="module" data-consent="analytics">x</script>',
+        b'<script type="module" data-type="module" data-consent="analytics">x</script>',
+        id="data-type",
+    ),
+    pytest.param(
+        b'<script type=text/plain data-consent=analytics data-src="' + GA + b'"></script>',
+        b'<script data-consent=analytics src="' + GA + b'"></script>',
+        id="data-src-renamed",
+    ),
+    pytest.param(
+        b'<iframe DATA-SRC="https://youtube.com/e" width=5></iframe>',
+        b'<iframe src="https://youtube.com/e" width=5></iframe>',
+        id="iframe-data-src",
+    ),
+    pytest.param(
+        b'<img src="a.png" data-src="https://facebook.com/tr">',
+        b'<img src="a.png" data-src="https://facebook.com/tr">',
+        id="src-already-there",
+    ),
+    pytest.param(
+        b'<script type="text/plain" src="' + GA + b'"></script>',
+        b'<script type="text/plain" src="' + GA + b'"></script>',
+        id="text-plain-without-data-consent",
+    ),
+]
+
+
+@pytest.mark.parametrize(("doc", "expected"), ACTIVATION)
+def test_activates_accepted_neutralised_elements(doc: bytes, expected: bytes) -> None:
+    gate = HtmlGate(FakeRules(), lambda category: True)
+    assert gate.feed(doc) + gate.close() == expected
+    assert gate.changed is (doc != expected)
+    assert run_all(doc, allowed=("analytics", "marketing", "media")) == expected
+
+
+def test_neutralised_element_refused_is_removed() -> None:
+    doc = b'a<script type="text/plain" data-consent="analytics" data-src="x.js"></script>b'
+    assert run_all(doc) == b"ab"
+
+
+TA = b"<script src=" + GA + b"></script>"  # a tracker, to show where the gate sees markup
+TRICKY = [
+    pytest.param(b"<!-- " + TA + b" -->" + TA, b"<!-- " + TA + b" -->", id="comment"),
+    pytest.param(b"<!-->" + TA, b"<!-->", id="comment-abrupt"),
+    pytest.param(b"<!--->" + TA, b"<!--->", id="comment-abrupt-dash"),
+    pytest.param(b"<!-- x --!>" + TA, b"<!-- x --!>", id="comment-bang-end"),
+    pytest.param(b"<!--!>" + TA + b"-->", b"<!--!>" + TA + b"-->", id="comment-bang-not-end"),
+    pytest.param(
+        b"<!-- a -- b ->" + TA + b"-->", b"<!-- a -- b ->" + TA + b"-->", id="comment-dashes"
+    ),
+    pytest.param(b'<?xml version="1.0"?>' + TA, b'<?xml version="1.0"?>', id="bogus-pi"),
+    # A bogus comment ends at the first ">": here the script start tag's, so no script.
+    pytest.param(b"<? " + TA, b"<? " + TA, id="bogus-pi-swallows-tag"),
+    pytest.param(b"<!x " + TA, b"<!x " + TA, id="bogus-bang"),
+    pytest.param(b"</ " + TA, b"</ " + TA, id="bogus-end"),
+    pytest.param(b"<!x>" + TA, b"<!x>", id="bogus-bang-closed"),
+    pytest.param(b"</>" + TA, b"</>", id="empty-end-tag"),
+    pytest.param(b"<!DOCTYPE html>" + TA, b"<!DOCTYPE html>", id="doctype"),
+    pytest.param(
+        b"<svg><![CDATA[" + TA + b"]]></svg>" + TA,
+        b"<svg><![CDATA[" + TA + b"]]></svg>",
+        id="cdata-in-svg",
+    ),
+    pytest.param(b"<![CDATA[ a > " + TA + b"]]>", b"<![CDATA[ a > ]]>", id="cdata-in-html"),
+    pytest.param(b"<style>" + TA + b"</style>" + TA, b"<style>" + TA + b"</style>", id="style"),
+    pytest.param(b"<title>" + TA + b"</title>" + TA, b"<title>" + TA + b"</title>", id="title"),
+    pytest.param(
+        b"<textarea>" + TA + b"</textarea>", b"<textarea>" + TA + b"</textarea>", id="textarea"
+    ),
+    pytest.param(b"<xmp>" + TA + b"</XMP >" + TA, b"<xmp>" + TA + b"</XMP >", id="xmp"),
+    pytest.param(
+        b"<noembed>" + TA + b"</noembed>", b"<noembed>" + TA + b"</noembed>", id="noembed"
+    ),
+    pytest.param(
+        b"<noframes>" + TA + b"</noframes>", b"<noframes>" + TA + b"</noframes>", id="noframes"
+    ),
+    pytest.param(
+        b"<plaintext>" + TA + b"</plaintext>" + TA,
+        b"<plaintext>" + TA + b"</plaintext>" + TA,
+        id="plaintext",
+    ),
+    pytest.param(
+        b"<style>a</stylex>" + TA + b"</style>",
+        b"<style>a</stylex>" + TA + b"</style>",
+        id="rawtext-near-end",
+    ),
+    pytest.param(
+        b"<script>var s = '<script src=" + GA + b">';</script>",
+        b"<script>var s = '<script src=" + GA + b">';</script>",
+        id="script-in-js-string",
+    ),
+    pytest.param(
+        b"<script><!--<script>x</script>gtag(1)</script>-->y</script>z",
+        b"-->y</script>z",  # the first </script> is double-escaped, the second ends it
+        id="double-escaped",
+    ),
+    pytest.param(b"<script><!-- x </script>" + TA, b"<script><!-- x </script>", id="escaped-ends"),
+    pytest.param(
+        b"<script><!--<script>--></script>" + TA,
+        b"<script><!--<script>--></script>",
+        id="double-escape-closed-by-dashes",
+    ),
+    pytest.param(
+        b"<script><!--<script></script>-->x</script>" + TA,
+        b"<script><!--<script></script>-->x</script>",
+        id="double-escape-then-escaped",
+    ),
+    pytest.param(b"<script><!--></script>" + TA, b"<script><!--></script>", id="escape-abrupt"),
+    pytest.param(b"<script></scriptx>gtag(1)</script>b", b"b", id="script-end-needs-delimiter"),
+    pytest.param(b'<a title="' + TA + b'">x</a>', b'<a title="' + TA + b'">x</a>', id="dq-attr"),
+    pytest.param(b"<a title='" + TA + b"'>x</a>", b"<a title='" + TA + b"'>x</a>", id="sq-attr"),
+    pytest.param(
+        b'<a title="<script src=x>">x</a>', b'<a title="<script src=x>">x</a>', id="lt-in-attr"
+    ),
+    pytest.param(b'<a b=x"y>' + TA + b'<a c="z">', b'<a b=x"y><a c="z">', id="quote-in-unquoted"),
+    pytest.param(b'<a =">' + TA + b'">', b'<a =">">', id="equals-starts-name"),
+    pytest.param(b'<a b="c" ="d>' + TA, b'<a b="c" ="d>', id="equals-after-value"),
+    pytest.param(b'<a b=c="d>' + TA, b'<a b=c="d>', id="equals-in-unquoted"),
+    pytest.param(b"<a\n\tb\f=\r'>'>" + TA, b"<a\n\tb\f=\r'>'>", id="whitespace-kinds"),
+    pytest.param(b"a < b" + TA + b" <3", b"a < b <3", id="lt-as-text"),
+    pytest.param(b"<scriptx src=" + GA + b">", b"<scriptx src=" + GA + b">", id="longer-name"),
+    pytest.param(b"<svg><script href=" + GA + b"></script></svg>", b"<svg></svg>", id="svg-script"),
+    pytest.param(
+        b"<svg><style>" + TA + b"</style></svg>",
+        b"<svg><style></style></svg>",
+        id="svg-style-is-markup",
+    ),
+    pytest.param(
+        b"<svg><foreignObject><style>" + TA + b"</style></foreignObject></svg>",
+        b"<svg><foreignObject><style>" + TA + b"</style></foreignObject></svg>",
+        id="svg-integration-point",
+    ),
+    pytest.param(
+        b"<svg><p><style>" + TA + b"</style>",
+        b"<svg><p><style>" + TA + b"</style>",
+        id="svg-breakout",
+    ),
+    pytest.param(
+        b"<svg/><style>" + TA + b"</style>",
+        b"<svg/><style>" + TA + b"</style>",
+        id="svg-self-closing",
+    ),
+    pytest.param(
+        b"<math><mi><![CDATA[ > " + TA + b"]]></mi></math>",
+        b"<math><mi><![CDATA[ > ]]></mi></math>",
+        id="math-text-integration-point",
+    ),
+    pytest.param(
+        b"<p \x00\xff\xfe>\x00" + TA + b"\xc3(", b"<p \x00\xff\xfe>\x00\xc3(", id="bytes-kept"
+    ),
+    pytest.param(b"<a href='x", b"<a href='x", id="cut-mid-attribute"),
+    pytest.param(b"<!-- cut", b"<!-- cut", id="cut-mid-comment"),
+    pytest.param(b"<scri", b"<scri", id="cut-mid-name"),
+    pytest.param(b"x<", b"x<", id="cut-after-lt"),
+    pytest.param(b"<![CDATA[", b"<![CDATA[", id="cut-in-declaration"),
+]
+
+
+@pytest.mark.parametrize(("doc", "expected"), TRICKY)
+def test_tokenizer_states(doc: bytes, expected: bytes) -> None:
+    assert run_all(doc) == expected
+
+
+def test_latin1_and_windows_1252_pass_through() -> None:
+    doc = "<p title='café'>€ “quoted” naïve</p>".encode("cp1252") + TA
+    assert run_all(doc) == doc[: -len(TA)]
+
+
+BANNERS = [
+    pytest.param(
+        b"<body><p>x</p></body></html>", b"<body><p>x</p>[B]</body></html>", id="before-body-end"
+    ),
+    pytest.param(b"<body>x</BODY >", b"<body>x[B]</BODY >", id="upper-case"),
+    pytest.param(
+        b"<body><!-- </body> --><script>'</body>'</script><textarea></body></textarea></body>",
+        b"<body><!-- </body> --><script>'</body>'</script><textarea></body></textarea>[B]</body>",
+        id="not-in-comment-script-textarea",
+    ),
+    pytest.param(
+        b'<a title="</body>">x</a></body>',
+        b'<a title="</body>">x</a>[B]</body>',
+        id="not-in-attribute",
+    ),
+    pytest.param(b"<body>x</body></body>", b"<body>x[B]</body></body>", id="once"),
+    pytest.param(b"<p>fragment</p>", b"<p>fragment</p>", id="fragment"),
+    pytest.param(b"x</bodyx>", b"x</bodyx>", id="not-body"),
+    pytest.param(
+        b'<div id="consentgate-banner">mine</div></body>',
+        b'<div id="consentgate-banner">mine</div></body>',
+        id="page-placed-banner",
+    ),
+    pytest.param(
+        b"<div ID=consentgate-banner></div></body>",
+        b"<div ID=consentgate-banner></div></body>",
+        id="page-placed-unquoted",
+    ),
+    pytest.param(
+        b"<p class='consentgate-banner'>x</p></body>",
+        b"<p class='consentgate-banner'>x</p>[B]</body>",
+        id="class-is-not-id",
+    ),
+    pytest.param(
+        b"<script>document.getElementById('consentgate-banner')</script></body>",
+        b"<script>document.getElementById('consentgate-banner')</script>[B]</body>",
+        id="id-in-script",
+    ),
+    pytest.param(
+        b'<!-- <div id="consentgate-banner"> --></body>',
+        b'<!-- <div id="consentgate-banner"> -->[B]</body>',
+        id="id-in-comment",
+    ),
+    pytest.param(
+        b"</body><div id=consentgate-banner></div>",
+        b"[B]</body><div id=consentgate-banner></div>",
+        id="id-after-body",
+    ),
+]
+
+
+@pytest.mark.parametrize(("doc", "expected"), BANNERS)
+def test_banner_placement(doc: bytes, expected: bytes) -> None:
+    assert run_all(doc, banner=b"[B]") == expected
+
+
+def test_banner_sets_changed_and_none_means_no_banner() -> None:
+    gate = HtmlGate(FakeRules(), lambda category: True, banner=BANNER)
+    assert gate.feed(b"<body></body>") + gate.close() == b"<body>" + BANNER + b"</body>"
+    assert gate.changed
+    assert run(b"<body></body>") == b"<body></body>"
+
+
+def test_changed_stays_false_when_nothing_happens() -> None:
+    gate = HtmlGate(FakeRules(), lambda category: False)
+    doc = b"<p>plain <script>var x</script></p>"
+    assert gate.feed(doc) + gate.close() == doc
+    assert not gate.changed
+
+
+def test_max_buffer_passes_the_rest_through_with_one_warning() -> None:
+    warnings: list[str] = []
+    script = b"<script>" + b"x" * 5000 + b"gtag(1)</script>"
+    doc = b"<p>" + TA + script + TA + b"</p>"
+    expected = b"<p>" + script + TA + b"</p>"
+    for chunk in (0, 1, 100, 4096):
+        assert run(doc, chunk=chunk, max_buffer=1000, warn=warnings.append) == expected
+    assert len(warnings) == 4
+    assert "max_buffer" in warnings[0]
+
+
+def test_max_buffer_on_a_long_tag() -> None:
+    warnings: list[str] = []
+    doc = TA + b'<img alt="' + b"x" * 3000 + b'" src="https://facebook.com/tr">' + TA
+    out = run(doc, chunk=512, max_buffer=1000, warn=warnings.append)
+    assert out == doc[len(TA) :]
+    assert len(warnings) == 1
+
+
+def test_long_inline_script_is_searched_in_blocks() -> None:
+    body = b"var a = 1;\n" * 20000  # 220 KB, several search blocks
+    for tail, kept in ((b"", True), (b"gtag(2)", False)):
+        doc = b"<script>" + body + tail + b"</script><p>after</p>"
+        expected = doc if kept else b"<p>after</p>"
+        for chunk in (0, 1000, 16384):
+            assert run(doc, chunk=chunk) == expected
+
+
+def test_empty_chunks_and_calls_after_close() -> None:
+    gate = HtmlGate(FakeRules(), lambda category: False)
+    out = gate.feed(b"") + gate.feed(b"a<scr") + gate.feed(b"") + gate.feed(b"ipt>gtag(")
+    assert out + gate.feed(b"</script>b") + gate.close() == b"ab"
+    assert gate.feed(b"late") == b"late"
+    assert gate.close() == b""
+
+
+SAMPLES = [p.values[0] for p in REMOVAL + TRICKY + BANNERS + ACTIVATION]
+ALPHABET = [
+    b"<",
+    b">",
+    b"/",
+    b"=",
+    b'"',
+    b"'",
+    b"-",
+    b"!",
+    b"?",
+    b" ",
+    b"\n",
+    b"x",
+    b"\xc3\xa9",
+    b"\x00",
+    b"<!--",
+    b"-->",
+    b"--!>",
+    b"<![CDATA[",
+    b"]]>",
+    b"<script>",
+    b"</script>",
+    b"<SCRIPT ",
+    b"<script src=" + GA + b">",
+    b"gtag(1)",
+    b"<style>",
+    b"</style>",
+    b"<textarea>",
+    b"<title>",
+    b"<svg>",
+    b"</svg>",
+    b"<math>",
+    b"<mi>",
+    b"<foreignObject>",
+    b"<p>",
+    b"<img src=" + GA + b">",
+    b'<a href="',
+    b"<iframe>",
+    b"</iframe>",
+    b"<noscript>",
+    b"</noscript>",
+    b"<video>",
+    b"</video>",
+    b'<video data-consent="media">',
+    b"</body>",
+    b"<body>",
+    b"id=consentgate-banner",
+    b"<plaintext>",
+    b"<script type=text/plain data-consent=analytics data-src=x>",
+]
+html_like = st.lists(st.sampled_from(ALPHABET), max_size=40).map(b"".join)
+
+
+def splits(doc: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({c % (len(doc) + 1) for c in cuts} | {0, len(doc)})
+    return [doc[a:b] for a, b in pairwise(points)]
+
+
+def feed_all(chunks: list[bytes], allowed: frozenset[str], banner: bytes | None) -> bytes:
+    gate = HtmlGate(FakeRules(), allowed.__contains__, banner=banner)
+    return b"".join(gate.feed(c) for c in chunks) + gate.close()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    doc=st.one_of(st.sampled_from(SAMPLES), html_like),
+    cuts=st.lists(st.integers(min_value=0), max_size=12),
+    allowed=st.sets(st.sampled_from(["analytics", "media"])),
+)
+def test_any_split_gives_the_same_output(doc: bytes, cuts: list[int], allowed: set[str]) -> None:
+    grant = frozenset(allowed)
+    whole = feed_all([doc], grant, BANNER)
+    assert feed_all(splits(doc, cuts), grant, BANNER) == whole
+    assert feed_all([doc[i : i + 1] for i in range(len(doc))], grant, BANNER) == whole
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    doc=st.one_of(st.binary(max_size=200), html_like), cut=st.integers(min_value=1, max_value=50)
+)
+def test_never_raises_and_never_grows(doc: bytes, cut: int) -> None:
+    gate = HtmlGate(FakeRules(), lambda category: False, banner=BANNER)
+    out = b"".join(gate.feed(doc[i : i + cut]) for i in range(0, len(doc), cut)) + gate.close()
+    assert len(out) <= len(doc) + len(BANNER)
+
+
+def test_real_rules() -> None:
+    config = pytest.importorskip("consentgate.config")
+    rules_module = pytest.importorskip("consentgate.rules")
+    trackers = ["google-analytics", "google-tag-manager", "meta-pixel"]
+    rules = rules_module.Rules([config.Category("analytics", trackers=trackers)])
+    doc = (
+        b'<head><script async src="https://www.googletagmanager.com/gtag/js?id=G-1"></script>'
+        b"<script>window.dataLayer=[];function gtag(){dataLayer.push(arguments)}</script>"
+        b"<script>!function(f,b,e,v){}(window);fbq('init','1');</script>"
+        b"<script>var keep = 1;</script></head><body><noscript><img height=1 "
+        b'src="https://www.facebook.com/tr?id=1&amp;ev=PageView&amp;noscript=1"/></noscript>'
+        b"<p>text</p></body>"
+    )
+    expected = (
+        b"<head><script>var keep = 1;</script></head>"
+        b"<body><noscript></noscript><p>text</p>[B]</body>"
+    )
+    assert run_all(doc, rules=rules, banner=b"[B]") == expected
+    assert run_all(doc, allowed=("analytics",), rules=rules) == doc
+
+
+def corpus_pages() -> list[Path]:
+    if not CORPUS.is_dir():
+        pytest.skip("shared corpus not present")
+    return sorted(CORPUS.glob("*/*.html"))
+
+
+def test_corpus_granted_is_identical() -> None:
+    for page in corpus_pages():
+        data = page.read_bytes()
+        assert run(data, allowed=("analytics", "marketing", "media")) == data, page.name
+
+
+def test_corpus_refused_is_chunk_invariant() -> None:
+    rules = pytest.importorskip("consentgate.rules")
+    config = pytest.importorskip("consentgate.config")
+    trackers = ["google-analytics", "google-tag-manager", "matomo", "meta-pixel", "hotjar"]
+    real = rules.Rules([config.Category("analytics", trackers=trackers)])
+    changed = 0
+    for page in corpus_pages():
+        data = page.read_bytes()
+        whole = run(data, rules=real, banner=BANNER)
+        changed += whole != data
+        for chunk in (1024, 16384):
+            assert run(data, chunk=chunk, rules=real, banner=BANNER) == whole, (page.name, chunk)
+    assert changed > 50
