@@ -4,8 +4,6 @@
  * Without JavaScript both forms post normally and the server redirects back.
  * With it, the choice is posted with fetch and the page reloads, so the
  * server renders it again with (or without) the scripts the visitor allowed.
- * It also keeps the focused element clear of the banner on wide screens,
- * where the banner sticks to the bottom of the window.
  */
 (function () {
   "use strict";
@@ -65,44 +63,4 @@
         postNormally(form, submitter);
       });
   });
-
-  function stickyBanner() {
-    var banner = document.getElementById("consentgate-banner");
-    if (banner && window.getComputedStyle(banner).position === "sticky") {
-      return banner;
-    }
-    return null;
-  }
-
-  // Tell the CSS how tall the banner is (for scroll-padding), and scroll a
-  // newly focused element out from under it where the browser did not.
-  function watchBanner() {
-    var root = document.documentElement;
-    var banner = document.getElementById("consentgate-banner");
-    if (!banner) {
-      return;
-    }
-    function measure() {
-      var sticky = stickyBanner();
-      root.style.setProperty("--banner-height", sticky ? sticky.offsetHeight + "px" : "0px");
-    }
-    measure();
-    if (window.ResizeObserver) {
-      new ResizeObserver(measure).observe(banner);
-    } else {
-      window.addEventListener("resize", measure);
-    }
-    document.addEventListener("focusin", function (event) {
-      var sticky = stickyBanner();
-      if (!sticky || sticky.contains(event.target)) {
-        return;
-      }
-      var hidden = event.target.getBoundingClientRect().bottom - sticky.getBoundingClientRect().top;
-      if (hidden > 0) {
-        window.scrollBy(0, hidden + 16);
-      }
-    });
-  }
-
-  watchBanner();
 })();

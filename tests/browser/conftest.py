@@ -1,0 +1,132 @@
+"""Fixtures for the browser tests: the system Chromium, the demo site, a visitor.
+
+One headless Chromium serves the whole session; every test gets its own
+server and browser context. Nothing here blocks or rewrites a request: what
+the browser never fetches, the gate kept out of the page.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Playwright, sync_playwright
+from werkzeug.serving import make_server
+
+from demo_site import create_app
+
+from .support import DESKTOP, DemoSite, Visitor, declared_globs, matches_any
+
+SECRET = "browser-test-secret-0123456789abcdef"
+#: Where Debian and Ubuntu install Chromium; CONSENTGATE_CHROMIUM comes first.
+CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+#: Quiet, sandbox-free headless Chromium that never phones home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def find_chromium(environ: dict[str, str] | os._Environ[str]) -> str | None:
+    """The Chromium to drive: ``$CONSENTGATE_CHROMIUM`` or a standard path."""
+    configured = environ.get("CONSENTGATE_CHROMIUM")
+    candidates = (configured,) if configured else CHROMIUM_PATHS
+    return next((p for p in candidates if Path(p).is_file() and os.access(p, os.X_OK)), None)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """The browser executable; skips (or fails, in CI) when there is none."""
+    path = find_chromium(os.environ)
+    if path is None:
+        where = os.environ.get("CONSENTGATE_CHROMIUM") or " or ".join(CHROMIUM_PATHS)
+        message = (
+            f"Chromium not found at {where}: apt-get install chromium "
+            "(or set CONSENTGATE_CHROMIUM) to run the browser tests"
+        )
+        if os.environ.get("CONSENTGATE_REQUIRE_BROWSER") == "1":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def playwright(chromium_path: str) -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def launch_options(chromium_path: str) -> dict[str, Any]:
+    """Keyword arguments for launching the system Chromium headless."""
+    return {"executable_path": chromium_path, "headless": True, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright, launch_options: dict[str, Any]) -> Iterator[Browser]:
+    """One headless Chromium for the whole session."""
+    browser = playwright.chromium.launch(**launch_options)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[DemoSite]:
+    """The demo site on a free port of 127.0.0.1, with a fixed key and its own instance folder."""
+    app = create_app({"CONSENTGATE_SECRET_KEY": SECRET, "SECRET_KEY": SECRET})
+    app.instance_path = str(tmp_path / "instance")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    # A short poll interval lets shutdown() return quickly.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield DemoSite(app, f"http://127.0.0.1:{server.server_port}")
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def make_visitor(
+    playwright: Playwright, browser: Browser, launch_options: dict[str, Any], site: DemoSite
+) -> Iterator[Callable[..., Visitor]]:
+    """Open fresh browser contexts (``java_script_enabled=False``, a viewport...).
+
+    ``profile=path`` launches a browser of its own on that user-data folder
+    instead, so closing the visitor and opening another on the same folder is
+    a browser restart. On the way out, every cookie any of them held must be
+    one the configuration declares, whatever the test did.
+    """
+    visitors: list[Visitor] = []
+
+    def open_context(profile: Path | None = None, **options: Any) -> Visitor:
+        options.setdefault("viewport", DESKTOP)
+        if profile is None:
+            context = browser.new_context(**options)
+        else:
+            persistent = playwright.chromium.launch_persistent_context
+            context = persistent(profile, **launch_options, **options)
+        page = context.pages[0] if context.pages else context.new_page()
+        visitor = Visitor(site, context, page)
+        visitors.append(visitor)
+        return visitor
+
+    yield open_context
+    declared = declared_globs(site.settings)
+    for visitor in visitors:
+        visitor.close()
+        undeclared = sorted(n for n in visitor.cookies_seen if not matches_any(n, declared))
+        assert undeclared == [], f"the browser held cookies nobody declared: {undeclared}"
+
+
+@pytest.fixture
+def visitor(make_visitor: Callable[..., Visitor]) -> Visitor:
+    """A first-time visitor with JavaScript on and a desktop window."""
+    return make_visitor()
