@@ -46,9 +46,10 @@ _BREAKOUT = _names(
 )
 _IP = {"svg": _names("foreignobject desc title"), "math": _names("mi mo mn ms mtext")}
 _FOREIGN_END = _names("svg math annotation-xml") | _IP["svg"] | _IP["math"]
-_FOREIGN_START = _BREAKOUT | _FOREIGN_END | _names("font script")
+_FOREIGN_START = _BREAKOUT | _FOREIGN_END | _GATED | {"font"}
 _HTML_START = _GATED | _RAW | _names("plaintext svg math")
 _HTML_ENCODINGS = ("text/html", "application/xhtml+xml")
+_FONT_BREAKOUT = ("color", "face", "size")
 _NEEDLE = b"consentgate-banner"
 _BLOCK = 1 << 15  # inline scripts are searched in fixed blocks so chunking cannot matter
 
@@ -110,14 +111,12 @@ def _tags(names: frozenset[str] | None) -> list[bytes]:
     ]
 
 
-def _element(name: str, body: bytes, start: bytes = _ATTRS + b">") -> bytes:
-    """A whole element, after its `<`: start tag, ``body``, end tag."""
+def _element(name: str, body: bytes | None = None, start: bytes = _ATTRS + b">") -> bytes:
+    """A whole element after its `<`: start tag, ``body`` (raw text if None), end tag."""
     n = b"(?i:" + name.encode() + b")"
+    if body is None:
+        body = rb"(?:[^<]++|<(?!/" + n + _D + b"))*+"
     return n + b"(?=" + _D + b")" + start + body + b"</" + n + b"(?=" + _D + b")" + _ATTRS + b">"
-
-
-def _raw_body(name: str) -> bytes:
-    return rb"(?:[^<]++|<(?!/(?i:" + name.encode() + b")" + _D + b"))*+"
 
 
 def _skipper(
@@ -136,7 +135,7 @@ def _skipper(
     alts = [b"/" + t for t in _tags(ends)] + _tags(starts)
     script = rb"((?!))()"
     if html_content:
-        alts += [_element(name, _raw_body(name)) for name in sorted(_RAW - _GATED)]
+        alts += [_element(name) for name in sorted(_RAW - _GATED)]
         inner = [b"/" + t for t in _tags(_FOREIGN_END | {"body", "br", "p"})]
         inner += _tags(_FOREIGN_START) + decls
         svg = b"(?:[^<]++|<(?:" + b"|".join(inner) + b"))*+"
@@ -183,7 +182,7 @@ def _attrs(raw: bytes) -> dict[str, str]:
     return attrs
 
 
-def _attr_spans(buf: bytes, a: int, b: int) -> tuple[dict[str, _Span], bool]:
+def _spans(buf: bytes, a: int, b: int) -> tuple[dict[str, _Span], bool]:
     """Byte spans of the attributes in ``buf[a:b]``, and whether the tag is self-closing."""
     spans: dict[str, _Span] = {}
     last = a
@@ -227,36 +226,28 @@ class HtmlGate:
         max_buffer: int = 1 << 20,
         warn: Callable[[str], None] | None = None,
     ) -> None:
-        self._rules = rules
-        self._allows = allows
-        self._banner = banner
-        self._max = max_buffer
-        self._warn = warn
+        self._rules, self._allows, self._banner = rules, allows, banner
+        self._max, self._warn = max_buffer, warn
         self.changed = False
         self._buf = b""
         self._pieces: list[bytes] = []  # output of the current call
         self._held: list[bytes] = []  # start of a held script, moved out of the buffer
-        self._pos = 0  # where tokenizing (or a text-state search) resumes
+        self._pos = 0  # where tokenizing, or a search in a text state, resumes
         self._out = 0  # start of the kept bytes not returned yet; -1 while cutting
         self._hold = -1  # start of an inline script held back until it is classified
-        self._done = False  # closed, or a limit was hit and the rest passes through
-        self._bypass = False
-        self._plain = False
-        self._pending = banner is not None
-        self._cand = -1  # next place the banner id might appear
-        self._cand_from = 0
+        self._done = self._bypass = self._plain = False
+        self._pending = banner is not None  # banner still to place
+        self._cand, self._cand_from = -1, 0  # next place the banner id might be
         self._stack: list[_Frame] = []
-        self._cut_name = ""
-        self._cut_depth = 0
-        self._until: re.Pattern[bytes] | None = None  # comment, bogus comment or CDATA end
+        self._cut_name, self._cut_depth, self._cut_stack = "", 0, 0  # removed nested element
+        self._cut_foreign = False
+        self._tail = b""  # the byte before the buffer
+        self._until: re.Pattern[bytes] | None = None  # end of a comment-like section
         self._ustart = 0
         self._rname = ""  # raw-text element we are inside, if any
-        self._rscript = False
-        self._rstate = 0
-        self._rbody = 0
+        self._rscript, self._rcut = False, False
+        self._rstate = self._rbody = self._scanned = 0
         self._rend = -1
-        self._rcut = False
-        self._scanned = 0
 
     def feed(self, data: bytes) -> bytes:
         """Gate the next chunk; return the bytes that can be sent now."""
@@ -273,8 +264,7 @@ class HtmlGate:
             return b""
         self._run(True)
         out = self._flush()
-        self._done = True
-        self._buf = b""
+        self._done, self._buf = True, b""
         return out
 
     def _run(self, final: bool) -> None:
@@ -309,7 +299,7 @@ class HtmlGate:
                     self._held.append(buf[keep:spill])
                     self._out = self._hold = keep = spill
             if keep:
-                self._buf = buf[keep:]
+                self._buf, self._tail = buf[keep:], buf[keep - 1 : keep]
                 self._rebase(keep)
         self._pieces = []
         return b"".join(pieces)
@@ -321,9 +311,11 @@ class HtmlGate:
         self._hold -= n if self._hold >= 0 else 0
         self._rend -= n if self._rend >= 0 else 0
         self._cand -= n if self._cand >= 0 else 0
-        self._rbody -= n
-        self._ustart -= n
-        self._cand_from -= n
+        self._rbody, self._ustart, self._cand_from = (
+            self._rbody - n,
+            self._ustart - n,
+            self._cand_from - n,
+        )
 
     def _overflow(self, what: str) -> bool:
         if self._warn is not None:
@@ -333,48 +325,33 @@ class HtmlGate:
 
     def _markup(self, final: bool) -> bool:
         """Tokenize markup until a text state begins (True) or more input is needed (False)."""
-        buf, end = self._buf, len(self._buf)
-        cand = -1
+        buf, end, cand = self._buf, len(self._buf), -1
         while True:
-            pos = self._pos
-            skip, stop = self._skipper(), end
-            if self._pending and self._out >= 0:
-                if cand < pos:
-                    cand = self._candidate(pos, end)
-                if cand <= pos:
-                    skip = _SLOW  # hand every tag to Python until the id candidate is passed
-                else:
-                    stop = cand
+            pos, stop, stack = self._pos, end, self._stack
+            if self._out < 0:
+                skip = _SLOW
+            else:
+                skip = _FAST if not stack else _FAST_IP if stack[-1].ip else _FOREIGN
+                if self._pending:
+                    cand = self._candidate(pos, end) if cand < pos else cand
+                    if cand > pos:
+                        stop = cand
+                    else:  # hand every tag to Python until the banner id candidate is passed
+                        skip = _SLOW
             m = skip.match(buf, pos, stop)
             last = m.lastindex if m is not None else None
-            if m is None or last is None:
-                pos = self._pos = m.end() if m is not None else pos
-                if pos >= end:
-                    return False
-                if pos < stop and not self._token(pos, end, final):
-                    return False
-            elif last == 2:
+            if m is not None and last == 2:
                 if not self._script(m):
                     return False
+            elif m is not None and last:
+                if not self._tag(*m.span(3), m[4], m[5], m.end(5)):
+                    return False
             else:
-                s, e = m.span(3)
-                self._pos = e
-                if e - s > self._max:
-                    return self._overflow("a tag")
-                name = m.group(5).lower().decode("latin-1")
-                if m.group(4):
-                    self._end_tag(name, s, e)
-                else:
-                    self._start_tag(name, s, e, m.end(5))
+                pos = self._pos = m.end() if m is not None else pos
+                if pos >= end or (pos < stop and not self._token(pos, end, final)):
+                    return False
             if self._rname or self._until is not None or self._plain:
                 return True
-
-    def _skipper(self) -> re.Pattern[bytes]:
-        if self._out < 0:
-            return _SLOW
-        if not self._stack:
-            return _FAST
-        return _FAST_IP if self._stack[-1].ip else _FOREIGN
 
     def _candidate(self, pos: int, end: int) -> int:
         """Where ``consentgate-banner`` next appears at or after ``pos``, else ``end``."""
@@ -386,47 +363,31 @@ class HtmlGate:
         return self._cand
 
     def _token(self, pos: int, end: int, final: bool) -> bool:
-        """Handle the token at ``buf[pos] == "<"``; False when it is cut off by the chunk end."""
+        """Handle what the skipper stopped at besides a whole tag; False to wait for input."""
         buf = self._buf
         m = _TAG.match(buf, pos)
         if m is not None:
-            if m.end() - pos > self._max:
-                return self._overflow("a tag")
-            self._pos = m.end()
-            name = m.group(2).lower().decode("latin-1")
-            if m.group(1):
-                self._end_tag(name, pos, m.end())
-            else:
-                self._start_tag(name, pos, m.end(), m.start(3))
-            return True
+            return self._tag(pos, m.end(), m[1], m[2], m.end(2))
         nxt = buf[pos + 1 : pos + 10]
-        if not final and nxt in (b"", b"/"):
+        if not final and (nxt in (b"", b"/") or b"!--".startswith(nxt)):
             return False
-        if nxt[:1] == b"!":
-            return self._declaration(pos, nxt, final)
-        if nxt[:1] == b"?" or (nxt[:1] == b"/" and not nxt[1:2].isalpha()):
-            self._until, self._ustart, self._pos = _GT, 0, pos + 2
-        elif nxt[:1].isalpha() or nxt[:1] == b"/":
-            if final:  # a tag cut off by the end of the document stays as it was
-                self._pos = end
+        if nxt.startswith(b"!--"):
+            self._until, self._ustart, self._pos = _COMMENT_END, pos + 4, pos + 2
+        elif nxt.startswith(b"![CDATA[") and self._stack and not self._stack[-1].ip:
+            self._until, self._ustart, self._pos = _CDATA_END, 0, pos + 9
+        elif not final and b"![CDATA[".startswith(nxt):
+            return False
+        elif nxt[:1] in (b"!", b"?") or (nxt[:1] == b"/" and not nxt[1:2].isalpha()):
+            self._until, self._ustart, self._pos = _GT, 0, pos + 2  # bogus comment
+        elif nxt[:1].isalpha() or nxt[:1] == b"/":  # a tag cut off by the end of the buffer
+            if final:
+                self._pos = end  # stays as it was
             elif end - pos > self._max:
                 return self._overflow("a tag")
             else:
                 return False
         else:
             self._pos = pos + 1  # a "<" that opens nothing is text
-        return True
-
-    def _declaration(self, pos: int, nxt: bytes, final: bool) -> bool:
-        """Enter the text state that ``<!`` opens: comment, CDATA or bogus comment."""
-        if nxt.startswith(b"!--"):
-            self._until, self._ustart, self._pos = _COMMENT_END, pos + 4, pos + 2
-        elif nxt.startswith(b"![CDATA[") and self._stack and not self._stack[-1].ip:
-            self._until, self._ustart, self._pos = _CDATA_END, 0, pos + 9
-        elif not final and (b"!--".startswith(nxt) or b"![CDATA[".startswith(nxt)):
-            return False
-        else:
-            self._until, self._ustart, self._pos = _GT, 0, pos + 2
         return True
 
     def _text_state(self, final: bool) -> bool:
@@ -443,46 +404,60 @@ class HtmlGate:
         self._until = None
         return True
 
+    def _tag(self, s: int, e: int, slash: bytes, name: bytes, a: int) -> bool:
+        """Apply the complete tag ``buf[s:e]``; False on overflow."""
+        self._pos = e
+        if e - s > self._max:
+            return self._overflow("a tag")
+        if slash:
+            self._end_tag(name.lower().decode("latin-1"), s, e)
+        else:
+            self._start_tag(name.lower().decode("latin-1"), s, e, a)
+        return True
+
     def _script(self, m: re.Match[bytes]) -> bool:
         """Gate a whole ``<script>`` element matched at once; False on overflow."""
-        s, e = m.span(1)
-        z = self._pos = m.end()
+        (s, e), q, z = m.span(1), m.end(2), m.end()
+        self._pos = z
         if e - s > self._max:
             return self._overflow("a tag")
         verdict = self._gate("script", s, e, s + 7)
-        if verdict == "hold":
+        if verdict == "hold" and q - e < _BLOCK and q - e <= self._max:
+            # One search over the whole text decides, exactly as _classify would.
+            cat = self._rules.classify_inline(self._buf[e:q]) if q > e else None
+            if cat is not None and not self._allows(cat):
+                self._cut(s, z)
+        elif verdict == "hold":
             self._hold, self._rbody, self._scanned = s, e, 0
-            if not self._classify(m.end(2), False, z):
+            if not self._classify(q, False, z):
                 return False
-            verdict = "cut" if self._out < 0 else ""
-        if verdict == "cut":
-            self._out, self._rcut = z, False
+            if self._out < 0:
+                self._out, self._rcut = z, False
+        elif verdict == "cut":
+            self._out = z
         return True
 
     def _start_tag(self, name: str, s: int, e: int, a: int) -> None:
-        buf = self._buf
-        if self._out < 0:  # inside a removed element: track structure, gate nothing
-            if name == self._cut_name:
-                self._cut_depth += 1
-            self._open(name, s, e, a, False)
-            return
-        if self._pending and buf.find(_NEEDLE, s, e) >= 0:
+        """Apply a start tag: banner id, foreign content, gating, the tokenizer state."""
+        buf, stack, gate = self._buf, self._stack, self._out >= 0
+        if not gate and name == self._cut_name:
+            self._cut_depth += 1
+        if gate and self._pending and buf.find(_NEEDLE, s, e) >= 0:
             self._pending = _attrs(buf[a : e - 1]).get("id") != _NEEDLE.decode()
-        self._open(name, s, e, a, True)
-
-    def _open(self, name: str, s: int, e: int, a: int, gate: bool) -> None:
-        """Apply a start tag: foreign content, gating, and the tokenizer state it switches to."""
-        stack = self._stack
-        if stack and not stack[-1].ip and self._foreign_start(name, s, e, a, gate):
+        foreign = bool(stack) and not stack[-1].ip
+        if foreign and self._foreign_start(name, s, e, a, gate):
             return
+        gate = self._out >= 0  # a breakout also ends a removed SVG script
         if name in ("svg", "math"):
-            if not _attr_spans(self._buf, a, e - 1)[1]:
+            if not _spans(buf, a, e - 1)[1]:
                 stack.append(_Frame(name, name, False, True))
             return
         verdict = self._gate(name, s, e, a) if gate and name in _GATED else ""
+        if foreign and verdict == "cut":  # the removed tag ended SVG/MathML; so must the output
+            self._pieces.append(b"<span></span>")
         if name in _RAW:
             hold = s if verdict == "hold" else -1
-            self._enter_raw(name, e, script=name == "script", hold=hold, cut=verdict == "cut")
+            self._enter_raw(name, e, hold, verdict == "cut", escapes=name == "script")
         elif name == "plaintext":
             self._plain = True
 
@@ -490,30 +465,29 @@ class HtmlGate:
         """Apply a start tag inside SVG/MathML; False when it breaks out to HTML."""
         stack, buf = self._stack, self._buf
         attrs = _attrs(buf[a : e - 1])
-        if name in _BREAKOUT or (
-            name == "font" and any(k in attrs for k in ("color", "face", "size"))
-        ):
+        if name in _BREAKOUT or (name == "font" and any(k in attrs for k in _FONT_BREAKOUT)):
             while stack and not stack[-1].ip:
                 stack.pop()
+            if self._out < 0 and self._cut_foreign:
+                self._end_cut(s)
             return False
-        closed = _attr_spans(buf, a, e - 1)[1]
-        top = stack[-1]
-        ns = "svg" if name == "svg" and top.name == "annotation-xml" else top.ns
-        if name == "script" and gate:
-            cat = self._rules.classify_element(name, attrs)
-            if cat is not None and not self._allows(cat):
-                self._cut(s, e if closed else -1)
-                if not closed:  # SVG script content is markup, but it ends at </script
-                    self._enter_raw(name, e, script=False, hold=-1, cut=True)
-            elif cat is not None:
-                self._activate(s, e, a, attrs)
-        elif not closed and name in _FOREIGN_END:
+        if name in _GATED:
+            # Inert here but for <script> and <image>, yet cut when refused: an HTML end
+            # tag can close SVG through ancestors the gate does not track.
+            if gate:
+                self._gate(name, s, e, a, foreign=True)
+            return True
+        closed, top = _spans(buf, a, e - 1)[1], stack[-1]
+        math_xml = top.ns == "math" and top.name == "annotation-xml"
+        ns = "svg" if name == "svg" and math_xml else top.ns
+        if not closed and name in _FOREIGN_END:
             encoding = attrs.get("encoding", "").lower()
-            ip = name in _IP[ns] or (name == "annotation-xml" and encoding in _HTML_ENCODINGS)
+            html_xml = ns == "math" and name == "annotation-xml" and encoding in _HTML_ENCODINGS
+            ip = name in _IP[ns] or html_xml
             stack.append(_Frame(name, ns, ip, False))
         return True
 
-    def _gate(self, name: str, s: int, e: int, a: int) -> str:
+    def _gate(self, name: str, s: int, e: int, a: int, foreign: bool = False) -> str:
         """Classify a gated start tag and cut or activate it: "cut", "hold" or ""."""
         attrs = _attrs(self._buf[a : e - 1])
         tag = "img" if name == "image" else name  # the tree builder turns <image> into <img>
@@ -522,29 +496,38 @@ class HtmlGate:
             cat = self._rules.classify_element(tag, attrs)
         if cat is None:
             inline = tag == "script" and "src" not in attrs and "data-src" not in attrs
-            return "hold" if inline else ""
+            return "hold" if inline and not foreign else ""
         if self._allows(cat):
             self._activate(s, e, a, attrs)
             return ""
-        self._cut(s, e if tag in _VOID else -1)
-        if tag not in _VOID and tag not in _RAW:
-            self._cut_name, self._cut_depth = tag, 1
+        # In SVG/MathML nothing is void or raw text: content is markup up to the end tag.
+        void = _spans(self._buf, a, e - 1)[1] if foreign else tag in _VOID
+        self._cut(s, e if void else -1)
+        if not void and (foreign or tag not in _RAW):
+            self._cut_name, self._cut_depth, self._cut_stack = name, 1, len(self._stack)
+            self._cut_foreign = foreign
         return "cut"
 
     def _cut(self, s: int, e: int) -> None:
         """Drop the bytes from ``s``: up to ``e``, or until the element ends when ``e`` is -1."""
-        self._pieces.append(self._buf[self._out : s])
-        self._out = e
-        self.changed = True
+        buf = self._buf
+        self._pieces.append(buf[self._out : s])
+        if (buf[s - 1 : s] if s else self._tail) == b"<":  # a text "<" must not join what follows
+            self._pieces.append(b"<!---->")
+        self._out, self.changed = e, True
+
+    def _end_cut(self, at: int) -> None:
+        """End a removed element at ``at``; whatever it left open in SVG/MathML closes too."""
+        self._out, self._cut_name, self._cut_depth = at, "", 0
+        del self._stack[self._cut_stack :]
 
     def _activate(self, s: int, e: int, a: int, attrs: dict[str, str]) -> None:
-        """Undo a client-side neutralisation of an accepted element in its start tag only."""
+        """Undo a client-side neutralisation of an accepted element, in its start tag only."""
         plain = "data-consent" in attrs and attrs.get("type", "").strip().lower() == "text/plain"
         rename = "data-src" in attrs and "src" not in attrs
         if not plain and not rename:
             return
-        buf = self._buf
-        spans = _attr_spans(buf, a, e - 1)[0]
+        buf, spans = self._buf, _spans(self._buf, a, e - 1)[0]
         edits: list[tuple[int, int, bytes]] = []
         if plain:
             t, dt = spans["type"], spans.get("data-type")
@@ -558,10 +541,10 @@ class HtmlGate:
         for start, stop, new in sorted(edits, reverse=True):
             tag[start - s : stop - s] = new
         self._pieces += (buf[self._out : s], bytes(tag))
-        self._out = e
-        self.changed = True
+        self._out, self.changed = e, True
 
     def _end_tag(self, name: str, s: int, e: int) -> None:
+        """Apply an end tag: foreign content, the end of a removed element, the banner."""
         stack = self._stack
         if stack and not stack[-1].ip and name in ("br", "p"):
             while stack and not stack[-1].ip:
@@ -577,13 +560,15 @@ class HtmlGate:
             if name == self._cut_name:
                 self._cut_depth -= 1
                 if not self._cut_depth:
-                    self._out, self._cut_name = e, ""
+                    self._end_cut(e)
+            elif self._cut_foreign and len(stack) < self._cut_stack:
+                self._end_cut(s)  # closing its parent closed the removed SVG script
         elif name == "body" and self._pending and self._banner is not None:
             self._pieces += (self._buf[self._out : s], self._banner)
             self._out, self._pending, self.changed = s, False, True
 
-    def _enter_raw(self, name: str, body: int, *, script: bool, hold: int, cut: bool) -> None:
-        self._rname, self._rscript, self._rstate, self._rcut = name, script, 0, cut
+    def _enter_raw(self, name: str, body: int, hold: int, cut: bool, *, escapes: bool) -> None:
+        self._rname, self._rscript, self._rcut, self._rstate = name, escapes, cut, 0
         self._rbody = self._pos = body
         self._rend, self._hold, self._scanned = -1, hold, 0
 
@@ -619,17 +604,16 @@ class HtmlGate:
         state = self._rstate
         while (m := _SCRIPT[state].search(buf, pos)) is not None:
             if state == 0:
-                if m.group(1) is None:
+                if m[1] is None:
                     return m.start()
                 state, pos = 1, m.start() + 2  # `<!-->` already closes the escape
-            elif m.group(1) is not None:
+            elif m[1] is not None:
                 state, pos = 0, m.end()
-            elif state == 1 and m.group(2):
+            elif state == 1 and m[2]:
                 return m.start()
             else:
                 state, pos = 3 - state, m.end()
-        self._rstate = state
-        self._pos = max(pos, end - 8)
+        self._rstate, self._pos = state, max(pos, end - 8)
         return -1
 
     def _classify(self, q: int, final: bool, end: int) -> bool:
@@ -640,7 +624,8 @@ class HtmlGate:
                 return True
         if size > self._max:
             return self._overflow("an inline script")
-        if (q >= 0 or final) and not self._decide(self._scan(size)):
+        done = q >= 0 or final
+        if done and (size <= self._scanned or not self._decide(self._scan(size))):
             self._release()
         return True
 

@@ -320,6 +320,50 @@ TRICKY = [
 ]
 
 
+# Removing an element must not change how the rest of the output parses.
+CONTEXT = [
+    pytest.param(
+        b'<svg><img src="https://facebook.com/tr"><style><img src=a></style>',
+        b"<svg><span></span><style><img src=a></style>",
+        id="removed-breakout-still-ends-svg",
+    ),
+    pytest.param(
+        b'x<<img src="https://facebook.com/tr">?a>' + TA, b"x<<!---->?a>", id="no-join-after-lt"
+    ),
+    pytest.param(
+        b"<svg><script href=" + GA + b"><title>t</title></script><p>x</p>",
+        b"<svg><p>x</p>",
+        id="svg-script-content-is-markup",
+    ),
+    pytest.param(
+        b"<svg><script href=" + GA + b"><div>kept</div></svg>",
+        b"<svg><div>kept</div></svg>",
+        id="breakout-ends-svg-script",
+    ),
+    pytest.param(
+        b"<svg><script href=" + GA + b"></svg><p>x</p>",
+        b"<svg></svg><p>x</p>",
+        id="parent-end-ends-svg-script",
+    ),
+    pytest.param(
+        b'<svg><image href="https://facebook.com/tr?x=1"/><iframe src="https://youtube.com/e">'
+        b"</iframe></svg>",
+        b"<svg></svg>",
+        id="foreign-gated",
+    ),
+    pytest.param(
+        b'<object data="https://youtube.com/v"><svg></object><![CDATA[ > ' + TA,
+        b"<![CDATA[ > ",
+        id="removed-element-closes-svg",
+    ),
+]
+
+
+@pytest.mark.parametrize(("doc", "expected"), CONTEXT)
+def test_removal_keeps_the_parse_of_the_rest(doc: bytes, expected: bytes) -> None:
+    assert run_all(doc) == expected
+
+
 @pytest.mark.parametrize(("doc", "expected"), TRICKY)
 def test_tokenizer_states(doc: bytes, expected: bytes) -> None:
     assert run_all(doc) == expected
@@ -436,7 +480,7 @@ def test_empty_chunks_and_calls_after_close() -> None:
     assert gate.close() == b""
 
 
-SAMPLES = [p.values[0] for p in REMOVAL + TRICKY + BANNERS + ACTIVATION]
+SAMPLES = [p.values[0] for p in REMOVAL + TRICKY + CONTEXT + BANNERS + ACTIVATION]
 ALPHABET = [
     b"<",
     b">",
@@ -486,6 +530,16 @@ ALPHABET = [
     b"id=consentgate-banner",
     b"<plaintext>",
     b"<script type=text/plain data-consent=analytics data-src=x>",
+    b"<foreignObject>",
+    b"</foreignObject>",
+    b"<b>",
+    b"<image src=" + GA + b">",
+    b"<object>",
+    b"</object>",
+    b"<annotation-xml encoding=text/html>",
+    b"<desc>",
+    b"<font color=red>",
+    b"<br>",
 ]
 html_like = st.lists(st.sampled_from(ALPHABET), max_size=40).map(b"".join)
 
