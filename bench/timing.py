@@ -1,4 +1,9 @@
-"""Small timing helpers shared by the benchmarks."""
+"""Small timing helpers shared by the benchmarks.
+
+In-process timings use the process's CPU time, not wall time: the machine
+may be shared, and CPU time does not count the moments another process had
+the CPU. Wall time would fold the neighbours' load into every figure.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,17 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 
+#: The clock of every in-process measurement.
+clock = time.process_time
+
+
 def _timed(run: Callable[[], object]) -> float:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        start = time.perf_counter()
+        start = clock()
         run()
-        return time.perf_counter() - start
+        return clock() - start
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -29,7 +38,7 @@ def medians(
     warmup: int = 1,
     max_runs: int = 1000,
 ) -> dict[str, float]:
-    """Median wall time, in seconds, of each of ``runs``, timed in turns.
+    """Median CPU time, in seconds, of each of ``runs``, timed in turns.
 
     Every callable runs ``warmup`` times untimed; then rounds time each of
     them once, in turn, so that a change in the machine's load (it may be
@@ -50,18 +59,3 @@ def medians(
             spent += elapsed
         rounds += 1
     return {name: statistics.median(times) for name, times in samples.items()}
-
-
-def median_time(run: Callable[[], object], **options: Any) -> float:
-    """Median wall time of one callable; see :func:`medians`."""
-    return medians({"run": run}, **options)["run"]
-
-
-def per_call(run: Callable[[], object], loops: int) -> Callable[[], None]:
-    """A callable that calls ``run`` ``loops`` times, for timing very short calls."""
-
-    def repeat() -> None:
-        for _ in range(loops):
-            run()
-
-    return repeat
