@@ -11,8 +11,6 @@ import gc
 import statistics
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
-
 
 #: The clock of every in-process measurement.
 clock = time.process_time
