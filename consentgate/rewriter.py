@@ -6,6 +6,20 @@ text, script escapes, quoted attributes, foreign content), yet it never re-seria
 output is the input with refused elements cut out, a few start tags rewritten, and the
 banner inserted before ``</body>``. Compiled regexes consume runs of text and uninteresting
 tags in C, so Python only sees the few tokens that matter.
+
+An inline script is classified by the first signature found in its text, searched in fixed
+32 KB blocks that overlap by ``inline_overlap`` bytes, so neither chunking nor size changes
+the verdict. ``<noscript>`` content is read as markup, as by a browser with scripting off,
+so trackers inside it are found.
+
+Known limits, all in markup that browsers repair rather than markup sites write: SVG and
+MathML are followed with a partial element stack, so an HTML end tag that closes them through
+ancestors the gate does not track (``<object><svg></object>``) goes unseen, and a removed
+``<svg><script>`` left open inside an untracked element runs to the end of the SVG; the
+text of an ``<svg><script>`` is not searched for signatures; markup that only a scripting
+browser sees after a ``</noscript>`` hidden in an attribute or comment is not gated; the
+``<select>`` parsing of older and newer browsers is not modelled; and a single tag longer
+than ``max_buffer`` makes the gate stop only when it arrives split across chunks.
 """
 
 from __future__ import annotations
