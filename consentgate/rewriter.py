@@ -333,7 +333,7 @@ class HtmlGate:
 
     def _overflow(self, what: str) -> bool:
         if self._warn is not None:
-            self._warn(f"consentgate: {what} exceeds max_buffer ({self._max} bytes), not gated")
+            self._warn(f"consentgate: {what} exceeds max_buffer ({self._max} bytes); rest ungated")
         self._bypass = True
         return False
 
