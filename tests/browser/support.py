@@ -7,6 +7,7 @@ types by name; the fixtures that build browsers and servers live there.
 from __future__ import annotations
 
 import fnmatch
+import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -91,6 +92,12 @@ class DemoSite:
         """The page views the self-hosted counter has recorded."""
         log: PageViewLog = self.app.extensions[PAGE_VIEWS]
         return log
+
+    def cookie_table(self) -> list[str]:
+        """The cookie names (and globs) in the privacy page's cookie table, as served."""
+        page = self.app.test_client().get(self.settings.privacy_url).get_data(as_text=True)
+        tables = re.findall(r'<table class="consentgate-declaration">.*?</table>', page, re.S)
+        return [html.unescape(n) for t in tables for n in re.findall(r"<code>(.*?)</code>", t)]
 
     def consent_of(self, cookies: Iterable[Any]) -> Consent:
         """What the browser's consent cookie holds, verified with the site's key."""

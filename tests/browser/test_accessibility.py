@@ -16,6 +16,8 @@ from .support import BANNER, PREFERENCES, SITE_PAGES, Visitor
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
+#: The README's picture, copied by hand from the desktop screenshot.
+README_PICTURE = Path(__file__).resolve().parents[2] / "docs" / "demo-banner.png"
 #: WCAG 2.0, 2.1 and 2.2 at levels A and AA; axe leaves 2.2's target-size off unless asked.
 AXE_OPTIONS = {
     "runOnly": {
@@ -179,3 +181,7 @@ def test_banner_screenshots(make_visitor: Callable[..., Visitor], width: int, he
     assert png_size(path) == (width, height)
     box = banner.bounding_box()
     assert box is not None and 0 <= box["y"] < height, "the banner is not in the screenshot"
+    if width == 1280:
+        assert png_size(README_PICTURE) == (width, height), (
+            "docs/demo-banner.png is not a 1280 x 800 screenshot"
+        )

@@ -63,8 +63,10 @@ def test_reject_is_as_easy_as_accept(visitor: Visitor) -> None:
         for key in ("fontSize", "fontWeight", "area"):
             if reject[key] < 0.9 * accept[key]:
                 problems.append(f"{path}: reject's {key} {reject[key]} < 90% of {accept[key]}")
-
     assert problems == []
+
+    visitor.press(visitor.page.locator(BANNER).get_by_role("button", name="Reject all"))
+    assert visitor.consent().decided and not visitor.banner_shown(), "one click did not refuse"
 
 
 def test_no_optional_category_is_ticked_in_advance(visitor: Visitor) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -91,6 +90,20 @@ def tab_through(visitor: Visitor) -> tuple[list[dict[str, Any]], list[str]]:
     return stops, problems
 
 
+def tab_to(visitor: Visitor, name: str) -> None:
+    """Tab forward until the control whose visible text starts with ``name`` has focus."""
+    page = visitor.page
+    page.evaluate("window.__tabStops = {}")
+    for _ in range(MAX_TAB_STOPS):
+        page.keyboard.press("Tab")
+        stop = page.evaluate(TAB_STOP)
+        if stop["done"]:
+            break
+        if stop["name"].startswith(name):
+            return
+    raise AssertionError(f"Tab never reached {name!r}")
+
+
 def test_banner_comes_first_in_a_sensible_order(visitor: Visitor) -> None:
     visitor.goto("/")
     stops, problems = tab_through(visitor)
@@ -132,9 +145,9 @@ def test_keyboard_alone_makes_a_choice(
     visitor.goto("/facts")
     *steps, (last, key) = keys
     for name, step_key in steps:
-        _focus(visitor, name)
+        tab_to(visitor, name)
         page.keyboard.press(step_key)
-    _focus(visitor, last)
+    tab_to(visitor, last)
     with page.expect_event("load"):
         page.keyboard.press(key)
 
@@ -146,22 +159,8 @@ def test_keyboard_alone_makes_a_choice(
     assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
 
 
-def _focus(visitor: Visitor, name: str) -> None:
-    """Tab forward until the control whose visible text starts with ``name`` has focus."""
-    visitor.page.evaluate("window.__tabStops = {}")
-    for _ in range(40):
-        visitor.page.keyboard.press("Tab")
-        stop = visitor.page.evaluate(TAB_STOP)
-        if stop["done"]:
-            break
-        if stop["name"].startswith(name):
-            return
-    raise AssertionError(f"Tab never reached {name!r}")
-
-
-def test_every_page_can_be_tabbed_through(make_visitor: Callable[..., Visitor]) -> None:
+def test_every_page_can_be_tabbed_through(visitor: Visitor) -> None:
     """Whole pages, banner open and after a choice: indicators, nothing covered, no trap."""
-    visitor = make_visitor()
     page = visitor.page
     problems: list[str] = []
 
