@@ -7,6 +7,7 @@ FAIL, and writes everything measured to ``bench/results/`` as JSON.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -195,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     info = machine()
     say(f"consentgate benchmarks: {info['nproc']} CPUs, {info['cpu']}, Python {info['python']}")
+    load = ", ".join(f"{n:.2f}" for n in info["loadavg"])
+    say(f"Load average at start: {load} (in-process figures are CPU time; wrk's are wall time)")
     say()
     corpus: list[tuple[str, bytes]] = []
     if args.corpus is None:
@@ -241,6 +244,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             None if result is None else {"rates": result.rates, "problems": result.problems}
         )
 
+    record["loadavg_end"] = os.getloadavg()
+    say(f"Load average at end: {', '.join(f'{n:.2f}' for n in record['loadavg_end'])}")
+    say()
     say("Targets")
     say(table(["target", "measured", "result"], [[t.what, t.measured, t.verdict] for t in targets]))
     record["targets"] = [vars(t) | {"verdict": t.verdict} for t in targets]

@@ -64,7 +64,7 @@ def ratio(value: float | None) -> str:
         return "-"
     if value >= 10:
         return f"{value:.1f}x"
-    return f"{value:.2f}x" if value >= 1 else f"{value:.2g}x"
+    return f"{value:.2f}x" if value >= 0.1 else f"{value:.2g}x"
 
 
 def size(n: int) -> str:
@@ -97,6 +97,7 @@ def machine() -> dict[str, Any]:
         "implementation": platform.python_implementation(),
         "versions": versions,
         "commit": _commit(),
+        "loadavg": os.getloadavg(),
     }
 
 
