@@ -361,3 +361,18 @@ def test_random_input_split_anywhere(data: bytes, cuts: list[int]) -> None:
 @given(data=_DOCUMENTS)
 def test_random_input_one_byte_at_a_time(data: bytes) -> None:
     assert gate(data, 1, banner=BANNER) == gate(data, banner=BANNER)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a tag longer than max_buffer stops the gate only when it arrives split",
+)
+def test_tag_longer_than_max_buffer_split_anywhere() -> None:
+    data = b'<p title="' + b"x" * 2000 + b'">t</p>' + f"<script src={GA}></script>".encode()
+
+    def gated(chunk_size: int) -> bytes:
+        html_gate = HtmlGate(RULES, REFUSED, max_buffer=1000)
+        out = [html_gate.feed(data[i : i + chunk_size]) for i in range(0, len(data), chunk_size)]
+        return b"".join(out) + html_gate.close()
+
+    assert gated(512) == gated(len(data))
