@@ -41,7 +41,9 @@ GOOGLE_HOSTS = ("googletagmanager.com", "google-analytics.com", "analytics.googl
 #: The demo's self-hosted counter: its script and the beacon it posts.
 SELF_HOSTED = ("/static/analytics.js", "/analytics/beacon")
 
+#: The banner, as the consentgate templates mark it up.
 BANNER = "#consentgate-banner"
+#: The window most tests use, and the README screenshot's size.
 DESKTOP = {"width": 1280, "height": 800}
 #: Toggles of the optional categories, in the banner and on the settings page.
 OPTIONAL_BOX = 'input[type="checkbox"][name="category"]'

@@ -152,13 +152,13 @@ def test_preferences_page_always_shows_the_cookie(visitor: Visitor) -> None:
         visitor.press(page.locator(BANNER).get_by_role("button", name="Save my choices"))
     assert visitor.consent().granted == {"necessary", "analytics"}
 
-    for granted in (True, False, True):
+    for held in (True, False, True):
         visitor.goto(PREFERENCES)
-        assert box.is_checked() == visitor.consent().allows("analytics")
-        box.set_checked(not box.is_checked())
+        assert box.is_checked() == visitor.consent().allows("analytics") == held
+        box.set_checked(not held)
         visitor.press(page.get_by_role("button", name="Save my choices"))
-        assert visitor.consent().allows("analytics") == (not granted)
-        assert box.is_checked() == (not granted), "the page disagrees with the cookie after saving"
+        assert visitor.consent().allows("analytics") == (not held)
+        assert box.is_checked() == (not held), "the page disagrees with the cookie after saving"
 
 
 @pytest.mark.parametrize(
