@@ -102,7 +102,8 @@ def preferences() -> Any:
         return decision_response(_gate(), FormRequest(request.environ))
     page = render_template(
         "consentgate/preferences.html",
-        next_url=safe_next(request.args.get("next")),
+        # Without ?next= the visitor comes back here and sees what they saved.
+        next_url=safe_next(request.args.get("next"), default=_current_path()),
         base_template=current_app.config["CONSENTGATE_BASE_TEMPLATE"],
     )
     response = Response(page)

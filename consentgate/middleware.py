@@ -23,6 +23,7 @@ from . import ui
 from .config import Settings
 from .consent import Consent, ConsentCodec
 from .cookies import cookie_value, expiry_headers, request_cookie_names
+from .decision import safe_next
 from .encoding import Feeder, Recoder
 from .endpoint import FormRequest, decision_response
 from .http import ResponsePlan, hostname, plan_response, strip_conditional
@@ -178,7 +179,9 @@ class ConsentGate:
             response = decision_response(self, request)
         elif request.method in ("GET", "HEAD"):
             consent = environ["consentgate.consent"]
-            page = ui.preferences_page(self.settings, consent, request.args.get("next", "/"))
+            # Without ?next= the visitor comes back here and sees what they saved.
+            next_url = safe_next(request.args.get("next"), default=current_path(environ))
+            page = ui.preferences_page(self.settings, consent, next_url)
             response = Response(page, mimetype="text/html")
             response.headers["Cache-Control"] = "no-store"
             response.headers["Vary"] = "Cookie"
