@@ -1,0 +1,94 @@
+"""The built-in banner that the plain middleware injects, in a real browser.
+
+The demo places its own banner; sites that bring no templates get this one,
+stuck to the bottom of the window. It must not hide what a keyboard user is
+on, and it must work the same without JavaScript.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page
+from werkzeug.serving import make_server
+
+from consentgate import Category, ConsentGate
+
+pytestmark = pytest.mark.browser
+
+LINKS = "".join(f'<p><a href="/item/{i}">Item {i}</a></p>' for i in range(40))
+PAGE = (
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Shop</title>'
+    '<script async src="https://www.googletagmanager.com/gtag/js?id=G-TEST"></script>'
+    f"</head><body><main><h1>Shop</h1>{LINKS}</main></body></html>"
+).encode()
+
+# Is the focused element (centre of each line box) the topmost thing there?
+FOCUS_ON_TOP = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  return [...el.getClientRects()].every((box) => {
+    const top = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+    return top === el || el.contains(top);
+  });
+}"""
+
+
+def shop(environ: dict[str, object], start_response: object) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])  # type: ignore[operator]
+    return [PAGE]
+
+
+@pytest.fixture
+def base_url() -> Iterator[str]:
+    gate = ConsentGate(
+        shop,
+        secret_key="core-banner-secret-0123456789",
+        categories=[
+            Category("necessary", required=True, label="Necessary cookies"),
+            Category("analytics", label="Analytics cookies", trackers=["google-analytics"]),
+        ],
+    )
+    server = make_server("127.0.0.1", 0, gate, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def open_page(browser: Browser, url: str, **options: object) -> Page:
+    context = browser.new_context(viewport={"width": 1024, "height": 600}, **options)  # type: ignore[arg-type]
+    page = context.new_page()
+    page.goto(url)
+    return page
+
+
+def test_tabbing_never_lands_under_the_banner(browser: Browser, base_url: str) -> None:
+    page = open_page(browser, base_url + "/")
+    assert page.locator("#consentgate-banner").is_visible()
+    hidden = []
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        on_top = page.evaluate(FOCUS_ON_TOP)
+        if on_top is False:
+            hidden.append(page.evaluate("document.activeElement.textContent"))
+    page.context.close()
+    assert hidden == []
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_reject_from_the_built_in_banner(browser: Browser, base_url: str, javascript: bool) -> None:
+    requested: list[str] = []
+    page = open_page(browser, base_url + "/item/3", java_script_enabled=javascript)
+    page.on("request", lambda request: requested.append(request.url))
+    page.get_by_role("button", name="Reject all").click()
+    page.wait_for_load_state()
+    assert page.url == base_url + "/item/3"
+    assert page.locator("#consentgate-banner").count() == 0
+    page.reload()
+    assert not any("googletagmanager" in url for url in requested)
+    page.context.close()
