@@ -11,6 +11,7 @@ from wsgiref.validate import validator
 
 import pytest
 from itsdangerous import URLSafeSerializer
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import Client, EnvironBuilder, TestResponse, run_wsgi_app
 
 from consentgate import Consent, ConsentGate
@@ -466,3 +467,18 @@ def test_preferences_page_gets_no_second_banner_form(client: Client) -> None:
     page = client.get("/consent").data
     assert page.count(b'id="consentgate-banner"') == 1
     assert page.count(b"<form") == 1
+
+
+def test_behind_a_proxy_with_proxyfix(make_gate: Gate) -> None:
+    client = Client(ProxyFix(make_gate(), x_proto=1, x_host=1))
+    response = client.post(
+        "/consent",
+        data={"action": "reject_all"},
+        headers={
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": "www.example.org",
+            "Origin": "https://www.example.org",
+        },
+    )
+    assert response.status_code == 303
+    assert "Secure" in response.headers["Set-Cookie"]
