@@ -3,7 +3,8 @@
 Two gunicorn servers (2 sync workers each, on free ports of 127.0.0.1) serve
 the demo app with and without the gate; ``wrk -t2 -c16 -d5s`` loads the home
 page as an undecided, a refusing and an accepting visitor, and a static
-file. Cases take turns over a few rounds; each figure is the median.
+file. Cases take turns over a few rounds; each figure is the median. wrk
+and the servers share the machine's CPUs, as they would on a small host.
 """
 
 from __future__ import annotations
@@ -62,9 +63,13 @@ class E2EResult:
         """Median requests/s of one load."""
         return statistics.median(self.rates[name])
 
+    def ratios(self, name: str, baseline: str) -> list[float]:
+        """Requests/s of ``name`` over ``baseline``, round by round."""
+        return [a / b for a, b in zip(self.rates[name], self.rates[baseline], strict=True)]
+
     def ratio(self, name: str, baseline: str) -> float:
-        """Requests/s of ``name`` over ``baseline``."""
-        return self.rate(name) / self.rate(baseline)
+        """The median of :meth:`ratios`, which drifts in the machine's load affect less."""
+        return statistics.median(self.ratios(name, baseline))
 
     @property
     def static_passed(self) -> bool:
@@ -175,17 +180,22 @@ def run_wrk(url: str, cookie: str, seconds: int) -> tuple[float, str | None]:
 
 
 def run(*, quick: bool = False, seconds: int = 5) -> E2EResult:
-    """Load every case in alternating rounds (three, or one with ``quick``)."""
+    """Load every case in rounds (three, or one with ``quick``).
+
+    Rounds go forwards and backwards through :data:`LOADS` in turn, and a
+    one-second unmeasured run before each measured one warms the workers
+    up, so that neither the order nor a cold server favours either app.
+    """
     cookie = cookies()
     result = E2EResult()
     with gunicorn(gated=False) as bare, gunicorn(gated=True) as gated:
         bases = {False: bare, True: gated}
         check(bases, cookie)
-        for _ in range(1 if quick else 3):
-            for load in LOADS:
-                rate, problem = run_wrk(
-                    bases[load.gated] + load.path, cookie[load.visitor], seconds
-                )
+        for round_ in range(1 if quick else 3):
+            for load in LOADS if round_ % 2 == 0 else LOADS[::-1]:
+                url = bases[load.gated] + load.path
+                run_wrk(url, cookie[load.visitor], 1)
+                rate, problem = run_wrk(url, cookie[load.visitor], seconds)
                 result.rates.setdefault(load.name, []).append(rate)
                 if problem:
                     result.problems.append(f"{load.name}: {problem}")
