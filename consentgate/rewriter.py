@@ -45,6 +45,10 @@ class RulesLike(Protocol):
     def classify_inline(self, text: bytes) -> str | None:
         """Category of an inline script from a piece of its text."""
 
+    def may_classify(self, tag: bytes) -> bool:
+        """False if ``classify_element`` would give None for a start tag of these raw bytes
+        and it has neither ``data-consent`` nor ``data-src`` (no decoding needed then)."""
+
 
 def _names(words: str) -> frozenset[str]:
     return frozenset(words.split())
@@ -503,7 +507,13 @@ class HtmlGate:
 
     def _gate(self, name: str, s: int, e: int, a: int, foreign: bool = False) -> str:
         """Classify a gated start tag and cut or activate it: "cut", "hold" or ""."""
-        attrs = _attrs(self._buf[a : e - 1])
+        raw = self._buf[a : e - 1]
+        if not self._rules.may_classify(raw):  # unclassified: only an inline script is held
+            if name != "script" or foreign:
+                return ""
+            has_src = b"src" in raw.lower() and "src" in _spans(self._buf, a, e - 1)[0]
+            return "" if has_src else "hold"
+        attrs = _attrs(raw)
         tag = "img" if name == "image" else name  # the tree builder turns <image> into <img>
         cat = None
         if tag != "noscript" or "data-consent" in attrs:

@@ -42,6 +42,12 @@ class FakeRules:
     }
     inline_overlap = max(map(len, signatures)) - 1
     _inline = re.compile(b"|".join(map(re.escape, signatures)))
+    _hint = re.compile(
+        b"|".join([rb"(?i:data-consent|data-src)", b"&", *(re.escape(s.encode()) for s in sources)])
+    )
+
+    def may_classify(self, tag: bytes) -> bool:
+        return self._hint.search(tag) is not None
 
     def classify_element(self, tag: str, attrs: Mapping[str, str]) -> str | None:
         if "data-consent" in attrs:

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consentgate.config import Category, tracker_catalogue
+from consentgate.rewriter import _attrs
 from consentgate.rules import Rules
 
 # One category per built-in tracker, named after it, so a result names the tracker.
@@ -369,6 +372,169 @@ def test_kept_bytes_give_a_new_match_its_preceding_byte() -> None:
     for split in range(end):
         window = code[max(0, split - rules.inline_overlap) :]
         assert rules.classify_inline(window) is None, split
+
+
+def _reference_inline(rules: Rules, categories: list[Category], text: bytes) -> str | None:
+    """classify_inline as its docstring says it, one position at a time."""
+    first: dict[bytes, str] = {}
+    for category in categories:
+        for signature in category.inline:
+            first.setdefault(signature.encode(), category.name)
+    order = [category.name for category in categories]
+    for start in range(len(text)):
+        found = [name for sig, name in first.items() if text.startswith(sig, start)]
+        if found and not (start and text[start] in IDENT and text[start - 1] in IDENT):
+            return min(found, key=order.index)
+    return None
+
+
+IDENT = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$") | set(
+    range(0x80, 0x100)
+)
+_SIG_BYTES = "ab_.(q'g"
+
+
+@given(
+    st.lists(
+        st.lists(st.text(_SIG_BYTES, min_size=1, max_size=5), max_size=4), min_size=1, max_size=3
+    ),
+    st.text(_SIG_BYTES + " x", max_size=60),
+)
+def test_inline_search_finds_the_leftmost_signature(signatures: list[list[str]], text: str) -> None:
+    # Random signature sets give the search other anchor bytes and groupings each time.
+    categories = [Category(f"c{i}", inline=sigs) for i, sigs in enumerate(signatures)]
+    rules = Rules(categories)
+    data = text.encode()
+    assert rules.classify_inline(data) == _reference_inline(rules, categories, data)
+
+
+def test_inline_search_on_large_scripts() -> None:
+    filler = b"var x = a.b(c, 'g') || q.push(1); // gtag fbq\n" * 2000
+    for code in (GA4, META, HOTJAR, MATOMO, GTM):
+        script = filler + code + filler
+        assert CATALOGUE.classify_inline(script) == CATALOGUE.classify_inline(code)
+    assert CATALOGUE.classify_inline(filler) is None
+
+
+# may_classify: a cheap look at a start tag that must never miss what classify_element sees
+
+#: Rules with every kind of source pattern, and hosts holding a "k".
+PATTERNS = Rules(
+    [
+        Category("site", sources=["/lib/", "*/tracker.js"]),
+        Category("ads", sources=["ads.example.com/tr", "https://Pixel.Kit.example"]),
+        *(Category(tracker_id, trackers=[tracker_id]) for tracker_id in tracker_catalogue()),
+    ]
+)
+_URLS = [url for url, _ in TRACKER_URLS.values()] + [
+    "/lib/a.js",
+    "/lib/vendor/b.js?v=1",
+    "https://cdn.example/v/tracker.js?x=1",
+    "//ads.example.com/tr?id=1",
+    "https://pixel.kit.example/p.gif",
+    "https://img.example.com/photo.jpg",
+]
+
+
+#: Ways to write a character of a URL that the gate's decoding, URL parsing or host
+#: comparison undo, each with the characters it applies to.
+_DISGUISES: list[tuple[str, Callable[[str], str]]] = [
+    ("", str.upper),
+    ("", lambda c: f"&#{ord(c)};"),
+    ("", lambda c: f"&#x{ord(c):x};"),
+    ("", lambda c: f"%{ord(c):02X}"),
+    ("", lambda c: c + "\n"),
+    ("", lambda c: "\t" + c),
+    ("/", lambda c: "\\"),
+    ("kK", lambda c: "\u212a"),
+]
+
+
+@st.composite
+def _disguised_url(draw: st.DrawFn) -> str:
+    """A URL that browsers (and classify_element) may read as a tracker's, hidden in markup."""
+    text = draw(st.sampled_from(_URLS)).replace("&", "&amp;")
+    url = list(text)
+    host = text.find("//") + 2 if "//" in text else 0
+    end = text.find("/", host) if "/" in text[host:] else len(text)
+    for _ in range(draw(st.integers(0, 3))):
+        chars, disguise = draw(st.sampled_from(_DISGUISES))
+        where = range(host, end) if not chars and draw(st.booleans()) else range(len(url))
+        places = [i for i in where if len(url[i]) == 1 and (not chars or url[i] in chars)]
+        if places:
+            i = draw(st.sampled_from(places))
+            url[i] = disguise(url[i])
+    return "".join(url)
+
+
+_ATTR_NAMES = ["src", "SRC", "href", "data-src", "Data-Src", "data", "data-consent", "alt", "type"]
+
+
+@st.composite
+def _start_tag(draw: st.DrawFn) -> bytes:
+    """The attribute text of a start tag, as the gate hands it to may_classify."""
+    parts = []
+    for _ in range(draw(st.integers(0, 4))):
+        name = draw(st.sampled_from(_ATTR_NAMES))
+        value = draw(_disguised_url() | st.text(max_size=12))
+        quote = draw(st.sampled_from(['"', "'", ""]))
+        space = draw(st.sampled_from([" ", "\n", "\t", " / "]))
+        parts.append(f"{space}{name}={quote}{value}{quote}")
+    return "".join(parts).encode("utf-8", "surrogatepass")
+
+
+@pytest.mark.parametrize("rules", [PATTERNS, SITE, CATALOGUE], ids=["patterns", "site", "all"])
+@settings(max_examples=300)
+@given(raw=_start_tag() | st.binary(max_size=80), tag=st.sampled_from(["script", "img", "object"]))
+def test_a_tag_may_classify_rejects_is_never_gated(rules: Rules, raw: bytes, tag: str) -> None:
+    attrs = _attrs(raw)
+    seen = rules.classify_element(tag, attrs) is not None or {"data-src", "data-consent"} & set(
+        attrs
+    )
+    if seen:
+        assert rules.may_classify(raw), (raw, attrs)
+
+
+@settings(max_examples=500)
+@given(url=_disguised_url(), name=st.sampled_from(["src", "HREF", "data-src"]))
+def test_a_disguised_url_is_a_candidate(url: str, name: str) -> None:
+    raw = f' alt="x" {name}="{url}"'.encode()
+    if PATTERNS.classify_element("img", _attrs(raw)) is not None:
+        assert PATTERNS.may_classify(raw), raw
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(b' src="https://img.example.com/a.jpg" alt="A photo"', id="other-host"),
+        pytest.param(b' src="/img/a.jpg?w=1&amp;h=2" width="100"', id="amp-entity"),
+        pytest.param(b" async", id="no-url"),
+    ],
+)
+def test_ordinary_tags_need_no_decoding(raw: bytes) -> None:
+    assert not PATTERNS.may_classify(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(b' src="https://www.Google-Analytics.com/ga.js"', id="host"),
+        pytest.param(b' src="https://www.google-\nanalytics.com/ga.js"', id="newline"),
+        pytest.param(b' src="https://www.google&#45;analytics.com/ga.js"', id="entity"),
+        pytest.param(b' src="https://www.google%2Danalytics.com/ga.js"', id="percent"),
+        pytest.param(b' src="https://pixel.\xe2\x84\xaait.example/"', id="kelvin"),
+        pytest.param(b' src="\\lib\\a.js"', id="backslashes"),
+        pytest.param(b' DATA-SRC="x.js"', id="data-src"),
+        pytest.param(b" data-consent=analytics", id="data-consent"),
+    ],
+)
+def test_what_may_classify_looks_for(raw: bytes) -> None:
+    assert PATTERNS.may_classify(raw)
+
+
+def test_a_pattern_matching_every_url_makes_every_tag_a_candidate() -> None:
+    assert Rules([Category("all", sources=["/"])]).may_classify(b" alt=x")
+    assert not Rules([Category("none")]).may_classify(b" src=/x.js")
 
 
 # classify_cookie
