@@ -24,10 +24,32 @@ than ``max_buffer`` makes the gate stop only when it arrives split across chunks
 
 from __future__ import annotations
 
-import html
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import NamedTuple, Protocol
+
+from .tokens import (
+    BREAKOUT,
+    CDATA_END,
+    COMMENT_END,
+    FAST,
+    FAST_IP,
+    FOREIGN,
+    FOREIGN_END,
+    GATED,
+    GT,
+    HTML_ENCODINGS,
+    IP,
+    RAW,
+    SCRIPT,
+    SLOW,
+    TAG,
+    VOID,
+    attr_spans,
+    decode_attrs,
+    has_src,
+    raw_end,
+)
 
 __all__ = ["HtmlGate", "RulesLike"]
 
@@ -50,127 +72,10 @@ class RulesLike(Protocol):
         and it has neither ``data-consent`` nor ``data-src`` (no decoding needed then)."""
 
 
-def _names(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
-_GATED = _names("script iframe img image link embed object audio video source noscript")
-_VOID = _names("img link embed source")
-_RAW = _names("script style xmp iframe noembed noframes textarea title")
-# Start tags that end SVG/MathML content and are reprocessed as HTML (WHATWG "in foreign content").
-_BREAKOUT = _names(
-    "b big blockquote body br center code dd div dl dt em embed h1 h2 h3 h4 h5 h6 head hr i img"
-    " li listing menu meta nobr ol p pre ruby s small span strong strike sub sup table tt u ul var"
-)
-_IP = {"svg": _names("foreignobject desc title"), "math": _names("mi mo mn ms mtext")}
-_FOREIGN_END = _names("svg math annotation-xml") | _IP["svg"] | _IP["math"]
-_FOREIGN_START = _BREAKOUT | _FOREIGN_END | _GATED | {"font"}
-_HTML_START = _GATED | _RAW | _names("plaintext svg math")
-_HTML_ENCODINGS = ("text/html", "application/xhtml+xml")
 _FONT_BREAKOUT = ("color", "face", "size")
+_QUIET = frozenset(name.encode() for name in VOID)  # gated, but change no tokenizer state
 _NEEDLE = b"consentgate-banner"
 _BLOCK = 1 << 15  # inline scripts are searched in fixed blocks so chunking cannot matter
-
-_D = rb"[\t\n\f\r />]"  # what ends a tag name
-_NAME = rb"[a-zA-Z][^\t\n\f\r />]*+"
-# Attributes as the tokenizer sees them: quotes only open a value right after `=`, and once a
-# name is followed by `=` a value must follow, so a cut-off value never reads as a new name.
-_ATTRS = (
-    rb"(?:[\t\n\f\r /]++|[^\t\n\f\r />][^\t\n\f\r />=]*+(?:(?>[\t\n\f\r ]*+=)[\t\n\f\r ]*+"
-    rb"""(?:"[^"]*+"|'[^']*+'|[^\t\n\f\r >"'][^\t\n\f\r >]*+|(?=>))|(?![\t\n\f\r ]*+=)))*+"""
-)
-# The usual `name="value"` shape, which the tokenizer reads the same way; cheaper to match.
-_PLAIN_ATTRS = (
-    rb"""(?:[\t\n\f\r ]++[^\t\n\f\r />="'<]++(?:="[^"]*+"|='[^']*+'|=[^\t\n\f\r >"'=<`]++)?)*+"""
-    rb"[\t\n\f\r ]*+/?>"
-)
-_COMMENT = rb"!--(?:>|->|(?:[^-]++|-(?!-!?>))*+--!?>)"
-_TAG = re.compile(rb"<(/?)(" + _NAME + rb")(" + _ATTRS + rb")>")
-_ATTR = re.compile(
-    rb"[\t\n\f\r /]*+([^\t\n\f\r />][^\t\n\f\r />=]*+)"
-    rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+("[^"]*+"|'[^']*+'|[^\t\n\f\r >]*+))?"""
-)
-_ATTR_TEXT = re.compile(
-    r"([^\t\n\f\r />][^\t\n\f\r />=]*)"
-    r"""(?:[\t\n\f\r ]*=[\t\n\f\r ]*(?:"([^"]*)"|'([^']*)'|([^\t\n\f\r >]*)))?"""
-)
-_COMMENT_END = re.compile(rb"--!?>")
-_GT = re.compile(rb">")
-_CDATA_END = re.compile(rb"]]>")
-# Script data, escaped and double-escaped states (WHATWG 13.2.5.4 and following).
-_SCRIPT = (
-    re.compile(rb"<(?:(!--)|/script[\t\n\f\r />])", re.I),
-    re.compile(rb"(-->)|<(/?)script[\t\n\f\r />]", re.I),
-    re.compile(rb"(-->)|</script[\t\n\f\r />]", re.I),
-)
-_END = {n: re.compile(rb"</" + n.encode() + _D, re.I) for n in _RAW}
-
-
-def _trie(words: Iterable[str]) -> bytes:
-    """A regex matching any of ``words``, branching on one byte at a time (faster in sre)."""
-    groups: dict[str, list[str]] = {}
-    for word in words:
-        groups.setdefault(word[:1], []).append(word[1:])
-    alts = [re.escape(k.encode()) + _trie(rest) for k, rest in sorted(groups.items()) if k]
-    if not alts:
-        return b""
-    body = b"(?:" + b"|".join(alts) + b")" if len(alts) > 1 or "" in groups else alts[0]
-    return body + b"?" if "" in groups else body
-
-
-def _tags(names: frozenset[str] | None) -> list[bytes]:
-    """Alternatives consuming a tag (after its `<` or `</`) whose name is not in ``names``."""
-    if names is None:
-        return []
-    lower = _trie(names)
-    return [
-        rb"(?!" + lower + _D + rb")[a-z][^\t\n\f\r />A-Z]*+" + _PLAIN_ATTRS,
-        rb"(?=[a-zA-Z])(?!(?i:" + lower + rb")" + _D + rb")" + _NAME + _ATTRS + rb">",
-    ]
-
-
-def _element(name: str, body: bytes | None = None, start: bytes = _ATTRS + b">") -> bytes:
-    """A whole element after its `<`: start tag, ``body`` (raw text if None), end tag."""
-    n = b"(?i:" + name.encode() + b")"
-    if body is None:
-        body = rb"(?:[^<]++|<(?!/" + n + _D + b"))*+"
-    return n + b"(?=" + _D + b")" + start + body + b"</" + n + b"(?=" + _D + b")" + _ATTRS + b">"
-
-
-def _skipper(
-    starts: frozenset[str] | None, ends: frozenset[str] | None, html_content: bool = False
-) -> re.Pattern[bytes]:
-    """Compile a regex consuming what the gate may pass without a look from Python.
-
-    It consumes text, comments, declarations and tags, and stops at a start tag named in
-    ``starts`` or an end tag named in ``ends`` (at every tag when None), at CDATA, and at
-    a token cut off by the end of the buffer. The tag it stops at is captured when
-    complete: groups 1-2 for a whole ``<script>`` without escapes (start tag, text), 3-5 for
-    any other tag (tag, ``/`` of an end tag, name). With ``html_content`` it also consumes
-    whole ungated raw-text elements and simple inline SVGs.
-    """
-    decls = [_COMMENT, rb"!(?!--|\[CDATA\[)[^>]*+>"]
-    alts = [b"/" + t for t in _tags(ends)] + _tags(starts)
-    script = rb"((?!))()"
-    if html_content:
-        alts += [_element(name) for name in sorted(_RAW - _GATED)]
-        inner = [b"/" + t for t in _tags(_FOREIGN_END | {"body", "br", "p"})]
-        inner += _tags(_FOREIGN_START) + decls
-        svg = b"(?:[^<]++|<(?:" + b"|".join(inner) + b"))*+"
-        alts.append(_element("svg", svg, _ATTRS + rb"(?<!/)>"))
-        text = rb"((?:[^<]++|<(?!/(?i:script)" + _D + rb"|!--))*+)"
-        script = rb"(<(?i:script)(?:" + _PLAIN_ATTRS + b"|(?=" + _D + b")" + _ATTRS + b">))" + text
-        script += rb"</(?i:script)(?=" + _D + b")" + _ATTRS + b">"
-    alts += [rb"(?=[^a-zA-Z/!?])", *decls, rb"\?[^>]*+>", rb"/(?![a-zA-Z])[^>]*+>"]
-    loop = b"(?:[^<]++|<(?:" + b"|".join(alts) + b"))*+"
-    tag = rb"(<(/?)(" + _NAME + b")(?:" + _PLAIN_ATTRS + b"|" + _ATTRS + b">))"
-    return re.compile(loop + b"(?:" + script + b"|" + tag + b")?")
-
-
-_FAST = _skipper(_HTML_START, _names("body"), html_content=True)
-_FAST_IP = _skipper(_HTML_START, _FOREIGN_END | {"body"}, html_content=True)
-_FOREIGN = _skipper(_FOREIGN_START, _FOREIGN_END | _names("body br p"))
-_SLOW = _skipper(None, None)
 
 
 class _Frame(NamedTuple):
@@ -180,35 +85,6 @@ class _Frame(NamedTuple):
     ns: str
     ip: bool  # HTML integration point: its content is parsed as HTML
     root: bool  # opened from HTML content
-
-
-class _Span(NamedTuple):
-    sep: int
-    name: int
-    name_end: int
-    value: int
-    value_end: int
-
-
-def _attrs(raw: bytes) -> dict[str, str]:
-    """Attribute names (lower case) and decoded values of a tag's attribute text."""
-    text = raw.decode("utf-8", "replace")
-    # Reversed, so that the first of repeated attributes wins, as in the tokenizer.
-    attrs = {n.lower(): d + s + u for n, d, s, u in reversed(_ATTR_TEXT.findall(text))}
-    if "&" in text:
-        return {name: html.unescape(value) for name, value in attrs.items()}
-    return attrs
-
-
-def _spans(buf: bytes, a: int, b: int) -> tuple[dict[str, _Span], bool]:
-    """Byte spans of the attributes in ``buf[a:b]``, and whether the tag is self-closing."""
-    spans: dict[str, _Span] = {}
-    last = a
-    for m in _ATTR.finditer(buf, a, b):
-        last = m.end()
-        vs, ve = m.span(2) if m.group(2) is not None else (last, last)
-        spans.setdefault(m.group(1).lower().decode("latin-1"), _Span(m.start(), *m.span(1), vs, ve))
-    return spans, b > a and buf[b - 1] == 0x2F and last < b
 
 
 class HtmlGate:
@@ -344,28 +220,44 @@ class HtmlGate:
     def _markup(self, final: bool) -> bool:
         """Tokenize markup until a text state begins (True) or more input is needed (False)."""
         buf, end, cand = self._buf, len(self._buf), -1
+        may_classify = self._rules.may_classify
         while True:
             pos, stop, stack = self._pos, end, self._stack
             if self._out < 0:
-                skip = _SLOW
+                skip = SLOW
             else:
-                skip = _FAST if not stack else _FAST_IP if stack[-1].ip else _FOREIGN
+                skip = FAST if not stack else FAST_IP if stack[-1].ip else FOREIGN
                 if self._pending:
                     cand = self._candidate(pos, end) if cand < pos else cand
                     if cand > pos:
                         stop = cand
                     else:  # hand every tag to Python until the banner id candidate is passed
-                        skip = _SLOW
+                        skip = SLOW
             m = skip.match(buf, pos, stop)
-            last = m.lastindex if m is not None else None
-            if m is not None and last == 2:
+            if m is None:  # never: a skipper matches the empty string at least
+                return False
+            last = m.lastindex
+            if last == 2:
                 if not self._script(m):
                     return False
-            elif m is not None and last:
-                if not self._tag(*m.span(3), m[4], m[5], m.end(5)):
+            elif last:
+                s, e = m.span(3)
+                name, a = m[5], m.end(5)
+                # The most common stop: a void element in HTML content that is not classified.
+                if (
+                    name in _QUIET
+                    and skip is not FOREIGN
+                    and skip is not SLOW
+                    and not m[4]
+                    and e - s <= self._max
+                    and not may_classify(buf[a : e - 1])
+                ):
+                    self._pos = e
+                    continue
+                if not self._tag(s, e, m[4], name, a):
                     return False
             else:
-                pos = self._pos = m.end() if m is not None else pos
+                pos = self._pos = m.end()
                 if pos >= end or (pos < stop and not self._token(pos, end, final)):
                     return False
             if self._rname or self._until is not None or self._plain:
@@ -383,20 +275,20 @@ class HtmlGate:
     def _token(self, pos: int, end: int, final: bool) -> bool:
         """Handle what the skipper stopped at besides a whole tag; False to wait for input."""
         buf = self._buf
-        m = _TAG.match(buf, pos)
+        m = TAG.match(buf, pos)
         if m is not None:
             return self._tag(pos, m.end(), m[1], m[2], m.end(2))
         nxt = buf[pos + 1 : pos + 10]
         if not final and (nxt in (b"", b"/") or b"!--".startswith(nxt)):
             return False
         if nxt.startswith(b"!--"):
-            self._until, self._ustart, self._pos = _COMMENT_END, pos + 4, pos + 2
+            self._until, self._ustart, self._pos = COMMENT_END, pos + 4, pos + 2
         elif nxt.startswith(b"![CDATA[") and self._stack and not self._stack[-1].ip:
-            self._until, self._ustart, self._pos = _CDATA_END, 0, pos + 9
+            self._until, self._ustart, self._pos = CDATA_END, 0, pos + 9
         elif not final and b"![CDATA[".startswith(nxt):
             return False
         elif nxt[:1] in (b"!", b"?") or (nxt[:1] == b"/" and not nxt[1:2].isalpha()):
-            self._until, self._ustart, self._pos = _GT, 0, pos + 2  # bogus comment
+            self._until, self._ustart, self._pos = GT, 0, pos + 2  # bogus comment
         elif nxt[:1].isalpha() or nxt[:1] == b"/":  # a tag cut off by the end of the buffer
             if final:
                 self._pos = end  # stays as it was
@@ -461,19 +353,19 @@ class HtmlGate:
         if not gate and name == self._cut_name:
             self._cut_depth += 1
         if gate and self._pending and buf.find(_NEEDLE, s, e) >= 0:
-            self._pending = _attrs(buf[a : e - 1]).get("id") != _NEEDLE.decode()
+            self._pending = decode_attrs(buf[a : e - 1]).get("id") != _NEEDLE.decode()
         foreign = bool(stack) and not stack[-1].ip
         if foreign and self._foreign_start(name, s, e, a, gate):
             return
         gate = self._out >= 0  # a breakout also ends a removed SVG script
         if name in ("svg", "math"):
-            if not _spans(buf, a, e - 1)[1]:
+            if not attr_spans(buf, a, e - 1)[1]:
                 stack.append(_Frame(name, name, False, True))
             return
-        verdict = self._gate(name, s, e, a) if gate and name in _GATED else ""
+        verdict = self._gate(name, s, e, a) if gate and name in GATED else ""
         if foreign and verdict == "cut":  # the removed tag ended SVG/MathML; so must the output
             self._pieces.append(b"<span></span>")
-        if name in _RAW:
+        if name in RAW:
             hold = s if verdict == "hold" else -1
             self._enter_raw(name, e, hold, verdict == "cut", escapes=name == "script")
         elif name == "plaintext":
@@ -482,26 +374,26 @@ class HtmlGate:
     def _foreign_start(self, name: str, s: int, e: int, a: int, gate: bool) -> bool:
         """Apply a start tag inside SVG/MathML; False when it breaks out to HTML."""
         stack, buf = self._stack, self._buf
-        attrs = _attrs(buf[a : e - 1])
-        if name in _BREAKOUT or (name == "font" and any(k in attrs for k in _FONT_BREAKOUT)):
+        attrs = decode_attrs(buf[a : e - 1])
+        if name in BREAKOUT or (name == "font" and any(k in attrs for k in _FONT_BREAKOUT)):
             while stack and not stack[-1].ip:
                 stack.pop()
             if self._out < 0 and self._cut_foreign:
                 self._end_cut(s)
             return False
-        if name in _GATED:
+        if name in GATED:
             # Inert here but for <script> and <image>, yet cut when refused: an HTML end
             # tag can close SVG through ancestors the gate does not track.
             if gate:
                 self._gate(name, s, e, a, foreign=True)
             return True
-        closed, top = _spans(buf, a, e - 1)[1], stack[-1]
+        closed, top = attr_spans(buf, a, e - 1)[1], stack[-1]
         math_xml = top.ns == "math" and top.name == "annotation-xml"
         ns = "svg" if name == "svg" and math_xml else top.ns
-        if not closed and name in _FOREIGN_END:
+        if not closed and name in FOREIGN_END:
             encoding = attrs.get("encoding", "").lower()
-            html_xml = ns == "math" and name == "annotation-xml" and encoding in _HTML_ENCODINGS
-            ip = name in _IP[ns] or html_xml
+            html_xml = ns == "math" and name == "annotation-xml" and encoding in HTML_ENCODINGS
+            ip = name in IP[ns] or html_xml
             stack.append(_Frame(name, ns, ip, False))
         return True
 
@@ -509,11 +401,10 @@ class HtmlGate:
         """Classify a gated start tag and cut or activate it: "cut", "hold" or ""."""
         raw = self._buf[a : e - 1]
         if not self._rules.may_classify(raw):  # unclassified: only an inline script is held
-            if name != "script" or foreign:
+            if name != "script" or foreign or has_src(self._buf, a, e - 1):
                 return ""
-            has_src = b"src" in raw.lower() and "src" in _spans(self._buf, a, e - 1)[0]
-            return "" if has_src else "hold"
-        attrs = _attrs(raw)
+            return "hold"
+        attrs = decode_attrs(raw)
         tag = "img" if name == "image" else name  # the tree builder turns <image> into <img>
         cat = None
         if tag != "noscript" or "data-consent" in attrs:
@@ -525,9 +416,9 @@ class HtmlGate:
             self._activate(s, e, a, attrs)
             return ""
         # In SVG/MathML nothing is void or raw text: content is markup up to the end tag.
-        void = _spans(self._buf, a, e - 1)[1] if foreign else tag in _VOID
+        void = attr_spans(self._buf, a, e - 1)[1] if foreign else tag in VOID
         self._cut(s, e if void else -1)
-        if not void and (foreign or tag not in _RAW):
+        if not void and (foreign or tag not in RAW):
             self._cut_name, self._cut_depth, self._cut_stack = name, 1, len(self._stack)
             self._cut_foreign = foreign
         return "cut"
@@ -551,7 +442,7 @@ class HtmlGate:
         rename = "data-src" in attrs and "src" not in attrs
         if not plain and not rename:
             return
-        buf, spans = self._buf, _spans(self._buf, a, e - 1)[0]
+        buf, spans = self._buf, attr_spans(self._buf, a, e - 1)[0]
         edits: list[tuple[int, int, bytes]] = []
         if plain:
             t, dt = spans["type"], spans.get("data-type")
@@ -573,7 +464,7 @@ class HtmlGate:
         if stack and not stack[-1].ip and name in ("br", "p"):
             while stack and not stack[-1].ip:
                 stack.pop()
-        elif stack and name in _FOREIGN_END:
+        elif stack and name in FOREIGN_END:
             for i in range(len(stack) - 1, -1, -1):
                 if stack[i].name == name:
                     del stack[i:]
@@ -606,7 +497,7 @@ class HtmlGate:
             return False
         if q < 0 and not final:
             return False
-        m = _TAG.match(buf, q) if q >= 0 else None
+        m = TAG.match(buf, q) if q >= 0 else None
         if m is None and not final:
             self._pos = q
             return False
@@ -620,13 +511,13 @@ class HtmlGate:
         """Offset of the end tag closing the raw text, or -1 (searching resumes later)."""
         buf, pos = self._buf, self._pos
         if not self._rscript:
-            m = _END[self._rname].search(buf, pos)
+            m = raw_end(self._rname).search(buf, pos)
             if m is not None:
                 return m.start()
             self._pos = max(pos, end - len(self._rname) - 2)
             return -1
         state = self._rstate
-        while (m := _SCRIPT[state].search(buf, pos)) is not None:
+        while (m := SCRIPT[state].search(buf, pos)) is not None:
             if state == 0:
                 if m[1] is None:
                     return m.start()

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consentgate.config import Category, tracker_catalogue
-from consentgate.rewriter import _attrs
+from consentgate.tokens import decode_attrs as _attrs
 from consentgate.rules import Rules
 
 # One category per built-in tracker, named after it, so a result names the tracker.

@@ -1,0 +1,243 @@
+"""The compiled patterns :class:`~consentgate.rewriter.HtmlGate` tokenizes HTML with.
+
+They follow the WHATWG tokenizer: tag names end at whitespace, ``/`` or ``>``; quotes only
+open an attribute value right after ``=``; comments, raw text and script data have their
+own ends. The *skippers* consume, in C, everything the gate may pass without a look from
+Python and stop at the few tags it must see; they are built so that the regex engine
+decides each ``<`` from its next byte or two (sre tries an alternative that starts with a
+literal byte or a set only when that byte fits).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import string
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
+
+__all__ = [
+    "BREAKOUT",
+    "CDATA_END",
+    "COMMENT_END",
+    "FAST",
+    "FAST_IP",
+    "FOREIGN",
+    "FOREIGN_END",
+    "GATED",
+    "GT",
+    "HTML_ENCODINGS",
+    "IP",
+    "RAW",
+    "SCRIPT",
+    "SLOW",
+    "TAG",
+    "VOID",
+    "Span",
+    "attr_spans",
+    "decode_attrs",
+    "has_src",
+    "raw_end",
+]
+
+
+def _names(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+GATED = _names("script iframe img image link embed object audio video source noscript")
+VOID = _names("img link embed source")
+RAW = _names("script style xmp iframe noembed noframes textarea title")
+#: Start tags that end SVG/MathML content and are reprocessed as HTML ("in foreign content").
+BREAKOUT = _names(
+    "b big blockquote body br center code dd div dl dt em embed h1 h2 h3 h4 h5 h6 head hr i img"
+    " li listing menu meta nobr ol p pre ruby s small span strong strike sub sup table tt u ul var"
+)
+#: HTML integration points of SVG and MathML: their content is parsed as HTML.
+IP = {"svg": _names("foreignobject desc title"), "math": _names("mi mo mn ms mtext")}
+FOREIGN_END = _names("svg math annotation-xml") | IP["svg"] | IP["math"]
+_FOREIGN_START = BREAKOUT | FOREIGN_END | GATED | {"font"}
+_HTML_START = GATED | RAW | _names("plaintext svg math")
+HTML_ENCODINGS = ("text/html", "application/xhtml+xml")
+
+_D = rb"[\t\n\f\r />]"  # what ends a tag name
+_NAME = rb"[a-zA-Z][^\t\n\f\r />]*+"
+# Attributes as the tokenizer sees them: quotes only open a value right after `=`, and once a
+# name is followed by `=` a value must follow, so a cut-off value never reads as a new name.
+_ATTRS = (
+    rb"(?:[\t\n\f\r /]++|[^\t\n\f\r />][^\t\n\f\r />=]*+(?:(?>[\t\n\f\r ]*+=)[\t\n\f\r ]*+"
+    rb"""(?:"[^"]*+"|'[^']*+'|[^\t\n\f\r >"'][^\t\n\f\r >]*+|(?=>))|(?![\t\n\f\r ]*+=)))*+"""
+)
+# The usual `name="value"` shape, which the tokenizer reads the same way; cheaper to match.
+# Each choice starts with its own byte (`>` first: most tags have no attributes).
+_PLAIN_ATTRS = (
+    rb"""(?:>|(?:[\t\n\f\r ]++[^\t\n\f\r />="'<]++"""
+    rb"""(?:="[^"]*+"|='[^']*+'|=[^\t\n\f\r >"'=<`]++|))*+[\t\n\f\r ]*+/?>)"""
+)
+_COMMENT = rb"!--(?:>|->|[^-]*+(?:-(?!-!?>)[^-]*+)*+--!?>)"
+_DECLARATION = rb"!(?:" + _COMMENT[1:] + rb"|(?!--|\[CDATA\[)[^>]*+>)"
+_NAME_TAIL = rb"[^\t\n\f\r />A-Z]*+"  # the rest of a lower-case name
+
+TAG = re.compile(rb"<(/?)(" + _NAME + rb")(" + _ATTRS + rb")>")
+_ATTR = re.compile(
+    rb"[\t\n\f\r /]*+([^\t\n\f\r />][^\t\n\f\r />=]*+)"
+    rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+("[^"]*+"|'[^']*+'|[^\t\n\f\r >]*+))?"""
+)
+_ATTR_TEXT = re.compile(
+    r"([^\t\n\f\r />][^\t\n\f\r />=]*)"
+    r"""(?:[\t\n\f\r ]*=[\t\n\f\r ]*(?:"([^"]*)"|'([^']*)'|([^\t\n\f\r >]*)))?"""
+)
+COMMENT_END = re.compile(rb"--!?>")
+GT = re.compile(rb">")
+CDATA_END = re.compile(rb"]]>")
+#: Script data, escaped and double-escaped states (WHATWG 13.2.5.4 and following).
+SCRIPT = (
+    re.compile(rb"<(?:(!--)|/script[\t\n\f\r />])", re.I),
+    re.compile(rb"(-->)|<(/?)script[\t\n\f\r />]", re.I),
+    re.compile(rb"(-->)|</script[\t\n\f\r />]", re.I),
+)
+_END = {n: re.compile(rb"</" + n.encode() + _D, re.I) for n in RAW}
+
+
+def raw_end(name: str) -> re.Pattern[bytes]:
+    """The pattern finding the end tag of the raw-text element ``name``."""
+    return _END[name]
+
+
+def _trie(words: Iterable[str]) -> bytes:
+    """A regex matching any of ``words``, branching on one byte at a time (faster in sre)."""
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        groups.setdefault(word[:1], []).append(word[1:])
+    alts = [re.escape(k.encode()) + _trie(rest) for k, rest in sorted(groups.items()) if k]
+    if not alts:
+        return b""
+    body = b"(?:" + b"|".join(alts) + b")" if len(alts) > 1 or "" in groups else alts[0]
+    return body + b"?" if "" in groups else body
+
+
+def _any_case(word: str) -> bytes:
+    """``word`` in any case, as byte sets (sre can skip a choice that starts with a set)."""
+    return b"".join(b"[" + c.encode() + c.upper().encode() + b"]" for c in word)
+
+
+def _tags(names: frozenset[str], extra: Mapping[str, list[bytes]]) -> list[bytes]:
+    """Alternatives consuming a tag, after its ``<`` or ``</``, whose name is not in ``names``.
+
+    Lower-case names in the usual ``name="value"`` shape come first, one alternative per
+    first letter (letters no name in ``names`` starts with share one); then, for each
+    letter, the ``extra`` alternatives; then any other tag, in any case and shape.
+    """
+    heads: dict[str, list[str]] = {}
+    for word in names:
+        heads.setdefault(word[0], []).append(word[1:])
+    free = "".join(c for c in string.ascii_lowercase if c not in heads)
+    alts = [b"[" + free.encode() + b"]" + _NAME_TAIL + _PLAIN_ATTRS] if free else []
+    for letter, rests in sorted(heads.items()):
+        not_named = b"(?!" + _trie(rests) + _D + b")"
+        alts.append(letter.encode() + not_named + _NAME_TAIL + _PLAIN_ATTRS)
+    alts += [alt for _, more in sorted(extra.items()) for alt in more]
+    alts.append(b"(?=[a-zA-Z])(?!(?i:" + _trie(names) + rb")" + _D + rb")" + _NAME + _ATTRS + b">")
+    return alts
+
+
+def _element(name: str, body: bytes | None = None, start: bytes = _ATTRS + b">") -> bytes:
+    """A whole element after its ``<``: start tag, ``body`` (raw text if None), end tag."""
+    n = _any_case(name)
+    if body is None:
+        body = rb"[^<]*+(?:<(?!/" + n + _D + rb")[^<]*+)*+"
+    return n + b"(?=" + _D + b")" + start + body + b"</" + n + b"(?=" + _D + b")" + _ATTRS + b">"
+
+
+def _skipper(
+    starts: frozenset[str] | None, ends: frozenset[str] | None, html_content: bool = False
+) -> re.Pattern[bytes]:
+    """Compile a regex consuming what the gate may pass without a look from Python.
+
+    It consumes text, comments, declarations and tags, and stops at a start tag named in
+    ``starts`` or an end tag named in ``ends`` (at every tag when None), at CDATA, and at
+    a token cut off by the end of the buffer. The tag it stops at is captured when
+    complete: groups 1-2 for a whole ``<script>`` without escapes (start tag, text), 3-5 for
+    any other tag (tag, ``/`` of an end tag, name). With ``html_content`` it also consumes
+    whole ungated raw-text elements and simple inline SVGs.
+    """
+    alts: list[bytes] = []
+    script = rb"((?!))()"
+    if starts is not None and ends is not None:
+        extra: dict[str, list[bytes]] = {}
+        if html_content:
+            for name in sorted(RAW - GATED):
+                extra.setdefault(name[0], []).append(_element(name))
+            inner = _tags(_FOREIGN_START, {})
+            inner.append(b"/(?:" + b"|".join(_tags(FOREIGN_END | {"body", "br", "p"}, {})) + b")")
+            svg = b"[^<]*+(?:<(?:" + b"|".join([*inner, _DECLARATION]) + b")[^<]*+)*+"
+            extra.setdefault("s", []).append(_element("svg", svg, _ATTRS + rb"(?<!/)>"))
+            script_name = _any_case("script")
+            text = rb"([^<]*+(?:<(?!/" + script_name + _D + rb"|!--)[^<]*+)*+)"
+            script = b"(<" + script_name + b"(?:" + _PLAIN_ATTRS + b"|(?=" + _D + b")"
+            script += _ATTRS + b">))" + text + b"</" + script_name + b"(?=" + _D + b")"
+            script += _ATTRS + b">"
+        alts.append(b"/(?:" + b"|".join(_tags(ends, {})) + rb"|(?![a-zA-Z])[^>]*+>)")
+        alts += _tags(starts, extra)
+    else:
+        alts.append(rb"/(?![a-zA-Z])[^>]*+>")
+    alts += [_DECLARATION, rb"\?[^>]*+>", rb"[^a-zA-Z/!?<]|(?=<)"]
+    loop = b"[^<]*+(?:<(?:" + b"|".join(alts) + b")[^<]*+)*+"
+    tag = rb"(<(/?)(" + _NAME + b")(?:" + _PLAIN_ATTRS + b"|" + _ATTRS + b">))"
+    return re.compile(loop + b"(?:" + script + b"|" + tag + b")?")
+
+
+#: In HTML content: stops at start tags the gate classifies or that change the tokenizer's
+#: state, and at ``</body>``.
+FAST = _skipper(_HTML_START, _names("body"), html_content=True)
+#: The same inside an HTML integration point of SVG/MathML, also stopping at the end tags
+#: that may close it.
+FAST_IP = _skipper(_HTML_START, FOREIGN_END | {"body"}, html_content=True)
+#: In SVG/MathML content: stops at the start and end tags that open or close it.
+FOREIGN = _skipper(_FOREIGN_START, FOREIGN_END | _names("body br p"))
+#: Stops at every tag, for the gate to follow nesting while it removes an element.
+SLOW = _skipper(None, None)
+
+
+_VALUE = rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+("[^"]*+"|'[^']*+'|[^\t\n\f\r >]*+))?"""
+_NO_SRC = re.compile(
+    rb"(?:[\t\n\f\r /]*+(?:>|(?![sS][rR][cC](?![^\t\n\f\r />=]))[^\t\n\f\r />][^\t\n\f\r />=]*+"
+    + _VALUE
+    + rb"))*+[\t\n\f\r /]*+"
+)
+
+
+def has_src(buf: bytes, a: int, b: int) -> bool:
+    """Whether the attributes in ``buf[a:b]`` include ``src`` (as :func:`attr_spans` sees them)."""
+    return _NO_SRC.match(buf, a, b).end() < b  # type: ignore[union-attr]  # always matches
+
+
+class Span(NamedTuple):
+    """Where an attribute is in the buffer: separator before it, name, value."""
+
+    sep: int
+    name: int
+    name_end: int
+    value: int
+    value_end: int
+
+
+def decode_attrs(raw: bytes) -> dict[str, str]:
+    """Attribute names (lower case) and decoded values of a tag's attribute text."""
+    text = raw.decode("utf-8", "replace")
+    # Reversed, so that the first of repeated attributes wins, as in the tokenizer.
+    found = {n.lower(): d + s + u for n, d, s, u in reversed(_ATTR_TEXT.findall(text))}
+    if "&" in text:
+        return {name: html.unescape(value) for name, value in found.items()}
+    return found
+
+
+def attr_spans(buf: bytes, a: int, b: int) -> tuple[dict[str, Span], bool]:
+    """Byte spans of the attributes in ``buf[a:b]``, and whether the tag is self-closing."""
+    found: dict[str, Span] = {}
+    last = a
+    for m in _ATTR.finditer(buf, a, b):
+        last = m.end()
+        vs, ve = m.span(2) if m.group(2) is not None else (last, last)
+        found.setdefault(m.group(1).lower().decode("latin-1"), Span(m.start(), *m.span(1), vs, ve))
+    return found, b > a and buf[b - 1] == 0x2F and last < b
