@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import itertools
+import operator
 import re
 import string
 from collections.abc import Callable, Mapping, Sequence
@@ -277,18 +279,11 @@ def _inline_passes(signatures: Mapping[bytes, int]) -> tuple[_Pass, ...]:
 
     Each regex starts with its anchor byte, so the engine jumps from one occurrence of
     that byte to the next; there it checks what follows the anchor and, by looking
-    behind, what precedes it. Groups are chosen greedily, most signatures per cost of a
-    pass (a pass over common bytes stops more often).
+    behind, what precedes it.
     """
     uncovered = dict(signatures)
     passes: list[_Pass] = []
-    while uncovered:
-
-        def value(byte: int) -> float:
-            covered = sum(byte in signature for signature in uncovered)
-            return covered / (1 + _CANDIDATE_COST * _SCRIPT_BYTES.get(byte, 2))
-
-        anchor = max(sorted({byte for signature in uncovered for byte in signature}), key=value)
+    for anchor in _anchors(list(signatures)):
         group = [signature for signature in uncovered if anchor in signature]
         entries = tuple((s, s.index(anchor), uncovered.pop(s)) for s in group)
         before: dict[bytes, list[bytes]] = {}
@@ -298,6 +293,36 @@ def _inline_passes(signatures: Mapping[bytes, int]) -> tuple[_Pass, ...]:
         pattern = re.escape(bytes([anchor])) + _trie(ends)
         passes.append((re.compile(pattern).search, entries))
     return tuple(passes)
+
+
+def _anchors(signatures: Sequence[bytes]) -> list[int]:
+    """Bytes such that each signature holds one, at the least cost for the passes they lead.
+
+    A pass costs one scan plus a little per candidate, so rare bytes are cheap. The best
+    pair (or single byte) is found by trying them all; the greedy choice, most signatures
+    per cost, is kept when it is cheaper or no pair covers everything.
+    """
+
+    def cost(byte: int) -> float:
+        return 1 + _CANDIDATE_COST * _SCRIPT_BYTES.get(byte, 2)
+
+    holders: dict[int, int] = {}  # byte -> bit set of the signatures holding it
+    for i, signature in enumerate(signatures):
+        for byte in set(signature):
+            holders[byte] = holders.get(byte, 0) | 1 << i
+    everything = (1 << len(signatures)) - 1
+    chosen: list[int] = []
+    left = everything
+    while left:
+        byte = max(sorted(holders), key=lambda b: (holders[b] & left).bit_count() / cost(b))
+        chosen.append(byte)
+        left &= ~holders[byte]
+    candidates = sorted(holders)
+    for pair in [(b,) for b in candidates] + list(itertools.combinations(candidates, 2)):
+        covered = functools.reduce(operator.or_, (holders[b] for b in pair))
+        if covered == everything and sum(map(cost, pair)) < sum(map(cost, chosen)):
+            chosen = sorted(pair, key=lambda b: -holders[b].bit_count())
+    return chosen
 
 
 def _behind(heads: Sequence[bytes], tail: bytes) -> bytes:

@@ -71,8 +71,8 @@ _ATTRS = (
 # The usual `name="value"` shape, which the tokenizer reads the same way; cheaper to match.
 # Each choice starts with its own byte (`>` first: most tags have no attributes).
 _PLAIN_ATTRS = (
-    rb"""(?:>|(?:[\t\n\f\r ]++[^\t\n\f\r />="'<]++"""
-    rb"""(?:="[^"]*+"|='[^']*+'|=[^\t\n\f\r >"'=<`]++|))*+[\t\n\f\r ]*+/?>)"""
+    rb"""(?:>|(?: [a-z][-a-z0-9]*+="[^"]*+")*+(?:>|(?:[\t\n\f\r ]++[^\t\n\f\r />="'<]++"""
+    rb"""(?:="[^"]*+"|='[^']*+'|=[^\t\n\f\r >"'=<`]++|))*+[\t\n\f\r ]*+/?>))"""
 )
 _COMMENT = rb"!--(?:>|->|[^-]*+(?:-(?!-!?>)[^-]*+)*+--!?>)"
 _DECLARATION = rb"!(?:" + _COMMENT[1:] + rb"|(?!--|\[CDATA\[)[^>]*+>)"
@@ -149,6 +149,18 @@ def _element(name: str, body: bytes | None = None, start: bytes = _ATTRS + b">")
     return n + b"(?=" + _D + b")" + start + body + b"</" + n + b"(?=" + _D + b")" + _ATTRS + b">"
 
 
+def _text_only(names: Iterable[str]) -> dict[str, list[bytes]]:
+    """Alternatives consuming SVG/MathML elements ``names`` that hold nothing but text.
+
+    The gate would push such an element on its stack of open elements and pop it again
+    with nothing in between, so the skipper can pass it whole.
+    """
+    found: dict[str, list[bytes]] = {}
+    for name in sorted(names):
+        found.setdefault(name[0], []).append(_element(name, rb"[^<]*+", _ATTRS + rb"(?<!/)>"))
+    return found
+
+
 def _skipper(
     starts: frozenset[str] | None, ends: frozenset[str] | None, html_content: bool = False
 ) -> re.Pattern[bytes]:
@@ -159,16 +171,17 @@ def _skipper(
     a token cut off by the end of the buffer. The tag it stops at is captured when
     complete: groups 1-2 for a whole ``<script>`` without escapes (start tag, text), 3-5 for
     any other tag (tag, ``/`` of an end tag, name). With ``html_content`` it also consumes
-    whole ungated raw-text elements and simple inline SVGs.
+    whole ungated raw-text elements and simple inline SVGs; without, SVG/MathML elements
+    that hold only text.
     """
     alts: list[bytes] = []
     script = rb"((?!))()"
     if starts is not None and ends is not None:
-        extra: dict[str, list[bytes]] = {}
+        extra: dict[str, list[bytes]] = {} if html_content else _text_only(FOREIGN_END)
         if html_content:
             for name in sorted(RAW - GATED):
                 extra.setdefault(name[0], []).append(_element(name))
-            inner = _tags(_FOREIGN_START, {})
+            inner = _tags(_FOREIGN_START, _text_only(FOREIGN_END))
             inner.append(b"/(?:" + b"|".join(_tags(FOREIGN_END | {"body", "br", "p"}, {})) + b")")
             svg = b"[^<]*+(?:<(?:" + b"|".join([*inner, _DECLARATION]) + b")[^<]*+)*+"
             extra.setdefault("s", []).append(_element("svg", svg, _ATTRS + rb"(?<!/)>"))

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consentgate.config import Category, tracker_catalogue
-from consentgate.tokens import decode_attrs as _attrs
 from consentgate.rules import Rules
+from consentgate.tokens import decode_attrs
 
 # One category per built-in tracker, named after it, so a result names the tracker.
 CATALOGUE = Rules(
@@ -487,7 +487,7 @@ def _start_tag(draw: st.DrawFn) -> bytes:
 @settings(max_examples=300)
 @given(raw=_start_tag() | st.binary(max_size=80), tag=st.sampled_from(["script", "img", "object"]))
 def test_a_tag_may_classify_rejects_is_never_gated(rules: Rules, raw: bytes, tag: str) -> None:
-    attrs = _attrs(raw)
+    attrs = decode_attrs(raw)
     seen = rules.classify_element(tag, attrs) is not None or {"data-src", "data-consent"} & set(
         attrs
     )
@@ -499,7 +499,7 @@ def test_a_tag_may_classify_rejects_is_never_gated(rules: Rules, raw: bytes, tag
 @given(url=_disguised_url(), name=st.sampled_from(["src", "HREF", "data-src"]))
 def test_a_disguised_url_is_a_candidate(url: str, name: str) -> None:
     raw = f' alt="x" {name}="{url}"'.encode()
-    if PATTERNS.classify_element("img", _attrs(raw)) is not None:
+    if PATTERNS.classify_element("img", decode_attrs(raw)) is not None:
         assert PATTERNS.may_classify(raw), raw
 
 
