@@ -49,6 +49,7 @@ from .tokens import (
     decode_attrs,
     has_src,
     raw_end,
+    self_closing,
 )
 
 __all__ = ["HtmlGate", "RulesLike"]
@@ -73,7 +74,7 @@ class RulesLike(Protocol):
 
 
 _FONT_BREAKOUT = ("color", "face", "size")
-_QUIET = frozenset(name.encode() for name in VOID)  # gated, but change no tokenizer state
+_LOOKS = frozenset({"font", "annotation-xml"})  # foreign start tags read for their attributes
 _NEEDLE = b"consentgate-banner"
 _BLOCK = 1 << 15  # inline scripts are searched in fixed blocks so chunking cannot matter
 
@@ -132,6 +133,7 @@ class HtmlGate:
         self._done = self._bypass = self._plain = False
         self._pending = banner is not None  # banner still to place
         self._cand, self._cand_from = -1, 0  # next place the banner id might be
+        self._partial = -1  # end of the buffer when the tag at _pos was found cut off
         self._stack: list[_Frame] = []
         self._cut_name, self._cut_depth, self._cut_stack = "", 0, 0  # removed nested element
         self._cut_foreign = False
@@ -205,6 +207,7 @@ class HtmlGate:
         self._hold -= n if self._hold >= 0 else 0
         self._rend -= n if self._rend >= 0 else 0
         self._cand -= n if self._cand >= 0 else 0
+        self._partial -= n if self._partial >= 0 else 0
         self._rbody, self._ustart, self._cand_from = (
             self._rbody - n,
             self._ustart - n,
@@ -221,8 +224,20 @@ class HtmlGate:
         """Tokenize markup until a text state begins (True) or more input is needed (False)."""
         buf, end, cand = self._buf, len(self._buf), -1
         may_classify = self._rules.may_classify
+        limit = end if final else self._limit(end)
         while True:
-            pos, stop, stack = self._pos, end, self._stack
+            pos, stop, stack = self._pos, limit, self._stack
+            if self._partial >= 0:
+                # A tag cut off by the end of the last chunk: only a ">" in the new bytes
+                # can end it, and it alone needs matching again (not every skipper path).
+                if not final and buf.find(b">", self._partial) < 0:
+                    return False
+                self._partial = -1
+                if not self._token(pos, end, final):
+                    return False
+                if self._rname or self._until is not None or self._plain:
+                    return True
+                continue
             if self._out < 0:
                 skip = SLOW
             else:
@@ -230,38 +245,63 @@ class HtmlGate:
                 if self._pending:
                     cand = self._candidate(pos, end) if cand < pos else cand
                     if cand > pos:
-                        stop = cand
+                        stop = min(cand, limit)
                     else:  # hand every tag to Python until the banner id candidate is passed
                         skip = SLOW
             m = skip.match(buf, pos, stop)
             if m is None:  # never: a skipper matches the empty string at least
                 return False
             last = m.lastindex
-            if last == 2:
+            if last == 3:  # the commonest stop: a void element in HTML content
+                (s, e), a = m.span(3), m.start(4)
+                if e - s > self._max:
+                    return self._overflow("a tag")
+                # Nothing else about it matters: it opens nothing, cannot hold the banner id.
+                self._pos = e
+                if may_classify(buf[a : e - 1]):
+                    self._gate(buf[s + 1 : a].decode("latin-1"), s, e, a, hinted=True)
+                continue
+            elif last == 2:
                 if not self._script(m):
                     return False
             elif last:
-                s, e = m.span(3)
-                name, a = m[5], m.end(5)
-                # The most common stop: a void element in HTML content that is not classified.
-                if (
-                    name in _QUIET
-                    and skip is not FOREIGN
-                    and skip is not SLOW
-                    and not m[4]
-                    and e - s <= self._max
-                    and not may_classify(buf[a : e - 1])
-                ):
-                    self._pos = e
-                    continue
-                if not self._tag(s, e, m[4], name, a):
+                (s, e), (a, b) = m.span(5), m.span(7)
+                if not self._tag(s, e, a - s == 2, buf[a:b], b):  # "</" before the name
                     return False
             else:
                 pos = self._pos = m.end()
-                if pos >= end or (pos < stop and not self._token(pos, end, final)):
+                if pos >= end:
+                    return False
+                if pos < stop or (pos == limit and end - pos > self._max):
+                    if not self._token(pos, end, final):
+                        return False
+                elif pos == limit:
                     return False
             if self._rname or self._until is not None or self._plain:
                 return True
+
+    def _limit(self, end: int) -> int:
+        """Where markup stops being worth tokenizing until more input comes.
+
+        That is the start of a tag the buffer ends in the middle of: every skipper path
+        would scan it and fail (a long attribute value cut off costs several scans), so
+        one look decides that it is cut off, and it waits for the next chunk. Only the
+        last few "<" that could open a tag are looked at.
+        """
+        buf, pos = self._buf, self._pos
+        last = end
+        for _ in range(8):
+            last = buf.rfind(b"<", pos, last)
+            if last < 0:
+                return end
+            after = buf[last + 1 : last + 3]
+            if after[:1] == b"/":
+                after = after[1:]
+            if not after:
+                return last  # too little to tell what it opens
+            if after[:1].isalpha():
+                return end if TAG.match(buf, last) is not None else last
+        return end
 
     def _candidate(self, pos: int, end: int) -> int:
         """Where ``consentgate-banner`` next appears at or after ``pos``, else ``end``."""
@@ -277,7 +317,7 @@ class HtmlGate:
         buf = self._buf
         m = TAG.match(buf, pos)
         if m is not None:
-            return self._tag(pos, m.end(), m[1], m[2], m.end(2))
+            return self._tag(pos, m.end(), bool(m[1]), m[2], m.end(2))
         nxt = buf[pos + 1 : pos + 10]
         if not final and (nxt in (b"", b"/") or b"!--".startswith(nxt)):
             return False
@@ -295,6 +335,7 @@ class HtmlGate:
             elif end - pos > self._max:
                 return self._overflow("a tag")
             else:
+                self._partial = end
                 return False
         else:
             self._pos = pos + 1  # a "<" that opens nothing is text
@@ -314,12 +355,12 @@ class HtmlGate:
         self._until = None
         return True
 
-    def _tag(self, s: int, e: int, slash: bytes, name: bytes, a: int) -> bool:
-        """Apply the complete tag ``buf[s:e]``; False on overflow."""
+    def _tag(self, s: int, e: int, end_tag: bool, name: bytes, a: int) -> bool:
+        """Apply the complete tag ``buf[s:e]``, its name ending at ``a``; False on overflow."""
         self._pos = e
         if e - s > self._max:
             return self._overflow("a tag")
-        if slash:
+        if end_tag:
             self._end_tag(name.lower().decode("latin-1"), s, e)
         else:
             self._start_tag(name.lower().decode("latin-1"), s, e, a)
@@ -359,7 +400,7 @@ class HtmlGate:
             return
         gate = self._out >= 0  # a breakout also ends a removed SVG script
         if name in ("svg", "math"):
-            if not attr_spans(buf, a, e - 1)[1]:
+            if not self_closing(buf, a, e - 1):
                 stack.append(_Frame(name, name, False, True))
             return
         verdict = self._gate(name, s, e, a) if gate and name in GATED else ""
@@ -374,7 +415,8 @@ class HtmlGate:
     def _foreign_start(self, name: str, s: int, e: int, a: int, gate: bool) -> bool:
         """Apply a start tag inside SVG/MathML; False when it breaks out to HTML."""
         stack, buf = self._stack, self._buf
-        attrs = decode_attrs(buf[a : e - 1])
+        # Only <font> and <annotation-xml> look at their attributes here.
+        attrs = decode_attrs(buf[a : e - 1]) if name in _LOOKS else {}
         if name in BREAKOUT or (name == "font" and any(k in attrs for k in _FONT_BREAKOUT)):
             while stack and not stack[-1].ip:
                 stack.pop()
@@ -387,7 +429,7 @@ class HtmlGate:
             if gate:
                 self._gate(name, s, e, a, foreign=True)
             return True
-        closed, top = attr_spans(buf, a, e - 1)[1], stack[-1]
+        closed, top = self_closing(buf, a, e - 1), stack[-1]
         math_xml = top.ns == "math" and top.name == "annotation-xml"
         ns = "svg" if name == "svg" and math_xml else top.ns
         if not closed and name in FOREIGN_END:
@@ -397,10 +439,16 @@ class HtmlGate:
             stack.append(_Frame(name, ns, ip, False))
         return True
 
-    def _gate(self, name: str, s: int, e: int, a: int, foreign: bool = False) -> str:
-        """Classify a gated start tag and cut or activate it: "cut", "hold" or ""."""
+    def _gate(
+        self, name: str, s: int, e: int, a: int, foreign: bool = False, hinted: bool = False
+    ) -> str:
+        """Classify a gated start tag and cut or activate it: "cut", "hold" or "".
+
+        ``hinted``: the rules' :meth:`~RulesLike.may_classify` already said yes.
+        """
         raw = self._buf[a : e - 1]
-        if not self._rules.may_classify(raw):  # unclassified: only an inline script is held
+        if not hinted and not self._rules.may_classify(raw):
+            # Unclassified: only an inline script is held, to search its text.
             if name != "script" or foreign or has_src(self._buf, a, e - 1):
                 return ""
             return "hold"
@@ -416,7 +464,7 @@ class HtmlGate:
             self._activate(s, e, a, attrs)
             return ""
         # In SVG/MathML nothing is void or raw text: content is markup up to the end tag.
-        void = attr_spans(self._buf, a, e - 1)[1] if foreign else tag in VOID
+        void = self_closing(self._buf, a, e - 1) if foreign else tag in VOID
         self._cut(s, e if void else -1)
         if not void and (foreign or tag not in RAW):
             self._cut_name, self._cut_depth, self._cut_stack = name, 1, len(self._stack)

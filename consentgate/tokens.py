@@ -38,6 +38,7 @@ __all__ = [
     "decode_attrs",
     "has_src",
     "raw_end",
+    "self_closing",
 ]
 
 
@@ -69,7 +70,8 @@ _ATTRS = (
     rb"""(?:"[^"]*+"|'[^']*+'|[^\t\n\f\r >"'][^\t\n\f\r >]*+|(?=>))|(?![\t\n\f\r ]*+=)))*+"""
 )
 # The usual `name="value"` shape, which the tokenizer reads the same way; cheaper to match.
-# Each choice starts with its own byte (`>` first: most tags have no attributes).
+# `>` first (most tags have no attributes), then the commonest attributes (one space,
+# lower-case name, double-quoted value), then any whitespace, name and quoting.
 _PLAIN_ATTRS = (
     rb"""(?:>|(?: [a-z][-a-z0-9]*+="[^"]*+")*+(?:>|(?:[\t\n\f\r ]++[^\t\n\f\r />="'<]++"""
     rb"""(?:="[^"]*+"|='[^']*+'|=[^\t\n\f\r >"'=<`]++|))*+[\t\n\f\r ]*+/?>))"""
@@ -169,10 +171,11 @@ def _skipper(
     It consumes text, comments, declarations and tags, and stops at a start tag named in
     ``starts`` or an end tag named in ``ends`` (at every tag when None), at CDATA, and at
     a token cut off by the end of the buffer. The tag it stops at is captured when
-    complete: groups 1-2 for a whole ``<script>`` without escapes (start tag, text), 3-5 for
-    any other tag (tag, ``/`` of an end tag, name). With ``html_content`` it also consumes
-    whole ungated raw-text elements and simple inline SVGs; without, SVG/MathML elements
-    that hold only text.
+    complete: groups 1-2 for a whole ``<script>`` without escapes (start tag, text); in HTML
+    content, 3-4 for the start tag of a void element named in lower case (tag, name end);
+    5-7 for any other tag (tag, ``/`` of an end tag, name). With ``html_content`` it also
+    consumes whole ungated raw-text elements and simple inline SVGs; without, SVG/MathML
+    elements that hold only text.
     """
     alts: list[bytes] = []
     script = rb"((?!))()"
@@ -196,8 +199,12 @@ def _skipper(
         alts.append(rb"/(?![a-zA-Z])[^>]*+>")
     alts += [_DECLARATION, rb"\?[^>]*+>", rb"[^a-zA-Z/!?<]|(?=<)"]
     loop = b"[^<]*+(?:<(?:" + b"|".join(alts) + b")[^<]*+)*+"
-    tag = rb"(<(/?)(" + _NAME + b")(?:" + _PLAIN_ATTRS + b"|" + _ATTRS + b">))"
-    return re.compile(loop + b"(?:" + script + b"|" + tag + b")?")
+    attrs = b"(?:" + _PLAIN_ATTRS + b"|" + _ATTRS + b">)"
+    quiet = rb"((?!))()"
+    if html_content:
+        quiet = b"(<" + _trie(VOID) + b"()(?=" + _D + b")" + attrs + b")"
+    tag = rb"(<(/?)(" + _NAME + b")" + attrs + b")"
+    return re.compile(loop + b"(?:" + script + b"|" + quiet + b"|" + tag + b")?")
 
 
 #: In HTML content: stops at start tags the gate classifies or that change the tokenizer's
@@ -218,6 +225,14 @@ _NO_SRC = re.compile(
     + _VALUE
     + rb"))*+[\t\n\f\r /]*+"
 )
+
+
+def self_closing(buf: bytes, a: int, b: int) -> bool:
+    """Whether a start tag whose attributes are ``buf[a:b]`` ends with ``/>``.
+
+    The ``/`` counts unless it ends an unquoted attribute value (``<a href=x/>``).
+    """
+    return b > a and buf[b - 1] == 0x2F and attr_spans(buf, a, b)[1]
 
 
 def has_src(buf: bytes, a: int, b: int) -> bool:
@@ -241,8 +256,16 @@ def decode_attrs(raw: bytes) -> dict[str, str]:
     # Reversed, so that the first of repeated attributes wins, as in the tokenizer.
     found = {n.lower(): d + s + u for n, d, s, u in reversed(_ATTR_TEXT.findall(text))}
     if "&" in text:
-        return {name: html.unescape(value) for name, value in found.items()}
+        return {name: _unescape(value) for name, value in found.items()}
     return found
+
+
+def _unescape(value: str) -> str:
+    """:func:`html.unescape`, quicker when the only references are ``&amp;`` (as in URLs)."""
+    amps = value.count("&")
+    if amps and amps == value.count("&amp;"):
+        return value.replace("&amp;", "&")
+    return html.unescape(value) if amps else value
 
 
 def attr_spans(buf: bytes, a: int, b: int) -> tuple[dict[str, Span], bool]:
