@@ -12,10 +12,11 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .cookies import filter_set_cookies
-from .encoding import Feeder, unsupported_reason
+from .encoding import unsupported_reason
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -29,20 +30,27 @@ _NO_BODY = ("1", "204", "304")
 _TAG = "-cg"
 
 
-@dataclass
+@dataclass(slots=True)
 class ResponsePlan:
     """What happens to one response: its final headers and, if rewritten, the gate."""
 
     headers: list[tuple[str, str]]
-    #: The rewriter the body streams through, or None to pass it on untouched.
-    html_gate: Feeder | None = None
+    #: Content encoding of an HTML body to gate ("" for none); None: pass it on untouched.
+    encoding: str | None = None
     #: Why an HTML body is passed on ungated, for the log.
     skipped: str | None = None
+    #: The app's Content-Length, if it gave a valid one.
+    length: int | None = None
 
 
 def state_tag(consent: Consent) -> str:
     """A short token naming a consent state, appended to ETags."""
-    state = ",".join(sorted(consent.granted)) if consent.decided else "?"
+    return _state_tag(consent.decided, consent.granted)
+
+
+@lru_cache(maxsize=256)
+def _state_tag(decided: bool, granted: frozenset[str]) -> str:
+    state = ",".join(sorted(granted)) if decided else "?"
     return f"{_TAG}{zlib.crc32(state.encode()):08x}"
 
 
@@ -80,7 +88,6 @@ def plan_response(
     *,
     keep_cookie: Callable[[str], bool],
     expire: list[tuple[str, str]],
-    make_gate: Callable[[str], Feeder],
     consent: Consent,
     conditional: bool,
 ) -> ResponsePlan:
@@ -88,11 +95,11 @@ def plan_response(
 
     :param keep_cookie: whether a ``Set-Cookie`` of that name may pass.
     :param expire: ``Set-Cookie`` headers expiring refused request cookies.
-    :param make_gate: builds the HTML gate for a body in that content encoding.
     :param consent: the visitor's consent, whose state tags ETags.
     :param conditional: the request carried tagged ETags.
     """
     content_type = ""
+    length = None
     has_cookie = False
     encoding = ""
     for name, value in headers:
@@ -103,6 +110,8 @@ def plan_response(
             has_cookie = True
         elif lower == "content-encoding":
             encoding = value.strip().lower()
+        elif lower == "content-length" and value.isdigit():
+            length = int(value)
     if has_cookie:
         headers, _dropped = filter_set_cookies(headers, keep_cookie)
     if expire:
@@ -118,7 +127,7 @@ def plan_response(
     # HEAD has no body to gate, but its headers must match what GET would send.
     if environ.get("REQUEST_METHOD") == "HEAD":
         return ResponsePlan(headers)
-    return ResponsePlan(headers, make_gate(encoding))
+    return ResponsePlan(headers, "" if encoding == "identity" else encoding, length=length)
 
 
 def hostname(environ: WSGIEnvironment) -> str:

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("consentgate")
 #: Distinct Cookie headers whose verified state is kept.
 _VISITOR_CACHE = 4096
+#: Largest buffered body checked for a chance to skip the rewriter.
+_SMALL_BODY = 64 * 1024
 
 
 class ConsentGate:
@@ -214,6 +216,7 @@ class _Body:
         self.outer_start_response = start_response
         self.conditional = conditional
         self.plan: ResponsePlan | None = None
+        self._feeder: Feeder | None = None
 
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
@@ -225,26 +228,53 @@ class _Body:
             headers,
             keep_cookie=lambda name: gate.keep_cookie(name, consent),
             expire=expiry_headers(refused, hostname(self.environ)) if refused else [],
-            make_gate=self._make_gate,
             consent=consent,
             conditional=self.conditional,
         )
         if self.plan.skipped:
             logger.warning("%s (%s)", self.plan.skipped, current_path(self.environ))
         write = self.outer_start_response(status, self.plan.headers, exc_info)
-        html_gate = self.plan.html_gate
-        if html_gate is None:
+        if self.plan.encoding is None:
             return write
-        return lambda data: write(html_gate.feed(data))
+        return lambda data: write(self.feeder().feed(data))
 
     def start(self, app_iter: Iterable[bytes]) -> Iterable[bytes]:
         """Return the app's iterable itself when nothing needs rewriting."""
-        if self.plan is not None and self.plan.html_gate is None:
+        if self.plan is not None and self.plan.encoding is None:
             return app_iter
         return _GatedIterable(app_iter, self)
 
-    def _make_gate(self, encoding: str) -> Feeder:
+    def gating(self) -> bool:
+        """Whether the body goes through the gate (known once the app started)."""
+        return self.plan is not None and self.plan.encoding is not None
+
+    def feeder(self) -> Feeder:
+        """The rewriter for this body, built on first use."""
+        if self._feeder is None:
+            self._feeder = self._make_feeder()
+        return self._feeder
+
+    def skip_if_unchanged(self, first: bytes) -> None:
+        """Stop gating when the first chunk is the whole body and would come out as it is.
+
+        So it is when the visitor granted every category, no banner is due, and
+        no start tag in the body could be classified (then nothing is cut and
+        nothing activated). For a small page the check costs far less than the
+        rewriter; a streamed body is never held back to make it.
+        """
+        plan, gate, consent = self.plan, self.gate, self.consent
+        if plan is None or plan.encoding != "" or plan.length != len(first):
+            return
+        if self._feeder is not None or plan.length > _SMALL_BODY:
+            return
+        if not gate.settings.names <= consent.granted:
+            return
+        if gate.banner_for(self.environ, consent) is None and not gate.rules.may_classify(first):
+            plan.encoding = None
+
+    def _make_feeder(self) -> Feeder:
         gate = self.gate
+        encoding = self.plan.encoding if self.plan is not None else None
 
         def warn(message: str) -> None:
             logger.warning("%s (%s)", message, current_path(self.environ))
@@ -256,7 +286,7 @@ class _Body:
             max_buffer=gate.settings.max_buffer,
             warn=warn,
         )
-        if encoding in ("", "identity"):
+        if not encoding:
             return html_gate
         return Recoder(encoding, html_gate, warn)
 
@@ -269,15 +299,16 @@ class _GatedIterable:
         self.body = body
 
     def __iter__(self) -> Iterator[bytes]:
-        html_gate = None
+        body = self.body
+        first = True
         for chunk in self.app_iter:
-            plan = self.body.plan
-            html_gate = plan.html_gate if plan is not None else None
+            if first:
+                body.skip_if_unchanged(chunk)
+                first = False
             # PEP 3333: yield even when the gate holds everything back.
-            yield chunk if html_gate is None else html_gate.feed(chunk)
-        plan = self.body.plan
-        if plan is not None and plan.html_gate is not None:
-            yield plan.html_gate.close()
+            yield body.feeder().feed(chunk) if body.gating() else chunk
+        if body.gating():
+            yield body.feeder().close()
 
     def close(self) -> None:
         close = getattr(self.app_iter, "close", None)
