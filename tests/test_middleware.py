@@ -482,3 +482,25 @@ def test_behind_a_proxy_with_proxyfix(make_gate: Gate) -> None:
     )
     assert response.status_code == 303
     assert "Secure" in response.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(b"<p>plain</p></body>", b"<p>plain</p></body>", id="nothing-to-do"),
+        pytest.param(
+            b'<script type="text/plain" data-consent="analytics" src="/a.js"></script>',
+            b'<script data-consent="analytics" src="/a.js"></script>',
+            id="activated",
+        ),
+        pytest.param(
+            b'<p>x</p><img data-consent="marketing" src="/px.gif"><p>y</p>',
+            b"<p>x</p><p>y</p>",
+            id="unknown-category-still-cut",
+        ),
+    ],
+)
+def test_visitor_who_granted_everything(make_gate: Gate, body: bytes, expected: bytes) -> None:
+    client = Client(make_gate(html_app(body)))
+    decide(client, "accept_all")
+    assert client.get("/").data == expected
