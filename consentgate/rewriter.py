@@ -69,8 +69,8 @@ class RulesLike(Protocol):
         """Category of an inline script from a piece of its text."""
 
     def may_classify(self, tag: bytes) -> bool:
-        """False if ``classify_element`` would give None for a start tag of these raw bytes
-        and it has neither ``data-consent`` nor ``data-src`` (no decoding needed then)."""
+        """False if ``classify_element`` would give None for a start tag of these raw
+        attribute bytes (no decoding needed then)."""
 
 
 _FONT_BREAKOUT = ("color", "face", "size")

@@ -99,7 +99,7 @@ class Rules:
         self._passes = _inline_passes(signatures)
         self._longest = max(map(len, signatures), default=0)
         paths = [path.lstrip("/") for _, path in (*self._same_site, *self._any_host)]
-        self._hint = _tag_hint([*self._hosts, *paths, "data-consent", "data-src"])
+        self._hint = _tag_hint([*self._hosts, *paths, "data-consent"])
         self._exact_cookies, self._cookie_globs = _compile_cookies(categories)
         self._cached_url = functools.lru_cache(_CACHE_SIZE)(self._match_url)
         self._cached_cookie = functools.lru_cache(_CACHE_SIZE)(self._match_cookie)
@@ -158,10 +158,10 @@ class Rules:
         """Whether :meth:`classify_element` could place the element of this start tag.
 
         A cheap look at the tag's raw bytes, before its attributes are decoded: when
-        False, :meth:`classify_element` returns None for it, and it holds neither
-        ``data-consent`` nor ``data-src``. It looks for each source pattern's host or
-        path and for what could hide one from a plain search: a character reference
-        other than ``&amp;``, a percent-escape, a Kelvin sign (it lower-cases to "k").
+        False, :meth:`classify_element` returns None for it. It looks for
+        ``data-consent``, for each source pattern's host or path, and for what could
+        hide one from a plain search: a character reference other than ``&amp;``, a
+        percent-escape in a host, a Kelvin sign (it lower-cases to "k").
 
         :param tag: The start tag's bytes, or just its attributes.
         """
@@ -170,7 +170,7 @@ class Rules:
             return True
         text = tag.translate(_HINT_BYTES, b"\t\n\r")
         if text.find(b"\x01") >= 0 and (
-            tag.find(b"%") >= 0
+            _HOST_ESCAPE.search(text) is not None
             or tag.count(b"&") != tag.count(b"&amp;")
             or (hint.kelvin and tag.find(b"\xe2\x84\xaa") >= 0)
         ):
@@ -370,6 +370,8 @@ def _hint_table() -> bytes:
 
 
 _HINT_BYTES = _hint_table()
+#: A "%" after "//" and before the end of the host: hosts are percent-decoded (paths not).
+_HOST_ESCAPE = re.compile(rb"//[^/?#]*\x01")
 
 
 class _TagHint(NamedTuple):
@@ -384,7 +386,7 @@ def _tag_hint(literals: Sequence[str]) -> _TagHint | None:
     """What a start tag must hold for :meth:`Rules.classify_element` to place it, or None.
 
     The literals are the hosts, same-site paths and file names of the source patterns,
-    and ``data-consent`` and ``data-src``; they are searched in the tag translated by
+    and ``data-consent``; they are searched in the tag translated by
     :data:`_HINT_BYTES` (so also without tab, LF and CR, which URL parsing drops). Each
     is anchored on its first dot or hyphen, so the search jumps from one such byte to
     the next and checks what follows and, by looking behind, what precedes. None when

@@ -220,8 +220,11 @@ SLOW = _skipper(None, None)
 
 
 _VALUE = rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+("[^"]*+"|'[^']*+'|[^\t\n\f\r >]*+))?"""
+_SRC_NAME = rb"(?:[dD][aA][tT][aA]-)?[sS][rR][cC](?![^\t\n\f\r />=])"  # src or data-src
 _NO_SRC = re.compile(
-    rb"(?:[\t\n\f\r /]*+(?:>|(?![sS][rR][cC](?![^\t\n\f\r />=]))[^\t\n\f\r />][^\t\n\f\r />=]*+"
+    rb"(?:[\t\n\f\r /]*+(?:>|(?!"
+    + _SRC_NAME
+    + rb")[^\t\n\f\r />][^\t\n\f\r />=]*+"
     + _VALUE
     + rb"))*+[\t\n\f\r /]*+"
 )
@@ -236,7 +239,10 @@ def self_closing(buf: bytes, a: int, b: int) -> bool:
 
 
 def has_src(buf: bytes, a: int, b: int) -> bool:
-    """Whether the attributes in ``buf[a:b]`` include ``src`` (as :func:`attr_spans` sees them)."""
+    """Whether the attributes in ``buf[a:b]`` include ``src`` or ``data-src``.
+
+    Attributes are read as :func:`attr_spans` reads them.
+    """
     return _NO_SRC.match(buf, a, b).end() < b  # type: ignore[union-attr]  # always matches
 
 

@@ -604,6 +604,16 @@ def test_real_rules() -> None:
     assert run_all(doc, allowed=("analytics",), rules=rules) == doc
 
 
+def test_real_rules_script_with_data_src_is_not_searched() -> None:
+    # Its URL decides, as for src: its text is not run by a browser, so not searched.
+    config = pytest.importorskip("consentgate.config")
+    rules_module = pytest.importorskip("consentgate.rules")
+    rules = rules_module.Rules([config.Category("analytics", trackers=["google-analytics"])])
+    kept = b'<script type="text/plain" DATA-SRC="/app.js">gtag("js")</script><p>x</p>'
+    assert run_all(kept, rules=rules) == kept
+    assert run_all(b"<script>gtag('js')</script><p>x</p>", rules=rules) == b"<p>x</p>"
+
+
 def corpus_pages() -> list[Path]:
     if not CORPUS.is_dir():
         pytest.skip("shared corpus not present")
