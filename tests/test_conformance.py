@@ -158,8 +158,9 @@ def deleted_spans(original: bytes, gated: bytes) -> list[tuple[int, int]]:
         if (i, j) in failed or depth > 5000:
             return None
         n = _common(a, i, b, j)
-        if j + n == len(b):
-            return [] if i + n == len(a) else [(i + n, len(a))]
+        tail = a[i + n : i + n + 1]
+        if j + n == len(b) and tail in (b"", b"<"):  # the output is over, the rest was cut
+            return [(i + n, len(a))] if tail else []
         start = a.rfind(b"<", i, i + n + 1)
         tried = 0
         while start >= 0 and tried < 4:
@@ -188,6 +189,15 @@ def _skip_fillers(a: bytes, start: int, b: bytes, j: int) -> int:
     return j
 
 
+_FOREIGN_OPEN = re.compile(rb"<(svg|math)[\t\n\f\r />]|</(svg|math)[\t\n\f\r />]", re.I)
+
+
+def _in_foreign(a: bytes, at: int) -> bool:
+    """Roughly: whether ``a[at]`` lies inside SVG or MathML (the last one opened is not closed)."""
+    marks = _FOREIGN_OPEN.findall(a, 0, at)
+    return bool(marks) and bool(marks[-1][0])
+
+
 def _ends(a: bytes, start: int, b: bytes, j: int) -> list[int]:
     """Where a cut of the element at ``a[start]`` may end, most promising first."""
     m = _TAG_NAME.match(a, start)
@@ -195,12 +205,14 @@ def _ends(a: bytes, start: int, b: bytes, j: int) -> list[int]:
         return []
     name = m.group(1).lower()
     # The start tag's own ">" (a quoted value may hide it), or for an element
-    # closed early by what follows (SVG content ending), one soon after.
-    ends = []
-    gt = a.find(b">", start)
-    while gt >= 0 and len(ends) < 32:
-        ends.append(gt + 1)
-        gt = a.find(b">", gt + 1)
+    # closed early by what follows (a tag that ends SVG content), a ">" or a
+    # "<" soon after.
+    ends: list[int] = []
+    for mark, offset in ((b">", 1), (b"<", 0)):
+        at = a.find(mark, start + 1)
+        while at >= 0 and len(ends) < 64:
+            ends.append(at + offset)
+            at = a.find(mark, at + 1)
     if name not in _VOID:  # an end tag of its own, or the end of the input
         pattern = re.compile(rb"</" + re.escape(name) + rb"(?:[\t\n\f\r /][^>]*)?>|$", re.I)
         ends += [g.end() for g in pattern.finditer(a, start)]
@@ -224,7 +236,8 @@ def check_document(data: bytes, chunk_sizes: tuple[int, ...]) -> None:
     for start, end in deleted_spans(data, out):
         run = data[start:end]
         assert run.startswith(b"<"), f"cut does not start at a tag: {run[:80]!r}"
-        elements = refused_elements(run, encoding=encoding)[0]
+        context = b"<svg>" if _in_foreign(data, start) else b""
+        elements = refused_elements(context + run, encoding=encoding)[0]
         assert elements, f"cut holds no refused element: {run[:200]!r}"
         if not set(elements) <= set(expected) and _dom(data[:start] + data[end:]) == _dom(data):
             continue  # the parser drops this tag where it stands (say, <link> in <select>)
@@ -311,6 +324,15 @@ EDGE_CASES = [
     pytest.param(f"<svg><script src={GA}><body><p>x", id="svg-script-ended-by-breakout"),
     pytest.param(f"<select><link href={GA}><option>x</select>", id="select-drops-link"),
     pytest.param(f"<svg><link href={GA}><link href={GA}></svg>", id="svg-link-nested"),
+    pytest.param(
+        f"<select><style><script src={GA}></script></select>",
+        id="select-ignores-style",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="<select> parsing is not modelled: the parser drops <style> there, "
+            "so the script after it is live",
+        ),
+    ),
     pytest.param(
         f"<svg><script>{GTAG_JS}</script></svg>",
         id="svg-inline-script",
