@@ -110,7 +110,25 @@ class HtmlGate:
         body = b"".join(gate.feed(chunk) for chunk in app_iter) + gate.close()
     """
 
-    changed: bool  #: True once anything was removed, activated or injected.
+    changed = False  #: True once anything was removed, activated or injected.
+
+    # The tokenizer's state, as class-level defaults so that a gate is cheap to make (a
+    # tiny page's whole gating costs a few microseconds); instances override what moves.
+    _buf = b""
+    _pos = 0  # where tokenizing, or a search in a text state, resumes
+    _out = 0  # start of the kept bytes not returned yet; -1 while cutting
+    _hold = -1  # start of an inline script held back until it is classified
+    _done = _bypass = _plain = False
+    _partial = -1  # end of the buffer when the tag at _pos was found cut off
+    _cut_name, _cut_depth, _cut_stack = "", 0, 0  # removed nested element
+    _cut_foreign = False
+    _tail = b""  # the byte before the buffer
+    _until: re.Pattern[bytes] | None = None  # end of a comment-like section
+    _ustart = 0
+    _rname = ""  # raw-text element we are inside, if any
+    _rscript = _rcut = False
+    _rstate = _rbody = _scanned = 0
+    _rend = -1
 
     def __init__(
         self,
@@ -123,27 +141,15 @@ class HtmlGate:
     ) -> None:
         self._rules, self._allows, self._banner = rules, allows, banner
         self._max, self._warn = max_buffer, warn
-        self.changed = False
-        self._buf = b""
+        self._pending = banner is not None  # banner still to place
+        # What every gate changes, set first and in one order: instances then share one
+        # attribute layout, which keeps attribute access fast.
+        self._buf = self._tail = b""
+        self._pos = self._out = 0
+        self._partial = -1
         self._pieces: list[bytes] = []  # output of the current call
         self._held: list[bytes] = []  # start of a held script, moved out of the buffer
-        self._pos = 0  # where tokenizing, or a search in a text state, resumes
-        self._out = 0  # start of the kept bytes not returned yet; -1 while cutting
-        self._hold = -1  # start of an inline script held back until it is classified
-        self._done = self._bypass = self._plain = False
-        self._pending = banner is not None  # banner still to place
-        self._cand, self._cand_from = -1, 0  # next place the banner id might be
-        self._partial = -1  # end of the buffer when the tag at _pos was found cut off
         self._stack: list[_Frame] = []
-        self._cut_name, self._cut_depth, self._cut_stack = "", 0, 0  # removed nested element
-        self._cut_foreign = False
-        self._tail = b""  # the byte before the buffer
-        self._until: re.Pattern[bytes] | None = None  # end of a comment-like section
-        self._ustart = 0
-        self._rname = ""  # raw-text element we are inside, if any
-        self._rscript, self._rcut = False, False
-        self._rstate = self._rbody = self._scanned = 0
-        self._rend = -1
 
     def feed(self, data: bytes) -> bytes:
         """Gate the next chunk; return the bytes that can be sent now."""
@@ -156,7 +162,8 @@ class HtmlGate:
 
     def close(self) -> bytes:
         """Finish the stream: return whatever was held back, resolved."""
-        if self._done:
+        if self._done or (not self._buf and self._hold < 0):  # nothing left to resolve
+            self._done = True
             return b""
         self._run(True)
         out = self._flush()
@@ -164,55 +171,57 @@ class HtmlGate:
         return out
 
     def _run(self, final: bool) -> None:
-        while not self._bypass:
-            if self._plain:  # <plaintext>: nothing after it is markup
-                self._pos = len(self._buf)
-                return
+        """Tokenize the buffer, state after state, as far as it goes."""
+        go = True
+        while go and not self._bypass:
             if self._rname:
                 go = self._raw_text(final)
             elif self._until is not None:
                 go = self._text_state(final)
+            elif self._plain:  # <plaintext>: nothing after it is markup
+                self._pos = len(self._buf)
+                return
             else:
                 go = self._markup(final)
-            if not go:
-                return
 
     def _flush(self) -> bytes:
-        buf, pieces = self._buf, self._pieces
+        """Return what is decided, and drop it (and what was cut) from the buffer."""
+        buf, pieces, out = self._buf, self._pieces, self._out
+        self._pieces = []
         if self._bypass:
             self._done = True
             pieces += self._held
-            pieces.append(buf[self._out if self._out >= 0 else self._pos :])
+            pieces.append(buf[out if out >= 0 else self._pos :])
             self._buf, self._held = b"", []
-        else:
-            keep = self._pos if self._hold < 0 else min(self._pos, self._hold)
-            if 0 <= self._out < keep:
-                pieces.append(buf[self._out : keep])
-                self._out = keep
-            if self._hold >= 0:  # keep only what the next signature search needs
-                spill = self._rbody + max(0, self._scanned - self._rules.inline_overlap)
-                if spill > keep:
-                    self._held.append(buf[keep:spill])
-                    self._out = self._hold = keep = spill
-            if keep:
-                self._buf, self._tail = buf[keep:], buf[keep - 1 : keep]
-                self._rebase(keep)
-        self._pieces = []
+            return b"".join(pieces)
+        keep = self._pos if self._hold < 0 else min(self._pos, self._hold)
+        if 0 <= out < keep:
+            pieces.append(buf[out:keep])
+            self._out = keep
+        if self._hold >= 0:  # keep only what the next signature search needs
+            spill = self._rbody + max(0, self._scanned - self._rules.inline_overlap)
+            if spill > keep:
+                self._held.append(buf[keep:spill])
+                self._out = self._hold = keep = spill
+        if keep:
+            self._buf, self._tail = buf[keep:], buf[keep - 1 : keep]
+            self._rebase(keep)
         return b"".join(pieces)
 
     def _rebase(self, n: int) -> None:
         """Shift every remembered offset after ``n`` bytes left the buffer."""
         self._pos -= n
-        self._out -= n if self._out >= 0 else 0
-        self._hold -= n if self._hold >= 0 else 0
-        self._rend -= n if self._rend >= 0 else 0
-        self._cand -= n if self._cand >= 0 else 0
-        self._partial -= n if self._partial >= 0 else 0
-        self._rbody, self._ustart, self._cand_from = (
-            self._rbody - n,
-            self._ustart - n,
-            self._cand_from - n,
-        )
+        if self._out >= 0:
+            self._out -= n
+        if self._hold >= 0:
+            self._hold -= n
+        if self._rname:
+            self._rbody -= n
+            self._rend -= n if self._rend >= 0 else 0
+        if self._until is not None:
+            self._ustart -= n
+        if self._partial >= 0:
+            self._partial -= n
 
     def _overflow(self, what: str) -> bool:
         if self._warn is not None:
@@ -222,28 +231,29 @@ class HtmlGate:
 
     def _markup(self, final: bool) -> bool:
         """Tokenize markup until a text state begins (True) or more input is needed (False)."""
-        buf, end, cand = self._buf, len(self._buf), -1
-        may_classify = self._rules.may_classify
-        limit = end if final else self._limit(end)
+        buf, end = self._buf, len(self._buf)
+        if self._partial >= 0:
+            # A tag cut off by the end of the last chunk: only a ">" in the new bytes can
+            # end it, and it alone needs matching again (not every skipper path).
+            if not final and buf.find(b">", self._partial) < 0:
+                return False
+            self._partial = -1
+            if not self._token(self._pos, end, final):
+                return False
+            if self._rname or self._until is not None or self._plain:
+                return True
+        limit = end if final or end - self._pos < 4096 else self._limit(end)
+        may_classify, cand = self._rules.may_classify, -1
         while True:
             pos, stop, stack = self._pos, limit, self._stack
-            if self._partial >= 0:
-                # A tag cut off by the end of the last chunk: only a ">" in the new bytes
-                # can end it, and it alone needs matching again (not every skipper path).
-                if not final and buf.find(b">", self._partial) < 0:
-                    return False
-                self._partial = -1
-                if not self._token(pos, end, final):
-                    return False
-                if self._rname or self._until is not None or self._plain:
-                    return True
-                continue
             if self._out < 0:
                 skip = SLOW
             else:
                 skip = FAST if not stack else FAST_IP if stack[-1].ip else FOREIGN
                 if self._pending:
-                    cand = self._candidate(pos, end) if cand < pos else cand
+                    if cand < pos:  # where the banner id might be next
+                        cand = buf.find(_NEEDLE, pos)
+                        cand = end if cand < 0 else cand
                     if cand > pos:
                         stop = min(cand, limit)
                     else:  # hand every tag to Python until the banner id candidate is passed
@@ -264,8 +274,16 @@ class HtmlGate:
             elif last == 2:
                 if not self._script(m):
                     return False
+                continue  # a whole element: the tokenizer's state is as before
             elif last:
                 (s, e), (a, b) = m.span(5), m.span(7)
+                if skip is FAST and a - s == 2 and buf[a:b] == b"body" and e - s <= self._max:
+                    # </body> in plain HTML content: where the banner goes, if anywhere.
+                    self._pos = e
+                    if self._pending and self._banner is not None:
+                        self._pieces += (buf[self._out : s], self._banner)
+                        self._out, self._pending, self.changed = s, False, True
+                    continue
                 if not self._tag(s, e, a - s == 2, buf[a:b], b):  # "</" before the name
                     return False
             else:
@@ -302,15 +320,6 @@ class HtmlGate:
             if after[:1].isalpha():
                 return end if TAG.match(buf, last) is not None else last
         return end
-
-    def _candidate(self, pos: int, end: int) -> int:
-        """Where ``consentgate-banner`` next appears at or after ``pos``, else ``end``."""
-        if self._cand < pos:
-            self._cand = self._buf.find(_NEEDLE, max(pos, self._cand_from))
-            if self._cand < 0:
-                self._cand_from = max(pos, end - len(_NEEDLE) + 1)
-                return end
-        return self._cand
 
     def _token(self, pos: int, end: int, final: bool) -> bool:
         """Handle what the skipper stopped at besides a whole tag; False to wait for input."""
