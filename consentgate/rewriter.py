@@ -9,15 +9,16 @@ tags in C, so Python only sees the few tokens that matter.
 
 An inline script is classified by the first signature found in its text, searched in fixed
 32 KB blocks that overlap by ``inline_overlap`` bytes, so neither chunking nor size changes
-the verdict. ``<noscript>`` content is read as markup, as by a browser with scripting off,
-so trackers inside it are found.
+the verdict. An SVG ``<script>`` (its content is markup) is held back until it ends and
+its text, CDATA included, is searched then. ``<noscript>`` content is read as markup, as by
+a browser with scripting off, so trackers inside it are found.
 
 Known limits, all in markup that browsers repair rather than markup sites write: SVG and
 MathML are followed with a partial element stack, so an HTML end tag that closes them through
 ancestors the gate does not track (``<object><svg></object>``) goes unseen, and a removed
-``<svg><script>`` left open inside an untracked element runs to the end of the SVG; the
-text of an ``<svg><script>`` is not searched for signatures; markup that only a scripting
-browser sees after a ``</noscript>`` hidden in an attribute or comment is not gated; the
+``<svg><script>`` left open inside an untracked element runs to the end of the SVG (as
+does a held one, whose text is then all searched); markup that only a scripting browser
+sees after a ``</noscript>`` hidden in an attribute or comment is not gated; the
 ``<select>`` parsing of older and newer browsers is not modelled; and a single tag longer
 than ``max_buffer`` makes the gate stop only when it arrives split across chunks.
 """
@@ -47,6 +48,7 @@ from .tokens import (
     VOID,
     attr_spans,
     decode_attrs,
+    foreign_text,
     has_src,
     raw_end,
     self_closing,
@@ -129,6 +131,8 @@ class HtmlGate:
     _rscript = _rcut = False
     _rstate = _rbody = _scanned = 0
     _rend = -1
+    _fhold, _fbody = -1, 0  # start and text of an SVG <script> held until it ends
+    _fsep = False  # a text "<" before that script: a cut there must leave a separator
 
     def __init__(
         self,
@@ -166,6 +170,8 @@ class HtmlGate:
             self._done = True
             return b""
         self._run(True)
+        if self._fhold >= 0 and not self._bypass:  # an SVG script open to the end
+            self._end_cut(len(self._buf))
         out = self._flush()
         self._done, self._buf = True, b""
         return out
@@ -188,13 +194,19 @@ class HtmlGate:
         """Return what is decided, and drop it (and what was cut) from the buffer."""
         buf, pieces, out = self._buf, self._pieces, self._out
         self._pieces = []
+        if self._fhold >= 0 and not self._bypass and self._pos - self._fhold > self._max:
+            self._overflow("an SVG script")
         if self._bypass:
+            if self._fhold >= 0:  # the held SVG script passes through, as all that follows
+                out, self._fhold = self._fhold, -1
             self._done = True
             pieces += self._held
             pieces.append(buf[out if out >= 0 else self._pos :])
             self._buf, self._held = b"", []
             return b"".join(pieces)
         keep = self._pos if self._hold < 0 else min(self._pos, self._hold)
+        if self._fhold >= 0:
+            keep = min(keep, self._fhold)
         if 0 <= out < keep:
             pieces.append(buf[out:keep])
             self._out = keep
@@ -222,6 +234,9 @@ class HtmlGate:
             self._ustart -= n
         if self._partial >= 0:
             self._partial -= n
+        if self._fhold >= 0:
+            self._fhold -= n
+            self._fbody -= n
 
     def _overflow(self, what: str) -> bool:
         if self._warn is not None:
@@ -435,8 +450,9 @@ class HtmlGate:
         if name in GATED:
             # Inert here but for <script> and <image>, yet cut when refused: an HTML end
             # tag can close SVG through ancestors the gate does not track.
-            if gate:
-                self._gate(name, s, e, a, foreign=True)
+            held = gate and self._gate(name, s, e, a, foreign=True) == "hold"
+            if held and not self_closing(buf, a, e - 1):
+                self._hold_foreign(s, e)
             return True
         closed, top = self_closing(buf, a, e - 1), stack[-1]
         math_xml = top.ns == "math" and top.name == "annotation-xml"
@@ -458,7 +474,7 @@ class HtmlGate:
         raw = self._buf[a : e - 1]
         if not hinted and not self._rules.may_classify(raw):
             # Unclassified: only an inline script is held, to search its text.
-            if name != "script" or foreign or has_src(self._buf, a, e - 1):
+            if name != "script" or has_src(self._buf, a, e - 1):
                 return ""
             return "hold"
         attrs = decode_attrs(raw)
@@ -468,7 +484,7 @@ class HtmlGate:
             cat = self._rules.classify_element(tag, attrs)
         if cat is None:
             inline = tag == "script" and "src" not in attrs and "data-src" not in attrs
-            return "hold" if inline and not foreign else ""
+            return "hold" if inline else ""
         if self._allows(cat):
             self._activate(s, e, a, attrs)
             return ""
@@ -489,9 +505,35 @@ class HtmlGate:
         self._out, self.changed = e, True
 
     def _end_cut(self, at: int) -> None:
-        """End a removed element at ``at``; whatever it left open in SVG/MathML closes too."""
+        """End a removed element at ``at``; whatever it left open in SVG/MathML closes too.
+
+        A held SVG ``<script>`` is decided here, by its text, and removed or kept.
+        """
         self._out, self._cut_name, self._cut_depth = at, "", 0
         del self._stack[self._cut_stack :]
+        if self._fhold >= 0:
+            text = foreign_text(self._buf, self._fbody, at)
+            cat = self._rules.classify_inline(text) if text else None
+            if cat is None or self._allows(cat):
+                self._out = self._fhold
+            else:
+                if self._fsep:
+                    self._pieces.append(b"<!---->")
+                self.changed = True
+            self._fhold = -1
+
+    def _hold_foreign(self, s: int, e: int) -> None:
+        """Hold back an SVG ``<script>`` from ``s`` until it ends, as if it were removed.
+
+        Its content is markup, followed like a removed element's; when it ends,
+        :meth:`_end_cut` searches its text for signatures as for an inline script.
+        """
+        buf = self._buf
+        self._pieces.append(buf[self._out : s])
+        self._fsep = (buf[s - 1 : s] if s else self._tail) == b"<"
+        self._out, self._fhold, self._fbody = -1, s, e
+        self._cut_name, self._cut_depth, self._cut_stack = "script", 1, len(self._stack)
+        self._cut_foreign = True
 
     def _activate(self, s: int, e: int, a: int, attrs: dict[str, str]) -> None:
         """Undo a client-side neutralisation of an accepted element, in its start tag only."""

@@ -36,6 +36,7 @@ __all__ = [
     "Span",
     "attr_spans",
     "decode_attrs",
+    "foreign_text",
     "has_src",
     "raw_end",
     "self_closing",
@@ -99,6 +100,22 @@ SCRIPT = (
     re.compile(rb"(-->)|</script[\t\n\f\r />]", re.I),
 )
 _END = {n: re.compile(rb"</" + n.encode() + _D, re.I) for n in RAW}
+
+
+# What an SVG <script> holds, for its text: CDATA sections are text there; comments,
+# bogus comments and tags (complete or cut off by the element's end) are not.
+_FOREIGN_TOKEN = re.compile(
+    rb"<!\[CDATA\[((?:[^\]]++|\](?!\]>))*+)(?:\]\]>)?"
+    rb"|<!--(?:>|->|[^-]*+(?:-(?!-!?>)[^-]*+)*+(?:--!?>)?)"
+    rb"|<[!?][^>]*+>?|</(?![a-zA-Z])[^>]*+>?"
+    rb"|</?" + _NAME + _ATTRS + rb">?"
+    rb"|([^<]++|<)"
+)
+
+
+def foreign_text(buf: bytes, a: int, b: int) -> bytes:
+    """The text of the SVG/MathML content ``buf[a:b]``, CDATA included, markup left out."""
+    return b"".join(m[1] or m[2] or b"" for m in _FOREIGN_TOKEN.finditer(buf, a, b))
 
 
 def raw_end(name: str) -> re.Pattern[bytes]:

@@ -469,6 +469,38 @@ def test_max_buffer_on_a_long_tag() -> None:
     assert len(warnings) == 1
 
 
+SVG_SCRIPTS = [
+    pytest.param(b"<svg><script>gtag(1)</script></svg>x", b"<svg></svg>x", id="removed"),
+    pytest.param(b"<svg><script><![CDATA[fbq(1)]]></script></svg>", b"<svg></svg>", id="cdata"),
+    pytest.param(b"<svg><script><!-- x -->gtag(1)</script></svg>", b"<svg></svg>", id="comment"),
+    pytest.param(b"<svg><script>var a;</script></svg>", None, id="kept"),
+    pytest.param(b"<svg><script>gtag(1)<p>x", b"<svg><p>x", id="ended-by-html"),
+    pytest.param(b"<svg><script>gtag(1)</svg>x", b"<svg></svg>x", id="ended-by-svg"),
+    pytest.param(b"<svg><script>gtag(1)", b"<svg>", id="to-the-end"),
+    pytest.param(b"<svg><script/>gtag(1)</svg>", None, id="self-closing"),
+    pytest.param(
+        b"<svg><g><script>x</script><script>gtag(1)</script></g></svg>",
+        b"<svg><g><script>x</script></g></svg>",
+        id="second",
+    ),
+    pytest.param(b"a<<svg><script>gtag(1)</script>", b"a<<svg>", id="after-text-lt"),
+]
+
+
+@pytest.mark.parametrize(("doc", "expected"), SVG_SCRIPTS)
+def test_svg_script_text_is_searched(doc: bytes, expected: bytes | None) -> None:
+    # Browsers run an SVG <script>: its text (CDATA too) is searched once it ends.
+    assert run_all(doc) == (doc if expected is None else expected)
+    assert run_all(doc, allowed=("analytics", "marketing")) == doc
+
+
+def test_max_buffer_on_a_held_svg_script() -> None:
+    warnings: list[str] = []
+    doc = b"<svg><script>" + b"x" * 3000 + b"gtag(1)</script></svg>"
+    assert run(doc, chunk=512, max_buffer=1000, warn=warnings.append) == doc
+    assert len(warnings) == 1
+
+
 def test_long_inline_script_is_searched_in_blocks() -> None:
     body = b"var a = 1;\n" * 20000  # 220 KB, several search blocks
     for tail, kept in ((b"", True), (b"gtag(2)", False)):
