@@ -247,16 +247,8 @@ class HtmlGate:
     def _markup(self, final: bool) -> bool:
         """Tokenize markup until a text state begins (True) or more input is needed (False)."""
         buf, end = self._buf, len(self._buf)
-        if self._partial >= 0:
-            # A tag cut off by the end of the last chunk: only a ">" in the new bytes can
-            # end it, and it alone needs matching again (not every skipper path).
-            if not final and buf.find(b">", self._partial) < 0:
-                return False
-            self._partial = -1
-            if not self._token(self._pos, end, final):
-                return False
-            if self._rname or self._until is not None or self._plain:
-                return True
+        if self._partial >= 0 and not self._resume_partial(final):
+            return bool(self._rname or self._until is not None or self._plain)
         limit = end if final or end - self._pos < 4096 else self._limit(end)
         may_classify, cand = self._rules.may_classify, -1
         while True:
@@ -293,11 +285,7 @@ class HtmlGate:
             elif last:
                 (s, e), (a, b) = m.span(5), m.span(7)
                 if skip is FAST and a - s == 2 and buf[a:b] == b"body" and e - s <= self._max:
-                    # </body> in plain HTML content: where the banner goes, if anywhere.
-                    self._pos = e
-                    if self._pending and self._banner is not None:
-                        self._pieces += (buf[self._out : s], self._banner)
-                        self._out, self._pending, self.changed = s, False, True
+                    self._end_body(s, e)  # in plain HTML content: nothing else to do
                     continue
                 if not self._tag(s, e, a - s == 2, buf[a:b], b):  # "</" before the name
                     return False
@@ -312,6 +300,26 @@ class HtmlGate:
                     return False
             if self._rname or self._until is not None or self._plain:
                 return True
+
+    def _resume_partial(self, final: bool) -> bool:
+        """Retry a tag cut off by the end of the last chunk; False to stop tokenizing markup.
+
+        Only a ">" in the new bytes can end it, and it alone needs matching again (not
+        every skipper path over its length).
+        """
+        if not final and self._buf.find(b">", self._partial) < 0:
+            return False
+        self._partial = -1
+        if not self._token(self._pos, len(self._buf), final):
+            return False
+        return not (self._rname or self._until is not None or self._plain)
+
+    def _end_body(self, s: int, e: int) -> None:
+        """Pass ``</body>`` at ``buf[s:e]``, placing the banner before it if still due."""
+        self._pos = e
+        if self._pending and self._banner is not None:
+            self._pieces += (self._buf[self._out : s], self._banner)
+            self._out, self._pending, self.changed = s, False, True
 
     def _limit(self, end: int) -> int:
         """Where markup stops being worth tokenizing until more input comes.
