@@ -333,14 +333,7 @@ EDGE_CASES = [
             "so the script after it is live",
         ),
     ),
-    pytest.param(
-        f"<svg><script>{GTAG_JS}</script></svg>",
-        id="svg-inline-script",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="SVG <script> text is not checked for inline signatures; browsers run it",
-        ),
-    ),
+    pytest.param(f"<svg><script>{GTAG_JS}</script></svg>", id="svg-inline-script"),
 ]
 
 
