@@ -30,9 +30,11 @@ class Feeder(Protocol):
 
 def unsupported_reason(content_type: str, encoding: str) -> str | None:
     """Why a response must pass through ungated, or None when it can be gated."""
-    if encoding not in ("", "identity") and encoding not in SUPPORTED:
+    if encoding and encoding != "identity" and encoding not in SUPPORTED:
         return f"Content-Encoding {encoding!r} cannot be decoded; passed through ungated"
     params = content_type.lower().partition(";")[2]
+    if "16" not in params and "32" not in params and "ucs" not in params:
+        return None
     for param in params.split(";"):
         key, _, value = param.strip().partition("=")
         if key == "charset" and value.strip("\"' ").startswith(UNSUPPORTED_CHARSETS):

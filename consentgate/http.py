@@ -144,16 +144,20 @@ def _gated_headers(headers: list[tuple[str, str]], tag: str) -> list[tuple[str, 
     vary = ""
     for name, value in headers:
         lower = name.lower()
-        if lower in ("content-length", "last-modified"):
+        if lower == "content-length" or lower == "last-modified":
             continue
         if lower == "vary":
             vary = f"{vary}, {value}" if vary else value
             continue
+        if lower == "etag" and value.endswith('"'):
+            value = value[:-1] + tag + '"'
         out.append((name, value))
-    if "*" not in vary and "cookie" not in vary.lower():
-        vary = f"{vary}, Cookie" if vary else "Cookie"
+    if not vary:
+        vary = "Cookie"
+    elif "*" not in vary and "cookie" not in vary.lower():
+        vary += ", Cookie"
     out.append(("Vary", vary))
-    return _tag_etags(out, tag)
+    return out
 
 
 def _tag_etags(headers: list[tuple[str, str]], tag: str) -> list[tuple[str, str]]:
