@@ -504,3 +504,54 @@ def test_visitor_who_granted_everything(make_gate: Gate, body: bytes, expected: 
     client = Client(make_gate(html_app(body)))
     decide(client, "accept_all")
     assert client.get("/").data == expected
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        pytest.param("\xff\xfe=\xff; consentgate=\xff\xfe", id="not-utf8"),
+        pytest.param('consentgate="a\\"b"', id="quoted-escape"),
+        pytest.param("=;;;==; consentgate", id="no-value"),
+        pytest.param("_ga=\x00; consentgate=" + "A" * 10000, id="nul-and-huge"),
+        pytest.param("consentgate=a.b.c; consentgate=d", id="twice"),
+    ],
+)
+def test_hostile_cookie_headers_get_the_undecided_page(make_gate: Gate, cookie: str) -> None:
+    environ = EnvironBuilder(path="/").get_environ()
+    environ["HTTP_COOKIE"] = cookie  # raw, as a server hands it over
+    body, status, _ = run_wsgi_app(make_gate(), environ, buffered=True)
+    assert status == "200 OK"
+    assert b'id="consentgate-banner"' in b"".join(body)
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status"),
+    [
+        pytest.param(
+            b"action=accept_all&next=%ff%fe",
+            "application/x-www-form-urlencoded",
+            "303 SEE OTHER",
+            id="undecodable-next",
+        ),
+        pytest.param(
+            b"\xff\xfe\x00garbage",
+            "multipart/form-data; boundary=x",
+            "400 BAD REQUEST",
+            id="broken-multipart",
+        ),
+        pytest.param(
+            b"action=save&category=" + b"&category=".join([b"x"] * 500),
+            "application/x-www-form-urlencoded",
+            "303 SEE OTHER",
+            id="many-unknown-categories",
+        ),
+    ],
+)
+def test_hostile_posts_never_500(
+    make_gate: Gate, data: bytes, content_type: str, status: str
+) -> None:
+    environ = EnvironBuilder(
+        path="/consent", method="POST", data=data, content_type=content_type
+    ).get_environ()
+    _, answer, _ = run_wsgi_app(make_gate(), environ, buffered=True)
+    assert answer == status
