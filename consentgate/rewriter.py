@@ -122,6 +122,8 @@ class HtmlGate:
     _hold = -1  # start of an inline script held back until it is classified
     _done = _bypass = _plain = False
     _partial = -1  # end of the buffer when the tag at _pos was found cut off
+    _lbuf: bytes | None = None  # the buffer that _lim was computed for
+    _lim = 0  # what _limit gave for it
     _cut_name, _cut_depth, _cut_stack = "", 0, 0  # removed nested element
     _cut_foreign = False
     _tail = b""  # the byte before the buffer
@@ -173,7 +175,7 @@ class HtmlGate:
         if self._fhold >= 0 and not self._bypass:  # an SVG script open to the end
             self._end_cut(len(self._buf))
         out = self._flush()
-        self._done, self._buf = True, b""
+        self._done, self._buf, self._lbuf = True, b"", None
         return out
 
     def _run(self, final: bool) -> None:
@@ -249,7 +251,13 @@ class HtmlGate:
         buf, end = self._buf, len(self._buf)
         if self._partial >= 0 and not self._resume_partial(final):
             return bool(self._rname or self._until is not None or self._plain)
-        limit = end if final or end - self._pos < 4096 else self._limit(end)
+        if final or end - self._pos < 4096:
+            limit = end
+        elif self._lbuf is buf and self._lim >= self._pos:  # this buffer's, still ahead
+            limit = self._lim
+        else:
+            limit = self._lim = self._limit(end)
+            self._lbuf = buf
         may_classify, cand = self._rules.may_classify, -1
         while True:
             pos, stop, stack = self._pos, limit, self._stack
@@ -281,6 +289,8 @@ class HtmlGate:
             elif last == 2:
                 if not self._script(m):
                     return False
+                if self._rname:  # its text runs on past what was matched
+                    return True
                 continue  # a whole element: the tokenizer's state is as before
             elif last:
                 (s, e), (a, b) = m.span(5), m.span(7)
@@ -327,7 +337,10 @@ class HtmlGate:
         That is the start of a tag the buffer ends in the middle of: every skipper path
         would scan it and fail (a long attribute value cut off costs several scans), so
         one look decides that it is cut off, and it waits for the next chunk. Only the
-        last few "<" that could open a tag are looked at.
+        last few "<" that could open a tag are looked at. A complete tag may lie inside
+        a quoted attribute value that the buffer ends in (markup in JSON or HTML held by
+        an attribute): when the last quote before it follows an "=" and none of its kind
+        comes after it, the look goes on before that quote.
         """
         buf, pos = self._buf, self._pos
         last = end
@@ -335,13 +348,21 @@ class HtmlGate:
             last = buf.rfind(b"<", pos, last)
             if last < 0:
                 return end
-            after = buf[last + 1 : last + 3]
-            if after[:1] == b"/":
-                after = after[1:]
-            if not after:
+            n = last + 2 if buf[last + 1 : last + 2] == b"/" else last + 1
+            if n >= end:
                 return last  # too little to tell what it opens
-            if after[:1].isalpha():
-                return end if TAG.match(buf, last) is not None else last
+            if 0x61 <= buf[n] | 0x20 <= 0x7A:  # a letter: a tag
+                m = TAG.match(buf, last)
+                if m is None:
+                    return last
+                # Inside a value, the quote that opened it follows an "=" and is the last
+                # of its kind: look on before it for the tag it belongs to.
+                q = buf.rfind(b'"', pos, last)
+                if q <= pos or buf[q - 1] != 0x3D or buf.find(b'"', m.end()) >= 0:
+                    q = buf.rfind(b"'", pos, last)
+                    if q <= pos or buf[q - 1] != 0x3D or buf.find(b"'", m.end()) >= 0:
+                        return end
+                last = q
         return end
 
     def _token(self, pos: int, end: int, final: bool) -> bool:
@@ -404,6 +425,10 @@ class HtmlGate:
         self._pos = z
         if e - s > self._max:
             return self._overflow("a tag")
+        if z == q:  # no end tag yet: raw text, whose search for one resumes near the end
+            self._start_tag("script", s, e, s + 7)
+            self._pos = max(e, q - 8)
+            return True
         verdict = self._gate("script", s, e, s + 7)
         if verdict == "hold" and q - e < _BLOCK and q - e <= self._max:
             # One search over the whole text decides, exactly as _classify would.

@@ -188,7 +188,8 @@ def _skipper(
     It consumes text, comments, declarations and tags, and stops at a start tag named in
     ``starts`` or an end tag named in ``ends`` (at every tag when None), at CDATA, and at
     a token cut off by the end of the buffer. The tag it stops at is captured when
-    complete: groups 1-2 for a whole ``<script>`` without escapes (start tag, text); in HTML
+    complete: groups 1-2 for a whole ``<script>`` without escapes (start tag, text), or one
+    whose text, free of escapes and end tags, runs to the end of what is matched; in HTML
     content, 3-4 for the start tag of a void element named in lower case (tag, name end);
     5-7 for any other tag (tag, ``/`` of an end tag, name). With ``html_content`` it also
     consumes whole ungated raw-text elements and simple inline SVGs; without, SVG/MathML
@@ -207,9 +208,11 @@ def _skipper(
             extra.setdefault("s", []).append(_element("svg", svg, _ATTRS + rb"(?<!/)>"))
             script_name = _any_case("script")
             text = rb"([^<]*+(?:<(?!/" + script_name + _D + rb"|!--)[^<]*+)*+)"
-            script = b"(<" + script_name + b"(?:" + _PLAIN_ATTRS + b"|(?=" + _D + b")"
-            script += _ATTRS + b">))" + text + b"</" + script_name + b"(?=" + _D + b")"
-            script += _ATTRS + b">"
+            # Atomic: both ways of reading the start tag end at the same ">", so a script
+            # cut off by the end of the buffer is not scanned again the other way.
+            script = b"(<" + script_name + b"(?>" + _PLAIN_ATTRS + b"|(?=" + _D + b")"
+            script += _ATTRS + b">))" + text + b"(?:</" + script_name + b"(?=" + _D + b")"
+            script += _ATTRS + rb">|\Z)"
         alts.append(b"/(?:" + b"|".join(_tags(ends, {})) + rb"|(?![a-zA-Z])[^>]*+>)")
         alts += _tags(starts, extra)
     else:

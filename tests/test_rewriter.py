@@ -671,3 +671,44 @@ def test_corpus_refused_is_chunk_invariant() -> None:
         for chunk in (1024, 16384):
             assert run(data, chunk=chunk, rules=real, banner=BANNER) == whole, (page.name, chunk)
     assert changed > 50
+
+
+def split_everywhere(doc: bytes, start: int, stop: int) -> Iterable[list[bytes]]:
+    """``doc`` in two pieces cut at each of ``start:stop``, then in three (one more cut
+    a little over a chunk later)."""
+    for i in range(start, stop):
+        yield [doc[:i], doc[i:]]
+        yield [doc[:i], doc[i : i + 4100], doc[i + 4100 :]]
+
+
+FILLER = b'<p class="intro">Some text, <a href="/x">a link</a>.</p>\n' * 90  # past 4 KB
+
+
+@pytest.mark.parametrize("lead", [b"", FILLER], ids=["first", "after-4kb"])
+@pytest.mark.parametrize(("quote", "inner"), [(b'"', b"'"), (b"'", b'"')], ids=["double", "single"])
+def test_long_quoted_value_cut_anywhere(quote: bytes, inner: bytes, lead: bytes) -> None:
+    # Markup held in an attribute (escaped JSON, HTML) looks like tags to a look back
+    # from the end of a chunk; wherever the value is cut, the output must not change.
+    item = b"{&quot;caption&quot;:&quot;<p>a > b</p>&quot;," + inner + b"<b>c</b>" + inner + b"} "
+    value = item * 90  # longer than a 4 KB look-back, with "<" and ">" all along
+    tag = b"<div data-playlist=" + quote + value + quote + b' class="v">'
+    tail = b'<script src="' + GA + b'"></script><script>gtag("js")</script><p>end</p>'
+    doc = lead + tag + tail
+    whole = feed_all([doc], frozenset(), None)
+    assert whole == lead + tag + b"<p>end</p>"
+    for chunks in split_everywhere(doc, len(lead), len(lead) + len(tag) + 1):
+        assert feed_all(chunks, frozenset(), None) == whole, [len(c) for c in chunks]
+
+
+@pytest.mark.parametrize("lead", [b"", FILLER], ids=["first", "after-4kb"])
+@pytest.mark.parametrize("refused", [b"", b'gtag("js");'], ids=["kept", "removed"])
+def test_long_inline_script_cut_anywhere(refused: bytes, lead: bytes) -> None:
+    # A script cut off by the end of a chunk is followed as raw text from where the
+    # skipper left it: "<" comparisons, "</scrip", "<!-" and the end tag may all be cut.
+    body = b"for (var i = 0; i < n; i++) { s += '</scrip' + 't' + '<!-' + '-'; }\n" * 70
+    script = b"<script>" + body + refused + b"</script >"
+    doc = lead + script + b'<img src="' + GA + b'"><p>end</p>'
+    whole = feed_all([doc], frozenset(), None)
+    assert whole == lead + (b"" if refused else script) + b"<p>end</p>"
+    for chunks in split_everywhere(doc, len(lead), len(lead) + len(script) + 1):
+        assert feed_all(chunks, frozenset(), None) == whole, [len(c) for c in chunks]
