@@ -277,8 +277,8 @@ class HtmlGate:
             if m is None:  # never: a skipper matches the empty string at least
                 return False
             last = m.lastindex
-            if last == 3:  # the commonest stop: a void element in HTML content
-                (s, e), a = m.span(3), m.start(4)
+            if last == 4:  # the commonest stop: a void element in HTML content
+                (s, e), a = m.span(4), m.start(5)
                 if e - s > self._max:
                     return self._overflow("a tag")
                 # Nothing else about it matters: it opens nothing, cannot hold the banner id.
@@ -286,19 +286,25 @@ class HtmlGate:
                 if may_classify(buf[a : e - 1]):
                     self._gate(buf[s + 1 : a].decode("latin-1"), s, e, a, hinted=True)
                 continue
-            elif last == 2:
+            elif last == 3:
                 if not self._script(m):
                     return False
                 if self._rname:  # its text runs on past what was matched
                     return True
                 continue  # a whole element: the tokenizer's state is as before
-            elif last:
-                (s, e), (a, b) = m.span(5), m.span(7)
+            elif last == 6:
+                (s, e), (a, b) = m.span(6), m.span(8)
                 if skip is FAST and a - s == 2 and buf[a:b] == b"body" and e - s <= self._max:
                     self._end_body(s, e)  # in plain HTML content: nothing else to do
                     continue
                 if not self._tag(s, e, a - s == 2, buf[a:b], b):  # "</" before the name
                     return False
+            elif last == 1:  # an SVG whose content runs on: it is open there
+                # Its start tag and content change nothing else (no banner id before
+                # `stop`; nothing gated, no tokenizer state in between).
+                stack.append(_Frame("svg", "svg", False, True))
+                self._pos = m.end()
+                continue
             else:
                 pos = self._pos = m.end()
                 if pos >= end:
@@ -421,7 +427,7 @@ class HtmlGate:
 
     def _script(self, m: re.Match[bytes]) -> bool:
         """Gate a whole ``<script>`` element matched at once; False on overflow."""
-        (s, e), q, z = m.span(1), m.end(2), m.end()
+        (s, e), q, z = m.span(2), m.end(3), m.end()
         self._pos = z
         if e - s > self._max:
             return self._overflow("a tag")

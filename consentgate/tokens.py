@@ -188,12 +188,13 @@ def _skipper(
     It consumes text, comments, declarations and tags, and stops at a start tag named in
     ``starts`` or an end tag named in ``ends`` (at every tag when None), at CDATA, and at
     a token cut off by the end of the buffer. The tag it stops at is captured when
-    complete: groups 1-2 for a whole ``<script>`` without escapes (start tag, text), or one
+    complete: groups 2-3 for a whole ``<script>`` without escapes (start tag, text), or one
     whose text, free of escapes and end tags, runs to the end of what is matched; in HTML
-    content, 3-4 for the start tag of a void element named in lower case (tag, name end);
-    5-7 for any other tag (tag, ``/`` of an end tag, name). With ``html_content`` it also
+    content, 4-5 for the start tag of a void element named in lower case (tag, name end);
+    6-8 for any other tag (tag, ``/`` of an end tag, name). With ``html_content`` it also
     consumes whole ungated raw-text elements and simple inline SVGs; without, SVG/MathML
-    elements that hold only text.
+    elements that hold only text. An inline SVG whose content runs to the end of what is
+    matched is consumed too, and group 1 then matches there (empty): the SVG is open.
     """
     alts: list[bytes] = []
     script = rb"((?!))()"
@@ -205,7 +206,11 @@ def _skipper(
             inner = _tags(_FOREIGN_START, _text_only(FOREIGN_END))
             inner.append(b"/(?:" + b"|".join(_tags(FOREIGN_END | {"body", "br", "p"}, {})) + b")")
             svg = b"[^<]*+(?:<(?:" + b"|".join([*inner, _DECLARATION]) + b")[^<]*+)*+"
-            extra.setdefault("s", []).append(_element("svg", svg, _ATTRS + rb"(?<!/)>"))
+            # Group 1: an empty match at the end when its content runs on past that.
+            n = _any_case("svg")
+            element = n + b"(?=" + _D + b")" + _ATTRS + rb"(?<!/)>" + svg
+            element += b"(?:</" + n + b"(?=" + _D + b")" + _ATTRS + rb">|()\Z)"
+            extra.setdefault("s", []).append(element)
             script_name = _any_case("script")
             text = rb"([^<]*+(?:<(?!/" + script_name + _D + rb"|!--)[^<]*+)*+)"
             # Atomic: both ways of reading the start tag end at the same ">", so a script
@@ -224,7 +229,8 @@ def _skipper(
     if html_content:
         quiet = b"(<" + _trie(VOID) + b"()(?=" + _D + b")" + attrs + b")"
     tag = rb"(<(/?)(" + _NAME + b")" + attrs + b")"
-    return re.compile(loop + b"(?:" + script + b"|" + quiet + b"|" + tag + b")?")
+    svg_groups = b"" if html_content else rb"(?:(?!)())?"  # numbered as in HTML content
+    return re.compile(svg_groups + loop + b"(?:" + script + b"|" + quiet + b"|" + tag + b")?")
 
 
 #: In HTML content: stops at start tags the gate classifies or that change the tokenizer's

@@ -712,3 +712,30 @@ def test_long_inline_script_cut_anywhere(refused: bytes, lead: bytes) -> None:
     assert whole == lead + (b"" if refused else script) + b"<p>end</p>"
     for chunks in split_everywhere(doc, len(lead), len(lead) + len(script) + 1):
         assert feed_all(chunks, frozenset(), None) == whole, [len(c) for c in chunks]
+
+
+@pytest.mark.parametrize("lead", [b"", FILLER], ids=["first", "after-4kb"])
+@pytest.mark.parametrize(
+    "inner",
+    [
+        b"",
+        b'<script>gtag("js")</script>',
+        b'<style><script src="' + GA + b'"></script></style>',
+        b"<p>breakout",
+    ],
+    ids=["plain", "svg-script", "style-is-markup", "breakout"],
+)
+def test_long_inline_svg_cut_anywhere(inner: bytes, lead: bytes) -> None:
+    # An SVG cut off by the end of a chunk is left open where the skipper stopped; its
+    # content must then be followed as SVG, whatever it holds after the cut.
+    shape = (
+        b'<path d="M22.9,14.5C23,14.7,23,15,23,15.2c0,0.4-0.2,0.9-0.4,1.2z"/><g><circle r=1/></g>\n'
+    )
+    svg = b'<svg viewBox="0 0 24 24"><title>icon</title>' + shape * 60 + inner + shape + b"</svg>"
+    tail = b'<script src="' + GA + b'"></script><img src="' + GA + b'"><p>end</p>'
+    doc = lead + svg + tail
+    whole = feed_all([doc], frozenset(), None)
+    assert whole.startswith(lead + svg[:200]) and whole.endswith(b"<p>end</p>")
+    assert GA not in whole
+    for chunks in split_everywhere(doc, len(lead), len(lead) + len(svg) + 1):
+        assert feed_all(chunks, frozenset(), None) == whole, [len(c) for c in chunks]
