@@ -25,6 +25,7 @@ from .config import ConfigError, Settings, load_config
 from .consent import Consent
 from .decision import safe_next
 from .endpoint import FormRequest, decision_response
+from .http import HTML_TYPES
 from .middleware import ConsentGate, current_path
 from .ui import BANNER_CSS
 
@@ -142,7 +143,7 @@ def _prepare_banner(response: Response) -> Response:
     """Render the banner in the site's templates for the middleware to inject."""
     environ = request.environ
     if (
-        response.mimetype in ("text/html", "application/xhtml+xml")
+        response.mimetype in HTML_TYPES
         and not environ.get("consentgate.banner_placed")
         and request.blueprint != blueprint.name
         and "consentgate.consent" in environ
