@@ -273,11 +273,11 @@ class _Body:
             plan.encoding = None
 
     def _make_feeder(self) -> Feeder:
-        gate = self.gate
+        gate, environ = self.gate, self.environ
         encoding = self.plan.encoding if self.plan is not None else None
 
         def warn(message: str) -> None:
-            logger.warning("%s (%s)", message, current_path(self.environ))
+            logger.warning("%s (%s)", message, current_path(environ))
 
         html_gate = HtmlGate(
             gate.rules,
