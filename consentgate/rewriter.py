@@ -79,6 +79,9 @@ _FONT_BREAKOUT = ("color", "face", "size")
 _LOOKS = frozenset({"font", "annotation-xml"})  # foreign start tags read for their attributes
 _NEEDLE = b"consentgate-banner"
 _BLOCK = 1 << 15  # inline scripts are searched in fixed blocks so chunking cannot matter
+#: A script cut off by the end of the buffer with at most this many bytes in it waits for
+#: the next chunk once, to be taken whole; scanning it again costs less than the raw-text path.
+_DEFER = 1 << 13
 
 
 class _Frame(NamedTuple):
@@ -135,6 +138,7 @@ class HtmlGate:
     _rend = -1
     _fhold, _fbody = -1, 0  # start and text of an SVG <script> held until it ends
     _fsep = False  # a text "<" before that script: a cut there must leave a separator
+    _deferred = -1  # start of the script that last waited for the next chunk
 
     def __init__(
         self,
@@ -236,6 +240,7 @@ class HtmlGate:
             self._ustart -= n
         if self._partial >= 0:
             self._partial -= n
+        self._deferred -= n
         if self._fhold >= 0:
             self._fhold -= n
             self._fbody -= n
@@ -287,6 +292,10 @@ class HtmlGate:
                     self._gate(buf[s + 1 : a].decode("latin-1"), s, e, a, hinted=True)
                 continue
             elif last == 3:
+                s = m.start(2)
+                if m.end() == m.end(3) and not final and end - s <= _DEFER != s - self._deferred:
+                    self._pos = self._deferred = s  # its text runs on: wait to take it whole
+                    return False
                 if not self._script(m):
                     return False
                 if self._rname:  # its text runs on past what was matched
@@ -343,13 +352,14 @@ class HtmlGate:
         That is the start of a tag the buffer ends in the middle of: every skipper path
         would scan it and fail (a long attribute value cut off costs several scans), so
         one look decides that it is cut off, and it waits for the next chunk. Only the
-        last few "<" that could open a tag are looked at. A complete tag may lie inside
-        a quoted attribute value that the buffer ends in (markup in JSON or HTML held by
-        an attribute): when the last quote before it follows an "=" and none of its kind
-        comes after it, the look goes on before that quote.
+        last few "<" that could open a tag are looked at. A complete tag may lie inside a
+        quoted attribute value that the buffer ends in (markup in JSON or HTML held by an
+        attribute): when the last quote before it follows an "=" and none of its kind comes
+        after it, the look goes on before that quote. The answer only saves work: the
+        skipper stops at a cut-off tag wherever the limit is.
         """
         buf, pos = self._buf, self._pos
-        last = end
+        last, quoted = end, False
         for _ in range(8):
             last = buf.rfind(b"<", pos, last)
             if last < 0:
@@ -358,17 +368,22 @@ class HtmlGate:
             if n >= end:
                 return last  # too little to tell what it opens
             if 0x61 <= buf[n] | 0x20 <= 0x7A:  # a letter: a tag
-                m = TAG.match(buf, last)
-                if m is None:
+                # Without a ">" after it, it is cut off; with one, it is complete unless the
+                # ">" is in one of its quoted values, as may be when markup is in a value.
+                gt = buf.find(b">", n)
+                if quoted and gt >= 0:
+                    m = TAG.match(buf, last)
+                    gt = -1 if m is None else m.end() - 1
+                if gt < 0:
                     return last
                 # Inside a value, the quote that opened it follows an "=" and is the last
                 # of its kind: look on before it for the tag it belongs to.
                 q = buf.rfind(b'"', pos, last)
-                if q <= pos or buf[q - 1] != 0x3D or buf.find(b'"', m.end()) >= 0:
+                if q <= pos or buf[q - 1] != 0x3D or buf.find(b'"', gt) >= 0:
                     q = buf.rfind(b"'", pos, last)
-                    if q <= pos or buf[q - 1] != 0x3D or buf.find(b"'", m.end()) >= 0:
+                    if q <= pos or buf[q - 1] != 0x3D or buf.find(b"'", gt) >= 0:
                         return end
-                last = q
+                last, quoted = q, True
         return end
 
     def _token(self, pos: int, end: int, final: bool) -> bool:

@@ -201,8 +201,10 @@ class Rules:
             self._hosts.setdefault(host.rstrip("."), []).append((index, slash + path))
 
     def _classify_url(self, value: str) -> int | None:
-        # Browsers ignore surrounding whitespace and read "\" as "/" in http(s) URLs.
-        url = value.strip().replace("\\", "/")
+        # Browsers ignore surrounding whitespace and read "\" as "/" in http(s) URLs. Only
+        # scheme, host and path decide, so the query and fragment are dropped: beacons
+        # and pixels that differ only in their query share one cache entry.
+        url = value.strip().replace("\\", "/").partition("?")[0].partition("#")[0]
         if len(url) > _CACHE_MAX_LEN:
             return self._match_url(url)
         return self._cached_url(url)
