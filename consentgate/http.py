@@ -10,7 +10,7 @@ answered ``304`` with a page rendered for another choice.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -54,18 +54,18 @@ def _state_tag(decided: bool, granted: frozenset[str]) -> str:
     return f"{_TAG}{zlib.crc32(state.encode()):08x}"
 
 
-def strip_conditional(environ: WSGIEnvironment, consent: Consent) -> str | None:
+def strip_conditional(environ: WSGIEnvironment, tag: str) -> bool:
     """Make ``If-None-Match`` safe for the app to evaluate.
 
     ETags this gate tagged are kept, untagged, only when they were rendered
-    for the visitor's current consent state; the others are dropped, so the
-    app answers in full instead of ``304``. Returns the tag when the request
-    carried tagged ETags (a ``304`` must then carry it back), else None.
+    for the visitor's current consent state, whose :func:`state_tag` is
+    ``tag``; the others are dropped, so the app answers in full instead of
+    ``304``. Returns whether the request carried tagged ETags (a ``304``
+    must then carry the tag back).
     """
     header = environ.get("HTTP_IF_NONE_MATCH")
     if not header or _TAG not in header:
-        return None
-    tag = state_tag(consent)
+        return False
     kept = []
     for etag in header.split(","):
         etag = etag.strip()
@@ -78,7 +78,7 @@ def strip_conditional(environ: WSGIEnvironment, consent: Consent) -> str | None:
         environ["HTTP_IF_NONE_MATCH"] = ", ".join(kept)
     else:
         del environ["HTTP_IF_NONE_MATCH"]
-    return tag
+    return True
 
 
 def plan_response(
@@ -87,21 +87,23 @@ def plan_response(
     headers: list[tuple[str, str]],
     *,
     keep_cookie: Callable[[str], bool],
-    expire: list[tuple[str, str]],
-    consent: Consent,
+    expire: Sequence[tuple[str, str]],
+    tag: str,
     conditional: bool,
-) -> ResponsePlan:
+) -> ResponsePlan | None:
     """Filter the app's headers and decide whether the body is gated.
+
+    Returns None when the response passes on exactly as the app gave it,
+    headers and body: the common case of a response that is not HTML and
+    sets no cookie costs one look at each header name.
 
     :param keep_cookie: whether a ``Set-Cookie`` of that name may pass.
     :param expire: ``Set-Cookie`` headers expiring refused request cookies.
-    :param consent: the visitor's consent, whose state tags ETags.
+    :param tag: the :func:`state_tag` of the visitor's consent, for ETags.
     :param conditional: the request carried tagged ETags.
     """
-    content_type = ""
-    length = None
+    content_type = encoding = length = ""
     has_cookie = False
-    encoding = ""
     for name, value in headers:
         lower = name.lower()
         if lower == "content-type":
@@ -109,25 +111,29 @@ def plan_response(
         elif lower == "set-cookie":
             has_cookie = True
         elif lower == "content-encoding":
-            encoding = value.strip().lower()
-        elif lower == "content-length" and value.isdigit():
-            length = int(value)
+            encoding = value
+        elif lower == "content-length":
+            length = value
+    gated = content_type.lower().startswith(HTML_TYPES) and not status.startswith(_NO_BODY)
+    tagged = conditional and status.startswith("304")
+    if not (gated or has_cookie or expire or tagged):
+        return None
     if has_cookie:
         headers, _dropped = filter_set_cookies(headers, keep_cookie)
     if expire:
         headers = [*headers, *expire]
-    if not content_type.lower().startswith(HTML_TYPES) or status.startswith(_NO_BODY):
-        if conditional and status.startswith("304"):
-            headers = _tag_etags(headers, state_tag(consent))
-        return ResponsePlan(headers)
+    if not gated:
+        return ResponsePlan(_tag_etags(headers, tag) if tagged else headers)
+    encoding = encoding.strip().lower()
     skipped = unsupported_reason(content_type, encoding)
     if skipped is not None:
         return ResponsePlan(headers, skipped=skipped)
-    headers = _gated_headers(headers, state_tag(consent))
+    headers = _gated_headers(headers, tag)
     # HEAD has no body to gate, but its headers must match what GET would send.
     if environ.get("REQUEST_METHOD") == "HEAD":
         return ResponsePlan(headers)
-    return ResponsePlan(headers, "" if encoding == "identity" else encoding, length=length)
+    size = int(length) if length.isdigit() else None
+    return ResponsePlan(headers, "" if encoding == "identity" else encoding, length=size)
 
 
 def hostname(environ: WSGIEnvironment) -> str:

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 from werkzeug.wrappers import Response
@@ -26,7 +26,7 @@ from .cookies import cookie_value, expiry_headers, request_cookie_names
 from .decision import safe_next
 from .encoding import Feeder, Recoder
 from .endpoint import FormRequest, decision_response
-from .http import ResponsePlan, hostname, plan_response, strip_conditional
+from .http import ResponsePlan, hostname, plan_response, state_tag, strip_conditional
 from .rewriter import HtmlGate
 from .rules import Rules
 
@@ -38,6 +38,18 @@ logger = logging.getLogger("consentgate")
 _VISITOR_CACHE = 4096
 #: Largest buffered body checked for a chance to skip the rewriter.
 _SMALL_BODY = 64 * 1024
+
+
+class _Visitor(NamedTuple):
+    """What one ``Cookie`` header says: the consent and what follows from it."""
+
+    consent: Consent
+    #: Names of the request's cookies whose category the consent refuses.
+    refused: tuple[str, ...]
+    #: The consent's state tag, for ETags (:func:`~consentgate.http.state_tag`).
+    tag: str
+    #: When this reading stops being valid, as a Unix time.
+    until: float
 
 
 class ConsentGate:
@@ -84,46 +96,49 @@ class ConsentGate:
         #: Source of the current time; tests replace it.
         self.clock: Callable[[], float] = time.time
         self._undecided = Consent.undecided(config.required_names)
+        self._nobody = _Visitor(self._undecided, (), state_tag(self._undecided), float("inf"))
         self._gated_cookies = lru_cache(maxsize=1024)(self._classify_request_cookies)
         self._default_banner = lru_cache(maxsize=1024)(self._render_banner)
-        #: Cookie header -> (consent, refused cookie names, valid until).
-        self._visitors: dict[str, tuple[Consent, tuple[str, ...], float]] = {}
+        #: Cookie header -> what it says, until ``_Visitor.until``.
+        self._visitors: dict[str, _Visitor] = {}
         self._warned: set[str] = set()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        consent, refused = self._visitor(environ.get("HTTP_COOKIE"))
-        environ["consentgate.consent"] = consent
+        visitor = self._visitor(environ.get("HTTP_COOKIE"))
+        environ["consentgate.consent"] = visitor.consent
         environ["consentgate.gate"] = self
         if self.serve_endpoint and self.is_endpoint(environ):
             return self._endpoint(environ, start_response)
-        conditional = strip_conditional(environ, consent) is not None
-        body = _Body(self, environ, consent, refused, start_response, conditional)
+        # Most requests are not conditional: spare them the call.
+        conditional = "HTTP_IF_NONE_MATCH" in environ and strip_conditional(environ, visitor.tag)
+        body = _Body(self, environ, visitor, start_response, conditional)
         return body.start(self.app(environ, body.start_response))
 
     def consent_for(self, environ: WSGIEnvironment) -> Consent:
         """The visitor's current consent; undecided unless a valid cookie says otherwise."""
-        return self._visitor(environ.get("HTTP_COOKIE"))[0]
+        return self._visitor(environ.get("HTTP_COOKIE")).consent
 
-    def _visitor(self, header: str | None) -> tuple[Consent, tuple[str, ...]]:
-        """Consent and refused cookies for a ``Cookie`` header, cached per header.
+    def _visitor(self, header: str | None) -> _Visitor:
+        """What a ``Cookie`` header says about its visitor, cached per header.
 
         Verifying a signature costs more than the rest of a pass-through
         request, so the answer is kept until the decision would expire.
         """
         if not header:
-            return self._undecided, ()
+            return self._nobody
         now = self.clock()
         hit = self._visitors.get(header)
-        if hit is not None and now < hit[2]:
-            return hit[0], hit[1]
+        if hit is not None and now < hit.until:
+            return hit
         value = cookie_value(header, self.settings.cookie_name)
         consent = self._undecided if value is None else self.codec.loads(value, now)
-        refused = tuple(self.refused_request_cookies(header, consent))
         until = consent.decided_at + self.settings.max_age if consent.decided else now + 3600
+        refused = tuple(self.refused_request_cookies(header, consent))
+        visitor = _Visitor(consent, refused, state_tag(consent), until)
         if len(self._visitors) >= _VISITOR_CACHE:
             self._visitors.clear()
-        self._visitors[header] = (consent, refused, until)
-        return consent, refused
+        self._visitors[header] = visitor
+        return visitor
 
     def is_endpoint(self, environ: WSGIEnvironment) -> bool:
         """Whether this request is for the decision endpoint."""
@@ -200,53 +215,75 @@ class _Body:
     iterable then either passes through untouched or streams through the gate.
     """
 
+    __slots__ = (
+        "_feeder",
+        "conditional",
+        "environ",
+        "gate",
+        "outer_start_response",
+        "plan",
+        "started",
+        "visitor",
+    )
+
     def __init__(
         self,
         gate: ConsentGate,
         environ: WSGIEnvironment,
-        consent: Consent,
-        refused: tuple[str, ...],
+        visitor: _Visitor,
         start_response: StartResponse,
         conditional: bool,
     ) -> None:
         self.gate = gate
         self.environ = environ
-        self.consent = consent
-        self.refused = refused
+        self.visitor = visitor
         self.outer_start_response = start_response
         self.conditional = conditional
+        #: Whether the app called ``start_response`` yet.
+        self.started = False
+        #: How the body is gated; None once it is known to pass on untouched.
         self.plan: ResponsePlan | None = None
         self._feeder: Feeder | None = None
 
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
     ) -> Callable[[bytes], object]:
-        gate, consent, refused = self.gate, self.consent, self.refused
-        self.plan = plan_response(
+        refused = self.visitor.refused
+        plan = plan_response(
             self.environ,
             status,
             headers,
-            keep_cookie=lambda name: gate.keep_cookie(name, consent),
-            expire=expiry_headers(refused, hostname(self.environ)) if refused else [],
-            consent=consent,
+            keep_cookie=self.keep_cookie,
+            expire=expiry_headers(refused, hostname(self.environ)) if refused else (),
+            tag=self.visitor.tag,
             conditional=self.conditional,
         )
-        if self.plan.skipped:
-            logger.warning("%s (%s)", self.plan.skipped, current_path(self.environ))
-        write = self.outer_start_response(status, self.plan.headers, exc_info)
-        if self.plan.encoding is None:
+        self.started = True
+        if plan is None:
+            self.plan = None
+            return self.outer_start_response(status, headers, exc_info)
+        if plan.skipped:
+            logger.warning("%s (%s)", plan.skipped, current_path(self.environ))
+        write = self.outer_start_response(status, plan.headers, exc_info)
+        if plan.encoding is None:
+            self.plan = None
             return write
+        self.plan = plan
         return lambda data: write(self.feeder().feed(data))
+
+    def keep_cookie(self, name: str) -> bool:
+        """Whether a ``Set-Cookie`` from the app for ``name`` may reach the browser."""
+        return self.gate.keep_cookie(name, self.visitor.consent)
 
     def start(self, app_iter: Iterable[bytes]) -> Iterable[bytes]:
         """Return the app's iterable itself when nothing needs rewriting."""
-        if self.plan is not None and self.plan.encoding is None:
+        if self.started and self.plan is None:
             return app_iter
         return _GatedIterable(app_iter, self)
 
     def gating(self) -> bool:
         """Whether the body goes through the gate (known once the app started)."""
-        return self.plan is not None and self.plan.encoding is not None
+        return self.plan is not None
 
     def feeder(self) -> Feeder:
         """The rewriter for this body, built on first use."""
@@ -262,15 +299,15 @@ class _Body:
         nothing activated). For a small page the check costs far less than the
         rewriter; a streamed body is never held back to make it.
         """
-        plan, gate, consent = self.plan, self.gate, self.consent
-        if plan is None or plan.encoding != "" or plan.length != len(first):
+        plan, gate, consent = self.plan, self.gate, self.visitor.consent
+        if plan is None or plan.encoding or plan.length != len(first):
             return
         if self._feeder is not None or plan.length > _SMALL_BODY:
             return
         if not gate.settings.names <= consent.granted:
             return
         if gate.banner_for(self.environ, consent) is None and not gate.rules.may_classify(first):
-            plan.encoding = None
+            self.plan = None
 
     def _make_feeder(self) -> Feeder:
         gate, environ = self.gate, self.environ
@@ -281,8 +318,8 @@ class _Body:
 
         html_gate = HtmlGate(
             gate.rules,
-            self.consent.allows,
-            banner=gate.banner_for(self.environ, self.consent),
+            self.visitor.consent.allows,
+            banner=gate.banner_for(environ, self.visitor.consent),
             max_buffer=gate.settings.max_buffer,
             warn=warn,
         )
