@@ -82,6 +82,8 @@ _BLOCK = 1 << 15  # inline scripts are searched in fixed blocks so chunking cann
 #: A script cut off by the end of the buffer with at most this many bytes in it waits for
 #: the next chunk once, to be taken whole; scanning it again costs less than the raw-text path.
 _DEFER = 1 << 13
+#: How far before a complete tag :meth:`HtmlGate._limit` looks for a quote opening a value.
+_LOOK_BACK = 1 << 12
 
 
 class _Frame(NamedTuple):
@@ -199,6 +201,21 @@ class HtmlGate:
     def _flush(self) -> bytes:
         """Return what is decided, and drop it (and what was cut) from the buffer."""
         buf, pieces, out = self._buf, self._pieces, self._out
+        if self._hold < 0 and self._fhold < 0 and not self._bypass:  # nothing held back
+            keep = self._pos
+            if pieces:
+                self._pieces = []
+                if 0 <= out < keep:
+                    pieces.append(buf[out:keep])
+                text = b"".join(pieces)
+            else:
+                text = buf[out:keep] if 0 <= out < keep else b""
+            if keep:
+                if 0 <= out < keep:
+                    self._out = keep
+                self._buf, self._tail = buf[keep:], buf[keep - 1 : keep]
+                self._rebase(keep)
+            return text
         self._pieces = []
         if self._fhold >= 0 and not self._bypass and self._pos - self._fhold > self._max:
             self._overflow("an SVG script")
@@ -278,29 +295,34 @@ class HtmlGate:
                         stop = min(cand, limit)
                     else:  # hand every tag to Python until the banner id candidate is passed
                         skip = SLOW
-            m = skip.match(buf, pos, stop)
-            if m is None:  # never: a skipper matches the empty string at least
-                return False
+            # A skipper matches at every position (the empty string at least), so each
+            # match starts where the one before ended, as long as none is empty.
+            scan = skip.finditer(buf, pos, stop)
+            m = next(scan)
             last = m.lastindex
-            if last == 4:  # the commonest stop: a void element in HTML content
-                (s, e), a = m.span(4), m.start(5)
-                if e - s > self._max:
-                    return self._overflow("a tag")
-                # Nothing else about it matters: it opens nothing, cannot hold the banner id.
-                self._pos = e
-                if may_classify(buf[a : e - 1]):
-                    self._gate(buf[s + 1 : a].decode("latin-1"), s, e, a, hinted=True)
-                continue
-            elif last == 3:
+            # The commonest stops, a void element in HTML content and a whole script, leave
+            # the tokenizer's state as it was: the same scan goes on after them.
+            while last == 4 or (last == 3 and m.end() != m.end(3)):
+                if last == 3:
+                    if not self._script(m):
+                        return False
+                else:
+                    (s, e), a = m.span(4), m.start(5)
+                    if e - s > self._max:
+                        return self._overflow("a tag")
+                    # Nothing else about it matters: it opens nothing, cannot hold the
+                    # banner id.
+                    self._pos = e
+                    if may_classify(buf[a : e - 1]):
+                        self._gate(buf[s + 1 : a].decode("latin-1"), s, e, a, hinted=True)
+                m = next(scan)
+                last = m.lastindex
+            if last == 3:  # a script whose text runs on past what was matched
                 s = m.start(2)
                 if m.end() == m.end(3) and not final and end - s <= _DEFER != s - self._deferred:
                     self._pos = self._deferred = s  # its text runs on: wait to take it whole
                     return False
-                if not self._script(m):
-                    return False
-                if self._rname:  # its text runs on past what was matched
-                    return True
-                continue  # a whole element: the tokenizer's state is as before
+                return self._script(m)
             elif last == 6:
                 (s, e), (a, b) = m.span(6), m.span(8)
                 if skip is FAST and a - s == 2 and buf[a:b] == b"body" and e - s <= self._max:
@@ -378,9 +400,10 @@ class HtmlGate:
                     return last
                 # Inside a value, the quote that opened it follows an "=" and is the last
                 # of its kind: look on before it for the tag it belongs to.
-                q = buf.rfind(b'"', pos, last)
+                near = max(pos, last - _LOOK_BACK)
+                q = buf.rfind(b'"', near, last)
                 if q <= pos or buf[q - 1] != 0x3D or buf.find(b'"', gt) >= 0:
-                    q = buf.rfind(b"'", pos, last)
+                    q = buf.rfind(b"'", near, last)
                     if q <= pos or buf[q - 1] != 0x3D or buf.find(b"'", gt) >= 0:
                         return end
                 last, quoted = q, True
@@ -450,7 +473,13 @@ class HtmlGate:
             self._start_tag("script", s, e, s + 7)
             self._pos = max(e, q - 8)
             return True
-        verdict = self._gate("script", s, e, s + 7)
+        if e - s == 8 or not self._rules.may_classify(self._buf[s + 7 : e - 1]):
+            # Its start tag places it nowhere: only the text of an inline script can.
+            if q == e or (e - s > 8 and has_src(self._buf, s + 7, e - 1)):
+                return True
+            verdict = "hold"
+        else:
+            verdict = self._gate("script", s, e, s + 7, hinted=True)
         if verdict == "hold" and q - e < _BLOCK and q - e <= self._max:
             # One search over the whole text decides, exactly as _classify would.
             cat = self._rules.classify_inline(self._buf[e:q]) if q > e else None

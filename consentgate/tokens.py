@@ -87,8 +87,8 @@ _ATTR = re.compile(
     rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+("[^"]*+"|'[^']*+'|[^\t\n\f\r >]*+))?"""
 )
 _ATTR_TEXT = re.compile(
-    r"([^\t\n\f\r />][^\t\n\f\r />=]*)"
-    r"""(?:[\t\n\f\r ]*=[\t\n\f\r ]*(?:"([^"]*)"|'([^']*)'|([^\t\n\f\r >]*)))?"""
+    r"([^\t\n\f\r />][^\t\n\f\r />=]*+)"
+    r"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:"([^"]*+)"|'([^']*+)'|([^\t\n\f\r >]*+)))?"""
 )
 COMMENT_END = re.compile(rb"--!?>")
 GT = re.compile(rb">")
@@ -288,7 +288,7 @@ def decode_attrs(raw: bytes) -> dict[str, str]:
     # Reversed, so that the first of repeated attributes wins, as in the tokenizer.
     found = {n.lower(): d + s + u for n, d, s, u in reversed(_ATTR_TEXT.findall(text))}
     if "&" in text:
-        return {name: _unescape(value) for name, value in found.items()}
+        return {name: _unescape(value) if "&" in value else value for name, value in found.items()}
     return found
 
 
