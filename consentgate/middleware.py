@@ -48,6 +48,8 @@ class _Visitor(NamedTuple):
     refused: tuple[str, ...]
     #: The consent's state tag, for ETags (:func:`~consentgate.http.state_tag`).
     tag: str
+    #: Whether the consent grants every category: then nothing is ever cut.
+    grants_all: bool
     #: When this reading stops being valid, as a Unix time.
     until: float
 
@@ -96,7 +98,7 @@ class ConsentGate:
         #: Source of the current time; tests replace it.
         self.clock: Callable[[], float] = time.time
         self._undecided = Consent.undecided(config.required_names)
-        self._nobody = _Visitor(self._undecided, (), state_tag(self._undecided), float("inf"))
+        self._nobody = self._reading(self._undecided, (), float("inf"))
         self._gated_cookies = lru_cache(maxsize=1024)(self._classify_request_cookies)
         self._default_banner = lru_cache(maxsize=1024)(self._render_banner)
         #: Cookie header -> what it says, until ``_Visitor.until``.
@@ -134,11 +136,15 @@ class ConsentGate:
         consent = self._undecided if value is None else self.codec.loads(value, now)
         until = consent.decided_at + self.settings.max_age if consent.decided else now + 3600
         refused = tuple(self.refused_request_cookies(header, consent))
-        visitor = _Visitor(consent, refused, state_tag(consent), until)
+        visitor = self._reading(consent, refused, until)
         if len(self._visitors) >= _VISITOR_CACHE:
             self._visitors.clear()
         self._visitors[header] = visitor
         return visitor
+
+    def _reading(self, consent: Consent, refused: tuple[str, ...], until: float) -> _Visitor:
+        grants_all = self.settings.names <= consent.granted
+        return _Visitor(consent, refused, state_tag(consent), grants_all, until)
 
     def is_endpoint(self, environ: WSGIEnvironment) -> bool:
         """Whether this request is for the decision endpoint."""
@@ -176,10 +182,16 @@ class ConsentGate:
             return None
         html = environ.get("consentgate.banner_html")
         if html is None:
-            return self._default_banner(current_path(environ))
+            # Cached by the raw path, so that a hit needs no quoting.
+            return self._default_banner(
+                environ.get("SCRIPT_NAME", ""),
+                environ.get("PATH_INFO", ""),
+                environ.get("QUERY_STRING", ""),
+            )
         return str(html).encode("utf-8")
 
-    def _render_banner(self, next_url: str) -> bytes:
+    def _render_banner(self, script_name: str, path_info: str, query: str) -> bytes:
+        next_url = _path_and_query(script_name, path_info, query)
         return ui.banner_html(self.settings, next_url).encode("utf-8")
 
     def _classify_request_cookies(self, cookie_header: str) -> tuple[tuple[str, str], ...]:
@@ -212,11 +224,13 @@ class _Body:
     """One response on its way out: header filtering and, for HTML, the gate.
 
     ``start_response`` decides the plan from the app's status and headers; the
-    iterable then either passes through untouched or streams through the gate.
+    app's iterable then either passes through untouched or this object, as the
+    response's iterable, streams it through the gate and forwards ``close()``.
     """
 
     __slots__ = (
         "_feeder",
+        "app_iter",
         "conditional",
         "environ",
         "gate",
@@ -244,6 +258,7 @@ class _Body:
         #: How the body is gated; None once it is known to pass on untouched.
         self.plan: ResponsePlan | None = None
         self._feeder: Feeder | None = None
+        self.app_iter: Iterable[bytes] = ()
 
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
@@ -279,11 +294,25 @@ class _Body:
         """Return the app's iterable itself when nothing needs rewriting."""
         if self.started and self.plan is None:
             return app_iter
-        return _GatedIterable(app_iter, self)
+        self.app_iter = app_iter
+        return self
 
-    def gating(self) -> bool:
-        """Whether the body goes through the gate (known once the app started)."""
-        return self.plan is not None
+    def __iter__(self) -> Iterator[bytes]:
+        first = True
+        for chunk in self.app_iter:
+            if first:
+                self.skip_if_unchanged(chunk)
+                first = False
+            # PEP 3333: yield even when the gate holds everything back.
+            yield chunk if self.plan is None else self.feeder().feed(chunk)
+        if self.plan is not None:
+            yield self.feeder().close()
+
+    def close(self) -> None:
+        """Close the app's iterable, as PEP 3333 asks of every middleware."""
+        close = getattr(self.app_iter, "close", None)
+        if close is not None:
+            close()
 
     def feeder(self) -> Feeder:
         """The rewriter for this body, built on first use."""
@@ -299,14 +328,16 @@ class _Body:
         nothing activated). For a small page the check costs far less than the
         rewriter; a streamed body is never held back to make it.
         """
-        plan, gate, consent = self.plan, self.gate, self.visitor.consent
+        plan, visitor = self.plan, self.visitor
         if plan is None or plan.encoding or plan.length != len(first):
             return
-        if self._feeder is not None or plan.length > _SMALL_BODY:
+        if self._feeder is not None or plan.length > _SMALL_BODY or not visitor.grants_all:
             return
-        if not gate.settings.names <= consent.granted:
+        consent = visitor.consent
+        # A decided visitor is never shown the banner.
+        if not consent.decided and self.gate.banner_for(self.environ, consent) is not None:
             return
-        if gate.banner_for(self.environ, consent) is None and not gate.rules.may_classify(first):
+        if not self.gate.rules.may_classify(first):
             self.plan = None
 
     def _make_feeder(self) -> Feeder:
@@ -328,35 +359,17 @@ class _Body:
         return Recoder(encoding, html_gate, warn)
 
 
-class _GatedIterable:
-    """Stream the app's chunks through the HTML gate, forwarding ``close()``."""
-
-    def __init__(self, app_iter: Iterable[bytes], body: _Body) -> None:
-        self.app_iter = app_iter
-        self.body = body
-
-    def __iter__(self) -> Iterator[bytes]:
-        body = self.body
-        first = True
-        for chunk in self.app_iter:
-            if first:
-                body.skip_if_unchanged(chunk)
-                first = False
-            # PEP 3333: yield even when the gate holds everything back.
-            yield body.feeder().feed(chunk) if body.gating() else chunk
-        if body.gating():
-            yield body.feeder().close()
-
-    def close(self) -> None:
-        close = getattr(self.app_iter, "close", None)
-        if close is not None:
-            close()
-
-
 def current_path(environ: WSGIEnvironment) -> str:
     """The path and query of this request, to come back to after deciding."""
-    raw = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    return _path_and_query(
+        environ.get("SCRIPT_NAME", ""),
+        environ.get("PATH_INFO", ""),
+        environ.get("QUERY_STRING", ""),
+    )
+
+
+def _path_and_query(script_name: str, path_info: str, query: str) -> str:
     # WSGI strings carry the raw bytes as Latin-1; keep them percent-encoded.
-    path = quote(raw.encode("latin-1", "replace"), safe="/;:@&=+$,!~*'()%") or "/"
-    query = environ.get("QUERY_STRING")
+    raw = (script_name + path_info).encode("latin-1", "replace")
+    path = quote(raw, safe="/;:@&=+$,!~*'()%") or "/"
     return f"{path}?{query}" if query else path

@@ -14,7 +14,7 @@ from itsdangerous import URLSafeSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import Client, EnvironBuilder, TestResponse, run_wsgi_app
 
-from consentgate import Consent, ConsentGate
+from consentgate import Category, Consent, ConsentGate
 
 from .conftest import GTAG, PAGE, SECRET, html_app
 
@@ -504,6 +504,24 @@ def test_visitor_who_granted_everything(make_gate: Gate, body: bytes, expected: 
     client = Client(make_gate(html_app(body)))
     decide(client, "accept_all")
     assert client.get("/").data == expected
+
+
+def test_undecided_visitor_gets_the_banner_when_every_category_is_required(
+    make_gate: Gate,
+) -> None:
+    # Such a visitor is granted everything, yet still has a banner due.
+    gate = make_gate(
+        html_app(b"<p>plain</p></body>"), categories=[Category("necessary", required=True)]
+    )
+    page = Client(gate).get("/").data
+    assert b'id="consentgate-banner"' in page
+
+
+def test_banner_comes_back_to_the_raw_path_percent_encoded(make_gate: Gate) -> None:
+    environ = EnvironBuilder(path="/", query_string="q=a%20b").get_environ()
+    environ["PATH_INFO"] = "/caf\xc3\xa9 menu"  # raw UTF-8 bytes, as a server hands them over
+    body, _, _ = run_wsgi_app(make_gate(), environ, buffered=True)
+    assert b'name="next" value="/caf%C3%A9%20menu?q=a%20b"' in b"".join(body)
 
 
 @pytest.mark.parametrize(
