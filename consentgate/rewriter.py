@@ -473,16 +473,17 @@ class HtmlGate:
             self._start_tag("script", s, e, s + 7)
             self._pos = max(e, q - 8)
             return True
-        if e - s == 8 or not self._rules.may_classify(self._buf[s + 7 : e - 1]):
+        buf = self._buf
+        if e - s == 8 or not self._rules.may_classify(buf[s + 7 : e - 1]):
             # Its start tag places it nowhere: only the text of an inline script can.
-            if q == e or (e - s > 8 and has_src(self._buf, s + 7, e - 1)):
+            if q == e or (e - s > 8 and has_src(buf, s + 7, e - 1)):
                 return True
             verdict = "hold"
         else:
             verdict = self._gate("script", s, e, s + 7, hinted=True)
         if verdict == "hold" and q - e < _BLOCK and q - e <= self._max:
             # One search over the whole text decides, exactly as _classify would.
-            cat = self._rules.classify_inline(self._buf[e:q]) if q > e else None
+            cat = self._rules.classify_inline(buf[e:q]) if q > e else None
             if cat is not None and not self._allows(cat):
                 self._cut(s, z)
         elif verdict == "hold":
