@@ -18,9 +18,12 @@ MathML are followed with a partial element stack, so an HTML end tag that closes
 ancestors the gate does not track (``<object><svg></object>``) goes unseen, and a removed
 ``<svg><script>`` left open inside an untracked element runs to the end of the SVG (as
 does a held one, whose text is then all searched); markup that only a scripting browser
-sees after a ``</noscript>`` hidden in an attribute or comment is not gated; the
-``<select>`` parsing of older and newer browsers is not modelled; and a single tag longer
-than ``max_buffer`` makes the gate stop only when it arrives split across chunks.
+sees after a ``</noscript>`` hidden in an attribute or comment is not gated; and the
+``<select>`` parsing of older and newer browsers is not modelled.
+
+A tag longer than ``max_buffer`` is passed on as it streams when nothing about it but its
+end matters (an ordinary tag); one the gate must read whole makes it stop, with a warning,
+and the rest of the response passes through as it is, however the input is split.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from collections.abc import Callable, Mapping
 from typing import NamedTuple, Protocol
 
 from .tokens import (
+    ATTRS_ON,
     BREAKOUT,
     CDATA_END,
     COMMENT_END,
@@ -45,13 +49,18 @@ from .tokens import (
     SCRIPT,
     SLOW,
     TAG,
+    TAG_HEAD,
+    UNQUOTED_END,
+    VALUE_START,
     VOID,
     attr_spans,
     decode_attrs,
     foreign_text,
     has_src,
+    last_attr,
     raw_end,
     self_closing,
+    skipped,
 )
 
 __all__ = ["HtmlGate", "RulesLike"]
@@ -107,8 +116,9 @@ class HtmlGate:
     :param allows: whether the visitor accepted a category.
     :param banner: inserted before the first real ``</body>``, unless the page already holds
         an element with ``id="consentgate-banner"``.
-    :param max_buffer: the most bytes held back at once (one tag, or an inline script being
-        classified); past it the rest of the response passes through ungated.
+    :param max_buffer: the most bytes held back at once (a tag the gate must read whole, or
+        an inline script being classified); past it the rest of the response passes through
+        ungated.
     :param warn: told once when ``max_buffer`` is exceeded.
 
     .. code-block:: python
@@ -141,6 +151,7 @@ class HtmlGate:
     _fhold, _fbody = -1, 0  # start and text of an SVG <script> held until it ends
     _fsep = False  # a text "<" before that script: a cut there must leave a separator
     _deferred = -1  # start of the script that last waited for the next chunk
+    _lquote: bytes | None = None  # in a tag too long to hold: what ends the value it is in
 
     def __init__(
         self,
@@ -192,6 +203,8 @@ class HtmlGate:
                 go = self._raw_text(final)
             elif self._until is not None:
                 go = self._text_state(final)
+            elif self._lquote is not None:
+                go = self._long_tag(final)
             elif self._plain:  # <plaintext>: nothing after it is markup
                 self._pos = len(self._buf)
                 return
@@ -272,7 +285,9 @@ class HtmlGate:
         """Tokenize markup until a text state begins (True) or more input is needed (False)."""
         buf, end = self._buf, len(self._buf)
         if self._partial >= 0 and not self._resume_partial(final):
-            return bool(self._rname or self._until is not None or self._plain)
+            return bool(
+                self._rname or self._until is not None or self._lquote is not None or self._plain
+            )
         if final or end - self._pos < 4096:
             limit = end
         elif self._lbuf is buf and self._lim >= self._pos:  # this buffer's, still ahead
@@ -345,21 +360,24 @@ class HtmlGate:
                         return False
                 elif pos == limit:
                     return False
-            if self._rname or self._until is not None or self._plain:
+            if self._rname or self._until is not None or self._lquote is not None or self._plain:
                 return True
 
     def _resume_partial(self, final: bool) -> bool:
         """Retry a tag cut off by the end of the last chunk; False to stop tokenizing markup.
 
         Only a ">" in the new bytes can end it, and it alone needs matching again (not
-        every skipper path over its length).
+        every skipper path over its length); past ``max_buffer`` it cannot wait longer.
         """
-        if not final and self._buf.find(b">", self._partial) < 0:
+        buf = self._buf
+        if not final and buf.find(b">", self._partial) < 0 and len(buf) - self._pos <= self._max:
             return False
         self._partial = -1
         if not self._token(self._pos, len(self._buf), final):
             return False
-        return not (self._rname or self._until is not None or self._plain)
+        return not (
+            self._rname or self._until is not None or self._lquote is not None or self._plain
+        )
 
     def _end_body(self, s: int, e: int) -> None:
         """Pass ``</body>`` at ``buf[s:e]``, placing the banner before it if still due."""
@@ -414,6 +432,8 @@ class HtmlGate:
         buf = self._buf
         m = TAG.match(buf, pos)
         if m is not None:
+            if m.end() - pos > self._max and self._stream_tag(pos):
+                return True  # a long tag the skippers pass unseen: as if it streamed
             return self._tag(pos, m.end(), bool(m[1]), m[2], m.end(2))
         nxt = buf[pos + 1 : pos + 10]
         if not final and (nxt in (b"", b"/") or b"!--".startswith(nxt)):
@@ -430,13 +450,76 @@ class HtmlGate:
             if final:
                 self._pos = end  # stays as it was
             elif end - pos > self._max:
-                return self._overflow("a tag")
+                return self._stream_tag(pos) or self._overflow("a tag")
             else:
                 self._partial = end
                 return False
         else:
             self._pos = pos + 1  # a "<" that opens nothing is text
         return True
+
+    def _stream_tag(self, pos: int) -> bool:
+        """Start passing on the tag at ``pos``, longer than ``max_buffer``, as it streams.
+
+        Only a tag that the skippers would pass unseen qualifies: nothing about it but its
+        end matters. Others make the gate stop.
+        """
+        stack, m = self._stack, TAG_HEAD.match(self._buf, pos)
+        if self._out < 0 or m is None:
+            return False
+        foreign = bool(stack) and not stack[-1].ip
+        if not skipped(m[2].lower().decode("latin-1"), bool(m[1]), foreign, bool(stack)):
+            return False
+        self._lquote, self._pos = b"", m.end()
+        return True
+
+    def _long_tag(self, final: bool) -> bool:
+        """Pass on a long tag up to its ``>``; True once it is over.
+
+        Attributes are read as the tokenizer reads them, so a ``>`` in a quoted value does
+        not end the tag; what is sure is passed on, and an attribute that more bytes could
+        continue is held back. The banner id in the tag ends the gate, as it would if the
+        tag came whole.
+        """
+        buf, pos, end = self._buf, self._pos, len(self._buf)
+        while True:
+            quote = self._lquote
+            if quote:  # in a value: find its end
+                if quote == b" ":
+                    m = UNQUOTED_END.search(buf, pos)
+                    at = -1 if m is None else m.start()
+                else:
+                    at = buf.find(quote, pos)
+                if at < 0:
+                    # Held back: as much as the banner id less one, to find it whole.
+                    return self._tag_so_far(max(pos, end - len(_NEEDLE) + 1), final)
+                pos, self._lquote = at if quote == b" " else at + 1, b""
+            m = ATTRS_ON.match(buf, pos)
+            if m is None:  # never: it matches the empty string at least
+                return False
+            if m[1] is not None:  # the ">": the tag is over
+                if self._pending and buf.find(_NEEDLE, self._pos, m.end()) >= 0:
+                    return self._overflow("a tag")
+                self._pos, self._lquote = m.end(), None
+                return True
+            pos = m.end()
+            if pos == end:
+                pos = last_attr(buf, m.start(), end)
+            value = VALUE_START.match(buf, pos)
+            if value is None:  # an attribute whose value has not begun
+                if end - pos > self._max:
+                    return self._overflow("a tag")
+                return self._tag_so_far(pos, final)
+            pos, self._lquote = value.end(), value[1] or b" "
+
+    def _tag_so_far(self, pos: int, final: bool) -> bool:
+        """Pass on a long tag's bytes before ``pos`` (all of them when ``final``)."""
+        if self._pending and self._buf.find(_NEEDLE, self._pos, pos) >= 0:
+            return self._overflow("a tag")
+        if final:
+            pos, self._lquote = len(self._buf), None
+        self._pos = pos
+        return False
 
     def _text_state(self, final: bool) -> bool:
         """Pass through a comment, bogus comment or CDATA section up to its end."""
@@ -454,9 +537,10 @@ class HtmlGate:
 
     def _tag(self, s: int, e: int, end_tag: bool, name: bytes, a: int) -> bool:
         """Apply the complete tag ``buf[s:e]``, its name ending at ``a``; False on overflow."""
-        self._pos = e
-        if e - s > self._max:
+        if e - s > self._max:  # passed on from its start, as when it comes cut off
+            self._pos = s
             return self._overflow("a tag")
+        self._pos = e
         if end_tag:
             self._end_tag(name.lower().decode("latin-1"), s, e)
         else:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 __all__ = [
+    "ATTRS_ON",
     "BREAKOUT",
     "CDATA_END",
     "COMMENT_END",
@@ -32,14 +33,19 @@ __all__ = [
     "SCRIPT",
     "SLOW",
     "TAG",
+    "TAG_HEAD",
+    "UNQUOTED_END",
+    "VALUE_START",
     "VOID",
     "Span",
     "attr_spans",
     "decode_attrs",
     "foreign_text",
     "has_src",
+    "last_attr",
     "raw_end",
     "self_closing",
+    "skipped",
 ]
 
 
@@ -82,6 +88,17 @@ _DECLARATION = rb"!(?:" + _COMMENT[1:] + rb"|(?!--|\[CDATA\[)[^>]*+>)"
 _NAME_TAIL = rb"[^\t\n\f\r />A-Z]*+"  # the rest of a lower-case name
 
 TAG = re.compile(rb"<(/?)(" + _NAME + rb")(" + _ATTRS + rb")>")
+#: A tag's ``<``, ``/`` (group 1) and whole name (group 2).
+TAG_HEAD = re.compile(rb"<(/?)(" + _NAME + rb")(?=[\t\n\f\r />])")
+#: Attributes, then the tag's ``>`` (group 1) if it comes. Stops before an attribute cut
+#: off in a quoted value.
+ATTRS_ON = re.compile(_ATTRS + b"(>)?")
+#: An attribute up to the start of its value: the quote that opens it (group 1), if any.
+VALUE_START = re.compile(
+    rb"[^\t\n\f\r />][^\t\n\f\r />=]*+[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:([\"'])|(?=[^\t\n\f\r >]))"
+)
+#: What ends an unquoted attribute value.
+UNQUOTED_END = re.compile(rb"[\t\n\f\r >]")
 _ATTR = re.compile(
     rb"[\t\n\f\r /]*+([^\t\n\f\r />][^\t\n\f\r />=]*+)"
     rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+("[^"]*+"|'[^']*+'|[^\t\n\f\r >]*+))?"""
@@ -111,6 +128,33 @@ _FOREIGN_TOKEN = re.compile(
     rb"|</?" + _NAME + _ATTRS + rb">?"
     rb"|([^<]++|<)"
 )
+
+
+def last_attr(buf: bytes, a: int, b: int) -> int:
+    """Where the attributes in ``buf[a:b]`` stop being sure to read the same with more bytes.
+
+    That is ``b``, unless the last attribute reaches ``b`` with no value or an unquoted
+    one (more bytes could continue it): then where that attribute starts.
+    """
+    m = None
+    for found in _ATTR.finditer(buf, a, b):
+        m = found
+    if m is None or m.end() < b or (m[2] is not None and m[2][:1] in (b'"', b"'")):
+        return b
+    return m.start(1)
+
+
+def skipped(name: str, end_tag: bool, foreign: bool, ip: bool) -> bool:
+    """Whether the skippers pass a tag of this (lower-case) name unseen.
+
+    ``foreign``: in SVG/MathML content (:data:`FOREIGN`); ``ip``: in HTML content inside
+    an HTML integration point of SVG/MathML (:data:`FAST_IP`).
+    """
+    if foreign:
+        return name not in (FOREIGN_END | _names("body br p") if end_tag else _FOREIGN_START)
+    if end_tag:
+        return name != "body" and not (ip and name in FOREIGN_END)
+    return name not in _HTML_START
 
 
 def foreign_text(buf: bytes, a: int, b: int) -> bytes:
