@@ -91,8 +91,6 @@ _BLOCK = 1 << 15  # inline scripts are searched in fixed blocks so chunking cann
 #: A script cut off by the end of the buffer with at most this many bytes in it waits for
 #: the next chunk once, to be taken whole; scanning it again costs less than the raw-text path.
 _DEFER = 1 << 13
-#: How far before a complete tag :meth:`HtmlGate._limit` looks for a quote opening a value.
-_LOOK_BACK = 1 << 12
 
 
 class _Frame(NamedTuple):
@@ -418,10 +416,9 @@ class HtmlGate:
                     return last
                 # Inside a value, the quote that opened it follows an "=" and is the last
                 # of its kind: look on before it for the tag it belongs to.
-                near = max(pos, last - _LOOK_BACK)
-                q = buf.rfind(b'"', near, last)
+                q = buf.rfind(b'"', pos, last)
                 if q <= pos or buf[q - 1] != 0x3D or buf.find(b'"', gt) >= 0:
-                    q = buf.rfind(b"'", near, last)
+                    q = buf.rfind(b"'", pos, last)
                     if q <= pos or buf[q - 1] != 0x3D or buf.find(b"'", gt) >= 0:
                         return end
                 last, quoted = q, True
