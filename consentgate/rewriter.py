@@ -315,29 +315,28 @@ class HtmlGate:
             last = m.lastindex
             # The commonest stops, a void element in HTML content and a whole script, leave
             # the tokenizer's state as it was: the same scan goes on after them.
-            while last == 4 or (last == 3 and m.end() != m.end(3)):
+            while last == 5 or last == 3:
                 if last == 3:
                     if not self._script(m):
                         return False
                 else:
-                    (s, e), a = m.span(4), m.start(5)
+                    (s, e), a = m.span(5), m.start(6)
                     if e - s > self._max:
                         return self._overflow("a tag")
                     # Nothing else about it matters: it opens nothing, cannot hold the
-                    # banner id.
-                    self._pos = e
+                    # banner id. (self._pos catches up at the next stop.)
                     if may_classify(buf[a : e - 1]):
                         self._gate(buf[s + 1 : a].decode("latin-1"), s, e, a, hinted=True)
                 m = next(scan)
                 last = m.lastindex
-            if last == 3:  # a script whose text runs on past what was matched
+            if last == 4:  # a script whose text runs on past what was matched
                 s = m.start(2)
-                if m.end() == m.end(3) and not final and end - s <= _DEFER != s - self._deferred:
+                if not final and end - s <= _DEFER != s - self._deferred:
                     self._pos = self._deferred = s  # its text runs on: wait to take it whole
                     return False
                 return self._script(m)
-            elif last == 6:
-                (s, e), (a, b) = m.span(6), m.span(8)
+            elif last == 7:
+                (s, e), (a, b) = m.span(7), m.span(9)
                 if skip is FAST and a - s == 2 and buf[a:b] == b"body" and e - s <= self._max:
                     self._end_body(s, e)  # in plain HTML content: nothing else to do
                     continue

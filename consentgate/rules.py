@@ -99,7 +99,9 @@ class Rules:
         self._passes = _inline_passes(signatures)
         self._longest = max(map(len, signatures), default=0)
         paths = [path.lstrip("/") for _, path in (*self._same_site, *self._any_host)]
-        self._hint = _tag_hint([*self._hosts, *paths, "data-consent"])
+        hint = _tag_hint([*self._hosts, *paths, "data-consent"])
+        self._hint_search = None if hint is None else hint.pattern.search
+        self._kelvin = hint is not None and hint.kelvin
         self._exact_cookies, self._cookie_globs = _compile_cookies(categories)
         self._cached_url = functools.lru_cache(_CACHE_SIZE)(self._match_url)
         self._cached_cookie = functools.lru_cache(_CACHE_SIZE)(self._match_cookie)
@@ -165,20 +167,17 @@ class Rules:
 
         :param tag: The start tag's bytes, or just its attributes.
         """
-        hint = self._hint
-        if hint is None:
+        search = self._hint_search
+        if search is None:
             return True
         text = tag.translate(_HINT_BYTES, b"\t\n\r")
-        if text.find(b"\x01") >= 0 and (
+        if b"\x01" in text and (
             _HOST_ESCAPE.search(text) is not None
             or tag.count(b"&") != tag.count(b"&amp;")
-            or (hint.kelvin and tag.find(b"\xe2\x84\xaa") >= 0)
+            or (self._kelvin and b"\xe2\x84\xaa" in tag)
         ):
             return True
-        anchored, others = hint.anchored, hint.others
-        return (anchored is not None and anchored.search(text) is not None) or (
-            others is not None and others.search(text) is not None
-        )
+        return search(text) is not None
 
     def classify_cookie(self, name: str) -> str | None:
         """The category that declares the cookie ``name`` (exactly or by glob), or None."""
@@ -379,8 +378,7 @@ _HOST_ESCAPE = re.compile(rb"//[^/?#]*\x01")
 class _TagHint(NamedTuple):
     """What :meth:`Rules.may_classify` searches for; see :func:`_tag_hint`."""
 
-    anchored: re.Pattern[bytes] | None  # literals holding a dot or hyphen
-    others: re.Pattern[bytes] | None  # the rest (same-site paths such as "static/")
+    pattern: re.Pattern[bytes]  # finds any of the literals
     kelvin: bool  # a literal holds "k", which a Kelvin sign lower-cases to
 
 
@@ -408,10 +406,11 @@ def _tag_hint(literals: Sequence[str]) -> _TagHint | None:
         else:
             anchored.setdefault(text[at + 1 :], []).append(text[:at])
     tails = {rest: _behind(heads, b"\x02" + rest) for rest, heads in anchored.items()}
+    # Literals with a dot or hyphen first: alone, they make a pattern led by one byte.
+    pattern = [b"\x02" + _trie(tails)] if tails else []
+    pattern += [_trie(others)] if others else []
     return _TagHint(
-        re.compile(b"\x02" + _trie(tails)) if tails else None,
-        re.compile(_trie(others)) if others else None,
-        any("k" in literal.lower() for literal in literals),
+        re.compile(b"|".join(pattern)), any("k" in literal.lower() for literal in literals)
     )
 
 

@@ -233,15 +233,16 @@ def _skipper(
     ``starts`` or an end tag named in ``ends`` (at every tag when None), at CDATA, and at
     a token cut off by the end of the buffer. The tag it stops at is captured when
     complete: groups 2-3 for a whole ``<script>`` without escapes (start tag, text), or one
-    whose text, free of escapes and end tags, runs to the end of what is matched; in HTML
-    content, 4-5 for the start tag of a void element named in lower case (tag, name end);
-    6-8 for any other tag (tag, ``/`` of an end tag, name). With ``html_content`` it also
+    whose text, free of escapes and end tags, runs to the end of what is matched (group 4
+    then matches there, empty); in HTML content, 5-6 for the start tag of a void element
+    named in lower case (tag, name end); 7-9 for any other tag (tag, ``/`` of an end tag,
+    name). With ``html_content`` it also
     consumes whole ungated raw-text elements and simple inline SVGs; without, SVG/MathML
     elements that hold only text. An inline SVG whose content runs to the end of what is
     matched is consumed too, and group 1 then matches there (empty): the SVG is open.
     """
     alts: list[bytes] = []
-    script = rb"((?!))()"
+    script = rb"((?!))()()"
     if starts is not None and ends is not None:
         extra: dict[str, list[bytes]] = {} if html_content else _text_only(FOREIGN_END)
         if html_content:
@@ -261,7 +262,7 @@ def _skipper(
             # cut off by the end of the buffer is not scanned again the other way.
             script = b"(<" + script_name + b"(?>" + _PLAIN_ATTRS + b"|(?=" + _D + b")"
             script += _ATTRS + b">))" + text + b"(?:</" + script_name + b"(?=" + _D + b")"
-            script += _ATTRS + rb">|\Z)"
+            script += _ATTRS + rb">|()\Z)"
         alts.append(b"/(?:" + b"|".join(_tags(ends, {})) + rb"|(?![a-zA-Z])[^>]*+>)")
         alts += _tags(starts, extra)
     else:
