@@ -331,7 +331,7 @@ class HtmlGate:
                 last = m.lastindex
             if last == 4:  # a script whose text runs on past what was matched
                 s = m.start(2)
-                if not final and end - s <= _DEFER != s - self._deferred:
+                if not final and end - s <= _DEFER and s != self._deferred:
                     self._pos = self._deferred = s  # its text runs on: wait to take it whole
                     return False
                 return self._script(m)

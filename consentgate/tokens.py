@@ -66,6 +66,8 @@ IP = {"svg": _names("foreignobject desc title"), "math": _names("mi mo mn ms mte
 FOREIGN_END = _names("svg math annotation-xml") | IP["svg"] | IP["math"]
 _FOREIGN_START = BREAKOUT | FOREIGN_END | GATED | {"font"}
 _HTML_START = GATED | RAW | _names("plaintext svg math")
+#: End tags that may end SVG/MathML content.
+_FOREIGN_ENDS = FOREIGN_END | _names("body br p")
 HTML_ENCODINGS = ("text/html", "application/xhtml+xml")
 
 _D = rb"[\t\n\f\r />]"  # what ends a tag name
@@ -151,7 +153,7 @@ def skipped(name: str, end_tag: bool, foreign: bool, ip: bool) -> bool:
     an HTML integration point of SVG/MathML (:data:`FAST_IP`).
     """
     if foreign:
-        return name not in (FOREIGN_END | _names("body br p") if end_tag else _FOREIGN_START)
+        return name not in (_FOREIGN_ENDS if end_tag else _FOREIGN_START)
     if end_tag:
         return name != "body" and not (ip and name in FOREIGN_END)
     return name not in _HTML_START
@@ -236,10 +238,10 @@ def _skipper(
     whose text, free of escapes and end tags, runs to the end of what is matched (group 4
     then matches there, empty); in HTML content, 5-6 for the start tag of a void element
     named in lower case (tag, name end); 7-9 for any other tag (tag, ``/`` of an end tag,
-    name). With ``html_content`` it also
-    consumes whole ungated raw-text elements and simple inline SVGs; without, SVG/MathML
-    elements that hold only text. An inline SVG whose content runs to the end of what is
-    matched is consumed too, and group 1 then matches there (empty): the SVG is open.
+    name). With ``html_content`` it also consumes whole ungated raw-text elements and simple
+    inline SVGs; without, SVG/MathML elements that hold only text. An inline SVG whose
+    content runs to the end of what is matched is consumed too, and group 1 then matches
+    there (empty): the SVG is open.
     """
     alts: list[bytes] = []
     script = rb"((?!))()()"
@@ -249,7 +251,7 @@ def _skipper(
             for name in sorted(RAW - GATED):
                 extra.setdefault(name[0], []).append(_element(name))
             inner = _tags(_FOREIGN_START, _text_only(FOREIGN_END))
-            inner.append(b"/(?:" + b"|".join(_tags(FOREIGN_END | {"body", "br", "p"}, {})) + b")")
+            inner.append(b"/(?:" + b"|".join(_tags(_FOREIGN_ENDS, {})) + b")")
             svg = b"[^<]*+(?:<(?:" + b"|".join([*inner, _DECLARATION]) + b")[^<]*+)*+"
             # Group 1: an empty match at the end when its content runs on past that.
             n = _any_case("svg")
@@ -285,7 +287,7 @@ FAST = _skipper(_HTML_START, _names("body"), html_content=True)
 #: that may close it.
 FAST_IP = _skipper(_HTML_START, FOREIGN_END | {"body"}, html_content=True)
 #: In SVG/MathML content: stops at the start and end tags that open or close it.
-FOREIGN = _skipper(_FOREIGN_START, FOREIGN_END | _names("body br p"))
+FOREIGN = _skipper(_FOREIGN_START, _FOREIGN_ENDS)
 #: Stops at every tag, for the gate to follow nesting while it removes an element.
 SLOW = _skipper(None, None)
 

@@ -9,7 +9,7 @@ corpus is present.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import pairwise
 from pathlib import Path
 from typing import ClassVar
@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from consentgate import rewriter
 from consentgate.rewriter import HtmlGate
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -739,3 +740,27 @@ def test_long_inline_svg_cut_anywhere(inner: bytes, lead: bytes) -> None:
     assert GA not in whole
     for chunks in split_everywhere(doc, len(lead), len(lead) + len(svg) + 1):
         assert feed_all(chunks, frozenset(), None) == whole, [len(c) for c in chunks]
+
+
+def test_a_cut_off_script_is_not_scanned_again_with_each_chunk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A short script cut off by the end of a chunk may wait once for the next chunk, to be
+    # taken whole; after that its text is followed as raw text, not scanned from its start
+    # again with every chunk (quadratic in its length when chunks are small).
+    scanned = 0
+    skipper = rewriter.FAST
+
+    class Counting:
+        def finditer(self, buf: bytes, pos: int, end: int) -> Iterator[re.Match[bytes]]:
+            nonlocal scanned
+            for m in skipper.finditer(buf, pos, end):
+                scanned += m.end() - m.start()
+                yield m
+
+    monkeypatch.setattr(rewriter, "FAST", Counting())
+    doc = b"<p>a</p><script>" + b"var x = 1;\n" * 600 + b"</script><p>end</p>"
+    for chunk in (1, 100):
+        scanned = 0
+        assert run(doc, chunk=chunk) == doc
+        assert scanned < 3 * len(doc), chunk
