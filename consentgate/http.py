@@ -69,7 +69,7 @@ def strip_conditional(environ: WSGIEnvironment, tag: str) -> bool:
     kept = []
     for etag in header.split(","):
         etag = etag.strip()
-        body = etag.rstrip('"')
+        body = etag[:-1] if etag.endswith('"') else etag
         if body.endswith(tag):
             kept.append(body[: -len(tag)] + '"')
         elif _TAG not in etag:
@@ -155,8 +155,8 @@ def _gated_headers(headers: list[tuple[str, str]], tag: str) -> list[tuple[str, 
         if lower == "vary":
             vary = f"{vary}, {value}" if vary else value
             continue
-        if lower == "etag" and value.endswith('"'):
-            value = value[:-1] + tag + '"'
+        if lower == "etag":
+            value = _with_tag(value, tag)
         out.append((name, value))
     if not vary:
         vary = "Cookie"
@@ -168,8 +168,11 @@ def _gated_headers(headers: list[tuple[str, str]], tag: str) -> list[tuple[str, 
 
 def _tag_etags(headers: list[tuple[str, str]], tag: str) -> list[tuple[str, str]]:
     return [
-        (name, value.rstrip('"') + tag + '"' if value.endswith('"') else value)
-        if name.lower() == "etag"
-        else (name, value)
+        (name, _with_tag(value, tag)) if name.lower() == "etag" else (name, value)
         for name, value in headers
     ]
+
+
+def _with_tag(etag: str, tag: str) -> str:
+    """``etag`` with ``tag`` before its closing quote (one without a closing quote is kept)."""
+    return etag[:-1] + tag + '"' if etag.endswith('"') and len(etag) > 1 else etag

@@ -416,6 +416,23 @@ def test_etag_never_revalidates_across_consent_states(make_gate: Gate) -> None:
     assert b"googletagmanager" in after.data
 
 
+@pytest.mark.parametrize("etag", ['"v1"', 'W/"v1"', '""'], ids=["strong", "weak", "empty"])
+def test_a_304_carries_the_etag_the_page_was_served_with(make_gate: Gate, etag: str) -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ.get("HTTP_IF_NONE_MATCH") == etag:
+            start_response("304 Not Modified", [("ETag", etag)])
+            return []
+        start_response("200 OK", [("Content-Type", "text/html"), ("ETag", etag)])
+        return [PAGE]
+
+    client = Client(make_gate(app))
+    served = client.get("/").headers["ETag"]
+    assert served != etag and served.endswith('"') and served.startswith(etag[:-1])
+    again = client.get("/", headers={"If-None-Match": served})
+    assert again.status_code == 304
+    assert again.headers["ETag"] == served
+
+
 def test_last_modified_is_dropped_from_gated_pages(make_gate: Gate) -> None:
     app = html_app(headers=[("Last-Modified", "Wed, 21 Oct 2015 07:28:00 GMT")])
     assert "Last-Modified" not in Client(make_gate(app)).get("/").headers
