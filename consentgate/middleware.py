@@ -183,11 +183,7 @@ class ConsentGate:
         html = environ.get("consentgate.banner_html")
         if html is None:
             # Cached by the raw path, so that a hit needs no quoting.
-            return self._default_banner(
-                environ.get("SCRIPT_NAME", ""),
-                environ.get("PATH_INFO", ""),
-                environ.get("QUERY_STRING", ""),
-            )
+            return self._default_banner(*_raw_path(environ))
         return str(html).encode("utf-8")
 
     def _render_banner(self, script_name: str, path_info: str, query: str) -> bytes:
@@ -361,7 +357,12 @@ class _Body:
 
 def current_path(environ: WSGIEnvironment) -> str:
     """The path and query of this request, to come back to after deciding."""
-    return _path_and_query(
+    return _path_and_query(*_raw_path(environ))
+
+
+def _raw_path(environ: WSGIEnvironment) -> tuple[str, str, str]:
+    """SCRIPT_NAME, PATH_INFO and QUERY_STRING, as the server gave them."""
+    return (
         environ.get("SCRIPT_NAME", ""),
         environ.get("PATH_INFO", ""),
         environ.get("QUERY_STRING", ""),

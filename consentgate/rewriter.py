@@ -212,21 +212,6 @@ class HtmlGate:
     def _flush(self) -> bytes:
         """Return what is decided, and drop it (and what was cut) from the buffer."""
         buf, pieces, out = self._buf, self._pieces, self._out
-        if self._hold < 0 and self._fhold < 0 and not self._bypass:  # nothing held back
-            keep = self._pos
-            if pieces:
-                self._pieces = []
-                if 0 <= out < keep:
-                    pieces.append(buf[out:keep])
-                text = b"".join(pieces)
-            else:
-                text = buf[out:keep] if 0 <= out < keep else b""
-            if keep:
-                if 0 <= out < keep:
-                    self._out = keep
-                self._buf, self._tail = buf[keep:], buf[keep - 1 : keep]
-                self._rebase(keep)
-            return text
         self._pieces = []
         if self._fhold >= 0 and not self._bypass and self._pos - self._fhold > self._max:
             self._overflow("an SVG script")
@@ -283,9 +268,7 @@ class HtmlGate:
         """Tokenize markup until a text state begins (True) or more input is needed (False)."""
         buf, end = self._buf, len(self._buf)
         if self._partial >= 0 and not self._resume_partial(final):
-            return bool(
-                self._rname or self._until is not None or self._lquote is not None or self._plain
-            )
+            return self._in_text()
         if final or end - self._pos < 4096:
             limit = end
         elif self._lbuf is buf and self._lim >= self._pos:  # this buffer's, still ahead
@@ -357,7 +340,7 @@ class HtmlGate:
                         return False
                 elif pos == limit:
                     return False
-            if self._rname or self._until is not None or self._lquote is not None or self._plain:
+            if self._in_text():
                 return True
 
     def _resume_partial(self, final: bool) -> bool:
@@ -372,7 +355,12 @@ class HtmlGate:
         self._partial = -1
         if not self._token(self._pos, len(self._buf), final):
             return False
-        return not (
+        return not self._in_text()
+
+    def _in_text(self) -> bool:
+        """Whether a state other than markup began: raw text, a comment-like section, a
+        long tag passed on as it streams, or plain text to the end."""
+        return bool(
             self._rname or self._until is not None or self._lquote is not None or self._plain
         )
 
@@ -494,7 +482,7 @@ class HtmlGate:
             if m is None:  # never: it matches the empty string at least
                 return False
             if m[1] is not None:  # the ">": the tag is over
-                if self._pending and buf.find(_NEEDLE, self._pos, m.end()) >= 0:
+                if self._banner_id_before(m.end()):
                     return self._overflow("a tag")
                 self._pos, self._lquote = m.end(), None
                 return True
@@ -510,12 +498,16 @@ class HtmlGate:
 
     def _tag_so_far(self, pos: int, final: bool) -> bool:
         """Pass on a long tag's bytes before ``pos`` (all of them when ``final``)."""
-        if self._pending and self._buf.find(_NEEDLE, self._pos, pos) >= 0:
+        if self._banner_id_before(pos):
             return self._overflow("a tag")
         if final:
             pos, self._lquote = len(self._buf), None
         self._pos = pos
         return False
+
+    def _banner_id_before(self, pos: int) -> bool:
+        """Whether the banner is due and its id is in the long tag's bytes before ``pos``."""
+        return self._pending and self._buf.find(_NEEDLE, self._pos, pos) >= 0
 
     def _text_state(self, final: bool) -> bool:
         """Pass through a comment, bogus comment or CDATA section up to its end."""

@@ -50,11 +50,19 @@ _XLINK = "{http://www.w3.org/1999/xlink}"
 Key = tuple[str, tuple[tuple[str, str], ...], str]
 
 
-def gate(data: bytes, chunk_size: int = 0, banner: bytes | None = None) -> bytes:
+def gate(data: bytes, chunk_size: int = 0, banner: bytes | None = None, **options: Any) -> bytes:
     """``data`` through a fresh gate in ``chunk_size`` pieces (0: all at once)."""
-    html_gate = HtmlGate(RULES, REFUSED, banner=banner)
     step = chunk_size or max(len(data), 1)
-    out = [html_gate.feed(data[i : i + step]) for i in range(0, len(data), step)]
+    return gate_cut(data, [*range(0, len(data), step), len(data)], banner, **options)
+
+
+def gate_cut(
+    data: bytes, cuts: Iterable[int], banner: bytes | None = None, **options: Any
+) -> bytes:
+    """``data`` through a fresh gate, cut at ``cuts`` (any order, any of them out of range)."""
+    html_gate = HtmlGate(RULES, REFUSED, banner=banner, **options)
+    bounds = sorted({0, len(data), *(c for c in cuts if c < len(data))})
+    out = [html_gate.feed(data[a:b]) for a, b in pairwise(bounds)]
     out.append(html_gate.close())
     return b"".join(out)
 
@@ -365,10 +373,7 @@ _DOCUMENTS = st.lists(_PIECES | st.text(max_size=5), max_size=40).map(
 @given(data=_DOCUMENTS, cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=8))
 def test_random_input_split_anywhere(data: bytes, cuts: list[int]) -> None:
     whole = gate(data, banner=BANNER)
-    bounds = sorted({0, len(data), *(c for c in cuts if c < len(data))})
-    html_gate = HtmlGate(RULES, REFUSED, banner=BANNER)
-    pieces = [html_gate.feed(data[a:b]) for a, b in pairwise(bounds)]
-    assert b"".join(pieces) + html_gate.close() == whole
+    assert gate_cut(data, cuts, BANNER) == whole
     assert len(whole) <= len(data) + len(BANNER)
 
 
@@ -401,14 +406,7 @@ def test_random_input_with_long_tags_split_anywhere(
 ) -> None:
     """Past max_buffer the gate passes a tag on or stops, the same however it arrives."""
     data = "".join(parts).encode("utf-8", "surrogatepass")
-
-    def gated(bounds: list[int]) -> bytes:
-        html_gate = HtmlGate(RULES, REFUSED, banner=banner, max_buffer=1024)
-        pieces = [html_gate.feed(data[a:b]) for a, b in pairwise(bounds)]
-        return b"".join(pieces) + html_gate.close()
-
-    bounds = sorted({0, len(data), *(c for c in cuts if c < len(data))})
-    assert gated(bounds) == gated([0, len(data)])
+    assert gate_cut(data, cuts, banner, max_buffer=1024) == gate(data, 0, banner, max_buffer=1024)
 
 
 @pytest.mark.parametrize(
@@ -434,15 +432,10 @@ def test_a_tag_longer_than_max_buffer_streams_as_it_comes(markup: str) -> None:
     """An ordinary tag longer than the cap passes on as it streams; the gate goes on."""
     data = f"<body>{markup}{_TRACKER}<p>end</p></body>".encode()
     warnings: list[str] = []
-
-    def gated(chunk_size: int) -> bytes:
-        html_gate = HtmlGate(RULES, REFUSED, max_buffer=1024, warn=warnings.append)
-        out = [html_gate.feed(data[i : i + chunk_size]) for i in range(0, len(data), chunk_size)]
-        return b"".join(out) + html_gate.close()
-
     expected = f"<body>{markup}<p>end</p></body>".encode()
     for chunk_size in (1, 7, 100, 512, 1000, len(data)):
-        assert gated(chunk_size) == expected, chunk_size
+        out = gate(data, chunk_size, max_buffer=1024, warn=warnings.append)
+        assert out == expected, chunk_size
     assert warnings == []
 
 
@@ -460,9 +453,7 @@ def test_a_long_tag_the_gate_must_read_whole_stops_it_chunked_or_not(markup: str
     outputs = set()
     for chunk_size in (100, 512, len(data)):
         warnings: list[str] = []
-        html_gate = HtmlGate(RULES, REFUSED, banner=BANNER, max_buffer=1024, warn=warnings.append)
-        out = [html_gate.feed(data[i : i + chunk_size]) for i in range(0, len(data), chunk_size)]
-        outputs.add(b"".join(out) + html_gate.close())
+        outputs.add(gate(data, chunk_size, BANNER, max_buffer=1024, warn=warnings.append))
         assert len(warnings) == 1 and "max_buffer" in warnings[0]
     assert len(outputs) == 1
     assert _TRACKER.encode() in outputs.pop()  # the rest of the page passed through
