@@ -171,10 +171,80 @@ def test_url_attributes(tag: str, attrs: dict[str, str], expected: str) -> None:
         pytest.param("https:\\\\www.google-analytics.com\\analytics.js", id="backslashes"),
         pytest.param("https://www.google%2Danalytics.com/analytics.js", id="percent-encoded-host"),
         pytest.param("https://www.google-analytics.com/analytics.js#x", id="fragment"),
+        # Special schemes ignore missing or extra slashes, and "\\" is "/".
+        pytest.param("https:www.google-analytics.com/analytics.js", id="no-slashes"),
+        pytest.param("https:/www.google-analytics.com/analytics.js", id="one-slash"),
+        pytest.param("https:///www.google-analytics.com/analytics.js", id="three-slashes"),
+        pytest.param("https:/\\/www.google-analytics.com/analytics.js", id="mixed-slashes"),
+        pytest.param("///www.google-analytics.com/analytics.js", id="three-slashes-no-scheme"),
+        pytest.param("\\\\www.google-analytics.com/analytics.js", id="backslashes-no-scheme"),
+        pytest.param("http:www.google-analytics.com/analytics.js", id="http-on-https-page"),
+        pytest.param("HTTP:www.google-analytics.com/analytics.js", id="upper-case-scheme"),
+        pytest.param("h\tt\ntps://www.google-analytics.com/analytics.js", id="tab-in-scheme"),
+        pytest.param("\x00 https://www.google-analytics.com/analytics.js", id="c0-before"),
+        # Hosts are percent-decoded, then mapped through UTS 46 as browsers do.
+        pytest.param("https://www%2Egoogle-analytics%2Ecom/analytics.js", id="percent-dots"),
+        pytest.param("https://www.google-analytics.com%2E/analytics.js", id="percent-trailing-dot"),
+        pytest.param(
+            "https://\uff57\uff57\uff57.google-analytics.com/a.js", id="fullwidth-letters"
+        ),
+        pytest.param("https://WWW.\uff27OOGLE-ANALYTICS.COM/a.js", id="fullwidth-capital"),
+        pytest.param("https://www.google-analytics\u3002com/a.js", id="ideographic-full-stop"),
+        pytest.param("https://www.google-analytics\uff0ecom/a.js", id="fullwidth-full-stop"),
+        pytest.param("https://www.google-analytics\uff61com/a.js", id="halfwidth-full-stop"),
+        pytest.param("https://www.google-ana\u00adlytics.com/a.js", id="soft-hyphen"),
+        pytest.param("https://www.google-analytics\u200b.com/a.js", id="zero-width-space"),
+        pytest.param("https://www.google-analytics.com\u034f/a.js", id="grapheme-joiner"),
+        pytest.param(
+            "https://www.google%C2%ADanalytics.com/a.js".replace("google", "google-"),
+            id="escaped-soft-hyphen",
+        ),
+        pytest.param("https://\u212aelvin.google-analytics.com/a.js", id="kelvin-sign"),
+        pytest.param("https://www.google-analytics.com\u3002/a.js", id="mapped-trailing-dot"),
     ],
 )
 def test_url_forms_browsers_load_are_recognised(url: str) -> None:
     assert SITE.classify_element("script", {"src": url}) == "analytics"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        pytest.param("https://www.facebook.com/%74r?id=1", "marketing", id="escaped-path"),
+        pytest.param("https://www.facebook.com/x/../tr?id=1", "marketing", id="dot-segments"),
+        pytest.param("https://www.facebook.com/x/%2e%2E/tr", "marketing", id="escaped-dots"),
+        pytest.param("https://www.facebook.com/tr/../travel", None, id="dot-segments-leave"),
+        pytest.param("/x/../static/app.js", "necessary", id="same-site-dot-segments"),
+        pytest.param("static/app.js", "necessary", id="relative-to-root"),
+        pytest.param("https:static/app.js", "necessary", id="https-relative-path"),
+    ],
+)
+def test_paths_are_read_as_servers_read_them(url: str, expected: str | None) -> None:
+    assert SITE.classify_element("img", {"src": url}) == expected
+
+
+@pytest.mark.parametrize(
+    ("base", "url", "expected"),
+    [
+        pytest.param("https://www.google-analytics.com/", "analytics.js", "analytics", id="host"),
+        pytest.param("//www.google-analytics.com/js/", "../a.js", "analytics", id="no-scheme"),
+        pytest.param("https:www.google-analytics.com/", "a.js", "analytics", id="no-slashes"),
+        pytest.param("https://www.google-analytics.com/", "?v=1", "analytics", id="query-only"),
+        pytest.param(
+            "https://www.google-analytics.com/", "//cdn.example/a.js", None, id="own-host"
+        ),
+        pytest.param("https://www.google-analytics.com/", "/a.js", "analytics", id="absolute-path"),
+        pytest.param("https://www.google-analytics.com/", "data:,x", None, id="data-url"),
+        pytest.param("/static/", "app.js", "necessary", id="path-only"),
+        pytest.param("javascript:void(0)", "static/app.js", "necessary", id="no-network-base"),
+        pytest.param("https://cdn.example/", "https:x.js", None, id="same-scheme-relative"),
+    ],
+)
+def test_relative_urls_resolve_against_the_base(base: str, url: str, expected: str | None) -> None:
+    rules = SITE.based(base)
+    assert rules.classify_element("img", {"src": url}) == expected
+    assert rules.may_classify(f' src="{url}"'.encode())
+    assert rules.based("https://www.facebook.com/") is rules  # only the first one counts
 
 
 @pytest.mark.parametrize(
