@@ -506,6 +506,9 @@ _URLS = [url for url, _ in TRACKER_URLS.values()] + [
     "//ads.example.com/tr?id=1",
     "https://pixel.kit.example/p.gif",
     "https://img.example.com/photo.jpg",
+    "https:ads.example.com/tr?id=1",
+    "http:/\\www.google-analytics.com/ga.js",
+    "/x/../lib/a.js",
 ]
 
 
@@ -520,6 +523,12 @@ _DISGUISES: list[tuple[str, Callable[[str], str]]] = [
     ("", lambda c: "\t" + c),
     ("/", lambda c: "\\"),
     ("kK", lambda c: "\u212a"),
+    # UTS 46 maps these in a host: fullwidth forms, other full stops, ignored characters.
+    ("", lambda c: chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c),
+    (".", lambda c: "\u3002"),
+    (".", lambda c: "\uff61"),
+    ("", lambda c: c + "\u00ad"),
+    ("", lambda c: c + "%C2%AD"),
 ]
 
 
@@ -581,6 +590,9 @@ def test_a_disguised_url_is_a_candidate(url: str, name: str) -> None:
         pytest.param(b" async", id="no-url"),
         pytest.param(b' src="/a.jpg?w=100%25" width="100%"', id="percent-outside-host"),
         pytest.param(b' data-src="/img/a.jpg" class="lazy"', id="lazy-image"),
+        pytest.param(b' alt="\xc3\xa9t\xc3\xa9" src="/img/caf\xc3\xa9.jpg"', id="non-ascii-path"),
+        pytest.param(b' style="width:100%" title="50% off"', id="percent-in-text"),
+        pytest.param(b' src="/a.jpg?q=%41&amp;h=1"', id="percent-in-query"),
     ],
 )
 def test_ordinary_tags_need_no_decoding(raw: bytes) -> None:
@@ -598,6 +610,12 @@ def test_ordinary_tags_need_no_decoding(raw: bytes) -> None:
         pytest.param(b' src="\\lib\\a.js"', id="backslashes"),
         pytest.param(b' src="//ads.ex%61mple.com/tr"', id="percent-in-host"),
         pytest.param(b" data-consent=analytics", id="data-consent"),
+        pytest.param(b' src="//www.\xef\xbd\x87oogle-analytics.com/"', id="fullwidth-in-host"),
+        pytest.param(b' src="https:www.google-analytics\xe3\x80\x82com/"', id="full-stop"),
+        pytest.param(b' src="//www.google-ana\xc2\xadlytics.com/ga.js"', id="soft-hyphen"),
+        pytest.param(b' src="/li%62/a.js"', id="percent-in-path"),
+        pytest.param(b" src=/li%62/a.js", id="percent-unquoted"),
+        pytest.param(b' srcset="a.jpg 1x, //x.\xef\xbd\x8bit.example/ 2x"', id="srcset"),
     ],
 )
 def test_what_may_classify_looks_for(raw: bytes) -> None:
