@@ -418,9 +418,7 @@ _HINT_BYTES = _hint_table()
 #: A percent-escape in an attribute value before any "?" or "#": hosts are percent-decoded,
 #: and servers decode escapes in paths. A value starts after a quote or a space (``=`` is no
 #: sure sign: queries hold it), and no byte is read twice, however long the tag.
-_ESCAPE = re.compile(
-    rb"""(?:^|[\s"'])(?:[^\s"'?#\x01]|\x01(?![0-9a-f]{2}))*+\x01[0-9a-f]{2}"""
-)
+_ESCAPE = re.compile(rb"""(?:^|[\s"'])(?:[^\s"'?#\x01]|\x01(?![0-9a-f]{2}))*+\x01[0-9a-f]{2}""")
 #: A non-ASCII character in a host: after "//" (or "\\") or a special scheme's ":".
 _NON_ASCII_HOST = re.compile(rb"""(?://|(?:https?|wss?|ftp):/?)[^/?#\s"'>\x03]*+\x03""")
 

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 __all__ = [
     "ATTRS_ON",
+    "BACKGROUND",
     "BREAKOUT",
     "CDATA_END",
     "COMMENT_END",
@@ -53,8 +54,17 @@ def _names(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
-GATED = _names("script iframe img image link embed object audio video source noscript")
-VOID = _names("img link embed source")
+#: Elements whose ``background`` attribute loads an image: only that attribute is removed.
+BACKGROUND = _names("body table thead tbody tfoot tr td th")
+#: Elements that may load something (SVG's ``use`` and ``feImage`` too), classified by the gate.
+GATED = (
+    _names(
+        "script iframe img image link embed object audio video source noscript input meta frame"
+        " feimage use"
+    )
+    | BACKGROUND
+)
+VOID = _names("img link embed source input meta frame")
 RAW = _names("script style xmp iframe noembed noframes textarea title")
 #: Start tags that end SVG/MathML content and are reprocessed as HTML ("in foreign content").
 BREAKOUT = _names(
@@ -65,7 +75,7 @@ BREAKOUT = _names(
 IP = {"svg": _names("foreignobject desc title"), "math": _names("mi mo mn ms mtext")}
 FOREIGN_END = _names("svg math annotation-xml") | IP["svg"] | IP["math"]
 _FOREIGN_START = BREAKOUT | FOREIGN_END | GATED | {"font"}
-_HTML_START = GATED | RAW | _names("plaintext svg math")
+_HTML_START = GATED | RAW | _names("plaintext svg math base")
 #: End tags that may end SVG/MathML content.
 _FOREIGN_ENDS = FOREIGN_END | _names("body br p")
 HTML_ENCODINGS = ("text/html", "application/xhtml+xml")
@@ -237,7 +247,7 @@ def _skipper(
     complete: groups 2-3 for a whole ``<script>`` without escapes (start tag, text), or one
     whose text, free of escapes and end tags, runs to the end of what is matched (group 4
     then matches there, empty); in HTML content, 5-6 for the start tag of a void element
-    named in lower case (tag, name end); 7-9 for any other tag (tag, ``/`` of an end tag,
+    or BACKGROUND one in lower case (tag, name end); 7-9 for other tags (tag, ``/`` of an end tag,
     name). With ``html_content`` it also consumes whole ungated raw-text elements and simple
     inline SVGs; without, SVG/MathML elements that hold only text. An inline SVG whose
     content runs to the end of what is matched is consumed too, and group 1 then matches
@@ -274,7 +284,7 @@ def _skipper(
     attrs = b"(?:" + _PLAIN_ATTRS + b"|" + _ATTRS + b">)"
     quiet = rb"((?!))()"
     if html_content:
-        quiet = b"(<" + _trie(VOID) + b"()(?=" + _D + b")" + attrs + b")"
+        quiet = b"(<" + _trie(VOID | BACKGROUND) + b"()(?=" + _D + b")" + attrs + b")"
     tag = rb"(<(/?)(" + _NAME + b")" + attrs + b")"
     svg_groups = b"" if html_content else rb"(?:(?!)())?"  # numbered as in HTML content
     return re.compile(svg_groups + loop + b"(?:" + script + b"|" + quiet + b"|" + tag + b")?")
