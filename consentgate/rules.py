@@ -123,10 +123,17 @@ class Rules:
     def based(self, href: str) -> RulesWithBase:
         """These rules for the part of a page after its ``<base href>``.
 
-        Relative URLs then resolve against ``href``, so any tag may load from a tracker:
-        the returned rules' :meth:`may_classify` says yes to every tag.
+        Relative URLs then resolve against ``href``. When that can bring them to a source
+        pattern (its host is a pattern's, or its path differs from the root and a pattern
+        is a same-site path), the returned rules' :meth:`may_classify` says yes to every
+        tag; otherwise the base adds nothing a tag's own bytes do not show.
         """
-        return RulesWithBase(self, base_of(href))
+        bases = base_of(href)
+        hosts = (base.host for base in bases if base.host is not None)
+        blind = any(map(self._has_host, hosts)) or (
+            bool(self._same_site) and any(base != PAGE for base in bases)
+        )
+        return RulesWithBase(self, bases, blind)
 
     def _classify_element(
         self, tag: str, attrs: Mapping[str, str], bases: tuple[Base, ...]
@@ -176,8 +183,8 @@ class Rules:
         False, :meth:`classify_element` returns None for it. It looks for
         ``data-consent``, for each source pattern's host or path, and for what could
         hide one from a plain search: a character reference other than ``&amp;``, a
-        percent-escape in a host or path, a non-ASCII character in a host (UTS 46 maps
-        fullwidth letters, ``。``, soft hyphens...).
+        percent-escape in a host or path, a character in a host that UTS 46 maps to ASCII
+        or drops (fullwidth letters, ``。``, soft hyphens...; see :data:`MAPPED_LEADS`).
 
         :param tag: The start tag's bytes, or just its attributes.
         """
@@ -185,11 +192,11 @@ class Rules:
         if search is None:
             return True
         text = tag.translate(_HINT_BYTES, b"\t\n\r")
-        if b"\x01" in text and (
-            _ESCAPE.search(text) is not None or tag.count(b"&") != tag.count(b"&amp;")
+        if 1 in text and (  # an int: a single memchr, cheaper than a bytes needle
+            _ESCAPE.match(text) is not None or tag.count(b"&") != tag.count(b"&amp;")
         ):
             return True
-        if b"\x03" in text and _NON_ASCII_HOST.search(text) is not None:
+        if 3 in text and (_MAPPED_AFTER_SLASHES(text) or _MAPPED_AFTER_COLON(text)):
             return True
         return search(text) is not None
 
@@ -237,6 +244,11 @@ class Rules:
                 best = index
         return best
 
+    def _has_host(self, host: str) -> bool:
+        """Whether a source pattern names ``host`` or one of its parent domains."""
+        labels = host.split(".")
+        return any(".".join(labels[i:]) in self._hosts for i in range(len(labels)))
+
     def _match_host(self, host: str, path: str) -> int | None:
         best: int | None = None
         name = host
@@ -263,17 +275,19 @@ class Rules:
 class RulesWithBase:
     """:class:`Rules` for the part of a page after its ``<base href>`` (see :meth:`Rules.based`)."""
 
-    def __init__(self, rules: Rules, bases: tuple[Base, ...]) -> None:
-        self._rules, self._bases = rules, bases
+    def __init__(self, rules: Rules, bases: tuple[Base, ...], blind: bool) -> None:
+        self._rules, self._bases, self._blind = rules, bases, blind
         self.inline_overlap = rules.inline_overlap
         self.classify_inline = rules.classify_inline
+        if not blind:
+            self.may_classify = rules.may_classify  # type: ignore[method-assign]
 
     def classify_element(self, tag: str, attrs: Mapping[str, str]) -> str | None:
         """:meth:`Rules.classify_element`, relative URLs resolved against the base."""
         return self._rules._classify_element(tag, attrs, self._bases)
 
     def may_classify(self, tag: bytes) -> bool:
-        """True: a relative URL may load from a tracker."""
+        """True: a relative URL may load from a tracker (when the base can bring it to one)."""
         return True
 
     def based(self, href: str) -> RulesWithBase:
@@ -397,30 +411,40 @@ def _trie(branches: Mapping[bytes, bytes]) -> bytes:
     return b"(?:" + b"|".join(alternatives) + b")"
 
 
+#: UTF-8 lead bytes of the characters that UTS 46 maps to ASCII or to nothing (fullwidth
+#: forms, "。", soft hyphen, zero-width and compatibility characters...): only with them can
+#: a host written in non-ASCII be a tracker's. Most letters of most scripts (lead bytes
+#: C3, D0-DF, E4-E9...) map to non-ASCII only. Checked against idna by the tests.
+MAPPED_LEADS = bytes.fromhex("c2 c4 c5 c7 ca cb cd e0 e1 e2 e3 ea ef f0 f1 f2 f3 f4")
+
+
 def _hint_table() -> bytes:
     """The translation :meth:`Rules.may_classify` applies to a tag before its search.
 
     ASCII letters are lower-cased and ``\\`` becomes ``/``, as URL parsing does; ``.``
     and ``-`` become 2, the one byte the hint's regex is anchored on; ``%`` and ``&``
-    become 1 and non-ASCII bytes 3, so that one look finds each kind; bytes 1 to 3
-    themselves become 0.
+    become 1 and the lead bytes in :data:`MAPPED_LEADS` 3, so that one look finds each
+    kind; bytes 1 to 3 themselves become 0.
     """
     table = bytearray(range(256))
     table[1:4] = bytes(3)
     table[0x41:0x5B] = bytes(range(0x61, 0x7B))
-    table[0x80:] = b"\x03" * 0x80
     for byte, code in zip(b"\\.-%&", b"/\x02\x02\x01\x01", strict=True):
         table[byte] = code
+    for byte in MAPPED_LEADS:
+        table[byte] = 3
     return bytes(table)
 
 
 _HINT_BYTES = _hint_table()
-#: A percent-escape in an attribute value before any "?" or "#": hosts are percent-decoded,
-#: and servers decode escapes in paths. A value starts after a quote or a space (``=`` is no
-#: sure sign: queries hold it), and no byte is read twice, however long the tag.
-_ESCAPE = re.compile(rb"""(?:^|[\s"'])(?:[^\s"'?#\x01]|\x01(?![0-9a-f]{2}))*+\x01[0-9a-f]{2}""")
-#: A non-ASCII character in a host: after "//" (or "\\") or a special scheme's ":".
-_NON_ASCII_HOST = re.compile(rb"""(?://|(?:https?|wss?|ftp):/?)[^/?#\s"'>\x03]*+\x03""")
+#: A percent-escape outside a query or fragment: hosts are percent-decoded, and servers
+#: decode escapes in paths. One pass from the start, skipping each "?" or "#" with the rest
+#: of its value (up to a quote or a space) and other bytes in runs, never going back.
+_ESCAPE = re.compile(rb"""(?:[?#][^\s"']*+|[^?#\x01]++|\x01(?![0-9a-f]{2}))*+\x01[0-9a-f]{2}""")
+#: A character of :data:`MAPPED_LEADS` in a host: after "//" (or "\\"), or after a
+#: scheme's ":" and at most one slash (two searches, each led by a literal).
+_MAPPED_AFTER_SLASHES = re.compile(rb"""//[^/?#\s"'>\x03]*+\x03""").search
+_MAPPED_AFTER_COLON = re.compile(rb""":/?[^/?#\s"'>\x03]*+\x03""").search
 
 
 def _tag_hint(literals: Sequence[str]) -> re.Pattern[bytes] | None:

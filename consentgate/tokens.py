@@ -65,6 +65,8 @@ GATED = (
     | BACKGROUND
 )
 VOID = _names("img link embed source input meta frame")
+#: Gated elements that load nothing without this attribute: the skippers pass them unseen.
+_LOADS_WITH = {**dict.fromkeys(BACKGROUND, "background"), "input": "src", "meta": "http-equiv"}
 RAW = _names("script style xmp iframe noembed noframes textarea title")
 #: Start tags that end SVG/MathML content and are reprocessed as HTML ("in foreign content").
 BREAKOUT = _names(
@@ -216,6 +218,29 @@ def _tags(names: frozenset[str], extra: Mapping[str, list[bytes]]) -> list[bytes
     return alts
 
 
+def _quiet_gated(extra: dict[str, list[bytes]], foreign: bool = False) -> dict[str, list[bytes]]:
+    """``extra`` and alternatives consuming the start tags of gated elements that cannot
+    load anything: without their loading attribute (:data:`_LOADS_WITH`), or an SVG
+    ``<use>`` whose references are all to the page's own fragments (``href="#icon"``).
+    In SVG/MathML (``foreign``) a tag that breaks out to HTML must still stop the skipper."""
+    for name, attr in sorted(_LOADS_WITH.items()):
+        if foreign and name in BREAKOUT:
+            continue
+        no_attr = rb"(?!(?i:" + re.escape(attr.encode()) + rb")[\t\n\f\r />=])"
+        extra.setdefault(name[0], []).append(_start_tag(name, no_attr))
+    remote = rb"(?!(?i:(?:xlink:)?href)(?![\t\n\f\r ]*+=[\t\n\f\r ]*+[\"']?#)[\t\n\f\r />=])"
+    extra.setdefault("u", []).append(_start_tag("use", remote))
+    return extra
+
+
+def _start_tag(name: str, allowed: bytes) -> bytes:
+    """A start tag ``name`` (lower case) after its ``<``, each attribute name passing the
+    lookahead ``allowed``."""
+    name_start = rb"|[^\t\n\f\r />][^\t\n\f\r />=]*+"
+    attrs = _ATTRS.replace(name_start, b"|" + allowed + name_start[1:], 1)
+    return re.escape(name.encode()) + b"(?=" + _D + b")" + attrs + b">"
+
+
 def _element(name: str, body: bytes | None = None, start: bytes = _ATTRS + b">") -> bytes:
     """A whole element after its ``<``: start tag, ``body`` (raw text if None), end tag."""
     n = _any_case(name)
@@ -256,11 +281,11 @@ def _skipper(
     alts: list[bytes] = []
     script = rb"((?!))()()"
     if starts is not None and ends is not None:
-        extra: dict[str, list[bytes]] = {} if html_content else _text_only(FOREIGN_END)
+        extra = _quiet_gated({}) if html_content else _quiet_gated(_text_only(FOREIGN_END), True)
         if html_content:
             for name in sorted(RAW - GATED):
                 extra.setdefault(name[0], []).append(_element(name))
-            inner = _tags(_FOREIGN_START, _text_only(FOREIGN_END))
+            inner = _tags(_FOREIGN_START, _quiet_gated(_text_only(FOREIGN_END), True))
             inner.append(b"/(?:" + b"|".join(_tags(_FOREIGN_ENDS, {})) + b")")
             svg = b"[^<]*+(?:<(?:" + b"|".join([*inner, _DECLARATION]) + b")[^<]*+)*+"
             # Group 1: an empty match at the end when its content runs on past that.

@@ -51,7 +51,9 @@ _DOUBLE_DOT = frozenset({"..", ".%2e", "%2e.", "%2e%2e"})
 #: A percent-escape of a character servers read as itself (RFC 3986 unreserved).
 _UNRESERVED = re.compile(r"%(2[dDeE]|3[0-9]|[46][1-9a-fA-F]|[57][0-9aA]|5[fF]|7[eE])")
 _HTML_SPACE = "\t\n\f\r "
-_DESCRIPTORS = re.compile(r"(?:[^,(]|\([^)]*\)?)*")
+#: A srcset candidate's URL, after the spaces and commas before it; then its descriptors.
+_CANDIDATE = re.compile(r"[\t\n\f\r ,]*+([^\t\n\f\r ]*+)")
+_DESCRIPTORS = re.compile(r"(?:[^,(]|\([^)]*+\)?)*+")
 
 
 class Target(NamedTuple):
@@ -168,7 +170,7 @@ def domain_to_ascii(name: str) -> str:
     that a tracker's host is not missed.
     """
     try:
-        mapped = idna.uts46_remap(name, std3_rules=False, transitional=False)
+        mapped = idna.uts46_remap(name, std3_rules=False)  # non-transitional
     except idna.IDNAError:
         folded = unicodedata.normalize("NFKC", name).casefold().replace("\u3002", ".")
         mapped = "".join(c for c in folded if unicodedata.category(c) != "Cf")
@@ -213,22 +215,16 @@ def srcset_urls(value: str) -> list[str]:
     reading too many URLs only makes the gate stricter.
     """
     urls: list[str] = []
-    pos, end = 0, len(value)
-    while True:
-        while pos < end and (value[pos] in _HTML_SPACE or value[pos] == ","):
-            pos += 1
-        if pos >= end:
-            return urls
-        start = pos
-        while pos < end and value[pos] not in _HTML_SPACE:
-            pos += 1
-        url = value[start:pos]
+    pos = 0
+    while (m := _CANDIDATE.match(value, pos)) is not None and m[1]:
+        url, pos = m[1], m.end()
         if url.endswith(","):
             url = url.rstrip(",")
-        else:
-            pos = _DESCRIPTORS.match(value, pos).end()  # type: ignore[union-attr]
+        elif (descriptors := _DESCRIPTORS.match(value, pos)) is not None:
+            pos = descriptors.end()
         if url:
             urls.append(url)
+    return urls
 
 
 def refresh_url(content: str) -> str | None:

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import string
 from collections.abc import Callable
 
+import idna
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consentgate.config import Category, tracker_catalogue
-from consentgate.rules import Rules
+from consentgate.rules import MAPPED_LEADS, Rules
 from consentgate.tokens import decode_attrs
 
 # One category per built-in tracker, named after it, so a result names the tracker.
@@ -245,6 +247,22 @@ def test_relative_urls_resolve_against_the_base(base: str, url: str, expected: s
     assert rules.classify_element("img", {"src": url}) == expected
     assert rules.may_classify(f' src="{url}"'.encode())
     assert rules.based("https://www.facebook.com/") is rules  # only the first one counts
+
+
+@pytest.mark.parametrize(
+    ("base", "candidate"),
+    [
+        pytest.param("https://cdn.example/js/", False, id="other-host"),
+        pytest.param("/js/", False, id="path"),
+        pytest.param("https://stats.g.doubleclick.net/", True, id="tracker-host"),
+        pytest.param("//x.google-analytics.com", True, id="tracker-subdomain"),
+    ],
+)
+def test_a_base_makes_every_tag_a_candidate_only_if_it_may_lead_to_a_tracker(
+    base: str, candidate: bool
+) -> None:
+    assert CATALOGUE.based(base).may_classify(b' src="a.js"') is candidate
+    assert SITE.based(base).may_classify(b' src="a.js"')  # "/static/" may follow any base
 
 
 @pytest.mark.parametrize(
@@ -620,6 +638,21 @@ def test_ordinary_tags_need_no_decoding(raw: bytes) -> None:
 )
 def test_what_may_classify_looks_for(raw: bytes) -> None:
     assert PATTERNS.may_classify(raw)
+
+
+def test_mapped_leads_start_every_character_uts46_maps_to_ascii_or_drops() -> None:
+    # may_classify looks for non-ASCII in a host only where these lead bytes are.
+    host_chars = set(string.ascii_lowercase + string.digits + "-.")
+    assert set(range(0xF0, 0xF5)) <= set(MAPPED_LEADS)  # 4-byte characters: all of them
+    for code in range(0x80, 0x10000):
+        char = chr(code)
+        if 0xD800 <= code <= 0xDFFF or char.encode()[0] in MAPPED_LEADS:
+            continue
+        try:
+            mapped = idna.uts46_remap(char, std3_rules=False)
+        except idna.IDNAError:
+            continue  # disallowed: a host holding it fails to parse
+        assert mapped and not set(mapped) & host_chars, hex(code)
 
 
 def test_a_pattern_matching_every_url_makes_every_tag_a_candidate() -> None:
