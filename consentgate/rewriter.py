@@ -43,6 +43,7 @@ from .tokens import (
     FAST_IP,
     FOREIGN,
     FOREIGN_END,
+    FOREIGN_GATED,
     GATED,
     GT,
     HTML_ENCODINGS,
@@ -99,6 +100,7 @@ _DEFER = 1 << 13
 #: An ``<iframe srcdoc>`` is gated as a document of its own, nested at most this deep;
 #: deeper, the iframe is removed (each level costs a pass over the value).
 _SRCDOC_DEPTH = 3
+_SRCDOC = re.compile(rb"[sS][rR][cC][dD][oO][cC]").search
 
 
 class _Frame(NamedTuple):
@@ -617,7 +619,7 @@ class HtmlGate:
             if self._out < 0 and self._cut_foreign:
                 self._end_cut(s)
             return False
-        if name in GATED:
+        if name in FOREIGN_GATED:
             # Inert here but for <script> and <image>, yet cut when refused: an HTML end
             # tag can close SVG through ancestors the gate does not track.
             held = gate and self._gate(name, s, e, a, foreign=True) == "hold"
@@ -642,7 +644,7 @@ class HtmlGate:
         ``hinted``: the rules' :meth:`~RulesLike.may_classify` already said yes.
         """
         raw = self._buf[a : e - 1]
-        srcdoc = name == "iframe" and b"srcdoc" in raw.lower()
+        srcdoc = name == "iframe" and _SRCDOC(raw) is not None
         if not hinted and not srcdoc and not self._rules.may_classify(raw):
             # Unclassified: only an inline script is held, to search its text.
             if name != "script" or has_src(self._buf, a, e - 1):
@@ -683,6 +685,8 @@ class HtmlGate:
         buf, span = self._buf, attr_spans(self._buf, a, e - 1)[0]["srcdoc"]
         value = buf[span.value : span.value_end]
         value = value[1:-1] if value[:1] in (b'"', b"'") else value
+        if 0x3C not in value and 0x26 not in value:  # no "<", no "&": no element in it
+            return False
         doc = html.unescape(value.decode("utf-8", "surrogateescape"))
         inner = HtmlGate(self._rules, self._allows, max_buffer=self._max, warn=self._warn)
         inner._depth = self._depth + 1

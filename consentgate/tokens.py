@@ -26,6 +26,7 @@ __all__ = [
     "FAST_IP",
     "FOREIGN",
     "FOREIGN_END",
+    "FOREIGN_GATED",
     "GATED",
     "GT",
     "HTML_ENCODINGS",
@@ -56,14 +57,13 @@ def _names(words: str) -> frozenset[str]:
 
 #: Elements whose ``background`` attribute loads an image: only that attribute is removed.
 BACKGROUND = _names("body table thead tbody tfoot tr td th")
-#: Elements that may load something (SVG's ``use`` and ``feImage`` too), classified by the gate.
+#: Elements that may load something, classified by the gate.
 GATED = (
-    _names(
-        "script iframe img image link embed object audio video source noscript input meta frame"
-        " feimage use"
-    )
+    _names("script iframe img image link embed object audio video source noscript input meta frame")
     | BACKGROUND
 )
+#: In SVG, ``<use>`` and ``<feImage>`` load too (in HTML they are unknown elements).
+FOREIGN_GATED = GATED | _names("use feimage")
 VOID = _names("img link embed source input meta frame")
 #: Gated elements that load nothing without this attribute: the skippers pass them unseen.
 _LOADS_WITH = {**dict.fromkeys(BACKGROUND, "background"), "input": "src", "meta": "http-equiv"}
@@ -76,7 +76,7 @@ BREAKOUT = _names(
 #: HTML integration points of SVG and MathML: their content is parsed as HTML.
 IP = {"svg": _names("foreignobject desc title"), "math": _names("mi mo mn ms mtext")}
 FOREIGN_END = _names("svg math annotation-xml") | IP["svg"] | IP["math"]
-_FOREIGN_START = BREAKOUT | FOREIGN_END | GATED | {"font"}
+_FOREIGN_START = BREAKOUT | FOREIGN_END | FOREIGN_GATED | {"font"}
 _HTML_START = GATED | RAW | _names("plaintext svg math base")
 #: End tags that may end SVG/MathML content.
 _FOREIGN_ENDS = FOREIGN_END | _names("body br p")
@@ -229,7 +229,8 @@ def _quiet_gated(extra: dict[str, list[bytes]], foreign: bool = False) -> dict[s
         no_attr = rb"(?!(?i:" + re.escape(attr.encode()) + rb")[\t\n\f\r />=])"
         extra.setdefault(name[0], []).append(_start_tag(name, no_attr))
     remote = rb"(?!(?i:(?:xlink:)?href)(?![\t\n\f\r ]*+=[\t\n\f\r ]*+[\"']?#)[\t\n\f\r />=])"
-    extra.setdefault("u", []).append(_start_tag("use", remote))
+    if foreign:
+        extra.setdefault("u", []).append(_start_tag("use", remote))
     return extra
 
 
@@ -238,7 +239,11 @@ def _start_tag(name: str, allowed: bytes) -> bytes:
     lookahead ``allowed``."""
     name_start = rb"|[^\t\n\f\r />][^\t\n\f\r />=]*+"
     attrs = _ATTRS.replace(name_start, b"|" + allowed + name_start[1:], 1)
-    return re.escape(name.encode()) + b"(?=" + _D + b")" + attrs + b">"
+    # The usual shape first, as for other tags: a name after one space, or after any.
+    usual = _PLAIN_ATTRS.replace(b"(?: [a-z]", b"(?: " + allowed + b"[a-z]", 1)
+    spaces = rb"[\t\n\f\r ]++"
+    usual = usual.replace(spaces + b"[^", spaces + allowed + b"[^", 1)
+    return re.escape(name.encode()) + b"(?=" + _D + b")(?:" + usual + b"|" + attrs + b">)"
 
 
 def _element(name: str, body: bytes | None = None, start: bytes = _ATTRS + b">") -> bytes:
