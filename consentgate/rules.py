@@ -60,8 +60,10 @@ class Rules:
     :param categories: In configuration order; when several match, the
         first category wins.
 
-    Source patterns (``Category.sources``), matched against the URL in
-    ``src``, ``data-src``, ``href`` and, for ``<object>``, ``data``:
+    Source patterns (``Category.sources``), matched against every URL an element
+    loads (``src``, ``data-src``, ``href``, ``xlink:href``, ``poster``, ``background``,
+    each ``srcset`` candidate, ``<object data>``, a ``<meta http-equiv=refresh>``
+    target), read as browsers read it (:mod:`consentgate.urls`):
 
     - ``host.tld`` matches that host and its subdomains, with any scheme or
       none (``//host.tld/x``); the host is compared case-insensitively.
