@@ -656,7 +656,7 @@ class HtmlGate:
         if tag != "noscript" or "data-consent" in attrs:
             cat = self._rules.classify_element(tag, attrs)
         if cat is None or self._allows(cat):
-            if "srcdoc" in attrs:  # its document wins over src: gate it instead
+            if "<" in attrs.get("srcdoc", ""):  # its document wins over src: gate it instead
                 return "cut" if self._srcdoc(s, e, a) else ""
             if cat is not None:
                 self._activate(s, e, a, attrs)
@@ -685,8 +685,6 @@ class HtmlGate:
         buf, span = self._buf, attr_spans(self._buf, a, e - 1)[0]["srcdoc"]
         value = buf[span.value : span.value_end]
         value = value[1:-1] if value[:1] in (b'"', b"'") else value
-        if 0x3C not in value and 0x26 not in value:  # no "<", no "&": no element in it
-            return False
         doc = html.unescape(value.decode("utf-8", "surrogateescape"))
         inner = HtmlGate(self._rules, self._allows, max_buffer=self._max, warn=self._warn)
         inner._depth = self._depth + 1

@@ -195,7 +195,8 @@ class Rules:
             return True
         text = tag.translate(_HINT_BYTES, b"\t\n\r")
         if 1 in text and (  # an int: a single memchr, cheaper than a bytes needle
-            _ESCAPE.match(text) is not None or tag.count(b"&") != tag.count(b"&amp;")
+            (0x25 in tag and _ESCAPE.match(text) is not None)  # "%"
+            or tag.count(b"&") != tag.count(b"&amp;")
         ):
             return True
         if 3 in text and (_MAPPED_AFTER_SLASHES(text) or _MAPPED_AFTER_COLON(text)):
