@@ -568,6 +568,7 @@ def _disguised_url(draw: st.DrawFn) -> str:
 
 
 _ATTR_NAMES = ["src", "SRC", "href", "data-src", "Data-Src", "data", "data-consent", "alt", "type"]
+_ATTR_NAMES += ["srcset", "poster", "background", "xlink:href", "imagesrcset"]
 
 
 @st.composite
@@ -585,7 +586,10 @@ def _start_tag(draw: st.DrawFn) -> bytes:
 
 @pytest.mark.parametrize("rules", [PATTERNS, SITE, CATALOGUE], ids=["patterns", "site", "all"])
 @settings(max_examples=300)
-@given(raw=_start_tag() | st.binary(max_size=80), tag=st.sampled_from(["script", "img", "object"]))
+@given(
+    raw=_start_tag() | st.binary(max_size=80),
+    tag=st.sampled_from(["script", "img", "object", "td"]),
+)
 def test_a_tag_may_classify_rejects_is_never_gated(rules: Rules, raw: bytes, tag: str) -> None:
     attrs = decode_attrs(raw)
     if rules.classify_element(tag, attrs) is not None:
