@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from .cookies import consent_cookie_header, expiry_headers
+from .cookies import consent_cookie_header
 from .decision import decide, is_cross_site, safe_next, wants_json
-from .http import hostname
 
 if TYPE_CHECKING:
     from .consent import Consent
@@ -87,10 +86,11 @@ def _set_decision_cookies(
         gate.codec.dumps(consent),
         max_age=settings.max_age,
         secure=secure,
+        domain=settings.cookie_domain,
     )
     response.headers.add(name, value)
     refused = gate.refused_request_cookies(request.headers.get("Cookie", ""), consent)
-    for name, value in expiry_headers(refused, hostname(request.environ)):
+    for name, value in gate.expiry_headers(refused, request.environ):
         response.headers.add(name, value)
 
 

@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import Client, EnvironBuilder, TestResponse, run_wsgi_app
 
 from consentgate import Category, Consent, ConsentGate
+from consentgate.cookies import MAX_EXPIRY_HEADERS
 
 from .conftest import GTAG, PAGE, SECRET, html_app
 
@@ -303,6 +304,55 @@ def test_refused_cookies_are_expired_on_any_later_response(client: Client) -> No
     client.set_cookie("_ga_ABC", "1", domain="localhost")
     response = client.get("/")
     assert any(v.startswith("_ga_ABC=;") for v in response.headers.getlist("Set-Cookie"))
+
+
+def expired(response: TestResponse) -> list[tuple[str, str | None]]:
+    """(name, Domain) of each expiry header in the response."""
+    out = []
+    for value in response.headers.getlist("Set-Cookie"):
+        if "Max-Age=0" in value:
+            attributes = dict(p.partition("=")[::2] for p in value.split("; ")[1:])
+            out.append((value.partition("=")[0], attributes.get("Domain")))
+    return out
+
+
+def test_cookie_domain_bounds_expiry_and_scopes_the_consent_cookie(make_gate: Gate) -> None:
+    client = Client(make_gate(cookie_domain="example.org"))
+    base = "http://www.shop.example.org"
+    client.set_cookie("_ga", "1", domain="example.org", origin_only=False)
+    response = client.post("/consent", data={"action": "reject_all"}, base_url=base)
+    consent = response.headers.getlist("Set-Cookie")[0]
+    assert consent.startswith("consentgate=") and "Domain=example.org" in consent.split("; ")
+    assert expired(response) == [
+        ("_ga", None),
+        ("_ga", "www.shop.example.org"),
+        ("_ga", "shop.example.org"),
+        ("_ga", "example.org"),
+    ]
+
+
+def test_many_refused_cookies_are_expired_over_several_responses(
+    make_gate: Gate, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = Client(make_gate())
+    decide(client, "reject_all")
+    names = [f"_ga_{i}" for i in range(120)]
+    for name in names:
+        client.set_cookie(name, "1", domain="a.example.com")
+    seen: list[str] = []
+    with caplog.at_level(logging.WARNING, logger="consentgate"):
+        for _ in range(60):
+            response = client.get("/?token=s3cret", base_url="http://a.example.com")
+            assert response.status_code == 200
+            assert len(response.headers.getlist("Set-Cookie")) <= MAX_EXPIRY_HEADERS
+            seen.extend(name for name, domain in expired(response) if domain is None)
+            if not expired(response):
+                break
+    assert sorted(seen) == sorted(names)
+    assert all(client.get_cookie(name, domain="a.example.com") is None for name in names)
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 1 and "later responses" in messages[0]
+    assert "s3cret" not in messages[0]
 
 
 # --- HTTP correctness --------------------------------------------------------
