@@ -12,7 +12,8 @@ import json
 import secrets
 from typing import TYPE_CHECKING
 
-from werkzeug.exceptions import HTTPException
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from .cookies import consent_cookie_header
@@ -26,10 +27,11 @@ if TYPE_CHECKING:
 class FormRequest(Request):
     """A request whose form parsing is capped, so a hostile post costs little."""
 
-    #: Largest body accepted on the endpoint; a consent form is a few hundred bytes.
-    max_content_length = 64 * 1024
+    #: Largest body accepted on the endpoint (413 beyond it, also for a chunked
+    #: body when the server ends the stream); a consent form is a few hundred bytes.
+    max_content_length = 16 * 1024
     #: Cap on buffered form data, and on the number of fields.
-    max_form_memory_size = 64 * 1024
+    max_form_memory_size = 16 * 1024
     max_form_parts = 200
 
 
@@ -53,7 +55,7 @@ def decision_response(gate: ConsentGate, request: Request) -> Response:
     ):
         return _plain(403, "Consent can only be given from this site's own pages.")
     try:
-        form = request.form
+        form = _form(request)
     except HTTPException as error:  # too large, too many fields: werkzeug's own answer
         return error.get_response(request.environ)
     consent = decide(
@@ -73,6 +75,19 @@ def decision_response(gate: ConsentGate, request: Request) -> Response:
     _set_decision_cookies(gate, request, consent, response)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _form(request: Request) -> MultiDict[str, str]:
+    """The posted form, or 413 for a body the request's limits cut short.
+
+    werkzeug stops reading a body without ``Content-Length`` (chunked) at
+    ``max_content_length`` and parses what it has; such a body is refused
+    whole instead, so a decision is never taken from part of a form.
+    """
+    form = request.form
+    if request.content_length is None and getattr(request.stream, "is_exhausted", False):
+        raise RequestEntityTooLarge()
+    return form
 
 
 def _set_decision_cookies(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -630,6 +631,32 @@ def test_hostile_cookie_headers_get_the_undecided_page(make_gate: Gate, cookie: 
             "303 SEE OTHER",
             id="many-unknown-categories",
         ),
+        pytest.param(
+            b"action=accept_all&next=/" + b"a" * 17000,
+            "application/x-www-form-urlencoded",
+            "413 REQUEST ENTITY TOO LARGE",
+            id="body-over-16k",
+        ),
+        pytest.param(
+            b"action=accept_all&x=\xff\xfe",
+            "application/x-www-form-urlencoded",
+            "400 BAD REQUEST",
+            id="raw-non-utf8",
+        ),
+        pytest.param(b'{"action": "accept_all"}', "application/json", "400 BAD REQUEST", id="json"),
+        pytest.param(b"action=accept_all", "text/plain", "400 BAD REQUEST", id="text-plain"),
+        pytest.param(
+            b"--x\r\nContent-Disposition: form-data; name=action\r\n\r\naccept_all\r\n--x--",
+            "multipart/form-data; boundary=x",
+            "303 SEE OTHER",
+            id="multipart",
+        ),
+        pytest.param(
+            b"--x\r\nContent-Disposition: form-data; name=next\r\n\r\n" + b"a" * 17000,
+            "multipart/form-data; boundary=x",
+            "413 REQUEST ENTITY TOO LARGE",
+            id="multipart-over-16k",
+        ),
     ],
 )
 def test_hostile_posts_never_500(
@@ -640,3 +667,35 @@ def test_hostile_posts_never_500(
     ).get_environ()
     _, answer, _ = run_wsgi_app(make_gate(), environ, buffered=True)
     assert answer == status
+
+
+@pytest.mark.parametrize(
+    ("terminated", "size", "status"),
+    [
+        pytest.param(True, 100, "303 SEE OTHER", id="small"),
+        pytest.param(True, 17000, "413 REQUEST ENTITY TOO LARGE", id="over-16k"),
+        pytest.param(True, 10_000_000, "413 REQUEST ENTITY TOO LARGE", id="10mb"),
+        # A server that does not end the stream leaves no safe way to read it.
+        pytest.param(False, 100, "400 BAD REQUEST", id="unterminated"),
+    ],
+)
+def test_chunked_posts_are_bounded(
+    make_gate: Gate, terminated: bool, size: int, status: str
+) -> None:
+    environ = EnvironBuilder(path="/consent", method="POST").get_environ()
+    body = b"action=accept_all&next=/" + b"a" * size
+    environ.pop("CONTENT_LENGTH", None)
+    environ.update(
+        {"wsgi.input": io.BytesIO(body), "CONTENT_TYPE": "application/x-www-form-urlencoded"}
+    )
+    if terminated:
+        environ["wsgi.input_terminated"] = True
+    _, answer, _ = run_wsgi_app(make_gate(), environ, buffered=True)
+    assert answer == status
+
+
+def test_an_over_long_accept_gets_the_redirect(client: Client) -> None:
+    accept = "application/json, " + "x/y;q=0.1, " * 100_000
+    response = decide(client, "accept_all", Accept=accept)
+    assert response.status_code == 303
+    assert client.get_cookie("consentgate") is not None
