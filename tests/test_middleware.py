@@ -356,6 +356,30 @@ def test_many_refused_cookies_are_expired_over_several_responses(
     assert "s3cret" not in messages[0]
 
 
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        pytest.param("/account/reset", "(/account/reset)", id="short"),
+        pytest.param("/" + "p" * 5000, "(/" + "p" * 199 + "...)", id="long"),
+    ],
+)
+def test_log_lines_name_the_path_without_query_and_bounded(
+    make_gate: Gate, caplog: pytest.LogCaptureFixture, path: str, logged: str
+) -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html"), ("Content-Encoding", "x-opaque")])
+        return [b"\x1b\x00"]
+
+    with caplog.at_level(logging.WARNING, logger="consentgate"):
+        Client(make_gate(app)).get(path, query_string="token=s3cr3t&email=a%40b.example")
+    messages = [r.getMessage() for r in caplog.records if r.name == "consentgate"]
+    assert messages
+    for message in messages:
+        assert logged in message
+        assert "s3cr3t" not in message and "token" not in message
+        assert len(message) < 400
+
+
 # --- HTTP correctness --------------------------------------------------------
 
 
