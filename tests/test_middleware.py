@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import logging
+import tracemalloc
 from collections.abc import Callable, Iterator
 from typing import Any
 from wsgiref.util import FileWrapper
@@ -378,6 +380,33 @@ def test_log_lines_name_the_path_without_query_and_bounded(
         assert logged in message
         assert "s3cr3t" not in message and "token" not in message
         assert len(message) < 400
+
+
+def retained_bytes(run: Callable[[], object]) -> int:
+    """Memory still allocated after ``run``, as tracemalloc counts it."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        run()
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+
+
+def test_unique_large_cookies_and_urls_pin_bounded_memory(make_gate: Gate) -> None:
+    gate = make_gate()
+
+    def visit() -> None:
+        for i in range(120):
+            environ = EnvironBuilder(path=f"/{i}", query_string="q=" + "x" * 200_000).get_environ()
+            environ["HTTP_COOKIE"] = f"_ga_{i}=" + "v" * 200_000 + f"; visits={i}"
+            _, status, _ = run_wsgi_app(gate, environ, buffered=True)
+            assert status == "200 OK"
+
+    # 120 requests hold about 100 MB of headers; what stays must not grow with them.
+    assert retained_bytes(visit) < 16 << 20
 
 
 # --- HTTP correctness --------------------------------------------------------

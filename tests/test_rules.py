@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gc
+import tracemalloc
 from collections.abc import Callable
 
 import pytest
@@ -594,6 +596,24 @@ def test_exact_name_and_glob_follow_configuration_order() -> None:
 
 def test_long_cookie_names_are_classified_without_caching() -> None:
     assert SITE.classify_cookie("_ga_" + "x" * 5000) == "analytics"
+
+
+def test_caches_hold_bounded_memory_for_unique_long_urls_and_names() -> None:
+    rules = Rules([Category("analytics", trackers=["google-analytics"])])
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(6000):
+            # Non-ASCII text takes four bytes a character in a str.
+            tail = f"{i}-" + "\U0001f600" * 2000
+            rules.classify_element("img", {"src": f"https://cdn.example/{tail}"})
+            rules.classify_cookie(f"c{tail}")
+        gc.collect()
+        retained = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert retained < 8 << 20
 
 
 def test_one_configuration_gates_both_trackers_snippets_and_cookies() -> None:
