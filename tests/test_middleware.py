@@ -409,6 +409,45 @@ def test_unique_large_cookies_and_urls_pin_bounded_memory(make_gate: Gate) -> No
     assert retained_bytes(visit) < 16 << 20
 
 
+GA_COOKIES = "; ".join(f"_ga_{i}=GA1.1.{i}" for i in range(120))
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        pytest.param(
+            {"HTTP_HOST": "a." * 500 + "example.com", "HTTP_COOKIE": GA_COOKIES}, id="1k-host"
+        ),
+        pytest.param({"HTTP_HOST": "a" * 65536, "HTTP_COOKIE": "_ga=1"}, id="64k-host"),
+        pytest.param(
+            {"HTTP_HOST": "a" * 64 + ".example.com", "HTTP_COOKIE": "_ga=1"}, id="label-64"
+        ),
+        pytest.param(
+            {"HTTP_HOST": "b\xc3\xbccher.example", "HTTP_COOKIE": "_ga=1"}, id="utf8-host"
+        ),
+        pytest.param({"HTTP_HOST": "xn--.example:80", "HTTP_COOKIE": "_ga=1"}, id="idna-invalid"),
+        pytest.param({"HTTP_HOST": "[::1]:8080", "HTTP_COOKIE": "_ga=1"}, id="ipv6"),
+        pytest.param({"HTTP_HOST": "example.com:x", "HTTP_COOKIE": "_ga=1"}, id="bad-port"),
+        pytest.param({"HTTP_HOST": "", "SERVER_NAME": "", "HTTP_COOKIE": "_ga=1"}, id="no-host"),
+        pytest.param({"HTTP_COOKIE": "; ".join(f"c{i}=v" for i in range(20000))}, id="20k-cookies"),
+        pytest.param({"HTTP_COOKIE": "_ga=" + "v" * 1_000_000}, id="1mb-cookie"),
+        pytest.param({"QUERY_STRING": "q=" + "x" * 1_000_000}, id="1mb-query"),
+        pytest.param({"HTTP_ACCEPT": "text/html," * 100_000}, id="1mb-accept"),
+        pytest.param({"PATH_INFO": "/\xff" * 10_000}, id="undecodable-path"),
+    ],
+)
+def test_hostile_requests_get_a_normal_page(make_gate: Gate, environ: dict[str, str]) -> None:
+    request = EnvironBuilder(path="/").get_environ()
+    request.update(environ)
+    body, status, headers = run_wsgi_app(make_gate(), request, buffered=True)
+    page = b"".join(body)
+    assert status == "200 OK"
+    assert b"<h1>Hello</h1>" in page and b"googletagmanager" not in page
+    assert b'id="consentgate-banner"' in page
+    assert len(headers.getlist("Set-Cookie")) <= MAX_EXPIRY_HEADERS
+    assert len(headers) <= MAX_EXPIRY_HEADERS + 5
+
+
 # --- HTTP correctness --------------------------------------------------------
 
 
