@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from consentgate.cookies import (
     MAX_EXPIRY_HEADERS,
+    MAX_HOST_LABELS,
     consent_cookie_header,
     cookie_value,
     expiry_headers,
@@ -220,6 +223,12 @@ def test_expiry_headers_for_a_hostile_host_are_host_only(host: str) -> None:
 def test_expiry_headers_stay_within_the_cookie_domain(host: str, domains: list[str | None]) -> None:
     headers = expiry_headers(["_ga"], host, domain="example.org").headers
     assert _domains(headers) == domains
+
+
+@given(st.text(max_size=300), st.sampled_from([None, "example.org"]))
+def test_expiry_headers_never_raise_whatever_the_host(host: str, domain: str | None) -> None:
+    expiry = expiry_headers(["_ga"], host, domain=domain)
+    assert 1 <= len(expiry.headers) <= MAX_HOST_LABELS
 
 
 def test_expiry_headers_are_capped_and_the_rest_deferred() -> None:
