@@ -37,8 +37,16 @@ def short_key(text: str) -> str | bytes:
 
 
 def default_size(key: object, value: object) -> int:
-    """What an entry holds, in bytes, as :func:`sys.getsizeof` sees key and value."""
-    return sys.getsizeof(key) + sys.getsizeof(value)
+    """What an entry holds, in bytes: key and value as :func:`sys.getsizeof` sees
+    them, and what tuples in them hold (named tuples, tuples of names)."""
+    return _size(key) + _size(value)
+
+
+def _size(item: object) -> int:
+    size = sys.getsizeof(item)
+    if isinstance(item, tuple):
+        size += sum(map(_size, item))
+    return size
 
 
 class SizedCache(dict[K, V]):
@@ -50,7 +58,7 @@ class SizedCache(dict[K, V]):
     :param max_entries: Most entries kept.
     :param max_bytes: Most bytes kept; an entry over ``max_bytes // ENTRY_SHARE``
         is never kept.
-    :param size: Bytes an entry holds; the default counts key and value shallowly.
+    :param size: Bytes an entry holds, by default :func:`default_size`.
     """
 
     def __init__(

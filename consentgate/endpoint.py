@@ -105,7 +105,7 @@ def _set_decision_cookies(
     )
     response.headers.add(name, value)
     refused = gate.refused_request_cookies(request.headers.get("Cookie", ""), consent)
-    for name, value in gate.expiry_headers(refused, request.environ):
+    for name, value in gate.expire_cookies(refused, request.environ):
         response.headers.add(name, value)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -110,10 +109,7 @@ class ConsentGate:
         self._undecided = Consent.undecided(config.required_names)
         self._nobody = self._reading(self._undecided, (), float("inf"))
         self._gated_cookies = Memo(
-            self._classify_request_cookies,
-            max_entries=_COOKIE_CACHE,
-            max_bytes=_COOKIE_CACHE_BYTES,
-            size=_cookies_size,
+            self._classify_request_cookies, max_entries=_COOKIE_CACHE, max_bytes=_COOKIE_CACHE_BYTES
         )
         #: Raw path -> the default banner for it.
         self._banners = Memo(
@@ -121,7 +117,7 @@ class ConsentGate:
         )
         #: Cookie header (or its digest) -> what it says, until ``_Visitor.until``.
         self._visitors: SizedCache[str | bytes, _Visitor] = SizedCache(
-            max_entries=_VISITOR_CACHE, max_bytes=_VISITOR_CACHE_BYTES, size=_visitor_size
+            max_entries=_VISITOR_CACHE, max_bytes=_VISITOR_CACHE_BYTES
         )
         self._warned: set[str] = set()
         self._warned_deferred = False
@@ -174,7 +170,7 @@ class ConsentGate:
             return []
         return [name for name, cat in self._gated_cookies[cookie_header] if not consent.allows(cat)]
 
-    def expiry_headers(
+    def expire_cookies(
         self, names: tuple[str, ...] | list[str], environ: WSGIEnvironment
     ) -> list[tuple[str, str]]:
         """``Set-Cookie`` headers that expire ``names`` for this request's host.
@@ -182,8 +178,6 @@ class ConsentGate:
         Capped per response (:data:`~consentgate.cookies.MAX_EXPIRY_HEADERS`);
         the first time names are left for later responses, one warning says so.
         """
-        if not names:
-            return []
         expiry = expiry_headers(names, hostname(environ), domain=self.settings.cookie_domain)
         if expiry.deferred and not self._warned_deferred:
             self._warned_deferred = True
@@ -299,12 +293,13 @@ class _Body:
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
     ) -> Callable[[bytes], object]:
+        refused = self.visitor.refused
         plan = plan_response(
             self.environ,
             status,
             headers,
             keep_cookie=self.keep_cookie,
-            expire=self.gate.expiry_headers(self.visitor.refused, self.environ),
+            expire=self.gate.expire_cookies(refused, self.environ) if refused else (),
             tag=self.visitor.tag,
             conditional=self.conditional,
         )
@@ -404,16 +399,6 @@ def log_path(environ: WSGIEnvironment) -> str:
     or personal data, and at most ``_LOGGED_PATH`` characters."""
     path = _path_and_query(*_raw_path(environ)[:2], "")
     return path if len(path) <= _LOGGED_PATH else path[:_LOGGED_PATH] + "..."
-
-
-def _visitor_size(key: str | bytes, visitor: _Visitor) -> int:
-    """Bytes a visitor cache entry holds: its key and the refused names it lists."""
-    return sys.getsizeof(key) + sys.getsizeof(visitor) + sum(map(sys.getsizeof, visitor.refused))
-
-
-def _cookies_size(header: str, pairs: tuple[tuple[str, str], ...]) -> int:
-    """Bytes a cookie-category cache entry holds: the header and the names it lists."""
-    return sys.getsizeof(header) + sum(sys.getsizeof(name) + 120 for name, _ in pairs)
 
 
 def _raw_path(environ: WSGIEnvironment) -> tuple[str, str, str]:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from consentgate.cache import ENTRY_SHARE, MAX_KEY_LENGTH, Memo, SizedCache, short_key
+from consentgate.cache import (
+    ENTRY_SHARE,
+    MAX_KEY_LENGTH,
+    Memo,
+    SizedCache,
+    default_size,
+    short_key,
+)
 
 
 def by_length(key: str, value: str) -> int:
@@ -85,3 +92,8 @@ def test_long_keys_become_distinct_small_digests() -> None:
     keys = {short_key("x" * MAX_KEY_LENGTH + suffix) for suffix in ("a", "b", "\udcff", "\xe9")}
     assert len(keys) == 4
     assert all(isinstance(key, bytes) and len(key) == 16 for key in keys)
+
+
+def test_default_size_counts_what_tuples_hold() -> None:
+    names = tuple("n" * 1000 for _ in range(10))
+    assert default_size("key", (names, "tag")) > 10 * 1000
