@@ -142,6 +142,13 @@ def test_decisions_share_the_core_rules() -> None:
     assert redirect.headers["Location"] == "/"
 
 
+def test_blueprint_posts_are_bounded_like_the_middlewares() -> None:
+    client = make_app().test_client()
+    response = client.post("/consent", data={"action": "accept_all", "next": "/" + "a" * 17000})
+    assert response.status_code == 413
+    assert "consentgate=" not in response.headers.get("Set-Cookie", "")
+
+
 def test_declaration_table_matches_the_configuration() -> None:
     app = make_app()
     page = app.test_client().get("/privacy").data.decode()
