@@ -233,10 +233,17 @@ def expiry_headers(names: Iterable[str], host: str, *, domain: str | None = None
         if len(headers) + len(domains) > MAX_EXPIRY_HEADERS:
             deferred += 1
             continue
-        for each in domains:
-            value = dump_cookie(name, "", max_age=0, expires=0, domain=each, max_size=0)
-            headers.append(("Set-Cookie", value))
+        headers.extend(expiry_header(name, each) for each in domains)
     return Expiry(headers, deferred)
+
+
+def expiry_header(name: str, domain: str | None = None) -> tuple[str, str]:
+    """The ``Set-Cookie`` header that deletes the cookie ``name`` set with
+    ``Domain=domain``, or host-only when ``domain`` is ``None``.
+
+    ``name`` must be a valid cookie token (:func:`expiry_headers` checks).
+    """
+    return "Set-Cookie", dump_cookie(name, "", max_age=0, expires=0, domain=domain, max_size=0)
 
 
 def consent_cookie_header(

@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from .cookies import consent_cookie_header
+from .cookies import consent_cookie_header, expiry_header
 from .decision import decide, is_cross_site, safe_next, wants_json
 
 if TYPE_CHECKING:
@@ -95,6 +95,10 @@ def _set_decision_cookies(
 ) -> None:
     """Write the signed cookie and expire what the decision refuses."""
     settings = gate.settings
+    if settings.cookie_domain is not None:
+        # A host-only consent cookie from before cookie_domain was set is older, so
+        # browsers send it first and it would shadow this one: retire it.
+        response.headers.add(*expiry_header(settings.cookie_name))
     secure = settings.secure if settings.secure is not None else request.scheme == "https"
     name, value = consent_cookie_header(
         settings.cookie_name,

@@ -324,14 +324,31 @@ def test_cookie_domain_bounds_expiry_and_scopes_the_consent_cookie(make_gate: Ga
     base = "http://www.shop.example.org"
     client.set_cookie("_ga", "1", domain="example.org", origin_only=False)
     response = client.post("/consent", data={"action": "reject_all"}, base_url=base)
-    consent = response.headers.getlist("Set-Cookie")[0]
-    assert consent.startswith("consentgate=") and "Domain=example.org" in consent.split("; ")
+    cookies = response.headers.getlist("Set-Cookie")
+    consent = next(v for v in cookies if v.startswith("consentgate=") and "Max-Age=0" not in v)
+    assert "Domain=example.org" in consent.split("; ")
     assert expired(response) == [
+        ("consentgate", None),
         ("_ga", None),
         ("_ga", "www.shop.example.org"),
         ("_ga", "shop.example.org"),
         ("_ga", "example.org"),
     ]
+
+
+def test_cookie_domain_retires_a_host_only_consent_cookie(make_gate: Gate) -> None:
+    base = "http://www.example.org"
+    old = Client(make_gate())
+    decide(old, "accept_all")
+    client = Client(make_gate(cookie_domain="example.org"))
+    client.set_cookie("consentgate", consent_cookie(old), domain="www.example.org")
+    response = client.post("/consent", data={"action": "reject_all"}, base_url=base)
+    # Browsers send the older host-only cookie first: it would shadow the new choice.
+    assert ("consentgate", None) in expired(response)
+    assert client.get_cookie("consentgate", domain="www.example.org") is None
+    stored = client.get_cookie("consentgate", domain="example.org")
+    assert stored is not None
+    assert b"googletagmanager" not in client.get("/", base_url=base).data
 
 
 def test_many_refused_cookies_are_expired_over_several_responses(
