@@ -25,6 +25,9 @@ _token_re = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _hostname_re = re.compile(
     r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*"
 )
+#: Characters of a ``Cookie`` header whose names are read (see
+#: :func:`request_cookie_names`); servers refuse headers over 8 KB by default.
+MAX_COOKIE_HEADER = 16 * 1024
 #: Longest host name (RFC 1035); the first check allows for a ``:port``.
 _MAX_HOST = 253
 _MAX_HOST_WITH_PORT = _MAX_HOST + 6
@@ -102,9 +105,18 @@ def _decode_header(header: str) -> str:
 def request_cookie_names(cookie_header: str) -> list[str]:
     """The distinct cookie names in a ``Cookie`` request header, in the
     order they first appear.
+
+    Only the first :data:`MAX_COOKIE_HEADER` characters are read, up to the
+    last ``;`` in them: parsing costs microseconds a cookie, and a header
+    that long holds more than a browser keeps for a site. The cookies past
+    it come into reach once the ones before are expired.
     """
     if not cookie_header:
         return []
+
+    if len(cookie_header) > MAX_COOKIE_HEADER:
+        cut = cookie_header.rfind(";", 0, MAX_COOKIE_HEADER)
+        cookie_header = cookie_header[: cut if cut > 0 else MAX_COOKIE_HEADER]
 
     return list(parse_cookie(_decode_header(cookie_header)).keys())
 

@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from consentgate.cookies import (
+    MAX_COOKIE_HEADER,
     MAX_EXPIRY_HEADERS,
     MAX_HOST_LABELS,
     consent_cookie_header,
@@ -97,6 +98,24 @@ def test_filter_reports_repeated_names() -> None:
 )
 def test_request_cookie_names(header: str, names: list[str]) -> None:
     assert request_cookie_names(header) == names
+
+
+@pytest.mark.parametrize(
+    ("header", "names"),
+    [
+        pytest.param("_ga=1" + ";" * 1_000_000 + "_gid=1", ["_ga"], id="semicolons"),
+        pytest.param("_ga=" + "v" * 1_000_000 + "; _gid=1", ["_ga"], id="huge-first-value"),
+        pytest.param(
+            "; ".join(f"_ga_{i}=1" for i in range(100_000)),
+            [f"_ga_{i}" for i in range(1_400)],
+            id="many-names",
+        ),
+    ],
+)
+def test_request_cookie_names_reads_a_bounded_prefix(header: str, names: list[str]) -> None:
+    found = request_cookie_names(header)
+    assert found[: len(names)] == names
+    assert len(found) < 2_000 and sum(map(len, found)) < MAX_COOKIE_HEADER
 
 
 @pytest.mark.parametrize(
