@@ -576,6 +576,22 @@ def test_etag_never_revalidates_across_consent_states(make_gate: Gate) -> None:
     assert b"googletagmanager" in after.data
 
 
+def test_an_over_long_if_none_match_gets_the_full_page(make_gate: Gate) -> None:
+    seen: list[str | None] = []
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        seen.append(environ.get("HTTP_IF_NONE_MATCH"))
+        start_response("200 OK", [("Content-Type", "text/html"), ("ETag", '"v1"')])
+        return [PAGE]
+
+    client = Client(make_gate(app))
+    etag = client.get("/").headers["ETag"]
+    # Thousands of tagged ETags would each be read; none of them is.
+    response = client.get("/", headers={"If-None-Match": ", ".join([etag] * 1000)})
+    assert response.status_code == 200
+    assert seen == [None, None]
+
+
 @pytest.mark.parametrize("etag", ['"v1"', 'W/"v1"', '""'], ids=["strong", "weak", "empty"])
 def test_a_304_carries_the_etag_the_page_was_served_with(make_gate: Gate, etag: str) -> None:
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
