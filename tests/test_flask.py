@@ -149,6 +149,15 @@ def test_blueprint_posts_are_bounded_like_the_middlewares() -> None:
     assert "consentgate=" not in response.headers.get("Set-Cookie", "")
 
 
+def test_cookie_domain_reaches_the_blueprints_consent_cookie() -> None:
+    client = make_app(CONSENTGATE_COOKIE_DOMAIN="Example.org").test_client()
+    response = client.post(
+        "/consent", data={"action": "reject_all"}, base_url="http://www.example.org"
+    )
+    cookies = response.headers.getlist("Set-Cookie")
+    assert any("Domain=example.org" in v.split("; ") and "Max-Age=0" not in v for v in cookies)
+
+
 def test_declaration_table_matches_the_configuration() -> None:
     app = make_app()
     page = app.test_client().get("/privacy").data.decode()
