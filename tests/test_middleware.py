@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import gc
 import io
 import json
 import logging
-import tracemalloc
 from collections.abc import Callable, Iterator
 from typing import Any
 from wsgiref.util import FileWrapper
@@ -20,7 +18,7 @@ from werkzeug.test import Client, EnvironBuilder, TestResponse, run_wsgi_app
 from consentgate import Category, Consent, ConsentGate
 from consentgate.cookies import MAX_EXPIRY_HEADERS
 
-from .conftest import GTAG, PAGE, SECRET, html_app
+from .conftest import GTAG, PAGE, SECRET, html_app, retained_bytes
 
 Gate = Callable[..., ConsentGate]
 
@@ -397,19 +395,6 @@ def test_log_lines_name_the_path_without_query_and_bounded(
         assert logged in message
         assert "s3cr3t" not in message and "token" not in message
         assert len(message) < 400
-
-
-def retained_bytes(run: Callable[[], object]) -> int:
-    """Memory still allocated after ``run``, as tracemalloc counts it."""
-    gc.collect()
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        run()
-        gc.collect()
-        return tracemalloc.get_traced_memory()[0] - before
-    finally:
-        tracemalloc.stop()
 
 
 def test_unique_large_cookies_and_urls_pin_bounded_memory(make_gate: Gate) -> None:

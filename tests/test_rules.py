@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import gc
-import tracemalloc
 from collections.abc import Callable
 
 import pytest
@@ -11,6 +9,8 @@ from hypothesis import strategies as st
 from consentgate.config import Category, tracker_catalogue
 from consentgate.rules import Rules
 from consentgate.tokens import decode_attrs
+
+from .conftest import retained_bytes
 
 # One category per built-in tracker, named after it, so a result names the tracker.
 CATALOGUE = Rules(
@@ -600,20 +600,15 @@ def test_long_cookie_names_are_classified_without_caching() -> None:
 
 def test_caches_hold_bounded_memory_for_unique_long_urls_and_names() -> None:
     rules = Rules([Category("analytics", trackers=["google-analytics"])])
-    gc.collect()
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
+
+    def classify() -> None:
         for i in range(6000):
             # Non-ASCII text takes four bytes a character in a str.
             tail = f"{i}-" + "\U0001f600" * 2000
             rules.classify_element("img", {"src": f"https://cdn.example/{tail}"})
             rules.classify_cookie(f"c{tail}")
-        gc.collect()
-        retained = tracemalloc.get_traced_memory()[0] - before
-    finally:
-        tracemalloc.stop()
-    assert retained < 8 << 20
+
+    assert retained_bytes(classify) < 8 << 20
 
 
 def test_one_configuration_gates_both_trackers_snippets_and_cookies() -> None:
