@@ -170,7 +170,8 @@ def valid_host(host: str) -> str | None:
         valid_host("WWW.Example.com:8443")  # "www.example.com"
         valid_host("[::1]:8000")  # None
     """
-    if len(host) > _MAX_HOST_WITH_PORT or host.startswith("["):
+    # Checked before lower(), which maps some non-ASCII letters to ASCII (K, the Kelvin sign).
+    if len(host) > _MAX_HOST_WITH_PORT or host.startswith("[") or not host.isascii():
         return None
     host, colon, port = host.partition(":")
     if colon and not (0 < len(port) <= 5 and port.isascii() and port.isdigit()):

@@ -206,6 +206,7 @@ def test_expiry_headers_skip_unsafe_names(name: str) -> None:
         pytest.param("a" * 64 + ".example.com", id="label-over-63"),
         pytest.param(("a" * 63 + ".") * 4 + "com", id="name-over-253"),
         pytest.param("b\u00fccher.example", id="non-ascii"),
+        pytest.param("\u212aa.example", id="kelvin-lowers-to-ascii"),
         pytest.param("xn--.example", id="idna-invalid"),
         pytest.param("a..example.com", id="empty-label"),
         pytest.param("[::1", id="unclosed-bracket"),
