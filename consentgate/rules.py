@@ -110,7 +110,7 @@ class Rules:
         hint = _tag_hint([*self._hosts, *paths, "data-consent"])
         self._hint_search = None if hint is None else hint.search
         self._exact_cookies, self._cookie_globs = _compile_cookies(categories)
-        self._url_cache = Memo(self._match_url, max_entries=_CACHE_SIZE, max_bytes=_CACHE_BYTES)
+        self._url_cache = Memo(self._match_key, max_entries=_CACHE_SIZE, max_bytes=_CACHE_BYTES)
         self._cookie_cache = Memo(
             self._match_cookie, max_entries=_CACHE_SIZE, max_bytes=_CACHE_BYTES
         )
@@ -236,7 +236,10 @@ class Rules:
         url = significant(value)
         if len(url) > _CACHE_MAX_LEN:
             return self._match_url(url, bases)
-        return self._cached_url(url, bases)
+        return self._cached_url((url, bases))
+
+    def _match_key(self, key: tuple[str, tuple[Base, ...]]) -> int | None:
+        return self._match_url(*key)
 
     def _match_url(self, url: str, bases: tuple[Base, ...]) -> int | None:
         """The first category any reading of ``url`` belongs to (see :func:`~.urls.targets`)."""
