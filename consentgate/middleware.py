@@ -20,13 +20,23 @@ from urllib.parse import quote
 from werkzeug.wrappers import Response
 
 from . import ui
+from .charset import Sniff
 from .config import Settings
 from .consent import Consent, ConsentCodec
 from .cookies import cookie_value, expiry_headers, request_cookie_names
 from .decision import safe_next
-from .encoding import Feeder, Recoder
+from .encoding import Feeder, Recoder, Unreadable
 from .endpoint import FormRequest, decision_response
-from .http import ResponsePlan, hostname, plan_response, state_tag, strip_conditional
+from .http import (
+    BAD_GATEWAY,
+    ResponsePlan,
+    bad_gateway_headers,
+    hostname,
+    narrow_accept_encoding,
+    plan_response,
+    state_tag,
+    strip_conditional,
+)
 from .rewriter import HtmlGate
 from .rules import Rules
 
@@ -113,6 +123,8 @@ class ConsentGate:
             return self._endpoint(environ, start_response)
         # Most requests are not conditional: spare them the call.
         conditional = "HTTP_IF_NONE_MATCH" in environ and strip_conditional(environ, visitor.tag)
+        if not visitor.grants_all or (self.settings.inject_banner and not visitor.consent.decided):
+            narrow_accept_encoding(environ)  # the page may need gating: it must be readable
         body = _Body(self, environ, visitor, start_response, conditional)
         return body.start(self.app(environ, body.start_response))
 
@@ -222,10 +234,16 @@ class _Body:
     ``start_response`` decides the plan from the app's status and headers; the
     app's iterable then either passes through untouched or this object, as the
     response's iterable, streams it through the gate and forwards ``close()``.
+    A gated response's headers wait for its first byte: a page found unreadable
+    before then is answered ``502``, one found unreadable later ends there.
     """
 
     __slots__ = (
+        "_failed",
         "_feeder",
+        "_head",
+        "_page",
+        "_write",
         "app_iter",
         "conditional",
         "environ",
@@ -255,6 +273,13 @@ class _Body:
         self.plan: ResponsePlan | None = None
         self._feeder: Feeder | None = None
         self.app_iter: Iterable[bytes] = ()
+        #: Status, headers and exc_info of a gated response, until its first byte.
+        self._head: tuple[str, list[tuple[str, str]], Any] | None = None
+        #: The whole body, when the response was refused before the app's body was read.
+        self._page: bytes | None = None
+        #: Whether the body was found unreadable: nothing more of it is sent.
+        self._failed = False
+        self._write: Callable[[bytes], object] = _nowhere
 
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
@@ -270,17 +295,32 @@ class _Body:
             conditional=self.conditional,
         )
         self.started = True
+        self.plan = None
         if plan is None:
-            self.plan = None
             return self.outer_start_response(status, headers, exc_info)
         if plan.skipped:
-            logger.warning("%s (%s)", plan.skipped, current_path(self.environ))
-        write = self.outer_start_response(status, plan.headers, exc_info)
+            if self.blocking():
+                return self._refuse(plan.skipped, exc_info)
+            logger.warning("%s; passed through ungated (%s)", plan.skipped, self.path())
         if plan.encoding is None:
-            self.plan = None
-            return write
+            return self.outer_start_response(status, plan.headers, exc_info)
         self.plan = plan
-        return lambda data: write(self.feeder().feed(data))
+        self._head = (status, plan.headers, exc_info)
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        """The ``write`` callable of PEP 3333, for apps that push their body."""
+        out = self._gate(data, final=False)
+        if out:
+            self._write(out)
+
+    def blocking(self) -> bool:
+        """Whether a page that cannot be gated is refused: the visitor refuses something."""
+        return self.gate.settings.unreadable == "block" and not self.visitor.grants_all
+
+    def path(self) -> str:
+        """This request's path, for the log."""
+        return current_path(self.environ)
 
     def keep_cookie(self, name: str) -> bool:
         """Whether a ``Set-Cookie`` from the app for ``name`` may reach the browser."""
@@ -288,27 +328,68 @@ class _Body:
 
     def start(self, app_iter: Iterable[bytes]) -> Iterable[bytes]:
         """Return the app's iterable itself when nothing needs rewriting."""
-        if self.started and self.plan is None:
+        if self.started and self.plan is None and self._page is None:
             return app_iter
         self.app_iter = app_iter
         return self
 
     def __iter__(self) -> Iterator[bytes]:
+        if self._page is not None:
+            yield self._page
+            return
         first = True
         for chunk in self.app_iter:
             if first:
                 self.skip_if_unchanged(chunk)
                 first = False
-            # PEP 3333: yield even when the gate holds everything back.
-            yield chunk if self.plan is None else self.feeder().feed(chunk)
-        if self.plan is not None:
-            yield self.feeder().close()
+            out = self._gate(chunk, final=False)
+            # PEP 3333: yield even when the gate holds everything back, once headers may go.
+            if out or self._head is None:
+                yield out
+            if self._failed:
+                return
+        yield self._gate(b"", final=True)
 
     def close(self) -> None:
         """Close the app's iterable, as PEP 3333 asks of every middleware."""
         close = getattr(self.app_iter, "close", None)
         if close is not None:
             close()
+
+    def _gate(self, chunk: bytes, final: bool) -> bytes:
+        """Gate one chunk, or end the body; the headers go with the first byte."""
+        if self._failed:
+            return b""
+        try:
+            if self.plan is None:  # found unchanged: the rest passes on
+                out = chunk
+            else:
+                out = self.feeder().close() if final else self.feeder().feed(chunk)
+        except Unreadable as error:
+            return self._fail(error)
+        if self._head is not None and (out or final):
+            status, headers, exc_info = self._head
+            self._head = None
+            self._write = self.outer_start_response(status, headers, exc_info)
+        return out
+
+    def _fail(self, error: Unreadable) -> bytes:
+        """Send nothing more of an unreadable page: a 502 if no byte of it went out yet."""
+        self._failed = True
+        if self._head is None:
+            logger.error("%s; the rest of the page was dropped (%s)", error, self.path())
+            return error.tail
+        self._head = None
+        self._refuse(str(error), None)
+        return self._page or b""
+
+    def _refuse(self, reason: str, exc_info: Any) -> Callable[[bytes], object]:
+        """Answer 502 instead of a page that cannot be gated."""
+        logger.error("%s; answered 502 (%s)", reason, self.path())
+        head = self.environ.get("REQUEST_METHOD") == "HEAD"
+        self._page = b"" if head else BAD_GATEWAY
+        self._write = self.outer_start_response("502 Bad Gateway", bad_gateway_headers(), exc_info)
+        return _nowhere
 
     def feeder(self) -> Feeder:
         """The rewriter for this body, built on first use."""
@@ -337,22 +418,34 @@ class _Body:
             self.plan = None
 
     def _make_feeder(self) -> Feeder:
-        gate, environ = self.gate, self.environ
-        encoding = self.plan.encoding if self.plan is not None else None
+        gate, environ, plan, settings = self.gate, self.environ, self.plan, self.gate.settings
+        blocking = self.blocking()
 
-        def warn(message: str) -> None:
-            logger.warning("%s (%s)", message, current_path(environ))
+        def overflow(message: str) -> None:
+            if blocking:
+                raise Unreadable(f"the page needs more than max_buffer ({settings.max_buffer})")
+            logger.warning("%s (%s)", message, self.path())
+
+        def unreadable(reason: str) -> None:
+            if blocking:
+                raise Unreadable(reason)
+            logger.warning("%s; unreadable = 'pass' lets it through (%s)", reason, self.path())
 
         html_gate = HtmlGate(
             gate.rules,
             self.visitor.consent.allows,
             banner=gate.banner_for(environ, self.visitor.consent),
-            max_buffer=gate.settings.max_buffer,
-            warn=warn,
+            max_buffer=settings.max_buffer,
+            warn=overflow,
         )
-        if not encoding:
-            return html_gate
-        return Recoder(encoding, html_gate, warn)
+        feeder: Feeder = Sniff(html_gate, plan is not None and plan.escapes, unreadable)
+        if plan is None or not plan.encoding:
+            return feeder
+        return Recoder(plan.encoding, feeder, settings.max_inflated)
+
+
+def _nowhere(data: bytes) -> None:
+    """The ``write`` callable given for a refused response: its body is not sent."""
 
 
 def current_path(environ: WSGIEnvironment) -> str:
