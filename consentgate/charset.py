@@ -13,6 +13,7 @@ charset declared, when it holds an ISO-2022 escape that switches out of ASCII.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from .encoding import Feeder
 
@@ -63,25 +64,36 @@ _UTF16_BOMS = (b"\xfe\xff", b"\xff\xfe")
 _ESCAPES = (b"\x1b$", b"\x1b(")
 
 
-def declared_charset(content_type: str) -> str:
-    """The ``charset`` parameter of a ``Content-Type`` value, as a lower-case label."""
+def charset_facts(content_type: str) -> tuple[str | None, bool]:
+    """What the ``charset`` of a ``Content-Type`` value says about gating the body.
+
+    Returns why the body cannot be gated (None if it can), and whether it may
+    still be read as ISO-2022-JP (no UTF-8 or windows-1252 label declared).
+    Apps send few distinct values, so short ones are remembered.
+    """
+    return (_cached_facts if len(content_type) <= 256 else _facts)(content_type)
+
+
+def _facts(content_type: str) -> tuple[str | None, bool]:
+    label = ""
     for param in content_type.split(";")[1:]:
         key, _, value = param.partition("=")
         if key.strip().lower() == "charset":
-            return value.strip().strip('"').strip().lower()
-    return ""
-
-
-def charset_problem(label: str) -> str | None:
-    """Why a body declared in ``label`` cannot be gated, or None."""
+            label = value.strip().strip('"').strip().lower()
+            break
     if label in _UNREADABLE or label.startswith(_UNREADABLE_PREFIXES):
-        return f"charset {label!r} is not ASCII-compatible"
-    return None
+        return f"charset {label!r} is not ASCII-compatible", False
+    return None, label not in _ASCII_LABELS
 
 
-def may_switch(label: str) -> bool:
-    """Whether a body declared in ``label`` (or in none) may be read as ISO-2022-JP."""
-    return label not in _ASCII_LABELS
+_cached_facts = lru_cache(maxsize=64)(_facts)
+
+
+def watch(inner: Feeder, first: bytes, escapes: bool, unreadable: Callable[[str], None]) -> Feeder:
+    """``inner``, wrapped in a :class:`Sniff` unless the first chunk shows it needs none."""
+    if escapes or len(first) < 2 or first.startswith(_UTF16_BOMS):
+        return Sniff(inner, escapes, unreadable)
+    return inner
 
 
 class Sniff:

@@ -19,7 +19,6 @@ import itertools
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from functools import lru_cache
 from typing import Any, Protocol
 
 try:
@@ -290,11 +289,23 @@ def readable_accept_encoding(header: str) -> str:
 
     Listed codings keep their weights; ``*`` becomes the readable codings it
     stood for; nothing left (or a header too long to read) means ``identity``.
+    Browsers send few distinct values, so the answers are remembered.
     """
-    return _narrow(header, READABLE) if len(header) <= _MAX_ACCEPT else "identity"
+    narrowed = _narrowed.get(header)
+    if narrowed is None:
+        if len(header) > _MAX_ACCEPT:
+            return "identity"
+        narrowed = _narrow(header, READABLE)
+        if len(_narrowed) >= 64:
+            _narrowed.clear()
+        _narrowed[header] = narrowed
+    return narrowed
 
 
-@lru_cache(maxsize=64)
+#: Accept-Encoding values already narrowed (:data:`READABLE` does not change).
+_narrowed: dict[str, str] = {}
+
+
 def _narrow(header: str, readable: frozenset[str]) -> str:
     kept: list[str] = []
     listed: set[str] = set()

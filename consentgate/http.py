@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from .charset import charset_problem, declared_charset, may_switch
+from .charset import charset_facts
 from .cookies import filter_set_cookies
 from .encoding import content_codings, readable_accept_encoding
 
@@ -133,11 +133,10 @@ def plan_response(
         headers = [*headers, *expire]
     if not gated:
         return ResponsePlan(_tag_etags(headers, tag) if tagged else headers)
-    charset = declared_charset(content_type)
     codings = content_codings(encoding) if encoding else ()
     if codings is None:
         return ResponsePlan(headers, skipped=f"Content-Encoding {encoding!r} cannot be decoded")
-    skipped = charset_problem(charset)
+    skipped, escapes = charset_facts(content_type)
     if skipped is not None:
         return ResponsePlan(headers, skipped=skipped)
     headers = _gated_headers(headers, tag)
@@ -145,7 +144,7 @@ def plan_response(
     if environ.get("REQUEST_METHOD") == "HEAD":
         return ResponsePlan(headers)
     size = int(length) if length.isdigit() else None
-    return ResponsePlan(headers, codings, length=size, escapes=may_switch(charset))
+    return ResponsePlan(headers, codings, length=size, escapes=escapes)
 
 
 def narrow_accept_encoding(environ: WSGIEnvironment) -> None:

@@ -20,7 +20,7 @@ from urllib.parse import quote
 from werkzeug.wrappers import Response
 
 from . import ui
-from .charset import Sniff
+from .charset import Sniff, watch
 from .config import Settings
 from .consent import Consent, ConsentCodec
 from .cookies import cookie_value, expiry_headers, request_cookie_names
@@ -239,7 +239,6 @@ class _Body:
     """
 
     __slots__ = (
-        "_failed",
         "_feeder",
         "_head",
         "_page",
@@ -275,11 +274,10 @@ class _Body:
         self.app_iter: Iterable[bytes] = ()
         #: Status, headers and exc_info of a gated response, until its first byte.
         self._head: tuple[str, list[tuple[str, str]], Any] | None = None
-        #: The whole body, when the response was refused before the app's body was read.
+        #: Once the page is refused or cut: what is sent instead of the app's body.
         self._page: bytes | None = None
-        #: Whether the body was found unreadable: nothing more of it is sent.
-        self._failed = False
-        self._write: Callable[[bytes], object] = _nowhere
+        #: The server's ``write``, once the headers went out (PEP 3333's legacy path).
+        self._write: Callable[[bytes], object]
 
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
@@ -346,7 +344,7 @@ class _Body:
             # PEP 3333: yield even when the gate holds everything back, once headers may go.
             if out or self._head is None:
                 yield out
-            if self._failed:
+            if self._page is not None:
                 return
         yield self._gate(b"", final=True)
 
@@ -358,13 +356,14 @@ class _Body:
 
     def _gate(self, chunk: bytes, final: bool) -> bytes:
         """Gate one chunk, or end the body; the headers go with the first byte."""
-        if self._failed:
+        if self._page is not None:
             return b""
         try:
             if self.plan is None:  # found unchanged: the rest passes on
                 out = chunk
             else:
-                out = self.feeder().close() if final else self.feeder().feed(chunk)
+                feeder = self._feeder or self.feeder(chunk)
+                out = feeder.close() if final else feeder.feed(chunk)
         except Unreadable as error:
             return self._fail(error)
         if self._head is not None and (out or final):
@@ -375,9 +374,9 @@ class _Body:
 
     def _fail(self, error: Unreadable) -> bytes:
         """Send nothing more of an unreadable page: a 502 if no byte of it went out yet."""
-        self._failed = True
         if self._head is None:
             logger.error("%s; the rest of the page was dropped (%s)", error, self.path())
+            self._page = b""
             return error.tail
         self._head = None
         self._refuse(str(error), None)
@@ -391,10 +390,10 @@ class _Body:
         self._write = self.outer_start_response("502 Bad Gateway", bad_gateway_headers(), exc_info)
         return _nowhere
 
-    def feeder(self) -> Feeder:
-        """The rewriter for this body, built on first use."""
+    def feeder(self, first: bytes) -> Feeder:
+        """The rewriter for this body, built on first use (with its ``first`` chunk)."""
         if self._feeder is None:
-            self._feeder = self._make_feeder()
+            self._feeder = self._make_feeder(first)
         return self._feeder
 
     def skip_if_unchanged(self, first: bytes) -> None:
@@ -417,31 +416,34 @@ class _Body:
         if not self.gate.rules.may_classify(first):
             self.plan = None
 
-    def _make_feeder(self) -> Feeder:
-        gate, environ, plan, settings = self.gate, self.environ, self.plan, self.gate.settings
-        blocking = self.blocking()
-
-        def overflow(message: str) -> None:
-            if blocking:
-                raise Unreadable(f"the page needs more than max_buffer ({settings.max_buffer})")
-            logger.warning("%s (%s)", message, self.path())
-
-        def unreadable(reason: str) -> None:
-            if blocking:
-                raise Unreadable(reason)
-            logger.warning("%s; unreadable = 'pass' lets it through (%s)", reason, self.path())
-
+    def _make_feeder(self, first: bytes) -> Feeder:
+        gate, plan, settings = self.gate, self.plan, self.gate.settings
         html_gate = HtmlGate(
             gate.rules,
             self.visitor.consent.allows,
-            banner=gate.banner_for(environ, self.visitor.consent),
+            banner=gate.banner_for(self.environ, self.visitor.consent),
             max_buffer=settings.max_buffer,
-            warn=overflow,
+            warn=self._overflow,
         )
-        feeder: Feeder = Sniff(html_gate, plan is not None and plan.escapes, unreadable)
+        escapes = plan is not None and plan.escapes
         if plan is None or not plan.encoding:
-            return feeder
-        return Recoder(plan.encoding, feeder, settings.max_inflated)
+            return watch(html_gate, first, escapes, self._unreadable)
+        sniff = Sniff(html_gate, escapes, self._unreadable)  # the decoded bytes are unseen yet
+        return Recoder(plan.encoding, sniff, settings.max_inflated)
+
+    def _overflow(self, message: str) -> None:
+        """Told by the rewriter that the page needs more than ``max_buffer`` held."""
+        if self.blocking():
+            raise Unreadable(
+                f"the page needs more than max_buffer ({self.gate.settings.max_buffer})"
+            )
+        logger.warning("%s (%s)", message, self.path())
+
+    def _unreadable(self, reason: str) -> None:
+        """Told that the body turned out unreadable: fail closed, or let it pass."""
+        if self.blocking():
+            raise Unreadable(reason)
+        logger.warning("%s; unreadable = 'pass' lets it through (%s)", reason, self.path())
 
 
 def _nowhere(data: bytes) -> None:

@@ -7,6 +7,7 @@ import logging
 import zlib
 from collections.abc import Callable
 from typing import Any
+from wsgiref.validate import validator
 
 import brotli
 import pytest
@@ -57,6 +58,7 @@ def without_brotli(monkeypatch: pytest.MonkeyPatch) -> None:
     codecs = {name: layer for name, layer in encoding.CODECS.items() if name != "br"}
     monkeypatch.setattr(encoding, "CODECS", codecs)
     monkeypatch.setattr(encoding, "READABLE", frozenset(codecs))
+    monkeypatch.setattr(encoding, "_narrowed", {})
 
 
 # --- what can be read is gated ------------------------------------------------
@@ -281,6 +283,23 @@ def test_head_of_an_unreadable_page_is_a_502_too(make_gate: Gate) -> None:
     assert response.status_code == 502 and response.data == b""
 
 
+@pytest.mark.parametrize(
+    ("body", "codings", "status"),
+    [
+        pytest.param(gzip.compress(PAGE), ("gzip",), 200, id="gated"),
+        pytest.param(PAGE, ("compress",), 502, id="refused-at-once"),
+        pytest.param(b"\xff\xfe" + PAGE, (), 502, id="refused-at-first-byte"),
+    ],
+)
+def test_gated_and_refused_pages_pass_wsgiref_validate(
+    make_gate: Gate, body: bytes, codings: tuple[str, ...], status: int
+) -> None:
+    # wsgiref's WSGIWarning is turned into an error by the pytest configuration.
+    app = validator(make_gate(validator(encoded_app(body, *codings, size=7))))
+    with Client(app).get("/") as response:
+        assert response.status_code == status and response.data
+
+
 def test_brotli_is_unreadable_without_the_package(make_gate: Gate, without_brotli: None) -> None:
     response = Client(make_gate(encoded_app(brotli.compress(PAGE), "br"))).get("/")
     assert response.status_code == 502
@@ -409,6 +428,7 @@ def test_flask_compress_pages_are_gated(
         monkeypatch.setattr(encoding, "CODECS", {**encoding.CODECS})
         del encoding.CODECS["br"], encoding.CODECS["zstd"]
         monkeypatch.setattr(encoding, "READABLE", frozenset(encoding.CODECS))
+        monkeypatch.setattr(encoding, "_narrowed", {})
     client = Client(make_gate(flask_compress_app()))
     response = client.get("/", headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
     assert response.status_code == 200
