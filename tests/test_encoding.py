@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import logging
+import subprocess
+import sys
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -298,6 +300,16 @@ def test_gated_and_refused_pages_pass_wsgiref_validate(
     app = validator(make_gate(validator(encoded_app(body, *codings, size=7))))
     with Client(app).get("/") as response:
         assert response.status_code == status and response.data
+
+
+def test_without_the_optional_packages_only_gzip_and_deflate_are_read() -> None:
+    code = (
+        "import sys; sys.modules['brotli'] = sys.modules['backports.zstd'] = None\n"
+        "from consentgate import encoding\n"
+        "print(*sorted(encoding.READABLE), encoding.readable_accept_encoding('br, zstd, gzip'))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["deflate", "gzip", "x-gzip", "gzip"]
 
 
 def test_brotli_is_unreadable_without_the_package(make_gate: Gate, without_brotli: None) -> None:
