@@ -380,7 +380,8 @@ class _Body:
             return error.tail
         self._head = None
         self._refuse(str(error), None)
-        return self._page or b""
+        page, self._page = self._page or b"", b""  # sent once, here
+        return page
 
     def _refuse(self, reason: str, exc_info: Any) -> Callable[[bytes], object]:
         """Answer 502 instead of a page that cannot be gated."""

@@ -515,6 +515,18 @@ def test_write_callable_page_held_beyond_max_buffer_ends(make_gate: Gate) -> Non
     assert response.data == b"<p>First.</p>"
 
 
+def test_write_callable_page_held_beyond_max_buffer_at_once_is_one_502(make_gate: Gate) -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        write = start_response("200 OK", [("Content-Type", "text/html")])
+        write(LONG_SCRIPT)
+        write(PAGE)
+        return [PAGE]
+
+    response = Client(make_gate(app, max_buffer=1024)).get("/")
+    assert response.status_code == 502
+    assert response.data.count(b"<title>") == 1 and b"googletagmanager" not in response.data
+
+
 @pytest.mark.parametrize(
     "content_type", ["text/html; charset=utf-8", "text/plain", "application/json"]
 )
