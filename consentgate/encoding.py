@@ -197,6 +197,9 @@ def content_codings(header: str) -> tuple[str, ...] | None:
     ``identity`` and empty items are no codings; None means one cannot be decoded
     here (or too many are stacked).
     """
+    single = header.strip().lower()
+    if single in CODECS:  # what servers send
+        return (single,)
     codings = tuple(c for c in (i.strip().lower() for i in header.split(",")) if c)
     codings = tuple(c for c in codings if c != "identity")
     if len(codings) > _MAX_LAYERS or any(c not in CODECS for c in codings):
@@ -258,16 +261,13 @@ class Recoder:
             for chunk in itertools.chain(data, (b"",) if final else ()):
                 out = layer.decode(chunk, _STEP)
                 while out:
-                    yield self._count(depth, out)
+                    self._sizes[depth] += len(out)
+                    if self._sizes[depth] > self.limit:
+                        raise Unreadable(f"the body inflates past max_inflated ({self.limit})")
+                    yield out
                     out = layer.decode(b"", _STEP)
         except _ERRORS as error:
             raise Unreadable(f"the compressed body does not decode ({error})") from None
-
-    def _count(self, depth: int, out: bytes) -> bytes:
-        self._sizes[depth] += len(out)
-        if self._sizes[depth] > self.limit:
-            raise Unreadable(f"the compressed body inflates past max_inflated ({self.limit})")
-        return out
 
     def _encode(self, data: bytes) -> bytes:
         for layer in self.layers:

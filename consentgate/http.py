@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from .charset import charset_facts
 from .cookies import filter_set_cookies
-from .encoding import content_codings, readable_accept_encoding
+from .encoding import content_codings
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -145,19 +145,6 @@ def plan_response(
         return ResponsePlan(headers)
     size = int(length) if length.isdigit() else None
     return ResponsePlan(headers, codings, length=size, escapes=escapes)
-
-
-def narrow_accept_encoding(environ: WSGIEnvironment) -> None:
-    """Let the app choose only codings the gate can decode, as ``sub_filter`` setups do.
-
-    A request without ``Accept-Encoding`` is left alone: apps do not compress it,
-    and a body in a coding the gate cannot decode is refused all the same.
-    """
-    header = environ.get("HTTP_ACCEPT_ENCODING")
-    if header is not None:
-        narrowed = readable_accept_encoding(header)
-        if narrowed != header:
-            environ["HTTP_ACCEPT_ENCODING"] = narrowed
 
 
 def bad_gateway_headers() -> list[tuple[str, str]]:

@@ -25,14 +25,13 @@ from .config import Settings
 from .consent import Consent, ConsentCodec
 from .cookies import cookie_value, expiry_headers, request_cookie_names
 from .decision import safe_next
-from .encoding import Feeder, Recoder, Unreadable
+from .encoding import Feeder, Recoder, Unreadable, readable_accept_encoding
 from .endpoint import FormRequest, decision_response
 from .http import (
     BAD_GATEWAY,
     ResponsePlan,
     bad_gateway_headers,
     hostname,
-    narrow_accept_encoding,
     plan_response,
     state_tag,
     strip_conditional,
@@ -123,8 +122,10 @@ class ConsentGate:
             return self._endpoint(environ, start_response)
         # Most requests are not conditional: spare them the call.
         conditional = "HTTP_IF_NONE_MATCH" in environ and strip_conditional(environ, visitor.tag)
-        if not visitor.grants_all or (self.settings.inject_banner and not visitor.consent.decided):
-            narrow_accept_encoding(environ)  # the page may need gating: it must be readable
+        accept = environ.get("HTTP_ACCEPT_ENCODING")
+        # If the page may need gating (or a banner), ask the app for a coding the gate reads.
+        if accept and (not visitor.grants_all or not visitor.consent.decided):
+            environ["HTTP_ACCEPT_ENCODING"] = readable_accept_encoding(accept)
         body = _Body(self, environ, visitor, start_response, conditional)
         return body.start(self.app(environ, body.start_response))
 
@@ -308,8 +309,14 @@ class _Body:
 
     def write(self, data: bytes) -> None:
         """The ``write`` callable of PEP 3333, for apps that push their body."""
-        out = self._gate(data, final=False)
+        if self._page is not None:  # refused or cut: nothing more is sent
+            return
+        try:
+            out = self.feeder(data).feed(data)
+        except Unreadable as error:
+            out = self._fail(error)
         if out:
+            self._send_head()
             self._write(out)
 
     def blocking(self) -> bool:
@@ -335,18 +342,25 @@ class _Body:
         if self._page is not None:
             yield self._page
             return
-        first = True
-        for chunk in self.app_iter:
-            if first:
-                self.skip_if_unchanged(chunk)
-                first = False
-            out = self._gate(chunk, final=False)
-            # PEP 3333: yield even when the gate holds everything back, once headers may go.
-            if out or self._head is None:
+        try:
+            first = True
+            for chunk in self.app_iter:
+                if first:
+                    self.skip_if_unchanged(chunk)
+                    first = False
+                out = chunk if self.plan is None else self.feeder(chunk).feed(chunk)
+                if self._head is not None:
+                    if not out:
+                        continue  # the headers wait for the first byte
+                    self._send_head()
+                # PEP 3333: yield even when the gate holds everything back.
                 yield out
-            if self._page is not None:
-                return
-        yield self._gate(b"", final=True)
+            out = self.feeder(b"").close() if self.plan is not None else b""
+            if self._head is not None:
+                self._send_head()
+            yield out
+        except Unreadable as error:
+            yield self._fail(error)
 
     def close(self) -> None:
         """Close the app's iterable, as PEP 3333 asks of every middleware."""
@@ -354,23 +368,11 @@ class _Body:
         if close is not None:
             close()
 
-    def _gate(self, chunk: bytes, final: bool) -> bytes:
-        """Gate one chunk, or end the body; the headers go with the first byte."""
-        if self._page is not None:
-            return b""
-        try:
-            if self.plan is None:  # found unchanged: the rest passes on
-                out = chunk
-            else:
-                feeder = self._feeder or self.feeder(chunk)
-                out = feeder.close() if final else feeder.feed(chunk)
-        except Unreadable as error:
-            return self._fail(error)
-        if self._head is not None and (out or final):
-            status, headers, exc_info = self._head
-            self._head = None
-            self._write = self.outer_start_response(status, headers, exc_info)
-        return out
+    def _send_head(self) -> None:
+        """Give the server the gated response's headers, with its first byte."""
+        head, self._head = self._head, None
+        if head is not None:
+            self._write = self.outer_start_response(*head)
 
     def _fail(self, error: Unreadable) -> bytes:
         """Send nothing more of an unreadable page: a 502 if no byte of it went out yet."""
