@@ -84,17 +84,22 @@ class _Zlib:
         self._inflate: zlib._Decompress | None = None
         self._deflate: zlib._Compress | None = None
         self._head = self._tail = b""
+        self._full = False  # the last output filled its limit: more may be pending
 
     def decode(self, data: bytes, limit: int) -> bytes:
         if self._inflate is None:
-            self._head += data
-            if len(self._head) < 2 and not self.gzip:  # the container shows in two bytes
+            data, self._head = self._head + data, b""
+            if len(data) < 2 and not self.gzip:  # the container shows in two bytes
+                self._head = data
                 return b""
-            data, wbits = self._head, self._wbits(self._head)
+            wbits = self._wbits(data)
             self._inflate = zlib.decompressobj(wbits)
             self._deflate = zlib.compressobj(6, zlib.DEFLATED, wbits)
+        elif not (data or self._tail or self._full):
+            return b""
         out = self._inflate.decompress(self._tail + data if self._tail else data, limit)
         self._tail = self._inflate.unconsumed_tail
+        self._full = len(out) >= limit
         return out
 
     def encode(self, data: bytes) -> bytes:
@@ -152,6 +157,8 @@ class _Zstd:
             if not data:
                 return b""
             self._decoder = self._new_decoder()
+        elif not data and self._decoder.needs_input:
+            return b""
         return self._decoder.decompress(data, limit)
 
     def encode(self, data: bytes) -> bytes:
