@@ -218,12 +218,16 @@ class Recoder:
     """Wrap a :class:`Feeder` so that it sees decoded bytes and returns encoded ones.
 
     :param codings: the body's content codings, as :func:`content_codings` gives them.
-    :param inner: the gate that works on the decoded bytes.
+    :param gate: builds the gate that works on the decoded bytes, given their first
+        piece (so that it can look at them first).
     :param limit: the most bytes any layer may inflate to; past it :class:`Unreadable`.
     """
 
-    def __init__(self, codings: tuple[str, ...], inner: Feeder, limit: int) -> None:
-        self.inner = inner
+    def __init__(
+        self, codings: tuple[str, ...], gate: Callable[[bytes], Feeder], limit: int
+    ) -> None:
+        self.gate = gate
+        self.inner: Feeder | None = None
         self.limit = limit
         #: Layers in the order they were applied: encode through them in this order.
         self.layers = [CODECS[coding](coding) for coding in codings]
@@ -241,11 +245,11 @@ class Recoder:
         out = []
         try:
             for plain in self._decoded(data, final):
-                gated = self.inner.feed(plain)
+                gated = (self.inner or self._start(plain)).feed(plain)
                 if gated:
                     out.append(self._encode(gated))
             if final:
-                out.append(self._encode(self.inner.close()))
+                out.append(self._encode((self.inner or self._start(b"")).close()))
         except Unreadable as error:
             # What was encoded is in the encoders' state: send it, and end the stream.
             error.tail = b"".join(out) + self._end(final=True)
@@ -253,6 +257,10 @@ class Recoder:
         if out:  # flush, so that the browser can render what was sent
             out.append(self._end(final))
         return b"".join(out)
+
+    def _start(self, first: bytes) -> Feeder:
+        self.inner = self.gate(first)
+        return self.inner
 
     def _decoded(self, data: bytes, final: bool) -> Iterator[bytes]:
         """Decoded pieces of ``data``, undoing the last coding applied first."""

@@ -20,7 +20,7 @@ from urllib.parse import quote
 from werkzeug.wrappers import Response
 
 from . import ui
-from .charset import Sniff, watch
+from .charset import watch
 from .config import Settings
 from .consent import Consent, ConsentCodec
 from .cookies import cookie_value, expiry_headers, request_cookie_names
@@ -429,10 +429,13 @@ class _Body:
             warn=self._overflow,
         )
         escapes = plan is not None and plan.escapes
-        if plan is None or not plan.encoding:
+
+        def watched(first: bytes) -> Feeder:
             return watch(html_gate, first, escapes, self._unreadable)
-        sniff = Sniff(html_gate, escapes, self._unreadable)  # the decoded bytes are unseen yet
-        return Recoder(plan.encoding, sniff, settings.max_inflated)
+
+        if plan is None or not plan.encoding:
+            return watched(first)
+        return Recoder(plan.encoding, watched, settings.max_inflated)
 
     def _overflow(self, message: str) -> None:
         """Told by the rewriter that the page needs more than ``max_buffer`` held."""

@@ -336,7 +336,7 @@ def test_inflating_is_bounded_per_step() -> None:
         (("gzip", "gzip"), gzip.compress(gzip.compress(body))),
     ]:
         fed.clear()
-        recoder = Recoder(codings, Counter(), limit=64 << 20)
+        recoder = Recoder(codings, lambda first: Counter(), limit=64 << 20)
         for chunk in chunked(encoded, 16 * 1024):
             recoder.feed(chunk)
         recoder.close()
@@ -352,7 +352,7 @@ def test_inflating_past_the_limit_is_unreadable() -> None:
         def close(self) -> bytes:
             return b""
 
-    recoder = Recoder(("zstd",), Sink(), limit=1 << 20)
+    recoder = Recoder(("zstd",), lambda first: Sink(), limit=1 << 20)
     with pytest.raises(Unreadable, match="max_inflated"):
         recoder.feed(zstd.compress(b" " * (2 << 20)))
 
