@@ -1,0 +1,180 @@
+"""The gate against the html5lib-tests data, with trackers placed into every document.
+
+Each document of the tree-construction tests, and each input of the tokenizer tests, gets
+trackers (a script, a pixel, an iframe, all of the analytics category) inserted before
+its tags and at its end. Gated with analytics refused, at several chunkings:
+
+- html5lib's tree of the output holds no element of a refused category, wherever it is
+  (foreign content, templates, tables, ``<noscript>`` read with scripting off);
+- nothing else changed: that tree is html5lib's tree of the input with the refused
+  elements taken out (adjacent text joined; the empty comment and empty ``<span>`` the
+  gate may leave where it cut are not counted, see ``tests/test_conformance.py``);
+- the output is the same however the input is split.
+
+The data is html5lib-tests at commit 9329e64 (``tests/data/html5lib-tests``, with its
+licence). Left out: tree-construction tests marked ``#script-on`` (the gate reads
+``<noscript>`` as a browser with scripting off does) and tokenizer tests that start in
+another state than data or hold lone surrogates (no page can). Fragment tests are parsed
+as whole documents: the gate sees whole responses, never a fragment in a context.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import html5lib  # type: ignore[import-untyped]
+import pytest
+
+from tests.test_conformance import Key, gate, refused
+
+DATA = Path(__file__).resolve().parent / "data" / "html5lib-tests"
+#: Trackers to place, each told apart by its id (the ``{}``). Their URLs hold no inline
+#: signature: placed in a script's text, they leave the script as it is.
+TRACKERS = (
+    "<script id={} src=https://www.google-analytics.com/g/collect.js></script>",
+    "<img id={} src=https://www.google-analytics.com/collect?v=1&amp;t=pageview>",
+    "<iframe id={} src=https://www.google-analytics.com/frame.html></iframe>",
+)
+#: At most this many trackers go into one document, spread over its tags.
+PLACES = 12
+CHUNKS = (1, 7)
+
+
+def tree_construction() -> Iterator[tuple[str, str]]:
+    """(id, document) for each tree-construction test that scripting-off can run."""
+    for path in sorted((DATA / "tree-construction").glob("*.dat")):
+        text = path.read_text(encoding="utf-8")
+        for number, test in enumerate(text.split("\n\n#data\n")):
+            data, _, rest = test.removeprefix("#data\n").partition("\n#errors\n")
+            if "\n#script-on\n" not in rest:
+                yield f"{path.stem}:{number}", data
+
+
+def tokenizer() -> Iterator[tuple[str, str]]:
+    """(id, input) for each tokenizer test that starts in the data state."""
+    for path in sorted((DATA / "tokenizer").glob("*.test")):
+        tests = json.loads(path.read_text(encoding="utf-8")).get("tests", [])
+        for number, test in enumerate(tests):
+            data = test["input"]
+            if test.get("doubleEscaped"):
+                data = data.encode("latin-1", "backslashreplace").decode("unicode-escape")
+            if test.get("initialStates", ["Data state"]) != ["Data state"]:
+                continue
+            if not re.search("[\ud800-\udfff]", data):
+                yield f"{path.stem}:{number}", data
+
+
+def with_trackers(document: str, leave_out: frozenset[str] = frozenset()) -> bytes:
+    """``document`` with trackers before up to :data:`PLACES` of its tags and at its end.
+
+    The trackers are told apart by their ids (``t0``, ``t1``...); those in ``leave_out``
+    are not placed.
+    """
+    # Not before a doctype: it would be ignored there, and the page parsed in quirks mode.
+    starts = [m.start() for m in re.finditer("<(?!!doctype)", document, re.I)]
+    # Only scripts before a frameset: a removed <img> or <iframe> would let it replace <body>.
+    kinds = TRACKERS[:1] if "<frameset" in document.lower() else TRACKERS
+    step = max(1, -(-len(starts) // PLACES))
+    places = [*starts[::step], len(document)]
+    pieces, last = [], 0
+    for n, at in enumerate(places):
+        pieces.append(document[last:at])
+        if f"t{n}" not in leave_out:
+            pieces.append(kinds[n % len(kinds)].format(f"t{n}"))
+        last = at
+    return "".join(pieces).encode()
+
+
+def tree(document: bytes, *, drop_refused: bool = False) -> list[Any]:
+    """html5lib's tree of ``document`` as nested lists, refused elements left out if asked.
+
+    Text nodes next to each other are joined, empty comments and empty ``<span>``
+    elements left out: what the gate may leave where it cut.
+    """
+    return _children(html5lib.parse(document, namespaceHTMLElements=False), drop_refused)
+
+
+def _children(element: Any, drop_refused: bool) -> list[Any]:
+    found: list[Any] = []
+
+    def text(value: str | None) -> None:
+        if not value:
+            return
+        if found and isinstance(found[-1], str):
+            found[-1] += value
+        else:
+            found.append(value)
+
+    text(element.text)
+    for child in element:
+        shape = None if drop_refused and refused(child) else _shape(child, drop_refused)
+        if shape is not None:
+            found.append(shape)
+        text(child.tail)
+    return found
+
+
+def _shape(element: Any, drop_refused: bool) -> Any:
+    if not isinstance(element.tag, str):  # a comment
+        return ["#comment", element.text] if element.text else None
+    children = _children(element, drop_refused)
+    if element.tag == "span" and not element.attrib and not children:
+        return None
+    return [element.tag, sorted(element.attrib.items()), children]
+
+
+def _walk(element: Any) -> Iterator[Key]:
+    key = refused(element)
+    if key is not None:
+        yield key
+    for child in element:
+        yield from _walk(child)
+
+
+def check(document: str) -> None:
+    data = with_trackers(document)
+    out = gate(data)
+    for size in CHUNKS:
+        assert gate(data, size) == out, f"output differs with {size}-byte chunks"
+    left = _refused(out)
+    assert not left, f"refused elements left: {left}"
+    # The placed trackers html5lib builds as elements: what the gate must cut.
+    placed = frozenset(dict(attrs).get("id", "") for _, attrs, _ in _refused(data))
+    got = tree(out)
+    assert got == tree(data, drop_refused=True) or got == tree(
+        with_trackers(document, placed), drop_refused=True
+    ), "more than the trackers changed"
+
+
+def _refused(document: bytes) -> list[Key]:
+    return list(_walk(html5lib.parse(document, namespaceHTMLElements=False)))
+
+
+#: Where html5lib and the browsers the gate follows part ways.
+_SELECT = pytest.mark.xfail(
+    strict=True,
+    reason="html5lib parses <select> content in the retired 'in select' insertion mode, which "
+    "ignores <plaintext>; the HTML Standard and Chromium 134+ parse it as in body, as the gate "
+    "does, and the text after <plaintext> is text",
+)
+KNOWN = {"tests18:13": _SELECT, "tests18:14": _SELECT}
+
+
+def params(documents: Iterator[tuple[str, str]]) -> list[Any]:
+    return [
+        pytest.param(document, id=name, marks=KNOWN.get(name, ())) for name, document in documents
+    ]
+
+
+@pytest.mark.parametrize("document", params(tree_construction()))
+def test_tree_construction_document(document: str) -> None:
+    check(document)
+
+
+@pytest.mark.parametrize("document", params(tokenizer()))
+def test_tokenizer_input(document: str) -> None:
+    check(document)
