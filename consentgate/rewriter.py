@@ -44,6 +44,7 @@ from .tokens import (
     GATED,
     GT,
     HTML_ENCODINGS,
+    HTML_VOID,
     IP,
     RAW,
     SCRIPT,
@@ -87,6 +88,18 @@ class RulesLike(Protocol):
 _FONT_BREAKOUT = ("color", "face", "size")
 _LOOKS = frozenset({"font", "annotation-xml"})  # foreign start tags read for their attributes
 _NEEDLE = b"consentgate-banner"
+#: Removed HTML elements that end where the tree builder ends them, not only at their end
+#: tag: ``</p>`` after ``<p><video src=...>`` ends the video, so what follows is kept.
+_BUILDER_ENDS = frozenset({"video", "audio", "object"})
+#: End tags that never pop an element: the tree builder ignores them or reads ``</br>`` as
+#: ``<br>``.
+_NO_POP = frozenset({"body", "html", "br"})
+#: What ends an ``<object>`` from outside it: it bounds every other scope.
+_TABLE_ENDS = frozenset(
+    ["caption", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "template"]
+)
+#: Elements left open inside a removed element that are remembered, at most.
+_OPEN_MAX = 256
 _BLOCK = 1 << 15  # inline scripts are searched in fixed blocks so chunking cannot matter
 #: A script cut off by the end of the buffer with at most this many bytes in it waits for
 #: the next chunk once, to be taken whole; scanning it again costs less than the raw-text path.
@@ -139,6 +152,7 @@ class HtmlGate:
     _lim = 0  # what _limit gave for it
     _cut_name, _cut_depth, _cut_stack = "", 0, 0  # removed nested element
     _cut_foreign = False
+    _cut_open: list[str] | None = None  # open in a removed <video>, <audio>, <object>
     _tail = b""  # the byte before the buffer
     _until: re.Pattern[bytes] | None = None  # end of a comment-like section
     _ustart = 0
@@ -571,8 +585,8 @@ class HtmlGate:
     def _start_tag(self, name: str, s: int, e: int, a: int) -> None:
         """Apply a start tag: banner id, foreign content, gating, the tokenizer state."""
         buf, stack, gate = self._buf, self._stack, self._out >= 0
-        if not gate and name == self._cut_name:
-            self._cut_depth += 1
+        if not gate:
+            self._open_in_cut(name, a, e)
         if gate and self._pending and buf.find(_NEEDLE, s, e) >= 0:
             self._pending = decode_attrs(buf[a : e - 1]).get("id") != _NEEDLE.decode()
         foreign = bool(stack) and not stack[-1].ip
@@ -650,6 +664,7 @@ class HtmlGate:
         if not void and (foreign or tag not in RAW):
             self._cut_name, self._cut_depth, self._cut_stack = name, 1, len(self._stack)
             self._cut_foreign = foreign
+            self._cut_open = [] if not foreign and tag in _BUILDER_ENDS else None
         return "cut"
 
     def _cut(self, s: int, e: int) -> None:
@@ -665,7 +680,7 @@ class HtmlGate:
 
         A held SVG ``<script>`` is decided here, by its text, and removed or kept.
         """
-        self._out, self._cut_name, self._cut_depth = at, "", 0
+        self._out, self._cut_name, self._cut_depth, self._cut_open = at, "", 0, None
         del self._stack[self._cut_stack :]
         if self._fhold >= 0:
             text = foreign_text(self._buf, self._fbody, at)
@@ -727,7 +742,9 @@ class HtmlGate:
                 if stack[i].root:
                     break
         if self._out < 0:
-            if name == self._cut_name:
+            if self._cut_open is not None:
+                self._end_in_cut(name, s, e, self._cut_open)
+            elif name == self._cut_name:
                 self._cut_depth -= 1
                 if not self._cut_depth:
                     self._end_cut(e)
@@ -736,6 +753,35 @@ class HtmlGate:
         elif name == "body" and self._pending and self._banner is not None:
             self._pieces += (self._buf[self._out : s], self._banner)
             self._out, self._pending, self.changed = s, False, True
+
+    def _open_in_cut(self, name: str, a: int, e: int) -> None:
+        """Follow a start tag inside a removed element, for where that element ends."""
+        opened = self._cut_open
+        if opened is None:
+            if name == self._cut_name:
+                self._cut_depth += 1
+        elif name in HTML_VOID or name in RAW or len(opened) >= _OPEN_MAX:
+            return
+        elif not (self._stack and self_closing(self._buf, a, e - 1)):  # <svg/> opens nothing
+            opened.append(name)
+
+    def _end_in_cut(self, name: str, s: int, e: int, opened: list[str]) -> None:
+        """Apply an end tag inside a removed ``<video>``, ``<audio>`` or ``<object>``.
+
+        It closes what was opened inside, or the removed element itself; any other end tag
+        may close an element around it (the tree builder pops through a video or audio
+        to the element named, and through an object only to a table cell, row, table,
+        caption or template). That ends the removed element before the end tag, which is
+        kept: the rest of the page must not be swallowed. Where the tree builder in fact
+        ignored the end tag, the element's remaining fallback content is shown, and its
+        trackers are gated as anywhere else.
+        """
+        if name in opened:
+            del opened[len(opened) - 1 - opened[::-1].index(name) :]
+        elif name == self._cut_name:
+            self._end_cut(e)
+        elif name not in _NO_POP and (self._cut_name != "object" or name in _TABLE_ENDS):
+            self._end_cut(s)
 
     def _enter_raw(self, name: str, body: int, hold: int, cut: bool, *, escapes: bool) -> None:
         self._rname, self._rscript, self._rcut, self._rstate = name, escapes, cut, 0

@@ -28,6 +28,7 @@ __all__ = [
     "GATED",
     "GT",
     "HTML_ENCODINGS",
+    "HTML_VOID",
     "IP",
     "RAW",
     "SCRIPT",
@@ -55,6 +56,11 @@ def _names(words: str) -> frozenset[str]:
 
 GATED = _names("script iframe img image link embed object audio video source noscript")
 VOID = _names("img link embed source")
+#: Elements the tree builder closes as soon as it opens them (image is read as img).
+HTML_VOID = _names(
+    "area base basefont bgsound br col embed frame hr image img input keygen link meta param"
+    " source track wbr"
+)
 RAW = _names("script style xmp iframe noembed noframes textarea title")
 #: Start tags that end SVG/MathML content and are reprocessed as HTML ("in foreign content").
 BREAKOUT = _names(
