@@ -42,6 +42,7 @@ from .tokens import (
     FOREIGN,
     FOREIGN_END,
     GATED,
+    GLYPHS,
     GT,
     HTML_ENCODINGS,
     HTML_VOID,
@@ -113,6 +114,11 @@ class _Frame(NamedTuple):
     ns: str
     ip: bool  # HTML integration point: its content is parsed as HTML
     root: bool  # opened from HTML content
+
+
+def _math_text(frame: _Frame) -> bool:
+    """Whether ``frame`` is a MathML text integration point (mi, mo, mn, ms, mtext)."""
+    return frame.ns == "math" and frame.name in IP["math"]
 
 
 class HtmlGate:
@@ -589,7 +595,7 @@ class HtmlGate:
             self._open_in_cut(name, a, e)
         if gate and self._pending and buf.find(_NEEDLE, s, e) >= 0:
             self._pending = decode_attrs(buf[a : e - 1]).get("id") != _NEEDLE.decode()
-        foreign = bool(stack) and not stack[-1].ip
+        foreign = bool(stack) and (not stack[-1].ip or (name in GLYPHS and _math_text(stack[-1])))
         if foreign and self._foreign_start(name, s, e, a, gate):
             return
         gate = self._out >= 0  # a breakout also ends a removed SVG script

@@ -26,6 +26,7 @@ __all__ = [
     "FOREIGN",
     "FOREIGN_END",
     "GATED",
+    "GLYPHS",
     "GT",
     "HTML_ENCODINGS",
     "HTML_VOID",
@@ -69,7 +70,9 @@ BREAKOUT = _names(
 )
 #: HTML integration points of SVG and MathML: their content is parsed as HTML.
 IP = {"svg": _names("foreignobject desc title"), "math": _names("mi mo mn ms mtext")}
-FOREIGN_END = _names("svg math annotation-xml") | IP["svg"] | IP["math"]
+#: Start tags that stay MathML in a MathML text integration point (mi, mo, mn, ms, mtext).
+GLYPHS = _names("mglyph malignmark")
+FOREIGN_END = _names("svg math annotation-xml") | IP["svg"] | IP["math"] | GLYPHS
 _FOREIGN_START = BREAKOUT | FOREIGN_END | GATED | {"font"}
 _HTML_START = GATED | RAW | _names("plaintext svg math")
 #: End tags that may end SVG/MathML content.
@@ -162,7 +165,7 @@ def skipped(name: str, end_tag: bool, foreign: bool, ip: bool) -> bool:
         return name not in (_FOREIGN_ENDS if end_tag else _FOREIGN_START)
     if end_tag:
         return name != "body" and not (ip and name in FOREIGN_END)
-    return name not in _HTML_START
+    return name not in _HTML_START and not (ip and name in GLYPHS)
 
 
 def foreign_text(buf: bytes, a: int, b: int) -> bytes:
@@ -290,8 +293,8 @@ def _skipper(
 #: state, and at ``</body>``.
 FAST = _skipper(_HTML_START, _names("body"), html_content=True)
 #: The same inside an HTML integration point of SVG/MathML, also stopping at the end tags
-#: that may close it.
-FAST_IP = _skipper(_HTML_START, FOREIGN_END | {"body"}, html_content=True)
+#: that may close it and at the start tags that stay MathML there.
+FAST_IP = _skipper(_HTML_START | GLYPHS, FOREIGN_END | {"body"}, html_content=True)
 #: In SVG/MathML content: stops at the start and end tags that open or close it.
 FOREIGN = _skipper(_FOREIGN_START, _FOREIGN_ENDS)
 #: Stops at every tag, for the gate to follow nesting while it removes an element.

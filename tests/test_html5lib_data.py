@@ -203,6 +203,22 @@ CASES = [
     pytest.param(f"<video src={GA}><p>no video</p><div>x</div></video>c", id="video-fallback"),
     pytest.param(f"<div><object data={GA}>a</div>b</object>c", id="object-ignores-div-end"),
     pytest.param(f"<video src={GA}><video>v</video>a</video>b", id="video-in-video"),
+    pytest.param(
+        f"<math><mi><mglyph><textarea><img src={PIXEL}></textarea></mglyph></mi></math>",
+        id="mglyph-stays-mathml",
+    ),
+    pytest.param(
+        f"<math><mi><mglyph><style><!--</style><img src={PIXEL}>--></style></mglyph></mi></math>x",
+        id="mglyph-style-is-markup",
+    ),
+    pytest.param(
+        f"<math><mo><malignmark><![CDATA[ > <img src={PIXEL}> ]]></malignmark></mo></math>",
+        id="malignmark-cdata",
+    ),
+    pytest.param(
+        f"<math><mi><mglyph/><textarea><img src={PIXEL}></textarea></mi></math>",
+        id="mglyph-self-closed",
+    ),
 ]
 
 
