@@ -168,6 +168,7 @@ class HtmlGate:
     _rend = -1
     _fhold, _fbody = -1, 0  # start and text of an SVG <script> held until it ends
     _fsep = False  # a text "<" before that script: a cut there must leave a separator
+    _fcut = False  # that script holds an element of a refused category: it goes whole
     _deferred = -1  # start of the script that last waited for the next chunk
     _lquote: bytes | None = None  # in a tag too long to hold: what ends the value it is in
 
@@ -603,7 +604,12 @@ class HtmlGate:
             if not self_closing(buf, a, e - 1):
                 stack.append(_Frame(name, name, False, True))
             return
-        verdict = self._gate(name, s, e, a) if gate and name in GATED else ""
+        verdict = ""
+        if name in GATED:
+            if gate:
+                verdict = self._gate(name, s, e, a)
+            elif self._fhold >= 0:
+                self._fcut = self._fcut or self._refused_tag(name, a, e)
         if foreign and verdict == "cut":  # the removed tag ended SVG/MathML; so must the output
             self._pieces.append(b"<span></span>")
         if name in RAW:
@@ -629,6 +635,8 @@ class HtmlGate:
             held = gate and self._gate(name, s, e, a, foreign=True) == "hold"
             if held and not self_closing(buf, a, e - 1):
                 self._hold_foreign(s, e)
+            elif not gate and self._fhold >= 0:
+                self._fcut = self._fcut or self._refused_tag(name, a, e)
             return True
         closed, top = self_closing(buf, a, e - 1), stack[-1]
         math_xml = top.ns == "math" and top.name == "annotation-xml"
@@ -684,26 +692,37 @@ class HtmlGate:
     def _end_cut(self, at: int) -> None:
         """End a removed element at ``at``; whatever it left open in SVG/MathML closes too.
 
-        A held SVG ``<script>`` is decided here, by its text, and removed or kept.
+        A held SVG ``<script>`` is decided here, by its text and the elements in it, and
+        removed or kept.
         """
         self._out, self._cut_name, self._cut_depth, self._cut_open = at, "", 0, None
         del self._stack[self._cut_stack :]
         if self._fhold >= 0:
             text = foreign_text(self._buf, self._fbody, at)
             cat = self._rules.classify_inline(text) if text else None
-            if cat is None or self._allows(cat):
+            if not self._fcut and (cat is None or self._allows(cat)):
                 self._out = self._fhold
             else:
                 if self._fsep:
                     self._pieces.append(b"<!---->")
                 self.changed = True
-            self._fhold = -1
+            self._fhold, self._fcut = -1, False
+
+    def _refused_tag(self, name: str, a: int, e: int) -> bool:
+        """Whether the start tag ending at ``e``, attributes from ``a``, is refused."""
+        raw = self._buf[a : e - 1]
+        if not self._rules.may_classify(raw):
+            return False
+        cat = self._rules.classify_element("img" if name == "image" else name, decode_attrs(raw))
+        return cat is not None and not self._allows(cat)
 
     def _hold_foreign(self, s: int, e: int) -> None:
         """Hold back an SVG ``<script>`` from ``s`` until it ends, as if it were removed.
 
         Its content is markup, followed like a removed element's; when it ends,
-        :meth:`_end_cut` searches its text for signatures as for an inline script.
+        :meth:`_end_cut` searches its text for signatures as for an inline script. An
+        element of a refused category inside it (an ``<iframe>``, or HTML in a
+        ``<foreignObject>``) has it removed whole: it must not be released unclassified.
         """
         buf = self._buf
         self._pieces.append(buf[self._out : s])
