@@ -41,6 +41,7 @@ from .tokens import (
     FAST_IP,
     FOREIGN,
     FOREIGN_END,
+    FOREIGN_ONLY,
     GATED,
     GLYPHS,
     GT,
@@ -48,11 +49,14 @@ from .tokens import (
     HTML_VOID,
     IP,
     RAW,
+    RAW_END_ANY,
     SCRIPT,
     SLOW,
     TAG,
     TAG_HEAD,
     UNQUOTED_END,
+    UNSURE,
+    UNSURE_ENDS,
     VALUE_START,
     VOID,
     attr_spans,
@@ -169,6 +173,7 @@ class HtmlGate:
     _fhold, _fbody = -1, 0  # start and text of an SVG <script> held until it ends
     _fsep = False  # a text "<" before that script: a cut there must leave a separator
     _fcut = False  # that script holds an element of a refused category: it goes whole
+    _unsure = False  # an end tag in SVG/MathML may have closed it through an HTML element
     _deferred = -1  # start of the script that last waited for the next chunk
     _lquote: bytes | None = None  # in a tag too long to hold: what ends the value it is in
 
@@ -300,7 +305,9 @@ class HtmlGate:
         may_classify, cand = self._rules.may_classify, -1
         while True:
             pos, stop, stack = self._pos, limit, self._stack
-            if self._out < 0:
+            if stack and self._unsure:
+                skip = UNSURE
+            elif self._out < 0:
                 skip = SLOW
             else:
                 skip = FAST if not stack else FAST_IP if stack[-1].ip else FOREIGN
@@ -350,7 +357,7 @@ class HtmlGate:
                 # Its start tag and content change nothing else (no banner id before
                 # `stop`; nothing gated, no tokenizer state in between).
                 stack.append(_Frame("svg", "svg", False, True))
-                self._pos = m.end()
+                self._pos, self._unsure = m.end(), False
                 continue
             else:
                 pos = self._pos = m.end()
@@ -443,14 +450,17 @@ class HtmlGate:
         nxt = buf[pos + 1 : pos + 10]
         if not final and (nxt in (b"", b"/") or b"!--".startswith(nxt)):
             return False
+        unsure = self._unsure and bool(self._stack)
         if nxt.startswith(b"!--"):
-            self._until, self._ustart, self._pos = COMMENT_END, pos + 4, pos + 2
-        elif nxt.startswith(b"![CDATA[") and self._stack and not self._stack[-1].ip:
+            self._until = UNSURE_ENDS[COMMENT_END] if unsure else COMMENT_END
+            self._ustart, self._pos = pos + 4, pos + 2
+        elif nxt.startswith(b"![CDATA[") and self._stack and not self._stack[-1].ip and not unsure:
             self._until, self._ustart, self._pos = CDATA_END, 0, pos + 9
         elif not final and b"![CDATA[".startswith(nxt):
             return False
         elif nxt[:1] in (b"!", b"?") or (nxt[:1] == b"/" and not nxt[1:2].isalpha()):
-            self._until, self._ustart, self._pos = GT, 0, pos + 2  # bogus comment
+            self._until = UNSURE_ENDS[GT] if unsure else GT  # a bogus comment
+            self._ustart, self._pos = 0, pos + 2
         elif nxt[:1].isalpha() or nxt[:1] == b"/":  # a tag cut off by the end of the buffer
             if final:
                 self._pos = end  # stays as it was
@@ -537,8 +547,8 @@ class HtmlGate:
         # `<!--!>` and `<!---!>` do not close a comment; `<!-->` and `<!--->` do.
         while pat is not None and m is not None and m.start() < self._ustart and m[0] == b"--!>":
             m = pat.search(buf, m.start() + 1)
-        if m is None and not final:
-            self._pos = max(pos, len(buf) - 3)
+        if m is None and not final:  # resume where the longest end, `</noframes `, may start
+            self._pos = max(pos, len(buf) - 10)
             return False
         self._pos = len(buf) if m is None else m.end()
         self._until = None
@@ -602,6 +612,7 @@ class HtmlGate:
         gate = self._out >= 0  # a breakout also ends a removed SVG script
         if name in ("svg", "math"):
             if not self_closing(buf, a, e - 1):
+                self._unsure = self._unsure and bool(stack)
                 stack.append(_Frame(name, name, False, True))
             return
         verdict = ""
@@ -759,12 +770,14 @@ class HtmlGate:
         if stack and not stack[-1].ip and name in ("br", "p"):
             while stack and not stack[-1].ip:
                 stack.pop()
-        elif stack and name in FOREIGN_END:
+        elif stack and (name in FOREIGN_END or not stack[-1].ip):
             for i in range(len(stack) - 1, -1, -1):
                 if stack[i].name == name:
                     del stack[i:]
                     break
                 if stack[i].root:
+                    # Closing an HTML element of this name around it would close it too.
+                    self._unsure = self._unsure or not (stack[-1].ip or name in FOREIGN_ONLY)
                     break
         if self._out < 0:
             if self._cut_open is not None:
@@ -837,10 +850,13 @@ class HtmlGate:
         """Offset of the end tag closing the raw text, or -1 (searching resumes later)."""
         buf, pos = self._buf, self._pos
         if not self._rscript:
-            m = raw_end(self._rname).search(buf, pos)
+            # Where SVG/MathML may have been closed, an element raw text in HTML may hold
+            # is too: raw text ends at any raw-text end tag.
+            unsure = self._unsure and bool(self._stack)
+            m = (RAW_END_ANY if unsure else raw_end(self._rname)).search(buf, pos)
             if m is not None:
                 return m.start()
-            self._pos = max(pos, end - len(self._rname) - 2)
+            self._pos = max(pos, end - (10 if unsure else len(self._rname) + 2))
             return -1
         state = self._rstate
         while (m := SCRIPT[state].search(buf, pos)) is not None:

@@ -225,6 +225,23 @@ CASES = [
         "",
         id="mglyph-self-closed",
     ),
+    pytest.param(f"<div><svg></div><![CDATA[ > <img src={PIXEL}> ]]>x", "", id="div-end-cdata"),
+    pytest.param(
+        f"<div><svg><g></div><![CDATA[ > <img src={PIXEL}> ]]>x", "", id="div-end-g-cdata"
+    ),
+    pytest.param(
+        f"<div><svg></div><style><!--</style><img src={PIXEL}>-->x", "", id="div-end-style"
+    ),
+    pytest.param(
+        f"<div><svg></div><title><textarea></title><img src={PIXEL}></textarea>x",
+        "",
+        id="div-end-title",
+    ),
+    pytest.param(
+        f"<svg><a href=x></a><style><![CDATA[.a>b{{}}]]></style></svg><img src={PIXEL}>",
+        "",
+        id="svg-end-tags-change-nothing",
+    ),
     pytest.param(
         f"<svg><script><iframe src={GA}></iframe></script></svg>",
         "<svg></svg>",
