@@ -38,7 +38,6 @@ from .tokens import (
     CDATA_END,
     COMMENT_END,
     FAST,
-    FAST_IP,
     FOREIGN,
     FOREIGN_END,
     FOREIGN_ONLY,
@@ -105,6 +104,9 @@ _TABLE_ENDS = frozenset(
 )
 #: Elements left open inside a removed element that are remembered, at most.
 _OPEN_MAX = 256
+#: Open elements followed for foreign content, at most; past it the gate is unsure what
+#: is SVG/MathML and what is HTML, and gates what either may build.
+_STACK_MAX = 512
 _BLOCK = 1 << 15  # inline scripts are searched in fixed blocks so chunking cannot matter
 #: A script cut off by the end of the buffer with at most this many bytes in it waits for
 #: the next chunk once, to be taken whole; scanning it again costs less than the raw-text path.
@@ -112,12 +114,13 @@ _DEFER = 1 << 13
 
 
 class _Frame(NamedTuple):
-    """An open SVG/MathML element that matters for where foreign content ends."""
+    """An open element that matters for where foreign content ends: SVG/MathML, or HTML
+    inside an HTML integration point (then ``ns`` is "html")."""
 
     name: str
     ns: str
-    ip: bool  # HTML integration point: its content is parsed as HTML
-    root: bool  # opened from HTML content
+    ip: bool  # its content is parsed as HTML: an HTML integration point, or HTML
+    root: bool  # SVG/MathML opened from HTML content
 
 
 def _math_text(frame: _Frame) -> bool:
@@ -310,7 +313,7 @@ class HtmlGate:
             elif self._out < 0:
                 skip = SLOW
             else:
-                skip = FAST if not stack else FAST_IP if stack[-1].ip else FOREIGN
+                skip = FAST if not stack else SLOW if stack[-1].ip else FOREIGN
                 if self._pending:
                     if cand < pos:  # where the banner id might be next
                         cand = buf.find(_NEEDLE, pos)
@@ -454,7 +457,10 @@ class HtmlGate:
         if nxt.startswith(b"!--"):
             self._until = UNSURE_ENDS[COMMENT_END] if unsure else COMMENT_END
             self._ustart, self._pos = pos + 4, pos + 2
-        elif nxt.startswith(b"![CDATA[") and self._stack and not self._stack[-1].ip and not unsure:
+        elif nxt.startswith(b"![CDATA[") and self._stack and self._stack[-1].ns != "html":
+            if unsure:  # a bogus comment if the SVG/MathML was closed
+                self._until, self._ustart, self._pos = UNSURE_ENDS[GT], 0, pos + 2
+                return True
             self._until, self._ustart, self._pos = CDATA_END, 0, pos + 9
         elif not final and b"![CDATA[".startswith(nxt):
             return False
@@ -613,7 +619,7 @@ class HtmlGate:
         if name in ("svg", "math"):
             if not self_closing(buf, a, e - 1):
                 self._unsure = self._unsure and bool(stack)
-                stack.append(_Frame(name, name, False, True))
+                self._push(_Frame(name, name, False, True))
             return
         verdict = ""
         if name in GATED:
@@ -628,6 +634,15 @@ class HtmlGate:
             self._enter_raw(name, e, hold, verdict == "cut", escapes=name == "script")
         elif name == "plaintext":
             self._plain = True
+        elif stack and stack[-1].ip and verdict != "cut" and name not in HTML_VOID:
+            self._push(_Frame(name, "html", True, False))  # for what the current node is
+
+    def _push(self, frame: _Frame) -> None:
+        """Open ``frame`` on the stack, unless it is full: then the gate is unsure."""
+        if len(self._stack) < _STACK_MAX:
+            self._stack.append(frame)
+        else:
+            self._unsure = True
 
     def _foreign_start(self, name: str, s: int, e: int, a: int, gate: bool) -> bool:
         """Apply a start tag inside SVG/MathML; False when it breaks out to HTML."""
@@ -656,7 +671,7 @@ class HtmlGate:
             encoding = attrs.get("encoding", "").lower()
             html_xml = ns == "math" and name == "annotation-xml" and encoding in HTML_ENCODINGS
             ip = name in IP[ns] or html_xml
-            stack.append(_Frame(name, ns, ip, False))
+            self._push(_Frame(name, ns, ip, False))
         return True
 
     def _gate(
@@ -767,7 +782,12 @@ class HtmlGate:
     def _end_tag(self, name: str, s: int, e: int) -> None:
         """Apply an end tag: foreign content, the end of a removed element, the banner."""
         stack = self._stack
-        if stack and not stack[-1].ip and name in ("br", "p"):
+        if stack and stack[-1].ns == "html":
+            # The tree builder pops the current node by its name; any other end tag closes
+            # nothing in the integration point or ends more than it, which only costs text.
+            if stack[-1].name == name:
+                stack.pop()
+        elif stack and not stack[-1].ip and name in ("br", "p"):
             while stack and not stack[-1].ip:
                 stack.pop()
         elif stack and (name in FOREIGN_END or not stack[-1].ip):

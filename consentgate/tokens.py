@@ -22,7 +22,6 @@ __all__ = [
     "CDATA_END",
     "COMMENT_END",
     "FAST",
-    "FAST_IP",
     "FOREIGN",
     "FOREIGN_END",
     "FOREIGN_ONLY",
@@ -175,13 +174,15 @@ def skipped(name: str, end_tag: bool, foreign: bool, ip: bool) -> bool:
     """Whether the skippers pass a tag of this (lower-case) name unseen.
 
     ``foreign``: in SVG/MathML content (:data:`FOREIGN`); ``ip``: in HTML content inside
-    an HTML integration point of SVG/MathML (:data:`FAST_IP`).
+    an HTML integration point of SVG/MathML, where every tag is seen (:data:`SLOW`).
     """
     if foreign:
         return name in FOREIGN_ONLY if end_tag else name not in _FOREIGN_START
+    if ip:
+        return False
     if end_tag:
-        return name != "body" and not (ip and name in FOREIGN_END)
-    return name not in _HTML_START and not (ip and name in GLYPHS)
+        return name != "body"
+    return name not in _HTML_START
 
 
 def foreign_text(buf: bytes, a: int, b: int) -> bytes:
@@ -331,9 +332,6 @@ RAW_END_ANY = re.compile(_RAW_END[3:-1])
 #: In HTML content: stops at start tags the gate classifies or that change the tokenizer's
 #: state, and at ``</body>``.
 FAST = _skipper(_HTML_START, _names("body"), html_content=True)
-#: The same inside an HTML integration point of SVG/MathML, also stopping at the end tags
-#: that may close it and at the start tags that stay MathML there.
-FAST_IP = _skipper(_HTML_START | GLYPHS, FOREIGN_END | {"body"}, html_content=True)
 #: In SVG/MathML content: stops at the start tags that open or end it, and at end tags
 #: but those of SVG/MathML elements only (any other may close it).
 FOREIGN = _skipper(_FOREIGN_START, FOREIGN_ONLY)

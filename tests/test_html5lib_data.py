@@ -243,6 +243,37 @@ CASES = [
         id="svg-end-tags-change-nothing",
     ),
     pytest.param(
+        f"<svg><desc><![CDATA[ > <img src={PIXEL}> ]]></desc></svg>x", "", id="desc-cdata"
+    ),
+    pytest.param(f"<math><mi><![CDATA[ > <img src={PIXEL}> ]]></mi></math>x", "", id="mi-cdata"),
+    pytest.param(
+        f"<svg><foreignObject><![CDATA[ > <img src={PIXEL}> ]]></foreignObject></svg>x",
+        "",
+        id="foreignobject-cdata",
+    ),
+    pytest.param(
+        f"<math><annotation-xml encoding=text/html><![CDATA[ > <img src={PIXEL}> ]]>",
+        "",
+        id="annotation-xml-cdata",
+    ),
+    pytest.param(
+        f"<svg><desc><b><![CDATA[ > <img src={PIXEL}> ]]></b></desc></svg>x",
+        "",
+        id="html-in-desc-bogus-comment",
+    ),
+    pytest.param(
+        f"<svg><desc><b></b><![CDATA[ > <img src={PIXEL}> ]]></desc></svg>x",
+        "",
+        id="html-closed-in-desc-cdata",
+    ),
+    pytest.param(
+        # The HTML Standard and Chromium ignore </desc> here (b is the current node and
+        # desc is special); html5lib closes desc, and reads the CDATA section as text.
+        f"<svg><desc><b></desc><![CDATA[ > <img src={PIXEL}> ]]></b></svg>x",
+        "<svg><desc><b></desc><![CDATA[ >  ]]></b></svg>x",
+        id="desc-end-ignored-under-html",
+    ),
+    pytest.param(
         f"<svg><script><iframe src={GA}></iframe></script></svg>",
         "<svg></svg>",
         id="svg-script-holds-iframe",
@@ -265,3 +296,11 @@ def test_where_it_ends(markup: str, alike: str) -> None:
     """``alike``, if any: what the gate may leave instead (an SVG script removed whole)."""
     page = "<!DOCTYPE html><body>{}</body>"
     check_gated(page.format(markup).encode(), *([page.format(alike).encode()] if alike else []))
+
+
+def test_deep_nesting_costs_bounded_memory_and_lets_nothing_through() -> None:
+    """Past the open elements it follows, the gate reads the markup both ways."""
+    data = ("<svg><desc><i>" * 400 + f"<![CDATA[ > <img src={PIXEL}> ]]>").encode()
+    out = gate(data)
+    assert PIXEL.encode() not in out
+    assert gate(data, 7) == out
