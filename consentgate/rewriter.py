@@ -10,16 +10,33 @@ tags in C, so Python only sees the few tokens that matter.
 An inline script is classified by the first signature found in its text, searched in fixed
 32 KB blocks that overlap by ``inline_overlap`` bytes, so neither chunking nor size changes
 the verdict. An SVG ``<script>`` (its content is markup) is held back until it ends and
-its text, CDATA included, is searched then. ``<noscript>`` content is read as markup, as by
-a browser with scripting off, so trackers inside it are found.
+its text, CDATA included, is searched then; it is removed whole if it holds an element of
+a refused category. ``<noscript>`` content is read as markup, as by a browser with
+scripting off, so trackers inside it are found.
 
-Known limits, all in markup that browsers repair rather than markup sites write: SVG and
-MathML are followed with a partial element stack, so an HTML end tag that closes them through
-ancestors the gate does not track (``<object><svg></object>``) goes unseen, and a removed
-``<svg><script>`` left open inside an untracked element runs to the end of the SVG (as
-does a held one, whose text is then all searched); markup that only a scripting browser
-sees after a ``</noscript>`` hidden in an attribute or comment is not gated; and the
-``<select>`` parsing of older and newer browsers is not modelled.
+SVG and MathML are followed as the HTML Standard's tree builder follows them: breakouts,
+integration points (with the HTML elements opened in them, which decide whether
+``<![CDATA[`` is a CDATA section or a bogus comment), ``mglyph``/``malignmark`` in
+MathML text integration points. A removed element ends where the tree builder ends it: an
+SVG/MathML one with its parent, a ``<video>``, ``<audio>`` or ``<object>`` at an end tag
+that closes an element around it (``<p><video src=...>a</p>``).
+
+Known limits, all in markup that browsers repair rather than markup sites write: the
+HTML elements around an SVG/MathML are not followed, so an end tag there that may close
+it through one of them (``<div><svg></div>``) leaves the gate unsure until the SVG ends;
+it then reads what follows both ways, gating the markup either reading builds, and may
+cut text a browser shows. Inside an integration point the implied ends of HTML elements
+are not followed either, and a CDATA section is then read as a bogus comment, at worst
+cutting text. A start tag that implicitly closes a removed ``<video>``, ``<audio>`` or
+``<object>`` through an element around it (``<p><video src=...><div>``) is not followed:
+the cut runs on to the element's end tag or an end tag of an element around it; where the
+tree builder ignores such an end tag, the rest of the removed element's fallback content
+is kept. A removed ``<svg><script>`` left open inside an untracked element runs to the
+end of the SVG (as does a held one, whose text is then all searched). Markup that only a
+scripting browser sees after a ``</noscript>`` hidden in an attribute or comment is not
+gated. ``<select>`` content is read as any other, as the HTML Standard now parses it;
+the older "in select" parsing, which drops tags such as ``<style>`` and ``<plaintext>``
+there, is not modelled.
 
 A tag longer than ``max_buffer`` is passed on as it streams when nothing about it but its
 end matters (an ordinary tag); one the gate must read whole makes it stop, with a warning,
