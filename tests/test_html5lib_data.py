@@ -29,7 +29,7 @@ from typing import Any
 import html5lib  # type: ignore[import-untyped]
 import pytest
 
-from tests.test_conformance import Key, gate, refused
+from tests.test_conformance import gate, refused, refused_elements
 
 DATA = Path(__file__).resolve().parent / "data" / "html5lib-tests"
 #: Trackers to place, each told apart by its id (the ``{}``). Their URLs hold no inline
@@ -127,19 +127,11 @@ def _shape(element: Any, drop_refused: bool) -> Any:
     return [element.tag, sorted(element.attrib.items()), children]
 
 
-def _walk(element: Any) -> Iterator[Key]:
-    key = refused(element)
-    if key is not None:
-        yield key
-    for child in element:
-        yield from _walk(child)
-
-
 def check(document: str) -> None:
     """Place trackers into ``document`` and gate it (see the module docstring)."""
     data = with_trackers(document)
     # The placed trackers html5lib builds as elements: what the gate must cut.
-    placed = frozenset(dict(attrs).get("id", "") for _, attrs, _ in _refused(data))
+    placed = frozenset(dict(attrs).get("id", "") for _, attrs, _ in refused_elements(data)[0])
     check_gated(data, with_trackers(document, placed))
 
 
@@ -152,16 +144,12 @@ def check_gated(data: bytes, *alike: bytes) -> None:
     out = gate(data)
     for size in CHUNKS:
         assert gate(data, size) == out, f"output differs with {size}-byte chunks"
-    left = _refused(out)
+    left = refused_elements(out)[0]
     assert not left, f"refused elements left: {left}"
     got = tree(out)
     assert any(got == tree(doc, drop_refused=True) for doc in (data, *alike)), (
         f"more than the trackers changed: {out!r}"
     )
-
-
-def _refused(document: bytes) -> list[Key]:
-    return list(_walk(html5lib.parse(document, namespaceHTMLElements=False)))
 
 
 #: Where html5lib and the browsers the gate follows part ways.
