@@ -499,15 +499,22 @@ class HtmlGate:
     def _stream_tag(self, pos: int) -> bool:
         """Start passing on the tag at ``pos``, longer than ``max_buffer``, as it streams.
 
-        Only a tag that the skippers would pass unseen qualifies: nothing about it but its
-        end matters. Others make the gate stop.
+        Only a tag that the skippers would pass unseen (in an integration point, one whose
+        name alone is followed) qualifies: nothing about it but its end matters. Others
+        make the gate stop.
         """
         stack, m = self._stack, TAG_HEAD.match(self._buf, pos)
         if self._out < 0 or m is None:
             return False
+        name, end_tag = m[2].lower().decode("latin-1"), bool(m[1])
         foreign = bool(stack) and not stack[-1].ip
-        if not skipped(m[2].lower().decode("latin-1"), bool(m[1]), foreign, bool(stack)):
+        if not skipped(name, end_tag, foreign, bool(stack)):
             return False
+        if stack and not foreign:  # HTML in an integration point: opened or closed now
+            if end_tag:
+                self._end_tag(name, pos, pos)
+            elif name not in HTML_VOID:
+                self._push(_Frame(name, "html", True, False))
         self._lquote, self._pos = b"", m.end()
         return True
 
@@ -581,7 +588,7 @@ class HtmlGate:
         """Apply the complete tag ``buf[s:e]``, its name ending at ``a``; False on overflow."""
         if e - s > self._max:  # passed on from its start, as when it comes cut off
             self._pos = s
-            return self._overflow("a tag")
+            return self._stream_tag(s) or self._overflow("a tag")
         self._pos = e
         if end_tag:
             self._end_tag(name.lower().decode("latin-1"), s, e)

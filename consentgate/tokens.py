@@ -174,15 +174,14 @@ def skipped(name: str, end_tag: bool, foreign: bool, ip: bool) -> bool:
     """Whether the skippers pass a tag of this (lower-case) name unseen.
 
     ``foreign``: in SVG/MathML content (:data:`FOREIGN`); ``ip``: in HTML content inside
-    an HTML integration point of SVG/MathML, where every tag is seen (:data:`SLOW`).
+    an HTML integration point of SVG/MathML, where the gate sees every tag (:data:`SLOW`)
+    but needs no more than the name of those this passes.
     """
     if foreign:
         return name in FOREIGN_ONLY if end_tag else name not in _FOREIGN_START
-    if ip:
-        return False
     if end_tag:
-        return name != "body"
-    return name not in _HTML_START
+        return name != "body" and not (ip and name in FOREIGN_END)
+    return name not in _HTML_START and not (ip and name in GLYPHS)
 
 
 def foreign_text(buf: bytes, a: int, b: int) -> bytes:
