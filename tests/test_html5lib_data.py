@@ -2,7 +2,8 @@
 
 Each document of the tree-construction tests, and each input of the tokenizer tests, gets
 trackers (a script, a pixel, an iframe, all of the analytics category) inserted before
-its tags and at its end. Gated with analytics refused, at several chunkings:
+its tags, at its end and inside its comments and CDATA sections. Gated with analytics
+refused, at several chunkings:
 
 - html5lib's tree of the output holds no element of a refused category, wherever it is
   (foreign content, templates, tables, ``<noscript>`` read with scripting off);
@@ -69,23 +70,27 @@ def tokenizer() -> Iterator[tuple[str, str]]:
 
 
 def with_trackers(document: str, leave_out: frozenset[str] = frozenset()) -> bytes:
-    """``document`` with trackers before up to :data:`PLACES` of its tags and at its end.
+    """``document`` with trackers before up to :data:`PLACES` of its tags, at its end, and
+    in each comment and CDATA section after a ``>`` (which ends ``<!--`` at once, and a
+    CDATA section read as a bogus comment).
 
     The trackers are told apart by their ids (``t0``, ``t1``...); those in ``leave_out``
-    are not placed.
+    are not placed (the ``>`` is).
     """
     # Not before a doctype: it would be ignored there, and the page parsed in quirks mode.
     starts = [m.start() for m in re.finditer("<(?!!doctype)", document, re.I)]
     # Only scripts before a frameset: a removed <img> or <iframe> would let it replace <body>.
     kinds = TRACKERS[:1] if "<frameset" in document.lower() else TRACKERS
     step = max(1, -(-len(starts) // PLACES))
-    places = [*starts[::step], len(document)]
+    places = [(at, "") for at in [*starts[::step], len(document)]]
+    places += [(m.end(), ">") for m in re.finditer(r"<!--|<!\[CDATA\[", document)]
     pieces, last = [], 0
-    for n, at in enumerate(places):
-        pieces.append(document[last:at])
+    for n, (at, before) in enumerate(sorted(places)):
+        pieces += [document[last:at], before]
         if f"t{n}" not in leave_out:
             pieces.append(kinds[n % len(kinds)].format(f"t{n}"))
         last = at
+    pieces.append(document[last:])
     return "".join(pieces).encode()
 
 
