@@ -115,7 +115,8 @@ _BUILDER_ENDS = frozenset({"video", "audio", "object"})
 #: End tags that never pop an element: the tree builder ignores them or reads ``</br>`` as
 #: ``<br>``.
 _NO_POP = frozenset({"body", "html", "br"})
-#: What ends an ``<object>`` from outside it: it bounds every other scope.
+#: What ends an ``<object>`` from outside it (it bounds every other scope), and an SVG or
+#: MathML integration point from outside it.
 _TABLE_ENDS = frozenset(
     ["caption", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "template"]
 )
@@ -807,10 +808,13 @@ class HtmlGate:
         """Apply an end tag: foreign content, the end of a removed element, the banner."""
         stack = self._stack
         if stack and stack[-1].ns == "html":
-            # The tree builder pops the current node by its name; any other end tag closes
-            # nothing in the integration point or ends more than it, which only costs text.
+            # The tree builder pops the current node by its name. Any other end tag closes
+            # nothing in the integration point, or more than the gate counts, which only
+            # costs text; but a table's may close the SVG/MathML through a cell around it.
             if stack[-1].name == name:
                 stack.pop()
+            else:
+                self._unsure = self._unsure or name in _TABLE_ENDS
         elif stack and not stack[-1].ip and name in ("br", "p"):
             while stack and not stack[-1].ip:
                 stack.pop()
@@ -823,6 +827,9 @@ class HtmlGate:
                     # Closing an HTML element of this name around it would close it too.
                     self._unsure = self._unsure or not (stack[-1].ip or name in FOREIGN_ONLY)
                     break
+        elif stack and name in _TABLE_ENDS:
+            # Table scope ends at no integration point: a cell around the SVG may close it.
+            self._unsure = True
         if self._out < 0:
             if self._cut_open is not None:
                 self._end_in_cut(name, s, e, self._cut_open)

@@ -267,6 +267,11 @@ CASES = [
         id="desc-end-ignored-under-html",
     ),
     pytest.param(
+        f"<table><tr><td><svg><desc></td><![CDATA[>x<img src={PIXEL}>]]>x</table>",
+        "",
+        id="cell-end-closes-integration-point",
+    ),
+    pytest.param(
         f"<svg><script><iframe src={GA}></iframe></script></svg>",
         "<svg></svg>",
         id="svg-script-holds-iframe",
