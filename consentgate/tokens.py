@@ -271,8 +271,8 @@ def _skipper(
 
     It consumes text, comments, declarations and tags, and stops at a start tag named in
     ``starts`` or an end tag named in ``ends`` (at every tag when None; at an end tag *not*
-    named in it for :data:`FOREIGN_ONLY`), at CDATA, and at
-    a token cut off by the end of the buffer. The tag it stops at is captured when
+    named in it for :data:`FOREIGN_ONLY`), at CDATA, and at a token cut off by the end of
+    the buffer. The tag it stops at is captured when
     complete: groups 2-3 for a whole ``<script>`` without escapes (start tag, text), or one
     whose text, free of escapes and end tags, runs to the end of what is matched (group 4
     then matches there, empty); in HTML content, 5-6 for the start tag of a void element
