@@ -824,8 +824,12 @@ class HtmlGate:
                     del stack[i:]
                     break
                 if stack[i].root:
-                    # Closing an HTML element of this name around it would close it too.
-                    self._unsure = self._unsure or not (stack[-1].ip or name in FOREIGN_ONLY)
+                    # Closing an HTML element of this name around it closes it too: sure
+                    # when that element is followed (in an integration point), else unsure.
+                    if i and stack[i - 1].ns == "html" and stack[i - 1].name == name:
+                        del stack[i - 1 :]
+                    else:
+                        self._unsure = self._unsure or not (stack[-1].ip or name in FOREIGN_ONLY)
                     break
         elif stack and name in _TABLE_ENDS:
             # Table scope ends at no integration point: a cell around the SVG may close it.

@@ -267,6 +267,11 @@ CASES = [
         id="desc-end-ignored-under-html",
     ),
     pytest.param(
+        f"<svg><foreignObject><div><svg></div><![CDATA[>x<img src={PIXEL}>]]></foreignObject>",
+        "",
+        id="followed-html-end-closes-svg",
+    ),
+    pytest.param(
         f"<table><tr><td><svg><desc></td><![CDATA[>x<img src={PIXEL}>]]>x</table>",
         "",
         id="cell-end-closes-integration-point",
