@@ -35,6 +35,8 @@ BAD_GATEWAY = (
     b"agreed to, so it was not sent. Please try again later.</p>\n"
 )
 _TAG = "-cg"
+#: Longest ``If-None-Match`` read for tagged ETags; a longer one is dropped.
+_MAX_IF_NONE_MATCH = 8192
 
 
 @dataclass(slots=True)
@@ -74,6 +76,10 @@ def strip_conditional(environ: WSGIEnvironment, tag: str) -> bool:
     """
     header = environ.get("HTTP_IF_NONE_MATCH")
     if not header or _TAG not in header:
+        return False
+    if len(header) > _MAX_IF_NONE_MATCH:
+        # Not worth reading tag by tag: the app answers in full instead.
+        del environ["HTTP_IF_NONE_MATCH"]
         return False
     kept = []
     for etag in header.split(","):
