@@ -139,7 +139,7 @@ class HtmlGate:
     _lim = 0  # what _limit gave for it
     _cut_name, _cut_depth, _cut_stack = "", 0, 0  # removed nested element
     _cut_foreign = False
-    _tail = b""  # the byte before the buffer
+    _tail = b""  # the byte before the buffer, or before a held script that left it
     _until: re.Pattern[bytes] | None = None  # end of a comment-like section
     _ustart = 0
     _rname = ""  # raw-text element we are inside, if any
@@ -229,13 +229,16 @@ class HtmlGate:
         if 0 <= out < keep:
             pieces.append(buf[out:keep])
             self._out = keep
+        tail = None
         if self._hold >= 0:  # keep only what the next signature search needs
             spill = self._rbody + max(0, self._scanned - self._rules.inline_overlap)
             if spill > keep:
+                # A cut of the script still looks at the byte before it, not into it.
+                tail = buf[keep - 1 : keep] if keep else self._tail
                 self._held.append(buf[keep:spill])
                 self._out = self._hold = keep = spill
         if keep:
-            self._buf, self._tail = buf[keep:], buf[keep - 1 : keep]
+            self._buf, self._tail = buf[keep:], buf[keep - 1 : keep] if tail is None else tail
             self._rebase(keep)
         return b"".join(pieces)
 
@@ -278,6 +281,8 @@ class HtmlGate:
             self._lbuf = buf
         may_classify, cand = self._rules.may_classify, -1
         while True:
+            if self._pos > limit:  # a whole tag read past a "<" in one of its values
+                limit = self._lim = self._limit(end)
             pos, stop, stack = self._pos, limit, self._stack
             if self._out < 0:
                 skip = SLOW

@@ -764,3 +764,31 @@ def test_a_cut_off_script_is_not_scanned_again_with_each_chunk(
         scanned = 0
         assert run(doc, chunk=chunk) == doc
         assert scanned < 3 * len(doc), chunk
+
+
+NEVER_RAISES = [
+    pytest.param(b"""<div title="<a b='<i>">x</div>""", id="unclosed-quote-in-value"),
+    pytest.param(b"""<p data-x='<b c="<i>'>x</p>""", id="unclosed-double-in-single"),
+    pytest.param(b"""<div title="<a b='<i>"><img src=\"""" + GA + b'">', id="then-gated"),
+]
+
+
+@pytest.mark.parametrize("tag", NEVER_RAISES)
+def test_a_tag_read_past_the_look_back_limit_does_not_raise(tag: bytes) -> None:
+    # The look back from the end of a long buffer may stop at a "<" inside a complete
+    # tag's quoted value; the tag is then read whole, past that point.
+    doc = FILLER + tag + b"<p>end</p></body>"
+    whole = run(doc, banner=b"[B]")
+    assert whole.startswith(FILLER + tag[:20]) and whole.endswith(b"<p>end</p>[B]</body>")
+    assert GA not in whole
+    for chunk in (1, 4096, 5000):
+        assert run(doc, chunk=chunk, banner=b"[B]") == whole, chunk
+
+
+@pytest.mark.parametrize("chunk", [0, 1000, 4096, 5000, 8192])
+def test_a_text_lt_before_a_long_removed_script_stays_text(chunk: int) -> None:
+    # The script is longer than a search block, so its start has left the buffer when
+    # it is found refused; the "<" before it must still not join the text after it.
+    script = b"<script>" + b"var x = 1;\n" * 4000 + b"gtag(1)</script>"
+    doc = b"<p>a <" + script + b"script src=" + GA + b"></script>"
+    assert run(doc, chunk=chunk) == b"<p>a <<!---->script src=" + GA + b"></script>"
