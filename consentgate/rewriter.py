@@ -4,7 +4,7 @@ The gate sits between a WSGI app and the client and sees the body as byte chunks
 the WHATWG tokenizer closely enough that markup cannot hide a tracker from it (comments, raw
 text, script escapes, quoted attributes, foreign content), yet it never re-serialises: the
 output is the input with refused elements cut out, a few start tags rewritten, and the
-banner inserted before ``</body>``. Compiled regexes consume runs of text and uninteresting
+banner inserted where the body begins. Compiled regexes consume runs of text and uninteresting
 tags in C, so Python only sees the few tokens that matter.
 
 An inline script is classified by the first signature found in its text, searched in fixed
@@ -21,6 +21,14 @@ does a held one, whose text is then all searched); markup that only a scripting 
 sees after a ``</noscript>`` hidden in an attribute or comment is not gated; and the
 ``<select>`` parsing of older and newer browsers is not modelled.
 
+The banner goes where the HTML Standard begins the body: right after the first ``<body>``
+tag or, when that tag is left out, before the first start tag that is not head content
+(text before it is not looked at). Nothing inside ``<template>`` or ``<noscript>`` counts,
+as neither is shown. A document with no such tag gets it before ``</body>``, or else at its
+end if that is in ordinary text, never inside a tag, comment, raw text or SVG/MathML. No
+markup in the page can stop or move it: only the app, by setting
+``environ["consentgate.banner_placed"]``, places the banner itself.
+
 A tag longer than ``max_buffer`` is passed on as it streams when nothing about it but its
 end matters (an ordinary tag); one the gate must read whole makes it stop, with a warning,
 and the rest of the response passes through as it is, however the input is split.
@@ -34,6 +42,7 @@ from typing import NamedTuple, Protocol
 
 from .tokens import (
     ATTRS_ON,
+    BODY_START,
     BREAKOUT,
     CDATA_END,
     COMMENT_END,
@@ -43,6 +52,7 @@ from .tokens import (
     FOREIGN_END,
     GATED,
     GT,
+    HEAD,
     HTML_ENCODINGS,
     IP,
     RAW,
@@ -86,7 +96,6 @@ class RulesLike(Protocol):
 
 _FONT_BREAKOUT = ("color", "face", "size")
 _LOOKS = frozenset({"font", "annotation-xml"})  # foreign start tags read for their attributes
-_NEEDLE = b"consentgate-banner"
 _BLOCK = 1 << 15  # inline scripts are searched in fixed blocks so chunking cannot matter
 #: A script cut off by the end of the buffer with at most this many bytes in it waits for
 #: the next chunk once, to be taken whole; scanning it again costs less than the raw-text path.
@@ -112,8 +121,9 @@ class HtmlGate:
 
     :param rules: classifies elements and inline scripts into categories.
     :param allows: whether the visitor accepted a category.
-    :param banner: inserted before the first real ``</body>``, unless the page already holds
-        an element with ``id="consentgate-banner"``.
+    :param banner: inserted where the body begins: right after the first ``<body>`` tag,
+        or before the first start tag that is not head content; failing that, before
+        ``</body>`` or at the end of the document.
     :param max_buffer: the most bytes held back at once (a tag the gate must read whole, or
         an inline script being classified); past it the rest of the response passes through
         ungated.
@@ -150,6 +160,8 @@ class HtmlGate:
     _fsep = False  # a text "<" before that script: a cut there must leave a separator
     _deferred = -1  # start of the script that last waited for the next chunk
     _lquote: bytes | None = None  # in a tag too long to hold: what ends the value it is in
+    _inert = 0  # <template> and <noscript> open while the banner waits for the body
+    _eof_open = False  # the input ended inside a tag, comment or raw text
 
     def __init__(
         self,
@@ -183,12 +195,15 @@ class HtmlGate:
 
     def close(self) -> bytes:
         """Finish the stream: return whatever was held back, resolved."""
-        if self._done or (not self._buf and self._hold < 0):  # nothing left to resolve
-            self._done = True
+        if self._done or (not self._buf and self._hold < 0 and not self._pending):
+            self._done = True  # nothing left to resolve
             return b""
-        self._run(True)
-        if self._fhold >= 0 and not self._bypass:  # an SVG script open to the end
-            self._end_cut(len(self._buf))
+        if self._buf or self._hold >= 0:
+            self._run(True)
+            if self._fhold >= 0 and not self._bypass:  # an SVG script open to the end
+                self._end_cut(len(self._buf))
+        if self._pending and not self._bypass and self._in_data():
+            self._place(len(self._buf))  # no body began: at the end of the document
         out = self._flush()
         self._done, self._buf, self._lbuf = True, b"", None
         return out
@@ -289,12 +304,12 @@ class HtmlGate:
             else:
                 skip = FAST if not stack else FAST_IP if stack[-1].ip else FOREIGN
                 if self._pending:
-                    if cand < pos:  # where the banner id might be next
-                        cand = buf.find(_NEEDLE, pos)
-                        cand = end if cand < 0 else cand
+                    if cand < pos:  # where the body might begin next
+                        found = BODY_START.search(buf, pos)
+                        cand = end if found is None else found.start()
                     if cand > pos:
                         stop = min(cand, limit)
-                    else:  # hand every tag to Python until the banner id candidate is passed
+                    else:  # hand every tag to Python until that candidate is passed
                         skip = SLOW
             # A skipper matches at every position (the empty string at least), so each
             # match starts where the one before ended, as long as none is empty.
@@ -372,9 +387,36 @@ class HtmlGate:
     def _end_body(self, s: int, e: int) -> None:
         """Pass ``</body>`` at ``buf[s:e]``, placing the banner before it if still due."""
         self._pos = e
-        if self._pending and self._banner is not None:
-            self._pieces += (self._buf[self._out : s], self._banner)
-            self._out, self._pending, self.changed = s, False, True
+        if self._pending:
+            self._head_end("body", s)
+
+    def _head_start(self, name: str, s: int, e: int) -> None:
+        """While the banner waits, place it if the start tag ``buf[s:e]`` begins the body.
+
+        ``<body>`` does, the banner going right after it; so does any tag but head
+        content, the banner going before it (the HTML Standard's implied body).
+        """
+        if name in ("template", "noscript"):
+            self._inert += 1
+        elif not self._inert and name not in HEAD:
+            self._place(e if name == "body" else s)
+
+    def _head_end(self, name: str, s: int) -> None:
+        """While the banner waits, follow the end tag at ``s``; ``</body>`` places it."""
+        if name in ("template", "noscript"):
+            self._inert -= 1 if self._inert else 0
+        elif name == "body" and not self._inert:
+            self._place(s)
+
+    def _place(self, at: int) -> None:
+        """Insert the banner at ``at``, passing on what comes before it."""
+        self._pieces += (self._buf[self._out : at], self._banner or b"")
+        self._out, self._pending, self.changed = at, False, True
+
+    def _in_data(self) -> bool:
+        """Whether the input ended in ordinary HTML text, where the banner may follow."""
+        open_ = self._eof_open or self._in_text() or self._inert or self._stack
+        return not open_ and self._out >= 0 and self._fhold < 0
 
     def _limit(self, end: int) -> int:
         """Where markup stops being worth tokenizing until more input comes.
@@ -437,7 +479,7 @@ class HtmlGate:
             self._until, self._ustart, self._pos = GT, 0, pos + 2  # bogus comment
         elif nxt[:1].isalpha() or nxt[:1] == b"/":  # a tag cut off by the end of the buffer
             if final:
-                self._pos = end  # stays as it was
+                self._pos, self._eof_open = end, True  # stays as it was
             elif end - pos > self._max:
                 return self._stream_tag(pos) or self._overflow("a tag")
             else:
@@ -479,16 +521,13 @@ class HtmlGate:
                     at = -1 if m is None else m.start()
                 else:
                     at = buf.find(quote, pos)
-                if at < 0:
-                    # Held back: as much as the banner id less one, to find it whole.
-                    return self._tag_so_far(max(pos, end - len(_NEEDLE) + 1), final)
+                if at < 0:  # all of it is in the value
+                    return self._tag_so_far(end, final)
                 pos, self._lquote = at if quote == b" " else at + 1, b""
             m = ATTRS_ON.match(buf, pos)
             if m is None:  # never: it matches the empty string at least
                 return False
             if m[1] is not None:  # the ">": the tag is over
-                if self._banner_id_before(m.end()):
-                    return self._overflow("a tag")
                 self._pos, self._lquote = m.end(), None
                 return True
             pos = m.end()
@@ -503,16 +542,10 @@ class HtmlGate:
 
     def _tag_so_far(self, pos: int, final: bool) -> bool:
         """Pass on a long tag's bytes before ``pos`` (all of them when ``final``)."""
-        if self._banner_id_before(pos):
-            return self._overflow("a tag")
         if final:
-            pos, self._lquote = len(self._buf), None
+            pos, self._lquote, self._eof_open = len(self._buf), None, True
         self._pos = pos
         return False
-
-    def _banner_id_before(self, pos: int) -> bool:
-        """Whether the banner is due and its id is in the long tag's bytes before ``pos``."""
-        return self._pending and self._buf.find(_NEEDLE, self._pos, pos) >= 0
 
     def _text_state(self, final: bool) -> bool:
         """Pass through a comment, bogus comment or CDATA section up to its end."""
@@ -525,14 +558,14 @@ class HtmlGate:
             self._pos = max(pos, len(buf) - 3)
             return False
         self._pos = len(buf) if m is None else m.end()
-        self._until = None
+        self._until, self._eof_open = None, m is None
         return True
 
     def _tag(self, s: int, e: int, end_tag: bool, name: bytes, a: int) -> bool:
         """Apply the complete tag ``buf[s:e]``, its name ending at ``a``; False on overflow."""
         if e - s > self._max:  # passed on from its start, as when it comes cut off
             self._pos = s
-            return self._overflow("a tag")
+            return self._stream_tag(s) or self._overflow("a tag")
         self._pos = e
         if end_tag:
             self._end_tag(name.lower().decode("latin-1"), s, e)
@@ -578,8 +611,8 @@ class HtmlGate:
         buf, stack, gate = self._buf, self._stack, self._out >= 0
         if not gate and name == self._cut_name:
             self._cut_depth += 1
-        if gate and self._pending and buf.find(_NEEDLE, s, e) >= 0:
-            self._pending = decode_attrs(buf[a : e - 1]).get("id") != _NEEDLE.decode()
+        if gate and self._pending and not stack:
+            self._head_start(name, s, e)
         foreign = bool(stack) and not stack[-1].ip
         if foreign and self._foreign_start(name, s, e, a, gate):
             return
@@ -738,9 +771,8 @@ class HtmlGate:
                     self._end_cut(e)
             elif self._cut_foreign and len(stack) < self._cut_stack:
                 self._end_cut(s)  # closing its parent closed the removed SVG script
-        elif name == "body" and self._pending and self._banner is not None:
-            self._pieces += (self._buf[self._out : s], self._banner)
-            self._out, self._pending, self.changed = s, False, True
+        elif self._pending and not stack:
+            self._head_end(name, s)
 
     def _enter_raw(self, name: str, body: int, hold: int, cut: bool, *, escapes: bool) -> None:
         self._rname, self._rscript, self._rcut, self._rstate = name, escapes, cut, 0
@@ -761,7 +793,7 @@ class HtmlGate:
         if m is None and not final:
             self._pos = q
             return False
-        self._pos = end if m is None else m.end()
+        self._pos, self._eof_open = (end, True) if m is None else (m.end(), False)
         if self._rcut:
             self._out, self._rcut = self._pos, False
         self._rname = ""

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 __all__ = [
     "ATTRS_ON",
+    "BODY_START",
     "BREAKOUT",
     "CDATA_END",
     "COMMENT_END",
@@ -27,6 +28,7 @@ __all__ = [
     "FOREIGN_END",
     "GATED",
     "GT",
+    "HEAD",
     "HTML_ENCODINGS",
     "IP",
     "RAW",
@@ -358,3 +360,14 @@ def attr_spans(buf: bytes, a: int, b: int) -> tuple[dict[str, Span], bool]:
         vs, ve = m.span(2) if m.group(2) is not None else (last, last)
         found.setdefault(m.group(1).lower().decode("latin-1"), Span(m.start(), *m.span(1), vs, ve))
     return found, b > a and buf[b - 1] == 0x2F and last < b
+
+
+#: Start tags of head content: before the body they neither begin it nor hide what follows
+#: (the HTML Standard's "in head" and "after head" insertion modes).
+HEAD = _names("html head meta link base basefont bgsound title style script noframes")
+#: While the banner waits for its place: a start tag that may begin the body (any but head
+#: content), or one of ``template``, ``noscript`` or ``body`` ending.
+BODY_START = re.compile(
+    rb"<(?:(?!(?i:" + _trie(HEAD) + rb")" + _D + rb")[a-zA-Z]"
+    rb"|/(?i:template|noscript|body)" + _D + rb")"
+)

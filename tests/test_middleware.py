@@ -44,7 +44,9 @@ def test_undecided_visitor_gets_banner_and_no_tracker(client: Client) -> None:
     assert b"googletagmanager" not in page
     assert b"gtag(" not in page
     assert b'<script src="/static/app.js"></script>' in page
-    assert page.index(b"consentgate-banner") < page.index(b"</body>")
+    # At the top of the page, first in the tab order: right after the <body> tag.
+    assert page.index(b"<body>") + len(b"<body>") == page.index(b"<style>")
+    assert page.index(b"consentgate-banner") < page.index(b"<h1>Hello</h1>")
     assert b'name="next" value="/"' in page
 
 
