@@ -621,6 +621,36 @@ def test_never_raises_and_never_grows(doc: bytes, cut: int) -> None:
     assert len(out) <= len(doc) + len(BANNER)
 
 
+HELD_TEXT = b"var a = b < c && d-- > e; // <!-- x --> '</scrip' + '<p>'\n" * 700  # > 32 KB
+
+
+@st.composite
+def long_held_scripts(draw: st.DrawFn) -> bytes:
+    """An inline script longer than a search block, a signature anywhere or nowhere in it."""
+    at = draw(st.integers(min_value=0, max_value=len(HELD_TEXT)))
+    signature = draw(st.sampled_from([b"", b"gtag(1)", b"fbq(2)"]))
+    return b"<script>" + HELD_TEXT[:at] + signature + HELD_TEXT[at:] + b"</script>"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    before=st.tuples(html_like, st.sampled_from([b"", b"<"])).map(b"".join),
+    script=long_held_scripts(),
+    after=st.tuples(st.sampled_from([b"", b"x", b"/p>"]), html_like).map(b"".join),
+    chunk=st.integers(min_value=1000, max_value=9000),
+    cuts=st.lists(st.integers(min_value=0), max_size=6),
+    allowed=st.sets(st.sampled_from(["analytics", "marketing"])),
+)
+def test_long_held_scripts_in_small_chunks(
+    before: bytes, script: bytes, after: bytes, chunk: int, cuts: list[int], allowed: set[str]
+) -> None:
+    doc = before + script + after
+    grant = frozenset(allowed)
+    whole = feed_all([doc], grant, BANNER)
+    assert feed_all([doc[i : i + chunk] for i in range(0, len(doc), chunk)], grant, BANNER) == whole
+    assert feed_all(splits(doc, cuts), grant, BANNER) == whole
+
+
 def test_real_rules() -> None:
     config = pytest.importorskip("consentgate.config")
     rules_module = pytest.importorskip("consentgate.rules")
