@@ -326,8 +326,8 @@ class HtmlGate:
                     (s, e), a = m.span(5), m.start(6)
                     if e - s > self._max:
                         return self._overflow("a tag")
-                    # Nothing else about it matters: it opens nothing, cannot hold the
-                    # banner id. (self._pos catches up at the next stop.)
+                    # Nothing else about it matters: it opens nothing, and a due banner
+                    # stopped the scan before it. (self._pos catches up at the next stop.)
                     if may_classify(buf[a : e - 1]):
                         self._gate(buf[s + 1 : a].decode("latin-1"), s, e, a, hinted=True)
                 m = next(scan)
@@ -346,8 +346,8 @@ class HtmlGate:
                 if not self._tag(s, e, a - s == 2, buf[a:b], b):  # "</" before the name
                     return False
             elif last == 1:  # an SVG whose content runs on: it is open there
-                # Its start tag and content change nothing else (no banner id before
-                # `stop`; nothing gated, no tokenizer state in between).
+                # Its start tag and content change nothing else (a due banner stopped
+                # the scan before it; nothing gated, no tokenizer state in between).
                 stack.append(_Frame("svg", "svg", False, True))
                 self._pos = m.end()
                 continue
@@ -509,8 +509,7 @@ class HtmlGate:
 
         Attributes are read as the tokenizer reads them, so a ``>`` in a quoted value does
         not end the tag; what is sure is passed on, and an attribute that more bytes could
-        continue is held back. The banner id in the tag ends the gate, as it would if the
-        tag came whole.
+        continue is held back.
         """
         buf, pos, end = self._buf, self._pos, len(self._buf)
         while True:
@@ -607,7 +606,7 @@ class HtmlGate:
         return True
 
     def _start_tag(self, name: str, s: int, e: int, a: int) -> None:
-        """Apply a start tag: banner id, foreign content, gating, the tokenizer state."""
+        """Apply a start tag: the banner's place, foreign content, gating, the tokenizer state."""
         buf, stack, gate = self._buf, self._stack, self._out >= 0
         if not gate and name == self._cut_name:
             self._cut_depth += 1
