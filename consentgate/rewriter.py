@@ -96,6 +96,7 @@ class RulesLike(Protocol):
 
 _FONT_BREAKOUT = ("color", "face", "size")
 _LOOKS = frozenset({"font", "annotation-xml"})  # foreign start tags read for their attributes
+_INERT = ("template", "noscript")  # before the body, what these hold is never shown
 _BLOCK = 1 << 15  # inline scripts are searched in fixed blocks so chunking cannot matter
 #: A script cut off by the end of the buffer with at most this many bytes in it waits for
 #: the next chunk once, to be taken whole; scanning it again costs less than the raw-text path.
@@ -388,24 +389,26 @@ class HtmlGate:
         """Pass ``</body>`` at ``buf[s:e]``, placing the banner before it if still due."""
         self._pos = e
         if self._pending:
-            self._head_end("body", s)
+            self._head_end("body", s, True)
 
-    def _head_start(self, name: str, s: int, e: int) -> None:
+    def _head_start(self, name: str, s: int, e: int, gate: bool) -> None:
         """While the banner waits, place it if the start tag ``buf[s:e]`` begins the body.
 
         ``<body>`` does, the banner going right after it; so does any tag but head
-        content, the banner going before it (the HTML Standard's implied body).
+        content, the banner going before it (the HTML Standard's implied body). Not
+        when ``gate`` is false: the tag is being removed. Templates and noscripts are
+        counted even then, so that their end tags, removed or not, match them.
         """
-        if name in ("template", "noscript"):
+        if name in _INERT:
             self._inert += 1
-        elif not self._inert and name not in HEAD:
+        elif gate and not self._inert and name not in HEAD:
             self._place(e if name == "body" else s)
 
-    def _head_end(self, name: str, s: int) -> None:
+    def _head_end(self, name: str, s: int, gate: bool) -> None:
         """While the banner waits, follow the end tag at ``s``; ``</body>`` places it."""
-        if name in ("template", "noscript"):
+        if name in _INERT:
             self._inert -= 1 if self._inert else 0
-        elif name == "body" and not self._inert:
+        elif gate and name == "body" and not self._inert:
             self._place(s)
 
     def _place(self, at: int) -> None:
@@ -610,8 +613,8 @@ class HtmlGate:
         buf, stack, gate = self._buf, self._stack, self._out >= 0
         if not gate and name == self._cut_name:
             self._cut_depth += 1
-        if gate and self._pending and not stack:
-            self._head_start(name, s, e)
+        if self._pending and not stack:
+            self._head_start(name, s, e, gate)
         foreign = bool(stack) and not stack[-1].ip
         if foreign and self._foreign_start(name, s, e, a, gate):
             return
@@ -763,6 +766,8 @@ class HtmlGate:
                     break
                 if stack[i].root:
                     break
+        if self._pending and not stack:
+            self._head_end(name, s, self._out >= 0)
         if self._out < 0:
             if name == self._cut_name:
                 self._cut_depth -= 1
@@ -770,8 +775,6 @@ class HtmlGate:
                     self._end_cut(e)
             elif self._cut_foreign and len(stack) < self._cut_stack:
                 self._end_cut(s)  # closing its parent closed the removed SVG script
-        elif self._pending and not stack:
-            self._head_end(name, s)
 
     def _enter_raw(self, name: str, body: int, hold: int, cut: bool, *, escapes: bool) -> None:
         self._rname, self._rscript, self._rcut, self._rstate = name, escapes, cut, 0

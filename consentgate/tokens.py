@@ -363,8 +363,9 @@ def attr_spans(buf: bytes, a: int, b: int) -> tuple[dict[str, Span], bool]:
 
 
 #: Start tags of head content: before the body they neither begin it nor hide what follows
-#: (the HTML Standard's "in head" and "after head" insertion modes).
-HEAD = _names("html head meta link base basefont bgsound title style script noframes")
+#: (the HTML Standard's "in head" and "after head" insertion modes); and those of a
+#: frameset, which has no body (a banner inside it would not show, but break it).
+HEAD = _names("html head meta link base basefont bgsound title style script noframes frameset")
 #: While the banner waits for its place: a start tag that may begin the body (any but head
 #: content), or one of ``template``, ``noscript`` or ``body`` ending.
 BODY_START = re.compile(

@@ -430,6 +430,16 @@ BANNERS = [
         id="after-a-removed-script",
     ),
     pytest.param(
+        b"<head><noscript data-consent=marketing><img src=x></noscript></head><body>x",
+        b"<head></head><body>[B]x",
+        id="after-a-removed-noscript",
+    ),
+    pytest.param(
+        b"<frameset><frame src=a></frameset>",
+        b"<frameset>[B]<frame src=a></frameset>",
+        id="frameset-left-whole",  # a banner there does not show, but breaks nothing
+    ),
+    pytest.param(
         b"<head></head><iframe src=https://youtube.com/x></iframe><p>x",
         b"<head></head>[B]<p>x",
         id="before-a-removed-element",
