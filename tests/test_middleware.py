@@ -623,6 +623,23 @@ def test_only_the_app_says_it_placed_the_banner(make_gate: Gate) -> None:
     assert page == b"<body><p>my own banner</p></body>"
 
 
+@pytest.mark.parametrize(
+    ("dest", "banner"),
+    [
+        pytest.param("document", True, id="page"),
+        pytest.param("iframe", True, id="framed-page"),
+        pytest.param("empty", False, id="fragment-for-a-script"),
+    ],
+)
+def test_a_fragment_fetched_by_a_script_gets_no_banner(
+    make_gate: Gate, dest: str, banner: bool
+) -> None:
+    client = Client(make_gate(html_app(b"<li>new item</li>")))
+    page = client.get("/", headers={"Sec-Fetch-Dest": dest}).data
+    assert (b"consentgate-banner" in page) is banner
+    assert page.endswith(b"<li>new item</li>")
+
+
 # --- random token soup through the whole middleware ------------------------------
 
 _FILLER = b'<p class="intro">Some text, <a href="/x">a link</a>.</p>\n' * 80  # past 4 KB
