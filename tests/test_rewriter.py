@@ -409,6 +409,11 @@ BANNERS = [
     pytest.param(b"<title>t</title><svg><body>", b"<title>t</title>[B]<svg><body>", id="svg"),
     pytest.param(b"<p>fragment</p>", b"[B]<p>fragment</p>", id="fragment"),
     pytest.param(b"<title>t</title></body>", b"<title>t</title>[B]</body>", id="before-body-end"),
+    pytest.param(
+        b"<title>t</title><template></body></template></body>",
+        b"<title>t</title><template></body></template>[B]</body>",
+        id="body-end-not-in-template",
+    ),
     pytest.param(b"<title>t</title>text", b"<title>t</title>text[B]", id="at-the-end"),
     pytest.param(b"<title>t</title><!-- x", b"<title>t</title><!-- x", id="not-in-open-comment"),
     pytest.param(b"<script>x<y", b"<script>x<y", id="not-in-open-script"),
