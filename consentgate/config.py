@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, cast
 
+from .cookies import valid_host
+
 UndeclaredPolicy = Literal["allow", "warn", "block"]
 _D = TypeVar("_D", "CookieSpec", "Category")
 
@@ -217,7 +219,8 @@ class Settings:
     """
 
     #: Signing keys (str, bytes or a list): the last signs, all verify, so keys rotate. Required.
-    secret_key: tuple[bytes, ...]
+    #: Left out of ``repr()``, so a logged or printed settings object never shows it.
+    secret_key: tuple[bytes, ...] = dataclasses.field(repr=False)
     #: The consent categories, in the order the banner lists them. Required.
     categories: tuple[Category, ...]
     #: Name of the cookie that holds the visitor's signed choice.
@@ -240,6 +243,9 @@ class Settings:
     max_buffer: int = 1 << 20
     #: Other origins allowed to post to the endpoint, e.g. ``"https://www.example.com"``.
     trusted_origins: tuple[str, ...] = ()
+    #: The site's registrable domain (``"example.org"``): ``Domain`` of the consent cookie,
+    #: and where expiring a refused cookie stops; None keeps the consent cookie host-only.
+    cookie_domain: str | None = None
 
     def __post_init__(self) -> None:
         set_ = functools.partial(object.__setattr__, self)
@@ -267,6 +273,7 @@ class Settings:
         if isinstance(self.policy_version, int) and not isinstance(self.policy_version, bool):
             set_("policy_version", str(self.policy_version))
         set_("trusted_origins", _origins(self.trusted_origins))
+        set_("cookie_domain", _cookie_domain(self.cookie_domain))
         _check_options(self)
 
     @functools.cached_property
@@ -354,6 +361,18 @@ def _origins(value: object) -> tuple[str, ...]:
         _require(valid, f"trusted_origins[{i}]", "must be like 'https://www.example.com'", origin)
         origins.append(f"{scheme}://{host.removesuffix(':443' if scheme == 'https' else ':80')}")
     return tuple(origins)
+
+
+def _cookie_domain(value: object) -> str | None:
+    """The domain as cookies name it: lower case, without a leading or trailing dot."""
+    if value is None:
+        return None
+    _check_type(value, str, "cookie_domain", "a domain name such as 'example.org'")
+    domain = valid_host(cast(str, value).strip().lstrip("."))
+    valid = domain is not None and ":" not in cast(str, value)
+    why = "must be a domain name such as 'example.org' (ASCII: punycode for IDNs; no port)"
+    _require(valid, "cookie_domain", why, value)
+    return domain
 
 
 def _check_options(s: Settings) -> None:
