@@ -172,7 +172,8 @@ class HtmlGate:
     :param max_buffer: the most bytes held back at once (a tag the gate must read whole, or
         an inline script being classified); past it the rest of the response passes through
         ungated.
-    :param warn: told once when ``max_buffer`` is exceeded.
+    :param warn: told once when ``max_buffer`` is exceeded; it may raise instead, to give
+        up on the response (the gate is not used again then).
 
     .. code-block:: python
 
