@@ -227,6 +227,9 @@ class ConsentGate:
         # The preferences page is the banner's long form: one form is enough.
         if environ.get("consentgate.banner_placed") or self.is_endpoint(environ):
             return None
+        # A script's fetch of an HTML fragment: the page it goes into has the banner.
+        if environ.get("HTTP_SEC_FETCH_DEST") == "empty":
+            return None
         html = environ.get("consentgate.banner_html")
         if html is None:
             # Cached by the raw path, so that a hit needs no quoting.

@@ -6,11 +6,14 @@ import io
 import json
 import logging
 from collections.abc import Callable, Iterator
+from itertools import pairwise
 from typing import Any
 from wsgiref.util import FileWrapper
 from wsgiref.validate import validator
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from itsdangerous import URLSafeSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import Client, EnvironBuilder, TestResponse, run_wsgi_app
@@ -46,7 +49,9 @@ def test_undecided_visitor_gets_banner_and_no_tracker(client: Client) -> None:
     assert b"googletagmanager" not in page
     assert b"gtag(" not in page
     assert b'<script src="/static/app.js"></script>' in page
-    assert page.index(b"consentgate-banner") < page.index(b"</body>")
+    # At the top of the page, first in the tab order: right after the <body> tag.
+    assert page.index(b"<body>") + len(b"<body>") == page.index(b"<style>")
+    assert page.index(b"consentgate-banner") < page.index(b"<h1>Hello</h1>")
     assert b'name="next" value="/"' in page
 
 
@@ -673,7 +678,7 @@ def test_write_callable_page_held_beyond_max_buffer_ends(make_gate: Gate) -> Non
         return [PAGE]
 
     response = Client(make_gate(app, max_buffer=1024)).get("/")
-    assert response.data == b"<p>First.</p>"
+    assert response.data.endswith(b"<p>First.</p>")  # after the banner, placed before it
 
 
 def test_write_callable_page_held_beyond_max_buffer_at_once_is_one_502(make_gate: Gate) -> None:
@@ -846,6 +851,131 @@ def test_hostile_posts_never_500(
     ).get_environ()
     _, answer, _ = run_wsgi_app(make_gate(), environ, buffered=True)
     assert answer == status
+
+
+@pytest.mark.parametrize(
+    "spoof",
+    [
+        pytest.param(b'<div id="consentgate-banner">a comment</div>', id="element-with-the-id"),
+        pytest.param(b"<template><body></body></template>", id="body-in-template"),
+        pytest.param(b"<svg><body></body></svg>", id="body-in-svg"),
+    ],
+)
+def test_markup_in_the_page_cannot_hide_the_banner(make_gate: Gate, spoof: bytes) -> None:
+    body = b"<!DOCTYPE html><html><head><title>t</title></head><body><h1>News</h1>"
+    body += spoof + b"<p>text</p></body></html>"
+    page = Client(make_gate(html_app(body))).get("/").data
+    assert page.count(b'<section id="consentgate-banner"') == 1
+    assert page.index(b"<body>") < page.index(b"<section id=") < page.index(b"<h1>News</h1>")
+
+
+def test_only_the_app_says_it_placed_the_banner(make_gate: Gate) -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        environ["consentgate.banner_placed"] = True
+        start_response("200 OK", [("Content-Type", "text/html")])
+        return [b"<body><p>my own banner</p></body>"]
+
+    page = Client(make_gate(app)).get("/").data
+    assert page == b"<body><p>my own banner</p></body>"
+
+
+@pytest.mark.parametrize(
+    ("dest", "banner"),
+    [
+        pytest.param("document", True, id="page"),
+        pytest.param("iframe", True, id="framed-page"),
+        pytest.param("empty", False, id="fragment-for-a-script"),
+    ],
+)
+def test_a_fragment_fetched_by_a_script_gets_no_banner(
+    make_gate: Gate, dest: str, banner: bool
+) -> None:
+    client = Client(make_gate(html_app(b"<li>new item</li>")))
+    page = client.get("/", headers={"Sec-Fetch-Dest": dest}).data
+    assert (b"consentgate-banner" in page) is banner
+    assert page.endswith(b"<li>new item</li>")
+
+
+# --- random token soup through the whole middleware ------------------------------
+
+_FILLER = b'<p class="intro">Some text, <a href="/x">a link</a>.</p>\n' * 80  # past 4 KB
+_HELD = b"var a = b < c && d-- > e; // <!-- x --> '<p>'\n" * 800  # past a 32 KB search block
+_SOUP = st.sampled_from(
+    [
+        b"<body>", b"</body>", b"<p>", b"</p>", b"<div title=\"<a b='<i>\">", b"<a href=x/>",
+        b"<", b"</", b"<!", b"<!--", b"-->", b"--!>", b"<?x>", b"<![CDATA[", b"]]>", b"=", b"'",
+        b'"', b" a='", b" b=\"", b" c=d", b">", b"/>", b"\n", b"x", b"text ",
+        b"<script>", b"</script>", b"<script>gtag('js')</script>", b"<SCRIPT SRC=/app.js>",
+        b"<script async src=https://www.googletagmanager.com/gtag/js?id=G-1></script>",
+        b"<img src=https://www.google-analytics.com/collect>", b"<iframe>", b"</iframe>",
+        b"<noscript>", b"</noscript>", b"<template>", b"</template>", b"<textarea>",
+        b"<style>", b"</style>", b"<title>", b"</title>", b"<svg>", b"</svg>",
+        b"<svg><script>gtag(1)</script></svg>", b"<math><mi>", b"<foreignObject>",
+        b'<div id="consentgate-banner">', b"<plaintext>", b"&amp;",
+        b"<script>" + _HELD + b"gtag(1)</script>", b"<script>" + _HELD + b"</script>",
+        b"<<script>" + _HELD + b"gtag(1)</script>", _FILLER, _FILLER + b"<div title=\"<a b='<i>\">",
+    ]
+)  # fmt: skip
+_VISITORS = ("undecided", "reject_all", "accept_all")
+
+
+def _soup_app(chunks: list[bytes]) -> Callable[..., Any]:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        yield from chunks
+
+    return app
+
+
+def _visitor_cookies() -> dict[str, str]:
+    gate = ConsentGate(html_app(), secret_key=SECRET, categories=_fuzz_categories())
+    cookies = {"undecided": ""}
+    for action in _VISITORS[1:]:
+        client = Client(gate)
+        decide(client, action)
+        cookies[action] = "consentgate=" + consent_cookie(client)
+    return cookies
+
+
+def _fuzz_categories() -> list[Category]:
+    return [
+        Category("necessary", required=True),
+        Category("analytics", trackers=["google-analytics", "google-tag-manager"]),
+    ]
+
+
+def _through_gate(gate: ConsentGate, chunks: list[bytes], cookie: str) -> bytes:
+    gate.app = _soup_app(chunks)
+    environ = EnvironBuilder(path="/", headers={"Cookie": cookie} if cookie else {})
+    body, status, _ = run_wsgi_app(gate, environ.get_environ(), buffered=True)
+    assert status == "200 OK"
+    return b"".join(body)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    parts=st.lists(_SOUP, max_size=24),
+    cuts=st.lists(st.integers(min_value=0, max_value=80_000), max_size=10),
+    small=st.integers(min_value=1, max_value=9000),
+)
+@example(parts=[_FILLER + b'<div title="<a b=\'<i>">'], cuts=[], small=9000)  # raised
+@example(parts=[b"<<script>" + _HELD + b"gtag(1)</script>", b"x"], cuts=[], small=5000)
+def test_token_soup_through_the_middleware(parts: list[bytes], cuts: list[int], small: int) -> None:
+    """No input raises, and every visitor gets the same page however the app splits it."""
+    doc = b"".join(parts)
+    gate = ConsentGate(html_app(), secret_key=SECRET, categories=_fuzz_categories())
+    points = sorted({c % (len(doc) + 1) for c in cuts} | {0, len(doc)})
+    splits = [
+        [doc],
+        [doc[a:b] for a, b in pairwise(points)],
+        [doc[i : i + small] for i in range(0, len(doc), small)],
+    ]
+    for visitor, cookie in _COOKIES.items():
+        pages = {_through_gate(gate, chunks, cookie) for chunks in splits}
+        assert len(pages) == 1, visitor
+
+
+_COOKIES = _visitor_cookies()
 
 
 @pytest.mark.parametrize(
