@@ -26,7 +26,15 @@ _CATEGORY_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an RFC 6265 token
 _COOKIE_GLOB = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z?\[\]]+")
 _ENDPOINT = re.compile(r"/(?!/)[^\s?#\\]*")
+_COOKIE_PATH = re.compile(r"/[!-:<-~]*")  # printable ASCII without ';'
 _POLICIES = ("allow", "warn", "block")
+#: What a regular expression has and a source pattern never does: anchors, groups,
+#: classes, alternation, escapes, ``.*``, or a ``*`` other than ``*/`` or ``*.`` up front.
+_REGEX_LIKE = re.compile(r"[\^()\[\]{}|\\]|\$$|\.[*+]|(?<!^)\*|^\*(?![./])")
+#: Secrets shorter than this are easy to guess offline from one signed cookie.
+MIN_SECRET_BYTES = 32
+#: Placeholder keys from examples, which anyone can sign cookies with.
+EXAMPLE_SECRETS = frozenset({"change-me", "changeme", "secret", "secret-key", "your-secret-key"})
 
 
 class ConfigError(ValueError):
@@ -159,6 +167,8 @@ class Category:
         items = _items(self.cookies, "cookies", "cookie names or tables")
         cookies = [_coerce(CookieSpec, c, f"cookies[{i}]") for i, c in enumerate(items)]
         sources = [s.strip() for s in _strings(self.sources, "sources")]
+        for i, source in enumerate(sources):
+            _check_source(source, f"sources[{i}]")
         inline = list(_strings(self.inline, "inline"))
         trackers, catalogue = _strings(self.trackers, "trackers"), tracker_catalogue()
         for i, tracker_id in enumerate(trackers):
@@ -178,6 +188,16 @@ class Category:
         set_("sources", tuple(dict.fromkeys(sources)))
         set_("inline", tuple(dict.fromkeys(inline)))
         set_("trackers", tuple(dict.fromkeys(trackers)))
+
+
+def _check_source(source: str, key: str) -> None:
+    """Refuse a regular expression given as a source pattern: it would match nothing."""
+    if _REGEX_LIKE.search(source.removeprefix("https://").removeprefix("http://")):
+        why = (
+            "is a URL pattern, not a regular expression: write 'host.example' (with its "
+            "subdomains), 'host.example/path', '/path' (this site) or '*/file.js' (any host)"
+        )
+        raise ConfigError(key, f"{why}, got {source!r}")
 
 
 @dataclass(frozen=True)
@@ -232,6 +252,8 @@ class Settings:
     privacy_url: str = "/privacy"
     #: ``Secure`` attribute of the consent cookie; None sets it when the request came over https.
     secure: bool | None = None
+    #: ``Path`` of the consent cookie; None: the app's mount prefix (``SCRIPT_NAME``), or "/".
+    cookie_path: str | None = None
     #: A ``Set-Cookie`` for a cookie no category declares: "allow", "warn" (log it) or "block".
     undeclared_cookies: UndeclaredPolicy = "allow"
     #: Insert the banner into HTML pages while the visitor has not decided.
@@ -370,12 +392,46 @@ def _check_options(s: Settings) -> None:
     _check_type(s.privacy_url, str, "privacy_url", "a string")
     _require(bool(s.privacy_url.strip()), "privacy_url", "must not be empty", s.privacy_url)
     _check_type(s.secure, (bool, type(None)), "secure", "true, false or None")
+    valid_cookie_path = s.cookie_path is None or (
+        isinstance(s.cookie_path, str) and _COOKIE_PATH.fullmatch(s.cookie_path) is not None
+    )
+    _require(valid_cookie_path, "cookie_path", "must be a path such as '/app'", s.cookie_path)
     if policy not in _POLICIES:
         why = f"must be 'allow', 'warn' or 'block', got {_describe(policy)}"
         raise ConfigError("undeclared_cookies", why + _hint(str(policy), _POLICIES))
     _check_type(s.inject_banner, bool, "inject_banner", "true or false")
     _check_type(s.max_buffer, int, "max_buffer", "a number of bytes")
     _require(s.max_buffer >= 1024, "max_buffer", "must be at least 1024 bytes", s.max_buffer)
+
+
+def build_settings(config: object, options: Mapping[str, Any]) -> Settings:
+    """The settings of a gate built from Python: a :class:`Settings` (with ``options``
+    replacing its fields), a mapping such as parsed TOML, or ``options`` alone.
+
+    Mistakes raise :class:`ConfigError` naming the option, as in a TOML file, rather than
+    the ``TypeError`` of a dataclass constructor.
+    """
+    if config is None:
+        return Settings.from_mapping(options)
+    if isinstance(config, Mapping):
+        return Settings.from_mapping({**config, **options})
+    if not isinstance(config, Settings):
+        why = f"must be Settings (from load_config) or a mapping, got {_describe(config)}"
+        raise ConfigError("config", why)
+    _check_keys(options, tuple(f.name for f in dataclasses.fields(Settings)), "")
+    return config.replace(**options)
+
+
+def secret_warnings(settings: Settings) -> list[str]:
+    """What is weak about the signing keys, for a warning at start-up."""
+    warnings = []
+    for i, key in enumerate(settings.secret_key):
+        where = "secret_key" if len(settings.secret_key) == 1 else f"secret_key[{i}]"
+        if key.decode("utf-8", "replace").strip().lower() in EXAMPLE_SECRETS:
+            warnings.append(f"{where} is an example value: anyone can sign consent cookies")
+        elif len(key) < MIN_SECRET_BYTES:
+            warnings.append(f"{where} is shorter than {MIN_SECRET_BYTES} bytes: easy to guess")
+    return warnings
 
 
 def load_config(path: str | os.PathLike[str], **overrides: Any) -> Settings:

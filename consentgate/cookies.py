@@ -192,7 +192,13 @@ def expiry_headers(names: Iterable[str], host: str) -> list[tuple[str, str]]:
 
 
 def consent_cookie_header(
-    name: str, value: str, *, max_age: int, secure: bool, now: float | None = None
+    name: str,
+    value: str,
+    *,
+    max_age: int,
+    secure: bool,
+    now: float | None = None,
+    path: str = "/",
 ) -> tuple[str, str]:
     """The ``Set-Cookie`` header that stores the consent cookie.
 
@@ -204,6 +210,8 @@ def consent_cookie_header(
     :param value: The signed value from :meth:`ConsentCodec.dumps`.
     :param max_age: Lifetime in seconds.
     :param secure: Add ``Secure``; pass ``True`` for HTTPS requests.
+    :param path: The cookie's ``Path``: the app's mount prefix, so that apps mounted
+        side by side keep their own choices.
     :param now: The current Unix time, used for ``Expires``. If not
         given, werkzeug computes ``Expires`` from its own clock.
     """
@@ -213,7 +221,7 @@ def consent_cookie_header(
         value,
         max_age=max_age,
         expires=expires,
-        path="/",
+        path=path,
         secure=secure,
         httponly=True,
         samesite="Lax",

@@ -16,12 +16,22 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from .cookies import consent_cookie_header, expiry_headers
-from .decision import decide, is_cross_site, safe_next, wants_json
+from .decision import behind_proxy, decide, is_cross_site, safe_next, wants_json
 from .http import hostname
 
 if TYPE_CHECKING:
     from .consent import Consent
     from .middleware import ConsentGate
+
+
+_REFUSED = "Consent can only be given from this site's own pages."
+#: Why a same-site post can look cross-site, and the fix; the site owner reads it in the log.
+_PROXY_HINT = (
+    "The browser posted from this site, but the app sees another scheme or host: behind a "
+    "reverse proxy, wrap the app in werkzeug.middleware.proxy_fix.ProxyFix (x_proto=1, "
+    "x_host=1) so the gate sees the visitor's https and host, or list the site's origin "
+    "in trusted_origins."
+)
 
 
 class FormRequest(Request):
@@ -44,15 +54,9 @@ def decision_response(gate: ConsentGate, request: Request) -> Response:
     JSON, the new state.
     """
     settings = gate.settings
-    if is_cross_site(
-        host=request.host,
-        scheme=request.scheme,
-        origin=request.headers.get("Origin"),
-        referer=request.headers.get("Referer"),
-        sec_fetch_site=request.headers.get("Sec-Fetch-Site"),
-        trusted_origins=settings.trusted_origins,
-    ):
-        return _plain(403, "Consent can only be given from this site's own pages.")
+    refusal = _refusal(gate, request)
+    if refusal is not None:
+        return refusal
     try:
         form = request.form
     except HTTPException as error:  # too large, too many fields: werkzeug's own answer
@@ -69,11 +73,31 @@ def decision_response(gate: ConsentGate, request: Request) -> Response:
     if wants_json(request.headers.get("Accept")):
         response = Response(json.dumps({"consent": consent.as_dict()}), mimetype="application/json")
     else:
-        location = request.script_root + safe_next(form.get("next"))
+        location = gate.mount_prefix(request.environ) + safe_next(form.get("next"))
         response = Response(status=303, headers={"Location": location})
     _set_decision_cookies(gate, request, consent, response)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _refusal(gate: ConsentGate, request: Request) -> Response | None:
+    """A 403 for a post from another site; None for the site's own posts.
+
+    When the browser says the post is this site's own, the gate is being shown the
+    wrong scheme or host (a proxy), and the answer and the log say how to fix it.
+    """
+    headers = request.headers
+    origin, referer = headers.get("Origin"), headers.get("Referer")
+    fetch = headers.get("Sec-Fetch-Site")
+    host, scheme = request.host, request.scheme
+    trusted = gate.settings.trusted_origins
+    seen = {"origin": origin, "referer": referer, "sec_fetch_site": fetch}
+    if not is_cross_site(host=host, scheme=scheme, trusted_origins=trusted, **seen):
+        return None
+    if not behind_proxy(host=host, scheme=scheme, **seen):
+        return _plain(403, _REFUSED)
+    gate.warn_once("proxy", _PROXY_HINT)
+    return _plain(403, f"{_REFUSED}\n{_PROXY_HINT}")
 
 
 def _set_decision_cookies(
@@ -87,6 +111,7 @@ def _set_decision_cookies(
         gate.codec.dumps(consent),
         max_age=settings.max_age,
         secure=secure,
+        path=settings.cookie_path or gate.mount_prefix(request.environ) or "/",
     )
     response.headers.add(name, value)
     refused = gate.refused_request_cookies(request.headers.get("Cookie", ""), consent)

@@ -9,10 +9,9 @@ its fast path.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
@@ -20,10 +19,10 @@ from urllib.parse import quote
 from werkzeug.wrappers import Response
 
 from . import ui
-from .config import Settings
+from .config import Settings, build_settings, secret_warnings
 from .consent import Consent, ConsentCodec
 from .cookies import cookie_value, expiry_headers, request_cookie_names
-from .decision import safe_next
+from .decision import referer_path, safe_next, safe_prefix
 from .encoding import Feeder, Recoder
 from .endpoint import FormRequest, decision_response
 from .http import ResponsePlan, hostname, plan_response, state_tag, strip_conditional
@@ -36,6 +35,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("consentgate")
 #: Distinct Cookie headers whose verified state is kept.
 _VISITOR_CACHE = 4096
+#: Distinct unknown ``data-consent`` values warned about, at most.
+_UNKNOWN_NAMES = 256
 #: Largest buffered body checked for a chance to skip the rewriter.
 _SMALL_BODY = 64 * 1024
 
@@ -75,19 +76,23 @@ class ConsentGate:
     def __init__(
         self,
         app: WSGIApplication,
-        config: Settings | None = None,
+        config: Settings | Mapping[str, Any] | None = None,
         *,
         serve_endpoint: bool = True,
         **options: Any,
     ) -> None:
-        if config is None:
-            config = Settings(**options)
-        elif options:
-            config = dataclasses.replace(config, **options)
+        config = build_settings(config, options)
+        for warning in secret_warnings(config):
+            logger.warning(
+                "%s; set a long random key (python -c 'import secrets; "
+                "print(secrets.token_hex(32))')",
+                warning,
+            )
         self.app = app
         self.settings = config
         self.serve_endpoint = serve_endpoint
-        self.rules = Rules(config.categories)
+        self._unknown_names: set[str] = set()
+        self.rules = Rules(config.categories, self._warn_unknown_category)
         self.codec = ConsentCodec(
             config.secret_key,
             required=config.required_names,
@@ -104,6 +109,10 @@ class ConsentGate:
         #: Cookie header -> what it says, until ``_Visitor.until``.
         self._visitors: dict[str, _Visitor] = {}
         self._warned: set[str] = set()
+        stem = config.endpoint.rstrip("/")
+        #: The endpoint answers with and without a trailing slash.
+        self._endpoint_paths = frozenset((stem or "/", stem + "/"))
+        self._warned_once: set[str] = set()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         visitor = self._visitor(environ.get("HTTP_COOKIE"))
@@ -115,6 +124,24 @@ class ConsentGate:
         conditional = "HTTP_IF_NONE_MATCH" in environ and strip_conditional(environ, visitor.tag)
         body = _Body(self, environ, visitor, start_response, conditional)
         return body.start(self.app(environ, body.start_response))
+
+    def warn_once(self, kind: str, message: str) -> None:
+        """Log ``message`` the first time something of this ``kind`` goes wrong, so that a
+        client repeating it cannot fill the log."""
+        if kind not in self._warned_once:
+            self._warned_once.add(kind)
+            logger.warning("%s", message)
+
+    def _warn_unknown_category(self, name: str) -> None:
+        """Log once per value a ``data-consent`` that names no category: it is never granted."""
+        if name not in self._unknown_names and len(self._unknown_names) < _UNKNOWN_NAMES:
+            self._unknown_names.add(name)
+            logger.warning(
+                "data-consent=%r names no configured category; such elements are removed "
+                "for every visitor (known: %s)",
+                name[:100],
+                ", ".join(sorted(self.settings.names)),
+            )
 
     def consent_for(self, environ: WSGIEnvironment) -> Consent:
         """The visitor's current consent; undecided unless a valid cookie says otherwise."""
@@ -148,7 +175,24 @@ class ConsentGate:
 
     def is_endpoint(self, environ: WSGIEnvironment) -> bool:
         """Whether this request is for the decision endpoint."""
-        return bool(environ.get("PATH_INFO") == self.settings.endpoint)
+        return environ.get("PATH_INFO") in self._endpoint_paths
+
+    def mount_prefix(self, environ: WSGIEnvironment) -> str:
+        """The app's mount prefix (``SCRIPT_NAME``), percent-encoded, to write before
+        the gate's own paths; ``""`` at the root.
+
+        A prefix that could lead off the site (:func:`~consentgate.decision.safe_prefix`)
+        is replaced by ``""``, and the first one is logged: a wrong URL on this site
+        is better than a redirect to another.
+        """
+        script_name = environ.get("SCRIPT_NAME", "")
+        if not script_name:
+            return ""
+        prefix = safe_prefix(script_name)
+        if prefix is None:
+            self.warn_once("prefix", "SCRIPT_NAME is not a safe path; URLs are written without it")
+            return ""
+        return _path_and_query(prefix, "", "")
 
     def refused_request_cookies(self, cookie_header: str, consent: Consent) -> list[str]:
         """Names of the request's cookies whose category ``consent`` refuses."""
@@ -187,8 +231,9 @@ class ConsentGate:
         return str(html).encode("utf-8")
 
     def _render_banner(self, script_name: str, path_info: str, query: str) -> bytes:
-        next_url = _path_and_query(script_name, path_info, query)
-        return ui.banner_html(self.settings, next_url).encode("utf-8")
+        next_url = _path_and_query("", path_info, query)
+        prefix = self.mount_prefix({"SCRIPT_NAME": script_name})
+        return ui.banner_html(self.settings, next_url, prefix).encode("utf-8")
 
     def _classify_request_cookies(self, cookie_header: str) -> tuple[tuple[str, str], ...]:
         pairs = []
@@ -204,9 +249,11 @@ class ConsentGate:
             response = decision_response(self, request)
         elif request.method in ("GET", "HEAD"):
             consent = environ["consentgate.consent"]
+            prefix = self.mount_prefix(environ)
+            back = self._back_path(request, prefix)
             # Without ?next= the visitor comes back here and sees what they saved.
-            next_url = safe_next(request.args.get("next"), default=current_path(environ))
-            page = ui.preferences_page(self.settings, consent, next_url)
+            next_url = back or app_path(environ)
+            page = ui.preferences_page(self.settings, consent, next_url, prefix, back)
             response = Response(page, mimetype="text/html")
             response.headers["Cache-Control"] = "no-store"
             response.headers["Vary"] = "Cookie"
@@ -214,6 +261,13 @@ class ConsentGate:
             response = Response("Method not allowed.\n", status=405, mimetype="text/plain")
             response.headers["Allow"] = "GET, HEAD, POST"
         return response(environ, start_response)
+
+    def _back_path(self, request: FormRequest, prefix: str) -> str | None:
+        """The page the visitor came from: ``?next=``, else a same-site ``Referer``."""
+        back = safe_next(request.args.get("next"), default="") or referer_path(
+            request.headers.get("Referer"), host=request.host, scheme=request.scheme, prefix=prefix
+        )
+        return None if back is None or back.partition("?")[0] in self._endpoint_paths else back
 
 
 class _Body:
@@ -358,6 +412,12 @@ class _Body:
 def current_path(environ: WSGIEnvironment) -> str:
     """The path and query of this request, to come back to after deciding."""
     return _path_and_query(*_raw_path(environ))
+
+
+def app_path(environ: WSGIEnvironment) -> str:
+    """The path and query of this request inside the app, without the mount prefix:
+    the ``next`` of the gate's forms, which the endpoint puts back behind the prefix."""
+    return _path_and_query("", environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))
 
 
 def _raw_path(environ: WSGIEnvironment) -> tuple[str, str, str]:
