@@ -147,6 +147,7 @@ class Category:
         subdomains), ``host.tld/path``, ``/path`` (same site), ``*/file.js`` (any host).
     :param inline: Byte strings that identify an inline script (case-sensitive).
     :param trackers: Ids from the built-in tracker catalogue.
+    :param presets: Frameworks whose own cookies belong here: ``"django"``, ``"flask"``.
     """
 
     name: str
@@ -157,6 +158,7 @@ class Category:
     sources: tuple[str, ...] = ()
     inline: tuple[str, ...] = ()
     trackers: tuple[str, ...] = ()
+    presets: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         valid = isinstance(self.name, str) and _CATEGORY_NAME.fullmatch(self.name) is not None
@@ -170,12 +172,9 @@ class Category:
         for i, source in enumerate(sources):
             _check_source(source, f"sources[{i}]")
         inline = list(_strings(self.inline, "inline"))
-        trackers, catalogue = _strings(self.trackers, "trackers"), tracker_catalogue()
-        for i, tracker_id in enumerate(trackers):
-            if tracker_id not in catalogue:
-                hint = f"{_hint(tracker_id, catalogue)} (known: {', '.join(catalogue)})"
-                raise ConfigError(f"trackers[{i}]", f"unknown tracker {tracker_id!r}{hint}")
-            tracker = catalogue[tracker_id]
+        trackers = _strings(self.trackers, "trackers")
+        presets = _strings(self.presets, "presets")
+        for tracker in (*_entries(trackers, "trackers"), *_entries(presets, "presets")):
             cookies.extend(tracker.cookies)
             sources.extend(tracker.sources)
             inline.extend(tracker.inline)
@@ -188,6 +187,7 @@ class Category:
         set_("sources", tuple(dict.fromkeys(sources)))
         set_("inline", tuple(dict.fromkeys(inline)))
         set_("trackers", tuple(dict.fromkeys(trackers)))
+        set_("presets", tuple(dict.fromkeys(presets)))
 
 
 def _check_source(source: str, key: str) -> None:
@@ -212,10 +212,30 @@ class Tracker:
     cookies: tuple[CookieSpec, ...]
 
 
-@functools.cache
+def _entries(ids: tuple[str, ...], field: str) -> list[Tracker]:
+    """The catalogue entries that ``ids`` name; an unknown id is an error with a hint."""
+    catalogue = tracker_catalogue() if field == "trackers" else preset_catalogue()
+    what = "tracker" if field == "trackers" else "preset"
+    for i, entry_id in enumerate(ids):
+        if entry_id not in catalogue:
+            hint = f"{_hint(entry_id, catalogue)} (known: {', '.join(catalogue)})"
+            raise ConfigError(f"{field}[{i}]", f"unknown {what} {entry_id!r}{hint}")
+    return [catalogue[entry_id] for entry_id in ids]
+
+
 def tracker_catalogue() -> Mapping[str, Tracker]:
     """The built-in trackers by id, read once from the package's ``trackers.toml``."""
-    text = importlib.resources.files("consentgate").joinpath("trackers.toml").read_text("utf-8")
+    return _catalogue("trackers.toml")
+
+
+def preset_catalogue() -> Mapping[str, Tracker]:
+    """The frameworks' own cookies by framework, from the package's ``presets.toml``."""
+    return _catalogue("presets.toml")
+
+
+@functools.cache
+def _catalogue(filename: str) -> Mapping[str, Tracker]:
+    text = importlib.resources.files("consentgate").joinpath(filename).read_text("utf-8")
     catalogue = {}
     for tracker_id, entry in tomllib.loads(text).items():
         # A cookie's provider defaults to the tracker's.
@@ -258,6 +278,8 @@ class Settings:
     undeclared_cookies: UndeclaredPolicy = "allow"
     #: Insert the banner into HTML pages while the visitor has not decided.
     inject_banner: bool = True
+    #: Path prefixes inside the app (``"/admin/"``) whose pages get no banner; still gated.
+    exclude_paths: tuple[str, ...] = ()
     #: Bytes the HTML rewriter may hold; past this the rest of the response passes through.
     max_buffer: int = 1 << 20
     #: Other origins allowed to post to the endpoint, e.g. ``"https://www.example.com"``.
@@ -289,6 +311,7 @@ class Settings:
         if isinstance(self.policy_version, int) and not isinstance(self.policy_version, bool):
             set_("policy_version", str(self.policy_version))
         set_("trusted_origins", _origins(self.trusted_origins))
+        set_("exclude_paths", _paths(self.exclude_paths))
         _check_options(self)
 
     @functools.cached_property
@@ -376,6 +399,14 @@ def _origins(value: object) -> tuple[str, ...]:
         _require(valid, f"trusted_origins[{i}]", "must be like 'https://www.example.com'", origin)
         origins.append(f"{scheme}://{host.removesuffix(':443' if scheme == 'https' else ':80')}")
     return tuple(origins)
+
+
+def _paths(value: object) -> tuple[str, ...]:
+    """Path prefixes, each starting with ``/`` as ``PATH_INFO`` does."""
+    paths = _strings(value, "exclude_paths")
+    for i, path in enumerate(paths):
+        _require(path.startswith("/"), f"exclude_paths[{i}]", "must start with '/'", path)
+    return paths
 
 
 def _check_options(s: Settings) -> None:

@@ -224,6 +224,10 @@ class ConsentGate:
         # The preferences page is the banner's long form: one form is enough.
         if environ.get("consentgate.banner_placed") or self.is_endpoint(environ):
             return None
+        if self.settings.exclude_paths and environ.get("PATH_INFO", "").startswith(
+            self.settings.exclude_paths
+        ):
+            return None
         html = environ.get("consentgate.banner_html")
         if html is None:
             # Cached by the raw path, so that a hit needs no quoting.

@@ -684,3 +684,21 @@ def test_source_that_looks_like_a_regular_expression_is_refused(source: str) -> 
 )
 def test_source_patterns_as_documented_are_accepted(source: str) -> None:
     assert Category("analytics", sources=[source]).sources == (source,)
+
+
+def test_unknown_preset_is_named_with_a_suggestion() -> None:
+    with pytest.raises(ConfigError, match=r"unknown preset 'djnago'; did you mean 'django'"):
+        Category("necessary", required=True, presets=["djnago"])
+
+
+@pytest.mark.parametrize(
+    ("paths", "key"),
+    [
+        pytest.param("/admin/", "exclude_paths", id="bare-string"),
+        pytest.param(["admin/"], "exclude_paths[0]", id="relative"),
+    ],
+)
+def test_exclude_paths_are_checked(paths: Any, key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_mapping(minimal(exclude_paths=paths))
+    assert caught.value.key == key

@@ -704,3 +704,36 @@ def test_post_refused_behind_a_proxy_says_how_to_fix_it(
     text = response.get_data(as_text=True)
     assert ("ProxyFix" in text and "trusted_origins" in text) is hint
     assert len([r for r in caplog.records if "ProxyFix" in r.getMessage()]) == int(hint)
+
+
+def test_excluded_paths_get_no_banner_but_are_still_gated(make_gate: Gate) -> None:
+    client = Client(make_gate(exclude_paths=["/admin/"]))
+    admin = client.get("/admin/login/").data
+    assert b"consentgate-banner" not in admin and b"googletagmanager" not in admin
+    assert b"consentgate-banner" in client.get("/administrator").data
+
+
+@pytest.mark.parametrize(
+    ("presets", "kept"),
+    [
+        pytest.param(["django"], ["sessionid", "csrftoken", "messages"], id="django"),
+        pytest.param(["flask"], ["session"], id="flask"),
+        pytest.param([], [], id="none"),
+    ],
+)
+def test_framework_presets_keep_sign_in_cookies_when_undeclared_are_blocked(
+    make_gate: Gate, presets: list[str], kept: list[str]
+) -> None:
+    names = ["sessionid", "csrftoken", "messages", "session"]
+    app = html_app(headers=[("Set-Cookie", f"{name}=1; Path=/") for name in names])
+    gate = make_gate(
+        app,
+        undeclared_cookies="block",
+        categories=[Category("necessary", required=True, presets=presets), categories()[1]],
+    )
+    response = Client(gate).get("/")
+    assert sorted(c.partition("=")[0] for c in response.headers.getlist("Set-Cookie")) == sorted(
+        kept
+    )
+    declared = {spec.name for _, spec in gate.settings.declared_cookies()}
+    assert {"consentgate", *kept} <= declared
