@@ -1,0 +1,116 @@
+"""Same-run A/B: this tree's gate against the gate of another revision.
+
+``python -m bench.ab --base REV`` extracts ``consentgate/`` of ``REV`` from
+git into a temporary folder, imports it beside the working tree's package
+(under another name), and times both gates in turns on the same documents,
+chunks and policy. A change is judged by the ratio in this one run, so the
+machine's load of the moment weighs on both sides alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Callable, Sequence
+from functools import partial
+from io import BytesIO
+from pathlib import Path
+from types import ModuleType
+
+from . import policy
+from .pages import DEFAULT_CORPUS, KB, MB, generate_page, load_corpus, split
+from .report import ratio, table
+from .throughput import CHUNK, rewrite
+from .timing import medians
+
+ROOT = Path(__file__).resolve().parents[1]
+#: The package name the base revision is imported under.
+BASE_NAME = "consentgate_base"
+
+
+def load_revision(rev: str, into: Path) -> ModuleType:
+    """Import ``consentgate/`` as it was at ``rev`` under :data:`BASE_NAME`."""
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", rev, "consentgate"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    init = into / "consentgate" / "__init__.py"
+    spec = importlib.util.spec_from_file_location(
+        BASE_NAME, init, submodule_search_locations=[str(init.parent)]
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[BASE_NAME] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def factory(package: str) -> Callable[[], object]:
+    """A gate factory of the package called ``package``, on the benchmark's policy."""
+    config, rewriter, rules = (
+        importlib.import_module(f"{package}.{name}") for name in ("config", "rewriter", "rules")
+    )
+    categories = (
+        config.Category("necessary", required=True),
+        config.Category("analytics", trackers=policy.TRACKERS),
+    )
+    compiled = rules.Rules(categories)
+    allows = policy.refused().allows
+    return lambda: rewriter.HtmlGate(compiled, allows, banner=None)
+
+
+def documents(corpus: Path | None) -> list[tuple[str, list[bytes]]]:
+    """The generated pages and the corpus, as named sets of documents."""
+    sets = [(name, [generate_page(n)]) for name, n in (("100 KB", 100 * KB), ("1 MB", MB))]
+    if corpus is not None and corpus.is_dir():
+        pages = load_corpus(corpus)
+        sets.append((f"corpus ({len(pages)} pages)", [data for _, data in pages]))
+    return sets
+
+
+def compare(
+    sets: Sequence[tuple[str, list[bytes]]], gates: dict[str, Callable[[], object]], chunk: int
+) -> list[list[str]]:
+    """Rows of the table: per set, each side's seconds and the ratio head/base."""
+    rows = []
+    for label, docs in sets:
+        total = dict.fromkeys(gates, 0.0)
+        for data in docs:
+            chunks = split(data, chunk)
+            runs = {name: partial(rewrite, make, chunks) for name, make in gates.items()}
+            outputs = {name: run() for name, run in runs.items()}
+            if len(set(outputs.values())) > 1:
+                print(f"  note: outputs differ on a document of {label}", file=sys.stderr)
+            for name, seconds in medians(runs, warmup=0, min_runs=5, budget=0.2).items():
+                total[name] += seconds
+        speed = total["base"] / total["head"] if total["head"] else None
+        rows.append([label, f"{total['base'] * 1e3:.1f}", f"{total['head'] * 1e3:.1f}"])
+        rows[-1].append(ratio(speed))
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.ab", description=__doc__)
+    parser.add_argument("--base", default="HEAD", help="revision to compare with (default HEAD)")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--chunk", type=int, default=CHUNK, help="chunk size in bytes")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as folder:
+        load_revision(args.base, Path(folder))
+        gates = {"base": factory(BASE_NAME), "head": factory("consentgate")}
+        rows = compare(documents(args.corpus), gates, args.chunk)
+    print(f"Gate CPU time, ms (median per document, summed), {args.chunk} B chunks;")
+    print(f"base = {args.base}, head = the working tree")
+    print(table(["input", "base ms", "head ms", "head speed / base"], rows))
+
+
+if __name__ == "__main__":
+    main()
