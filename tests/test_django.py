@@ -16,6 +16,7 @@ import requests
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 SECRET = "django-test-secret-0123456789abcdef"
+ADMIN, PASSWORD = "admin", "a-long-test-password-1"
 #: How long the server may take to answer its first request.
 STARTUP_SECONDS = 60
 
@@ -57,6 +58,15 @@ def django_site(tmp_path: Path) -> Iterator[str]:
         (tmp_path / name).write_text(code, "utf-8")
     env = {**os.environ, "CONSENTGATE_SECRET_KEY": SECRET, "PYTHONPATH": str(tmp_path)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v0"], cwd=tmp_path, env=env, check=True)
+    admin = {"DJANGO_SUPERUSER_USERNAME": ADMIN, "DJANGO_SUPERUSER_PASSWORD": PASSWORD}
+    subprocess.run(
+        [*manage, "createsuperuser", "--noinput", "--email=admin@example.com"],
+        cwd=tmp_path,
+        env={**env, **admin},
+        check=True,
+    )
     port, log = free_port(), tmp_path / "server.log"
     command = [bin_dir / "waitress-serve", f"--listen=127.0.0.1:{port}", "mysite.wsgi:application"]
     with log.open("wb") as stderr:
@@ -82,8 +92,15 @@ def test_readme_django_section_runs_as_pasted(django_site: str) -> None:
 
     login = visitor.get(django_site + "/admin/login/")
     assert login.status_code == 200 and "consentgate-banner" not in login.text
-    # undeclared_cookies = "block", yet Django's own CSRF cookie gets through.
-    assert visitor.cookies.get("csrftoken")
+    # undeclared_cookies = "block", yet Django's own cookies get through: sign-in works.
+    token = visitor.cookies.get("csrftoken")
+    assert token
+    form = {"username": ADMIN, "password": PASSWORD, "next": "/admin/"}
+    signed_in = visitor.post(
+        django_site + "/admin/login/", data={**form, "csrfmiddlewaretoken": token}
+    )
+    assert visitor.cookies.get("sessionid")
+    assert "Site administration" in signed_in.text and "consentgate-banner" not in signed_in.text
 
     decided = visitor.post(django_site + "/consent", data={"action": "reject_all", "next": "/"})
     assert decided.history[0].status_code == 303
