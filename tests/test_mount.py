@@ -90,13 +90,17 @@ def test_cookie_path_option_overrides_the_mount(make_gate: Gate) -> None:
         pytest.param("https://evil.example", id="absolute-url"),
     ],
 )
+@pytest.mark.parametrize("make_app", BOTH)
 def test_unsafe_prefix_never_leads_off_the_site(
-    make_gate: Gate, script_name: str, caplog: pytest.LogCaptureFixture
+    make_gate: Gate,
+    make_app: Callable[[], Any],
+    script_name: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    client = Client(make_gate())
+    client = Client(make_app() or make_gate())
     environ = {"SCRIPT_NAME": script_name}
     with caplog.at_level(logging.WARNING, logger="consentgate"):
-        page = client.get("/x", environ_overrides=environ).data
+        page = client.get("/page", environ_overrides=environ).data
         response = client.post(
             "/consent", data={"action": "accept_all", "next": "/x"}, environ_overrides=environ
         )
