@@ -3,7 +3,8 @@
 This is the one implementation of taking a decision. The middleware's own
 endpoint and the Flask blueprint both call :func:`decision_response`, so the
 rules (same-site check, safe redirect, cookie attributes, expiry of cookies a
-withdrawal refuses) cannot drift apart.
+withdrawal refuses) cannot drift apart. The middleware's built-in preferences
+page is answered here too (:func:`endpoint_response`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import TYPE_CHECKING
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from . import ui
 from .cookies import consent_cookie_header, expiry_headers
-from .decision import behind_proxy, decide, is_cross_site, safe_next, wants_json
+from .decision import behind_proxy, decide, is_cross_site, referer_path, safe_next, wants_json
 from .http import hostname
 
 if TYPE_CHECKING:
@@ -42,6 +44,40 @@ class FormRequest(Request):
     #: Cap on buffered form data, and on the number of fields.
     max_form_memory_size = 64 * 1024
     max_form_parts = 200
+
+
+def endpoint_response(gate: ConsentGate, request: Request, here: str) -> Response:
+    """The plain middleware's endpoint: a decision (POST) or the preferences page (GET).
+
+    :param here: this request's path inside the app, where the page's form leads back to
+        when the visitor came from nowhere known.
+    """
+    if request.method == "POST":
+        return decision_response(gate, request)
+    if request.method not in ("GET", "HEAD"):
+        response = _plain(405, "Method not allowed.")
+        response.headers["Allow"] = "GET, HEAD, POST"
+        return response
+    prefix = gate.mount_prefix(request.environ)
+    back = _back_path(gate, request, prefix)
+    # Without a page to go back to, the visitor comes back here and sees what they saved.
+    consent = request.environ["consentgate.consent"]
+    page = ui.preferences_page(gate.settings, consent, back or here, prefix, back)
+    response = Response(page, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "Cookie"
+    return response
+
+
+def _back_path(gate: ConsentGate, request: Request, prefix: str) -> str | None:
+    """The page inside the app the visitor came from: ``?next=``, else a same-site
+    ``Referer``; never the preferences page itself."""
+    back = safe_next(request.args.get("next"), default="") or referer_path(
+        request.headers.get("Referer"), host=request.host, scheme=request.scheme, prefix=prefix
+    )
+    if back is None or gate.is_endpoint({"PATH_INFO": back.partition("?")[0]}):
+        return None
+    return back
 
 
 def decision_response(gate: ConsentGate, request: Request) -> Response:

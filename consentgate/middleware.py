@@ -16,15 +16,13 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
-from werkzeug.wrappers import Response
-
 from . import ui
 from .config import Settings, build_settings, secret_warnings
 from .consent import Consent, ConsentCodec
 from .cookies import cookie_value, expiry_headers, request_cookie_names
-from .decision import referer_path, safe_next, safe_prefix
+from .decision import safe_prefix
 from .encoding import Feeder, Recoder
-from .endpoint import FormRequest, decision_response
+from .endpoint import FormRequest, endpoint_response
 from .http import ResponsePlan, hostname, plan_response, state_tag, strip_conditional
 from .rewriter import HtmlGate
 from .rules import Rules
@@ -248,30 +246,8 @@ class ConsentGate:
         return tuple(pairs)
 
     def _endpoint(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        request = FormRequest(environ)
-        if request.method == "POST":
-            response = decision_response(self, request)
-        elif request.method in ("GET", "HEAD"):
-            consent = environ["consentgate.consent"]
-            prefix = self.mount_prefix(environ)
-            back = self._back_path(request, prefix)
-            # Without ?next= the visitor comes back here and sees what they saved.
-            next_url = back or app_path(environ)
-            page = ui.preferences_page(self.settings, consent, next_url, prefix, back)
-            response = Response(page, mimetype="text/html")
-            response.headers["Cache-Control"] = "no-store"
-            response.headers["Vary"] = "Cookie"
-        else:
-            response = Response("Method not allowed.\n", status=405, mimetype="text/plain")
-            response.headers["Allow"] = "GET, HEAD, POST"
+        response = endpoint_response(self, FormRequest(environ), app_path(environ))
         return response(environ, start_response)
-
-    def _back_path(self, request: FormRequest, prefix: str) -> str | None:
-        """The page the visitor came from: ``?next=``, else a same-site ``Referer``."""
-        back = safe_next(request.args.get("next"), default="") or referer_path(
-            request.headers.get("Referer"), host=request.host, scheme=request.scheme, prefix=prefix
-        )
-        return None if back is None or back.partition("?")[0] in self._endpoint_paths else back
 
 
 class _Body:
