@@ -21,6 +21,7 @@ from typing import Any, Literal, TypeVar, cast
 
 UndeclaredPolicy = Literal["allow", "warn", "block"]
 _D = TypeVar("_D", "CookieSpec", "Category")
+_T = TypeVar("_T")
 
 _CATEGORY_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an RFC 6265 token
@@ -93,6 +94,28 @@ def _strings(value: object, key: str) -> tuple[str, ...]:
     return cast(tuple[str, ...], items)
 
 
+def _keyword_errors(cls: type[_T]) -> type[_T]:
+    """Make a dataclass's constructor name the field in a :class:`ConfigError` for a
+    mistyped keyword (with the close match) or a missing required field, rather than
+    raise the ``TypeError`` that says neither."""
+    init = cls.__init__
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    names = tuple(f.name for f in fields)
+    required = [f.name for f in fields if f.default is dataclasses.MISSING]
+
+    @functools.wraps(init)
+    def checked_init(self: object, *args: Any, **kwargs: Any) -> None:
+        _check_keys(kwargs, names, "")
+        given = {*names[: len(args)], *kwargs}
+        for name in required:
+            if name not in given:
+                raise ConfigError(name, "is required")
+        init(self, *args, **kwargs)
+
+    setattr(cls, "__init__", checked_init)  # noqa: B010 (mypy refuses assigning a method)
+    return cls
+
+
 def _coerce(cls: type[_D], value: object, key: str) -> _D:
     """Build ``cls`` from a table (or a bare name), with error keys under ``key``."""
     if isinstance(value, cls):
@@ -110,6 +133,7 @@ def _coerce(cls: type[_D], value: object, key: str) -> _D:
         raise ConfigError(f"{key}.{error.key}", error.why) from None
 
 
+@_keyword_errors
 @dataclass(frozen=True)
 class CookieSpec:
     """A cookie that a category may set, as the cookie table describes it.
@@ -131,6 +155,7 @@ class CookieSpec:
             _check_type(getattr(self, key), str, key, "a string")
 
 
+@_keyword_errors
 @dataclass(frozen=True)
 class Category:
     """A purpose the visitor can accept or refuse, and what belongs to it.
@@ -245,6 +270,7 @@ def _catalogue(filename: str) -> Mapping[str, Tracker]:
     return types.MappingProxyType(catalogue)
 
 
+@_keyword_errors
 @dataclass(frozen=True)
 class Settings:
     """Everything the gate needs to know, validated once and then read-only.

@@ -57,7 +57,9 @@ class ConsentGate:
     """Wrap a WSGI app so that what a visitor did not accept never reaches them.
 
     :param app: the WSGI application to wrap.
-    :param config: settings, e.g. from :func:`~consentgate.load_config`.
+    :param config: settings, e.g. from :func:`~consentgate.load_config`, or a mapping
+        of options as a TOML file has them; a mistake raises
+        :class:`~consentgate.ConfigError` naming the option.
     :param serve_endpoint: answer the decision endpoint here; the Flask
         extension turns this off and serves it from a blueprint.
     :param options: any :class:`~consentgate.config.Settings` field; with

@@ -702,3 +702,30 @@ def test_exclude_paths_are_checked(paths: Any, key: str) -> None:
     with pytest.raises(ConfigError) as caught:
         Settings.from_mapping(minimal(exclude_paths=paths))
     assert caught.value.key == key
+
+
+@pytest.mark.parametrize(
+    ("build", "key", "why"),
+    [
+        pytest.param(
+            lambda: Category("analytics", tracker=["matomo"]),
+            "tracker",
+            "'trackers'",
+            id="category",
+        ),
+        pytest.param(
+            lambda: CookieSpec("x", lifetme="1 day"), "lifetme", "'lifetime'", id="cookie"
+        ),
+        pytest.param(lambda: Settings(categories=[]), "secret_key", "is required", id="no-secret"),
+        pytest.param(
+            lambda: Settings(secret_key=SECRET, categories=[], endpont="/c"),
+            "endpont",
+            "'endpoint'",
+            id="settings-typo",
+        ),
+    ],
+)
+def test_constructor_mistakes_name_the_field(build: Any, key: str, why: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        build()
+    assert caught.value.key == key and why in caught.value.why
