@@ -6,18 +6,23 @@ import logging
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 from flask import Flask
+from hypothesis import given
+from hypothesis import strategies as st
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.test import Client
+from werkzeug.test import Client, EnvironBuilder, run_wsgi_app
 
 from consentgate import ConsentGate
 from consentgate.flask import FlaskConsent
 
-from .conftest import SECRET, html_app
+from .conftest import SECRET, categories, html_app
 
 Gate = Callable[..., ConsentGate]
+#: One gate for the property test (hypothesis runs it many times).
+GATE = ConsentGate(html_app(), secret_key=SECRET, categories=categories())
 
 
 def mounted(app: Any) -> Client:
@@ -146,3 +151,18 @@ def test_preferences_page_links_back_to_the_referring_page(
         assert b"Back to the page you were on" not in page
     else:
         assert link + b">Back to the page you were on</a>" in page
+
+
+@given(
+    script_name=st.text(alphabet="/\\%2F5Cc.:\t ae?#@", max_size=16),
+    target=st.text(alphabet="/\\%2Fc.:\t ae?#", max_size=12),
+)
+def test_redirect_after_a_decision_stays_on_the_site(script_name: str, target: str) -> None:
+    data = {"action": "reject_all", "next": target}
+    environ = EnvironBuilder("/consent", method="POST", data=data).get_environ()
+    environ["SCRIPT_NAME"] = script_name
+    _, _, headers = run_wsgi_app(GATE, environ)
+    layer = headers["Location"]
+    for _ in range(5):
+        assert urlsplit(urljoin("https://example.com/page", layer)).netloc == "example.com"
+        layer = unquote(layer)
