@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from html import escape
 from importlib.resources import files
+from urllib.parse import quote
 
 from .config import Category, Settings
 from .consent import Consent
@@ -30,12 +31,13 @@ def banner_html(settings: Settings, next_url: str, prefix: str = "") -> str:
     :param prefix: the app's mount prefix (``/app``), written before the gate's paths.
     """
     action = escape(prefix + settings.endpoint)
+    settings_url = escape(f"{prefix}{settings.endpoint}?next={quote(next_url, safe='/')}")
     optional = [c for c in settings.categories if not c.required]
     purposes = ", ".join(escape(c.label.lower()) for c in optional)
     uses = (
         f"We use necessary cookies so the site works. With your permission we would also use "
         f"{purposes}. Nothing optional is set unless you allow it, and you can change your "
-        "mind at any time from the cookie settings page."
+        f'mind at any time from the <a href="{settings_url}">cookie settings page</a>.'
         if optional
         else "We use only necessary cookies, which the site needs to work."
     )

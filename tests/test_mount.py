@@ -166,3 +166,14 @@ def test_redirect_after_a_decision_stays_on_the_site(script_name: str, target: s
     for _ in range(5):
         assert urlsplit(urljoin("https://example.com/page", layer)).netloc == "example.com"
         layer = unquote(layer)
+
+
+def test_banner_links_to_the_settings_page_inside_the_mount(make_gate: Gate) -> None:
+    client = mounted(make_gate())
+    page = client.get("/app/news?id=3&x=y").data
+    link = re.search(rb'<a href="([^"]*)">cookie settings page</a>', page)
+    assert link is not None
+    url = link.group(1).decode().replace("&amp;", "&")
+    assert url == "/app/consent?next=/news%3Fid%3D3%26x%3Dy"
+    settings = client.get(url).data
+    assert b'<a href="/app/news?id=3&amp;x=y">Back to the page you were on</a>' in settings
