@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, cast
 
+from .cookies import valid_host
+
 UndeclaredPolicy = Literal["allow", "warn", "block"]
 _D = TypeVar("_D", "CookieSpec", "Category")
 _T = TypeVar("_T")
@@ -283,7 +285,8 @@ class Settings:
     """
 
     #: Signing keys (str, bytes or a list): the last signs, all verify, so keys rotate. Required.
-    secret_key: tuple[bytes, ...]
+    #: Left out of ``repr()``, so a logged or printed settings object never shows it.
+    secret_key: tuple[bytes, ...] = dataclasses.field(repr=False)
     #: The consent categories, in the order the banner lists them. Required.
     categories: tuple[Category, ...]
     #: Name of the cookie that holds the visitor's signed choice.
@@ -310,6 +313,9 @@ class Settings:
     max_buffer: int = 1 << 20
     #: Other origins allowed to post to the endpoint, e.g. ``"https://www.example.com"``.
     trusted_origins: tuple[str, ...] = ()
+    #: The site's registrable domain (``"example.org"``): ``Domain`` of the consent cookie,
+    #: and where expiring a refused cookie stops; None keeps the consent cookie host-only.
+    cookie_domain: str | None = None
 
     def __post_init__(self) -> None:
         set_ = functools.partial(object.__setattr__, self)
@@ -338,6 +344,7 @@ class Settings:
             set_("policy_version", str(self.policy_version))
         set_("trusted_origins", _origins(self.trusted_origins))
         set_("exclude_paths", _paths(self.exclude_paths))
+        set_("cookie_domain", _cookie_domain(self.cookie_domain))
         _check_options(self)
 
     @functools.cached_property
@@ -433,6 +440,18 @@ def _paths(value: object) -> tuple[str, ...]:
     for i, path in enumerate(paths):
         _require(path.startswith("/"), f"exclude_paths[{i}]", "must start with '/'", path)
     return paths
+
+
+def _cookie_domain(value: object) -> str | None:
+    """The domain as cookies name it: lower case, without a leading or trailing dot."""
+    if value is None:
+        return None
+    _check_type(value, str, "cookie_domain", "a domain name such as 'example.org'")
+    domain = valid_host(cast(str, value).strip().lstrip("."))
+    valid = domain is not None and ":" not in cast(str, value)
+    why = "must be a domain name such as 'example.org' (ASCII: punycode for IDNs; no port)"
+    _require(valid, "cookie_domain", why, value)
+    return domain
 
 
 def _check_options(s: Settings) -> None:

@@ -10,12 +10,13 @@ cookie costs the visitor a banner, never a server error.
 
 from __future__ import annotations
 
-import functools
 import typing as t
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from itsdangerous import BadData, URLSafeSerializer
+
+from .cache import Memo
 
 #: Longest cookie value :meth:`ConsentCodec.loads` looks at. Browsers cap a
 #: cookie at about 4 KiB, so anything longer did not come from this codec.
@@ -27,6 +28,10 @@ FUTURE_TOLERANCE = 86400
 
 #: Longest ``consent_id`` accepted from a cookie.
 MAX_CONSENT_ID_LENGTH = 64
+
+#: Cookie values whose verification is kept, and the bytes they may hold.
+_VERIFY_CACHE = 4096
+_VERIFY_CACHE_BYTES = 2 << 20
 
 
 @dataclass(frozen=True)
@@ -138,7 +143,9 @@ class ConsentCodec:
         # A per-instance cache: the same cookie arrives with every request
         # of a visit, and checking the HMAC and parsing JSON each time is
         # the expensive part. Time-dependent checks stay outside it.
-        self._verify = functools.lru_cache(maxsize=4096)(self._verify_uncached)
+        self._verify = Memo(
+            self._verify_uncached, max_entries=_VERIFY_CACHE, max_bytes=_VERIFY_CACHE_BYTES
+        ).__getitem__
 
     def dumps(self, consent: Consent) -> str:
         """The signed cookie value for ``consent``.

@@ -10,9 +10,9 @@ full cookie parse whenever they can.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import re
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from werkzeug.http import dump_cookie
 from werkzeug.sansio.http import parse_cookie
@@ -21,10 +21,23 @@ from werkzeug.sansio.http import parse_cookie
 #: echoed back in a header, since they may carry control characters.
 _token_re = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
-#: A host name made of ASCII letter-digit-hyphen labels.
+#: A host name of ASCII letter-digit-hyphen labels, each at most 63 long (RFC 1035).
 _hostname_re = re.compile(
-    r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*"
+    r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*"
 )
+#: Characters of a ``Cookie`` header whose names are read (see
+#: :func:`request_cookie_names`); servers refuse headers over 8 KB by default.
+MAX_COOKIE_HEADER = 16 * 1024
+#: Longest host name (RFC 1035); the first check allows for a ``:port``.
+_MAX_HOST = 253
+_MAX_HOST_WITH_PORT = _MAX_HOST + 6
+#: Most labels of a host whose parent domains are expired: deeper names are
+#: not real sites, and each label would cost every refused cookie a header.
+MAX_HOST_LABELS = 10
+#: Most expiry headers in one response. Each costs the response about 90
+#: bytes, and proxies refuse large header blocks (nginx's default buffer is
+#: 4 KB); the cookies left over are expired on later responses.
+MAX_EXPIRY_HEADERS = 32
 
 
 def set_cookie_name(value: str) -> str:
@@ -92,9 +105,18 @@ def _decode_header(header: str) -> str:
 def request_cookie_names(cookie_header: str) -> list[str]:
     """The distinct cookie names in a ``Cookie`` request header, in the
     order they first appear.
+
+    Only the first :data:`MAX_COOKIE_HEADER` characters are read, up to the
+    last ``;`` in them: parsing costs microseconds a cookie, and a header
+    that long holds more than a browser keeps for a site. The cookies past
+    it come into reach once the ones before are expired.
     """
     if not cookie_header:
         return []
+
+    if len(cookie_header) > MAX_COOKIE_HEADER:
+        cut = cookie_header.rfind(";", 0, MAX_COOKIE_HEADER)
+        cookie_header = cookie_header[: cut if cut > 0 else MAX_COOKIE_HEADER]
 
     return list(parse_cookie(_decode_header(cookie_header)).keys())
 
@@ -132,63 +154,109 @@ def cookie_value(cookie_header: str, name: str) -> str | None:
     return value
 
 
-def _cookie_domains(host: str) -> list[str]:
+def valid_host(host: str) -> str | None:
+    """``host`` as a cookie ``Domain`` may name it, or ``None``.
+
+    Lower case, without port and trailing dot; a port must be 1 to 5
+    digits. Only plain ASCII host names within RFC 1035's limits qualify
+    (labels of at most 63 characters, at most 253 in all, and at most
+    :data:`MAX_HOST_LABELS` labels), with at least one dot. IP addresses
+    and anything else are ``None``, since a browser only keeps host-only
+    cookies there. The checks run cheapest first, so a hostile ``Host``
+    costs little.
+
+    .. code-block:: python
+
+        valid_host("WWW.Example.com:8443")  # "www.example.com"
+        valid_host("[::1]:8000")  # None
+    """
+    # Checked before lower(), which maps some non-ASCII letters to ASCII (K, the Kelvin sign).
+    if len(host) > _MAX_HOST_WITH_PORT or host.startswith("[") or not host.isascii():
+        return None
+    host, colon, port = host.partition(":")
+    if colon and not (0 < len(port) <= 5 and port.isascii() and port.isdigit()):
+        return None
+    host = host.lower().rstrip(".")
+    if len(host) > _MAX_HOST or not 0 < host.count(".") < MAX_HOST_LABELS:
+        return None
+    # A host ending in a number is an IPv4 address to a browser (WHATWG URL,
+    # "ends in a number"), however it is spelt: 0x7f.1 is 127.0.0.1.
+    last = host.rpartition(".")[2]
+    if last.isdigit() or last.startswith("0x") or not _hostname_re.fullmatch(host):
+        return None
+    return host
+
+
+def _cookie_domains(host: str, domain: str | None) -> list[str]:
     """The ``Domain`` values a cookie visible on ``host`` may have been
     set with: the host itself and each parent, but not the bare TLD.
 
-    IP addresses, ``localhost`` and anything that is not a plain host name
-    have none, since browsers only keep host-only cookies there.
+    With ``domain`` (the site's own, already valid), only those within it,
+    and ``domain`` itself even when the host is not: a browser ignores a
+    ``Domain`` that does not cover the page, so nothing is lost.
     """
-    host = host.strip().lower().rstrip(".")
-
-    if host.startswith("["):
-        return []
-
-    host = host.rpartition(":")[0] if ":" in host else host
-
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
-        return []
-
-    if "." not in host or not _hostname_re.fullmatch(host):
-        return []
-
-    labels = host.split(".")
-    return [".".join(labels[i:]) for i in range(len(labels) - 1)]
+    name = valid_host(host)
+    labels = name.split(".") if name else []
+    if domain is None:
+        return [".".join(labels[i:]) for i in range(len(labels) - 1)]
+    if name is None or not (name == domain or name.endswith("." + domain)):
+        return [domain]
+    depth = len(labels) - domain.count(".")
+    return [".".join(labels[i:]) for i in range(depth)]
 
 
-def expiry_headers(names: Iterable[str], host: str) -> list[tuple[str, str]]:
+class Expiry(NamedTuple):
+    """What :func:`expiry_headers` gives: the headers, and what did not fit."""
+
+    headers: list[tuple[str, str]]
+    #: Names left out, since the response already had :data:`MAX_EXPIRY_HEADERS`.
+    deferred: int
+
+
+def expiry_headers(names: Iterable[str], host: str, *, domain: str | None = None) -> Expiry:
     """``Set-Cookie`` headers that delete each named cookie.
 
     A cookie can only be deleted with the ``Domain`` it was set with, and
     the server cannot see that. So each name is expired host-only and
     with ``Domain=`` the host and each of its parents except the bare
     TLD: trackers such as Google Analytics set ``_ga`` on the registrable
-    domain. Names that are not valid cookie tokens are skipped.
+    domain. With ``domain`` (the ``cookie_domain`` option) the parents stop
+    there. Names that are not valid cookie tokens are skipped.
+
+    At most :data:`MAX_EXPIRY_HEADERS` headers are made, whole names only;
+    the names left over are counted in ``deferred``. The browser stops
+    sending the cookies it deletes, so a later response expires the rest.
 
     :param names: The cookie names to delete.
-    :param host: The request's ``Host``, with or without a port.
+    :param host: The request's ``Host``, with or without a port; a bad one
+        only loses its ``Domain`` headers.
+    :param domain: The site's registrable domain, if configured.
 
     .. code-block:: python
 
-        expiry_headers(["_ga"], "www.example.com")
+        expiry_headers(["_ga"], "www.example.com").headers
         # host-only, Domain=www.example.com, Domain=example.com
     """
-    domains: list[str | None] = [None, *_cookie_domains(host)]
-    headers = []
-
+    domains: list[str | None] = [None, *_cookie_domains(host, domain)]
+    headers: list[tuple[str, str]] = []
+    deferred = 0
     for name in dict.fromkeys(names):
         if not _token_re.fullmatch(name):
             continue
+        if len(headers) + len(domains) > MAX_EXPIRY_HEADERS:
+            deferred += 1
+            continue
+        headers.extend(expiry_header(name, each) for each in domains)
+    return Expiry(headers, deferred)
 
-        for domain in domains:
-            value = dump_cookie(name, "", max_age=0, expires=0, domain=domain, max_size=0)
-            headers.append(("Set-Cookie", value))
 
-    return headers
+def expiry_header(name: str, domain: str | None = None) -> tuple[str, str]:
+    """The ``Set-Cookie`` header that deletes the cookie ``name`` set with
+    ``Domain=domain``, or host-only when ``domain`` is ``None``.
+
+    ``name`` must be a valid cookie token (:func:`expiry_headers` checks).
+    """
+    return "Set-Cookie", dump_cookie(name, "", max_age=0, expires=0, domain=domain, max_size=0)
 
 
 def consent_cookie_header(
@@ -199,6 +267,7 @@ def consent_cookie_header(
     secure: bool,
     now: float | None = None,
     path: str = "/",
+    domain: str | None = None,
 ) -> tuple[str, str]:
     """The ``Set-Cookie`` header that stores the consent cookie.
 
@@ -214,6 +283,8 @@ def consent_cookie_header(
         side by side keep their own choices.
     :param now: The current Unix time, used for ``Expires``. If not
         given, werkzeug computes ``Expires`` from its own clock.
+    :param domain: The ``Domain`` attribute (the ``cookie_domain`` option);
+        host-only when ``None``.
     """
     expires = None if now is None else now + max_age
     header = dump_cookie(
@@ -222,6 +293,7 @@ def consent_cookie_header(
         max_age=max_age,
         expires=expires,
         path=path,
+        domain=domain,
         secure=secure,
         httponly=True,
         samesite="Lax",

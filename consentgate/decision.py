@@ -26,6 +26,14 @@ _MAX_DECODE_ROUNDS = 4
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
+#: Longest ``Origin``, ``Referer`` or ``Host`` read; longer counts as cross-site.
+#: Chromium sends at most 4096 bytes of referrer (its origin beyond that).
+_MAX_ORIGIN_HEADER = 4096
+
+#: Longest ``Accept`` read; a longer one is ignored (the form's redirect). Browsers
+#: send a few hundred bytes, and parsing costs werkzeug about 10 µs a byte.
+_MAX_ACCEPT = 1024
+
 #: ``(scheme, host, port)``, the parts of an origin that are compared.
 _Origin: t.TypeAlias = tuple[str, str, int | None]
 
@@ -173,7 +181,8 @@ def is_cross_site(
     (sandboxed frames, some redirects) counts as cross-site. Without an
     ``Origin``, the origin of the ``Referer`` is compared instead. With
     neither, the request passes: old browsers and ``curl`` send none.
-    Anything that cannot be parsed counts as cross-site.
+    Anything that cannot be parsed, or any of these headers longer than
+    browsers send (4096 bytes), counts as cross-site.
 
     :param host: The request's ``Host``, with or without a port.
     :param scheme: ``http`` or ``https``.
@@ -184,6 +193,9 @@ def is_cross_site(
         ``https://www.example.com``.
     """
     if sec_fetch_site is not None and sec_fetch_site.strip().lower() == "cross-site":
+        return True
+
+    if any(len(value or "") > _MAX_ORIGIN_HEADER for value in (host, origin, referer)):
         return True
 
     if origin:
@@ -242,9 +254,10 @@ def wants_json(accept: str | None) -> bool:
 
     A script calling the endpoint with ``fetch`` asks for JSON; a plain
     form post accepts HTML or ``*/*`` and gets a redirect. On a tie, HTML
-    wins.
+    wins. A header over 1024 bytes is not read (no browser sends one), so
+    it costs nothing and gets the redirect.
     """
-    if not accept:
+    if not accept or len(accept) > _MAX_ACCEPT:
         return False
 
     parsed = parse_accept_header(accept, MIMEAccept)

@@ -13,13 +13,13 @@ import json
 import secrets
 from typing import TYPE_CHECKING
 
-from werkzeug.exceptions import HTTPException
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from . import ui
-from .cookies import consent_cookie_header, expiry_headers
+from .cookies import consent_cookie_header, expiry_header
 from .decision import behind_proxy, decide, is_cross_site, referer_path, safe_next, wants_json
-from .http import hostname
 
 if TYPE_CHECKING:
     from .consent import Consent
@@ -39,10 +39,11 @@ _PROXY_HINT = (
 class FormRequest(Request):
     """A request whose form parsing is capped, so a hostile post costs little."""
 
-    #: Largest body accepted on the endpoint; a consent form is a few hundred bytes.
-    max_content_length = 64 * 1024
+    #: Largest body accepted on the endpoint (413 beyond it, also for a chunked
+    #: body when the server ends the stream); a consent form is a few hundred bytes.
+    max_content_length = 16 * 1024
     #: Cap on buffered form data, and on the number of fields.
-    max_form_memory_size = 64 * 1024
+    max_form_memory_size = 16 * 1024
     max_form_parts = 200
 
 
@@ -94,7 +95,7 @@ def decision_response(gate: ConsentGate, request: Request) -> Response:
     if refusal is not None:
         return refusal
     try:
-        form = request.form
+        form = _form(request)
     except HTTPException as error:  # too large, too many fields: werkzeug's own answer
         return error.get_response(request.environ)
     consent = decide(
@@ -136,11 +137,28 @@ def _refusal(gate: ConsentGate, request: Request) -> Response | None:
     return _plain(403, f"{_REFUSED}\n{_PROXY_HINT}")
 
 
+def _form(request: Request) -> MultiDict[str, str]:
+    """The posted form, or 413 for a body the request's limits cut short.
+
+    werkzeug stops reading a body without ``Content-Length`` (chunked) at
+    ``max_content_length`` and parses what it has; such a body is refused
+    whole instead, so a decision is never taken from part of a form.
+    """
+    form = request.form
+    if request.content_length is None and getattr(request.stream, "is_exhausted", False):
+        raise RequestEntityTooLarge()
+    return form
+
+
 def _set_decision_cookies(
     gate: ConsentGate, request: Request, consent: Consent, response: Response
 ) -> None:
     """Write the signed cookie and expire what the decision refuses."""
     settings = gate.settings
+    if settings.cookie_domain is not None:
+        # A host-only consent cookie from before cookie_domain was set is older, so
+        # browsers send it first and it would shadow this one: retire it.
+        response.headers.add(*expiry_header(settings.cookie_name))
     secure = settings.secure if settings.secure is not None else request.scheme == "https"
     name, value = consent_cookie_header(
         settings.cookie_name,
@@ -148,10 +166,11 @@ def _set_decision_cookies(
         max_age=settings.max_age,
         secure=secure,
         path=settings.cookie_path or gate.mount_prefix(request.environ) or "/",
+        domain=settings.cookie_domain,
     )
     response.headers.add(name, value)
     refused = gate.refused_request_cookies(request.headers.get("Cookie", ""), consent)
-    for name, value in expiry_headers(refused, hostname(request.environ)):
+    for name, value in gate.expire_cookies(refused, request.environ):
         response.headers.add(name, value)
 
 

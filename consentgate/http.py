@@ -28,6 +28,8 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 #: Statuses that have no body to gate.
 _NO_BODY = ("1", "204", "304")
 _TAG = "-cg"
+#: Longest ``If-None-Match`` read for tagged ETags; a longer one is dropped.
+_MAX_IF_NONE_MATCH = 8192
 
 
 @dataclass(slots=True)
@@ -65,6 +67,10 @@ def strip_conditional(environ: WSGIEnvironment, tag: str) -> bool:
     """
     header = environ.get("HTTP_IF_NONE_MATCH")
     if not header or _TAG not in header:
+        return False
+    if len(header) > _MAX_IF_NONE_MATCH:
+        # Not worth reading tag by tag: the app answers in full instead.
+        del environ["HTTP_IF_NONE_MATCH"]
         return False
     kept = []
     for etag in header.split(","):

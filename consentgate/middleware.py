@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 from . import ui
+from .cache import Memo, SizedCache, short_key
 from .config import Settings, build_settings, secret_warnings
 from .consent import Consent, ConsentCodec
 from .cookies import cookie_value, expiry_headers, request_cookie_names
@@ -31,8 +31,17 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 logger = logging.getLogger("consentgate")
-#: Distinct Cookie headers whose verified state is kept.
+#: Distinct Cookie headers whose verified state is kept, and the bytes they may hold.
 _VISITOR_CACHE = 4096
+_VISITOR_CACHE_BYTES = 8 << 20
+#: Distinct Cookie headers whose cookies' categories are kept, and their bytes.
+_COOKIE_CACHE = 1024
+_COOKIE_CACHE_BYTES = 4 << 20
+#: Distinct request paths whose banner is kept, and their bytes.
+_BANNER_CACHE = 1024
+_BANNER_CACHE_BYTES = 8 << 20
+#: Longest path a log line shows; the query string is never logged (it may hold secrets).
+_LOGGED_PATH = 200
 #: Distinct unknown ``data-consent`` values warned about, at most.
 _UNKNOWN_NAMES = 256
 #: Largest buffered body checked for a chance to skip the rewriter.
@@ -104,11 +113,19 @@ class ConsentGate:
         self.clock: Callable[[], float] = time.time
         self._undecided = Consent.undecided(config.required_names)
         self._nobody = self._reading(self._undecided, (), float("inf"))
-        self._gated_cookies = lru_cache(maxsize=1024)(self._classify_request_cookies)
-        self._default_banner = lru_cache(maxsize=1024)(self._render_banner)
-        #: Cookie header -> what it says, until ``_Visitor.until``.
-        self._visitors: dict[str, _Visitor] = {}
+        self._gated_cookies = Memo(
+            self._classify_request_cookies, max_entries=_COOKIE_CACHE, max_bytes=_COOKIE_CACHE_BYTES
+        )
+        #: Raw path -> the default banner for it.
+        self._banners = Memo(
+            self._render_banner, max_entries=_BANNER_CACHE, max_bytes=_BANNER_CACHE_BYTES
+        )
+        #: Cookie header (or its digest) -> what it says, until ``_Visitor.until``.
+        self._visitors: SizedCache[str | bytes, _Visitor] = SizedCache(
+            max_entries=_VISITOR_CACHE, max_bytes=_VISITOR_CACHE_BYTES
+        )
         self._warned: set[str] = set()
+        self._warned_deferred = False
         stem = config.endpoint.rstrip("/")
         #: The endpoint answers with and without a trailing slash.
         self._endpoint_paths = frozenset((stem or "/", stem + "/"))
@@ -156,18 +173,15 @@ class ConsentGate:
         if not header:
             return self._nobody
         now = self.clock()
-        hit = self._visitors.get(header)
+        key = short_key(header)
+        hit = self._visitors.get(key)
         if hit is not None and now < hit.until:
             return hit
         value = cookie_value(header, self.settings.cookie_name)
         consent = self._undecided if value is None else self.codec.loads(value, now)
         until = consent.decided_at + self.settings.max_age if consent.decided else now + 3600
         refused = tuple(self.refused_request_cookies(header, consent))
-        visitor = self._reading(consent, refused, until)
-        if len(self._visitors) >= _VISITOR_CACHE:
-            self._visitors.clear()
-        self._visitors[header] = visitor
-        return visitor
+        return self._visitors.put(key, self._reading(consent, refused, until))
 
     def _reading(self, consent: Consent, refused: tuple[str, ...], until: float) -> _Visitor:
         grants_all = self.settings.names <= consent.granted
@@ -198,7 +212,27 @@ class ConsentGate:
         """Names of the request's cookies whose category ``consent`` refuses."""
         if not cookie_header:
             return []
-        return [name for name, cat in self._gated_cookies(cookie_header) if not consent.allows(cat)]
+        return [name for name, cat in self._gated_cookies[cookie_header] if not consent.allows(cat)]
+
+    def expire_cookies(
+        self, names: tuple[str, ...] | list[str], environ: WSGIEnvironment
+    ) -> list[tuple[str, str]]:
+        """``Set-Cookie`` headers that expire ``names`` for this request's host.
+
+        Capped per response (:data:`~consentgate.cookies.MAX_EXPIRY_HEADERS`);
+        the first time names are left for later responses, one warning says so.
+        """
+        expiry = expiry_headers(names, hostname(environ), domain=self.settings.cookie_domain)
+        if expiry.deferred and not self._warned_deferred:
+            self._warned_deferred = True
+            logger.warning(
+                "%d refused cookies left to expire on later responses: one response "
+                "expires at most %d headers' worth (%s)",
+                expiry.deferred,
+                len(expiry.headers),
+                log_path(environ),
+            )
+        return expiry.headers
 
     def keep_cookie(self, name: str, consent: Consent) -> bool:
         """Whether a ``Set-Cookie`` from the app for ``name`` may reach the browser."""
@@ -231,10 +265,11 @@ class ConsentGate:
         html = environ.get("consentgate.banner_html")
         if html is None:
             # Cached by the raw path, so that a hit needs no quoting.
-            return self._default_banner(*_raw_path(environ))
+            return self._banners[_raw_path(environ)]
         return str(html).encode("utf-8")
 
-    def _render_banner(self, script_name: str, path_info: str, query: str) -> bytes:
+    def _render_banner(self, raw_path: tuple[str, str, str]) -> bytes:
+        script_name, path_info, query = raw_path
         next_url = _path_and_query("", path_info, query)
         prefix = self.mount_prefix({"SCRIPT_NAME": script_name})
         return ui.banner_html(self.settings, next_url, prefix).encode("utf-8")
@@ -301,7 +336,7 @@ class _Body:
             status,
             headers,
             keep_cookie=self.keep_cookie,
-            expire=expiry_headers(refused, hostname(self.environ)) if refused else (),
+            expire=self.gate.expire_cookies(refused, self.environ) if refused else (),
             tag=self.visitor.tag,
             conditional=self.conditional,
         )
@@ -310,7 +345,7 @@ class _Body:
             self.plan = None
             return self.outer_start_response(status, headers, exc_info)
         if plan.skipped:
-            logger.warning("%s (%s)", plan.skipped, current_path(self.environ))
+            logger.warning("%s (%s)", plan.skipped, log_path(self.environ))
         write = self.outer_start_response(status, plan.headers, exc_info)
         if plan.encoding is None:
             self.plan = None
@@ -377,7 +412,7 @@ class _Body:
         encoding = self.plan.encoding if self.plan is not None else None
 
         def warn(message: str) -> None:
-            logger.warning("%s (%s)", message, current_path(environ))
+            logger.warning("%s (%s)", message, log_path(environ))
 
         html_gate = HtmlGate(
             gate.rules,
@@ -400,6 +435,13 @@ def app_path(environ: WSGIEnvironment) -> str:
     """The path and query of this request inside the app, without the mount prefix:
     the ``next`` of the gate's forms, which the endpoint puts back behind the prefix."""
     return _path_and_query("", environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))
+
+
+def log_path(environ: WSGIEnvironment) -> str:
+    """This request's path for a log line: no query string, which may carry tokens
+    or personal data, and at most ``_LOGGED_PATH`` characters."""
+    path = _path_and_query(*_raw_path(environ)[:2], "")
+    return path if len(path) <= _LOGGED_PATH else path[:_LOGGED_PATH] + "..."
 
 
 def _raw_path(environ: WSGIEnvironment) -> tuple[str, str, str]:

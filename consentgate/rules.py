@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
+from .cache import Memo
 from .config import Category
 
 #: Attributes whose URL decides an element's category (``data`` only for ``<object>``).
@@ -26,8 +27,10 @@ _URL_ATTRS = ("src", "data-src", "href")
 _IDENT = frozenset(f"{string.ascii_letters}{string.digits}_$".encode()) | set(range(0x80, 0x100))
 #: Characters that continue a path segment name; a path prefix must not stop inside one.
 _WORD = frozenset(f"{string.ascii_letters}{string.digits}_-")
-#: Results are cached for up to this many distinct URLs and cookie names each.
+#: Results are cached for up to this many distinct URLs and cookie names each,
+#: holding at most this many bytes each (see :mod:`consentgate.cache`).
 _CACHE_SIZE = 4096
+_CACHE_BYTES = 2 << 20
 #: Longer URLs and cookie names are classified but not cached.
 _CACHE_MAX_LEN = 2048
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
@@ -108,8 +111,12 @@ class Rules:
         self._hint_search = None if hint is None else hint.pattern.search
         self._kelvin = hint is not None and hint.kelvin
         self._exact_cookies, self._cookie_globs = _compile_cookies(categories)
-        self._cached_url = functools.lru_cache(_CACHE_SIZE)(self._match_url)
-        self._cached_cookie = functools.lru_cache(_CACHE_SIZE)(self._match_cookie)
+        self._url_cache = Memo(self._match_url, max_entries=_CACHE_SIZE, max_bytes=_CACHE_BYTES)
+        self._cookie_cache = Memo(
+            self._match_cookie, max_entries=_CACHE_SIZE, max_bytes=_CACHE_BYTES
+        )
+        self._cached_url = self._url_cache.__getitem__
+        self._cached_cookie = self._cookie_cache.__getitem__
 
     def classify_element(self, tag: str, attrs: Mapping[str, str]) -> str | None:
         """The category an element belongs to, or None if it is not gated.

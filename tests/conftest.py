@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import threading
+import tracemalloc
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -59,6 +61,19 @@ def html_app(body: bytes = PAGE, headers: Iterable[tuple[str, str]] = ()) -> Any
         return [body]
 
     return app
+
+
+def retained_bytes(run: Callable[[], object]) -> int:
+    """Memory still allocated after ``run``, as tracemalloc counts it."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        run()
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
 
 
 @pytest.fixture

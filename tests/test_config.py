@@ -231,6 +231,7 @@ def test_settings_defaults() -> None:
     assert settings.inject_banner is True
     assert settings.max_buffer == 1 << 20
     assert settings.trusted_origins == ()
+    assert settings.cookie_domain is None
 
 
 def test_settings_helpers() -> None:
@@ -277,6 +278,32 @@ def test_bad_secret_key_is_refused_without_showing_it(given: Any) -> None:
         Settings(secret_key=given, categories=(Category("a"),))
     assert info.value.key == "secret_key"
     assert "hunter2" not in str(info.value) and "good" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        pytest.param("s3cr3t-value-0123456789abcdef", id="one"),
+        pytest.param(["0ld-s3cr3t-value", b"n3w-s3cr3t-value"], id="rotation"),
+    ],
+)
+def test_repr_never_shows_the_secret_key(keys: Any) -> None:
+    settings = Settings(secret_key=keys, categories=(Category("a"),))
+    for text in (repr(settings), str(settings), f"{settings!r}"):
+        assert "s3cr3t" not in text
+        assert "categories=" in text
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        pytest.param("example.org", "example.org", id="plain"),
+        pytest.param(" .Example.ORG. ", "example.org", id="dots-and-case"),
+        pytest.param("shop.example.co.uk", "shop.example.co.uk", id="deeper"),
+    ],
+)
+def test_cookie_domain_is_normalised(given: str, expected: str) -> None:
+    assert Settings.from_mapping(minimal(cookie_domain=given)).cookie_domain == expected
 
 
 def test_policy_version_int_becomes_str() -> None:
@@ -362,6 +389,16 @@ def test_replace_validates_again() -> None:
             "trusted_origins[0]",
             "https://",
             id="origin-path",
+        ),
+        pytest.param({"cookie_domain": 3}, "cookie_domain", "domain name", id="domain-int"),
+        pytest.param(
+            {"cookie_domain": "example.org:443"}, "cookie_domain", "no port", id="domain-port"
+        ),
+        pytest.param({"cookie_domain": "localhost"}, "cookie_domain", "domain", id="domain-tld"),
+        pytest.param({"cookie_domain": "b\u00fccher.de"}, "cookie_domain", "punycode", id="idn"),
+        pytest.param({"cookie_domain": "10.0.0.1"}, "cookie_domain", "domain", id="domain-ip"),
+        pytest.param(
+            {"cookie_domain": "a" * 64 + ".org"}, "cookie_domain", "domain", id="domain-long"
         ),
         pytest.param({"categories": []}, "categories", "at least one", id="no-categories"),
         pytest.param({"categories": "necessary"}, "categories", "list", id="categories-str"),

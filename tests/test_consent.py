@@ -7,6 +7,8 @@ from itsdangerous import URLSafeSerializer
 
 from consentgate.consent import Consent, ConsentCodec
 
+from .conftest import retained_bytes
+
 NOW = 1_716_000_000
 DAY = 86400
 REQUIRED = frozenset({"necessary"})
@@ -155,6 +157,16 @@ def test_bad_values_read_as_undecided(value: str | None) -> None:
     assert consent == Consent.undecided(REQUIRED)
     assert consent.allows("necessary")
     assert not consent.allows("analytics")
+
+
+def test_unique_long_cookie_values_pin_bounded_memory() -> None:
+    codec = make_codec()
+
+    def verify() -> None:
+        for i in range(6000):
+            codec.loads(f"{i:08}." + "A" * 4000, NOW)
+
+    assert retained_bytes(verify) < 4 << 20
 
 
 def test_expiry_is_checked_against_now_even_when_cached() -> None:

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from consentgate.cookies import (
+    MAX_COOKIE_HEADER,
+    MAX_EXPIRY_HEADERS,
+    MAX_HOST_LABELS,
     consent_cookie_header,
     cookie_value,
     expiry_headers,
@@ -96,6 +101,24 @@ def test_request_cookie_names(header: str, names: list[str]) -> None:
 
 
 @pytest.mark.parametrize(
+    ("header", "names"),
+    [
+        pytest.param("_ga=1" + ";" * 1_000_000 + "_gid=1", ["_ga"], id="semicolons"),
+        pytest.param("_ga=" + "v" * 1_000_000 + "; _gid=1", ["_ga"], id="huge-first-value"),
+        pytest.param(
+            "; ".join(f"_ga_{i}=1" for i in range(100_000)),
+            [f"_ga_{i}" for i in range(1_400)],
+            id="many-names",
+        ),
+    ],
+)
+def test_request_cookie_names_reads_a_bounded_prefix(header: str, names: list[str]) -> None:
+    found = request_cookie_names(header)
+    assert found[: len(names)] == names
+    assert len(found) < 2_000 and sum(map(len, found)) < MAX_COOKIE_HEADER
+
+
+@pytest.mark.parametrize(
     ("header", "value"),
     [
         pytest.param("consentgate=abc.def", "abc.def", id="alone"),
@@ -151,13 +174,13 @@ def _domains(headers: list[tuple[str, str]]) -> list[str | None]:
     ],
 )
 def test_expiry_headers_cover_host_and_parent_domains(host: str, domains: list[str | None]) -> None:
-    headers = expiry_headers(["_ga"], host)
+    headers = expiry_headers(["_ga"], host).headers
     assert all(value.startswith("_ga=;") for _, value in headers)
     assert _domains(headers) == domains
 
 
 def test_expiry_headers_per_name_and_deduplicated() -> None:
-    headers = expiry_headers(["_ga", "_gid", "_ga"], "example.com")
+    headers = expiry_headers(["_ga", "_gid", "_ga"], "example.com").headers
     assert [value.partition("=")[0] for _, value in headers] == ["_ga", "_ga", "_gid", "_gid"]
 
 
@@ -171,7 +194,73 @@ def test_expiry_headers_per_name_and_deduplicated() -> None:
     ],
 )
 def test_expiry_headers_skip_unsafe_names(name: str) -> None:
-    assert expiry_headers([name], "example.com") == []
+    assert expiry_headers([name], "example.com") == ([], 0)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        pytest.param("a" * 65536, id="64k-label"),
+        pytest.param("a." * 32768 + "example.com", id="64k-of-labels"),
+        pytest.param(".".join("abcdefghijklmnopqrstuvwxyz") + ".example.com", id="28-labels"),
+        pytest.param("a" * 64 + ".example.com", id="label-over-63"),
+        pytest.param(("a" * 63 + ".") * 4 + "com", id="name-over-253"),
+        pytest.param("b\u00fccher.example", id="non-ascii"),
+        pytest.param("\u212aa.example", id="kelvin-lowers-to-ascii"),
+        pytest.param("xn--.example", id="idna-invalid"),
+        pytest.param("a..example.com", id="empty-label"),
+        pytest.param("[::1", id="unclosed-bracket"),
+        pytest.param("[fe80::1%eth0]:8080", id="ipv6-zone"),
+        pytest.param("example.com:99999999999", id="huge-port"),
+        pytest.param("example.com:80:80", id="two-ports"),
+        pytest.param("exa mple.com", id="space"),
+        pytest.param("-a.example.com", id="leading-hyphen"),
+        pytest.param("0x7f.1", id="hex-ip"),
+    ],
+)
+def test_expiry_headers_for_a_hostile_host_are_host_only(host: str) -> None:
+    expiry = expiry_headers(["_ga", "_gid"], host)
+    assert _domains(expiry.headers) == [None, None]
+    assert expiry.deferred == 0
+
+
+@pytest.mark.parametrize(
+    ("host", "domains"),
+    [
+        pytest.param("example.org", [None, "example.org"], id="the-domain"),
+        pytest.param(
+            "www.shop.example.org:8443",
+            [None, "www.shop.example.org", "shop.example.org", "example.org"],
+            id="subdomain",
+        ),
+        pytest.param("WWW.Example.ORG", [None, "www.example.org", "example.org"], id="case"),
+        pytest.param("evil.example", [None, "example.org"], id="other-site"),
+        pytest.param("notexample.org", [None, "example.org"], id="suffix-not-a-parent"),
+        pytest.param("a." * 300 + "example.org", [None, "example.org"], id="hostile"),
+        pytest.param("127.0.0.1", [None, "example.org"], id="ip"),
+    ],
+)
+def test_expiry_headers_stay_within_the_cookie_domain(host: str, domains: list[str | None]) -> None:
+    headers = expiry_headers(["_ga"], host, domain="example.org").headers
+    assert _domains(headers) == domains
+
+
+@given(st.text(max_size=300), st.sampled_from([None, "example.org"]))
+def test_expiry_headers_never_raise_whatever_the_host(host: str, domain: str | None) -> None:
+    expiry = expiry_headers(["_ga"], host, domain=domain)
+    assert 1 <= len(expiry.headers) <= MAX_HOST_LABELS
+
+
+def test_expiry_headers_are_capped_and_the_rest_deferred() -> None:
+    names = [f"_ga_{i}" for i in range(120)]
+    host = "a." * 4 + "example.com"
+    expiry = expiry_headers(names, host)
+    assert 0 < len(expiry.headers) <= MAX_EXPIRY_HEADERS
+    # Whole names only: each covered name gets every domain, in the order given.
+    covered = list(dict.fromkeys(v.partition("=")[0] for _, v in expiry.headers))
+    assert covered == names[: len(covered)]
+    assert len(expiry.headers) == len(covered) * 6
+    assert expiry.deferred == len(names) - len(covered)
 
 
 def test_consent_cookie_header() -> None:
@@ -191,6 +280,13 @@ def test_consent_cookie_header() -> None:
 def test_consent_cookie_header_secure() -> None:
     _, value = consent_cookie_header("consentgate", "v", max_age=60, secure=True, now=0)
     assert "Secure" in value.split("; ")
+
+
+def test_consent_cookie_header_with_a_domain() -> None:
+    _, value = consent_cookie_header(
+        "consentgate", "v", max_age=60, secure=False, now=0, domain="example.org"
+    )
+    assert "Domain=example.org" in value.split("; ")
 
 
 def test_consent_cookie_header_without_now_still_expires() -> None:

@@ -170,6 +170,28 @@ def test_is_cross_site_hosts(host: str, scheme: str, origin: str, expected: bool
     assert result is expected
 
 
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        pytest.param({"referer": "https://example.com/" + "a" * 4000}, False, id="long-referer"),
+        pytest.param({"referer": "https://example.com/" + "a" * 5000}, True, id="referer-4k"),
+        pytest.param({"origin": "https://example.com" + " " * 5000}, True, id="origin-4k"),
+        pytest.param({"origin": "https://example.com", "host": "a" * 5000}, True, id="host-4k"),
+    ],
+)
+def test_is_cross_site_reads_no_header_longer_than_browsers_send(
+    headers: dict[str, str], expected: bool
+) -> None:
+    result = is_cross_site(
+        host=headers.get("host", "example.com"),
+        scheme="https",
+        origin=headers.get("origin"),
+        referer=headers.get("referer"),
+        sec_fetch_site=None,
+    )
+    assert result is expected
+
+
 def test_trusted_origin_may_end_in_a_slash() -> None:
     result = is_cross_site(
         host="example.com",
@@ -195,6 +217,7 @@ def test_trusted_origin_may_end_in_a_slash() -> None:
         pytest.param("application/json;q=0.5, text/html", False, id="html-preferred"),
         pytest.param("text/html, application/json", False, id="tie"),
         pytest.param("garbage;;;", False, id="garbage"),
+        pytest.param("application/json, " + "x/y;q=0.1, " * 200, False, id="over-long-is-not-read"),
     ],
 )
 def test_wants_json(accept: str | None, expected: bool) -> None:

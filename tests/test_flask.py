@@ -142,6 +142,22 @@ def test_decisions_share_the_core_rules() -> None:
     assert redirect.headers["Location"] == "/"
 
 
+def test_blueprint_posts_are_bounded_like_the_middlewares() -> None:
+    client = make_app().test_client()
+    response = client.post("/consent", data={"action": "accept_all", "next": "/" + "a" * 17000})
+    assert response.status_code == 413
+    assert "consentgate=" not in response.headers.get("Set-Cookie", "")
+
+
+def test_cookie_domain_reaches_the_blueprints_consent_cookie() -> None:
+    client = make_app(CONSENTGATE_COOKIE_DOMAIN="Example.org").test_client()
+    response = client.post(
+        "/consent", data={"action": "reject_all"}, base_url="http://www.example.org"
+    )
+    cookies = response.headers.getlist("Set-Cookie")
+    assert any("Domain=example.org" in v.split("; ") and "Max-Age=0" not in v for v in cookies)
+
+
 def test_declaration_table_matches_the_configuration() -> None:
     app = make_app()
     page = app.test_client().get("/privacy").data.decode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -15,8 +16,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import Client, EnvironBuilder, TestResponse, run_wsgi_app
 
 from consentgate import Category, ConfigError, Consent, ConsentGate
+from consentgate.cookies import MAX_EXPIRY_HEADERS
 
-from .conftest import GTAG, PAGE, SECRET, categories, html_app
+from .conftest import GTAG, PAGE, SECRET, categories, html_app, retained_bytes
 
 Gate = Callable[..., ConsentGate]
 
@@ -305,6 +307,149 @@ def test_refused_cookies_are_expired_on_any_later_response(client: Client) -> No
     assert any(v.startswith("_ga_ABC=;") for v in response.headers.getlist("Set-Cookie"))
 
 
+def expired(response: TestResponse) -> list[tuple[str, str | None]]:
+    """(name, Domain) of each expiry header in the response."""
+    out = []
+    for value in response.headers.getlist("Set-Cookie"):
+        if "Max-Age=0" in value:
+            attributes = dict(p.partition("=")[::2] for p in value.split("; ")[1:])
+            out.append((value.partition("=")[0], attributes.get("Domain")))
+    return out
+
+
+def test_cookie_domain_bounds_expiry_and_scopes_the_consent_cookie(make_gate: Gate) -> None:
+    client = Client(make_gate(cookie_domain="example.org"))
+    base = "http://www.shop.example.org"
+    client.set_cookie("_ga", "1", domain="example.org", origin_only=False)
+    response = client.post("/consent", data={"action": "reject_all"}, base_url=base)
+    cookies = response.headers.getlist("Set-Cookie")
+    consent = next(v for v in cookies if v.startswith("consentgate=") and "Max-Age=0" not in v)
+    assert "Domain=example.org" in consent.split("; ")
+    assert expired(response) == [
+        ("consentgate", None),
+        ("_ga", None),
+        ("_ga", "www.shop.example.org"),
+        ("_ga", "shop.example.org"),
+        ("_ga", "example.org"),
+    ]
+
+
+def test_cookie_domain_retires_a_host_only_consent_cookie(make_gate: Gate) -> None:
+    base = "http://www.example.org"
+    old = Client(make_gate())
+    decide(old, "accept_all")
+    client = Client(make_gate(cookie_domain="example.org"))
+    client.set_cookie("consentgate", consent_cookie(old), domain="www.example.org")
+    response = client.post("/consent", data={"action": "reject_all"}, base_url=base)
+    # Browsers send the older host-only cookie first: it would shadow the new choice.
+    assert ("consentgate", None) in expired(response)
+    assert client.get_cookie("consentgate", domain="www.example.org") is None
+    stored = client.get_cookie("consentgate", domain="example.org")
+    assert stored is not None
+    assert b"googletagmanager" not in client.get("/", base_url=base).data
+
+
+def test_many_refused_cookies_are_expired_over_several_responses(
+    make_gate: Gate, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = Client(make_gate())
+    decide(client, "reject_all")
+    names = [f"_ga_{i}" for i in range(120)]
+    for name in names:
+        client.set_cookie(name, "1", domain="a.example.com")
+    seen: list[str] = []
+    with caplog.at_level(logging.WARNING, logger="consentgate"):
+        for _ in range(60):
+            response = client.get("/?token=s3cret", base_url="http://a.example.com")
+            assert response.status_code == 200
+            assert len(response.headers.getlist("Set-Cookie")) <= MAX_EXPIRY_HEADERS
+            seen.extend(name for name, domain in expired(response) if domain is None)
+            if not expired(response):
+                break
+    assert sorted(seen) == sorted(names)
+    assert all(client.get_cookie(name, domain="a.example.com") is None for name in names)
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 1 and "later responses" in messages[0]
+    assert "s3cret" not in messages[0]
+
+
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        pytest.param("/account/reset", "(/account/reset)", id="short"),
+        pytest.param("/" + "p" * 5000, "(/" + "p" * 199 + "...)", id="long"),
+    ],
+)
+def test_log_lines_name_the_path_without_query_and_bounded(
+    make_gate: Gate, caplog: pytest.LogCaptureFixture, path: str, logged: str
+) -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html"), ("Content-Encoding", "x-opaque")])
+        return [b"\x1b\x00"]
+
+    with caplog.at_level(logging.WARNING, logger="consentgate"):
+        Client(make_gate(app)).get(path, query_string="token=s3cr3t&email=a%40b.example")
+    messages = [r.getMessage() for r in caplog.records if r.name == "consentgate"]
+    assert messages
+    for message in messages:
+        assert logged in message
+        assert "s3cr3t" not in message and "token" not in message
+        assert len(message) < 400
+
+
+def test_unique_large_cookies_and_urls_pin_bounded_memory(make_gate: Gate) -> None:
+    gate = make_gate()
+
+    def visit() -> None:
+        for i in range(120):
+            environ = EnvironBuilder(path=f"/{i}", query_string="q=" + "x" * 200_000).get_environ()
+            environ["HTTP_COOKIE"] = f"_ga_{i}=" + "v" * 200_000 + f"; visits={i}"
+            _, status, _ = run_wsgi_app(gate, environ, buffered=True)
+            assert status == "200 OK"
+
+    # 120 requests hold about 100 MB of headers; what stays must not grow with them.
+    assert retained_bytes(visit) < 16 << 20
+
+
+GA_COOKIES = "; ".join(f"_ga_{i}=GA1.1.{i}" for i in range(120))
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        pytest.param(
+            {"HTTP_HOST": "a." * 500 + "example.com", "HTTP_COOKIE": GA_COOKIES}, id="1k-host"
+        ),
+        pytest.param({"HTTP_HOST": "a" * 65536, "HTTP_COOKIE": "_ga=1"}, id="64k-host"),
+        pytest.param(
+            {"HTTP_HOST": "a" * 64 + ".example.com", "HTTP_COOKIE": "_ga=1"}, id="label-64"
+        ),
+        pytest.param(
+            {"HTTP_HOST": "b\xc3\xbccher.example", "HTTP_COOKIE": "_ga=1"}, id="utf8-host"
+        ),
+        pytest.param({"HTTP_HOST": "xn--.example:80", "HTTP_COOKIE": "_ga=1"}, id="idna-invalid"),
+        pytest.param({"HTTP_HOST": "[::1]:8080", "HTTP_COOKIE": "_ga=1"}, id="ipv6"),
+        pytest.param({"HTTP_HOST": "example.com:x", "HTTP_COOKIE": "_ga=1"}, id="bad-port"),
+        pytest.param({"HTTP_HOST": "", "SERVER_NAME": "", "HTTP_COOKIE": "_ga=1"}, id="no-host"),
+        pytest.param({"HTTP_COOKIE": "; ".join(f"c{i}=v" for i in range(20000))}, id="20k-cookies"),
+        pytest.param({"HTTP_COOKIE": "_ga=" + "v" * 1_000_000}, id="1mb-cookie"),
+        pytest.param({"QUERY_STRING": "q=" + "x" * 1_000_000}, id="1mb-query"),
+        pytest.param({"HTTP_ACCEPT": "text/html," * 100_000}, id="1mb-accept"),
+        pytest.param({"PATH_INFO": "/\xff" * 10_000}, id="undecodable-path"),
+    ],
+)
+def test_hostile_requests_get_a_normal_page(make_gate: Gate, environ: dict[str, str]) -> None:
+    request = EnvironBuilder(path="/").get_environ()
+    request.update(environ)
+    body, status, headers = run_wsgi_app(make_gate(), request, buffered=True)
+    page = b"".join(body)
+    assert status == "200 OK"
+    assert b"<h1>Hello</h1>" in page and b"googletagmanager" not in page
+    assert b'id="consentgate-banner"' in page
+    assert len(headers.getlist("Set-Cookie")) <= MAX_EXPIRY_HEADERS
+    assert len(headers) <= MAX_EXPIRY_HEADERS + 5
+
+
 # --- HTTP correctness --------------------------------------------------------
 
 
@@ -414,6 +559,22 @@ def test_etag_never_revalidates_across_consent_states(make_gate: Gate) -> None:
     after = client.get("/", headers={"If-None-Match": undecided_etag})
     assert after.status_code == 200
     assert b"googletagmanager" in after.data
+
+
+def test_an_over_long_if_none_match_gets_the_full_page(make_gate: Gate) -> None:
+    seen: list[str | None] = []
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        seen.append(environ.get("HTTP_IF_NONE_MATCH"))
+        start_response("200 OK", [("Content-Type", "text/html"), ("ETag", '"v1"')])
+        return [PAGE]
+
+    client = Client(make_gate(app))
+    etag = client.get("/").headers["ETag"]
+    # Thousands of tagged ETags would each be read; none of them is.
+    response = client.get("/", headers={"If-None-Match": ", ".join([etag] * 1000)})
+    assert response.status_code == 200
+    assert seen == [None, None]
 
 
 @pytest.mark.parametrize("etag", ['"v1"', 'W/"v1"', '""'], ids=["strong", "weak", "empty"])
@@ -580,6 +741,32 @@ def test_hostile_cookie_headers_get_the_undecided_page(make_gate: Gate, cookie: 
             "303 SEE OTHER",
             id="many-unknown-categories",
         ),
+        pytest.param(
+            b"action=accept_all&next=/" + b"a" * 17000,
+            "application/x-www-form-urlencoded",
+            "413 REQUEST ENTITY TOO LARGE",
+            id="body-over-16k",
+        ),
+        pytest.param(
+            b"action=accept_all&x=\xff\xfe",
+            "application/x-www-form-urlencoded",
+            "400 BAD REQUEST",
+            id="raw-non-utf8",
+        ),
+        pytest.param(b'{"action": "accept_all"}', "application/json", "400 BAD REQUEST", id="json"),
+        pytest.param(b"action=accept_all", "text/plain", "400 BAD REQUEST", id="text-plain"),
+        pytest.param(
+            b"--x\r\nContent-Disposition: form-data; name=action\r\n\r\naccept_all\r\n--x--",
+            "multipart/form-data; boundary=x",
+            "303 SEE OTHER",
+            id="multipart",
+        ),
+        pytest.param(
+            b"--x\r\nContent-Disposition: form-data; name=next\r\n\r\n" + b"a" * 17000,
+            "multipart/form-data; boundary=x",
+            "413 REQUEST ENTITY TOO LARGE",
+            id="multipart-over-16k",
+        ),
     ],
 )
 def test_hostile_posts_never_500(
@@ -590,6 +777,38 @@ def test_hostile_posts_never_500(
     ).get_environ()
     _, answer, _ = run_wsgi_app(make_gate(), environ, buffered=True)
     assert answer == status
+
+
+@pytest.mark.parametrize(
+    ("terminated", "size", "status"),
+    [
+        pytest.param(True, 100, "303 SEE OTHER", id="small"),
+        pytest.param(True, 17000, "413 REQUEST ENTITY TOO LARGE", id="over-16k"),
+        pytest.param(True, 10_000_000, "413 REQUEST ENTITY TOO LARGE", id="10mb"),
+        # A server that does not end the stream leaves no safe way to read it.
+        pytest.param(False, 100, "400 BAD REQUEST", id="unterminated"),
+    ],
+)
+def test_chunked_posts_are_bounded(
+    make_gate: Gate, terminated: bool, size: int, status: str
+) -> None:
+    environ = EnvironBuilder(path="/consent", method="POST").get_environ()
+    body = b"action=accept_all&next=/" + b"a" * size
+    environ.pop("CONTENT_LENGTH", None)
+    environ.update(
+        {"wsgi.input": io.BytesIO(body), "CONTENT_TYPE": "application/x-www-form-urlencoded"}
+    )
+    if terminated:
+        environ["wsgi.input_terminated"] = True
+    _, answer, _ = run_wsgi_app(make_gate(), environ, buffered=True)
+    assert answer == status
+
+
+def test_an_over_long_accept_gets_the_redirect(client: Client) -> None:
+    accept = "application/json, " + "x/y;q=0.1, " * 100_000
+    response = decide(client, "accept_all", Accept=accept)
+    assert response.status_code == 303
+    assert client.get_cookie("consentgate") is not None
 
 
 # --- mistakes in setting the gate up ----------------------------------------

@@ -10,6 +10,8 @@ from consentgate.config import Category, tracker_catalogue
 from consentgate.rules import Rules
 from consentgate.tokens import decode_attrs
 
+from .conftest import retained_bytes
+
 # One category per built-in tracker, named after it, so a result names the tracker.
 CATALOGUE = Rules(
     [Category(tracker_id, trackers=[tracker_id]) for tracker_id in tracker_catalogue()]
@@ -594,6 +596,19 @@ def test_exact_name_and_glob_follow_configuration_order() -> None:
 
 def test_long_cookie_names_are_classified_without_caching() -> None:
     assert SITE.classify_cookie("_ga_" + "x" * 5000) == "analytics"
+
+
+def test_caches_hold_bounded_memory_for_unique_long_urls_and_names() -> None:
+    rules = Rules([Category("analytics", trackers=["google-analytics"])])
+
+    def classify() -> None:
+        for i in range(6000):
+            # Non-ASCII text takes four bytes a character in a str.
+            tail = f"{i}-" + "\U0001f600" * 2000
+            rules.classify_element("img", {"src": f"https://cdn.example/{tail}"})
+            rules.classify_cookie(f"c{tail}")
+
+    assert retained_bytes(classify) < 8 << 20
 
 
 def test_one_configuration_gates_both_trackers_snippets_and_cookies() -> None:
