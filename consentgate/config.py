@@ -22,6 +22,7 @@ from typing import Any, Literal, TypeVar, cast
 from .cookies import valid_host
 
 UndeclaredPolicy = Literal["allow", "warn", "block"]
+UnreadablePolicy = Literal["block", "pass"]
 _D = TypeVar("_D", "CookieSpec", "Category")
 _T = TypeVar("_T")
 
@@ -31,6 +32,7 @@ _COOKIE_GLOB = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z?\[\]]+")
 _ENDPOINT = re.compile(r"/(?!/)[^\s?#\\]*")
 _COOKIE_PATH = re.compile(r"/[!-:<-~]*")  # printable ASCII without ';'
 _POLICIES = ("allow", "warn", "block")
+_UNREADABLE = ("block", "pass")
 #: What a regular expression has and a source pattern never does: anchors, groups,
 #: classes, alternation, escapes, ``.*``, or a ``*`` other than ``*/`` or ``*.`` up front.
 _REGEX_LIKE = re.compile(r"[\^()\[\]{}|\\]|\$$|\.[*+]|(?<!^)\*|^\*(?![./])")
@@ -309,8 +311,14 @@ class Settings:
     inject_banner: bool = True
     #: Path prefixes inside the app (``"/admin/"``) whose pages get no banner; still gated.
     exclude_paths: tuple[str, ...] = ()
-    #: Bytes the HTML rewriter may hold; past this the rest of the response passes through.
+    #: Bytes the HTML rewriter may hold; past this the page counts as unreadable.
     max_buffer: int = 1 << 20
+    #: A page that cannot be gated (an unknown coding or charset, past max_buffer) for a
+    #: visitor who refused something: "block" (502, or the page ends there) or "pass" it on.
+    unreadable: UnreadablePolicy = "block"
+    #: Most bytes a compressed page may inflate to (64 MiB, far above real pages); past it
+    #: the page is cut off, so a compressed bomb costs a fraction of a second of CPU.
+    max_inflated: int = 64 << 20
     #: Other origins allowed to post to the endpoint, e.g. ``"https://www.example.com"``.
     trusted_origins: tuple[str, ...] = ()
     #: The site's registrable domain (``"example.org"``): ``Domain`` of the consent cookie,
@@ -478,6 +486,11 @@ def _check_options(s: Settings) -> None:
     _check_type(s.inject_banner, bool, "inject_banner", "true or false")
     _check_type(s.max_buffer, int, "max_buffer", "a number of bytes")
     _require(s.max_buffer >= 1024, "max_buffer", "must be at least 1024 bytes", s.max_buffer)
+    if s.unreadable not in _UNREADABLE:
+        why = f"must be 'block' or 'pass', got {_describe(s.unreadable)}"
+        raise ConfigError("unreadable", why + _hint(str(s.unreadable), _UNREADABLE))
+    _check_type(s.max_inflated, int, "max_inflated", "a number of bytes")
+    _require(s.max_inflated >= 1 << 20, "max_inflated", "must be at least 1 MiB", s.max_inflated)
 
 
 def build_settings(config: object, options: Mapping[str, Any]) -> Settings:

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from .charset import charset_facts
 from .cookies import filter_set_cookies
-from .encoding import unsupported_reason
+from .encoding import content_codings
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -27,6 +28,12 @@ if TYPE_CHECKING:
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 #: Statuses that have no body to gate.
 _NO_BODY = ("1", "204", "304")
+#: The answer to a page that cannot be gated (``unreadable = "block"``).
+BAD_GATEWAY = (
+    b"<!DOCTYPE html>\n<html lang=en><meta charset=utf-8><title>502 Bad Gateway</title>\n"
+    b"<h1>Bad Gateway</h1>\n<p>This page could not be checked for content you have not "
+    b"agreed to, so it was not sent. Please try again later.</p>\n"
+)
 _TAG = "-cg"
 #: Longest ``If-None-Match`` read for tagged ETags; a longer one is dropped.
 _MAX_IF_NONE_MATCH = 8192
@@ -37,12 +44,14 @@ class ResponsePlan:
     """What happens to one response: its final headers and, if rewritten, the gate."""
 
     headers: list[tuple[str, str]]
-    #: Content encoding of an HTML body to gate ("" for none); None: pass it on untouched.
-    encoding: str | None = None
-    #: Why an HTML body is passed on ungated, for the log.
+    #: Content codings of an HTML body to gate (() for none); None: pass it on untouched.
+    encoding: tuple[str, ...] | None = None
+    #: Why an HTML body cannot be gated, for the log.
     skipped: str | None = None
     #: The app's Content-Length, if it gave a valid one.
     length: int | None = None
+    #: Whether the body may be read as ISO-2022-JP (no ASCII charset declared).
+    escapes: bool = False
 
 
 def state_tag(consent: Consent) -> str:
@@ -116,8 +125,8 @@ def plan_response(
             content_type = value
         elif lower == "set-cookie":
             has_cookie = True
-        elif lower == "content-encoding":
-            encoding = value
+        elif lower == "content-encoding":  # repeated, the headers make one list
+            encoding = f"{encoding}, {value}" if encoding else value
         elif lower == "content-length":
             length = value
     gated = content_type.lower().startswith(HTML_TYPES) and not status.startswith(_NO_BODY)
@@ -130,8 +139,10 @@ def plan_response(
         headers = [*headers, *expire]
     if not gated:
         return ResponsePlan(_tag_etags(headers, tag) if tagged else headers)
-    encoding = encoding.strip().lower()
-    skipped = unsupported_reason(content_type, encoding)
+    codings = content_codings(encoding) if encoding else ()
+    if codings is None:
+        return ResponsePlan(headers, skipped=f"Content-Encoding {encoding!r} cannot be decoded")
+    skipped, escapes = charset_facts(content_type)
     if skipped is not None:
         return ResponsePlan(headers, skipped=skipped)
     headers = _gated_headers(headers, tag)
@@ -139,7 +150,16 @@ def plan_response(
     if environ.get("REQUEST_METHOD") == "HEAD":
         return ResponsePlan(headers)
     size = int(length) if length.isdigit() else None
-    return ResponsePlan(headers, "" if encoding == "identity" else encoding, length=size)
+    return ResponsePlan(headers, codings, length=size, escapes=escapes)
+
+
+def bad_gateway_headers() -> list[tuple[str, str]]:
+    """Headers of the :data:`BAD_GATEWAY` page."""
+    return [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Content-Length", str(len(BAD_GATEWAY))),
+        ("Cache-Control", "no-store"),
+    ]
 
 
 def hostname(environ: WSGIEnvironment) -> str:

@@ -17,13 +17,22 @@ from urllib.parse import quote
 
 from . import ui
 from .cache import Memo, SizedCache, short_key
+from .charset import watch
 from .config import Settings, build_settings, secret_warnings
 from .consent import Consent, ConsentCodec
 from .cookies import cookie_value, expiry_headers, request_cookie_names
 from .decision import safe_prefix
-from .encoding import Feeder, Recoder
+from .encoding import Feeder, Recoder, Unreadable, readable_accept_encoding
 from .endpoint import FormRequest, endpoint_response
-from .http import ResponsePlan, hostname, plan_response, state_tag, strip_conditional
+from .http import (
+    BAD_GATEWAY,
+    ResponsePlan,
+    bad_gateway_headers,
+    hostname,
+    plan_response,
+    state_tag,
+    strip_conditional,
+)
 from .rewriter import HtmlGate
 from .rules import Rules
 
@@ -139,6 +148,10 @@ class ConsentGate:
             return self._endpoint(environ, start_response)
         # Most requests are not conditional: spare them the call.
         conditional = "HTTP_IF_NONE_MATCH" in environ and strip_conditional(environ, visitor.tag)
+        accept = environ.get("HTTP_ACCEPT_ENCODING")
+        # If the page may need gating (or a banner), ask the app for a coding the gate reads.
+        if accept and (not visitor.grants_all or not visitor.consent.decided):
+            environ["HTTP_ACCEPT_ENCODING"] = readable_accept_encoding(accept)
         body = _Body(self, environ, visitor, start_response, conditional)
         return body.start(self.app(environ, body.start_response))
 
@@ -293,10 +306,15 @@ class _Body:
     ``start_response`` decides the plan from the app's status and headers; the
     app's iterable then either passes through untouched or this object, as the
     response's iterable, streams it through the gate and forwards ``close()``.
+    A gated response's headers wait for its first byte: a page found unreadable
+    before then is answered ``502``, one found unreadable later ends there.
     """
 
     __slots__ = (
         "_feeder",
+        "_head",
+        "_page",
+        "_write",
         "app_iter",
         "conditional",
         "environ",
@@ -326,6 +344,12 @@ class _Body:
         self.plan: ResponsePlan | None = None
         self._feeder: Feeder | None = None
         self.app_iter: Iterable[bytes] = ()
+        #: Status, headers and exc_info of a gated response, until its first byte.
+        self._head: tuple[str, list[tuple[str, str]], Any] | None = None
+        #: Once the page is refused or cut: what is sent instead of the app's body.
+        self._page: bytes | None = None
+        #: The server's ``write``, once the headers went out (PEP 3333's legacy path).
+        self._write: Callable[[bytes], object]
 
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
@@ -341,17 +365,38 @@ class _Body:
             conditional=self.conditional,
         )
         self.started = True
+        self.plan = None
         if plan is None:
-            self.plan = None
             return self.outer_start_response(status, headers, exc_info)
         if plan.skipped:
-            logger.warning("%s (%s)", plan.skipped, log_path(self.environ))
-        write = self.outer_start_response(status, plan.headers, exc_info)
+            if self.blocking():
+                return self._refuse(plan.skipped, exc_info)
+            logger.warning("%s; passed through ungated (%s)", plan.skipped, self.path())
         if plan.encoding is None:
-            self.plan = None
-            return write
+            return self.outer_start_response(status, plan.headers, exc_info)
         self.plan = plan
-        return lambda data: write(self.feeder().feed(data))
+        self._head = (status, plan.headers, exc_info)
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        """The ``write`` callable of PEP 3333, for apps that push their body."""
+        if self._page is not None:  # refused or cut: nothing more is sent
+            return
+        try:
+            out = self.feeder(data).feed(data)
+        except Unreadable as error:
+            out = self._fail(error)
+        if out:
+            self._send_head()
+            self._write(out)
+
+    def blocking(self) -> bool:
+        """Whether a page that cannot be gated is refused: the visitor refuses something."""
+        return self.gate.settings.unreadable == "block" and not self.visitor.grants_all
+
+    def path(self) -> str:
+        """This request's path, for the log."""
+        return log_path(self.environ)
 
     def keep_cookie(self, name: str) -> bool:
         """Whether a ``Set-Cookie`` from the app for ``name`` may reach the browser."""
@@ -359,21 +404,34 @@ class _Body:
 
     def start(self, app_iter: Iterable[bytes]) -> Iterable[bytes]:
         """Return the app's iterable itself when nothing needs rewriting."""
-        if self.started and self.plan is None:
+        if self.started and self.plan is None and self._page is None:
             return app_iter
         self.app_iter = app_iter
         return self
 
     def __iter__(self) -> Iterator[bytes]:
-        first = True
-        for chunk in self.app_iter:
-            if first:
-                self.skip_if_unchanged(chunk)
-                first = False
-            # PEP 3333: yield even when the gate holds everything back.
-            yield chunk if self.plan is None else self.feeder().feed(chunk)
-        if self.plan is not None:
-            yield self.feeder().close()
+        if self._page is not None:
+            yield self._page
+            return
+        try:
+            first = True
+            for chunk in self.app_iter:
+                if first:
+                    self.skip_if_unchanged(chunk)
+                    first = False
+                out = chunk if self.plan is None else self.feeder(chunk).feed(chunk)
+                if self._head is not None:
+                    if not out:
+                        continue  # the headers wait for the first byte
+                    self._send_head()
+                # PEP 3333: yield even when the gate holds everything back.
+                yield out
+            out = self.feeder(b"").close() if self.plan is not None else b""
+            if self._head is not None:
+                self._send_head()
+            yield out
+        except Unreadable as error:
+            yield self._fail(error)
 
     def close(self) -> None:
         """Close the app's iterable, as PEP 3333 asks of every middleware."""
@@ -381,10 +439,35 @@ class _Body:
         if close is not None:
             close()
 
-    def feeder(self) -> Feeder:
-        """The rewriter for this body, built on first use."""
+    def _send_head(self) -> None:
+        """Give the server the gated response's headers, with its first byte."""
+        head, self._head = self._head, None
+        if head is not None:
+            self._write = self.outer_start_response(*head)
+
+    def _fail(self, error: Unreadable) -> bytes:
+        """Send nothing more of an unreadable page: a 502 if no byte of it went out yet."""
+        if self._head is None:
+            logger.error("%s; the rest of the page was dropped (%s)", error, self.path())
+            self._page = b""
+            return error.tail
+        self._head = None
+        self._refuse(str(error), None)
+        page, self._page = self._page or b"", b""  # sent once, here
+        return page
+
+    def _refuse(self, reason: str, exc_info: Any) -> Callable[[bytes], object]:
+        """Answer 502 instead of a page that cannot be gated."""
+        logger.error("%s; answered 502 (%s)", reason, self.path())
+        head = self.environ.get("REQUEST_METHOD") == "HEAD"
+        self._page = b"" if head else BAD_GATEWAY
+        self._write = self.outer_start_response("502 Bad Gateway", bad_gateway_headers(), exc_info)
+        return _nowhere
+
+    def feeder(self, first: bytes) -> Feeder:
+        """The rewriter for this body, built on first use (with its ``first`` chunk)."""
         if self._feeder is None:
-            self._feeder = self._make_feeder()
+            self._feeder = self._make_feeder(first)
         return self._feeder
 
     def skip_if_unchanged(self, first: bytes) -> None:
@@ -407,23 +490,41 @@ class _Body:
         if not self.gate.rules.may_classify(first):
             self.plan = None
 
-    def _make_feeder(self) -> Feeder:
-        gate, environ = self.gate, self.environ
-        encoding = self.plan.encoding if self.plan is not None else None
-
-        def warn(message: str) -> None:
-            logger.warning("%s (%s)", message, log_path(environ))
-
+    def _make_feeder(self, first: bytes) -> Feeder:
+        gate, plan, settings = self.gate, self.plan, self.gate.settings
         html_gate = HtmlGate(
             gate.rules,
             self.visitor.consent.allows,
-            banner=gate.banner_for(environ, self.visitor.consent),
-            max_buffer=gate.settings.max_buffer,
-            warn=warn,
+            banner=gate.banner_for(self.environ, self.visitor.consent),
+            max_buffer=settings.max_buffer,
+            warn=self._overflow,
         )
-        if not encoding:
-            return html_gate
-        return Recoder(encoding, html_gate, warn)
+        escapes = plan is not None and plan.escapes
+
+        def watched(first: bytes) -> Feeder:
+            return watch(html_gate, first, escapes, self._unreadable)
+
+        if plan is None or not plan.encoding:
+            return watched(first)
+        return Recoder(plan.encoding, watched, settings.max_inflated)
+
+    def _overflow(self, message: str) -> None:
+        """Told by the rewriter that the page needs more than ``max_buffer`` held."""
+        if self.blocking():
+            raise Unreadable(
+                f"the page needs more than max_buffer ({self.gate.settings.max_buffer})"
+            )
+        logger.warning("%s (%s)", message, self.path())
+
+    def _unreadable(self, reason: str) -> None:
+        """Told that the body turned out unreadable: fail closed, or let it pass."""
+        if self.blocking():
+            raise Unreadable(reason)
+        logger.warning("%s; unreadable = 'pass' lets it through (%s)", reason, self.path())
+
+
+def _nowhere(data: bytes) -> None:
+    """The ``write`` callable given for a refused response: its body is not sent."""
 
 
 def current_path(environ: WSGIEnvironment) -> str:

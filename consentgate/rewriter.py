@@ -10,16 +10,33 @@ tags in C, so Python only sees the few tokens that matter.
 An inline script is classified by the first signature found in its text, searched in fixed
 32 KB blocks that overlap by ``inline_overlap`` bytes, so neither chunking nor size changes
 the verdict. An SVG ``<script>`` (its content is markup) is held back until it ends and
-its text, CDATA included, is searched then. ``<noscript>`` content is read as markup, as by
-a browser with scripting off, so trackers inside it are found.
+its text, CDATA included, is searched then; it is removed whole if it holds an element of
+a refused category. ``<noscript>`` content is read as markup, as by a browser with
+scripting off, so trackers inside it are found.
 
-Known limits, all in markup that browsers repair rather than markup sites write: SVG and
-MathML are followed with a partial element stack, so an HTML end tag that closes them through
-ancestors the gate does not track (``<object><svg></object>``) goes unseen, and a removed
-``<svg><script>`` left open inside an untracked element runs to the end of the SVG (as
-does a held one, whose text is then all searched); markup that only a scripting browser
-sees after a ``</noscript>`` hidden in an attribute or comment is not gated; and the
-``<select>`` parsing of older and newer browsers is not modelled.
+SVG and MathML are followed as the HTML Standard's tree builder follows them: breakouts,
+integration points (with the HTML elements opened in them, which decide whether
+``<![CDATA[`` is a CDATA section or a bogus comment), ``mglyph``/``malignmark`` in
+MathML text integration points. A removed element ends where the tree builder ends it: an
+SVG/MathML one with its parent, a ``<video>``, ``<audio>`` or ``<object>`` at an end tag
+that closes an element around it (``<p><video src=...>a</p>``).
+
+Known limits, all in markup that browsers repair rather than markup sites write: the
+HTML elements around an SVG/MathML are not followed, so an end tag there that may close
+it through one of them (``<div><svg></div>``) leaves the gate unsure until the SVG ends;
+it then reads what follows both ways, gating the markup either reading builds, and may
+cut text a browser shows. Inside an integration point the implied ends of HTML elements
+are not followed either, and a CDATA section is then read as a bogus comment, at worst
+cutting text. A start tag that implicitly closes a removed ``<video>``, ``<audio>`` or
+``<object>`` through an element around it (``<p><video src=...><div>``) is not followed:
+the cut runs on to the element's end tag or an end tag of an element around it; where the
+tree builder ignores such an end tag, the rest of the removed element's fallback content
+is kept. A removed ``<svg><script>`` left open inside an untracked element runs to the
+end of the SVG (as does a held one, whose text is then all searched). Markup that only a
+scripting browser sees after a ``</noscript>`` hidden in an attribute or comment is not
+gated. ``<select>`` content is read as any other, as the HTML Standard now parses it;
+the older "in select" parsing, which drops tags such as ``<style>`` and ``<plaintext>``
+there, is not modelled.
 
 A tag longer than ``max_buffer`` is passed on as it streams when nothing about it but its
 end matters (an ordinary tag); one the gate must read whole makes it stop, with a warning,
@@ -38,19 +55,24 @@ from .tokens import (
     CDATA_END,
     COMMENT_END,
     FAST,
-    FAST_IP,
     FOREIGN,
     FOREIGN_END,
+    FOREIGN_ONLY,
     GATED,
+    GLYPHS,
     GT,
     HTML_ENCODINGS,
+    HTML_VOID,
     IP,
     RAW,
+    RAW_END_ANY,
     SCRIPT,
     SLOW,
     TAG,
     TAG_HEAD,
     UNQUOTED_END,
+    UNSURE,
+    UNSURE_ENDS,
     VALUE_START,
     VOID,
     attr_spans,
@@ -87,6 +109,22 @@ class RulesLike(Protocol):
 _FONT_BREAKOUT = ("color", "face", "size")
 _LOOKS = frozenset({"font", "annotation-xml"})  # foreign start tags read for their attributes
 _NEEDLE = b"consentgate-banner"
+#: Removed HTML elements that end where the tree builder ends them, not only at their end
+#: tag: ``</p>`` after ``<p><video src=...>`` ends the video, so what follows is kept.
+_BUILDER_ENDS = frozenset({"video", "audio", "object"})
+#: End tags that never pop an element: the tree builder ignores them or reads ``</br>`` as
+#: ``<br>``.
+_NO_POP = frozenset({"body", "html", "br"})
+#: What ends an ``<object>`` from outside it (it bounds every other scope), and an SVG or
+#: MathML integration point from outside it.
+_TABLE_ENDS = frozenset(
+    ["caption", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "template"]
+)
+#: Elements left open inside a removed element that are remembered, at most.
+_OPEN_MAX = 256
+#: Open elements followed for foreign content, at most; past it the gate is unsure what
+#: is SVG/MathML and what is HTML, and gates what either may build.
+_STACK_MAX = 512
 _BLOCK = 1 << 15  # inline scripts are searched in fixed blocks so chunking cannot matter
 #: A script cut off by the end of the buffer with at most this many bytes in it waits for
 #: the next chunk once, to be taken whole; scanning it again costs less than the raw-text path.
@@ -94,12 +132,18 @@ _DEFER = 1 << 13
 
 
 class _Frame(NamedTuple):
-    """An open SVG/MathML element that matters for where foreign content ends."""
+    """An open element that matters for where foreign content ends: SVG/MathML, or HTML
+    inside an HTML integration point (then ``ns`` is "html")."""
 
     name: str
     ns: str
-    ip: bool  # HTML integration point: its content is parsed as HTML
-    root: bool  # opened from HTML content
+    ip: bool  # its content is parsed as HTML: an HTML integration point, or HTML
+    root: bool  # SVG/MathML opened from HTML content
+
+
+def _math_text(frame: _Frame) -> bool:
+    """Whether ``frame`` is a MathML text integration point (mi, mo, mn, ms, mtext)."""
+    return frame.ns == "math" and frame.name in IP["math"]
 
 
 class HtmlGate:
@@ -117,7 +161,8 @@ class HtmlGate:
     :param max_buffer: the most bytes held back at once (a tag the gate must read whole, or
         an inline script being classified); past it the rest of the response passes through
         ungated.
-    :param warn: told once when ``max_buffer`` is exceeded.
+    :param warn: told once when ``max_buffer`` is exceeded; it may raise instead, to give
+        up on the response (the gate is not used again then).
 
     .. code-block:: python
 
@@ -139,6 +184,7 @@ class HtmlGate:
     _lim = 0  # what _limit gave for it
     _cut_name, _cut_depth, _cut_stack = "", 0, 0  # removed nested element
     _cut_foreign = False
+    _cut_open: list[str] | None = None  # open in a removed <video>, <audio>, <object>
     _tail = b""  # the byte before the buffer
     _until: re.Pattern[bytes] | None = None  # end of a comment-like section
     _ustart = 0
@@ -148,6 +194,8 @@ class HtmlGate:
     _rend = -1
     _fhold, _fbody = -1, 0  # start and text of an SVG <script> held until it ends
     _fsep = False  # a text "<" before that script: a cut there must leave a separator
+    _fcut = False  # that script holds an element of a refused category: it goes whole
+    _unsure = False  # an end tag in SVG/MathML may have closed it through an HTML element
     _deferred = -1  # start of the script that last waited for the next chunk
     _lquote: bytes | None = None  # in a tag too long to hold: what ends the value it is in
 
@@ -279,10 +327,12 @@ class HtmlGate:
         may_classify, cand = self._rules.may_classify, -1
         while True:
             pos, stop, stack = self._pos, limit, self._stack
-            if self._out < 0:
+            if stack and self._unsure:
+                skip = UNSURE
+            elif self._out < 0:
                 skip = SLOW
             else:
-                skip = FAST if not stack else FAST_IP if stack[-1].ip else FOREIGN
+                skip = FAST if not stack else SLOW if stack[-1].ip else FOREIGN
                 if self._pending:
                     if cand < pos:  # where the banner id might be next
                         cand = buf.find(_NEEDLE, pos)
@@ -329,7 +379,7 @@ class HtmlGate:
                 # Its start tag and content change nothing else (no banner id before
                 # `stop`; nothing gated, no tokenizer state in between).
                 stack.append(_Frame("svg", "svg", False, True))
-                self._pos = m.end()
+                self._pos, self._unsure = m.end(), False
                 continue
             else:
                 pos = self._pos = m.end()
@@ -422,14 +472,20 @@ class HtmlGate:
         nxt = buf[pos + 1 : pos + 10]
         if not final and (nxt in (b"", b"/") or b"!--".startswith(nxt)):
             return False
+        unsure = self._unsure and bool(self._stack)
         if nxt.startswith(b"!--"):
-            self._until, self._ustart, self._pos = COMMENT_END, pos + 4, pos + 2
-        elif nxt.startswith(b"![CDATA[") and self._stack and not self._stack[-1].ip:
+            self._until = UNSURE_ENDS[COMMENT_END] if unsure else COMMENT_END
+            self._ustart, self._pos = pos + 4, pos + 2
+        elif nxt.startswith(b"![CDATA[") and self._stack and self._stack[-1].ns != "html":
+            if unsure:  # a bogus comment if the SVG/MathML was closed
+                self._until, self._ustart, self._pos = UNSURE_ENDS[GT], 0, pos + 2
+                return True
             self._until, self._ustart, self._pos = CDATA_END, 0, pos + 9
         elif not final and b"![CDATA[".startswith(nxt):
             return False
         elif nxt[:1] in (b"!", b"?") or (nxt[:1] == b"/" and not nxt[1:2].isalpha()):
-            self._until, self._ustart, self._pos = GT, 0, pos + 2  # bogus comment
+            self._until = UNSURE_ENDS[GT] if unsure else GT  # a bogus comment
+            self._ustart, self._pos = 0, pos + 2
         elif nxt[:1].isalpha() or nxt[:1] == b"/":  # a tag cut off by the end of the buffer
             if final:
                 self._pos = end  # stays as it was
@@ -445,15 +501,22 @@ class HtmlGate:
     def _stream_tag(self, pos: int) -> bool:
         """Start passing on the tag at ``pos``, longer than ``max_buffer``, as it streams.
 
-        Only a tag that the skippers would pass unseen qualifies: nothing about it but its
-        end matters. Others make the gate stop.
+        Only a tag that the skippers would pass unseen (in an integration point, one whose
+        name alone is followed) qualifies: nothing about it but its end matters. Others
+        make the gate stop.
         """
         stack, m = self._stack, TAG_HEAD.match(self._buf, pos)
         if self._out < 0 or m is None:
             return False
+        name, end_tag = m[2].lower().decode("latin-1"), bool(m[1])
         foreign = bool(stack) and not stack[-1].ip
-        if not skipped(m[2].lower().decode("latin-1"), bool(m[1]), foreign, bool(stack)):
+        if not skipped(name, end_tag, foreign, bool(stack)):
             return False
+        if stack and not foreign:  # HTML in an integration point: opened or closed now
+            if end_tag:
+                self._end_tag(name, pos, pos)
+            elif name not in HTML_VOID:
+                self._push(_Frame(name, "html", True, False))
         self._lquote, self._pos = b"", m.end()
         return True
 
@@ -516,8 +579,8 @@ class HtmlGate:
         # `<!--!>` and `<!---!>` do not close a comment; `<!-->` and `<!--->` do.
         while pat is not None and m is not None and m.start() < self._ustart and m[0] == b"--!>":
             m = pat.search(buf, m.start() + 1)
-        if m is None and not final:
-            self._pos = max(pos, len(buf) - 3)
+        if m is None and not final:  # resume where the longest end, `</noframes `, may start
+            self._pos = max(pos, len(buf) - 10)
             return False
         self._pos = len(buf) if m is None else m.end()
         self._until = None
@@ -527,7 +590,7 @@ class HtmlGate:
         """Apply the complete tag ``buf[s:e]``, its name ending at ``a``; False on overflow."""
         if e - s > self._max:  # passed on from its start, as when it comes cut off
             self._pos = s
-            return self._overflow("a tag")
+            return self._stream_tag(s) or self._overflow("a tag")
         self._pos = e
         if end_tag:
             self._end_tag(name.lower().decode("latin-1"), s, e)
@@ -571,19 +634,25 @@ class HtmlGate:
     def _start_tag(self, name: str, s: int, e: int, a: int) -> None:
         """Apply a start tag: banner id, foreign content, gating, the tokenizer state."""
         buf, stack, gate = self._buf, self._stack, self._out >= 0
-        if not gate and name == self._cut_name:
-            self._cut_depth += 1
+        if not gate:
+            self._open_in_cut(name, a, e)
         if gate and self._pending and buf.find(_NEEDLE, s, e) >= 0:
             self._pending = decode_attrs(buf[a : e - 1]).get("id") != _NEEDLE.decode()
-        foreign = bool(stack) and not stack[-1].ip
+        foreign = bool(stack) and (not stack[-1].ip or (name in GLYPHS and _math_text(stack[-1])))
         if foreign and self._foreign_start(name, s, e, a, gate):
             return
         gate = self._out >= 0  # a breakout also ends a removed SVG script
         if name in ("svg", "math"):
             if not self_closing(buf, a, e - 1):
-                stack.append(_Frame(name, name, False, True))
+                self._unsure = self._unsure and bool(stack)
+                self._push(_Frame(name, name, False, True))
             return
-        verdict = self._gate(name, s, e, a) if gate and name in GATED else ""
+        verdict = ""
+        if name in GATED:
+            if gate:
+                verdict = self._gate(name, s, e, a)
+            elif self._fhold >= 0:
+                self._fcut = self._fcut or self._refused_tag(name, a, e)
         if foreign and verdict == "cut":  # the removed tag ended SVG/MathML; so must the output
             self._pieces.append(b"<span></span>")
         if name in RAW:
@@ -591,6 +660,15 @@ class HtmlGate:
             self._enter_raw(name, e, hold, verdict == "cut", escapes=name == "script")
         elif name == "plaintext":
             self._plain = True
+        elif stack and stack[-1].ip and verdict != "cut" and name not in HTML_VOID:
+            self._push(_Frame(name, "html", True, False))  # for what the current node is
+
+    def _push(self, frame: _Frame) -> None:
+        """Open ``frame`` on the stack, unless it is full: then the gate is unsure."""
+        if len(self._stack) < _STACK_MAX:
+            self._stack.append(frame)
+        else:
+            self._unsure = True
 
     def _foreign_start(self, name: str, s: int, e: int, a: int, gate: bool) -> bool:
         """Apply a start tag inside SVG/MathML; False when it breaks out to HTML."""
@@ -609,6 +687,8 @@ class HtmlGate:
             held = gate and self._gate(name, s, e, a, foreign=True) == "hold"
             if held and not self_closing(buf, a, e - 1):
                 self._hold_foreign(s, e)
+            elif not gate and self._fhold >= 0:
+                self._fcut = self._fcut or self._refused_tag(name, a, e)
             return True
         closed, top = self_closing(buf, a, e - 1), stack[-1]
         math_xml = top.ns == "math" and top.name == "annotation-xml"
@@ -617,7 +697,7 @@ class HtmlGate:
             encoding = attrs.get("encoding", "").lower()
             html_xml = ns == "math" and name == "annotation-xml" and encoding in HTML_ENCODINGS
             ip = name in IP[ns] or html_xml
-            stack.append(_Frame(name, ns, ip, False))
+            self._push(_Frame(name, ns, ip, False))
         return True
 
     def _gate(
@@ -650,6 +730,7 @@ class HtmlGate:
         if not void and (foreign or tag not in RAW):
             self._cut_name, self._cut_depth, self._cut_stack = name, 1, len(self._stack)
             self._cut_foreign = foreign
+            self._cut_open = [] if not foreign and tag in _BUILDER_ENDS else None
         return "cut"
 
     def _cut(self, s: int, e: int) -> None:
@@ -663,26 +744,37 @@ class HtmlGate:
     def _end_cut(self, at: int) -> None:
         """End a removed element at ``at``; whatever it left open in SVG/MathML closes too.
 
-        A held SVG ``<script>`` is decided here, by its text, and removed or kept.
+        A held SVG ``<script>`` is decided here, by its text and the elements in it, and
+        removed or kept.
         """
-        self._out, self._cut_name, self._cut_depth = at, "", 0
+        self._out, self._cut_name, self._cut_depth, self._cut_open = at, "", 0, None
         del self._stack[self._cut_stack :]
         if self._fhold >= 0:
             text = foreign_text(self._buf, self._fbody, at)
             cat = self._rules.classify_inline(text) if text else None
-            if cat is None or self._allows(cat):
+            if not self._fcut and (cat is None or self._allows(cat)):
                 self._out = self._fhold
             else:
                 if self._fsep:
                     self._pieces.append(b"<!---->")
                 self.changed = True
-            self._fhold = -1
+            self._fhold, self._fcut = -1, False
+
+    def _refused_tag(self, name: str, a: int, e: int) -> bool:
+        """Whether the start tag ending at ``e``, attributes from ``a``, is refused."""
+        raw = self._buf[a : e - 1]
+        if not self._rules.may_classify(raw):
+            return False
+        cat = self._rules.classify_element("img" if name == "image" else name, decode_attrs(raw))
+        return cat is not None and not self._allows(cat)
 
     def _hold_foreign(self, s: int, e: int) -> None:
         """Hold back an SVG ``<script>`` from ``s`` until it ends, as if it were removed.
 
         Its content is markup, followed like a removed element's; when it ends,
-        :meth:`_end_cut` searches its text for signatures as for an inline script.
+        :meth:`_end_cut` searches its text for signatures as for an inline script. An
+        element of a refused category inside it (an ``<iframe>``, or HTML in a
+        ``<foreignObject>``) has it removed whole: it must not be released unclassified.
         """
         buf = self._buf
         self._pieces.append(buf[self._out : s])
@@ -716,18 +808,37 @@ class HtmlGate:
     def _end_tag(self, name: str, s: int, e: int) -> None:
         """Apply an end tag: foreign content, the end of a removed element, the banner."""
         stack = self._stack
-        if stack and not stack[-1].ip and name in ("br", "p"):
+        if stack and stack[-1].ns == "html":
+            # The tree builder pops the current node by its name. Any other end tag closes
+            # nothing in the integration point, or more than the gate counts, which only
+            # costs text; but a table's may close the SVG/MathML through a cell around it.
+            if stack[-1].name == name:
+                stack.pop()
+            else:
+                self._unsure = self._unsure or name in _TABLE_ENDS
+        elif stack and not stack[-1].ip and name in ("br", "p"):
             while stack and not stack[-1].ip:
                 stack.pop()
-        elif stack and name in FOREIGN_END:
+        elif stack and (name in FOREIGN_END or not stack[-1].ip):
             for i in range(len(stack) - 1, -1, -1):
                 if stack[i].name == name:
                     del stack[i:]
                     break
                 if stack[i].root:
+                    # Closing an HTML element of this name around it closes it too: sure
+                    # when that element is followed (in an integration point), else unsure.
+                    if i and stack[i - 1].ns == "html" and stack[i - 1].name == name:
+                        del stack[i - 1 :]
+                    else:
+                        self._unsure = self._unsure or not (stack[-1].ip or name in FOREIGN_ONLY)
                     break
+        elif stack and name in _TABLE_ENDS:
+            # Table scope ends at no integration point: a cell around the SVG may close it.
+            self._unsure = True
         if self._out < 0:
-            if name == self._cut_name:
+            if self._cut_open is not None:
+                self._end_in_cut(name, s, e, self._cut_open)
+            elif name == self._cut_name:
                 self._cut_depth -= 1
                 if not self._cut_depth:
                     self._end_cut(e)
@@ -736,6 +847,35 @@ class HtmlGate:
         elif name == "body" and self._pending and self._banner is not None:
             self._pieces += (self._buf[self._out : s], self._banner)
             self._out, self._pending, self.changed = s, False, True
+
+    def _open_in_cut(self, name: str, a: int, e: int) -> None:
+        """Follow a start tag inside a removed element, for where that element ends."""
+        opened = self._cut_open
+        if opened is None:
+            if name == self._cut_name:
+                self._cut_depth += 1
+        elif name in HTML_VOID or name in RAW or len(opened) >= _OPEN_MAX:
+            return
+        elif not (self._stack and self_closing(self._buf, a, e - 1)):  # <svg/> opens nothing
+            opened.append(name)
+
+    def _end_in_cut(self, name: str, s: int, e: int, opened: list[str]) -> None:
+        """Apply an end tag inside a removed ``<video>``, ``<audio>`` or ``<object>``.
+
+        It closes what was opened inside, or the removed element itself; any other end tag
+        may close an element around it (the tree builder pops through a video or audio
+        to the element named, and through an object only to a table cell, row, table,
+        caption or template). That ends the removed element before the end tag, which is
+        kept: the rest of the page must not be swallowed. Where the tree builder in fact
+        ignored the end tag, the element's remaining fallback content is shown, and its
+        trackers are gated as anywhere else.
+        """
+        if name in opened:
+            del opened[len(opened) - 1 - opened[::-1].index(name) :]
+        elif name == self._cut_name:
+            self._end_cut(e)
+        elif name not in _NO_POP and (self._cut_name != "object" or name in _TABLE_ENDS):
+            self._end_cut(s)
 
     def _enter_raw(self, name: str, body: int, hold: int, cut: bool, *, escapes: bool) -> None:
         self._rname, self._rscript, self._rcut, self._rstate = name, escapes, cut, 0
@@ -766,10 +906,13 @@ class HtmlGate:
         """Offset of the end tag closing the raw text, or -1 (searching resumes later)."""
         buf, pos = self._buf, self._pos
         if not self._rscript:
-            m = raw_end(self._rname).search(buf, pos)
+            # Where SVG/MathML may have been closed, an element raw text in HTML may hold
+            # is too: raw text ends at any raw-text end tag.
+            unsure = self._unsure and bool(self._stack)
+            m = (RAW_END_ANY if unsure else raw_end(self._rname)).search(buf, pos)
             if m is not None:
                 return m.start()
-            self._pos = max(pos, end - len(self._rname) - 2)
+            self._pos = max(pos, end - (10 if unsure else len(self._rname) + 2))
             return -1
         state = self._rstate
         while (m := SCRIPT[state].search(buf, pos)) is not None:

@@ -22,19 +22,24 @@ __all__ = [
     "CDATA_END",
     "COMMENT_END",
     "FAST",
-    "FAST_IP",
     "FOREIGN",
     "FOREIGN_END",
+    "FOREIGN_ONLY",
     "GATED",
+    "GLYPHS",
     "GT",
     "HTML_ENCODINGS",
+    "HTML_VOID",
     "IP",
     "RAW",
+    "RAW_END_ANY",
     "SCRIPT",
     "SLOW",
     "TAG",
     "TAG_HEAD",
     "UNQUOTED_END",
+    "UNSURE",
+    "UNSURE_ENDS",
     "VALUE_START",
     "VOID",
     "Span",
@@ -55,6 +60,11 @@ def _names(words: str) -> frozenset[str]:
 
 GATED = _names("script iframe img image link embed object audio video source noscript")
 VOID = _names("img link embed source")
+#: Elements the tree builder closes as soon as it opens them (image is read as img).
+HTML_VOID = _names(
+    "area base basefont bgsound br col embed frame hr image img input keygen link meta param"
+    " source track wbr"
+)
 RAW = _names("script style xmp iframe noembed noframes textarea title")
 #: Start tags that end SVG/MathML content and are reprocessed as HTML ("in foreign content").
 BREAKOUT = _names(
@@ -63,11 +73,25 @@ BREAKOUT = _names(
 )
 #: HTML integration points of SVG and MathML: their content is parsed as HTML.
 IP = {"svg": _names("foreignobject desc title"), "math": _names("mi mo mn ms mtext")}
-FOREIGN_END = _names("svg math annotation-xml") | IP["svg"] | IP["math"]
+#: Start tags that stay MathML in a MathML text integration point (mi, mo, mn, ms, mtext).
+GLYPHS = _names("mglyph malignmark")
+FOREIGN_END = _names("svg math annotation-xml") | IP["svg"] | IP["math"] | GLYPHS
 _FOREIGN_START = BREAKOUT | FOREIGN_END | GATED | {"font"}
 _HTML_START = GATED | RAW | _names("plaintext svg math")
-#: End tags that may end SVG/MathML content.
-_FOREIGN_ENDS = FOREIGN_END | _names("body br p")
+#: End tags that close only SVG/MathML elements: no HTML element has these names. Other
+#: end tags in SVG/MathML content may close it through an HTML element around it.
+FOREIGN_ONLY = _names(
+    "animate animatemotion animatetransform circle clippath defs ellipse feblend"
+    " fecolormatrix fecomponenttransfer fecomposite feconvolvematrix fediffuselighting"
+    " fedisplacementmap fedistantlight fedropshadow feflood fefunca fefuncb fefuncg fefuncr"
+    " fegaussianblur feimage femerge femergenode femorphology feoffset fepointlight"
+    " fespecularlighting fespotlight fetile feturbulence filter g line lineargradient marker"
+    " mask metadata mpath path pattern polygon polyline radialgradient rect set stop switch"
+    " symbol text textpath tspan use view"
+    " maction menclose merror mfrac mmultiscripts mover mpadded mphantom mprescripts mroot"
+    " mrow mspace msqrt mstyle msub msubsup msup mtable mtd mtr munder munderover none"
+    " semantics annotation"
+)
 HTML_ENCODINGS = ("text/html", "application/xhtml+xml")
 
 _D = rb"[\t\n\f\r />]"  # what ends a tag name
@@ -150,13 +174,14 @@ def skipped(name: str, end_tag: bool, foreign: bool, ip: bool) -> bool:
     """Whether the skippers pass a tag of this (lower-case) name unseen.
 
     ``foreign``: in SVG/MathML content (:data:`FOREIGN`); ``ip``: in HTML content inside
-    an HTML integration point of SVG/MathML (:data:`FAST_IP`).
+    an HTML integration point of SVG/MathML, where the gate sees every tag (:data:`SLOW`)
+    but needs no more than the name of those this passes.
     """
     if foreign:
-        return name not in (_FOREIGN_ENDS if end_tag else _FOREIGN_START)
+        return name in FOREIGN_ONLY if end_tag else name not in _FOREIGN_START
     if end_tag:
         return name != "body" and not (ip and name in FOREIGN_END)
-    return name not in _HTML_START
+    return name not in _HTML_START and not (ip and name in GLYPHS)
 
 
 def foreign_text(buf: bytes, a: int, b: int) -> bytes:
@@ -226,14 +251,28 @@ def _text_only(names: Iterable[str]) -> dict[str, list[bytes]]:
     return found
 
 
+def _end_tags(ends: frozenset[str]) -> bytes:
+    """The alternative consuming, after its ``<``, an end tag not named in ``ends`` (only
+    one named in it for :data:`FOREIGN_ONLY`), or a bogus comment opened by ``</``."""
+    if ends is FOREIGN_ONLY:
+        named = b"(?i:" + _trie(ends) + b")(?=" + _D + b")" + _ATTRS + b">"
+    else:
+        named = b"|".join(_tags(ends, {}))
+    return b"/(?:" + named + rb"|(?![a-zA-Z])[^>]*+>)"
+
+
 def _skipper(
-    starts: frozenset[str] | None, ends: frozenset[str] | None, html_content: bool = False
+    starts: frozenset[str] | None,
+    ends: frozenset[str] | None,
+    html_content: bool = False,
+    comments: bool = True,
 ) -> re.Pattern[bytes]:
     """Compile a regex consuming what the gate may pass without a look from Python.
 
     It consumes text, comments, declarations and tags, and stops at a start tag named in
-    ``starts`` or an end tag named in ``ends`` (at every tag when None), at CDATA, and at
-    a token cut off by the end of the buffer. The tag it stops at is captured when
+    ``starts`` or an end tag named in ``ends`` (at every tag when None; at an end tag *not*
+    named in it for :data:`FOREIGN_ONLY`), at CDATA, and at a token cut off by the end of
+    the buffer. The tag it stops at is captured when
     complete: groups 2-3 for a whole ``<script>`` without escapes (start tag, text), or one
     whose text, free of escapes and end tags, runs to the end of what is matched (group 4
     then matches there, empty); in HTML content, 5-6 for the start tag of a void element
@@ -241,7 +280,7 @@ def _skipper(
     name). With ``html_content`` it also consumes whole ungated raw-text elements and simple
     inline SVGs; without, SVG/MathML elements that hold only text. An inline SVG whose
     content runs to the end of what is matched is consumed too, and group 1 then matches
-    there (empty): the SVG is open.
+    there (empty): the SVG is open. Without ``comments`` it also stops at comments.
     """
     alts: list[bytes] = []
     script = rb"((?!))()()"
@@ -251,7 +290,7 @@ def _skipper(
             for name in sorted(RAW - GATED):
                 extra.setdefault(name[0], []).append(_element(name))
             inner = _tags(_FOREIGN_START, _text_only(FOREIGN_END))
-            inner.append(b"/(?:" + b"|".join(_tags(_FOREIGN_ENDS, {})) + b")")
+            inner.append(_end_tags(FOREIGN_ONLY))
             svg = b"[^<]*+(?:<(?:" + b"|".join([*inner, _DECLARATION]) + b")[^<]*+)*+"
             # Group 1: an empty match at the end when its content runs on past that.
             n = _any_case("svg")
@@ -265,11 +304,12 @@ def _skipper(
             script = b"(<" + script_name + b"(?>" + _PLAIN_ATTRS + b"|(?=" + _D + b")"
             script += _ATTRS + b">))" + text + b"(?:</" + script_name + b"(?=" + _D + b")"
             script += _ATTRS + rb">|()\Z)"
-        alts.append(b"/(?:" + b"|".join(_tags(ends, {})) + rb"|(?![a-zA-Z])[^>]*+>)")
+        alts.append(_end_tags(ends))
         alts += _tags(starts, extra)
     else:
         alts.append(rb"/(?![a-zA-Z])[^>]*+>")
-    alts += [_DECLARATION, rb"\?[^>]*+>", rb"[^a-zA-Z/!?<]|(?=<)"]
+    declaration = _DECLARATION if comments else rb"!(?!--|\[CDATA\[)[^>]*+>"
+    alts += [declaration, rb"\?[^>]*+>", rb"[^a-zA-Z/!?<]|(?=<)"]
     loop = b"[^<]*+(?:<(?:" + b"|".join(alts) + b")[^<]*+)*+"
     attrs = b"(?:" + _PLAIN_ATTRS + b"|" + _ATTRS + b">)"
     quiet = rb"((?!))()"
@@ -280,16 +320,24 @@ def _skipper(
     return re.compile(svg_groups + loop + b"(?:" + script + b"|" + quiet + b"|" + tag + b")?")
 
 
+_RAW_END = rb"(?=</(?i:" + _trie(RAW) + rb")" + _D + rb")"
+#: In SVG/MathML content that an HTML end tag may have closed, a comment and a bogus
+#: comment also end before the end tag of a raw-text element: in HTML they may lie in one.
+UNSURE_ENDS = {COMMENT_END: re.compile(rb"--!?>|" + _RAW_END), GT: re.compile(rb">|" + _RAW_END)}
+#: There, the end tag of any raw-text element ends raw text.
+RAW_END_ANY = re.compile(_RAW_END[3:-1])
+
+
 #: In HTML content: stops at start tags the gate classifies or that change the tokenizer's
 #: state, and at ``</body>``.
 FAST = _skipper(_HTML_START, _names("body"), html_content=True)
-#: The same inside an HTML integration point of SVG/MathML, also stopping at the end tags
-#: that may close it.
-FAST_IP = _skipper(_HTML_START, FOREIGN_END | {"body"}, html_content=True)
-#: In SVG/MathML content: stops at the start and end tags that open or close it.
-FOREIGN = _skipper(_FOREIGN_START, _FOREIGN_ENDS)
+#: In SVG/MathML content: stops at the start tags that open or end it, and at end tags
+#: but those of SVG/MathML elements only (any other may close it).
+FOREIGN = _skipper(_FOREIGN_START, FOREIGN_ONLY)
 #: Stops at every tag, for the gate to follow nesting while it removes an element.
 SLOW = _skipper(None, None)
+#: Stops at every tag and comment, in SVG/MathML content an HTML end tag may have closed.
+UNSURE = _skipper(None, None, comments=False)
 
 
 _VALUE = rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+("[^"]*+"|'[^']*+'|[^\t\n\f\r >]*+))?"""

@@ -230,6 +230,8 @@ def test_settings_defaults() -> None:
     assert settings.undeclared_cookies == "allow"
     assert settings.inject_banner is True
     assert settings.max_buffer == 1 << 20
+    assert settings.unreadable == "block"
+    assert settings.max_inflated == 64 << 20
     assert settings.trusted_origins == ()
     assert settings.cookie_domain is None
 
@@ -375,6 +377,8 @@ def test_replace_validates_again() -> None:
         ),
         pytest.param({"inject_banner": 1}, "inject_banner", "true or false", id="inject-banner"),
         pytest.param({"max_buffer": 100}, "max_buffer", "at least 1024", id="max-buffer"),
+        pytest.param({"unreadable": "pas"}, "unreadable", "did you mean 'pass'?", id="unreadable"),
+        pytest.param({"max_inflated": 1000}, "max_inflated", "at least 1 MiB", id="max-inflated"),
         pytest.param(
             {"trusted_origins": "https://a.example"}, "trusted_origins", "list", id="origins-str"
         ),

@@ -619,6 +619,75 @@ def test_lazy_generator_app_is_gated(make_gate: Gate) -> None:
     assert b"consentgate-banner" in page
 
 
+LONG_SCRIPT = b"<script>" + b"var x = 1;\n" * 200 + b"</script>\n"
+
+
+def chunks_app(*chunks: bytes) -> Any:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        return list(chunks)
+
+    return app
+
+
+def test_held_beyond_max_buffer_before_any_byte_is_a_502(
+    make_gate: Gate, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = Client(make_gate(chunks_app(LONG_SCRIPT, PAGE), max_buffer=1024))
+    with caplog.at_level(logging.WARNING, logger="consentgate"):
+        response = client.get("/")
+    assert response.status_code == 502 and b"googletagmanager" not in response.data
+    assert [r.levelname for r in caplog.records] == ["ERROR"]
+    assert "max_buffer" in caplog.records[0].getMessage()
+
+
+def test_held_beyond_max_buffer_later_ends_the_page(
+    make_gate: Gate, caplog: pytest.LogCaptureFixture
+) -> None:
+    head = b"<!DOCTYPE html><title>Long</title><p>Read on.</p>\n"
+    client = Client(make_gate(chunks_app(head, LONG_SCRIPT, PAGE), max_buffer=1024))
+    decide(client, "reject_all")
+    with caplog.at_level(logging.WARNING, logger="consentgate"):
+        response = client.get("/")
+    assert response.status_code == 200 and response.data == head
+    assert [r.levelname for r in caplog.records] == ["ERROR"]
+    assert "dropped" in caplog.records[0].getMessage()
+
+
+def test_held_beyond_max_buffer_passes_when_unreadable_is_pass(
+    make_gate: Gate, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = chunks_app(LONG_SCRIPT, PAGE)
+    client = Client(make_gate(app, max_buffer=1024, unreadable="pass"))
+    with caplog.at_level(logging.WARNING, logger="consentgate"):
+        response = client.get("/")
+    assert response.status_code == 200 and response.data == LONG_SCRIPT + PAGE
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+
+
+def test_write_callable_page_held_beyond_max_buffer_ends(make_gate: Gate) -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        write = start_response("200 OK", [("Content-Type", "text/html")])
+        write(b"<p>First.</p>")
+        write(LONG_SCRIPT)
+        return [PAGE]
+
+    response = Client(make_gate(app, max_buffer=1024)).get("/")
+    assert response.data == b"<p>First.</p>"
+
+
+def test_write_callable_page_held_beyond_max_buffer_at_once_is_one_502(make_gate: Gate) -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        write = start_response("200 OK", [("Content-Type", "text/html")])
+        write(LONG_SCRIPT)
+        write(PAGE)
+        return [PAGE]
+
+    response = Client(make_gate(app, max_buffer=1024)).get("/")
+    assert response.status_code == 502
+    assert response.data.count(b"<title>") == 1 and b"googletagmanager" not in response.data
+
+
 @pytest.mark.parametrize(
     "content_type", ["text/html; charset=utf-8", "text/plain", "application/json"]
 )

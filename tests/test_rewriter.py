@@ -311,10 +311,15 @@ TRICKY = [
         b"<svg/><style>" + TA + b"</style>",
         id="svg-self-closing",
     ),
-    pytest.param(
+    pytest.param(  # the current node is MathML: a CDATA section
         b"<math><mi><![CDATA[ > " + TA + b"]]></mi></math>",
-        b"<math><mi><![CDATA[ > ]]></mi></math>",
+        b"<math><mi><![CDATA[ > " + TA + b"]]></mi></math>",
         id="math-text-integration-point",
+    ),
+    pytest.param(  # the current node is HTML: a bogus comment, ended by the first ">"
+        b"<math><mi><b><![CDATA[ > " + TA + b"]]></b></mi></math>",
+        b"<math><mi><b><![CDATA[ > ]]></b></mi></math>",
+        id="html-in-math-text-integration-point",
     ),
     pytest.param(
         b"<p \x00\xff\xfe>\x00" + TA + b"\xc3(", b"<p \x00\xff\xfe>\x00\xc3(", id="bytes-kept"
