@@ -45,18 +45,21 @@ and the rest of the response passes through as it is, however the input is split
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Mapping
 from typing import NamedTuple, Protocol
 
 from .tokens import (
     ATTRS_ON,
+    BACKGROUND,
     BREAKOUT,
     CDATA_END,
     COMMENT_END,
     FAST,
     FOREIGN,
     FOREIGN_END,
+    FOREIGN_GATED,
     FOREIGN_ONLY,
     GATED,
     GLYPHS,
@@ -105,6 +108,9 @@ class RulesLike(Protocol):
         """False if ``classify_element`` would give None for a start tag of these raw
         attribute bytes (no decoding needed then)."""
 
+    def based(self, href: str) -> RulesLike:
+        """These rules for what follows the page's first ``<base href>``."""
+
 
 _FONT_BREAKOUT = ("color", "face", "size")
 _LOOKS = frozenset({"font", "annotation-xml"})  # foreign start tags read for their attributes
@@ -129,6 +135,10 @@ _BLOCK = 1 << 15  # inline scripts are searched in fixed blocks so chunking cann
 #: A script cut off by the end of the buffer with at most this many bytes in it waits for
 #: the next chunk once, to be taken whole; scanning it again costs less than the raw-text path.
 _DEFER = 1 << 13
+#: An ``<iframe srcdoc>`` is gated as a document of its own, nested at most this deep;
+#: deeper, the iframe is removed (each level costs a pass over the value).
+_SRCDOC_DEPTH = 3
+_SRCDOC = re.compile(rb"[sS][rR][cC][dD][oO][cC]").search
 
 
 class _Frame(NamedTuple):
@@ -198,6 +208,7 @@ class HtmlGate:
     _unsure = False  # an end tag in SVG/MathML may have closed it through an HTML element
     _deferred = -1  # start of the script that last waited for the next chunk
     _lquote: bytes | None = None  # in a tag too long to hold: what ends the value it is in
+    _depth = 0  # how deep in <iframe srcdoc> documents this gate is
 
     def __init__(
         self,
@@ -390,6 +401,7 @@ class HtmlGate:
                         return False
                 elif pos == limit:
                     return False
+            may_classify = self._rules.may_classify  # a <base href> changes the rules
             if self._in_text():
                 return True
 
@@ -647,6 +659,10 @@ class HtmlGate:
                 self._unsure = self._unsure and bool(stack)
                 self._push(_Frame(name, name, False, True))
             return
+        if name == "base" and gate:
+            href = decode_attrs(buf[a : e - 1]).get("href")
+            if href is not None:  # relative URLs after it resolve against it
+                self._rules = self._rules.based(href)
         verdict = ""
         if name in GATED:
             if gate:
@@ -681,7 +697,7 @@ class HtmlGate:
             if self._out < 0 and self._cut_foreign:
                 self._end_cut(s)
             return False
-        if name in GATED:
+        if name in FOREIGN_GATED:
             # Inert here but for <script> and <image>, yet cut when refused: an HTML end
             # tag can close SVG through ancestors the gate does not track.
             held = gate and self._gate(name, s, e, a, foreign=True) == "hold"
@@ -708,7 +724,8 @@ class HtmlGate:
         ``hinted``: the rules' :meth:`~RulesLike.may_classify` already said yes.
         """
         raw = self._buf[a : e - 1]
-        if not hinted and not self._rules.may_classify(raw):
+        srcdoc = name == "iframe" and _SRCDOC(raw) is not None
+        if not hinted and not srcdoc and not self._rules.may_classify(raw):
             # Unclassified: only an inline script is held, to search its text.
             if name != "script" or has_src(self._buf, a, e - 1):
                 return ""
@@ -718,11 +735,16 @@ class HtmlGate:
         cat = None
         if tag != "noscript" or "data-consent" in attrs:
             cat = self._rules.classify_element(tag, attrs)
-        if cat is None:
+        if cat is None or self._allows(cat):
+            if "<" in attrs.get("srcdoc", ""):  # its document wins over src: gate it instead
+                return "cut" if self._srcdoc(s, e, a) else ""
+            if cat is not None:
+                self._activate(s, e, a, attrs)
+                return ""
             inline = tag == "script" and "src" not in attrs and "data-src" not in attrs
             return "hold" if inline else ""
-        if self._allows(cat):
-            self._activate(s, e, a, attrs)
+        if tag in BACKGROUND:  # a table cell or the body: only its image goes
+            self._drop_attr(s, e, a, "background")
             return ""
         # In SVG/MathML nothing is void or raw text: content is markup up to the end tag.
         void = self_closing(self._buf, a, e - 1) if foreign else tag in VOID
@@ -732,6 +754,43 @@ class HtmlGate:
             self._cut_foreign = foreign
             self._cut_open = [] if not foreign and tag in _BUILDER_ENDS else None
         return "cut"
+
+    def _srcdoc(self, s: int, e: int, a: int) -> bool:
+        """Gate the document in an iframe's ``srcdoc`` and write it back; True if the
+        iframe is removed instead (nested too deep, or its document too large to read).
+
+        The value is gated as a page of its own (without banner) and, if anything in it
+        changed, written back double-quoted with ``&`` and ``"`` escaped, so the browser
+        decodes exactly the gated document.
+        """
+        buf, span = self._buf, attr_spans(self._buf, a, e - 1)[0]["srcdoc"]
+        value = buf[span.value : span.value_end]
+        value = value[1:-1] if value[:1] in (b'"', b"'") else value
+        doc = html.unescape(value.decode("utf-8", "surrogateescape"))
+        inner = HtmlGate(self._rules, self._allows, max_buffer=self._max, warn=self._warn)
+        inner._depth = self._depth + 1
+        out = b""
+        if inner._depth <= _SRCDOC_DEPTH:
+            out = inner.feed(doc.encode("utf-8", "surrogateescape")) + inner.close()
+        if inner._depth > _SRCDOC_DEPTH or inner._bypass:
+            if self._warn is not None:
+                self._warn("consentgate: an <iframe srcdoc> could not be gated; iframe removed")
+            self._cut(s, -1)
+            self._cut_name, self._cut_depth, self._cut_stack = "iframe", 1, len(self._stack)
+            self._cut_foreign = False
+            return True
+        if inner.changed:
+            escaped = out.replace(b"&", b"&amp;").replace(b'"', b"&quot;")
+            self._pieces += (buf[self._out : span.value], b'"', escaped, b'"')
+            self._out, self.changed = span.value_end, True
+        return False
+
+    def _drop_attr(self, s: int, e: int, a: int, name: str) -> None:
+        """Remove the attribute ``name`` (with the space before it) from a start tag."""
+        span = attr_spans(self._buf, a, e - 1)[0].get(name)
+        if span is not None:
+            self._pieces.append(self._buf[self._out : span.sep])
+            self._out, self.changed = span.value_end, True
 
     def _cut(self, s: int, e: int) -> None:
         """Drop the bytes from ``s``: up to ``e``, or until the element ends when ``e`` is -1."""

@@ -14,14 +14,17 @@ import operator
 import re
 import string
 from collections.abc import Callable, Mapping, Sequence
-from typing import NamedTuple
-from urllib.parse import unquote, urlsplit
 
 from .cache import Memo
 from .config import Category
+from .urls import PAGE, Base, base_of, refresh_url, significant, srcset_urls, targets
 
-#: Attributes whose URL decides an element's category (``data`` only for ``<object>``).
-_URL_ATTRS = ("src", "data-src", "href")
+#: Attributes whose URL decides an element's category (``data`` only for ``<object>``, the
+#: ``content`` of a ``<meta http-equiv=refresh>`` too): what HTML and SVG elements load,
+#: whatever the element (reading one that loads nothing only makes the gate stricter).
+_URL_ATTRS = ("src", "data-src", "href", "xlink:href", "poster", "background")
+#: Attributes holding a list of image candidates, each with its URL.
+_SRCSET_ATTRS = ("srcset", "imagesrcset", "data-srcset")
 #: Bytes that may continue a JavaScript identifier (non-ASCII counted in): a
 #: signature starting with one must not follow one, so ``fbq(`` skips ``myfbq(``.
 _IDENT = frozenset(f"{string.ascii_letters}{string.digits}_$".encode()) | set(range(0x80, 0x100))
@@ -60,8 +63,10 @@ class Rules:
     :param categories: In configuration order; when several match, the
         first category wins.
 
-    Source patterns (``Category.sources``), matched against the URL in
-    ``src``, ``data-src``, ``href`` and, for ``<object>``, ``data``:
+    Source patterns (``Category.sources``), matched against every URL an element
+    loads (``src``, ``data-src``, ``href``, ``xlink:href``, ``poster``, ``background``,
+    each ``srcset`` candidate, ``<object data>``, a ``<meta http-equiv=refresh>``
+    target), read as browsers read it (:mod:`consentgate.urls`):
 
     - ``host.tld`` matches that host and its subdomains, with any scheme or
       none (``//host.tld/x``); the host is compared case-insensitively.
@@ -108,10 +113,9 @@ class Rules:
         self._longest = max(map(len, signatures), default=0)
         paths = [path.lstrip("/") for _, path in (*self._same_site, *self._any_host)]
         hint = _tag_hint([*self._hosts, *paths, "data-consent"])
-        self._hint_search = None if hint is None else hint.pattern.search
-        self._kelvin = hint is not None and hint.kelvin
+        self._hint_search = None if hint is None else hint.search
         self._exact_cookies, self._cookie_globs = _compile_cookies(categories)
-        self._url_cache = Memo(self._match_url, max_entries=_CACHE_SIZE, max_bytes=_CACHE_BYTES)
+        self._url_cache = Memo(self._match_key, max_entries=_CACHE_SIZE, max_bytes=_CACHE_BYTES)
         self._cookie_cache = Memo(
             self._match_cookie, max_entries=_CACHE_SIZE, max_bytes=_CACHE_BYTES
         )
@@ -128,6 +132,26 @@ class Rules:
         :param tag: The tag name, lower case.
         :param attrs: Attribute names in lower case, values entity-decoded.
         """
+        return self._classify_element(tag, attrs, (PAGE,))
+
+    def based(self, href: str) -> RulesWithBase:
+        """These rules for the part of a page after its ``<base href>``.
+
+        Relative URLs then resolve against ``href``. When that can bring them to a source
+        pattern (its host is a pattern's, or its path differs from the root and a pattern
+        is a same-site path), the returned rules' :meth:`may_classify` says yes to every
+        tag; otherwise the base adds nothing a tag's own bytes do not show.
+        """
+        bases = base_of(href)
+        hosts = (base.host for base in bases if base.host is not None)
+        blind = any(map(self._has_host, hosts)) or (
+            bool(self._same_site) and any(base != PAGE for base in bases)
+        )
+        return RulesWithBase(self, bases, blind)
+
+    def _classify_element(
+        self, tag: str, attrs: Mapping[str, str], bases: tuple[Base, ...]
+    ) -> str | None:
         explicit = attrs.get("data-consent")
         if explicit is not None:
             name = explicit.strip()
@@ -135,12 +159,10 @@ class Rules:
                 self._unknown(name)
             return name
         best: int | None = None
-        for attr in (*_URL_ATTRS, "data") if tag == "object" else _URL_ATTRS:
-            value = attrs.get(attr)
-            if value:
-                index = self._classify_url(value)
-                if index is not None and (best is None or index < best):
-                    best = index
+        for value in _loaded_urls(tag, attrs):
+            index = self._classify_url(value, bases)
+            if index is not None and (best is None or index < best):
+                best = index
         return None if best is None else self._names[best]
 
     def classify_inline(self, text: bytes) -> str | None:
@@ -178,7 +200,8 @@ class Rules:
         False, :meth:`classify_element` returns None for it. It looks for
         ``data-consent``, for each source pattern's host or path, and for what could
         hide one from a plain search: a character reference other than ``&amp;``, a
-        percent-escape in a host, a Kelvin sign (it lower-cases to "k").
+        percent-escape in a host or path, a character in a host that UTS 46 maps to ASCII
+        or drops (fullwidth letters, ``。``, soft hyphens...; see :data:`MAPPED_LEADS`).
 
         :param tag: The start tag's bytes, or just its attributes.
         """
@@ -186,11 +209,12 @@ class Rules:
         if search is None:
             return True
         text = tag.translate(_HINT_BYTES, b"\t\n\r")
-        if b"\x01" in text and (
-            _HOST_ESCAPE.search(text) is not None
+        if 1 in text and (  # an int: a single memchr, cheaper than a bytes needle
+            (0x25 in tag and _ESCAPE.match(text) is not None)  # "%"
             or tag.count(b"&") != tag.count(b"&amp;")
-            or (self._kelvin and b"\xe2\x84\xaa" in tag)
         ):
+            return True
+        if 3 in text and (_MAPPED_AFTER_SLASHES(text) or _MAPPED_AFTER_COLON(text)):
             return True
         return search(text) is not None
 
@@ -214,35 +238,37 @@ class Rules:
             host = host.rpartition("@")[2].partition(":")[0].lower().removeprefix("*.")
             self._hosts.setdefault(host.rstrip("."), []).append((index, slash + path))
 
-    def _classify_url(self, value: str) -> int | None:
-        # Browsers ignore surrounding whitespace and read "\" as "/" in http(s) URLs. Only
-        # scheme, host and path decide, so the query and fragment are dropped: beacons
+    def _classify_url(self, value: str, bases: tuple[Base, ...]) -> int | None:
+        # Only scheme, host and path decide, so the query and fragment are dropped: beacons
         # and pixels that differ only in their query share one cache entry.
-        url = value.strip().replace("\\", "/").partition("?")[0].partition("#")[0]
+        url = significant(value)
         if len(url) > _CACHE_MAX_LEN:
-            return self._match_url(url)
-        return self._cached_url(url)
+            return self._match_url(url, bases)
+        return self._cached_url((url, bases))
 
-    def _match_url(self, url: str) -> int | None:
-        try:
-            parts = urlsplit(url)
-            host = parts.hostname  # lower case, without user info and port
-        except ValueError:  # e.g. a broken IPv6 literal
-            return None
-        path = parts.path
-        if host:
-            best = self._match_host(unquote(host).rstrip("."), path)
-        elif parts.scheme in ("", "http", "https"):
-            matches = (index for index, prefix in self._same_site if _has_prefix(path, prefix))
-            best = min(matches, default=None)
-        else:
-            return None  # data:, javascript:, mailto: and the like
-        if not path.startswith("/"):
-            path = "/" + path
-        for index, suffix in self._any_host:
-            if (best is None or index < best) and path.endswith(suffix):
+    def _match_key(self, key: tuple[str, tuple[Base, ...]]) -> int | None:
+        return self._match_url(*key)
+
+    def _match_url(self, url: str, bases: tuple[Base, ...]) -> int | None:
+        """The first category any reading of ``url`` belongs to (see :func:`~.urls.targets`)."""
+        best: int | None = None
+        for host, path in targets(url, bases):
+            if host is not None:
+                index = self._match_host(host, path)
+            else:
+                matches = (i for i, prefix in self._same_site if _has_prefix(path, prefix))
+                index = min(matches, default=None)
+            for i, suffix in self._any_host:
+                if (index is None or i < index) and path.endswith(suffix):
+                    index = i
+            if index is not None and (best is None or index < best):
                 best = index
         return best
+
+    def _has_host(self, host: str) -> bool:
+        """Whether a source pattern names ``host`` or one of its parent domains."""
+        labels = host.split(".")
+        return any(".".join(labels[i:]) in self._hosts for i in range(len(labels)))
 
     def _match_host(self, host: str, path: str) -> int | None:
         best: int | None = None
@@ -265,6 +291,43 @@ class Rules:
                 if best is None or index < best:
                     best = index
         return best
+
+
+class RulesWithBase:
+    """:class:`Rules` for the part of a page after its ``<base href>`` (see :meth:`Rules.based`)."""
+
+    def __init__(self, rules: Rules, bases: tuple[Base, ...], blind: bool) -> None:
+        self._rules, self._bases, self._blind = rules, bases, blind
+        self.inline_overlap = rules.inline_overlap
+        self.classify_inline = rules.classify_inline
+        if not blind:
+            self.may_classify = rules.may_classify  # type: ignore[method-assign]
+
+    def classify_element(self, tag: str, attrs: Mapping[str, str]) -> str | None:
+        """:meth:`Rules.classify_element`, relative URLs resolved against the base."""
+        return self._rules._classify_element(tag, attrs, self._bases)
+
+    def may_classify(self, tag: bytes) -> bool:
+        """True: a relative URL may load from a tracker (when the base can bring it to one)."""
+        return True
+
+    def based(self, href: str) -> RulesWithBase:
+        """Itself: only a page's first ``<base href>`` counts."""
+        return self
+
+
+def _loaded_urls(tag: str, attrs: Mapping[str, str]) -> list[str]:
+    """The URLs in an element's attributes that a browser may load."""
+    found = [value for attr in _URL_ATTRS if (value := attrs.get(attr))]
+    for attr in _SRCSET_ATTRS:
+        if attr in attrs:
+            found += srcset_urls(attrs[attr])
+    if tag == "object" and attrs.get("data"):
+        found.append(attrs["data"])
+    elif tag == "meta" and attrs.get("http-equiv", "").strip().lower() == "refresh":
+        url = refresh_url(attrs.get("content", ""))
+        found += [url] if url else []
+    return found
 
 
 def _has_prefix(path: str, prefix: str) -> bool:
@@ -369,35 +432,43 @@ def _trie(branches: Mapping[bytes, bytes]) -> bytes:
     return b"(?:" + b"|".join(alternatives) + b")"
 
 
+#: UTF-8 lead bytes of the characters that UTS 46 maps to ASCII or to nothing (fullwidth
+#: forms, "。", soft hyphen, zero-width and compatibility characters...): only with them can
+#: a host written in non-ASCII be a tracker's. Most letters of most scripts (lead bytes
+#: C3, D0-DF, E4-E9...) map to non-ASCII only. Checked against idna by the tests.
+MAPPED_LEADS = bytes.fromhex("c2 c4 c5 c7 ca cb cd e0 e1 e2 e3 ea ef f0 f1 f2 f3 f4")
+
+
 def _hint_table() -> bytes:
     """The translation :meth:`Rules.may_classify` applies to a tag before its search.
 
     ASCII letters are lower-cased and ``\\`` becomes ``/``, as URL parsing does; ``.``
-    and ``-`` become 2, the one byte the hint's regex is anchored on; ``%``, ``&`` and
-    the lead byte of a UTF-8 Kelvin sign become 1, so that one look finds them all;
-    bytes 1 and 2 themselves become 0.
+    and ``-`` become 2, the one byte the hint's regex is anchored on; ``%`` and ``&``
+    become 1 and the lead bytes in :data:`MAPPED_LEADS` 3, so that one look finds each
+    kind; bytes 1 to 3 themselves become 0.
     """
     table = bytearray(range(256))
-    table[1:3] = bytes(2)
+    table[1:4] = bytes(3)
     table[0x41:0x5B] = bytes(range(0x61, 0x7B))
-    for byte, code in zip(b"\\.-%&\xe2", b"/\x02\x02\x01\x01\x01", strict=True):
+    for byte, code in zip(b"\\.-%&", b"/\x02\x02\x01\x01", strict=True):
         table[byte] = code
+    for byte in MAPPED_LEADS:
+        table[byte] = 3
     return bytes(table)
 
 
 _HINT_BYTES = _hint_table()
-#: A "%" after "//" and before the end of the host: hosts are percent-decoded (paths not).
-_HOST_ESCAPE = re.compile(rb"//[^/?#]*\x01")
+#: A percent-escape outside a query or fragment: hosts are percent-decoded, and servers
+#: decode escapes in paths. One pass from the start, skipping each "?" or "#" with the rest
+#: of its value (up to a quote or a space) and other bytes in runs, never going back.
+_ESCAPE = re.compile(rb"""(?:[?#][^\s"']*+|[^?#\x01]++|\x01(?![0-9a-f]{2}))*+\x01[0-9a-f]{2}""")
+#: A character of :data:`MAPPED_LEADS` in a host: after "//" (or "\\"), or after a
+#: scheme's ":" and at most one slash (two searches, each led by a literal).
+_MAPPED_AFTER_SLASHES = re.compile(rb"""//[^/?#\s"'>\x03]*+\x03""").search
+_MAPPED_AFTER_COLON = re.compile(rb""":/?[^/?#\s"'>\x03]*+\x03""").search
 
 
-class _TagHint(NamedTuple):
-    """What :meth:`Rules.may_classify` searches for; see :func:`_tag_hint`."""
-
-    pattern: re.Pattern[bytes]  # finds any of the literals
-    kelvin: bool  # a literal holds "k", which a Kelvin sign lower-cases to
-
-
-def _tag_hint(literals: Sequence[str]) -> _TagHint | None:
+def _tag_hint(literals: Sequence[str]) -> re.Pattern[bytes] | None:
     """What a start tag must hold for :meth:`Rules.classify_element` to place it, or None.
 
     The literals are the hosts, same-site paths and file names of the source patterns,
@@ -424,9 +495,7 @@ def _tag_hint(literals: Sequence[str]) -> _TagHint | None:
     # Literals with a dot or hyphen first: alone, they make a pattern led by one byte.
     pattern = [b"\x02" + _trie(tails)] if tails else []
     pattern += [_trie(others)] if others else []
-    return _TagHint(
-        re.compile(b"|".join(pattern)), any("k" in literal.lower() for literal in literals)
-    )
+    return re.compile(b"|".join(pattern))
 
 
 def _compile_cookies(

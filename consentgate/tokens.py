@@ -18,12 +18,14 @@ from typing import NamedTuple
 
 __all__ = [
     "ATTRS_ON",
+    "BACKGROUND",
     "BREAKOUT",
     "CDATA_END",
     "COMMENT_END",
     "FAST",
     "FOREIGN",
     "FOREIGN_END",
+    "FOREIGN_GATED",
     "FOREIGN_ONLY",
     "GATED",
     "GLYPHS",
@@ -58,8 +60,18 @@ def _names(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
-GATED = _names("script iframe img image link embed object audio video source noscript")
-VOID = _names("img link embed source")
+#: Elements whose ``background`` attribute loads an image: only that attribute is removed.
+BACKGROUND = _names("body table thead tbody tfoot tr td th")
+#: Elements that may load something, classified by the gate.
+GATED = (
+    _names("script iframe img image link embed object audio video source noscript input meta frame")
+    | BACKGROUND
+)
+#: In SVG, ``<use>`` and ``<feImage>`` load too (in HTML they are unknown elements).
+FOREIGN_GATED = GATED | _names("use feimage")
+VOID = _names("img link embed source input meta frame")
+#: Gated elements that load nothing without this attribute: the skippers pass them unseen.
+_LOADS_WITH = {**dict.fromkeys(BACKGROUND, "background"), "input": "src", "meta": "http-equiv"}
 #: Elements the tree builder closes as soon as it opens them (image is read as img).
 HTML_VOID = _names(
     "area base basefont bgsound br col embed frame hr image img input keygen link meta param"
@@ -76,8 +88,8 @@ IP = {"svg": _names("foreignobject desc title"), "math": _names("mi mo mn ms mte
 #: Start tags that stay MathML in a MathML text integration point (mi, mo, mn, ms, mtext).
 GLYPHS = _names("mglyph malignmark")
 FOREIGN_END = _names("svg math annotation-xml") | IP["svg"] | IP["math"] | GLYPHS
-_FOREIGN_START = BREAKOUT | FOREIGN_END | GATED | {"font"}
-_HTML_START = GATED | RAW | _names("plaintext svg math")
+_FOREIGN_START = BREAKOUT | FOREIGN_END | FOREIGN_GATED | {"font"}
+_HTML_START = GATED | RAW | _names("plaintext svg math base")
 #: End tags that close only SVG/MathML elements: no HTML element has these names. Other
 #: end tags in SVG/MathML content may close it through an HTML element around it.
 FOREIGN_ONLY = _names(
@@ -231,6 +243,34 @@ def _tags(names: frozenset[str], extra: Mapping[str, list[bytes]]) -> list[bytes
     return alts
 
 
+def _quiet_gated(extra: dict[str, list[bytes]], foreign: bool = False) -> dict[str, list[bytes]]:
+    """``extra`` and alternatives consuming the start tags of gated elements that cannot
+    load anything: without their loading attribute (:data:`_LOADS_WITH`), or an SVG
+    ``<use>`` whose references are all to the page's own fragments (``href="#icon"``).
+    In SVG/MathML (``foreign``) a tag that breaks out to HTML must still stop the skipper."""
+    for name, attr in sorted(_LOADS_WITH.items()):
+        if foreign and name in BREAKOUT:
+            continue
+        no_attr = rb"(?!(?i:" + re.escape(attr.encode()) + rb")[\t\n\f\r />=])"
+        extra.setdefault(name[0], []).append(_start_tag(name, no_attr))
+    remote = rb"(?!(?i:(?:xlink:)?href)(?![\t\n\f\r ]*+=[\t\n\f\r ]*+[\"']?#)[\t\n\f\r />=])"
+    if foreign:
+        extra.setdefault("u", []).append(_start_tag("use", remote))
+    return extra
+
+
+def _start_tag(name: str, allowed: bytes) -> bytes:
+    """A start tag ``name`` (lower case) after its ``<``, each attribute name passing the
+    lookahead ``allowed``."""
+    name_start = rb"|[^\t\n\f\r />][^\t\n\f\r />=]*+"
+    attrs = _ATTRS.replace(name_start, b"|" + allowed + name_start[1:], 1)
+    # The usual shape first, as for other tags: a name after one space, or after any.
+    usual = _PLAIN_ATTRS.replace(b"(?: [a-z]", b"(?: " + allowed + b"[a-z]", 1)
+    spaces = rb"[\t\n\f\r ]++"
+    usual = usual.replace(spaces + b"[^", spaces + allowed + b"[^", 1)
+    return re.escape(name.encode()) + b"(?=" + _D + b")(?:" + usual + b"|" + attrs + b">)"
+
+
 def _element(name: str, body: bytes | None = None, start: bytes = _ATTRS + b">") -> bytes:
     """A whole element after its ``<``: start tag, ``body`` (raw text if None), end tag."""
     n = _any_case(name)
@@ -276,7 +316,7 @@ def _skipper(
     complete: groups 2-3 for a whole ``<script>`` without escapes (start tag, text), or one
     whose text, free of escapes and end tags, runs to the end of what is matched (group 4
     then matches there, empty); in HTML content, 5-6 for the start tag of a void element
-    named in lower case (tag, name end); 7-9 for any other tag (tag, ``/`` of an end tag,
+    or BACKGROUND one in lower case (tag, name end); 7-9 for other tags (tag, ``/`` of an end tag,
     name). With ``html_content`` it also consumes whole ungated raw-text elements and simple
     inline SVGs; without, SVG/MathML elements that hold only text. An inline SVG whose
     content runs to the end of what is matched is consumed too, and group 1 then matches
@@ -285,11 +325,11 @@ def _skipper(
     alts: list[bytes] = []
     script = rb"((?!))()()"
     if starts is not None and ends is not None:
-        extra: dict[str, list[bytes]] = {} if html_content else _text_only(FOREIGN_END)
+        extra = _quiet_gated({}) if html_content else _quiet_gated(_text_only(FOREIGN_END), True)
         if html_content:
             for name in sorted(RAW - GATED):
                 extra.setdefault(name[0], []).append(_element(name))
-            inner = _tags(_FOREIGN_START, _text_only(FOREIGN_END))
+            inner = _tags(_FOREIGN_START, _quiet_gated(_text_only(FOREIGN_END), True))
             inner.append(_end_tags(FOREIGN_ONLY))
             svg = b"[^<]*+(?:<(?:" + b"|".join([*inner, _DECLARATION]) + b")[^<]*+)*+"
             # Group 1: an empty match at the end when its content runs on past that.
@@ -314,7 +354,7 @@ def _skipper(
     attrs = b"(?:" + _PLAIN_ATTRS + b"|" + _ATTRS + b">)"
     quiet = rb"((?!))()"
     if html_content:
-        quiet = b"(<" + _trie(VOID) + b"()(?=" + _D + b")" + attrs + b")"
+        quiet = b"(<" + _trie(VOID | BACKGROUND) + b"()(?=" + _D + b")" + attrs + b")"
     tag = rb"(<(/?)(" + _NAME + b")" + attrs + b")"
     svg_groups = b"" if html_content else rb"(?:(?!)())?"  # numbered as in HTML content
     return re.compile(svg_groups + loop + b"(?:" + script + b"|" + quiet + b"|" + tag + b")?")

@@ -50,6 +50,9 @@ class FakeRules:
     def may_classify(self, tag: bytes) -> bool:
         return self._hint.search(tag) is not None
 
+    def based(self, href: str) -> FakeRules:
+        return self
+
     def classify_element(self, tag: str, attrs: Mapping[str, str]) -> str | None:
         if "data-consent" in attrs:
             return attrs["data-consent"].strip()

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import string
 from collections.abc import Callable
 
+import idna
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consentgate.config import Category, tracker_catalogue
-from consentgate.rules import Rules
+from consentgate.rules import MAPPED_LEADS, Rules
 from consentgate.tokens import decode_attrs
 
 from .conftest import retained_bytes
@@ -173,10 +175,96 @@ def test_url_attributes(tag: str, attrs: dict[str, str], expected: str) -> None:
         pytest.param("https:\\\\www.google-analytics.com\\analytics.js", id="backslashes"),
         pytest.param("https://www.google%2Danalytics.com/analytics.js", id="percent-encoded-host"),
         pytest.param("https://www.google-analytics.com/analytics.js#x", id="fragment"),
+        # Special schemes ignore missing or extra slashes, and "\\" is "/".
+        pytest.param("https:www.google-analytics.com/analytics.js", id="no-slashes"),
+        pytest.param("https:/www.google-analytics.com/analytics.js", id="one-slash"),
+        pytest.param("https:///www.google-analytics.com/analytics.js", id="three-slashes"),
+        pytest.param("https:/\\/www.google-analytics.com/analytics.js", id="mixed-slashes"),
+        pytest.param("///www.google-analytics.com/analytics.js", id="three-slashes-no-scheme"),
+        pytest.param("\\\\www.google-analytics.com/analytics.js", id="backslashes-no-scheme"),
+        pytest.param("http:www.google-analytics.com/analytics.js", id="http-on-https-page"),
+        pytest.param("HTTP:www.google-analytics.com/analytics.js", id="upper-case-scheme"),
+        pytest.param("h\tt\ntps://www.google-analytics.com/analytics.js", id="tab-in-scheme"),
+        pytest.param("\x00 https://www.google-analytics.com/analytics.js", id="c0-before"),
+        # Hosts are percent-decoded, then mapped through UTS 46 as browsers do.
+        pytest.param("https://www%2Egoogle-analytics%2Ecom/analytics.js", id="percent-dots"),
+        pytest.param("https://www.google-analytics.com%2E/analytics.js", id="percent-trailing-dot"),
+        pytest.param(
+            "https://\uff57\uff57\uff57.google-analytics.com/a.js", id="fullwidth-letters"
+        ),
+        pytest.param("https://WWW.\uff27OOGLE-ANALYTICS.COM/a.js", id="fullwidth-capital"),
+        pytest.param("https://www.google-analytics\u3002com/a.js", id="ideographic-full-stop"),
+        pytest.param("https://www.google-analytics\uff0ecom/a.js", id="fullwidth-full-stop"),
+        pytest.param("https://www.google-analytics\uff61com/a.js", id="halfwidth-full-stop"),
+        pytest.param("https://www.google-ana\u00adlytics.com/a.js", id="soft-hyphen"),
+        pytest.param("https://www.google-analytics\u200b.com/a.js", id="zero-width-space"),
+        pytest.param("https://www.google-analytics.com\u034f/a.js", id="grapheme-joiner"),
+        pytest.param(
+            "https://www.google%C2%ADanalytics.com/a.js".replace("google", "google-"),
+            id="escaped-soft-hyphen",
+        ),
+        pytest.param("https://\u212aelvin.google-analytics.com/a.js", id="kelvin-sign"),
+        pytest.param("https://www.google-analytics.com\u3002/a.js", id="mapped-trailing-dot"),
     ],
 )
 def test_url_forms_browsers_load_are_recognised(url: str) -> None:
     assert SITE.classify_element("script", {"src": url}) == "analytics"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        pytest.param("https://www.facebook.com/%74r?id=1", "marketing", id="escaped-path"),
+        pytest.param("https://www.facebook.com/x/../tr?id=1", "marketing", id="dot-segments"),
+        pytest.param("https://www.facebook.com/x/%2e%2E/tr", "marketing", id="escaped-dots"),
+        pytest.param("https://www.facebook.com/tr/../travel", None, id="dot-segments-leave"),
+        pytest.param("/x/../static/app.js", "necessary", id="same-site-dot-segments"),
+        pytest.param("static/app.js", "necessary", id="relative-to-root"),
+        pytest.param("https:static/app.js", "necessary", id="https-relative-path"),
+    ],
+)
+def test_paths_are_read_as_servers_read_them(url: str, expected: str | None) -> None:
+    assert SITE.classify_element("img", {"src": url}) == expected
+
+
+@pytest.mark.parametrize(
+    ("base", "url", "expected"),
+    [
+        pytest.param("https://www.google-analytics.com/", "analytics.js", "analytics", id="host"),
+        pytest.param("//www.google-analytics.com/js/", "../a.js", "analytics", id="no-scheme"),
+        pytest.param("https:www.google-analytics.com/", "a.js", "analytics", id="no-slashes"),
+        pytest.param("https://www.google-analytics.com/", "?v=1", "analytics", id="query-only"),
+        pytest.param(
+            "https://www.google-analytics.com/", "//cdn.example/a.js", None, id="own-host"
+        ),
+        pytest.param("https://www.google-analytics.com/", "/a.js", "analytics", id="absolute-path"),
+        pytest.param("https://www.google-analytics.com/", "data:,x", None, id="data-url"),
+        pytest.param("/static/", "app.js", "necessary", id="path-only"),
+        pytest.param("javascript:void(0)", "static/app.js", "necessary", id="no-network-base"),
+        pytest.param("https://cdn.example/", "https:x.js", None, id="same-scheme-relative"),
+    ],
+)
+def test_relative_urls_resolve_against_the_base(base: str, url: str, expected: str | None) -> None:
+    rules = SITE.based(base)
+    assert rules.classify_element("img", {"src": url}) == expected
+    assert rules.may_classify(f' src="{url}"'.encode())
+    assert rules.based("https://www.facebook.com/") is rules  # only the first one counts
+
+
+@pytest.mark.parametrize(
+    ("base", "candidate"),
+    [
+        pytest.param("https://cdn.example/js/", False, id="other-host"),
+        pytest.param("/js/", False, id="path"),
+        pytest.param("https://stats.g.doubleclick.net/", True, id="tracker-host"),
+        pytest.param("//x.google-analytics.com", True, id="tracker-subdomain"),
+    ],
+)
+def test_a_base_makes_every_tag_a_candidate_only_if_it_may_lead_to_a_tracker(
+    base: str, candidate: bool
+) -> None:
+    assert CATALOGUE.based(base).may_classify(b' src="a.js"') is candidate
+    assert SITE.based(base).may_classify(b' src="a.js"')  # "/static/" may follow any base
 
 
 @pytest.mark.parametrize(
@@ -438,6 +526,9 @@ _URLS = [url for url, _ in TRACKER_URLS.values()] + [
     "//ads.example.com/tr?id=1",
     "https://pixel.kit.example/p.gif",
     "https://img.example.com/photo.jpg",
+    "https:ads.example.com/tr?id=1",
+    "http:/\\www.google-analytics.com/ga.js",
+    "/x/../lib/a.js",
 ]
 
 
@@ -452,6 +543,12 @@ _DISGUISES: list[tuple[str, Callable[[str], str]]] = [
     ("", lambda c: "\t" + c),
     ("/", lambda c: "\\"),
     ("kK", lambda c: "\u212a"),
+    # UTS 46 maps these in a host: fullwidth forms, other full stops, ignored characters.
+    ("", lambda c: chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c),
+    (".", lambda c: "\u3002"),
+    (".", lambda c: "\uff61"),
+    ("", lambda c: c + "\u00ad"),
+    ("", lambda c: c + "%C2%AD"),
 ]
 
 
@@ -473,6 +570,7 @@ def _disguised_url(draw: st.DrawFn) -> str:
 
 
 _ATTR_NAMES = ["src", "SRC", "href", "data-src", "Data-Src", "data", "data-consent", "alt", "type"]
+_ATTR_NAMES += ["srcset", "poster", "background", "xlink:href", "imagesrcset"]
 
 
 @st.composite
@@ -490,7 +588,10 @@ def _start_tag(draw: st.DrawFn) -> bytes:
 
 @pytest.mark.parametrize("rules", [PATTERNS, SITE, CATALOGUE], ids=["patterns", "site", "all"])
 @settings(max_examples=300)
-@given(raw=_start_tag() | st.binary(max_size=80), tag=st.sampled_from(["script", "img", "object"]))
+@given(
+    raw=_start_tag() | st.binary(max_size=80),
+    tag=st.sampled_from(["script", "img", "object", "td"]),
+)
 def test_a_tag_may_classify_rejects_is_never_gated(rules: Rules, raw: bytes, tag: str) -> None:
     attrs = decode_attrs(raw)
     if rules.classify_element(tag, attrs) is not None:
@@ -513,6 +614,9 @@ def test_a_disguised_url_is_a_candidate(url: str, name: str) -> None:
         pytest.param(b" async", id="no-url"),
         pytest.param(b' src="/a.jpg?w=100%25" width="100%"', id="percent-outside-host"),
         pytest.param(b' data-src="/img/a.jpg" class="lazy"', id="lazy-image"),
+        pytest.param(b' alt="\xc3\xa9t\xc3\xa9" src="/img/caf\xc3\xa9.jpg"', id="non-ascii-path"),
+        pytest.param(b' style="width:100%" title="50% off"', id="percent-in-text"),
+        pytest.param(b' src="/a.jpg?q=%41&amp;h=1"', id="percent-in-query"),
     ],
 )
 def test_ordinary_tags_need_no_decoding(raw: bytes) -> None:
@@ -530,10 +634,31 @@ def test_ordinary_tags_need_no_decoding(raw: bytes) -> None:
         pytest.param(b' src="\\lib\\a.js"', id="backslashes"),
         pytest.param(b' src="//ads.ex%61mple.com/tr"', id="percent-in-host"),
         pytest.param(b" data-consent=analytics", id="data-consent"),
+        pytest.param(b' src="//www.\xef\xbd\x87oogle-analytics.com/"', id="fullwidth-in-host"),
+        pytest.param(b' src="https:www.google-analytics\xe3\x80\x82com/"', id="full-stop"),
+        pytest.param(b' src="//www.google-ana\xc2\xadlytics.com/ga.js"', id="soft-hyphen"),
+        pytest.param(b' src="/li%62/a.js"', id="percent-in-path"),
+        pytest.param(b" src=/li%62/a.js", id="percent-unquoted"),
+        pytest.param(b' srcset="a.jpg 1x, //x.\xef\xbd\x8bit.example/ 2x"', id="srcset"),
     ],
 )
 def test_what_may_classify_looks_for(raw: bytes) -> None:
     assert PATTERNS.may_classify(raw)
+
+
+def test_mapped_leads_start_every_character_uts46_maps_to_ascii_or_drops() -> None:
+    # may_classify looks for non-ASCII in a host only where these lead bytes are.
+    host_chars = set(string.ascii_lowercase + string.digits + "-.")
+    assert set(range(0xF0, 0xF5)) <= set(MAPPED_LEADS)  # 4-byte characters: all of them
+    for code in range(0x80, 0x10000):
+        char = chr(code)
+        if 0xD800 <= code <= 0xDFFF or char.encode()[0] in MAPPED_LEADS:
+            continue
+        try:
+            mapped = idna.uts46_remap(char, std3_rules=False)
+        except idna.IDNAError:
+            continue  # disallowed: a host holding it fails to parse
+        assert mapped and not set(mapped) & host_chars, hex(code)
 
 
 def test_a_pattern_matching_every_url_makes_every_tag_a_candidate() -> None:
