@@ -18,10 +18,10 @@ from itsdangerous import URLSafeSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import Client, EnvironBuilder, TestResponse, run_wsgi_app
 
-from consentgate import Category, Consent, ConsentGate
+from consentgate import Category, ConfigError, Consent, ConsentGate
 from consentgate.cookies import MAX_EXPIRY_HEADERS
 
-from .conftest import GTAG, PAGE, SECRET, html_app, retained_bytes
+from .conftest import GTAG, PAGE, SECRET, categories, html_app, retained_bytes
 
 Gate = Callable[..., ConsentGate]
 
@@ -1008,3 +1008,150 @@ def test_an_over_long_accept_gets_the_redirect(client: Client) -> None:
     response = decide(client, "accept_all", Accept=accept)
     assert response.status_code == 303
     assert client.get_cookie("consentgate") is not None
+
+
+# --- mistakes in setting the gate up ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "options", "key"),
+    [
+        pytest.param(
+            (), {"categories": [Category("necessary", required=True)]}, "secret_key", id="no-secret"
+        ),
+        pytest.param(
+            (),
+            {"secret_key": SECRET, "categories": [], "cookie_nmae": "c"},
+            "cookie_nmae",
+            id="mistyped-keyword",
+        ),
+        pytest.param(({"secret_key": SECRET},), {}, "categories", id="dict-without-categories"),
+    ],
+)
+def test_setup_mistakes_raise_config_errors(
+    args: tuple[Any, ...], options: dict[str, Any], key: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        ConsentGate(html_app(), *args, **options)
+    assert caught.value.key == key
+
+
+def test_a_dict_of_options_configures_the_gate() -> None:
+    config = {"secret_key": SECRET, "categories": [{"name": "necessary", "required": True}]}
+    assert b"consentgate-banner" in Client(ConsentGate(html_app(), config)).get("/").data
+
+
+def test_example_secret_is_logged_at_start(
+    make_gate: Gate, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="consentgate"):
+        make_gate(secret_key="change-me")
+    assert [r.getMessage().partition(":")[0] for r in caplog.records] == [
+        "secret_key is an example value"
+    ]
+
+
+def test_unknown_data_consent_is_logged_once_per_value_and_cut(
+    make_gate: Gate, caplog: pytest.LogCaptureFixture
+) -> None:
+    page = (
+        b"<body><script data-consent='analytcs' src='/a.js'></script>"
+        b"<img data-consent='analytcs' src='/p.gif'><img data-consent='ads' src='/b.gif'>"
+        b"<p>kept</p></body>"
+    )
+    client = Client(make_gate(html_app(page)))
+    decide(client, "accept_all")
+    with caplog.at_level(logging.WARNING, logger="consentgate"):
+        first, second = client.get("/").data, client.get("/").data
+    assert first == second == b"<body><p>kept</p></body>"
+    named = [
+        r.getMessage().split("'")[1] for r in caplog.records if "data-consent" in r.getMessage()
+    ]
+    assert named == ["analytcs", "ads"]
+
+
+def test_banner_with_only_required_categories_names_no_empty_purpose() -> None:
+    gate = ConsentGate(
+        html_app(), secret_key=SECRET, categories=[Category("necessary", required=True)]
+    )
+    page = Client(gate).get("/").data
+    assert b"consentgate-banner" in page
+    assert b"also use ." not in page and b"no optional purposes" not in page
+    assert b"only necessary cookies" in page
+
+
+def test_category_added_later_is_asked_about(make_gate: Gate) -> None:
+    client = Client(make_gate())
+    decide(client, "accept_all")
+    cookie = consent_cookie(client)
+    extended = [*categories(), Category("marketing", trackers=["meta-pixel"])]
+    later = Client(make_gate(categories=extended))
+    later.set_cookie("consentgate", cookie)
+    page = later.get("/").data
+    assert b'id="consentgate-banner"' in page and b"googletagmanager" not in page
+    # Under the configuration it was given for, the same cookie still counts.
+    same = Client(make_gate())
+    same.set_cookie("consentgate", cookie)
+    assert same.get("/").data == PAGE
+
+
+@pytest.mark.parametrize(
+    ("headers", "hint"),
+    [
+        pytest.param({"Origin": "https://localhost"}, True, id="https-behind-a-proxy"),
+        pytest.param(
+            {"Origin": "https://www.example.com", "Sec-Fetch-Site": "same-origin"},
+            True,
+            id="host-hidden-by-a-proxy",
+        ),
+        pytest.param({"Origin": "https://evil.example"}, False, id="another-site"),
+        pytest.param(
+            {"Origin": "https://localhost", "Sec-Fetch-Site": "cross-site"},
+            False,
+            id="cross-site-over-https",
+        ),
+    ],
+)
+def test_post_refused_behind_a_proxy_says_how_to_fix_it(
+    client: Client, headers: dict[str, str], hint: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="consentgate"):
+        response = decide(client, "accept_all", **headers)
+        decide(client, "accept_all", **headers)
+    assert response.status_code == 403 and client.get_cookie("consentgate") is None
+    text = response.get_data(as_text=True)
+    assert ("ProxyFix" in text and "trusted_origins" in text) is hint
+    assert len([r for r in caplog.records if "ProxyFix" in r.getMessage()]) == int(hint)
+
+
+def test_excluded_paths_get_no_banner_but_are_still_gated(make_gate: Gate) -> None:
+    client = Client(make_gate(exclude_paths=["/admin/"]))
+    admin = client.get("/admin/login/").data
+    assert b"consentgate-banner" not in admin and b"googletagmanager" not in admin
+    assert b"consentgate-banner" in client.get("/administrator").data
+
+
+@pytest.mark.parametrize(
+    ("presets", "kept"),
+    [
+        pytest.param(["django"], ["sessionid", "csrftoken", "messages"], id="django"),
+        pytest.param(["flask"], ["session"], id="flask"),
+        pytest.param([], [], id="none"),
+    ],
+)
+def test_framework_presets_keep_sign_in_cookies_when_undeclared_are_blocked(
+    make_gate: Gate, presets: list[str], kept: list[str]
+) -> None:
+    names = ["sessionid", "csrftoken", "messages", "session"]
+    app = html_app(headers=[("Set-Cookie", f"{name}=1; Path=/") for name in names])
+    gate = make_gate(
+        app,
+        undeclared_cookies="block",
+        categories=[Category("necessary", required=True, presets=presets), categories()[1]],
+    )
+    response = Client(gate).get("/")
+    assert sorted(c.partition("=")[0] for c in response.headers.getlist("Set-Cookie")) == sorted(
+        kept
+    )
+    declared = {spec.name for _, spec in gate.settings.declared_cookies()}
+    assert {"consentgate", *kept} <= declared
