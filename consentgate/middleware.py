@@ -366,6 +366,7 @@ class _Body:
             expire=self.gate.expire_cookies(refused, self.environ) if refused else (),
             tag=self.visitor.tag,
             conditional=self.conditional,
+            keep_load=None if self.visitor.grants_all else self.keep_load,
         )
         self.started = True
         self.plan = None
@@ -404,6 +405,11 @@ class _Body:
     def keep_cookie(self, name: str) -> bool:
         """Whether a ``Set-Cookie`` from the app for ``name`` may reach the browser."""
         return self.gate.keep_cookie(name, self.visitor.consent)
+
+    def keep_load(self, tag: str, attrs: dict[str, str]) -> bool:
+        """Whether an element the response's headers stand for may load."""
+        category = self.gate.rules.classify_element(tag, attrs)
+        return category is None or self.visitor.consent.allows(category)
 
     def start(self, app_iter: Iterable[bytes]) -> Iterable[bytes]:
         """Return the app's iterable itself when nothing needs rewriting."""

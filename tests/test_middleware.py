@@ -1155,3 +1155,45 @@ def test_framework_presets_keep_sign_in_cookies_when_undeclared_are_blocked(
     )
     declared = {spec.name for _, spec in gate.settings.declared_cookies()}
     assert {"consentgate", *kept} <= declared
+
+
+# --- response headers that load ---------------------------------------------
+
+GA = "https://www.google-analytics.com/analytics.js"
+
+
+@pytest.mark.parametrize(
+    ("header", "kept_for_refusal"),
+    [
+        pytest.param(("Link", f"<{GA}>; rel=preload; as=script"), False, id="link-preload"),
+        pytest.param(
+            ("Link", f"</app.css>; rel=preload; as=style, <{GA}>; rel=prefetch"),
+            False,
+            id="link-list",
+        ),
+        pytest.param(
+            ("Link", "<https:www.google-analytics.com/x>; rel=preconnect"),
+            False,
+            id="link-browser-form",
+        ),
+        pytest.param(("Refresh", f"0; url={GA}"), False, id="refresh"),
+        pytest.param(("Refresh", f"5;URL='{GA}'"), False, id="refresh-quoted"),
+        pytest.param(("Link", "</app.css>; rel=preload; as=style"), True, id="own-link"),
+        pytest.param(("Refresh", "30"), True, id="own-refresh"),
+        pytest.param(("Link", "<" + "/a" * 5000 + ">; rel=preload"), False, id="over-long"),
+    ],
+)
+@pytest.mark.parametrize("content_type", ["text/html", "application/json"])
+def test_headers_that_load_a_refused_tracker_are_dropped(
+    make_gate: Gate, header: tuple[str, str], kept_for_refusal: bool, content_type: str
+) -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", content_type), header])
+        return [b"{}"]
+
+    gate = make_gate(app)
+    undecided = Client(gate)
+    assert (header[1] in undecided.get("/").headers.getlist(header[0])) is kept_for_refusal
+    accepted = Client(gate)
+    decide(accepted, "accept_all")
+    assert header[1] in accepted.get("/").headers.getlist(header[0])
