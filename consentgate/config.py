@@ -24,13 +24,22 @@ from .cookies import valid_host
 UndeclaredPolicy = Literal["allow", "warn", "block"]
 UnreadablePolicy = Literal["block", "pass"]
 _D = TypeVar("_D", "CookieSpec", "Category")
+_T = TypeVar("_T")
 
 _CATEGORY_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an RFC 6265 token
 _COOKIE_GLOB = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z?\[\]]+")
 _ENDPOINT = re.compile(r"/(?!/)[^\s?#\\]*")
+_COOKIE_PATH = re.compile(r"/[!-:<-~]*")  # printable ASCII without ';'
 _POLICIES = ("allow", "warn", "block")
 _UNREADABLE = ("block", "pass")
+#: What a regular expression has and a source pattern never does: anchors, groups,
+#: classes, alternation, escapes, ``.*``, or a ``*`` other than ``*/`` or ``*.`` up front.
+_REGEX_LIKE = re.compile(r"[\^()\[\]{}|\\]|\$$|\.[*+]|(?<!^)\*|^\*(?![./])")
+#: Secrets shorter than this are easy to guess offline from one signed cookie.
+MIN_SECRET_BYTES = 32
+#: Placeholder keys from examples, which anyone can sign cookies with.
+EXAMPLE_SECRETS = frozenset({"change-me", "changeme", "secret", "secret-key", "your-secret-key"})
 
 
 class ConfigError(ValueError):
@@ -89,6 +98,28 @@ def _strings(value: object, key: str) -> tuple[str, ...]:
     return cast(tuple[str, ...], items)
 
 
+def _keyword_errors(cls: type[_T]) -> type[_T]:
+    """Make a dataclass's constructor name the field in a :class:`ConfigError` for a
+    mistyped keyword (with the close match) or a missing required field, rather than
+    raise the ``TypeError`` that says neither."""
+    init = cls.__init__
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    names = tuple(f.name for f in fields)
+    required = [f.name for f in fields if f.default is dataclasses.MISSING]
+
+    @functools.wraps(init)
+    def checked_init(self: object, *args: Any, **kwargs: Any) -> None:
+        _check_keys(kwargs, names, "")
+        given = {*names[: len(args)], *kwargs}
+        for name in required:
+            if name not in given:
+                raise ConfigError(name, "is required")
+        init(self, *args, **kwargs)
+
+    setattr(cls, "__init__", checked_init)  # noqa: B010 (mypy refuses assigning a method)
+    return cls
+
+
 def _coerce(cls: type[_D], value: object, key: str) -> _D:
     """Build ``cls`` from a table (or a bare name), with error keys under ``key``."""
     if isinstance(value, cls):
@@ -106,6 +137,7 @@ def _coerce(cls: type[_D], value: object, key: str) -> _D:
         raise ConfigError(f"{key}.{error.key}", error.why) from None
 
 
+@_keyword_errors
 @dataclass(frozen=True)
 class CookieSpec:
     """A cookie that a category may set, as the cookie table describes it.
@@ -127,6 +159,7 @@ class CookieSpec:
             _check_type(getattr(self, key), str, key, "a string")
 
 
+@_keyword_errors
 @dataclass(frozen=True)
 class Category:
     """A purpose the visitor can accept or refuse, and what belongs to it.
@@ -143,6 +176,7 @@ class Category:
         subdomains), ``host.tld/path``, ``/path`` (same site), ``*/file.js`` (any host).
     :param inline: Byte strings that identify an inline script (case-sensitive).
     :param trackers: Ids from the built-in tracker catalogue.
+    :param presets: Frameworks whose own cookies belong here: ``"django"``, ``"flask"``.
     """
 
     name: str
@@ -153,6 +187,7 @@ class Category:
     sources: tuple[str, ...] = ()
     inline: tuple[str, ...] = ()
     trackers: tuple[str, ...] = ()
+    presets: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         valid = isinstance(self.name, str) and _CATEGORY_NAME.fullmatch(self.name) is not None
@@ -163,13 +198,12 @@ class Category:
         items = _items(self.cookies, "cookies", "cookie names or tables")
         cookies = [_coerce(CookieSpec, c, f"cookies[{i}]") for i, c in enumerate(items)]
         sources = [s.strip() for s in _strings(self.sources, "sources")]
+        for i, source in enumerate(sources):
+            _check_source(source, f"sources[{i}]")
         inline = list(_strings(self.inline, "inline"))
-        trackers, catalogue = _strings(self.trackers, "trackers"), tracker_catalogue()
-        for i, tracker_id in enumerate(trackers):
-            if tracker_id not in catalogue:
-                hint = f"{_hint(tracker_id, catalogue)} (known: {', '.join(catalogue)})"
-                raise ConfigError(f"trackers[{i}]", f"unknown tracker {tracker_id!r}{hint}")
-            tracker = catalogue[tracker_id]
+        trackers = _strings(self.trackers, "trackers")
+        presets = _strings(self.presets, "presets")
+        for tracker in (*_entries(trackers, "trackers"), *_entries(presets, "presets")):
             cookies.extend(tracker.cookies)
             sources.extend(tracker.sources)
             inline.extend(tracker.inline)
@@ -182,6 +216,17 @@ class Category:
         set_("sources", tuple(dict.fromkeys(sources)))
         set_("inline", tuple(dict.fromkeys(inline)))
         set_("trackers", tuple(dict.fromkeys(trackers)))
+        set_("presets", tuple(dict.fromkeys(presets)))
+
+
+def _check_source(source: str, key: str) -> None:
+    """Refuse a regular expression given as a source pattern: it would match nothing."""
+    if _REGEX_LIKE.search(source.removeprefix("https://").removeprefix("http://")):
+        why = (
+            "is a URL pattern, not a regular expression: write 'host.example' (with its "
+            "subdomains), 'host.example/path', '/path' (this site) or '*/file.js' (any host)"
+        )
+        raise ConfigError(key, f"{why}, got {source!r}")
 
 
 @dataclass(frozen=True)
@@ -196,10 +241,30 @@ class Tracker:
     cookies: tuple[CookieSpec, ...]
 
 
-@functools.cache
+def _entries(ids: tuple[str, ...], field: str) -> list[Tracker]:
+    """The catalogue entries that ``ids`` name; an unknown id is an error with a hint."""
+    catalogue = tracker_catalogue() if field == "trackers" else preset_catalogue()
+    what = "tracker" if field == "trackers" else "preset"
+    for i, entry_id in enumerate(ids):
+        if entry_id not in catalogue:
+            hint = f"{_hint(entry_id, catalogue)} (known: {', '.join(catalogue)})"
+            raise ConfigError(f"{field}[{i}]", f"unknown {what} {entry_id!r}{hint}")
+    return [catalogue[entry_id] for entry_id in ids]
+
+
 def tracker_catalogue() -> Mapping[str, Tracker]:
     """The built-in trackers by id, read once from the package's ``trackers.toml``."""
-    text = importlib.resources.files("consentgate").joinpath("trackers.toml").read_text("utf-8")
+    return _catalogue("trackers.toml")
+
+
+def preset_catalogue() -> Mapping[str, Tracker]:
+    """The frameworks' own cookies by framework, from the package's ``presets.toml``."""
+    return _catalogue("presets.toml")
+
+
+@functools.cache
+def _catalogue(filename: str) -> Mapping[str, Tracker]:
+    text = importlib.resources.files("consentgate").joinpath(filename).read_text("utf-8")
     catalogue = {}
     for tracker_id, entry in tomllib.loads(text).items():
         # A cookie's provider defaults to the tracker's.
@@ -209,6 +274,7 @@ def tracker_catalogue() -> Mapping[str, Tracker]:
     return types.MappingProxyType(catalogue)
 
 
+@_keyword_errors
 @dataclass(frozen=True)
 class Settings:
     """Everything the gate needs to know, validated once and then read-only.
@@ -237,10 +303,14 @@ class Settings:
     privacy_url: str = "/privacy"
     #: ``Secure`` attribute of the consent cookie; None sets it when the request came over https.
     secure: bool | None = None
+    #: ``Path`` of the consent cookie; None: the app's mount prefix (``SCRIPT_NAME``), or "/".
+    cookie_path: str | None = None
     #: A ``Set-Cookie`` for a cookie no category declares: "allow", "warn" (log it) or "block".
     undeclared_cookies: UndeclaredPolicy = "allow"
     #: Insert the banner into HTML pages while the visitor has not decided.
     inject_banner: bool = True
+    #: Path prefixes inside the app (``"/admin/"``) whose pages get no banner; still gated.
+    exclude_paths: tuple[str, ...] = ()
     #: Bytes the HTML rewriter may hold; past this the page counts as unreadable.
     max_buffer: int = 1 << 20
     #: A page that cannot be gated (an unknown coding or charset, past max_buffer) for a
@@ -281,6 +351,7 @@ class Settings:
         if isinstance(self.policy_version, int) and not isinstance(self.policy_version, bool):
             set_("policy_version", str(self.policy_version))
         set_("trusted_origins", _origins(self.trusted_origins))
+        set_("exclude_paths", _paths(self.exclude_paths))
         set_("cookie_domain", _cookie_domain(self.cookie_domain))
         _check_options(self)
 
@@ -371,6 +442,14 @@ def _origins(value: object) -> tuple[str, ...]:
     return tuple(origins)
 
 
+def _paths(value: object) -> tuple[str, ...]:
+    """Path prefixes, each starting with ``/`` as ``PATH_INFO`` does."""
+    paths = _strings(value, "exclude_paths")
+    for i, path in enumerate(paths):
+        _require(path.startswith("/"), f"exclude_paths[{i}]", "must start with '/'", path)
+    return paths
+
+
 def _cookie_domain(value: object) -> str | None:
     """The domain as cookies name it: lower case, without a leading or trailing dot."""
     if value is None:
@@ -397,6 +476,10 @@ def _check_options(s: Settings) -> None:
     _check_type(s.privacy_url, str, "privacy_url", "a string")
     _require(bool(s.privacy_url.strip()), "privacy_url", "must not be empty", s.privacy_url)
     _check_type(s.secure, (bool, type(None)), "secure", "true, false or None")
+    valid_cookie_path = s.cookie_path is None or (
+        isinstance(s.cookie_path, str) and _COOKIE_PATH.fullmatch(s.cookie_path) is not None
+    )
+    _require(valid_cookie_path, "cookie_path", "must be a path such as '/app'", s.cookie_path)
     if policy not in _POLICIES:
         why = f"must be 'allow', 'warn' or 'block', got {_describe(policy)}"
         raise ConfigError("undeclared_cookies", why + _hint(str(policy), _POLICIES))
@@ -408,6 +491,36 @@ def _check_options(s: Settings) -> None:
         raise ConfigError("unreadable", why + _hint(str(s.unreadable), _UNREADABLE))
     _check_type(s.max_inflated, int, "max_inflated", "a number of bytes")
     _require(s.max_inflated >= 1 << 20, "max_inflated", "must be at least 1 MiB", s.max_inflated)
+
+
+def build_settings(config: object, options: Mapping[str, Any]) -> Settings:
+    """The settings of a gate built from Python: a :class:`Settings` (with ``options``
+    replacing its fields), a mapping such as parsed TOML, or ``options`` alone.
+
+    Mistakes raise :class:`ConfigError` naming the option, as in a TOML file, rather than
+    the ``TypeError`` of a dataclass constructor.
+    """
+    if config is None:
+        return Settings.from_mapping(options)
+    if isinstance(config, Mapping):
+        return Settings.from_mapping({**config, **options})
+    if not isinstance(config, Settings):
+        why = f"must be Settings (from load_config) or a mapping, got {_describe(config)}"
+        raise ConfigError("config", why)
+    _check_keys(options, tuple(f.name for f in dataclasses.fields(Settings)), "")
+    return config.replace(**options)
+
+
+def secret_warnings(settings: Settings) -> list[str]:
+    """What is weak about the signing keys, for a warning at start-up."""
+    warnings = []
+    for i, key in enumerate(settings.secret_key):
+        where = "secret_key" if len(settings.secret_key) == 1 else f"secret_key[{i}]"
+        if key.decode("utf-8", "replace").strip().lower() in EXAMPLE_SECRETS:
+            warnings.append(f"{where} is an example value: anyone can sign consent cookies")
+        elif len(key) < MIN_SECRET_BYTES:
+            warnings.append(f"{where} is shorter than {MIN_SECRET_BYTES} bytes: easy to guess")
+    return warnings
 
 
 def load_config(path: str | os.PathLike[str], **overrides: Any) -> Settings:

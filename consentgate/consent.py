@@ -89,8 +89,12 @@ class ConsentCodec:
     """Sign a :class:`Consent` into a cookie value and verify it back.
 
     The payload is the JSON list ``[version, "a,b", decided_at,
-    consent_id]``, where ``"a,b"`` names the granted optional categories;
-    required ones are implied, which keeps the cookie short. It is signed
+    consent_id, "a,b,c"]``, where ``"a,b"`` names the granted optional
+    categories (required ones are implied, which keeps the cookie short) and
+    ``"a,b,c"`` the optional categories the visitor was asked about. A
+    category added since then was never offered, so the cookie reads as
+    undecided and the visitor is asked, whatever ``accept_all`` meant before.
+    Cookies written without the fifth item are read as before. It is signed
     with :class:`itsdangerous.URLSafeSerializer`.
 
     :param secret_keys: Signing keys, oldest first. The last one signs,
@@ -132,6 +136,7 @@ class ConsentCodec:
 
         self.required = frozenset(required)
         self.known = frozenset(known) | self.required
+        self._offered = ",".join(sorted(self.known - self.required))
         self.version = version
         self.max_age = max_age
         self._serializer = URLSafeSerializer(list(secret_keys), salt=salt)
@@ -153,6 +158,7 @@ class ConsentCodec:
             names,
             int(consent.decided_at),
             consent.consent_id,
+            self._offered,
         ]
         return self._serializer.dumps(payload)
 
@@ -182,6 +188,12 @@ class ConsentCodec:
 
         return consent
 
+    def _was_offered_all(self, offered: object) -> bool:
+        """Whether the visitor was asked about every optional category there is now."""
+        if not isinstance(offered, str):
+            return False
+        return self.known - self.required <= set(offered.split(","))
+
     def _verify_uncached(self, value: str) -> Consent | None:
         """Check the signature and the payload's shape, without looking at
         the clock or the policy version.
@@ -191,10 +203,12 @@ class ConsentCodec:
         except BadData:
             return None
 
-        if not isinstance(payload, list) or len(payload) != 4:
+        if not isinstance(payload, list) or len(payload) not in (4, 5):
             return None
 
-        version, names, decided_at, consent_id = payload
+        version, names, decided_at, consent_id = payload[:4]
+        if len(payload) == 5 and not self._was_offered_all(payload[4]):
+            return None
 
         if (
             not isinstance(version, str)

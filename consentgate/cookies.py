@@ -266,6 +266,7 @@ def consent_cookie_header(
     max_age: int,
     secure: bool,
     now: float | None = None,
+    path: str = "/",
     domain: str | None = None,
 ) -> tuple[str, str]:
     """The ``Set-Cookie`` header that stores the consent cookie.
@@ -278,6 +279,8 @@ def consent_cookie_header(
     :param value: The signed value from :meth:`ConsentCodec.dumps`.
     :param max_age: Lifetime in seconds.
     :param secure: Add ``Secure``; pass ``True`` for HTTPS requests.
+    :param path: The cookie's ``Path``: the app's mount prefix, so that apps mounted
+        side by side keep their own choices.
     :param now: The current Unix time, used for ``Expires``. If not
         given, werkzeug computes ``Expires`` from its own clock.
     :param domain: The ``Domain`` attribute (the ``cookie_domain`` option);
@@ -289,7 +292,7 @@ def consent_cookie_header(
         value,
         max_age=max_age,
         expires=expires,
-        path="/",
+        path=path,
         domain=domain,
         secure=secure,
         httponly=True,

@@ -107,6 +107,28 @@ def safe_next(value: str | None, default: str = "/") -> str:
     return default
 
 
+def safe_prefix(script_name: str) -> str | None:
+    """The mount prefix ``SCRIPT_NAME`` without its trailing ``/``, or ``None``
+    if it could lead off the site.
+
+    Every URL the gate writes (form actions, ``next``, ``Location``) starts
+    with the prefix, and a server may take it from a client's header
+    (``X-Forwarded-Prefix``), so it passes the checks of :func:`safe_next`:
+    ``//evil.example`` or ``/\\evil.example`` would make ``Location:
+    //evil.example/page`` a redirect to another host.
+
+    .. code-block:: python
+
+        safe_prefix("/app")  # "/app"
+        safe_prefix("")  # "" (mounted at the root)
+        safe_prefix("//evil.example")  # None
+    """
+    prefix = script_name.rstrip("/")
+    if not prefix:
+        return "" if not script_name or script_name == "/" else None
+    return prefix if safe_next(prefix, default="") == prefix else None
+
+
 def _origin_of(scheme: str, netloc: str) -> _Origin | None:
     """``(scheme, host, port)`` with the default port filled in, or
     ``None`` if it cannot be parsed.
@@ -192,6 +214,39 @@ def is_cross_site(
     allowed = [_origin_of(scheme, host)]
     allowed.extend(_parse_origin(trusted.rstrip("/")) for trusted in trusted_origins)
     return claimed not in allowed
+
+
+def referer_path(referer: str | None, *, host: str, scheme: str, prefix: str) -> str | None:
+    """The page inside the app that a same-site ``Referer`` names, for a link back to
+    it; ``None`` for another site's page, a page outside the mount ``prefix``, or an
+    unsafe path.
+    """
+    if not referer or _referer_origin(referer) != _origin_of(scheme, host):
+        return None
+    parts = urlsplit(referer.strip())
+    path = parts.path
+    if prefix:
+        if path != prefix and not path.startswith(prefix + "/"):
+            return None
+        path = path[len(prefix) :] or "/"
+    url = f"{path}?{parts.query}" if parts.query else path
+    return safe_next(url, default="") or None
+
+
+def behind_proxy(
+    *, host: str, scheme: str, origin: str | None, referer: str | None, sec_fetch_site: str | None
+) -> bool:
+    """Whether a post refused by :func:`is_cross_site` looks like a proxy's doing rather
+    than another site's: the browser says the post is same-origin, or it came from this
+    host over the other scheme (TLS ends at a proxy that does not pass the scheme on).
+    """
+    if sec_fetch_site:
+        return sec_fetch_site.strip().lower() == "same-origin"
+    claimed = _parse_origin(origin) if origin else _referer_origin(referer) if referer else None
+    own = _origin_of(scheme, host)
+    if claimed is None or own is None or claimed[0] not in _DEFAULT_PORTS:
+        return False
+    return claimed[1] == own[1] and claimed[0] != own[0]
 
 
 def wants_json(accept: str | None) -> bool:

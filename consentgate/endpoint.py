@@ -3,7 +3,8 @@
 This is the one implementation of taking a decision. The middleware's own
 endpoint and the Flask blueprint both call :func:`decision_response`, so the
 rules (same-site check, safe redirect, cookie attributes, expiry of cookies a
-withdrawal refuses) cannot drift apart.
+withdrawal refuses) cannot drift apart. The middleware's built-in preferences
+page is answered here too (:func:`endpoint_response`).
 """
 
 from __future__ import annotations
@@ -16,12 +17,23 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
+from . import ui
 from .cookies import consent_cookie_header, expiry_header
-from .decision import decide, is_cross_site, safe_next, wants_json
+from .decision import behind_proxy, decide, is_cross_site, referer_path, safe_next, wants_json
 
 if TYPE_CHECKING:
     from .consent import Consent
     from .middleware import ConsentGate
+
+
+_REFUSED = "Consent can only be given from this site's own pages."
+#: Why a same-site post can look cross-site, and the fix; the site owner reads it in the log.
+_PROXY_HINT = (
+    "The browser posted from this site, but the app sees another scheme or host: behind a "
+    "reverse proxy, wrap the app in werkzeug.middleware.proxy_fix.ProxyFix (x_proto=1, "
+    "x_host=1) so the gate sees the visitor's https and host, or list the site's origin "
+    "in trusted_origins."
+)
 
 
 class FormRequest(Request):
@@ -35,6 +47,40 @@ class FormRequest(Request):
     max_form_parts = 200
 
 
+def endpoint_response(gate: ConsentGate, request: Request, here: str) -> Response:
+    """The plain middleware's endpoint: a decision (POST) or the preferences page (GET).
+
+    :param here: this request's path inside the app, where the page's form leads back to
+        when the visitor came from nowhere known.
+    """
+    if request.method == "POST":
+        return decision_response(gate, request)
+    if request.method not in ("GET", "HEAD"):
+        response = _plain(405, "Method not allowed.")
+        response.headers["Allow"] = "GET, HEAD, POST"
+        return response
+    prefix = gate.mount_prefix(request.environ)
+    back = _back_path(gate, request, prefix)
+    # Without a page to go back to, the visitor comes back here and sees what they saved.
+    consent = request.environ["consentgate.consent"]
+    page = ui.preferences_page(gate.settings, consent, back or here, prefix, back)
+    response = Response(page, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "Cookie"
+    return response
+
+
+def _back_path(gate: ConsentGate, request: Request, prefix: str) -> str | None:
+    """The page inside the app the visitor came from: ``?next=``, else a same-site
+    ``Referer``; never the preferences page itself."""
+    back = safe_next(request.args.get("next"), default="") or referer_path(
+        request.headers.get("Referer"), host=request.host, scheme=request.scheme, prefix=prefix
+    )
+    if back is None or gate.is_endpoint({"PATH_INFO": back.partition("?")[0]}):
+        return None
+    return back
+
+
 def decision_response(gate: ConsentGate, request: Request) -> Response:
     """Take the decision posted in ``request`` and answer it.
 
@@ -45,15 +91,9 @@ def decision_response(gate: ConsentGate, request: Request) -> Response:
     JSON, the new state.
     """
     settings = gate.settings
-    if is_cross_site(
-        host=request.host,
-        scheme=request.scheme,
-        origin=request.headers.get("Origin"),
-        referer=request.headers.get("Referer"),
-        sec_fetch_site=request.headers.get("Sec-Fetch-Site"),
-        trusted_origins=settings.trusted_origins,
-    ):
-        return _plain(403, "Consent can only be given from this site's own pages.")
+    refusal = _refusal(gate, request)
+    if refusal is not None:
+        return refusal
     try:
         form = _form(request)
     except HTTPException as error:  # too large, too many fields: werkzeug's own answer
@@ -70,11 +110,31 @@ def decision_response(gate: ConsentGate, request: Request) -> Response:
     if wants_json(request.headers.get("Accept")):
         response = Response(json.dumps({"consent": consent.as_dict()}), mimetype="application/json")
     else:
-        location = request.script_root + safe_next(form.get("next"))
+        location = gate.mount_prefix(request.environ) + safe_next(form.get("next"))
         response = Response(status=303, headers={"Location": location})
     _set_decision_cookies(gate, request, consent, response)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _refusal(gate: ConsentGate, request: Request) -> Response | None:
+    """A 403 for a post from another site; None for the site's own posts.
+
+    When the browser says the post is this site's own, the gate is being shown the
+    wrong scheme or host (a proxy), and the answer and the log say how to fix it.
+    """
+    headers = request.headers
+    origin, referer = headers.get("Origin"), headers.get("Referer")
+    fetch = headers.get("Sec-Fetch-Site")
+    host, scheme = request.host, request.scheme
+    trusted = gate.settings.trusted_origins
+    seen = {"origin": origin, "referer": referer, "sec_fetch_site": fetch}
+    if not is_cross_site(host=host, scheme=scheme, trusted_origins=trusted, **seen):
+        return None
+    if not behind_proxy(host=host, scheme=scheme, **seen):
+        return _plain(403, _REFUSED)
+    gate.warn_once("proxy", _PROXY_HINT)
+    return _plain(403, f"{_REFUSED}\n{_PROXY_HINT}")
 
 
 def _form(request: Request) -> MultiDict[str, str]:
@@ -105,6 +165,7 @@ def _set_decision_cookies(
         gate.codec.dumps(consent),
         max_age=settings.max_age,
         secure=secure,
+        path=settings.cookie_path or gate.mount_prefix(request.environ) or "/",
         domain=settings.cookie_domain,
     )
     response.headers.add(name, value)

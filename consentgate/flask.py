@@ -26,8 +26,8 @@ from .consent import Consent
 from .decision import safe_next
 from .endpoint import FormRequest, decision_response
 from .http import HTML_TYPES
-from .middleware import ConsentGate, current_path
-from .ui import BANNER_CSS
+from .middleware import ConsentGate, app_path
+from .ui import BANNER_CSS, site_url
 
 _PREFIX = "CONSENTGATE_"
 #: Keys that configure the extension itself rather than the gate.
@@ -117,9 +117,13 @@ def _template_context() -> dict[str, Any]:
     gate = current_app.extensions.get("consentgate")
     if gate is None or "consentgate.consent" not in request.environ:
         return {}
+    # Not url_for: it writes SCRIPT_NAME as it comes, and a form must not post off the site.
+    prefix = gate.mount_prefix(request.environ)
     return {
         "consent": _consent(),
         "consent_settings": gate.settings,
+        "consent_url": prefix + gate.settings.endpoint,
+        "consent_privacy_url": site_url(prefix, gate.settings.privacy_url),
         "consent_banner": consent_banner,
         "cookie_declaration": cookie_declaration,
         "consentgate_css": Markup(BANNER_CSS),
@@ -156,4 +160,4 @@ def _prepare_banner(response: Response) -> Response:
 
 
 def _current_path() -> str:
-    return current_path(request.environ)
+    return app_path(request.environ)

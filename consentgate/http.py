@@ -9,6 +9,7 @@ answered ``304`` with a page rendered for another choice.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,11 @@ if TYPE_CHECKING:
 
 #: Content types whose bodies are gated.
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+#: Response headers that load a URL, and the element each stands for.
+_LOADING = {"link": "link", "refresh": "meta"}
+#: Longest ``Link`` header read; a longer one is dropped.
+_MAX_LINK = 8192
+_LINK_URL = re.compile(r"<([^>]*)>")
 #: Statuses that have no body to gate.
 _NO_BODY = ("1", "204", "304")
 #: The answer to a page that cannot be gated (``unreadable = "block"``).
@@ -105,6 +111,7 @@ def plan_response(
     expire: Sequence[tuple[str, str]],
     tag: str,
     conditional: bool,
+    keep_load: Callable[[str, dict[str, str]], bool] | None = None,
 ) -> ResponsePlan | None:
     """Filter the app's headers and decide whether the body is gated.
 
@@ -116,9 +123,12 @@ def plan_response(
     :param expire: ``Set-Cookie`` headers expiring refused request cookies.
     :param tag: the :func:`state_tag` of the visitor's consent, for ETags.
     :param conditional: the request carried tagged ETags.
+    :param keep_load: whether an element (tag name, attributes) may load; ``Link`` and
+        ``Refresh`` headers are read as the ``<link>`` and ``<meta>`` they stand for.
+        None when the visitor refuses nothing.
     """
     content_type = encoding = length = ""
-    has_cookie = False
+    has_cookie = loads = False
     for name, value in headers:
         lower = name.lower()
         if lower == "content-type":
@@ -129,10 +139,16 @@ def plan_response(
             encoding = f"{encoding}, {value}" if encoding else value
         elif lower == "content-length":
             length = value
+        elif lower in _LOADING:
+            loads = True
     gated = content_type.lower().startswith(HTML_TYPES) and not status.startswith(_NO_BODY)
     tagged = conditional and status.startswith("304")
-    if not (gated or has_cookie or expire or tagged):
+    loads = loads and keep_load is not None
+    if not (gated or has_cookie or expire or tagged or loads):
         return None
+    if loads:
+        assert keep_load is not None
+        headers = [h for h in headers if _keeps_load(h, keep_load)]
     if has_cookie:
         headers, _dropped = filter_set_cookies(headers, keep_cookie)
     if expire:
@@ -151,6 +167,20 @@ def plan_response(
         return ResponsePlan(headers)
     size = int(length) if length.isdigit() else None
     return ResponsePlan(headers, codings, length=size, escapes=escapes)
+
+
+def _keeps_load(header: tuple[str, str], keep: Callable[[str, dict[str, str]], bool]) -> bool:
+    """Whether a response header may reach the browser: False for a ``Link`` or ``Refresh``
+    that loads what ``keep`` refuses (a ``Link`` goes whole when any of its URLs does)."""
+    name, value = header
+    tag = _LOADING.get(name.lower())
+    if tag is None:
+        return True
+    if tag == "meta":
+        return keep(tag, {"http-equiv": "refresh", "content": value})
+    # Browsers give up on a Link header this long; it cannot hide what is read.
+    urls = _LINK_URL.findall(value[:_MAX_LINK])
+    return len(value) <= _MAX_LINK and all(keep(tag, {"href": url}) for url in urls)
 
 
 def bad_gateway_headers() -> list[tuple[str, str]]:

@@ -9,24 +9,21 @@ its fast path.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
-
-from werkzeug.wrappers import Response
 
 from . import ui
 from .cache import Memo, SizedCache, short_key
 from .charset import watch
-from .config import Settings
+from .config import Settings, build_settings, secret_warnings
 from .consent import Consent, ConsentCodec
 from .cookies import cookie_value, expiry_headers, request_cookie_names
-from .decision import safe_next
+from .decision import safe_prefix
 from .encoding import Feeder, Recoder, Unreadable, readable_accept_encoding
-from .endpoint import FormRequest, decision_response
+from .endpoint import FormRequest, endpoint_response
 from .http import (
     BAD_GATEWAY,
     ResponsePlan,
@@ -54,6 +51,8 @@ _BANNER_CACHE = 1024
 _BANNER_CACHE_BYTES = 8 << 20
 #: Longest path a log line shows; the query string is never logged (it may hold secrets).
 _LOGGED_PATH = 200
+#: Distinct unknown ``data-consent`` values warned about, at most.
+_UNKNOWN_NAMES = 256
 #: Largest buffered body checked for a chance to skip the rewriter.
 _SMALL_BODY = 64 * 1024
 
@@ -76,7 +75,9 @@ class ConsentGate:
     """Wrap a WSGI app so that what a visitor did not accept never reaches them.
 
     :param app: the WSGI application to wrap.
-    :param config: settings, e.g. from :func:`~consentgate.load_config`.
+    :param config: settings, e.g. from :func:`~consentgate.load_config`, or a mapping
+        of options as a TOML file has them; a mistake raises
+        :class:`~consentgate.ConfigError` naming the option.
     :param serve_endpoint: answer the decision endpoint here; the Flask
         extension turns this off and serves it from a blueprint.
     :param options: any :class:`~consentgate.config.Settings` field; with
@@ -93,19 +94,23 @@ class ConsentGate:
     def __init__(
         self,
         app: WSGIApplication,
-        config: Settings | None = None,
+        config: Settings | Mapping[str, Any] | None = None,
         *,
         serve_endpoint: bool = True,
         **options: Any,
     ) -> None:
-        if config is None:
-            config = Settings(**options)
-        elif options:
-            config = dataclasses.replace(config, **options)
+        config = build_settings(config, options)
+        for warning in secret_warnings(config):
+            logger.warning(
+                "%s; set a long random key (python -c 'import secrets; "
+                "print(secrets.token_hex(32))')",
+                warning,
+            )
         self.app = app
         self.settings = config
         self.serve_endpoint = serve_endpoint
-        self.rules = Rules(config.categories)
+        self._unknown_names: set[str] = set()
+        self.rules = Rules(config.categories, self._warn_unknown_category)
         self.codec = ConsentCodec(
             config.secret_key,
             required=config.required_names,
@@ -130,6 +135,10 @@ class ConsentGate:
         )
         self._warned: set[str] = set()
         self._warned_deferred = False
+        stem = config.endpoint.rstrip("/")
+        #: The endpoint answers with and without a trailing slash.
+        self._endpoint_paths = frozenset((stem or "/", stem + "/"))
+        self._warned_once: set[str] = set()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         visitor = self._visitor(environ.get("HTTP_COOKIE"))
@@ -145,6 +154,24 @@ class ConsentGate:
             environ["HTTP_ACCEPT_ENCODING"] = readable_accept_encoding(accept)
         body = _Body(self, environ, visitor, start_response, conditional)
         return body.start(self.app(environ, body.start_response))
+
+    def warn_once(self, kind: str, message: str) -> None:
+        """Log ``message`` the first time something of this ``kind`` goes wrong, so that a
+        client repeating it cannot fill the log."""
+        if kind not in self._warned_once:
+            self._warned_once.add(kind)
+            logger.warning("%s", message)
+
+    def _warn_unknown_category(self, name: str) -> None:
+        """Log once per value a ``data-consent`` that names no category: it is never granted."""
+        if name not in self._unknown_names and len(self._unknown_names) < _UNKNOWN_NAMES:
+            self._unknown_names.add(name)
+            logger.warning(
+                "data-consent=%r names no configured category; such elements are removed "
+                "for every visitor (known: %s)",
+                name[:100],
+                ", ".join(sorted(self.settings.names)),
+            )
 
     def consent_for(self, environ: WSGIEnvironment) -> Consent:
         """The visitor's current consent; undecided unless a valid cookie says otherwise."""
@@ -175,7 +202,24 @@ class ConsentGate:
 
     def is_endpoint(self, environ: WSGIEnvironment) -> bool:
         """Whether this request is for the decision endpoint."""
-        return bool(environ.get("PATH_INFO") == self.settings.endpoint)
+        return environ.get("PATH_INFO") in self._endpoint_paths
+
+    def mount_prefix(self, environ: WSGIEnvironment) -> str:
+        """The app's mount prefix (``SCRIPT_NAME``), percent-encoded, to write before
+        the gate's own paths; ``""`` at the root.
+
+        A prefix that could lead off the site (:func:`~consentgate.decision.safe_prefix`)
+        is replaced by ``""``, and the first one is logged: a wrong URL on this site
+        is better than a redirect to another.
+        """
+        script_name = environ.get("SCRIPT_NAME", "")
+        if not script_name:
+            return ""
+        prefix = safe_prefix(script_name)
+        if prefix is None:
+            self.warn_once("prefix", "SCRIPT_NAME is not a safe path; URLs are written without it")
+            return ""
+        return _path_and_query(prefix, "", "")
 
     def refused_request_cookies(self, cookie_header: str, consent: Consent) -> list[str]:
         """Names of the request's cookies whose category ``consent`` refuses."""
@@ -227,6 +271,13 @@ class ConsentGate:
         # The preferences page is the banner's long form: one form is enough.
         if environ.get("consentgate.banner_placed") or self.is_endpoint(environ):
             return None
+        # A script's fetch of an HTML fragment: the page it goes into has the banner.
+        if environ.get("HTTP_SEC_FETCH_DEST") == "empty":
+            return None
+        if self.settings.exclude_paths and environ.get("PATH_INFO", "").startswith(
+            self.settings.exclude_paths
+        ):
+            return None
         html = environ.get("consentgate.banner_html")
         if html is None:
             # Cached by the raw path, so that a hit needs no quoting.
@@ -234,8 +285,10 @@ class ConsentGate:
         return str(html).encode("utf-8")
 
     def _render_banner(self, raw_path: tuple[str, str, str]) -> bytes:
-        next_url = _path_and_query(*raw_path)
-        return ui.banner_html(self.settings, next_url).encode("utf-8")
+        script_name, path_info, query = raw_path
+        next_url = _path_and_query("", path_info, query)
+        prefix = self.mount_prefix({"SCRIPT_NAME": script_name})
+        return ui.banner_html(self.settings, next_url, prefix).encode("utf-8")
 
     def _classify_request_cookies(self, cookie_header: str) -> tuple[tuple[str, str], ...]:
         pairs = []
@@ -246,20 +299,7 @@ class ConsentGate:
         return tuple(pairs)
 
     def _endpoint(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        request = FormRequest(environ)
-        if request.method == "POST":
-            response = decision_response(self, request)
-        elif request.method in ("GET", "HEAD"):
-            consent = environ["consentgate.consent"]
-            # Without ?next= the visitor comes back here and sees what they saved.
-            next_url = safe_next(request.args.get("next"), default=current_path(environ))
-            page = ui.preferences_page(self.settings, consent, next_url)
-            response = Response(page, mimetype="text/html")
-            response.headers["Cache-Control"] = "no-store"
-            response.headers["Vary"] = "Cookie"
-        else:
-            response = Response("Method not allowed.\n", status=405, mimetype="text/plain")
-            response.headers["Allow"] = "GET, HEAD, POST"
+        response = endpoint_response(self, FormRequest(environ), app_path(environ))
         return response(environ, start_response)
 
 
@@ -326,6 +366,7 @@ class _Body:
             expire=self.gate.expire_cookies(refused, self.environ) if refused else (),
             tag=self.visitor.tag,
             conditional=self.conditional,
+            keep_load=None if self.visitor.grants_all else self.keep_load,
         )
         self.started = True
         self.plan = None
@@ -364,6 +405,11 @@ class _Body:
     def keep_cookie(self, name: str) -> bool:
         """Whether a ``Set-Cookie`` from the app for ``name`` may reach the browser."""
         return self.gate.keep_cookie(name, self.visitor.consent)
+
+    def keep_load(self, tag: str, attrs: dict[str, str]) -> bool:
+        """Whether an element the response's headers stand for may load."""
+        category = self.gate.rules.classify_element(tag, attrs)
+        return category is None or self.visitor.consent.allows(category)
 
     def start(self, app_iter: Iterable[bytes]) -> Iterable[bytes]:
         """Return the app's iterable itself when nothing needs rewriting."""
@@ -493,6 +539,12 @@ def _nowhere(data: bytes) -> None:
 def current_path(environ: WSGIEnvironment) -> str:
     """The path and query of this request, to come back to after deciding."""
     return _path_and_query(*_raw_path(environ))
+
+
+def app_path(environ: WSGIEnvironment) -> str:
+    """The path and query of this request inside the app, without the mount prefix:
+    the ``next`` of the gate's forms, which the endpoint puts back behind the prefix."""
+    return _path_and_query("", environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))
 
 
 def log_path(environ: WSGIEnvironment) -> str:

@@ -4,7 +4,7 @@ The gate sits between a WSGI app and the client and sees the body as byte chunks
 the WHATWG tokenizer closely enough that markup cannot hide a tracker from it (comments, raw
 text, script escapes, quoted attributes, foreign content), yet it never re-serialises: the
 output is the input with refused elements cut out, a few start tags rewritten, and the
-banner inserted before ``</body>``. Compiled regexes consume runs of text and uninteresting
+banner inserted where the body begins. Compiled regexes consume runs of text and uninteresting
 tags in C, so Python only sees the few tokens that matter.
 
 An inline script is classified by the first signature found in its text, searched in fixed
@@ -38,6 +38,14 @@ gated. ``<select>`` content is read as any other, as the HTML Standard now parse
 the older "in select" parsing, which drops tags such as ``<style>`` and ``<plaintext>``
 there, is not modelled.
 
+The banner goes where the HTML Standard begins the body: right after the first ``<body>``
+tag or, when that tag is left out, before the first start tag that is not head content
+(text before it is not looked at). Nothing inside ``<template>`` or ``<noscript>`` counts,
+as neither is shown. A document with no such tag gets it before ``</body>``, or else at its
+end if that is in ordinary text, never inside a tag, comment, raw text or SVG/MathML. No
+markup in the page can stop or move it: only the app, by setting
+``environ["consentgate.banner_placed"]``, places the banner itself.
+
 A tag longer than ``max_buffer`` is passed on as it streams when nothing about it but its
 end matters (an ordinary tag); one the gate must read whole makes it stop, with a warning,
 and the rest of the response passes through as it is, however the input is split.
@@ -53,6 +61,7 @@ from typing import NamedTuple, Protocol
 from .tokens import (
     ATTRS_ON,
     BACKGROUND,
+    BODY_START,
     BREAKOUT,
     CDATA_END,
     COMMENT_END,
@@ -64,6 +73,7 @@ from .tokens import (
     GATED,
     GLYPHS,
     GT,
+    HEAD,
     HTML_ENCODINGS,
     HTML_VOID,
     IP,
@@ -114,7 +124,7 @@ class RulesLike(Protocol):
 
 _FONT_BREAKOUT = ("color", "face", "size")
 _LOOKS = frozenset({"font", "annotation-xml"})  # foreign start tags read for their attributes
-_NEEDLE = b"consentgate-banner"
+_INERT = ("template", "noscript")  # before the body, what these hold is never shown
 #: Removed HTML elements that end where the tree builder ends them, not only at their end
 #: tag: ``</p>`` after ``<p><video src=...>`` ends the video, so what follows is kept.
 _BUILDER_ENDS = frozenset({"video", "audio", "object"})
@@ -165,8 +175,9 @@ class HtmlGate:
 
     :param rules: classifies elements and inline scripts into categories.
     :param allows: whether the visitor accepted a category.
-    :param banner: inserted before the first real ``</body>``, unless the page already holds
-        an element with ``id="consentgate-banner"``.
+    :param banner: inserted where the body begins: right after the first ``<body>`` tag,
+        or before the first start tag that is not head content; failing that, before
+        ``</body>`` or at the end of the document.
     :param max_buffer: the most bytes held back at once (a tag the gate must read whole, or
         an inline script being classified); past it the rest of the response passes through
         ungated.
@@ -194,7 +205,7 @@ class HtmlGate:
     _cut_name, _cut_depth, _cut_stack = "", 0, 0  # removed nested element
     _cut_foreign = False
     _cut_open: list[str] | None = None  # open in a removed <video>, <audio>, <object>
-    _tail = b""  # the byte before the buffer
+    _tail = b""  # the byte before the buffer, or before a held script that left it
     _until: re.Pattern[bytes] | None = None  # end of a comment-like section
     _ustart = 0
     _rname = ""  # raw-text element we are inside, if any
@@ -207,6 +218,8 @@ class HtmlGate:
     _unsure = False  # an end tag in SVG/MathML may have closed it through an HTML element
     _deferred = -1  # start of the script that last waited for the next chunk
     _lquote: bytes | None = None  # in a tag too long to hold: what ends the value it is in
+    _inert = 0  # <template> and <noscript> open while the banner waits for the body
+    _eof_open = False  # the input ended inside a tag, comment or raw text
     _depth = 0  # how deep in <iframe srcdoc> documents this gate is
 
     def __init__(
@@ -241,12 +254,15 @@ class HtmlGate:
 
     def close(self) -> bytes:
         """Finish the stream: return whatever was held back, resolved."""
-        if self._done or (not self._buf and self._hold < 0):  # nothing left to resolve
-            self._done = True
+        if self._done or (not self._buf and self._hold < 0 and not self._pending):
+            self._done = True  # nothing left to resolve
             return b""
-        self._run(True)
-        if self._fhold >= 0 and not self._bypass:  # an SVG script open to the end
-            self._end_cut(len(self._buf))
+        if self._buf or self._hold >= 0:
+            self._run(True)
+            if self._fhold >= 0 and not self._bypass:  # an SVG script open to the end
+                self._end_cut(len(self._buf))
+        if self._pending and not self._bypass and self._in_data():
+            self._place(len(self._buf))  # no body began: at the end of the document
         out = self._flush()
         self._done, self._buf, self._lbuf = True, b"", None
         return out
@@ -287,13 +303,16 @@ class HtmlGate:
         if 0 <= out < keep:
             pieces.append(buf[out:keep])
             self._out = keep
+        tail = None
         if self._hold >= 0:  # keep only what the next signature search needs
             spill = self._rbody + max(0, self._scanned - self._rules.inline_overlap)
             if spill > keep:
+                # A cut of the script still looks at the byte before it, not into it.
+                tail = buf[keep - 1 : keep] if keep else self._tail
                 self._held.append(buf[keep:spill])
                 self._out = self._hold = keep = spill
         if keep:
-            self._buf, self._tail = buf[keep:], buf[keep - 1 : keep]
+            self._buf, self._tail = buf[keep:], buf[keep - 1 : keep] if tail is None else tail
             self._rebase(keep)
         return b"".join(pieces)
 
@@ -336,6 +355,8 @@ class HtmlGate:
             self._lbuf = buf
         may_classify, cand = self._rules.may_classify, -1
         while True:
+            if self._pos > limit:  # a whole tag read past a "<" in one of its values
+                limit = self._lim = self._limit(end)
             pos, stop, stack = self._pos, limit, self._stack
             if stack and self._unsure:
                 skip = UNSURE
@@ -344,12 +365,12 @@ class HtmlGate:
             else:
                 skip = FAST if not stack else SLOW if stack[-1].ip else FOREIGN
                 if self._pending:
-                    if cand < pos:  # where the banner id might be next
-                        cand = buf.find(_NEEDLE, pos)
-                        cand = end if cand < 0 else cand
+                    if cand < pos:  # where the body might begin next
+                        found = BODY_START.search(buf, pos)
+                        cand = end if found is None else found.start()
                     if cand > pos:
                         stop = min(cand, limit)
-                    else:  # hand every tag to Python until the banner id candidate is passed
+                    else:  # hand every tag to Python until that candidate is passed
                         skip = SLOW
             # A skipper matches at every position (the empty string at least), so each
             # match starts where the one before ended, as long as none is empty.
@@ -366,8 +387,8 @@ class HtmlGate:
                     (s, e), a = m.span(5), m.start(6)
                     if e - s > self._max:
                         return self._overflow("a tag")
-                    # Nothing else about it matters: it opens nothing, cannot hold the
-                    # banner id. (self._pos catches up at the next stop.)
+                    # Nothing else about it matters: it opens nothing, and a due banner
+                    # stopped the scan before it. (self._pos catches up at the next stop.)
                     if may_classify(buf[a : e - 1]):
                         self._gate(buf[s + 1 : a].decode("latin-1"), s, e, a, hinted=True)
                 m = next(scan)
@@ -386,8 +407,8 @@ class HtmlGate:
                 if not self._tag(s, e, a - s == 2, buf[a:b], b):  # "</" before the name
                     return False
             elif last == 1:  # an SVG whose content runs on: it is open there
-                # Its start tag and content change nothing else (no banner id before
-                # `stop`; nothing gated, no tokenizer state in between).
+                # Its start tag and content change nothing else (a due banner stopped
+                # the scan before it; nothing gated, no tokenizer state in between).
                 stack.append(_Frame("svg", "svg", False, True))
                 self._pos, self._unsure = m.end(), False
                 continue
@@ -428,9 +449,38 @@ class HtmlGate:
     def _end_body(self, s: int, e: int) -> None:
         """Pass ``</body>`` at ``buf[s:e]``, placing the banner before it if still due."""
         self._pos = e
-        if self._pending and self._banner is not None:
-            self._pieces += (self._buf[self._out : s], self._banner)
-            self._out, self._pending, self.changed = s, False, True
+        if self._pending:
+            self._head_end("body", s, True)
+
+    def _head_start(self, name: str, s: int, e: int, gate: bool) -> None:
+        """While the banner waits, place it if the start tag ``buf[s:e]`` begins the body.
+
+        ``<body>`` does, the banner going right after it; so does any tag but head
+        content, the banner going before it (the HTML Standard's implied body). Not
+        when ``gate`` is false: the tag is being removed. Templates and noscripts are
+        counted even then, so that their end tags, removed or not, match them.
+        """
+        if name in _INERT:
+            self._inert += 1
+        elif gate and not self._inert and name not in HEAD:
+            self._place(e if name == "body" else s)
+
+    def _head_end(self, name: str, s: int, gate: bool) -> None:
+        """While the banner waits, follow the end tag at ``s``; ``</body>`` places it."""
+        if name in _INERT:
+            self._inert -= 1 if self._inert else 0
+        elif gate and name == "body" and not self._inert:
+            self._place(s)
+
+    def _place(self, at: int) -> None:
+        """Insert the banner at ``at``, passing on what comes before it."""
+        self._pieces += (self._buf[self._out : at], self._banner or b"")
+        self._out, self._pending, self.changed = at, False, True
+
+    def _in_data(self) -> bool:
+        """Whether the input ended in ordinary HTML text, where the banner may follow."""
+        open_ = self._eof_open or self._in_text() or self._inert or self._stack
+        return not open_ and self._out >= 0 and self._fhold < 0
 
     def _limit(self, end: int) -> int:
         """Where markup stops being worth tokenizing until more input comes.
@@ -499,7 +549,7 @@ class HtmlGate:
             self._ustart, self._pos = 0, pos + 2
         elif nxt[:1].isalpha() or nxt[:1] == b"/":  # a tag cut off by the end of the buffer
             if final:
-                self._pos = end  # stays as it was
+                self._pos, self._eof_open = end, True  # stays as it was
             elif end - pos > self._max:
                 return self._stream_tag(pos) or self._overflow("a tag")
             else:
@@ -536,8 +586,7 @@ class HtmlGate:
 
         Attributes are read as the tokenizer reads them, so a ``>`` in a quoted value does
         not end the tag; what is sure is passed on, and an attribute that more bytes could
-        continue is held back. The banner id in the tag ends the gate, as it would if the
-        tag came whole.
+        continue is held back.
         """
         buf, pos, end = self._buf, self._pos, len(self._buf)
         while True:
@@ -548,16 +597,13 @@ class HtmlGate:
                     at = -1 if m is None else m.start()
                 else:
                     at = buf.find(quote, pos)
-                if at < 0:
-                    # Held back: as much as the banner id less one, to find it whole.
-                    return self._tag_so_far(max(pos, end - len(_NEEDLE) + 1), final)
+                if at < 0:  # all of it is in the value
+                    return self._tag_so_far(end, final)
                 pos, self._lquote = at if quote == b" " else at + 1, b""
             m = ATTRS_ON.match(buf, pos)
             if m is None:  # never: it matches the empty string at least
                 return False
             if m[1] is not None:  # the ">": the tag is over
-                if self._banner_id_before(m.end()):
-                    return self._overflow("a tag")
                 self._pos, self._lquote = m.end(), None
                 return True
             pos = m.end()
@@ -572,16 +618,10 @@ class HtmlGate:
 
     def _tag_so_far(self, pos: int, final: bool) -> bool:
         """Pass on a long tag's bytes before ``pos`` (all of them when ``final``)."""
-        if self._banner_id_before(pos):
-            return self._overflow("a tag")
         if final:
-            pos, self._lquote = len(self._buf), None
+            pos, self._lquote, self._eof_open = len(self._buf), None, True
         self._pos = pos
         return False
-
-    def _banner_id_before(self, pos: int) -> bool:
-        """Whether the banner is due and its id is in the long tag's bytes before ``pos``."""
-        return self._pending and self._buf.find(_NEEDLE, self._pos, pos) >= 0
 
     def _text_state(self, final: bool) -> bool:
         """Pass through a comment, bogus comment or CDATA section up to its end."""
@@ -594,7 +634,7 @@ class HtmlGate:
             self._pos = max(pos, len(buf) - 10)
             return False
         self._pos = len(buf) if m is None else m.end()
-        self._until = None
+        self._until, self._eof_open = None, m is None
         return True
 
     def _tag(self, s: int, e: int, end_tag: bool, name: bytes, a: int) -> bool:
@@ -643,12 +683,12 @@ class HtmlGate:
         return True
 
     def _start_tag(self, name: str, s: int, e: int, a: int) -> None:
-        """Apply a start tag: banner id, foreign content, gating, the tokenizer state."""
+        """Apply a start tag: the banner's place, foreign content, gating, the tokenizer state."""
         buf, stack, gate = self._buf, self._stack, self._out >= 0
         if not gate:
             self._open_in_cut(name, a, e)
-        if gate and self._pending and buf.find(_NEEDLE, s, e) >= 0:
-            self._pending = decode_attrs(buf[a : e - 1]).get("id") != _NEEDLE.decode()
+        if self._pending and not stack:
+            self._head_start(name, s, e, gate)
         foreign = bool(stack) and (not stack[-1].ip or (name in GLYPHS and _math_text(stack[-1])))
         if foreign and self._foreign_start(name, s, e, a, gate):
             return
@@ -897,6 +937,8 @@ class HtmlGate:
         elif stack and name in _TABLE_ENDS:
             # Table scope ends at no integration point: a cell around the SVG may close it.
             self._unsure = True
+        if self._pending and not stack:
+            self._head_end(name, s, self._out >= 0)
         if self._out < 0:
             if self._cut_open is not None:
                 self._end_in_cut(name, s, e, self._cut_open)
@@ -906,9 +948,6 @@ class HtmlGate:
                     self._end_cut(e)
             elif self._cut_foreign and len(stack) < self._cut_stack:
                 self._end_cut(s)  # closing its parent closed the removed SVG script
-        elif name == "body" and self._pending and self._banner is not None:
-            self._pieces += (self._buf[self._out : s], self._banner)
-            self._out, self._pending, self.changed = s, False, True
 
     def _open_in_cut(self, name: str, a: int, e: int) -> None:
         """Follow a start tag inside a removed element, for where that element ends."""
@@ -958,7 +997,7 @@ class HtmlGate:
         if m is None and not final:
             self._pos = q
             return False
-        self._pos = end if m is None else m.end()
+        self._pos, self._eof_open = (end, True) if m is None else (m.end(), False)
         if self._rcut:
             self._out, self._rcut = self._pos, False
         self._rname = ""

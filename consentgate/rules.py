@@ -95,8 +95,13 @@ class Rules:
     #: byte before it when the signature needs an identifier boundary.
     inline_overlap: int
 
-    def __init__(self, categories: Sequence[Category]) -> None:
+    def __init__(
+        self, categories: Sequence[Category], unknown: Callable[[str], None] | None = None
+    ) -> None:
         self._names = tuple(category.name for category in categories)
+        #: Told each ``data-consent`` value that names no category (it still fails closed).
+        self._unknown = unknown
+        self._known = frozenset(self._names)
         self._hosts: dict[str, list[tuple[int, str]]] = {}
         self._same_site: list[tuple[int, str]] = []
         self._any_host: list[tuple[int, str]] = []
@@ -149,7 +154,10 @@ class Rules:
     ) -> str | None:
         explicit = attrs.get("data-consent")
         if explicit is not None:
-            return explicit.strip()
+            name = explicit.strip()
+            if self._unknown is not None and name not in self._known:
+                self._unknown(name)
+            return name
         best: int | None = None
         for value in _loaded_urls(tag, attrs):
             index = self._classify_url(value, bases)

@@ -19,6 +19,7 @@ from typing import NamedTuple
 __all__ = [
     "ATTRS_ON",
     "BACKGROUND",
+    "BODY_START",
     "BREAKOUT",
     "CDATA_END",
     "COMMENT_END",
@@ -30,6 +31,7 @@ __all__ = [
     "GATED",
     "GLYPHS",
     "GT",
+    "HEAD",
     "HTML_ENCODINGS",
     "HTML_VOID",
     "IP",
@@ -462,3 +464,15 @@ def attr_spans(buf: bytes, a: int, b: int) -> tuple[dict[str, Span], bool]:
         vs, ve = m.span(2) if m.group(2) is not None else (last, last)
         found.setdefault(m.group(1).lower().decode("latin-1"), Span(m.start(), *m.span(1), vs, ve))
     return found, b > a and buf[b - 1] == 0x2F and last < b
+
+
+#: Start tags of head content: before the body they neither begin it nor hide what follows
+#: (the HTML Standard's "in head" and "after head" insertion modes); and those of a
+#: frameset, which has no body (a banner inside it would not show, but break it).
+HEAD = _names("html head meta link base basefont bgsound title style script noframes frameset")
+#: While the banner waits for its place: a start tag that may begin the body (any but head
+#: content), or one of ``template``, ``noscript`` or ``body`` ending.
+BODY_START = re.compile(
+    rb"<(?:(?!(?i:" + _trie(HEAD) + rb")" + _D + rb")[a-zA-Z]"
+    rb"|/(?i:template|noscript|body)" + _D + rb")"
+)

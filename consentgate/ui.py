@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from html import escape
 from importlib.resources import files
+from urllib.parse import quote
 
 from .config import Category, Settings
 from .consent import Consent
@@ -19,27 +20,34 @@ BANNER_CSS = (files(__package__) / "static" / "consentgate" / "banner.css").read
 _STYLE = f"<style>{BANNER_CSS}</style>"
 
 
-def banner_html(settings: Settings, next_url: str, action_url: str | None = None) -> str:
+def banner_html(settings: Settings, next_url: str, prefix: str = "") -> str:
     """Render the first-layer banner shown to a visitor who has not decided.
 
     Accept and reject are equal buttons side by side; per-category choice
     sits behind a ``<details>`` disclosure, with no optional box ticked.
 
     :param settings: the gate's settings (categories, privacy URL).
-    :param next_url: the page to come back to after the decision.
-    :param action_url: where the form posts; defaults to the endpoint.
+    :param next_url: the page to come back to after the decision, inside the app.
+    :param prefix: the app's mount prefix (``/app``), written before the gate's paths.
     """
-    action = escape(action_url or settings.endpoint)
+    action = escape(prefix + settings.endpoint)
+    settings_url = escape(f"{prefix}{settings.endpoint}?next={quote(next_url, safe='/')}")
     optional = [c for c in settings.categories if not c.required]
-    purposes = ", ".join(escape(c.label.lower()) for c in optional) or "no optional purposes"
+    purposes = ", ".join(escape(c.label.lower()) for c in optional)
+    uses = (
+        f"We use necessary cookies so the site works. With your permission we would also use "
+        f"{purposes}. Nothing optional is set unless you allow it, and you can change your "
+        f'mind at any time from the <a href="{settings_url}">cookie settings page</a>.'
+        if optional
+        else "We use only necessary cookies, which the site needs to work."
+    )
     return (
         f'{_STYLE}<section id="consentgate-banner" aria-labelledby="consentgate-title">'
         f'<form method="post" action="{action}">'
         '<h2 id="consentgate-title">Cookies on this site</h2>'
-        "<p>We use necessary cookies so the site works. With your permission we would "
-        f"also use {purposes}. Nothing optional is set unless you allow it, and you can "
-        "change your mind at any time from the cookie settings page.</p>"
-        f'<p><a href="{escape(settings.privacy_url)}">Privacy and cookie policy</a></p>'
+        f"<p>{uses}</p>"
+        f'<p><a href="{escape(site_url(prefix, settings.privacy_url))}">'
+        "Privacy and cookie policy</a></p>"
         '<div class="consentgate-actions">'
         '<button type="submit" name="action" value="accept_all">Accept all</button>'
         '<button type="submit" name="action" value="reject_all">Reject all</button>'
@@ -53,12 +61,21 @@ def banner_html(settings: Settings, next_url: str, action_url: str | None = None
     )
 
 
-def preferences_page(settings: Settings, consent: Consent, next_url: str) -> str:
+def preferences_page(
+    settings: Settings, consent: Consent, next_url: str, prefix: str = "", back: str | None = None
+) -> str:
     """Render the stand-alone preferences page served at the endpoint.
 
     The checkboxes show what the visitor's cookie holds right now, so the
     page doubles as a way to check and to withdraw consent.
+
+    :param next_url: where the form leads after saving, inside the app.
+    :param prefix: the app's mount prefix, written before every path.
+    :param back: the page inside the app the visitor came from, linked to.
     """
+    back_link = (
+        f'<p><a href="{escape(prefix + back)}">Back to the page you were on</a></p>' if back else ""
+    )
     status = (
         "You have made a choice; you can change it here."
         if consent.decided
@@ -69,7 +86,7 @@ def preferences_page(settings: Settings, consent: Consent, next_url: str) -> str
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>Cookie settings</title>{_STYLE}</head><body><main>"
         '<section id="consentgate-banner" aria-labelledby="consentgate-title">'
-        f'<form method="post" action="{escape(settings.endpoint)}">'
+        f'<form method="post" action="{escape(prefix + settings.endpoint)}">'
         f'<h1 id="consentgate-title">Cookie settings</h1><p>{status}</p>'
         f"{_category_fieldset(settings.categories, consent.granted)}"
         '<div class="consentgate-actions">'
@@ -77,10 +94,17 @@ def preferences_page(settings: Settings, consent: Consent, next_url: str) -> str
         '<button type="submit" name="action" value="accept_all">Accept all</button>'
         '<button type="submit" name="action" value="reject_all">Reject all</button>'
         "</div>"
-        f'<p><a href="{escape(settings.privacy_url)}">Privacy and cookie policy</a></p>'
+        f'<p><a href="{escape(site_url(prefix, settings.privacy_url))}">'
+        "Privacy and cookie policy</a></p>"
         f'<input type="hidden" name="next" value="{escape(next_url)}">'
-        "</form></section></main></body></html>"
+        f"</form></section>{back_link}</main></body></html>"
     )
+
+
+def site_url(prefix: str, url: str) -> str:
+    """``url`` as the browser should get it: a path (``/privacy``) is inside the app,
+    so it goes behind the mount prefix; a full URL is left as it is."""
+    return prefix + url if url.startswith("/") and not url.startswith("//") else url
 
 
 def _category_fieldset(categories: tuple[Category, ...], granted: frozenset[str]) -> str:

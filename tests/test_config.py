@@ -12,7 +12,9 @@ from consentgate.config import (
     ConfigError,
     CookieSpec,
     Settings,
+    build_settings,
     load_config,
+    secret_warnings,
     tracker_catalogue,
 )
 
@@ -635,3 +637,136 @@ def test_load_config_overrides_supply_the_key(
     assert settings.secret_key == (b"from-the-app",)
     assert settings.cookie_name == "cg"
     assert settings.policy_version == "2024-05", "the file's other values stay"
+
+
+# Mistakes made through the Python API, and weak secrets
+
+
+@pytest.mark.parametrize(
+    ("config", "options", "key", "why"),
+    [
+        pytest.param(None, {"categories": []}, "secret_key", "is required", id="no-secret"),
+        pytest.param(
+            None, minimal(cookie_nmae="x"), "cookie_nmae", "did you mean 'cookie_name'", id="typo"
+        ),
+        pytest.param(
+            minimal(), {"polcy_version": "2"}, "polcy_version", "did you mean", id="dict-typo"
+        ),
+        pytest.param(
+            "consent.toml",
+            {},
+            "config",
+            "must be Settings (from load_config) or a mapping",
+            id="path-instead-of-settings",
+        ),
+    ],
+)
+def test_python_api_mistakes_name_the_option(
+    config: Any, options: dict[str, Any], key: str, why: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        build_settings(config, options)
+    assert caught.value.key == key and why in caught.value.why
+
+
+def test_a_dict_works_as_config() -> None:
+    settings = build_settings(minimal(), {"policy_version": "2"})
+    assert settings.policy_version == "2" and settings.optional_names == ("analytics",)
+
+
+def test_options_replace_fields_of_settings_and_typos_name_the_option() -> None:
+    settings = Settings.from_mapping(minimal())
+    assert build_settings(settings, {"cookie_name": "c"}).cookie_name == "c"
+    with pytest.raises(ConfigError, match="did you mean 'max_age_days'"):
+        build_settings(settings, {"max_age_day": 3})
+
+
+@pytest.mark.parametrize(
+    ("keys", "warnings"),
+    [
+        pytest.param(SECRET, [], id="long-random"),
+        pytest.param("change-me", ["secret_key is an example value"], id="example"),
+        pytest.param("short", ["secret_key is shorter than 32 bytes"], id="short"),
+        pytest.param(
+            ["short", SECRET], ["secret_key[0] is shorter than 32 bytes"], id="rotation-list"
+        ),
+    ],
+)
+def test_weak_secrets_are_reported(keys: Any, warnings: list[str]) -> None:
+    found = secret_warnings(Settings.from_mapping(minimal(secret_key=keys)))
+    assert [w.partition(":")[0] for w in found] == warnings
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param(r"^https://stats\.example\.com/", id="anchored-escaped"),
+        pytest.param("stats.example.com/.*", id="dot-star"),
+        pytest.param("(stats|pixel).example.com", id="alternation"),
+        pytest.param("stats.example.com/js/[a-z]+.js", id="class"),
+        pytest.param("stats.example.com/*.js", id="glob-in-path"),
+    ],
+)
+def test_source_that_looks_like_a_regular_expression_is_refused(source: str) -> None:
+    with pytest.raises(ConfigError, match="not a regular expression") as caught:
+        Category("analytics", sources=["ok.example", source])
+    assert caught.value.key == "sources[1]"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param("stats.example.com", id="host"),
+        pytest.param("*.stats.example.com", id="star-dot-host"),
+        pytest.param("https://stats.example.com/js/a+b.js?v=1", id="pasted-url"),
+        pytest.param("*/matomo.js", id="any-host"),
+        pytest.param("/js/stats.js", id="same-site"),
+    ],
+)
+def test_source_patterns_as_documented_are_accepted(source: str) -> None:
+    assert Category("analytics", sources=[source]).sources == (source,)
+
+
+def test_unknown_preset_is_named_with_a_suggestion() -> None:
+    with pytest.raises(ConfigError, match=r"unknown preset 'djnago'; did you mean 'django'"):
+        Category("necessary", required=True, presets=["djnago"])
+
+
+@pytest.mark.parametrize(
+    ("paths", "key"),
+    [
+        pytest.param("/admin/", "exclude_paths", id="bare-string"),
+        pytest.param(["admin/"], "exclude_paths[0]", id="relative"),
+    ],
+)
+def test_exclude_paths_are_checked(paths: Any, key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_mapping(minimal(exclude_paths=paths))
+    assert caught.value.key == key
+
+
+@pytest.mark.parametrize(
+    ("build", "key", "why"),
+    [
+        pytest.param(
+            lambda: Category("analytics", tracker=["matomo"]),
+            "tracker",
+            "'trackers'",
+            id="category",
+        ),
+        pytest.param(
+            lambda: CookieSpec("x", lifetme="1 day"), "lifetme", "'lifetime'", id="cookie"
+        ),
+        pytest.param(lambda: Settings(categories=[]), "secret_key", "is required", id="no-secret"),
+        pytest.param(
+            lambda: Settings(secret_key=SECRET, categories=[], endpont="/c"),
+            "endpont",
+            "'endpoint'",
+            id="settings-typo",
+        ),
+    ],
+)
+def test_constructor_mistakes_name_the_field(build: Any, key: str, why: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        build()
+    assert caught.value.key == key and why in caught.value.why

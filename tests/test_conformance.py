@@ -443,7 +443,6 @@ def test_a_tag_longer_than_max_buffer_streams_as_it_comes(markup: str) -> None:
     "markup",
     [
         pytest.param(f'<img alt="{_LONG}" src={GA}>', id="gated-tag"),
-        pytest.param(f'<p title="{_LONG}" id="consentgate-banner">t</p>', id="banner-id"),
         pytest.param(f'<video src={GA}><p title="{_LONG}">t</p></video>', id="in-removed"),
     ],
 )

@@ -202,3 +202,21 @@ def test_no_secret_key_is_an_error() -> None:
 @given(st.text(max_size=300))
 def test_loads_never_raises(value: str) -> None:
     assert make_codec().loads(value, now=NOW) == Consent.undecided(REQUIRED)
+
+
+def test_cookie_from_before_a_category_was_added_reads_as_undecided() -> None:
+    value = make_codec().dumps(decided("preferences", "analytics", "marketing"))
+    extended = ConsentCodec(
+        (b"current key",),
+        required=REQUIRED,
+        known=KNOWN | {"social"},
+        version="1",
+        max_age=180 * DAY,
+    )
+    assert not extended.loads(value, NOW).decided
+    assert make_codec().loads(value, NOW).allows("marketing")
+
+
+def test_cookie_without_the_offered_categories_is_still_read() -> None:
+    value = sign_raw(["1", "analytics", NOW, "c1"])
+    assert make_codec().loads(value, NOW) == decided("analytics")

@@ -91,7 +91,7 @@ def test_two_apps_in_one_process_keep_their_own_settings() -> None:
 
 def test_template_context_sees_the_consent() -> None:
     client = make_app().test_client()
-    assert client.get("/state").data == b"off"
+    assert client.get("/state").data.startswith(b"off")  # and the banner follows
     client.post("/consent", data={"action": "save", "category": "analytics"})
     assert client.get("/state").data == b"on"
 
@@ -190,3 +190,15 @@ def test_preferences_page_has_no_injected_banner() -> None:
     page = make_app().test_client().get("/consent").data.decode()
     assert 'id="consentgate-banner"' not in page
     assert page.count("<form") == 1
+
+
+def test_banner_with_only_required_categories_names_no_empty_purpose() -> None:
+    page = make_app(CONSENTGATE_CATEGORIES=CATEGORIES[:1]).test_client().get("/").data
+    assert b"consentgate-banner" in page and b"also use" not in page
+    assert b"only necessary cookies" in page
+
+
+def test_excluded_paths_get_no_banner_from_the_extension() -> None:
+    page = make_app(CONSENTGATE_EXCLUDE_PATHS=["/"]).test_client().get("/").data
+    assert b"<h1>Home</h1>" in page
+    assert b"consentgate-banner" not in page and b"googletagmanager" not in page

@@ -6,19 +6,22 @@ import io
 import json
 import logging
 from collections.abc import Callable, Iterator
+from itertools import pairwise
 from typing import Any
 from wsgiref.util import FileWrapper
 from wsgiref.validate import validator
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from itsdangerous import URLSafeSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import Client, EnvironBuilder, TestResponse, run_wsgi_app
 
-from consentgate import Category, Consent, ConsentGate
+from consentgate import Category, ConfigError, Consent, ConsentGate
 from consentgate.cookies import MAX_EXPIRY_HEADERS
 
-from .conftest import GTAG, PAGE, SECRET, html_app, retained_bytes
+from .conftest import GTAG, PAGE, SECRET, categories, html_app, retained_bytes
 
 Gate = Callable[..., ConsentGate]
 
@@ -46,7 +49,9 @@ def test_undecided_visitor_gets_banner_and_no_tracker(client: Client) -> None:
     assert b"googletagmanager" not in page
     assert b"gtag(" not in page
     assert b'<script src="/static/app.js"></script>' in page
-    assert page.index(b"consentgate-banner") < page.index(b"</body>")
+    # At the top of the page, first in the tab order: right after the <body> tag.
+    assert page.index(b"<body>") + len(b"<body>") == page.index(b"<style>")
+    assert page.index(b"consentgate-banner") < page.index(b"<h1>Hello</h1>")
     assert b'name="next" value="/"' in page
 
 
@@ -673,7 +678,7 @@ def test_write_callable_page_held_beyond_max_buffer_ends(make_gate: Gate) -> Non
         return [PAGE]
 
     response = Client(make_gate(app, max_buffer=1024)).get("/")
-    assert response.data == b"<p>First.</p>"
+    assert response.data.endswith(b"<p>First.</p>")  # after the banner, placed before it
 
 
 def test_write_callable_page_held_beyond_max_buffer_at_once_is_one_502(make_gate: Gate) -> None:
@@ -849,6 +854,131 @@ def test_hostile_posts_never_500(
 
 
 @pytest.mark.parametrize(
+    "spoof",
+    [
+        pytest.param(b'<div id="consentgate-banner">a comment</div>', id="element-with-the-id"),
+        pytest.param(b"<template><body></body></template>", id="body-in-template"),
+        pytest.param(b"<svg><body></body></svg>", id="body-in-svg"),
+    ],
+)
+def test_markup_in_the_page_cannot_hide_the_banner(make_gate: Gate, spoof: bytes) -> None:
+    body = b"<!DOCTYPE html><html><head><title>t</title></head><body><h1>News</h1>"
+    body += spoof + b"<p>text</p></body></html>"
+    page = Client(make_gate(html_app(body))).get("/").data
+    assert page.count(b'<section id="consentgate-banner"') == 1
+    assert page.index(b"<body>") < page.index(b"<section id=") < page.index(b"<h1>News</h1>")
+
+
+def test_only_the_app_says_it_placed_the_banner(make_gate: Gate) -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        environ["consentgate.banner_placed"] = True
+        start_response("200 OK", [("Content-Type", "text/html")])
+        return [b"<body><p>my own banner</p></body>"]
+
+    page = Client(make_gate(app)).get("/").data
+    assert page == b"<body><p>my own banner</p></body>"
+
+
+@pytest.mark.parametrize(
+    ("dest", "banner"),
+    [
+        pytest.param("document", True, id="page"),
+        pytest.param("iframe", True, id="framed-page"),
+        pytest.param("empty", False, id="fragment-for-a-script"),
+    ],
+)
+def test_a_fragment_fetched_by_a_script_gets_no_banner(
+    make_gate: Gate, dest: str, banner: bool
+) -> None:
+    client = Client(make_gate(html_app(b"<li>new item</li>")))
+    page = client.get("/", headers={"Sec-Fetch-Dest": dest}).data
+    assert (b"consentgate-banner" in page) is banner
+    assert page.endswith(b"<li>new item</li>")
+
+
+# --- random token soup through the whole middleware ------------------------------
+
+_FILLER = b'<p class="intro">Some text, <a href="/x">a link</a>.</p>\n' * 80  # past 4 KB
+_HELD = b"var a = b < c && d-- > e; // <!-- x --> '<p>'\n" * 800  # past a 32 KB search block
+_SOUP = st.sampled_from(
+    [
+        b"<body>", b"</body>", b"<p>", b"</p>", b"<div title=\"<a b='<i>\">", b"<a href=x/>",
+        b"<", b"</", b"<!", b"<!--", b"-->", b"--!>", b"<?x>", b"<![CDATA[", b"]]>", b"=", b"'",
+        b'"', b" a='", b" b=\"", b" c=d", b">", b"/>", b"\n", b"x", b"text ",
+        b"<script>", b"</script>", b"<script>gtag('js')</script>", b"<SCRIPT SRC=/app.js>",
+        b"<script async src=https://www.googletagmanager.com/gtag/js?id=G-1></script>",
+        b"<img src=https://www.google-analytics.com/collect>", b"<iframe>", b"</iframe>",
+        b"<noscript>", b"</noscript>", b"<template>", b"</template>", b"<textarea>",
+        b"<style>", b"</style>", b"<title>", b"</title>", b"<svg>", b"</svg>",
+        b"<svg><script>gtag(1)</script></svg>", b"<math><mi>", b"<foreignObject>",
+        b'<div id="consentgate-banner">', b"<plaintext>", b"&amp;",
+        b"<script>" + _HELD + b"gtag(1)</script>", b"<script>" + _HELD + b"</script>",
+        b"<<script>" + _HELD + b"gtag(1)</script>", _FILLER, _FILLER + b"<div title=\"<a b='<i>\">",
+    ]
+)  # fmt: skip
+_VISITORS = ("undecided", "reject_all", "accept_all")
+
+
+def _soup_app(chunks: list[bytes]) -> Callable[..., Any]:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        yield from chunks
+
+    return app
+
+
+def _visitor_cookies() -> dict[str, str]:
+    gate = ConsentGate(html_app(), secret_key=SECRET, categories=_fuzz_categories())
+    cookies = {"undecided": ""}
+    for action in _VISITORS[1:]:
+        client = Client(gate)
+        decide(client, action)
+        cookies[action] = "consentgate=" + consent_cookie(client)
+    return cookies
+
+
+def _fuzz_categories() -> list[Category]:
+    return [
+        Category("necessary", required=True),
+        Category("analytics", trackers=["google-analytics", "google-tag-manager"]),
+    ]
+
+
+def _through_gate(gate: ConsentGate, chunks: list[bytes], cookie: str) -> bytes:
+    gate.app = _soup_app(chunks)
+    environ = EnvironBuilder(path="/", headers={"Cookie": cookie} if cookie else {})
+    body, status, _ = run_wsgi_app(gate, environ.get_environ(), buffered=True)
+    assert status == "200 OK"
+    return b"".join(body)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    parts=st.lists(_SOUP, max_size=24),
+    cuts=st.lists(st.integers(min_value=0, max_value=80_000), max_size=10),
+    small=st.integers(min_value=1, max_value=9000),
+)
+@example(parts=[_FILLER + b'<div title="<a b=\'<i>">'], cuts=[], small=9000)  # raised
+@example(parts=[b"<<script>" + _HELD + b"gtag(1)</script>", b"x"], cuts=[], small=5000)
+def test_token_soup_through_the_middleware(parts: list[bytes], cuts: list[int], small: int) -> None:
+    """No input raises, and every visitor gets the same page however the app splits it."""
+    doc = b"".join(parts)
+    gate = ConsentGate(html_app(), secret_key=SECRET, categories=_fuzz_categories())
+    points = sorted({c % (len(doc) + 1) for c in cuts} | {0, len(doc)})
+    splits = [
+        [doc],
+        [doc[a:b] for a, b in pairwise(points)],
+        [doc[i : i + small] for i in range(0, len(doc), small)],
+    ]
+    for visitor, cookie in _COOKIES.items():
+        pages = {_through_gate(gate, chunks, cookie) for chunks in splits}
+        assert len(pages) == 1, visitor
+
+
+_COOKIES = _visitor_cookies()
+
+
+@pytest.mark.parametrize(
     ("terminated", "size", "status"),
     [
         pytest.param(True, 100, "303 SEE OTHER", id="small"),
@@ -878,3 +1008,192 @@ def test_an_over_long_accept_gets_the_redirect(client: Client) -> None:
     response = decide(client, "accept_all", Accept=accept)
     assert response.status_code == 303
     assert client.get_cookie("consentgate") is not None
+
+
+# --- mistakes in setting the gate up ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "options", "key"),
+    [
+        pytest.param(
+            (), {"categories": [Category("necessary", required=True)]}, "secret_key", id="no-secret"
+        ),
+        pytest.param(
+            (),
+            {"secret_key": SECRET, "categories": [], "cookie_nmae": "c"},
+            "cookie_nmae",
+            id="mistyped-keyword",
+        ),
+        pytest.param(({"secret_key": SECRET},), {}, "categories", id="dict-without-categories"),
+    ],
+)
+def test_setup_mistakes_raise_config_errors(
+    args: tuple[Any, ...], options: dict[str, Any], key: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        ConsentGate(html_app(), *args, **options)
+    assert caught.value.key == key
+
+
+def test_a_dict_of_options_configures_the_gate() -> None:
+    config = {"secret_key": SECRET, "categories": [{"name": "necessary", "required": True}]}
+    assert b"consentgate-banner" in Client(ConsentGate(html_app(), config)).get("/").data
+
+
+def test_example_secret_is_logged_at_start(
+    make_gate: Gate, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="consentgate"):
+        make_gate(secret_key="change-me")
+    assert [r.getMessage().partition(":")[0] for r in caplog.records] == [
+        "secret_key is an example value"
+    ]
+
+
+def test_unknown_data_consent_is_logged_once_per_value_and_cut(
+    make_gate: Gate, caplog: pytest.LogCaptureFixture
+) -> None:
+    page = (
+        b"<body><script data-consent='analytcs' src='/a.js'></script>"
+        b"<img data-consent='analytcs' src='/p.gif'><img data-consent='ads' src='/b.gif'>"
+        b"<p>kept</p></body>"
+    )
+    client = Client(make_gate(html_app(page)))
+    decide(client, "accept_all")
+    with caplog.at_level(logging.WARNING, logger="consentgate"):
+        first, second = client.get("/").data, client.get("/").data
+    assert first == second == b"<body><p>kept</p></body>"
+    named = [
+        r.getMessage().split("'")[1] for r in caplog.records if "data-consent" in r.getMessage()
+    ]
+    assert named == ["analytcs", "ads"]
+
+
+def test_banner_with_only_required_categories_names_no_empty_purpose() -> None:
+    gate = ConsentGate(
+        html_app(), secret_key=SECRET, categories=[Category("necessary", required=True)]
+    )
+    page = Client(gate).get("/").data
+    assert b"consentgate-banner" in page
+    assert b"also use ." not in page and b"no optional purposes" not in page
+    assert b"only necessary cookies" in page
+
+
+def test_category_added_later_is_asked_about(make_gate: Gate) -> None:
+    client = Client(make_gate())
+    decide(client, "accept_all")
+    cookie = consent_cookie(client)
+    extended = [*categories(), Category("marketing", trackers=["meta-pixel"])]
+    later = Client(make_gate(categories=extended))
+    later.set_cookie("consentgate", cookie)
+    page = later.get("/").data
+    assert b'id="consentgate-banner"' in page and b"googletagmanager" not in page
+    # Under the configuration it was given for, the same cookie still counts.
+    same = Client(make_gate())
+    same.set_cookie("consentgate", cookie)
+    assert same.get("/").data == PAGE
+
+
+@pytest.mark.parametrize(
+    ("headers", "hint"),
+    [
+        pytest.param({"Origin": "https://localhost"}, True, id="https-behind-a-proxy"),
+        pytest.param(
+            {"Origin": "https://www.example.com", "Sec-Fetch-Site": "same-origin"},
+            True,
+            id="host-hidden-by-a-proxy",
+        ),
+        pytest.param({"Origin": "https://evil.example"}, False, id="another-site"),
+        pytest.param(
+            {"Origin": "https://localhost", "Sec-Fetch-Site": "cross-site"},
+            False,
+            id="cross-site-over-https",
+        ),
+    ],
+)
+def test_post_refused_behind_a_proxy_says_how_to_fix_it(
+    client: Client, headers: dict[str, str], hint: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="consentgate"):
+        response = decide(client, "accept_all", **headers)
+        decide(client, "accept_all", **headers)
+    assert response.status_code == 403 and client.get_cookie("consentgate") is None
+    text = response.get_data(as_text=True)
+    assert ("ProxyFix" in text and "trusted_origins" in text) is hint
+    assert len([r for r in caplog.records if "ProxyFix" in r.getMessage()]) == int(hint)
+
+
+def test_excluded_paths_get_no_banner_but_are_still_gated(make_gate: Gate) -> None:
+    client = Client(make_gate(exclude_paths=["/admin/"]))
+    admin = client.get("/admin/login/").data
+    assert b"consentgate-banner" not in admin and b"googletagmanager" not in admin
+    assert b"consentgate-banner" in client.get("/administrator").data
+
+
+@pytest.mark.parametrize(
+    ("presets", "kept"),
+    [
+        pytest.param(["django"], ["sessionid", "csrftoken", "messages"], id="django"),
+        pytest.param(["flask"], ["session"], id="flask"),
+        pytest.param([], [], id="none"),
+    ],
+)
+def test_framework_presets_keep_sign_in_cookies_when_undeclared_are_blocked(
+    make_gate: Gate, presets: list[str], kept: list[str]
+) -> None:
+    names = ["sessionid", "csrftoken", "messages", "session"]
+    app = html_app(headers=[("Set-Cookie", f"{name}=1; Path=/") for name in names])
+    gate = make_gate(
+        app,
+        undeclared_cookies="block",
+        categories=[Category("necessary", required=True, presets=presets), categories()[1]],
+    )
+    response = Client(gate).get("/")
+    assert sorted(c.partition("=")[0] for c in response.headers.getlist("Set-Cookie")) == sorted(
+        kept
+    )
+    declared = {spec.name for _, spec in gate.settings.declared_cookies()}
+    assert {"consentgate", *kept} <= declared
+
+
+# --- response headers that load ---------------------------------------------
+
+GA = "https://www.google-analytics.com/analytics.js"
+
+
+@pytest.mark.parametrize(
+    ("header", "kept_for_refusal"),
+    [
+        pytest.param(("Link", f"<{GA}>; rel=preload; as=script"), False, id="link-preload"),
+        pytest.param(
+            ("Link", f"</app.css>; rel=preload; as=style, <{GA}>; rel=prefetch"),
+            False,
+            id="link-list",
+        ),
+        pytest.param(
+            ("Link", "<https:www.google-analytics.com/x>; rel=preconnect"),
+            False,
+            id="link-browser-form",
+        ),
+        pytest.param(("Refresh", f"0; url={GA}"), False, id="refresh"),
+        pytest.param(("Refresh", f"5;URL='{GA}'"), False, id="refresh-quoted"),
+        pytest.param(("Link", "</app.css>; rel=preload; as=style"), True, id="own-link"),
+        pytest.param(("Refresh", "30"), True, id="own-refresh"),
+        pytest.param(("Link", "<" + "/a" * 5000 + ">; rel=preload"), False, id="over-long"),
+    ],
+)
+@pytest.mark.parametrize("content_type", ["text/html", "application/json"])
+def test_headers_that_load_a_refused_tracker_are_dropped(
+    make_gate: Gate, header: tuple[str, str], kept_for_refusal: bool, content_type: str
+) -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", content_type), header])
+        return [b"{}"]
+
+    gate = make_gate(app)
+    undecided = Client(gate)
+    assert (header[1] in undecided.get("/").headers.getlist(header[0])) is kept_for_refusal
+    accepted = Client(gate)
+    decide(accepted, "accept_all")
+    assert header[1] in accepted.get("/").headers.getlist(header[0])

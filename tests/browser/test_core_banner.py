@@ -1,8 +1,9 @@
 """The built-in banner that the plain middleware injects, in a real browser.
 
 The demo places its own banner; sites that bring no templates get this one,
-stuck to the bottom of the window. It must not hide what a keyboard user is
-on, and it must work the same without JavaScript.
+right after the ``<body>`` tag. On a long page it must be in the first
+viewport and first in the tab order, never hide what a keyboard user is on
+(WCAG 2.2, 2.4.11 Focus Not Obscured), and work the same without JavaScript.
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ from consentgate import Category, ConsentGate
 
 pytestmark = pytest.mark.browser
 
-LINKS = "".join(f'<p><a href="/item/{i}">Item {i}</a></p>' for i in range(40))
+#: 40 links, 250 px apart: a page 10,000 px tall.
+LINKS = "".join(f'<p style="height:250px"><a href="/item/{i}">Item {i}</a></p>' for i in range(40))
+VIEWPORTS = [
+    pytest.param({"width": 1280, "height": 800}, id="1280x800"),
+    pytest.param({"width": 320, "height": 640}, id="320x640"),
+]
 PAGE = (
     '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Shop</title>'
     '<script async src="https://www.googletagmanager.com/gtag/js?id=G-TEST"></script>'
@@ -61,14 +67,34 @@ def base_url() -> Iterator[str]:
 
 
 def open_page(browser: Browser, url: str, **options: object) -> Page:
-    context = browser.new_context(viewport={"width": 1024, "height": 600}, **options)  # type: ignore[arg-type]
+    options.setdefault("viewport", {"width": 1024, "height": 600})
+    context = browser.new_context(**options)  # type: ignore[arg-type]
     page = context.new_page()
     page.goto(url)
     return page
 
 
-def test_tabbing_never_lands_under_the_banner(browser: Browser, base_url: str) -> None:
-    page = open_page(browser, base_url + "/")
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_the_banner_opens_the_page(
+    browser: Browser, base_url: str, viewport: dict[str, int]
+) -> None:
+    page = open_page(browser, base_url + "/", viewport=viewport)
+    assert page.evaluate("document.documentElement.scrollHeight") > 10_000
+    for name in ("Accept all", "Reject all"):
+        box = page.get_by_role("button", name=name).bounding_box()
+        assert box is not None
+        assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"], name
+        assert box["x"] + box["width"] <= viewport["width"], name
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('#consentgate-banner') !== null")
+    page.context.close()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_tabbing_never_lands_under_the_banner(
+    browser: Browser, base_url: str, viewport: dict[str, int]
+) -> None:
+    page = open_page(browser, base_url + "/", viewport=viewport)
     assert page.locator("#consentgate-banner").is_visible()
     hidden = []
     for _ in range(60):

@@ -1,0 +1,108 @@
+"""The README's Django section, pasted as it stands into a new project and served for real."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+SECRET = "django-test-secret-0123456789abcdef"
+ADMIN, PASSWORD = "admin", "a-long-test-password-1"
+#: How long the server may take to answer its first request.
+STARTUP_SECONDS = 60
+
+
+def readme_snippets() -> dict[str, str]:
+    """The code blocks of the README's Django section, by the file each one names."""
+    text = README.read_text("utf-8")
+    section = text[text.index("### Django") : text.index("### Flask")]
+    blocks = re.findall(r"```(?:python|toml)\n(.*?)```", section, re.DOTALL)
+    return {block.splitlines()[0].lstrip("# ").strip(): block for block in blocks}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_until_up(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"the server stopped:\n{log.read_text()}")
+        try:
+            requests.get(base + "/admin/login/", timeout=5)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    pytest.fail("the server did not answer")
+
+
+@pytest.fixture
+def django_site(tmp_path: Path) -> Iterator[str]:
+    """A new Django project with the README's files, served by waitress; yields its URL."""
+    bin_dir = Path(sys.executable).parent
+    subprocess.run([bin_dir / "django-admin", "startproject", "mysite", tmp_path], check=True)
+    for name, code in readme_snippets().items():
+        (tmp_path / name).write_text(code, "utf-8")
+    env = {**os.environ, "CONSENTGATE_SECRET_KEY": SECRET, "PYTHONPATH": str(tmp_path)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v0"], cwd=tmp_path, env=env, check=True)
+    admin = {"DJANGO_SUPERUSER_USERNAME": ADMIN, "DJANGO_SUPERUSER_PASSWORD": PASSWORD}
+    subprocess.run(
+        [*manage, "createsuperuser", "--noinput", "--email=admin@example.com"],
+        cwd=tmp_path,
+        env={**env, **admin},
+        check=True,
+    )
+    port, log = free_port(), tmp_path / "server.log"
+    command = [bin_dir / "waitress-serve", f"--listen=127.0.0.1:{port}", "mysite.wsgi:application"]
+    with log.open("wb") as stderr:
+        # Another working directory: the configuration must be found from wsgi.py.
+        server = subprocess.Popen(command, cwd=tmp_path.parent, env=env, stderr=stderr)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_up(base, server, log)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_readme_names_the_files_it_writes() -> None:
+    assert set(readme_snippets()) == {"mysite/wsgi.py", "mysite/consent.toml"}
+
+
+def test_readme_django_section_runs_as_pasted(django_site: str) -> None:
+    visitor = requests.Session()
+    home = visitor.get(django_site + "/")
+    assert 'id="consentgate-banner"' in home.text
+
+    login = visitor.get(django_site + "/admin/login/")
+    assert login.status_code == 200 and "consentgate-banner" not in login.text
+    # undeclared_cookies = "block", yet Django's own cookies get through: sign-in works.
+    token = visitor.cookies.get("csrftoken")
+    assert token
+    form = {"username": ADMIN, "password": PASSWORD, "next": "/admin/"}
+    signed_in = visitor.post(
+        django_site + "/admin/login/", data={**form, "csrfmiddlewaretoken": token}
+    )
+    assert visitor.cookies.get("sessionid")
+    assert "Site administration" in signed_in.text and "consentgate-banner" not in signed_in.text
+
+    decided = visitor.post(django_site + "/consent", data={"action": "reject_all", "next": "/"})
+    assert decided.history[0].status_code == 303
+    assert "consentgate" in visitor.cookies
+    assert "consentgate-banner" not in decided.text
