@@ -148,7 +148,6 @@ _DEFER = 1 << 13
 #: An ``<iframe srcdoc>`` is gated as a document of its own, nested at most this deep;
 #: deeper, the iframe is removed (each level costs a pass over the value).
 _SRCDOC_DEPTH = 3
-_SRCDOC = re.compile(rb"[sS][rR][cC][dD][oO][cC]").search
 
 
 class _Frame(NamedTuple):
@@ -764,8 +763,12 @@ class HtmlGate:
         ``hinted``: the rules' :meth:`~RulesLike.may_classify` already said yes.
         """
         raw = self._buf[a : e - 1]
-        srcdoc = name == "iframe" and _SRCDOC(raw) is not None
-        if not hinted and not srcdoc and not self._rules.may_classify(raw):
+        # A srcdoc is looked for last, and only where its value may hold markup.
+        if (
+            not hinted
+            and not self._rules.may_classify(raw)
+            and not (name == "iframe" and (b"<" in raw or b"&" in raw) and b"srcdoc" in raw.lower())
+        ):
             # Unclassified: only an inline script is held, to search its text.
             if name != "script" or has_src(self._buf, a, e - 1):
                 return ""

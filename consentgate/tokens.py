@@ -225,12 +225,20 @@ def _any_case(word: str) -> bytes:
     return b"".join(b"[" + c.encode() + c.upper().encode() + b"]" for c in word)
 
 
-def _tags(names: frozenset[str], extra: Mapping[str, list[bytes]]) -> list[bytes]:
+def _tags(
+    names: frozenset[str],
+    extra: Mapping[str, list[bytes]],
+    quiet: Mapping[str, bytes] | None = None,
+) -> list[bytes]:
     """Alternatives consuming a tag, after its ``<`` or ``</``, whose name is not in ``names``.
 
     Lower-case names in the usual ``name="value"`` shape come first, one alternative per
     first letter (letters no name in ``names`` starts with share one); then, for each
-    letter, the ``extra`` alternatives; then any other tag, in any case and shape.
+    letter, the ``extra`` alternatives; then any other tag, in any case and shape. The
+    ``quiet`` names (in ``names`` too) are consumed where each attribute name passes the
+    lookahead they map to (see :func:`_quiet`); they are tried first in their letter's
+    alternative, grouped by lookahead, so that the commonest of them (``<td>``, ``<tr>``,
+    ``<meta>``) cost one alternative, as other tags do.
     """
     heads: dict[str, list[str]] = {}
     for word in names:
@@ -238,39 +246,47 @@ def _tags(names: frozenset[str], extra: Mapping[str, list[bytes]]) -> list[bytes
     free = "".join(c for c in string.ascii_lowercase if c not in heads)
     alts = [b"[" + free.encode() + b"]" + _NAME_TAIL + _PLAIN_ATTRS] if free else []
     for letter, rests in sorted(heads.items()):
-        not_named = b"(?!" + _trie(rests) + _D + b")"
-        alts.append(letter.encode() + not_named + _NAME_TAIL + _PLAIN_ATTRS)
+        lookaheads: dict[bytes, list[str]] = {}
+        for name, allowed in sorted((quiet or {}).items()):
+            if name[0] == letter:
+                lookaheads.setdefault(allowed, []).append(name[1:])
+        named = [_trie(words) + _start_tag(allowed) for allowed, words in lookaheads.items()]
+        named.append(b"(?!" + _trie(rests) + _D + b")" + _NAME_TAIL + _PLAIN_ATTRS)
+        alts.append(
+            letter.encode() + (b"(?:" + b"|".join(named) + b")" if lookaheads else named[0])
+        )
     alts += [alt for _, more in sorted(extra.items()) for alt in more]
     alts.append(b"(?=[a-zA-Z])(?!(?i:" + _trie(names) + rb")" + _D + rb")" + _NAME + _ATTRS + b">")
     return alts
 
 
-def _quiet_gated(extra: dict[str, list[bytes]], foreign: bool = False) -> dict[str, list[bytes]]:
-    """``extra`` and alternatives consuming the start tags of gated elements that cannot
-    load anything: without their loading attribute (:data:`_LOADS_WITH`), or an SVG
-    ``<use>`` whose references are all to the page's own fragments (``href="#icon"``).
-    In SVG/MathML (``foreign``) a tag that breaks out to HTML must still stop the skipper."""
-    for name, attr in sorted(_LOADS_WITH.items()):
-        if foreign and name in BREAKOUT:
-            continue
-        no_attr = rb"(?!(?i:" + re.escape(attr.encode()) + rb")[\t\n\f\r />=])"
-        extra.setdefault(name[0], []).append(_start_tag(name, no_attr))
-    remote = rb"(?!(?i:(?:xlink:)?href)(?![\t\n\f\r ]*+=[\t\n\f\r ]*+[\"']?#)[\t\n\f\r />=])"
+def _quiet(foreign: bool = False) -> dict[str, bytes]:
+    """The gated elements whose start tags the skippers pass when they cannot load
+    anything, each with the lookahead every attribute name of the tag must pass: without
+    their loading attribute (:data:`_LOADS_WITH`), or an SVG ``<use>`` whose references
+    are all to the page's own fragments (``href="#icon"``). In SVG/MathML (``foreign``) a
+    tag that breaks out to HTML must still stop the skipper."""
+    quiet = {
+        name: rb"(?!(?i:" + re.escape(attr.encode()) + rb")[\t\n\f\r />=])"
+        for name, attr in _LOADS_WITH.items()
+        if not (foreign and name in BREAKOUT)
+    }
     if foreign:
-        extra.setdefault("u", []).append(_start_tag("use", remote))
-    return extra
+        local = rb"(?![\t\n\f\r ]*+=[\t\n\f\r ]*+[\"']?#)"
+        quiet["use"] = rb"(?!(?i:(?:xlink:)?href)" + local + rb"[\t\n\f\r />=])"
+    return quiet
 
 
-def _start_tag(name: str, allowed: bytes) -> bytes:
-    """A start tag ``name`` (lower case) after its ``<``, each attribute name passing the
-    lookahead ``allowed``."""
+def _start_tag(allowed: bytes) -> bytes:
+    """The rest of a start tag after its name, each attribute name passing the lookahead
+    ``allowed``."""
     name_start = rb"|[^\t\n\f\r />][^\t\n\f\r />=]*+"
     attrs = _ATTRS.replace(name_start, b"|" + allowed + name_start[1:], 1)
     # The usual shape first, as for other tags: a name after one space, or after any.
     usual = _PLAIN_ATTRS.replace(b"(?: [a-z]", b"(?: " + allowed + b"[a-z]", 1)
     spaces = rb"[\t\n\f\r ]++"
     usual = usual.replace(spaces + b"[^", spaces + allowed + b"[^", 1)
-    return re.escape(name.encode()) + b"(?=" + _D + b")(?:" + usual + b"|" + attrs + b">)"
+    return b"(?=" + _D + b")(?:" + usual + b"|" + attrs + b">)"
 
 
 def _element(name: str, body: bytes | None = None, start: bytes = _ATTRS + b">") -> bytes:
@@ -327,11 +343,11 @@ def _skipper(
     alts: list[bytes] = []
     script = rb"((?!))()()"
     if starts is not None and ends is not None:
-        extra = _quiet_gated({}) if html_content else _quiet_gated(_text_only(FOREIGN_END), True)
+        extra = {} if html_content else _text_only(FOREIGN_END)
         if html_content:
             for name in sorted(RAW - GATED):
                 extra.setdefault(name[0], []).append(_element(name))
-            inner = _tags(_FOREIGN_START, _quiet_gated(_text_only(FOREIGN_END), True))
+            inner = _tags(_FOREIGN_START, _text_only(FOREIGN_END), _quiet(True))
             inner.append(_end_tags(FOREIGN_ONLY))
             svg = b"[^<]*+(?:<(?:" + b"|".join([*inner, _DECLARATION]) + b")[^<]*+)*+"
             # Group 1: an empty match at the end when its content runs on past that.
@@ -347,7 +363,7 @@ def _skipper(
             script += _ATTRS + b">))" + text + b"(?:</" + script_name + b"(?=" + _D + b")"
             script += _ATTRS + rb">|()\Z)"
         alts.append(_end_tags(ends))
-        alts += _tags(starts, extra)
+        alts += _tags(starts, extra, _quiet(not html_content))
     else:
         alts.append(rb"/(?![a-zA-Z])[^>]*+>")
     declaration = _DECLARATION if comments else rb"!(?!--|\[CDATA\[)[^>]*+>"
