@@ -210,7 +210,8 @@ class Rules:
             return True
         text = tag.translate(_HINT_BYTES, b"\t\n\r")
         if 1 in text and (  # an int: a single memchr, cheaper than a bytes needle
-            (0x25 in tag and _ESCAPE.match(text) is not None)  # "%"
+            # "%": looked for with white space kept, as it ends an unquoted attribute
+            (0x25 in tag and _ESCAPE.match(tag.translate(_HINT_BYTES)) is not None)
             or tag.count(b"&") != tag.count(b"&amp;")
         ):
             return True

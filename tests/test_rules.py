@@ -640,6 +640,10 @@ def test_ordinary_tags_need_no_decoding(raw: bytes) -> None:
         pytest.param(b' src="/li%62/a.js"', id="percent-in-path"),
         pytest.param(b" src=/li%62/a.js", id="percent-unquoted"),
         pytest.param(b' srcset="a.jpg 1x, //x.\xef\xbd\x8bit.example/ 2x"', id="srcset"),
+        pytest.param(
+            b" src=/a.gif?fmt=gif\nhref=Https://c%C2%ADonnect.facebook.net/en_US/fbevents.js",
+            id="escape-after-a-query-and-a-newline",
+        ),
     ],
 )
 def test_what_may_classify_looks_for(raw: bytes) -> None:
