@@ -8,18 +8,16 @@ the browser never fetches, the gate kept out of the page.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
-from werkzeug.serving import make_server
 
 from demo_site import create_app
 
-from .support import DESKTOP, DemoSite, Visitor, declared_globs, matches_any
+from .support import DESKTOP, DemoSite, Visitor, declared_globs, matches_any, served
 
 SECRET = "browser-test-secret-0123456789abcdef"
 #: Where Debian and Ubuntu install Chromium; CONSENTGATE_CHROMIUM comes first.
@@ -92,14 +90,8 @@ def site(tmp_path: Path) -> Iterator[DemoSite]:
     """The demo site on a free port of 127.0.0.1, with a fixed key and its own instance folder."""
     app = create_app({"CONSENTGATE_SECRET_KEY": SECRET})
     app.instance_path = str(tmp_path / "instance")  # nothing lands in the repository
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    # A short poll interval lets shutdown() return quickly.
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield DemoSite(app, f"http://127.0.0.1:{server.server_port}")
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with served(app) as url:
+        yield DemoSite(app, url)
 
 
 @pytest.fixture

@@ -8,14 +8,14 @@ viewport and first in the tab order, never hide what a keyboard user is on
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page
-from werkzeug.serving import make_server
 
 from consentgate import Category, ConsentGate
+
+from .support import served
 
 pytestmark = pytest.mark.browser
 
@@ -57,13 +57,8 @@ def base_url() -> Iterator[str]:
             Category("analytics", label="Analytics cookies", trackers=["google-analytics"]),
         ],
     )
-    server = make_server("127.0.0.1", 0, gate, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with served(gate) as url:
+        yield url
 
 
 def open_page(browser: Browser, url: str, **options: object) -> Page:

@@ -7,7 +7,6 @@ banner and the Flask demo's own templates are both driven through a real click.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,13 +14,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.serving import make_server
 
 from consentgate import Category, ConsentGate
 from demo_site import create_app
 
 from .conftest import SECRET
-from .support import is_analytics_url
+from .support import is_analytics_url, served
 
 pytestmark = pytest.mark.browser
 
@@ -59,13 +57,8 @@ def demo_app(tmp_path: Path) -> Any:
 def mounted_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The app mounted at /app by DispatcherMiddleware on a free port; yields the mount's URL."""
     app = DispatcherMiddleware(shop, {"/app": request.param(tmp_path)})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/app"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with served(app) as url:
+        yield url + "/app"
 
 
 def decide(page: Page, button: str) -> None:
