@@ -134,7 +134,6 @@ class ConsentGate:
             max_entries=_VISITOR_CACHE, max_bytes=_VISITOR_CACHE_BYTES
         )
         self._warned: set[str] = set()
-        self._warned_deferred = False
         stem = config.endpoint.rstrip("/")
         #: The endpoint answers with and without a trailing slash.
         self._endpoint_paths = frozenset((stem or "/", stem + "/"))
@@ -236,14 +235,12 @@ class ConsentGate:
         the first time names are left for later responses, one warning says so.
         """
         expiry = expiry_headers(names, hostname(environ), domain=self.settings.cookie_domain)
-        if expiry.deferred and not self._warned_deferred:
-            self._warned_deferred = True
-            logger.warning(
-                "%d refused cookies left to expire on later responses: one response "
-                "expires at most %d headers' worth (%s)",
-                expiry.deferred,
-                len(expiry.headers),
-                log_path(environ),
+        if expiry.deferred:
+            self.warn_once(
+                "deferred",
+                f"{expiry.deferred} refused cookies left to expire on later responses: one "
+                f"response expires at most {len(expiry.headers)} headers' worth "
+                f"({log_path(environ)})",
             )
         return expiry.headers
 
