@@ -1,0 +1,69 @@
+"""The record of one decision, the notice it was taken under, and the store protocol."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+class StoreUnavailable(Exception):
+    """The store could not commit (or read): the decision must not take effect."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The exact wording a visitor was shown: banner text, category labels and
+    descriptions, in the language shown. Stored once per :attr:`digest`."""
+
+    language: str
+    text: str
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the UTF-8 text, in hex: what a record points to."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Record:
+    """One decision, as it is appended and never changed.
+
+    :param consent_id: the visitor's id, kept across their later decisions.
+    :param decided_at: when the decision was taken, timezone-aware UTC.
+    :param action: ``accept_all``, ``reject_all``, ``save``, ``load_once`` ...
+    :param entry_point: where it was taken: ``banner``, ``preferences``, ``api``,
+        ``placeholder``, ``gpc`` ...
+    :param granted: optional and required categories granted, sorted.
+    :param refused: categories refused, sorted.
+    :param policy_version: the settings' ``policy_version`` at the time.
+    :param notice_digest: :attr:`Notice.digest` of the wording shown.
+    :param language: the language the notice was shown in.
+    :param gpc: whether the browser sent ``Sec-GPC: 1``.
+    :param mode: ``opt-in`` or ``opt-out``, the mode in effect.
+    :param ip_prefix: a truncated address, only when the site opted in; else None.
+    """
+
+    consent_id: str
+    decided_at: datetime
+    action: str
+    entry_point: str
+    granted: tuple[str, ...]
+    refused: tuple[str, ...]
+    policy_version: str
+    notice_digest: str
+    language: str = "en"
+    gpc: bool = False
+    mode: str = "opt-in"
+    ip_prefix: str | None = None
+
+
+class RecordStore(Protocol):
+    """Where records go. ``append`` returns only once the record and its notice
+    are durable; anything else raises :class:`StoreUnavailable`, and then nothing
+    of the record may remain."""
+
+    def append(self, record: Record, notice: Notice) -> None: ...
+
+    def close(self) -> None: ...
