@@ -15,11 +15,14 @@ import re
 import reprlib
 import tomllib
 import types
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from .cookies import valid_host
+
+if TYPE_CHECKING:
+    from .records import Record, RecordStore
 
 UndeclaredPolicy = Literal["allow", "warn", "block"]
 UnreadablePolicy = Literal["block", "pass"]
@@ -324,6 +327,15 @@ class Settings:
     #: The site's registrable domain (``"example.org"``): ``Domain`` of the consent cookie,
     #: and where expiring a refused cookie stops; None keeps the consent cookie host-only.
     cookie_domain: str | None = None
+    #: Where each decision is recorded before its cookie is set: ``"sqlite:///consent.sqlite3"``
+    #: (a path relative to the working directory; four slashes for an absolute one),
+    #: ``"postgresql://..."``, a :class:`~consentgate.records.RecordStore`, or None (no records).
+    records: str | RecordStore | None = None
+    #: Called with each :class:`~consentgate.records.Record` once it is committed (to forward
+    #: decisions elsewhere); Python only, not in TOML.
+    on_decision: Callable[[Record], None] | None = None
+    #: Keep a truncated client address in each record (IPv4 /24, IPv6 /48); off by default.
+    record_ip_prefix: bool = False
 
     def __post_init__(self) -> None:
         set_ = functools.partial(object.__setattr__, self)
@@ -491,6 +503,29 @@ def _check_options(s: Settings) -> None:
         raise ConfigError("unreadable", why + _hint(str(s.unreadable), _UNREADABLE))
     _check_type(s.max_inflated, int, "max_inflated", "a number of bytes")
     _require(s.max_inflated >= 1 << 20, "max_inflated", "must be at least 1 MiB", s.max_inflated)
+    _check_records(s.records)
+    _require(
+        s.on_decision is None or callable(s.on_decision),
+        "on_decision",
+        "must be callable",
+        s.on_decision,
+    )
+    _check_type(s.record_ip_prefix, bool, "record_ip_prefix", "true or false")
+
+
+#: URL schemes of the record stores that ship with the gate.
+RECORD_SCHEMES = ("sqlite", "postgresql", "postgres")
+
+
+def _check_records(records: object) -> None:
+    """A store URL of a known scheme, an object with ``append``, or None."""
+    if records is None or (
+        not isinstance(records, str) and callable(getattr(records, "append", None))
+    ):
+        return
+    scheme = records.partition("://")[0] if isinstance(records, str) and "://" in records else ""
+    why = "must be 'sqlite:///path', 'postgresql://...', a RecordStore or None"
+    _require(scheme in RECORD_SCHEMES, "records", why, records)
 
 
 def build_settings(config: object, options: Mapping[str, Any]) -> Settings:
