@@ -234,7 +234,12 @@ def _check_source(source: str, key: str) -> None:
 
 @dataclass(frozen=True)
 class Tracker:
-    """A known third-party tracker: where it loads from, its snippet and its cookies."""
+    """A known third-party tracker: where it loads from, its snippet and its cookies.
+
+    :param privacy_url: the provider's privacy policy, linked from the cookie table.
+    :param consent_types: Google Consent Mode types (``analytics_storage``, ``ad_storage`` ...)
+        that a category using this tracker grants.
+    """
 
     id: str
     name: str
@@ -242,6 +247,8 @@ class Tracker:
     sources: tuple[str, ...]
     inline: tuple[str, ...]
     cookies: tuple[CookieSpec, ...]
+    privacy_url: str = ""
+    consent_types: tuple[str, ...] = ()
 
 
 def _entries(ids: tuple[str, ...], field: str) -> list[Tracker]:
@@ -273,7 +280,8 @@ def _catalogue(filename: str) -> Mapping[str, Tracker]:
         # A cookie's provider defaults to the tracker's.
         cookies = [CookieSpec(**{"provider": entry["provider"], **c}) for c in entry["cookies"]]
         fields = (entry["name"], entry["provider"], tuple(entry["sources"]), tuple(entry["inline"]))
-        catalogue[tracker_id] = Tracker(tracker_id, *fields, tuple(cookies))
+        extra = (entry.get("privacy_url", ""), tuple(entry.get("consent_types", ())))
+        catalogue[tracker_id] = Tracker(tracker_id, *fields, tuple(cookies), *extra)
     return types.MappingProxyType(catalogue)
 
 
