@@ -23,10 +23,11 @@ from markupsafe import Markup
 
 from .config import ConfigError, Settings, load_config
 from .consent import Consent
-from .decision import safe_next
-from .endpoint import FormRequest, decision_response
+from .decision import safe_next, wants_json
+from .endpoint import FormRequest, decision_response, script_response, state_response
 from .http import HTML_TYPES
 from .middleware import ConsentGate, app_path
+from .script import SCRIPT_NAME
 from .ui import BANNER_CSS, site_url
 
 _PREFIX = "CONSENTGATE_"
@@ -98,9 +99,11 @@ def _consent() -> Consent:
 
 @blueprint.route("", methods=["GET", "HEAD", "POST"], strict_slashes=False)
 def preferences() -> Any:
-    """Show the visitor's choices (GET) or take a new decision (POST)."""
+    """Show the visitor's choices (GET; JSON to a script) or take a new decision (POST)."""
     if request.method == "POST":
         return decision_response(_gate(), FormRequest(request.environ))
+    if wants_json(request.headers.get("Accept")):
+        return state_response(_gate(), request)
     page = render_template(
         "consentgate/preferences.html",
         # Without ?next= the visitor comes back here and sees what they saved.
@@ -109,8 +112,14 @@ def preferences() -> Any:
     )
     response = Response(page)
     response.headers["Cache-Control"] = "no-store"
-    response.vary.add("Cookie")
+    response.vary.update(("Cookie", "Accept"))
     return response
+
+
+@blueprint.route(f"/{SCRIPT_NAME}", methods=["GET", "HEAD"])
+def script() -> Any:
+    """The JavaScript API's script, at the versioned URL the pages name."""
+    return script_response(request)
 
 
 def _template_context() -> dict[str, Any]:
@@ -125,6 +134,7 @@ def _template_context() -> dict[str, Any]:
         "consent_url": prefix + gate.settings.endpoint,
         "consent_privacy_url": site_url(prefix, gate.settings.privacy_url),
         "consent_banner": consent_banner,
+        "consentgate_script": consentgate_script,
         "cookie_declaration": cookie_declaration,
         "consentgate_css": Markup(BANNER_CSS),
     }
@@ -135,7 +145,21 @@ def consent_banner() -> Markup:
     request.environ["consentgate.banner_placed"] = True
     if _consent().decided:
         return Markup("")
-    return Markup(render_template("consentgate/banner.html", next_url=_current_path()))
+    banner = render_template("consentgate/banner.html", next_url=_current_path())
+    return Markup(banner) + consentgate_script()
+
+
+def consentgate_script() -> Markup:
+    """The JavaScript API (``window.consentgate``): the visitor's state and the script.
+
+    Once per page: later calls, and the banner, then add nothing. Put it in the
+    ``<head>``, before the site's own scripts that read the state.
+    """
+    environ = request.environ
+    if environ.get("consentgate.script_placed"):
+        return Markup("")
+    environ["consentgate.script_placed"] = True
+    return Markup(_gate().script_tags(environ))
 
 
 def cookie_declaration() -> Markup:

@@ -35,6 +35,7 @@ from .http import (
 )
 from .rewriter import HtmlGate
 from .rules import Rules
+from .script import consent_state, nonce_attribute, script_path, state_tags
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -137,13 +138,17 @@ class ConsentGate:
         stem = config.endpoint.rstrip("/")
         #: The endpoint answers with and without a trailing slash.
         self._endpoint_paths = frozenset((stem or "/", stem + "/"))
+        #: Where the JavaScript API's script is served, inside the app.
+        self.script_path = script_path(config.endpoint)
         self._warned_once: set[str] = set()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         visitor = self._visitor(environ.get("HTTP_COOKIE"))
         environ["consentgate.consent"] = visitor.consent
         environ["consentgate.gate"] = self
-        if self.serve_endpoint and self.is_endpoint(environ):
+        if self.serve_endpoint and (
+            self.is_endpoint(environ) or environ.get("PATH_INFO") == self.script_path
+        ):
             return self._endpoint(environ, start_response)
         # Most requests are not conditional: spare them the call.
         conditional = "HTTP_IF_NONE_MATCH" in environ and strip_conditional(environ, visitor.tag)
@@ -198,6 +203,28 @@ class ConsentGate:
     def _reading(self, consent: Consent, refused: tuple[str, ...], until: float) -> _Visitor:
         grants_all = self.settings.names <= consent.granted
         return _Visitor(consent, refused, state_tag(consent), grants_all, until)
+
+    def page_state(self, environ: WSGIEnvironment, consent: Consent | None = None) -> dict[str, Any]:
+        """This request's consent state for scripts (:func:`~consentgate.script.consent_state`).
+
+        :param consent: the consent to describe; by default the request's own.
+        """
+        return consent_state(
+            environ["consentgate.consent"] if consent is None else consent,
+            self.settings,
+            gpc=bool(environ.get("consentgate.gpc", False)),
+            mode=str(environ.get("consentgate.mode", "opt-in")),
+        )
+
+    def script_tags(self, environ: WSGIEnvironment) -> str:
+        """The JavaScript API for this page: its state and the script, with the CSP nonce.
+
+        For apps that write their own pages (the banner brings the tags itself);
+        Flask templates call ``consentgate_script()``, which marks them placed.
+        """
+        nonce = nonce_attribute(environ.get("consentgate.csp_nonce"))
+        prefix = self.mount_prefix(environ)
+        return state_tags(self.page_state(environ), prefix, self.settings.endpoint, nonce)
 
     def is_endpoint(self, environ: WSGIEnvironment) -> bool:
         """Whether this request is for the decision endpoint."""
@@ -276,10 +303,12 @@ class ConsentGate:
         ):
             return None
         html = environ.get("consentgate.banner_html")
-        if html is None:
-            # Cached by the raw path, so that a hit needs no quoting.
-            return self._banners[_raw_path(environ)]
-        return str(html).encode("utf-8")
+        # Cached by the raw path, so that a hit needs no quoting.
+        banner = self._banners[_raw_path(environ)] if html is None else str(html).encode("utf-8")
+        if environ.get("consentgate.script_placed"):
+            return banner
+        # The state and nonce change per request: never part of the cached banner.
+        return banner + self.script_tags(environ).encode("utf-8")
 
     def _render_banner(self, raw_path: tuple[str, str, str]) -> bytes:
         script_name, path_info, query = raw_path
