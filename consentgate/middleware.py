@@ -204,7 +204,9 @@ class ConsentGate:
         grants_all = self.settings.names <= consent.granted
         return _Visitor(consent, refused, state_tag(consent), grants_all, until)
 
-    def page_state(self, environ: WSGIEnvironment, consent: Consent | None = None) -> dict[str, Any]:
+    def page_state(
+        self, environ: WSGIEnvironment, consent: Consent | None = None
+    ) -> dict[str, Any]:
         """This request's consent state for scripts (:func:`~consentgate.script.consent_state`).
 
         :param consent: the consent to describe; by default the request's own.
