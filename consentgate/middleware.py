@@ -20,7 +20,9 @@ from .cache import Memo, SizedCache, short_key
 from .charset import watch
 from .config import Settings, build_settings, secret_warnings
 from .consent import Consent, ConsentCodec
+from .consent_mode import ConsentMode
 from .cookies import cookie_value, expiry_headers, request_cookie_names
+from .csp import nonce_attr
 from .decision import safe_prefix
 from .encoding import Feeder, Recoder, Unreadable, readable_accept_encoding
 from .endpoint import FormRequest, endpoint_response
@@ -69,6 +71,13 @@ class _Visitor(NamedTuple):
     grants_all: bool
     #: When this reading stops being valid, as a Unix time.
     until: float
+    #: Whether an element of a category stays in the page (allowed, or advanced mode).
+    keeps: Callable[[str], bool]
+    #: The Google Consent Mode snippet's JavaScript, when this visitor's pages get it.
+    consent_mode: str | None
+    #: Whether a page that cannot be gated is refused (``unreadable = "block"``): something
+    #: is cut, or the Consent Mode default is due and would be missing.
+    strict: bool
 
 
 class ConsentGate:
@@ -120,6 +129,7 @@ class ConsentGate:
         )
         #: Source of the current time; tests replace it.
         self.clock: Callable[[], float] = time.time
+        self.consent_mode = ConsentMode(config)
         self._undecided = Consent.undecided(config.required_names)
         self._nobody = self._reading(self._undecided, (), float("inf"))
         self._gated_cookies = Memo(
@@ -148,8 +158,8 @@ class ConsentGate:
         # Most requests are not conditional: spare them the call.
         conditional = "HTTP_IF_NONE_MATCH" in environ and strip_conditional(environ, visitor.tag)
         accept = environ.get("HTTP_ACCEPT_ENCODING")
-        # If the page may need gating (or a banner), ask the app for a coding the gate reads.
-        if accept and (not visitor.grants_all or not visitor.consent.decided):
+        # If the page may need gating (or an insertion), ask for a coding the gate reads.
+        if accept and (visitor.strict or not visitor.consent.decided):
             environ["HTTP_ACCEPT_ENCODING"] = readable_accept_encoding(accept)
         body = _Body(self, environ, visitor, start_response, conditional)
         return body.start(self.app(environ, body.start_response))
@@ -197,7 +207,11 @@ class ConsentGate:
 
     def _reading(self, consent: Consent, refused: tuple[str, ...], until: float) -> _Visitor:
         grants_all = self.settings.names <= consent.granted
-        return _Visitor(consent, refused, state_tag(consent), grants_all, until)
+        mode = self.consent_mode
+        script = mode.script(consent)
+        strict = not grants_all or script is not None
+        tag, keeps = state_tag(consent), mode.keeps(consent)
+        return _Visitor(consent, refused, tag, grants_all, until, keeps, script, strict)
 
     def is_endpoint(self, environ: WSGIEnvironment) -> bool:
         """Whether this request is for the decision endpoint."""
@@ -277,15 +291,22 @@ class ConsentGate:
             return None
         html = environ.get("consentgate.banner_html")
         if html is None:
-            # Cached by the raw path, so that a hit needs no quoting.
-            return self._banners[_raw_path(environ)]
+            # Cached by the raw path, so that a hit needs no quoting; the nonce is per response.
+            return ui.style_tag(nonce_attr(environ)) + self._banners[_raw_path(environ)]
         return str(html).encode("utf-8")
 
     def _render_banner(self, raw_path: tuple[str, str, str]) -> bytes:
         script_name, path_info, query = raw_path
         next_url = _path_and_query("", path_info, query)
         prefix = self.mount_prefix({"SCRIPT_NAME": script_name})
-        return ui.banner_html(self.settings, next_url, prefix).encode("utf-8")
+        return ui.banner_form(self.settings, next_url, prefix).encode("utf-8")
+
+    def consent_mode_script(self, environ: WSGIEnvironment, script: str | None) -> bytes | None:
+        """The Consent Mode ``<script>`` element for this response (with the CSP nonce),
+        or None when ``script`` (the visitor's :attr:`_Visitor.consent_mode`) is."""
+        if script is None:
+            return None
+        return f"<script{nonce_attr(environ)}>{script}</script>".encode()
 
     def _classify_request_cookies(self, cookie_header: str) -> tuple[tuple[str, str], ...]:
         pairs = []
@@ -392,8 +413,9 @@ class _Body:
             self._write(out)
 
     def blocking(self) -> bool:
-        """Whether a page that cannot be gated is refused: the visitor refuses something."""
-        return self.gate.settings.unreadable == "block" and not self.visitor.grants_all
+        """Whether a page that cannot be gated is refused: the visitor refuses something,
+        or the page's Google tags would run without the Consent Mode default."""
+        return self.gate.settings.unreadable == "block" and self.visitor.strict
 
     def path(self) -> str:
         """This request's path, for the log."""
@@ -406,7 +428,7 @@ class _Body:
     def keep_load(self, tag: str, attrs: dict[str, str]) -> bool:
         """Whether an element the response's headers stand for may load."""
         category = self.gate.rules.classify_element(tag, attrs)
-        return category is None or self.visitor.consent.allows(category)
+        return category is None or self.visitor.keeps(category)
 
     def start(self, app_iter: Iterable[bytes]) -> Iterable[bytes]:
         """Return the app's iterable itself when nothing needs rewriting."""
@@ -487,7 +509,7 @@ class _Body:
         plan, visitor = self.plan, self.visitor
         if plan is None or plan.encoding or plan.length != len(first):
             return
-        if self._feeder is not None or plan.length > _SMALL_BODY or not visitor.grants_all:
+        if self._feeder is not None or plan.length > _SMALL_BODY or visitor.strict:
             return
         consent = visitor.consent
         # A decided visitor is never shown the banner.
@@ -500,8 +522,9 @@ class _Body:
         gate, plan, settings = self.gate, self.plan, self.gate.settings
         html_gate = HtmlGate(
             gate.rules,
-            self.visitor.consent.allows,
+            self.visitor.keeps,
             banner=gate.banner_for(self.environ, self.visitor.consent),
+            first=gate.consent_mode_script(self.environ, self.visitor.consent_mode),
             max_buffer=settings.max_buffer,
             warn=self._overflow,
         )
