@@ -246,11 +246,12 @@ class Category:
 
     @property
     def google(self) -> bool:
-        """Whether a Google tag belongs here: the category maps a Consent Mode type or
-        lists a tracker Google provides (Tag Manager maps none)."""
-        return bool(self.consent_types) or any(
-            tracker.provider == "Google" for tracker in _entries(self.trackers, "trackers")
-        )
+        """Whether a Google tag belongs here: the category lists a tracker Google provides
+        (Tag Manager maps no consent type), or maps a consent type and lists sources or
+        inline signatures of its own (a required category that only maps
+        ``security_storage`` holds no tag)."""
+        own = bool(self.consent_types) and bool(self.sources or self.inline)
+        return own or any(t.provider == "Google" for t in _entries(self.trackers, "trackers"))
 
 
 def _consent_types(value: object) -> tuple[str, ...]:
