@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 from werkzeug.test import Client
 
-from consentgate import Category, ConfigError, Consent, ConsentGate, Settings
+from consentgate import Category, ConfigError, Consent, ConsentGate, Settings, load_config
 from consentgate.consent_mode import ConsentMode
 
 from .conftest import SECRET
@@ -392,3 +394,30 @@ def test_nonce_is_escaped() -> None:
 def test_no_nonce_attribute_without_a_nonce() -> None:
     page = visit(gate()).get("/").data
     assert b"nonce" not in page
+
+
+def test_readme_example_does_what_it_says(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    section = readme[readme.index("A site with GA4 and Google Ads:") :]
+    toml = section[section.index("```toml\n") + 8 : section.index("```\n", 8)]
+    (tmp_path / "consent.toml").write_text(toml)
+    settings = load_config(tmp_path / "consent.toml", secret_key=SECRET)
+    ads = b'<script src="https://www.googleadservices.com/pagead/conversion.js"></script>'
+    page = WITH_HEAD.replace(ADS, ads)
+    options = {"ads_data_redaction": True, "url_passthrough": True}
+    assert {k: getattr(settings, k) for k in options} == options
+    app = gate(page, categories=settings.categories, **options)
+    partial = visit(app, "save", "analytics").get("/").data
+    found = snippet_of(partial)
+    assert found is not None and ads not in partial
+    granted = dict.fromkeys(["analytics_storage", "security_storage"], "granted")
+    assert found["default"] == {**DENIED, **granted}
+    assert snippet_of(visit(app, "reject_all").get("/").data) is None
+    advanced = [
+        replace(c, google_consent_mode="advanced") if c.name == "marketing" else c
+        for c in settings.categories
+    ]
+    refused = visit(gate(page, categories=advanced), "reject_all").get("/").data
+    found = snippet_of(refused)
+    assert found is not None and ads in refused
+    assert found["default"] == {**DENIED, "security_storage": "granted"}
