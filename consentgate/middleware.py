@@ -22,7 +22,7 @@ from .config import Settings, build_settings, secret_warnings
 from .consent import Consent, ConsentCodec
 from .consent_mode import ConsentMode
 from .cookies import cookie_value, expiry_headers, request_cookie_names
-from .csp import nonce_attr
+from .csp import CSP_NONCE, header_nonce, nonce_attr
 from .decision import safe_prefix
 from .encoding import Feeder, Recoder, Unreadable, readable_accept_encoding
 from .endpoint import FormRequest, endpoint_response
@@ -396,6 +396,8 @@ class _Body:
             logger.warning("%s; passed through ungated (%s)", plan.skipped, self.path())
         if plan.encoding is None:
             return self.outer_start_response(status, plan.headers, exc_info)
+        if CSP_NONCE not in self.environ:  # the app's own policy, if it has a nonce
+            self.environ[CSP_NONCE] = header_nonce(plan.headers)
         self.plan = plan
         self._head = (status, plan.headers, exc_info)
         return self.write

@@ -421,3 +421,12 @@ def test_readme_example_does_what_it_says(tmp_path: Path) -> None:
     found = snippet_of(refused)
     assert found is not None and ads in refused
     assert found["default"] == {**DENIED, "security_storage": "granted"}
+
+
+def test_nonce_from_the_apps_own_policy_header() -> None:
+    policy = [("Content-Security-Policy", "script-src 'nonce-fromheader'; style-src 'self'")]
+    app = gate(headers=policy, categories=categories(ads_mode="advanced"))
+    page = visit(app).get("/").data
+    assert b'<style nonce="fromheader">' in page
+    found = snippet_of(page)
+    assert found is not None and found["attrs"] == b' nonce="fromheader"'
