@@ -304,7 +304,9 @@ class ConsentGate:
     def consent_mode_script(self, environ: WSGIEnvironment, script: str | None) -> bytes | None:
         """The Consent Mode ``<script>`` element for this response (with the CSP nonce),
         or None when ``script`` (the visitor's :attr:`_Visitor.consent_mode`) is."""
-        if script is None:
+        # A script's fetch of an HTML fragment: the page it goes into has the default, and
+        # a second one there (run by a library that runs scripts it swaps in) comes too late.
+        if script is None or environ.get("HTTP_SEC_FETCH_DEST") == "empty":
             return None
         return f"<script{nonce_attr(environ)}>{script}</script>".encode()
 

@@ -430,3 +430,11 @@ def test_nonce_from_the_apps_own_policy_header() -> None:
     assert b'<style nonce="fromheader">' in page
     found = snippet_of(page)
     assert found is not None and found["attrs"] == b' nonce="fromheader"'
+
+
+def test_no_snippet_in_a_fragment_a_script_fetches() -> None:
+    client = visit(gate(b"<li>" + GA + b"</li>"), "accept_all")
+    fragment = client.get("/", headers={"Sec-Fetch-Dest": "empty"}).data
+    assert fragment == b"<li>" + GA + b"</li>"
+    framed = client.get("/", headers={"Sec-Fetch-Dest": "iframe"}).data
+    assert snippet_of(framed) is not None  # a document of its own, with its own data layer
