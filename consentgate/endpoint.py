@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import ui
 from .cookies import consent_cookie_header, expiry_header
+from .csp import nonce_attr
 from .decision import behind_proxy, decide, is_cross_site, referer_path, safe_next, wants_json
 from .script import IMMUTABLE, JAVASCRIPT, SCRIPT, SCRIPT_ETAG, script_path
 
@@ -68,7 +69,8 @@ def endpoint_response(gate: ConsentGate, request: Request, here: str) -> Respons
     back = _back_path(gate, request, prefix)
     # Without a page to go back to, the visitor comes back here and sees what they saved.
     consent = request.environ["consentgate.consent"]
-    page = ui.preferences_page(gate.settings, consent, back or here, prefix, back)
+    nonce = nonce_attr(request.environ)
+    page = ui.preferences_page(gate.settings, consent, back or here, prefix, back, nonce)
     response = Response(page, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Vary"] = "Cookie, Accept"

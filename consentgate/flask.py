@@ -11,11 +11,16 @@ the site's own layout, and renders the banner with the app's Jinja loader, so a
 ``consentgate/banner.html`` in the app's templates folder replaces the default.
 The decision itself is taken by :func:`consentgate.endpoint.decision_response`,
 the same code the plain middleware runs.
+
+Under a strict Content Security Policy, ``CONSENTGATE_CSP_NONCE`` is a callable that
+returns the response's nonce (with Flask-Talisman: ``lambda: flask.request.csp_nonce``);
+it fills ``environ["consentgate.csp_nonce"]`` and the templates' ``consentgate_nonce``.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request
@@ -23,6 +28,7 @@ from markupsafe import Markup
 
 from .config import ConfigError, Settings, load_config
 from .consent import Consent
+from .csp import CSP_NONCE, nonce_attr
 from .decision import safe_next, wants_json
 from .endpoint import FormRequest, decision_response, script_response, state_response
 from .http import HTML_TYPES
@@ -32,7 +38,7 @@ from .ui import BANNER_CSS, site_url
 
 _PREFIX = "CONSENTGATE_"
 #: Keys that configure the extension itself rather than the gate.
-_OWN_KEYS = {"CONSENTGATE_CONFIG", "CONSENTGATE_BASE_TEMPLATE"}
+_OWN_KEYS = {"CONSENTGATE_CONFIG", "CONSENTGATE_BASE_TEMPLATE", "CONSENTGATE_CSP_NONCE"}
 
 blueprint = Blueprint("consent", __name__, template_folder="templates")
 
@@ -50,6 +56,11 @@ class FlaskConsent:
     def init_app(self, app: Flask) -> None:
         """Wrap ``app`` with the gate and register the blueprint and helpers."""
         app.config.setdefault("CONSENTGATE_BASE_TEMPLATE", "consentgate/base.html")
+        app.config.setdefault("CONSENTGATE_CSP_NONCE", None)
+        hook = app.config["CONSENTGATE_CSP_NONCE"]
+        if hook is not None and not callable(hook):
+            why = f"must be a callable returning the CSP nonce, got {type(hook).__name__}"
+            raise ConfigError("CONSENTGATE_CSP_NONCE", why)
         settings = settings_from_config(app)
         gate = ConsentGate(app.wsgi_app, settings, serve_endpoint=False)
         app.wsgi_app = gate  # type: ignore[method-assign]
@@ -137,7 +148,24 @@ def _template_context() -> dict[str, Any]:
         "consentgate_script": consentgate_script,
         "cookie_declaration": cookie_declaration,
         "consentgate_css": Markup(BANNER_CSS),
+        "consentgate_nonce": Markup(_nonce_attr()),
     }
+
+
+def _nonce_attr() -> str:
+    """The `` nonce="..."`` attribute for this response's inline scripts and styles.
+
+    The app's own ``environ["consentgate.csp_nonce"]`` wins; else ``CONSENTGATE_CSP_NONCE``
+    is asked, once the request's own hooks have run (Flask-Talisman makes its nonce in a
+    ``before_request``), and its answer kept in the environ for the gate.
+    """
+    environ = request.environ
+    hook: Callable[[], object] | None = current_app.config.get("CONSENTGATE_CSP_NONCE")
+    if CSP_NONCE not in environ and hook is not None:
+        nonce = hook()
+        if isinstance(nonce, str) and nonce:
+            environ[CSP_NONCE] = nonce
+    return nonce_attr(environ)
 
 
 def consent_banner() -> Markup:
@@ -159,6 +187,7 @@ def consentgate_script() -> Markup:
     if environ.get("consentgate.script_placed"):
         return Markup("")
     environ["consentgate.script_placed"] = True
+    _nonce_attr()  # asks the CONSENTGATE_CSP_NONCE hook, which script_tags reads after
     return Markup(_gate().script_tags(environ))
 
 
@@ -168,8 +197,11 @@ def cookie_declaration() -> Markup:
 
 
 def _prepare_banner(response: Response) -> Response:
-    """Render the banner in the site's templates for the middleware to inject."""
+    """Render the banner in the site's templates for the middleware to inject, and
+    hand it this response's CSP nonce."""
     environ = request.environ
+    if response.mimetype in HTML_TYPES:
+        _nonce_attr()
     if (
         response.mimetype in HTML_TYPES
         and not environ.get("consentgate.banner_placed")

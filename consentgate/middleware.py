@@ -20,7 +20,9 @@ from .cache import Memo, SizedCache, short_key
 from .charset import watch
 from .config import Settings, build_settings, secret_warnings
 from .consent import Consent, ConsentCodec
+from .consent_mode import ConsentMode
 from .cookies import cookie_value, expiry_headers, request_cookie_names
+from .csp import CSP_NONCE, header_nonce, nonce_attr
 from .decision import safe_prefix
 from .encoding import Feeder, Recoder, Unreadable, readable_accept_encoding
 from .endpoint import FormRequest, endpoint_response
@@ -35,7 +37,7 @@ from .http import (
 )
 from .rewriter import HtmlGate
 from .rules import Rules
-from .script import consent_state, nonce_attribute, script_path, state_tags
+from .script import consent_state, script_path, state_tags
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -70,6 +72,13 @@ class _Visitor(NamedTuple):
     grants_all: bool
     #: When this reading stops being valid, as a Unix time.
     until: float
+    #: Whether an element of a category stays in the page (allowed, or advanced mode).
+    keeps: Callable[[str], bool]
+    #: The Google Consent Mode snippet's JavaScript, when this visitor's pages get it.
+    consent_mode: str | None
+    #: Whether a page that cannot be gated is refused (``unreadable = "block"``): something
+    #: is cut, or the Consent Mode default is due and would be missing.
+    strict: bool
 
 
 class ConsentGate:
@@ -121,6 +130,7 @@ class ConsentGate:
         )
         #: Source of the current time; tests replace it.
         self.clock: Callable[[], float] = time.time
+        self.consent_mode = ConsentMode(config)
         self._undecided = Consent.undecided(config.required_names)
         self._nobody = self._reading(self._undecided, (), float("inf"))
         self._gated_cookies = Memo(
@@ -153,8 +163,8 @@ class ConsentGate:
         # Most requests are not conditional: spare them the call.
         conditional = "HTTP_IF_NONE_MATCH" in environ and strip_conditional(environ, visitor.tag)
         accept = environ.get("HTTP_ACCEPT_ENCODING")
-        # If the page may need gating (or a banner), ask the app for a coding the gate reads.
-        if accept and (not visitor.grants_all or not visitor.consent.decided):
+        # If the page may need gating (or an insertion), ask for a coding the gate reads.
+        if accept and (visitor.strict or not visitor.consent.decided):
             environ["HTTP_ACCEPT_ENCODING"] = readable_accept_encoding(accept)
         body = _Body(self, environ, visitor, start_response, conditional)
         return body.start(self.app(environ, body.start_response))
@@ -202,7 +212,11 @@ class ConsentGate:
 
     def _reading(self, consent: Consent, refused: tuple[str, ...], until: float) -> _Visitor:
         grants_all = self.settings.names <= consent.granted
-        return _Visitor(consent, refused, state_tag(consent), grants_all, until)
+        mode = self.consent_mode
+        script = mode.script(consent)
+        strict = not grants_all or script is not None
+        tag, keeps = state_tag(consent), mode.keeps(consent)
+        return _Visitor(consent, refused, tag, grants_all, until, keeps, script, strict)
 
     def page_state(
         self, environ: WSGIEnvironment, consent: Consent | None = None
@@ -224,9 +238,10 @@ class ConsentGate:
         For apps that write their own pages (the banner brings the tags itself);
         Flask templates call ``consentgate_script()``, which marks them placed.
         """
-        nonce = nonce_attribute(environ.get("consentgate.csp_nonce"))
         prefix = self.mount_prefix(environ)
-        return state_tags(self.page_state(environ), prefix, self.settings.endpoint, nonce)
+        return state_tags(
+            self.page_state(environ), prefix, self.settings.endpoint, nonce_attr(environ)
+        )
 
     def is_endpoint(self, environ: WSGIEnvironment) -> bool:
         """Whether this request is for the decision endpoint."""
@@ -305,8 +320,11 @@ class ConsentGate:
         ):
             return None
         html = environ.get("consentgate.banner_html")
-        # Cached by the raw path, so that a hit needs no quoting.
-        banner = self._banners[_raw_path(environ)] if html is None else str(html).encode("utf-8")
+        if html is None:
+            # Cached by the raw path, so that a hit needs no quoting; the nonce is per response.
+            banner = ui.style_tag(nonce_attr(environ)) + self._banners[_raw_path(environ)]
+        else:
+            banner = str(html).encode("utf-8")
         if environ.get("consentgate.script_placed"):
             return banner
         # The state and nonce change per request: never part of the cached banner.
@@ -316,7 +334,16 @@ class ConsentGate:
         script_name, path_info, query = raw_path
         next_url = _path_and_query("", path_info, query)
         prefix = self.mount_prefix({"SCRIPT_NAME": script_name})
-        return ui.banner_html(self.settings, next_url, prefix).encode("utf-8")
+        return ui.banner_form(self.settings, next_url, prefix).encode("utf-8")
+
+    def consent_mode_script(self, environ: WSGIEnvironment, script: str | None) -> bytes | None:
+        """The Consent Mode ``<script>`` element for this response (with the CSP nonce),
+        or None when ``script`` (the visitor's :attr:`_Visitor.consent_mode`) is."""
+        # A script's fetch of an HTML fragment: the page it goes into has the default, and
+        # a second one there (run by a library that runs scripts it swaps in) comes too late.
+        if script is None or environ.get("HTTP_SEC_FETCH_DEST") == "empty":
+            return None
+        return f"<script{nonce_attr(environ)}>{script}</script>".encode()
 
     def _classify_request_cookies(self, cookie_header: str) -> tuple[tuple[str, str], ...]:
         pairs = []
@@ -406,6 +433,8 @@ class _Body:
             logger.warning("%s; passed through ungated (%s)", plan.skipped, self.path())
         if plan.encoding is None:
             return self.outer_start_response(status, plan.headers, exc_info)
+        if CSP_NONCE not in self.environ:  # the app's own policy, if it has a nonce
+            self.environ[CSP_NONCE] = header_nonce(plan.headers)
         self.plan = plan
         self._head = (status, plan.headers, exc_info)
         return self.write
@@ -423,8 +452,9 @@ class _Body:
             self._write(out)
 
     def blocking(self) -> bool:
-        """Whether a page that cannot be gated is refused: the visitor refuses something."""
-        return self.gate.settings.unreadable == "block" and not self.visitor.grants_all
+        """Whether a page that cannot be gated is refused: the visitor refuses something,
+        or the page's Google tags would run without the Consent Mode default."""
+        return self.gate.settings.unreadable == "block" and self.visitor.strict
 
     def path(self) -> str:
         """This request's path, for the log."""
@@ -437,7 +467,7 @@ class _Body:
     def keep_load(self, tag: str, attrs: dict[str, str]) -> bool:
         """Whether an element the response's headers stand for may load."""
         category = self.gate.rules.classify_element(tag, attrs)
-        return category is None or self.visitor.consent.allows(category)
+        return category is None or self.visitor.keeps(category)
 
     def start(self, app_iter: Iterable[bytes]) -> Iterable[bytes]:
         """Return the app's iterable itself when nothing needs rewriting."""
@@ -518,7 +548,7 @@ class _Body:
         plan, visitor = self.plan, self.visitor
         if plan is None or plan.encoding or plan.length != len(first):
             return
-        if self._feeder is not None or plan.length > _SMALL_BODY or not visitor.grants_all:
+        if self._feeder is not None or plan.length > _SMALL_BODY or visitor.strict:
             return
         consent = visitor.consent
         # A decided visitor is never shown the banner.
@@ -531,8 +561,9 @@ class _Body:
         gate, plan, settings = self.gate, self.plan, self.gate.settings
         html_gate = HtmlGate(
             gate.rules,
-            self.visitor.consent.allows,
+            self.visitor.keeps,
             banner=gate.banner_for(self.environ, self.visitor.consent),
+            first=gate.consent_mode_script(self.environ, self.visitor.consent_mode),
             max_buffer=settings.max_buffer,
             warn=self._overflow,
         )

@@ -99,19 +99,14 @@ def state_tags(state: Mapping[str, Any], prefix: str, endpoint: str, nonce: str 
         which ``consentgate.open()`` leaves out of the page it asks to come back to.
     :param endpoint: the decision endpoint, which the script is served under.
     :param nonce: the ``nonce="..."`` attribute (with its leading space) that a
-        Content Security Policy asks of the page's scripts, or ``""``. The state is
-        data, which no policy blocks, so only the script carries it.
+        Content Security Policy asks of the page's scripts, or ``""``
+        (:func:`~consentgate.csp.nonce_attr`). The state is data, which no policy
+        blocks, but carries it too, like every inline script the gate adds.
     """
     data = json.dumps(state, separators=(",", ":")).translate(_SCRIPT_ESCAPES)
     src = escape(prefix + script_path(endpoint))
     mounted = f' data-prefix="{escape(prefix)}"' if prefix else ""
     return (
-        f'<script type="application/json" id="{STATE_ID}">{data}</script>'
+        f'<script type="application/json" id="{STATE_ID}"{nonce}>{data}</script>'
         f'<script src="{src}"{mounted} defer{nonce}></script>'
     )
-
-
-def nonce_attribute(nonce: object) -> str:
-    """`` nonce="..."`` for the app's CSP nonce (``environ["consentgate.csp_nonce"]``),
-    or ``""`` without one."""
-    return f' nonce="{escape(nonce)}"' if isinstance(nonce, str) and nonce else ""

@@ -17,11 +17,30 @@ from .consent import Consent
 #: Styles for the built-in banner and page, scoped to the banner's id so they
 #: never restyle the host page. The Flask templates use the same file.
 BANNER_CSS = (files(__package__) / "static" / "consentgate" / "banner.css").read_text("utf-8")
-_STYLE = f"<style>{BANNER_CSS}</style>"
+_CSS_BYTES = BANNER_CSS.encode("utf-8")
 
 
-def banner_html(settings: Settings, next_url: str, prefix: str = "") -> str:
-    """Render the first-layer banner shown to a visitor who has not decided.
+def style_tag(nonce_attr: str = "") -> bytes:
+    """The banner's ``<style>`` element, with the CSP nonce attribute
+    (:func:`~consentgate.csp.nonce_attr`) when there is one.
+
+    Kept apart from the banner's markup, which is cached: the nonce changes with
+    every response, and adding it costs one concatenation.
+    """
+    return b"<style" + nonce_attr.encode("utf-8") + b">" + _CSS_BYTES + b"</style>"
+
+
+def banner_html(settings: Settings, next_url: str, prefix: str = "", nonce_attr: str = "") -> str:
+    """Render the first-layer banner shown to a visitor who has not decided, with its style.
+
+    :param nonce_attr: the CSP nonce attribute for the ``<style>`` element, or ``""``.
+    """
+    style = style_tag(nonce_attr).decode("utf-8")
+    return style + banner_form(settings, next_url, prefix)
+
+
+def banner_form(settings: Settings, next_url: str, prefix: str = "") -> str:
+    """Render the banner's markup (without its style, see :func:`style_tag`).
 
     Accept and reject are equal buttons side by side; per-category choice
     sits behind a ``<details>`` disclosure, with no optional box ticked.
@@ -42,7 +61,7 @@ def banner_html(settings: Settings, next_url: str, prefix: str = "") -> str:
         else "We use only necessary cookies, which the site needs to work."
     )
     return (
-        f'{_STYLE}<section id="consentgate-banner" aria-labelledby="consentgate-title">'
+        '<section id="consentgate-banner" aria-labelledby="consentgate-title">'
         f'<form method="post" action="{action}">'
         '<h2 id="consentgate-title">Cookies on this site</h2>'
         f"<p>{uses}</p>"
@@ -62,7 +81,12 @@ def banner_html(settings: Settings, next_url: str, prefix: str = "") -> str:
 
 
 def preferences_page(
-    settings: Settings, consent: Consent, next_url: str, prefix: str = "", back: str | None = None
+    settings: Settings,
+    consent: Consent,
+    next_url: str,
+    prefix: str = "",
+    back: str | None = None,
+    nonce_attr: str = "",
 ) -> str:
     """Render the stand-alone preferences page served at the endpoint.
 
@@ -72,6 +96,7 @@ def preferences_page(
     :param next_url: where the form leads after saving, inside the app.
     :param prefix: the app's mount prefix, written before every path.
     :param back: the page inside the app the visitor came from, linked to.
+    :param nonce_attr: the CSP nonce attribute for the ``<style>`` element, or ``""``.
     """
     back_link = (
         f'<p><a href="{escape(prefix + back)}">Back to the page you were on</a></p>' if back else ""
@@ -84,7 +109,8 @@ def preferences_page(
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Cookie settings</title>{_STYLE}</head><body><main>"
+        f"<title>Cookie settings</title>{style_tag(nonce_attr).decode('utf-8')}"
+        "</head><body><main>"
         '<section id="consentgate-banner" aria-labelledby="consentgate-title">'
         f'<form method="post" action="{escape(prefix + settings.endpoint)}">'
         f'<h1 id="consentgate-title">Cookie settings</h1><p>{status}</p>'
