@@ -63,10 +63,11 @@ def endpoint_response(gate: ConsentGate, request: Request, here: str) -> Respons
     back = _back_path(gate, request, prefix)
     # Without a page to go back to, the visitor comes back here and sees what they saved.
     consent = request.environ["consentgate.consent"]
-    page = ui.preferences_page(gate.settings, consent, back or here, prefix, back)
+    state = gate.request_state(request.environ)
+    page = ui.preferences_page(gate.settings, consent, back or here, prefix, back, state)
     response = Response(page, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Vary"] = "Cookie"
+    response.headers["Vary"] = ", ".join(gate.vary)
     return response
 
 
@@ -98,15 +99,18 @@ def decision_response(gate: ConsentGate, request: Request) -> Response:
         form = _form(request)
     except HTTPException as error:  # too large, too many fields: werkzeug's own answer
         return error.get_response(request.environ)
+    mode = gate.request_state(request.environ).mode
     consent = decide(
         form.get("action"),
         form.getlist("category"),
         settings,
         now=int(gate.clock()),
         consent_id=secrets.token_urlsafe(9),
+        mode=mode,
     )
     if consent is None:
-        return _plain(400, "Unknown action: expected accept_all, reject_all or save.")
+        expected = "accept_all, opt_out, acknowledge" if mode == "opt-out" else "accept_all"
+        return _plain(400, f"Unknown action: expected {expected}, reject_all or save.")
     if wants_json(request.headers.get("Accept")):
         response = Response(json.dumps({"consent": consent.as_dict()}), mimetype="application/json")
     else:
@@ -169,7 +173,8 @@ def _set_decision_cookies(
         domain=settings.cookie_domain,
     )
     response.headers.add(name, value)
-    refused = gate.refused_request_cookies(request.headers.get("Cookie", ""), consent)
+    effective = gate.effective(consent, request.environ)
+    refused = gate.refused_request_cookies(request.headers.get("Cookie", ""), effective)
     for name, value in gate.expire_cookies(refused, request.environ):
         response.headers.add(name, value)
 

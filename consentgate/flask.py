@@ -109,7 +109,8 @@ def preferences() -> Any:
     )
     response = Response(page)
     response.headers["Cache-Control"] = "no-store"
-    response.vary.add("Cookie")
+    for header in _gate().vary:
+        response.vary.add(header)
     return response
 
 
@@ -121,6 +122,8 @@ def _template_context() -> dict[str, Any]:
     prefix = gate.mount_prefix(request.environ)
     return {
         "consent": _consent(),
+        "consent_mode": request.environ.get("consentgate.mode", "opt-in"),
+        "consent_gpc": bool(request.environ.get("consentgate.gpc")),
         "consent_settings": gate.settings,
         "consent_url": prefix + gate.settings.endpoint,
         "consent_privacy_url": site_url(prefix, gate.settings.privacy_url),
@@ -135,7 +138,7 @@ def consent_banner() -> Markup:
     request.environ["consentgate.banner_placed"] = True
     if _consent().decided:
         return Markup("")
-    return Markup(render_template("consentgate/banner.html", next_url=_current_path()))
+    return Markup(render_template(_banner_template(), next_url=_current_path()))
 
 
 def cookie_declaration() -> Markup:
@@ -154,9 +157,16 @@ def _prepare_banner(response: Response) -> Response:
         and not _consent().decided
     ):
         environ["consentgate.banner_html"] = render_template(
-            "consentgate/banner.html", next_url=_current_path()
+            _banner_template(), next_url=_current_path()
         )
     return response
+
+
+def _banner_template() -> str:
+    """The banner in opt-in mode; in opt-out mode, the notice that replaces it."""
+    if request.environ.get("consentgate.mode") == "opt-out":
+        return "consentgate/notice.html"
+    return "consentgate/banner.html"
 
 
 def _current_path() -> str:

@@ -33,6 +33,16 @@ from .http import (
     state_tag,
     strip_conditional,
 )
+from .jurisdiction import (
+    ALL_STATES,
+    RequestState,
+    answered_by_gpc,
+    checked_mode,
+    effective_consent,
+    gpc_applies,
+    sends_gpc,
+    vary_headers,
+)
 from .rewriter import HtmlGate
 from .rules import Rules
 
@@ -58,7 +68,8 @@ _SMALL_BODY = 64 * 1024
 
 
 class _Visitor(NamedTuple):
-    """What one ``Cookie`` header says: the consent and what follows from it."""
+    """What one ``Cookie`` header says in one :class:`RequestState`: the consent in
+    effect and what follows from it."""
 
     consent: Consent
     #: Names of the request's cookies whose category the consent refuses.
@@ -69,6 +80,8 @@ class _Visitor(NamedTuple):
     grants_all: bool
     #: When this reading stops being valid, as a Unix time.
     until: float
+    #: Whether the GPC signal stands in for a decision not taken (``gpc_answers_banner``).
+    gpc_answer: bool = False
 
 
 class ConsentGate:
@@ -121,7 +134,19 @@ class ConsentGate:
         #: Source of the current time; tests replace it.
         self.clock: Callable[[], float] = time.time
         self._undecided = Consent.undecided(config.required_names)
-        self._nobody = self._reading(self._undecided, (), float("inf"))
+        #: What no cookie at all means, in each request state.
+        self._nobody = {
+            state: self._reading(
+                effective_consent(self._undecided, state, config), (), float("inf"), state
+            )
+            for state in ALL_STATES
+        }
+        #: The request headers a gated page depends on, for ``Vary``.
+        self.vary = vary_headers(config)
+        #: The state of every request, when neither a region nor the GPC signal can change it.
+        self._fixed_state: RequestState | None = None
+        if config.region is None and not gpc_applies(config, config.mode):
+            self._fixed_state = RequestState(config.mode, False)
         self._gated_cookies = Memo(
             self._classify_request_cookies, max_entries=_COOKIE_CACHE, max_bytes=_COOKIE_CACHE_BYTES
         )
@@ -140,9 +165,14 @@ class ConsentGate:
         self._warned_once: set[str] = set()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        visitor = self._visitor(environ.get("HTTP_COOKIE"))
+        state = self.request_state(environ)
+        visitor = self._visitor(environ.get("HTTP_COOKIE"), state)
         environ["consentgate.consent"] = visitor.consent
+        environ["consentgate.mode"] = state.mode
+        environ["consentgate.gpc"] = state.gpc
         environ["consentgate.gate"] = self
+        if visitor.gpc_answer:
+            self.gpc_answered(environ, visitor.consent)
         if self.serve_endpoint and self.is_endpoint(environ):
             return self._endpoint(environ, start_response)
         # Most requests are not conditional: spare them the call.
@@ -173,31 +203,65 @@ class ConsentGate:
             )
 
     def consent_for(self, environ: WSGIEnvironment) -> Consent:
-        """The visitor's current consent; undecided unless a valid cookie says otherwise."""
-        return self._visitor(environ.get("HTTP_COOKIE")).consent
+        """The visitor's consent in effect for this request: what a valid cookie says,
+        as the request's mode and GPC signal read it; undecided without one."""
+        if "consentgate.consent" in environ:
+            consent: Consent = environ["consentgate.consent"]
+            return consent
+        return self._visitor(environ.get("HTTP_COOKIE"), self.request_state(environ)).consent
 
-    def _visitor(self, header: str | None) -> _Visitor:
-        """What a ``Cookie`` header says about its visitor, cached per header.
+    def request_state(self, environ: WSGIEnvironment) -> RequestState:
+        """This request's mode (from ``region``, else ``mode``) and whether the
+        browser's Global Privacy Control signal is honoured for it."""
+        if self._fixed_state is not None:
+            return self._fixed_state
+        if environ.get("consentgate.gate") is self:  # decided when the request came in
+            return RequestState(environ["consentgate.mode"], environ["consentgate.gpc"])
+        settings = self.settings
+        region = settings.region
+        mode = settings.mode if region is None else checked_mode(region, environ, self.warn_once)
+        gpc = sends_gpc(environ.get("HTTP_SEC_GPC")) and gpc_applies(settings, mode)
+        return RequestState(mode, gpc)
+
+    def effective(self, stored: Consent, environ: WSGIEnvironment) -> Consent:
+        """The consent in effect for this request when its cookie holds ``stored``."""
+        return effective_consent(stored, self.request_state(environ), self.settings)
+
+    def gpc_answered(self, environ: WSGIEnvironment, consent: Consent) -> None:
+        """Called for each request whose GPC signal stands in for the banner's answer
+        (``gpc_answers_banner``): ``consent`` refuses everything optional and was never
+        taken by the visitor. This is where such a decision is recorded; without
+        records there is nothing to do, the refusal is already in effect."""
+
+    def _visitor(self, header: str | None, state: RequestState) -> _Visitor:
+        """What a ``Cookie`` header says about its visitor in ``state``, cached per
+        header and state.
 
         Verifying a signature costs more than the rest of a pass-through
         request, so the answer is kept until the decision would expire.
         """
         if not header:
-            return self._nobody
+            return self._nobody[state]
         now = self.clock()
-        key = short_key(header)
+        # The usual state keeps the header itself as the key; others are told apart.
+        key = short_key(header if state == self._fixed_state else f"{state}{header}")
         hit = self._visitors.get(key)
         if hit is not None and now < hit.until:
             return hit
         value = cookie_value(header, self.settings.cookie_name)
-        consent = self._undecided if value is None else self.codec.loads(value, now)
-        until = consent.decided_at + self.settings.max_age if consent.decided else now + 3600
+        stored = self._undecided if value is None else self.codec.loads(value, now)
+        until = stored.decided_at + self.settings.max_age if stored.decided else now + 3600
+        consent = effective_consent(stored, state, self.settings)
         refused = tuple(self.refused_request_cookies(header, consent))
-        return self._visitors.put(key, self._reading(consent, refused, until))
+        return self._visitors.put(key, self._reading(consent, refused, until, state))
 
-    def _reading(self, consent: Consent, refused: tuple[str, ...], until: float) -> _Visitor:
+    def _reading(
+        self, consent: Consent, refused: tuple[str, ...], until: float, state: RequestState
+    ) -> _Visitor:
         grants_all = self.settings.names <= consent.granted
-        return _Visitor(consent, refused, state_tag(consent), grants_all, until)
+        tag = state_tag(consent, state.mode, state.gpc)
+        gpc_answer = answered_by_gpc(state, consent)
+        return _Visitor(consent, refused, tag, grants_all, until, gpc_answer)
 
     def is_endpoint(self, environ: WSGIEnvironment) -> bool:
         """Whether this request is for the decision endpoint."""
@@ -278,13 +342,16 @@ class ConsentGate:
         html = environ.get("consentgate.banner_html")
         if html is None:
             # Cached by the raw path, so that a hit needs no quoting.
-            return self._banners[_raw_path(environ)]
+            state = environ.get("consentgate.mode", "opt-in"), bool(environ.get("consentgate.gpc"))
+            return self._banners[(*_raw_path(environ), *state)]
         return str(html).encode("utf-8")
 
-    def _render_banner(self, raw_path: tuple[str, str, str]) -> bytes:
-        script_name, path_info, query = raw_path
+    def _render_banner(self, key: tuple[str, str, str, str, bool]) -> bytes:
+        script_name, path_info, query, mode, gpc = key
         next_url = _path_and_query("", path_info, query)
         prefix = self.mount_prefix({"SCRIPT_NAME": script_name})
+        if mode == "opt-out":
+            return ui.notice_html(self.settings, next_url, prefix, gpc=gpc).encode("utf-8")
         return ui.banner_html(self.settings, next_url, prefix).encode("utf-8")
 
     def _classify_request_cookies(self, cookie_header: str) -> tuple[tuple[str, str], ...]:
@@ -362,6 +429,7 @@ class _Body:
             keep_cookie=self.keep_cookie,
             expire=self.gate.expire_cookies(refused, self.environ) if refused else (),
             tag=self.visitor.tag,
+            vary=self.gate.vary,
             conditional=self.conditional,
             keep_load=None if self.visitor.grants_all else self.keep_load,
         )
