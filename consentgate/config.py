@@ -521,7 +521,10 @@ def _check_jurisdiction(s: Settings) -> None:
         if value not in choices:
             why = f"must be {' or '.join(map(repr, choices))}, got {_describe(value)}"
             raise ConfigError(key, why + _hint(str(value), choices))
-    _require(s.region is None or callable(s.region), "region", "must be callable", s.region)
+    why = "must be a function of the WSGI environ (Python only, not in TOML)"
+    _require(s.region is None or callable(s.region), "region", why, s.region)
+    why = "lists what a region callback reads, and there is none"
+    _require(s.region is not None or not s.region_headers, "region_headers", why, s.region_headers)
     _check_type(s.gpc_answers_banner, bool, "gpc_answers_banner", "true or false")
 
 

@@ -8,7 +8,7 @@
 (function () {
   "use strict";
 
-  var ACTIONS = ["accept_all", "reject_all", "save"];
+  var ACTIONS = ["accept_all", "reject_all", "save", "opt_out", "acknowledge"];
 
   // The buttons are named "action", which shadows form.action: read attributes.
   function isConsentForm(form) {
