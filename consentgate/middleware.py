@@ -65,6 +65,8 @@ _LOGGED_PATH = 200
 _UNKNOWN_NAMES = 256
 #: Largest buffered body checked for a chance to skip the rewriter.
 _SMALL_BODY = 64 * 1024
+#: What tells a request state's readings of a ``Cookie`` header apart in the cache.
+_STATE_KEYS = {state: f"{state.mode}:{state.gpc:d}:" for state in ALL_STATES}
 
 
 class _Visitor(NamedTuple):
@@ -243,8 +245,8 @@ class ConsentGate:
         if not header:
             return self._nobody[state]
         now = self.clock()
-        # The usual state keeps the header itself as the key; others are told apart.
-        key = short_key(header if state == self._fixed_state else f"{state}{header}")
+        # A fixed state keeps the header itself as the key; otherwise states are told apart.
+        key = short_key(header if self._fixed_state else _STATE_KEYS[state] + header)
         hit = self._visitors.get(key)
         if hit is not None and now < hit.until:
             return hit
