@@ -109,8 +109,7 @@ def decision_response(gate: ConsentGate, request: Request) -> Response:
         mode=mode,
     )
     if consent is None:
-        expected = "accept_all, opt_out, acknowledge" if mode == "opt-out" else "accept_all"
-        return _plain(400, f"Unknown action: expected {expected}, reject_all or save.")
+        return _plain(400, _unknown_action(form.get("action"), mode))
     if wants_json(request.headers.get("Accept")):
         response = Response(json.dumps({"consent": consent.as_dict()}), mimetype="application/json")
     else:
@@ -177,6 +176,17 @@ def _set_decision_cookies(
     refused = gate.refused_request_cookies(request.headers.get("Cookie", ""), effective)
     for name, value in gate.expire_cookies(refused, request.environ):
         response.headers.add(name, value)
+
+
+def _unknown_action(action: str | None, mode: str) -> str:
+    """Why a posted action is refused, with the actions this mode takes."""
+    if action == "acknowledge" and mode == "opt-in":
+        return (
+            "This page is served where optional cookies need your consent, so a notice "
+            "cannot be acknowledged here: please choose on the cookie settings page."
+        )
+    expected = "accept_all, opt_out, acknowledge" if mode == "opt-out" else "accept_all"
+    return f"Unknown action: expected {expected}, reject_all or save."
 
 
 def _plain(status: int, message: str) -> Response:

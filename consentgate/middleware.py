@@ -207,7 +207,7 @@ class ConsentGate:
     def consent_for(self, environ: WSGIEnvironment) -> Consent:
         """The visitor's consent in effect for this request: what a valid cookie says,
         as the request's mode and GPC signal read it; undecided without one."""
-        if "consentgate.consent" in environ:
+        if environ.get("consentgate.gate") is self:  # read when the request came in
             consent: Consent = environ["consentgate.consent"]
             return consent
         return self._visitor(environ.get("HTTP_COOKIE"), self.request_state(environ)).consent
@@ -217,7 +217,7 @@ class ConsentGate:
         browser's Global Privacy Control signal is honoured for it."""
         if self._fixed_state is not None:
             return self._fixed_state
-        if environ.get("consentgate.gate") is self:  # decided when the request came in
+        if environ.get("consentgate.gate") is self:  # read when the request came in
             return RequestState(environ["consentgate.mode"], environ["consentgate.gpc"])
         settings = self.settings
         region = settings.region

@@ -101,14 +101,14 @@ def notice_html(settings: Settings, next_url: str, prefix: str = "", *, gpc: boo
 
 
 #: What the banner and page say when the signal is honoured, per mode.
-_OPT_OUT_GPC = "{refused} {verb} off, whatever was chosen before."
+_OPT_OUT_GPC = "we do not use {refused}, whatever was chosen before."
 _OPT_IN_GPC = "nothing optional is used unless you choose it here."
 
 
 def gpc_html(settings: Settings, tail: str) -> str:
     """The paragraph that tells the visitor their browser's signal is honoured."""
     refused = [c.label.lower() for c in settings.categories if c.name in settings.gpc_names]
-    words = tail.format(refused=", ".join(refused), verb="is" if len(refused) == 1 else "are")
+    words = tail.format(refused=", ".join(refused))
     return (
         '<p class="consentgate-gpc">Your browser sends the Global Privacy Control signal. '
         f"We honour it: {escape(words)}</p>"

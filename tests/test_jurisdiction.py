@@ -194,7 +194,7 @@ def test_a_category_marked_gpc_false_stays_on_under_the_signal(make_gate: Gate) 
     served = visit(gate, **{"Sec-GPC": "1"}).data
     assert b"widgets.example" not in served  # every optional category by default
     assert b"fonts.example" in served
-    assert b"analytics cookies, functional are off" in served
+    assert b"we do not use analytics cookies, functional, whatever" in served
 
 
 # --- the consent in effect, pure ---------------------------------------------
@@ -256,6 +256,7 @@ def test_ok_keeps_the_defaults_and_hides_the_notice(make_gate: Gate) -> None:
 def test_acknowledge_is_no_answer_in_opt_in_mode(make_gate: Gate) -> None:
     answer = post(Client(make_gate()), "acknowledge")
     assert answer.status_code == 400
+    assert b"cookie settings page" in answer.data
     assert answer.headers.get("Set-Cookie") is None
 
 

@@ -12,6 +12,7 @@ from demo_site import create_app
 
 from .conftest import SECRET
 from .support import BANNER, PREFERENCES, DemoSite, Visitor, served
+from .test_accessibility import axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -39,11 +40,13 @@ def test_gpc_refuses_analytics_before_any_click(make_visitor: Callable[..., Visi
     assert notice.is_visible()
     assert "Global Privacy Control signal. We honour it" in notice.inner_text()
     assert notice.get_by_role("button", name="Accept all").count() == 0
+    assert axe_violations(visitor.page, "the notice", context=BANNER) == []
     visitor.page.get_by_role("link", name=OPT_OUT).click()
     visitor.page.wait_for_load_state()
     assert visitor.url_path() == PREFERENCES
     assert "We honour it" in visitor.page.locator("main").inner_text()
     assert visitor.page.get_by_label("Analytics cookies").is_disabled()
+    assert axe_violations(visitor.page, "the settings page under GPC") == []
 
 
 def test_analytics_runs_until_the_visitor_opts_out(visitor: Visitor) -> None:
