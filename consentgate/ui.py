@@ -142,7 +142,7 @@ def preferences_page(
     if consent.decided:
         status = "You have made a choice; you can change it here."
     elif opt_out:
-        status = "You have not opted out, so every kind of cookie listed here is in use."
+        status = "You have not opted out here: every kind of cookie ticked below is in use."
     else:
         status = "You have not made a choice yet, so only necessary cookies are in use."
     gpc_note = gpc_html(settings, _OPT_OUT_GPC if opt_out else _OPT_IN_GPC) if state.gpc else ""
