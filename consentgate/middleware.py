@@ -1,6 +1,8 @@
 """ConsentGate: the WSGI middleware that connects the pure pieces.
 
-It reads the visitor's signed choice, answers the decision endpoint, filters
+It reads the visitor's signed choice (as the request's mode and Global Privacy
+Control signal make it count, :mod:`~consentgate.jurisdiction`), answers the
+decision endpoint, filters
 the app's ``Set-Cookie`` headers, expires refused cookies, and streams HTML
 responses through :class:`~consentgate.rewriter.HtmlGate`. Responses that
 need no rewriting are handed back untouched, so ``wsgi.file_wrapper`` keeps
