@@ -70,10 +70,11 @@ def endpoint_response(gate: ConsentGate, request: Request, here: str) -> Respons
     # Without a page to go back to, the visitor comes back here and sees what they saved.
     consent = request.environ["consentgate.consent"]
     nonce = nonce_attr(request.environ)
-    page = ui.preferences_page(gate.settings, consent, back or here, prefix, back, nonce)
+    state = gate.request_state(request.environ)
+    page = ui.preferences_page(gate.settings, consent, back or here, prefix, back, nonce, state)
     response = Response(page, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Vary"] = "Cookie, Accept"
+    response.headers["Vary"] = ", ".join((*gate.vary, "Accept"))
     return response
 
 
@@ -85,7 +86,7 @@ def state_response(gate: ConsentGate, request: Request) -> Response:
     """
     response = Response(json.dumps(gate.page_state(request.environ)), mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Vary"] = "Cookie, Accept"
+    response.headers["Vary"] = ", ".join((*gate.vary, "Accept"))
     return response
 
 
@@ -129,15 +130,17 @@ def decision_response(gate: ConsentGate, request: Request) -> Response:
         form = _form(request)
     except HTTPException as error:  # too large, too many fields: werkzeug's own answer
         return error.get_response(request.environ)
+    mode = gate.request_state(request.environ).mode
     consent = decide(
         form.get("action"),
         form.getlist("category"),
         settings,
         now=int(gate.clock()),
         consent_id=secrets.token_urlsafe(9),
+        mode=mode,
     )
     if consent is None:
-        return _plain(400, "Unknown action: expected accept_all, reject_all or save.")
+        return _plain(400, _unknown_action(form.get("action"), mode))
     if wants_json(request.headers.get("Accept")):
         state = gate.page_state(request.environ, consent)
         response = Response(json.dumps(state), mimetype="application/json")
@@ -201,7 +204,8 @@ def _set_decision_cookies(
         domain=settings.cookie_domain,
     )
     response.headers.add(name, value)
-    refused = gate.refused_request_cookies(request.headers.get("Cookie", ""), consent)
+    effective = gate.effective(consent, request.environ)
+    refused = gate.refused_request_cookies(request.headers.get("Cookie", ""), effective)
     for name, value in gate.expire_cookies(refused, request.environ):
         response.headers.add(name, value)
 
@@ -210,6 +214,17 @@ def _not_allowed(allow: str) -> Response:
     response = _plain(405, "Method not allowed.")
     response.headers["Allow"] = allow
     return response
+
+
+def _unknown_action(action: str | None, mode: str) -> str:
+    """Why a posted action is refused, with the actions this mode takes."""
+    if action == "acknowledge" and mode == "opt-in":
+        return (
+            "This page is served where optional cookies need your consent, so a notice "
+            "cannot be acknowledged here: please choose on the cookie settings page."
+        )
+    expected = "accept_all, opt_out, acknowledge" if mode == "opt-out" else "accept_all"
+    return f"Unknown action: expected {expected}, reject_all or save."
 
 
 def _plain(status: int, message: str) -> Response:

@@ -123,7 +123,7 @@ def preferences() -> Any:
     )
     response = Response(page)
     response.headers["Cache-Control"] = "no-store"
-    response.vary.update(("Cookie", "Accept"))
+    response.vary.update((*_gate().vary, "Accept"))
     return response
 
 
@@ -141,6 +141,8 @@ def _template_context() -> dict[str, Any]:
     prefix = gate.mount_prefix(request.environ)
     return {
         "consent": _consent(),
+        "consent_mode": request.environ.get("consentgate.mode", "opt-in"),
+        "consent_gpc": bool(request.environ.get("consentgate.gpc")),
         "consent_settings": gate.settings,
         "consent_url": prefix + gate.settings.endpoint,
         "consent_privacy_url": site_url(prefix, gate.settings.privacy_url),
@@ -173,7 +175,7 @@ def consent_banner() -> Markup:
     request.environ["consentgate.banner_placed"] = True
     if _consent().decided:
         return Markup("")
-    banner = render_template("consentgate/banner.html", next_url=_current_path())
+    banner = render_template(_banner_template(), next_url=_current_path())
     return Markup(banner) + consentgate_script()
 
 
@@ -210,9 +212,16 @@ def _prepare_banner(response: Response) -> Response:
         and not _consent().decided
     ):
         environ["consentgate.banner_html"] = render_template(
-            "consentgate/banner.html", next_url=_current_path()
+            _banner_template(), next_url=_current_path()
         )
     return response
+
+
+def _banner_template() -> str:
+    """The banner in opt-in mode; in opt-out mode, the notice that replaces it."""
+    if request.environ.get("consentgate.mode") == "opt-out":
+        return "consentgate/notice.html"
+    return "consentgate/banner.html"
 
 
 def _current_path() -> str:

@@ -144,12 +144,25 @@ def test_head_of_the_state_has_the_get_headers_and_no_body(
     assert head.headers["Cache-Control"] == "no-store"
 
 
-def test_state_reads_gpc_and_mode_from_the_request() -> None:
-    gate = ConsentGate(html_app(), secret_key=SECRET, categories=categories())
-    environ = {"consentgate.consent": gate.consent_for({}), "consentgate.gpc": True}
-    environ["consentgate.mode"] = "opt-out"
-    state = gate.page_state(environ)
-    assert (state["gpc"], state["mode"]) == (True, "opt-out")
+@pytest.mark.parametrize(
+    ("headers", "gpc", "granted"),
+    [
+        pytest.param({}, False, ["necessary", "analytics"], id="opt-out"),
+        pytest.param({"Sec-GPC": "1"}, True, ["necessary"], id="opt-out-with-gpc"),
+    ],
+)
+def test_state_says_the_mode_and_the_gpc_signal(
+    headers: dict[str, str], gpc: bool, granted: list[str]
+) -> None:
+    gate = ConsentGate(html_app(), secret_key=SECRET, categories=categories(), mode="opt-out")
+    client = Client(gate)
+    state = client.get("/consent", headers={**JSON, **headers}).get_json()
+    assert (state["mode"], state["gpc"], state["decided"]) == ("opt-out", gpc, False)
+    assert state["granted"] == granted
+    page = client.get("/", headers=headers).get_data(as_text=True)
+    assert embedded_state(page) == state
+    vary = client.get("/consent", headers=JSON).headers["Vary"]
+    assert {v.strip() for v in vary.split(",")} == {"Cookie", "Sec-GPC", "Accept"}
 
 
 # --- the script ----------------------------------------------------------------

@@ -180,7 +180,8 @@
     note.textContent = ERROR;
   }
 
-  // The banner's buttons decide through the API; other forms post as they are.
+  // The banner's buttons decide through the API (the notice's "OK" and opt-out too);
+  // other forms post as they are.
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var banner = document.getElementById(BANNER_ID);
@@ -193,7 +194,9 @@
     var decisions = {
       accept_all: function () { return api.accept(); },
       reject_all: function () { return api.reject(); },
-      save: function () { return api.save(chosen); }
+      save: function () { return api.save(chosen); },
+      opt_out: function () { return decide("opt_out", chosen); },
+      acknowledge: function () { return decide("acknowledge", chosen); }
     };
     if (!Object.prototype.hasOwnProperty.call(decisions, action)) {
       return;
