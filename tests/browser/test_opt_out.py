@@ -57,8 +57,10 @@ def test_analytics_runs_until_the_visitor_opts_out(visitor: Visitor) -> None:
     assert "ka2_visitor" in visitor.cookie_names()
     notice = visitor.page.locator(BANNER)
     assert "Global Privacy Control" not in notice.inner_text()
-    visitor.page.get_by_role("link", name=OPT_OUT).click()
-    visitor.page.wait_for_load_state()
+    # The settings page, and the page view its counter sends, before counting.
+    with visitor.page.expect_event("load"):
+        visitor.page.get_by_role("link", name=OPT_OUT).click()
+    visitor.page.wait_for_load_state("networkidle")
     counted = len(visitor.site.page_views)
     visitor.press(visitor.page.get_by_role("button", name=OPT_OUT))
 
