@@ -104,6 +104,20 @@ def test_change_event_without_a_reload(visitor: Visitor) -> None:
     assert visitor.analytics_requests() == []
 
 
+def test_accept_adds_to_what_is_granted_and_save_takes_a_list(visitor: Visitor) -> None:
+    page = visitor.page
+    visitor.goto("/")
+    quiet = "{ reload: false }"
+    refused = page.evaluate(f"window.consentgate.reject({quiet})")
+    assert refused["decided"] and refused["granted"] == ["necessary"]
+    added = page.evaluate(f"window.consentgate.accept(['analytics'], {quiet})")
+    assert added["granted"] == ["necessary", "analytics"]
+    assert visitor.consent().allows("analytics")
+    with pytest.raises(Error, match="must be an array"):
+        page.evaluate(f"window.consentgate.save('analytics', {quiet})")
+    assert visitor.consent().allows("analytics"), "a refused call changed the choice"
+
+
 def _answer(status: int) -> Callable[[Route], None]:
     def handle(route: Route) -> None:
         if route.request.method != "POST":
