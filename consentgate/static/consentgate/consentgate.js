@@ -46,8 +46,8 @@
     }
   }
 
-  function fail(status) {
-    var error = new Error("consentgate: the choice was not saved (HTTP " + status + ")");
+  function fail(status, what) {
+    var error = new Error("consentgate: " + what + " (HTTP " + status + ")");
     error.status = status;
     return error;
   }
@@ -85,7 +85,7 @@
     })
       .then(function (response) {
         if (!response.ok) {
-          throw fail(response.status);
+          throw fail(response.status, "the choice was not saved");
         }
         return response.json();
       })
@@ -159,7 +159,7 @@
     : fetch(endpoint, { headers: { Accept: "application/json" }, credentials: "same-origin" })
         .then(function (response) {
           if (!response.ok) {
-            throw fail(response.status);
+            throw fail(response.status, "the state could not be read");
           }
           return response.json();
         })
