@@ -389,6 +389,9 @@ class Settings:
     undeclared_cookies: UndeclaredPolicy = "allow"
     #: Insert the banner into HTML pages while the visitor has not decided.
     inject_banner: bool = True
+    #: Insert the JavaScript API (state and script) into every HTML page, decided visitors'
+    #: too, not only with the banner; such pages are always rewritten.
+    inject_script: bool = False
     #: Path prefixes inside the app (``"/admin/"``) whose pages get no banner; still gated.
     exclude_paths: tuple[str, ...] = ()
     #: Bytes the HTML rewriter may hold; past this the page counts as unreadable.
@@ -628,6 +631,7 @@ def _check_options(s: Settings) -> None:
         why = f"must be 'allow', 'warn' or 'block', got {_describe(policy)}"
         raise ConfigError("undeclared_cookies", why + _hint(str(policy), _POLICIES))
     _check_type(s.inject_banner, bool, "inject_banner", "true or false")
+    _check_type(s.inject_script, bool, "inject_script", "true or false")
     _check_type(s.max_buffer, int, "max_buffer", "a number of bytes")
     _require(s.max_buffer >= 1024, "max_buffer", "must be at least 1024 bytes", s.max_buffer)
     if s.unreadable not in _UNREADABLE:

@@ -198,7 +198,8 @@ class ConsentGate:
         conditional = "HTTP_IF_NONE_MATCH" in environ and strip_conditional(environ, visitor.tag)
         accept = environ.get("HTTP_ACCEPT_ENCODING")
         # If the page may need gating (or an insertion), ask for a coding the gate reads.
-        if accept and (visitor.strict or not visitor.consent.decided):
+        inserts = not visitor.consent.decided or self.settings.inject_script
+        if accept and (visitor.strict or inserts):
             environ["HTTP_ACCEPT_ENCODING"] = readable_accept_encoding(accept)
         body = _Body(self, environ, visitor, start_response, conditional)
         return body.start(self.app(environ, body.start_response))
@@ -400,6 +401,22 @@ class ConsentGate:
             return banner
         # The state and nonce change per request: never part of the cached banner.
         return banner + self.script_tags(environ).encode("utf-8")
+
+    def inserts_for(self, environ: WSGIEnvironment, consent: Consent) -> bytes | None:
+        """What goes at the top of this response's body: the banner when one is due
+        (the JavaScript API's tags with it), else, with ``inject_script``, the tags alone."""
+        banner = self.banner_for(environ, consent)
+        if banner is not None or not self.settings.inject_script:
+            return banner
+        # A fragment a script fetches goes into a page that has them; the API's own page
+        # is the preferences page.
+        if (
+            environ.get("consentgate.script_placed")
+            or environ.get("HTTP_SEC_FETCH_DEST") == "empty"
+            or self.is_endpoint(environ)
+        ):
+            return None
+        return self.script_tags(environ).encode("utf-8")
 
     def _render_banner(self, key: tuple[str, str, str, str, bool]) -> bytes:
         script_name, path_info, query, mode, gpc = key
@@ -625,8 +642,9 @@ class _Body:
         if self._feeder is not None or plan.length > _SMALL_BODY or visitor.strict:
             return
         consent = visitor.consent
-        # A decided visitor is never shown the banner.
-        if not consent.decided and self.gate.banner_for(self.environ, consent) is not None:
+        # A decided visitor is never shown the banner, but may get the API's tags.
+        due = not consent.decided or self.gate.settings.inject_script
+        if due and self.gate.inserts_for(self.environ, consent) is not None:
             return
         if not self.gate.rules.may_classify(first):
             self.plan = None
@@ -636,7 +654,7 @@ class _Body:
         html_gate = HtmlGate(
             gate.rules,
             self.visitor.keeps,
-            banner=gate.banner_for(self.environ, self.visitor.consent),
+            banner=gate.inserts_for(self.environ, self.visitor.consent),
             first=gate.consent_mode_script(self.environ, self.visitor.consent_mode),
             max_buffer=settings.max_buffer,
             warn=self._overflow,

@@ -282,3 +282,35 @@ def test_state_cannot_end_its_script_element() -> None:
     tags = state_tags(state, "", "/consent")
     assert tags.count("</script>") == 2 and "<script>alert" not in tags
     assert embedded_state(tags)["policy_version"] == hostile
+
+
+# --- inject_script: the API on every page --------------------------------------
+
+
+def test_inject_script_puts_the_api_in_decided_visitors_pages() -> None:
+    gate = ConsentGate(html_app(), secret_key=SECRET, categories=categories(), inject_script=True)
+    client = Client(gate)
+    undecided = client.get("/").get_data(as_text=True)
+    assert undecided.count('id="consentgate-state"') == 1, "the banner and the option both added it"
+    for action in ("accept_all", "reject_all"):
+        decide(client, action)
+        page = client.get("/").get_data(as_text=True)
+        assert "consentgate-banner" not in page
+        assert embedded_state(page) == client.get("/consent", headers=JSON).get_json()
+        assert client.get(script_src(page)).data == SHIPPED
+        # At the top of the body, like the banner.
+        assert page.index("<body>") + len("<body>") == page.index('<script type="application/json"')
+    fragment = client.get("/", headers={"Sec-Fetch-Dest": "empty"}).get_data(as_text=True)
+    assert "consentgate-state" not in fragment
+
+
+def test_inject_script_leaves_pages_that_placed_the_api_alone() -> None:
+    gate = ConsentGate(html_app(), secret_key=SECRET, categories=categories(), inject_script=True)
+
+    def placed(environ: dict[str, Any], start_response: Any) -> Any:
+        environ["consentgate.script_placed"] = True
+        return gate(environ, start_response)
+
+    client = Client(placed)
+    decide(client, "accept_all")
+    assert "consentgate-state" not in client.get("/").get_data(as_text=True)
