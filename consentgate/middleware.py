@@ -49,7 +49,7 @@ from .jurisdiction import (
 )
 from .rewriter import HtmlGate
 from .rules import Rules
-from .script import consent_state, script_path, state_tags
+from .script import consent_state, script_path, state_json, state_tags
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -64,6 +64,9 @@ _COOKIE_CACHE_BYTES = 4 << 20
 #: Distinct request paths whose banner is kept, and their bytes.
 _BANNER_CACHE = 1024
 _BANNER_CACHE_BYTES = 8 << 20
+#: Distinct consent states whose JSON for the JavaScript API is kept, and their bytes.
+_STATE_CACHE = 4096
+_STATE_CACHE_BYTES = 4 << 20
 #: Longest path a log line shows; the query string is never logged (it may hold secrets).
 _LOGGED_PATH = 200
 #: Distinct unknown ``data-consent`` values warned about, at most.
@@ -179,6 +182,10 @@ class ConsentGate:
         self._endpoint_paths = frozenset((stem or "/", stem + "/"))
         #: Where the JavaScript API's script is served, inside the app.
         self.script_path = script_path(config.endpoint)
+        #: (consent, mode, GPC) -> the state as the pages' JSON, for the API's tags.
+        self._state_texts = Memo(
+            self._state_text, max_entries=_STATE_CACHE, max_bytes=_STATE_CACHE_BYTES
+        )
         self._warned_once: set[str] = set()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -307,10 +314,14 @@ class ConsentGate:
         For apps that write their own pages (the banner brings the tags itself);
         Flask templates call ``consentgate_script()``, which marks them placed.
         """
+        state = self.request_state(environ)
+        data = self._state_texts[(environ["consentgate.consent"], state.mode, state.gpc)]
         prefix = self.mount_prefix(environ)
-        return state_tags(
-            self.page_state(environ), prefix, self.settings.endpoint, nonce_attr(environ)
-        )
+        return state_tags(data, prefix, self.settings.endpoint, nonce_attr(environ))
+
+    def _state_text(self, key: tuple[Consent, str, bool]) -> str:
+        consent, mode, gpc = key
+        return state_json(consent_state(consent, self.settings, gpc=gpc, mode=mode))
 
     def is_endpoint(self, environ: WSGIEnvironment) -> bool:
         """Whether this request is for the decision endpoint."""

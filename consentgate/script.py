@@ -91,10 +91,16 @@ def consent_state(
     }
 
 
-def state_tags(state: Mapping[str, Any], prefix: str, endpoint: str, nonce: str = "") -> str:
+def state_json(state: Mapping[str, Any]) -> str:
+    """``state`` (from :func:`consent_state`) as JSON text that can sit inside a
+    ``<script>`` element: nothing in it can end the element or a line early."""
+    return json.dumps(state, separators=(",", ":")).translate(_SCRIPT_ESCAPES)
+
+
+def state_tags(data: str, prefix: str, endpoint: str, nonce: str = "") -> str:
     """The two tags that give a page the API: its state, then the deferred script.
 
-    :param state: from :func:`consent_state`.
+    :param data: the state, from :func:`state_json`.
     :param prefix: the app's mount prefix, which the script's URL starts with and
         which ``consentgate.open()`` leaves out of the page it asks to come back to.
     :param endpoint: the decision endpoint, which the script is served under.
@@ -103,7 +109,6 @@ def state_tags(state: Mapping[str, Any], prefix: str, endpoint: str, nonce: str 
         (:func:`~consentgate.csp.nonce_attr`). The state is data, which no policy
         blocks, but carries it too, like every inline script the gate adds.
     """
-    data = json.dumps(state, separators=(",", ":")).translate(_SCRIPT_ESCAPES)
     src = escape(prefix + script_path(endpoint))
     mounted = f' data-prefix="{escape(prefix)}"' if prefix else ""
     return (

@@ -17,7 +17,7 @@ from werkzeug.test import Client, TestResponse
 
 from consentgate import ConsentGate
 from consentgate.flask import FlaskConsent
-from consentgate.script import SCRIPT, consent_state, state_tags, versioned_name
+from consentgate.script import SCRIPT, consent_state, state_json, state_tags, versioned_name
 
 from .conftest import SECRET, categories, html_app
 
@@ -279,7 +279,7 @@ def test_state_cannot_end_its_script_element() -> None:
     gate = ConsentGate(html_app(), secret_key=SECRET, categories=categories())
     hostile = "</script><script>alert(1)</script>&\u2028"
     state = consent_state(gate.consent_for({}), gate.settings.replace(policy_version=hostile))
-    tags = state_tags(state, "", "/consent")
+    tags = state_tags(state_json(state), "", "/consent")
     assert tags.count("</script>") == 2 and "<script>alert" not in tags
     assert embedded_state(tags)["policy_version"] == hostile
 
