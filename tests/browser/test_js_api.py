@@ -50,7 +50,8 @@ def test_accept_through_the_api_reloads_a_gated_page(visitor: Visitor) -> None:
     visitor.goto("/facts")
     beacon = page.expect_request(lambda r: r.url.endswith("/analytics/beacon"))
     with beacon, page.expect_event("load"):
-        page.evaluate("window.consentgate.accept()")
+        # Not awaited: the reload ends the page the promise lives in.
+        page.evaluate("() => { window.consentgate.accept(); }")
     assert visitor.url_path() == "/facts"
     assert not visitor.banner_shown()
     assert visitor.consent().allows("analytics")
@@ -64,7 +65,7 @@ def test_reject_through_the_api_reloads_a_clean_page(visitor: Visitor) -> None:
     page = visitor.page
     visitor.goto("/resources")
     with page.expect_event("load"):
-        page.evaluate("window.consentgate.reject()")
+        page.evaluate("() => { window.consentgate.reject(); }")
     assert not visitor.banner_shown()
     consent = visitor.consent()
     assert consent.decided and not consent.allows("analytics")
