@@ -333,6 +333,19 @@ def test_a_store_object_is_used_as_it_is() -> None:
     assert open_store(mine) is mine
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://consent:hunter2@db.example/site",
+        "postgresql://consent@db.example/site?sslmode=require&password=hunter2",
+    ],
+)
+def test_a_postgres_password_never_shows(url: str) -> None:
+    store = open_store(url)
+    assert "hunter2" not in repr(store)
+    assert "hunter2" not in str(store._unavailable(OSError("down")))  # type: ignore[attr-defined]
+
+
 def _closed_port() -> int:
     from .pgcluster import free_port
 
