@@ -135,6 +135,10 @@ def execute(args: argparse.Namespace, source: Source) -> int:
         return COMMANDS[args.records_command](store, args, source)
     except StoreUnavailable as error:
         return _fail(f"error: the records cannot be read: {error}", FAILED)
+    except BrokenPipeError:  # piped into head, say: the reader has all it wants
+        # As the Python docs advise: no second error when stdout is flushed at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return FAILED
     except OSError as error:
         return _fail(f"error: {error.filename or ''}: {error.strerror}", FAILED)
     finally:
