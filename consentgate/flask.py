@@ -27,7 +27,8 @@ from .decision import safe_next
 from .endpoint import FormRequest, decision_response
 from .http import HTML_TYPES
 from .middleware import ConsentGate, app_path
-from .ui import BANNER_CSS, site_url
+from .records import Notice
+from .ui import BANNER_CSS, notice_text, receipt_html, site_url
 
 _PREFIX = "CONSENTGATE_"
 #: Keys that configure the extension itself rather than the gate.
@@ -100,17 +101,24 @@ def _consent() -> Consent:
 def preferences() -> Any:
     """Show the visitor's choices (GET) or take a new decision (POST)."""
     if request.method == "POST":
-        return decision_response(_gate(), FormRequest(request.environ))
+        return decision_response(_gate(), FormRequest(request.environ), _banner_notice)
     page = render_template(
         "consentgate/preferences.html",
         # Without ?next= the visitor comes back here and sees what they saved.
         next_url=safe_next(request.args.get("next"), default=_current_path()),
         base_template=current_app.config["CONSENTGATE_BASE_TEMPLATE"],
+        consent_receipt=Markup(receipt_html(_gate().settings, _consent())),
     )
     response = Response(page)
     response.headers["Cache-Control"] = "no-store"
     response.vary.add("Cookie")
     return response
+
+
+def _banner_notice(language: str) -> Notice:
+    """The notice the site's banner template shows (the app's own ``banner.html`` if it
+    has one), read from the rendered template so the record names what was shown."""
+    return Notice(language, notice_text(render_template("consentgate/banner.html", next_url="/")))
 
 
 def _template_context() -> dict[str, Any]:
