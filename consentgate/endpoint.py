@@ -21,8 +21,8 @@ from werkzeug.wrappers import Request, Response
 from . import ui
 from .cookies import consent_cookie_header, expiry_header
 from .decision import behind_proxy, decide, is_cross_site, referer_path, safe_next, wants_json
-from .records import Notice, Record, StoreUnavailable
 from .recording import build_record, entry_point, language_of
+from .records import Notice, Record, StoreUnavailable
 
 if TYPE_CHECKING:
     from .consent import Consent
@@ -177,9 +177,7 @@ def _decided(
     return Response(status=303, headers={"Location": location})
 
 
-def _unavailable(
-    gate: ConsentGate, request: Request, next_url: str, json_client: bool
-) -> Response:
+def _unavailable(gate: ConsentGate, request: Request, next_url: str, json_client: bool) -> Response:
     """503 for a decision that could not be recorded: nothing changes, no cookie is set
     (the gate is told to let none out), and the visitor is asked to try again."""
     if json_client:

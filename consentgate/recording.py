@@ -36,6 +36,8 @@ ENTRY_POINTS = frozenset({"banner", "preferences", "placeholder", "api"})
 WITHDRAW = "withdraw"
 #: Longest ``consentgate.language`` value recorded (a BCP 47 tag); longer reads as "en".
 _MAX_LANGUAGE = 35
+#: Languages whose notice is kept rendered.
+MAX_LANGUAGES = 64
 #: Seconds between two log lines about the same kind of failure (store or hook);
 #: the failures in between are counted and reported with the next line.
 LOG_INTERVAL = 60.0
@@ -130,7 +132,9 @@ def language_of(environ: Mapping[str, Any]) -> str:
 
 
 def open_records(records: str | RecordStore) -> RecordStore:
-    """The store ``records`` names (a URL) or is, through the stores' own opener."""
+    """The store ``records`` is, or the one its URL names (through the stores' opener)."""
+    if not isinstance(records, str):
+        return records
     from .records import open_store  # imported on first use: page views never need it
 
     return open_store(records)
@@ -187,11 +191,18 @@ class Recorder:
         """Whether decisions are recorded or handed to a hook at all."""
         return self.settings.records is not None or self.settings.on_decision is not None
 
-    def notice(self, language: str, render: Callable[[], str]) -> Notice:
-        """The notice in ``language``, rendered once per language by ``render``."""
+    def notice(self, language: str, render: Callable[[str], Notice]) -> Notice:
+        """The notice in ``language``, rendered once per language by ``render``.
+
+        At most :data:`MAX_LANGUAGES` are kept; a language past them is rendered
+        each time (languages come from the site's own list, so this never happens
+        in practice, but a bug that passes a client's header through stays bounded).
+        """
         notice = self._notices.get(language)
         if notice is None:
-            notice = self._notices.setdefault(language, Notice(language, render()))
+            notice = render(language)
+            if len(self._notices) < MAX_LANGUAGES:
+                self._notices.setdefault(language, notice)
         return notice
 
     def store(self) -> RecordStore:
