@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .records import Notice, Record, RecordStore, StoreUnavailable
+from .records import Notice, Record, RecordStore, StoreUnavailable, open_store
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -131,15 +131,6 @@ def language_of(environ: Mapping[str, Any]) -> str:
     return language if ok else "en"
 
 
-def open_records(records: str | RecordStore) -> RecordStore:
-    """The store ``records`` is, or the one its URL names (through the stores' opener)."""
-    if not isinstance(records, str):
-        return records
-    from .records import open_store  # imported on first use: page views never need it
-
-    return open_store(records)
-
-
 class _Throttled:
     """Log one kind of failure at most once per :data:`LOG_INTERVAL`, with a count of
     those left out, so a client repeating a failing request cannot flood the log."""
@@ -164,18 +155,24 @@ class _Throttled:
 class Recorder:
     """Write one gate's records: the store, the notices and the hook.
 
+    The store object is made at once, so a mistake in the ``records`` URL (or a
+    missing driver) is a :class:`~consentgate.ConfigError` at start-up; it connects
+    only on the first decision. A forked worker makes its own.
+
     :param settings: the gate's settings (``records``, ``on_decision``).
-    :param opener: turns ``settings.records`` into a store; tests replace it.
+    :param opener: turns ``settings.records`` into a store: :func:`~consentgate.records.open_store`.
     """
 
     def __init__(
         self,
         settings: Settings,
-        opener: Callable[[str | RecordStore], RecordStore] = open_records,
+        opener: Callable[[str | RecordStore], RecordStore] = open_store,
     ) -> None:
         self.settings = settings
         self.opener = opener
         self._store: tuple[int, RecordStore] | None = None
+        if settings.records is not None:
+            self._store = (os.getpid(), opener(settings.records))
         self._notices: dict[str, Notice] = {}
         self._lock = threading.Lock()
         self._store_failed = _Throttled(

@@ -6,13 +6,14 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from werkzeug.test import Client, TestResponse
 
-from consentgate import ConsentGate
+from consentgate import ConfigError, ConsentGate
 from consentgate import ui as ui_module
 from consentgate.consent import Consent
 from consentgate.flask import FlaskConsent
@@ -308,19 +309,21 @@ def test_the_hook_alone_gets_records_without_a_store(
     assert record.consent_id == cookie_consent(gate, client).consent_id
 
 
-def test_page_views_never_touch_the_store(make_gate: Callable[..., ConsentGate]) -> None:
-    opened: list[object] = []
-    gate = make_gate(records="sqlite:///never.sqlite3")
-    gate.recorder.opener = lambda records: opened.append(records) or MemoryStore()  # type: ignore[func-returns-value]
-    client = Client(gate)
+def test_page_views_never_touch_the_store(
+    make_gate: Callable[..., ConsentGate], tmp_path: Path
+) -> None:
+    database = tmp_path / "consent.sqlite3"
+    client = Client(make_gate(records=f"sqlite:///{database}"))
     for path in ("/", "/page", "/consent", "/consent?next=/page"):
         assert client.get(path).status_code == 200
-    assert opened == []
+    assert not database.exists()
     post(client, "accept_all")
-    post(client, "reject_all")
-    assert opened == ["sqlite:///never.sqlite3"]  # opened once, on the first decision
-    client.get("/")
-    assert len(opened) == 1
+    assert database.exists()
+
+
+def test_a_bad_records_url_is_refused_at_start_up(make_gate: Callable[..., ConsentGate]) -> None:
+    with pytest.raises(ConfigError, match="records"):
+        make_gate(records="sqlite:///:memory:")
 
 
 def test_a_forked_worker_opens_its_own_store(
@@ -332,13 +335,14 @@ def test_a_forked_worker_opens_its_own_store(
         stores.append(MemoryStore())
         return stores[-1]
 
-    gate = make_gate(records="sqlite:///x.sqlite3")
-    gate.recorder.opener = opener
+    gate = make_gate(records="sqlite:///unused.sqlite3")
+    gate.recorder = Recorder(gate.settings, opener)
     client = Client(gate)
+    post(client, "accept_all")
     post(client, "accept_all")
     monkeypatch.setattr("consentgate.recording.os.getpid", lambda: -1)
     post(client, "reject_all")
-    assert [len(store.records) for store in stores] == [1, 1]
+    assert [len(store.records) for store in stores] == [2, 1]
 
 
 def test_the_notice_is_rendered_once_per_language() -> None:
