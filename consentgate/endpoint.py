@@ -128,7 +128,8 @@ def decision_response(
     json_client = wants_json(request.headers.get("Accept"))
     record = None
     if gate.recorder.active:
-        record, shown = _record(gate, request, form, (previous, consent), now, notice)
+        entry = entry_point(form.get("entry_point"), json_client)
+        record, shown = _record(gate, request, (previous, consent), form, entry, now, notice)
         try:
             gate.recorder.commit(record, shown)
         except StoreUnavailable:
@@ -144,8 +145,9 @@ def decision_response(
 def _record(
     gate: ConsentGate,
     request: Request,
-    form: MultiDict[str, str],
     change: tuple[Consent, Consent],
+    form: MultiDict[str, str],
+    entry: str,
     now: float,
     notice: Callable[[str], Notice] | None,
 ) -> tuple[Record, Notice]:
@@ -153,12 +155,11 @@ def _record(
     settings = gate.settings
     make = notice or (lambda language: ui.banner_notice(settings, language))
     shown = gate.recorder.notice(language_of(request.environ), make)
-    json_client = wants_json(request.headers.get("Accept"))
     record = build_record(
         change[1],
         change[0],
         button=form.get("action", ""),
-        entry=entry_point(form.get("entry_point"), json_client),
+        entry=entry,
         notice=shown,
         now=now,
         settings=settings,

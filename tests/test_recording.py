@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, Response
 from werkzeug.test import Client, TestResponse
 
 from consentgate import ConfigError, ConsentGate
@@ -434,7 +434,14 @@ def test_flask_records_its_templates_notice_and_entry_points(store: MemoryStore)
 
 def test_flask_sets_no_cookie_at_all_when_the_store_fails() -> None:
     app = flask_app(FailingStore())
+
+    @app.after_request
+    def remember(response: Response) -> Response:
+        response.set_cookie("session", "app-state")  # the app's own, on every answer
+        return response
+
     client = app.test_client()
+    assert "session=app-state" in client.get("/").headers["Set-Cookie"]
     client.set_cookie("visits", "1")  # the gate would expire it on an ordinary answer
     response = client.post("/consent", data={"action": "accept_all", "next": "/"})
     assert_refused_without_cookie(response)
