@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import click
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 from markupsafe import Markup
 
@@ -28,6 +29,7 @@ from .endpoint import FormRequest, decision_response
 from .http import HTML_TYPES
 from .middleware import ConsentGate, app_path
 from .records import Notice
+from .records import cli as records_cli
 from .ui import BANNER_CSS, notice_text, receipt_html, site_url
 
 _PREFIX = "CONSENTGATE_"
@@ -90,6 +92,24 @@ def settings_from_config(app: Flask) -> Settings:
 def _gate() -> ConsentGate:
     gate: ConsentGate = current_app.extensions["consentgate"]
     return gate
+
+
+@blueprint.cli.command(
+    "records",
+    add_help_option=False,
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def records_command(args: tuple[str, ...]) -> None:
+    """Show, export, count or purge the consent records (--help lists the commands).
+
+    The same commands as ``python -m consentgate records``, on the app's own store.
+    """
+    settings = _gate().settings
+    prog = "flask consent records"
+    code = records_cli.main(args, settings.records, settings.max_age_days, prog=prog)
+    if code:
+        raise SystemExit(code)
 
 
 def _consent() -> Consent:

@@ -133,4 +133,6 @@ def pg_cluster() -> Iterator[pgcluster.PgCluster]:
 @pytest.fixture
 def postgres_url(pg_cluster: pgcluster.PgCluster) -> str:
     """The URL of a new, empty database on the session's cluster, one per test."""
+    if not pg_cluster.is_running():  # an outage test that failed half-way stopped it
+        pg_cluster.start()
     return pg_cluster.create_database()

@@ -30,6 +30,8 @@ SERVER_BINARIES = ("initdb", "pg_ctl", "postgres")
 SYSTEM_USER = "postgres"
 #: Seconds pg_ctl waits for the server to start or stop.
 WAIT_SECONDS = 60
+#: Ports tried before giving up, when another process takes a free port first.
+STARTS = 3
 
 
 def _has_server(bindir: str) -> bool:
@@ -114,6 +116,11 @@ class PgCluster:
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options,
                   "-w", "-t", str(WAIT_SECONDS), "start")  # fmt: skip
 
+    def is_running(self) -> bool:
+        """Whether the server answers ``pg_ctl status`` (a test may have stopped it)."""
+        command = [*self._as, os.path.join(self.bindir, "pg_ctl"), "-D", str(self.data), "status"]
+        return subprocess.run(command, capture_output=True, timeout=30).returncode == 0
+
     def stop(self, mode: str = "fast") -> None:
         """Stop the server: ``fast`` (clean) or ``immediate`` (as if it crashed)."""
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", str(WAIT_SECONDS), "stop")
@@ -156,7 +163,14 @@ def running_cluster(bindir: str | None = None) -> Iterator[PgCluster]:
     cluster = PgCluster(bindir or find_bindir() or "")
     try:
         cluster.init()
-        cluster.start()
+        for attempt in range(STARTS):
+            try:
+                cluster.start()
+                break
+            except RuntimeError:  # another test run took the port in the meantime
+                if attempt == STARTS - 1:
+                    raise
+                cluster.port = free_port()
         yield cluster
     finally:
         cluster.remove()

@@ -30,23 +30,30 @@ __all__ = [
     "Stats",
     "StoreUnavailable",
     "open_store",
-    "sqlite_path",
+    "sqlite_url",
 ]
 
 
-def sqlite_path(url: str) -> str:
-    """The file of a ``sqlite:///relative/path`` or ``sqlite:////absolute/path`` URL.
+def sqlite_url(url: str) -> tuple[str, str]:
+    """The file of a ``sqlite:///relative/path`` or ``sqlite:////absolute/path`` URL, and
+    its ``synchronous`` mode: ``FULL`` unless the URL ends ``?synchronous=normal``.
 
-    :raise ConfigError: for a URL without a file (or ``:memory:``, which keeps nothing).
+    :raise ConfigError: for a URL without a file (or ``:memory:``, which keeps nothing),
+        or with another query.
     """
     scheme, sep, rest = url.partition(":///")
+    rest, _, query = rest.partition("?")
     path = unquote(rest)
-    if scheme != "sqlite" or not sep or not path or "?" in rest or "#" in rest:
-        why = "must be 'sqlite:///relative/path' or 'sqlite:////absolute/path'"
+    why = "must be 'sqlite:///relative/path' or 'sqlite:////absolute/path'"
+    if scheme != "sqlite" or not sep or not path or "#" in url:
         raise ConfigError("records", f"{why}, got {url!r}")
     if path == ":memory:":
         raise ConfigError("records", "an in-memory SQLite database keeps nothing: give a file")
-    return path
+    options = {"": "FULL", "synchronous=full": "FULL", "synchronous=normal": "NORMAL"}
+    if query.lower() not in options:
+        why = "takes only '?synchronous=normal' (or '=full', the default) after the path"
+        raise ConfigError("records", f"{why}, got {url!r}")
+    return path, options[query.lower()]
 
 
 def open_store(records: str | RecordStore, *, admin: bool = False) -> RecordStore:
@@ -66,7 +73,8 @@ def open_store(records: str | RecordStore, *, admin: bool = False) -> RecordStor
     if scheme == "sqlite":
         from .sqlite import SQLiteStore
 
-        return SQLiteStore(sqlite_path(records), admin=admin)
+        path, synchronous = sqlite_url(records)
+        return SQLiteStore(path, admin=admin, synchronous=synchronous)
     if scheme in ("postgresql", "postgres"):
         try:
             from .postgres import PostgresStore

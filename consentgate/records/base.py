@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class StoreUnavailable(Exception):
@@ -109,6 +109,7 @@ class Purged:
     notices: int
 
 
+@runtime_checkable
 class RecordReader(Protocol):
     """The read side of a store, for the site owner's tools (``python -m consentgate
     records``). Every method raises :class:`StoreUnavailable` when the store cannot answer.

@@ -111,24 +111,31 @@ _POSTGRESQL_V1 = (
     "CREATE INDEX consentgate_decisions_time ON consentgate_decisions (decided_at)",
     "CREATE INDEX consentgate_decisions_notice ON consentgate_decisions (notice_digest)",
     # Purge sets consentgate.purge_before for its own transaction (set_config(..., true)).
-    f"""CREATE FUNCTION consentgate_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    f"""CREATE FUNCTION consentgate_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        IF TG_OP = 'DELETE' AND TG_TABLE_NAME = 'consentgate_decisions'
-           AND OLD.decided_at < NULLIF(current_setting('consentgate.purge_before', true), '')
-                                ::timestamptz THEN
-            RETURN OLD;
-        END IF;
         RAISE EXCEPTION '{APPEND_ONLY}' USING ERRCODE = 'integrity_constraint_violation';
     END $$""",
-    """CREATE TRIGGER consentgate_decisions_append_only
-        BEFORE UPDATE OR DELETE ON consentgate_decisions
-        FOR EACH ROW EXECUTE FUNCTION consentgate_append_only()""",
+    f"""CREATE FUNCTION consentgate_purge_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF OLD.decided_at < NULLIF(current_setting('consentgate.purge_before', true), '')
+                            ::timestamptz THEN
+            RETURN OLD;
+        END IF;
+        RAISE EXCEPTION '{APPEND_ONLY}: delete only through purge'
+            USING ERRCODE = 'integrity_constraint_violation';
+    END $$""",
+    """CREATE TRIGGER consentgate_decisions_no_update
+        BEFORE UPDATE ON consentgate_decisions
+        FOR EACH ROW EXECUTE FUNCTION consentgate_refuse_change()""",
+    """CREATE TRIGGER consentgate_decisions_no_delete
+        BEFORE DELETE ON consentgate_decisions
+        FOR EACH ROW EXECUTE FUNCTION consentgate_purge_only()""",
     """CREATE TRIGGER consentgate_decisions_no_truncate
         BEFORE TRUNCATE ON consentgate_decisions
-        FOR EACH STATEMENT EXECUTE FUNCTION consentgate_append_only()""",
+        FOR EACH STATEMENT EXECUTE FUNCTION consentgate_refuse_change()""",
     """CREATE TRIGGER consentgate_notices_no_update
         BEFORE UPDATE ON consentgate_notices
-        FOR EACH ROW EXECUTE FUNCTION consentgate_append_only()""",
+        FOR EACH ROW EXECUTE FUNCTION consentgate_refuse_change()""",
 )
 
 #: Every step, in order. Append new ones; never edit one that has shipped.
