@@ -21,7 +21,7 @@ from consentgate.recording import Recorder, action_of, entry_point, ip_prefix
 from consentgate.records import Notice, Record, StoreUnavailable
 
 from .conftest import SECRET, categories
-from .recordstores import FailingStore, MemoryStore
+from .recordstores import FailingStore, MemoryStore, StoredRecords
 
 ANALYTICS = ("analytics", "necessary")
 
@@ -49,14 +49,19 @@ def cookie_consent(gate: ConsentGate, client: Client) -> Consent:
     return gate.codec.loads(cookie.value if cookie else None, time.time())
 
 
-@pytest.fixture
-def store() -> MemoryStore:
-    return MemoryStore()
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> MemoryStore | StoredRecords:
+    """The same behaviour on every store: in memory, SQLite, PostgreSQL."""
+    if request.param == "memory":
+        return MemoryStore()
+    if request.param == "sqlite":
+        return StoredRecords(f"sqlite:///{tmp_path}/consent.sqlite3")
+    return StoredRecords(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture
 def gate(make_gate: Callable[..., ConsentGate], store: MemoryStore) -> ConsentGate:
-    return make_gate(records=store)
+    return make_gate(records=store.target)
 
 
 @pytest.mark.parametrize(
@@ -190,7 +195,7 @@ def test_a_script_gets_json_and_is_recorded_as_the_api(
 def test_the_gate_environ_says_language_gpc_and_mode(
     make_gate: Callable[..., ConsentGate], store: MemoryStore
 ) -> None:
-    gate = make_gate(records=store, record_ip_prefix=True)
+    gate = make_gate(records=store.target, record_ip_prefix=True)
 
     def with_gpc(environ: dict[str, Any], start_response: Any) -> Any:
         environ.update({"consentgate.gpc": True, "consentgate.mode": "opt-out"})
@@ -287,7 +292,7 @@ def test_a_failing_hook_does_not_undo_the_decision(
     def hook(record: Record) -> None:
         raise ConnectionError("queue down")
 
-    gate = make_gate(records=store, on_decision=hook)
+    gate = make_gate(records=store.target, on_decision=hook)
     client = Client(gate)
     with caplog.at_level(logging.ERROR, "consentgate"):
         response = post(client, "accept_all")
@@ -413,7 +418,7 @@ def flask_app(records: object) -> Flask:
 
 
 def test_flask_records_its_templates_notice_and_entry_points(store: MemoryStore) -> None:
-    app = flask_app(store)
+    app = flask_app(store.target)
     client = app.test_client()
     banner = client.get("/").get_data(as_text=True)
     assert 'name="entry_point" value="banner"' in banner
