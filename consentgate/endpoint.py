@@ -129,8 +129,8 @@ def decision_response(
     record = None
     if gate.recorder.active:
         entry = entry_point(form.get("entry_point"), json_client)
-        record, shown = _record(gate, request, (previous, consent), form, entry, now, notice)
         try:
+            record, shown = _record(gate, request, (previous, consent), form, entry, now, notice)
             gate.recorder.commit(record, shown)
         except StoreUnavailable:
             return _unavailable(gate, request, safe_next(form.get("next")), json_client)

@@ -179,6 +179,10 @@ class Recorder:
             "consent records: the store failed, so the decision was refused with 503 and "
             "no cookie was set"
         )
+        self._notice_failed = _Throttled(
+            "consent records: the banner's notice could not be rendered, so the decision "
+            "was refused with 503 and no cookie was set"
+        )
         self._hook_failed = _Throttled(
             "consent records: on_decision raised; the decision stands (it was committed)"
         )
@@ -194,10 +198,16 @@ class Recorder:
         At most :data:`MAX_LANGUAGES` are kept; a language past them is rendered
         each time (languages come from the site's own list, so this never happens
         in practice, but a bug that passes a client's header through stays bounded).
+        A ``render`` that fails raises :class:`StoreUnavailable` (logged): a decision
+        whose notice is unknown cannot be recorded.
         """
         notice = self._notices.get(language)
         if notice is None:
-            notice = render(language)
+            try:
+                notice = render(language)
+            except Exception as error:  # a broken banner template: no record, no decision
+                self._notice_failed(error)
+                raise StoreUnavailable(f"the notice could not be rendered: {error}") from error
             if len(self._notices) < MAX_LANGUAGES:
                 self._notices.setdefault(language, notice)
         return notice

@@ -250,6 +250,23 @@ def test_a_store_that_fails_means_503_and_no_cookie(
     assert "could not be recorded" in json.loads(answer.get_data())["error"]
 
 
+def test_a_banner_that_cannot_be_rendered_refuses_the_decision(
+    make_gate: Callable[..., ConsentGate],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(*args: object) -> Notice:
+        raise KeyError("label")
+
+    monkeypatch.setattr(ui_module, "banner_notice", broken)
+    store = MemoryStore()
+    client = Client(make_gate(records=store))
+    with caplog.at_level(logging.ERROR, "consentgate"):
+        assert_refused_without_cookie(post(client, "accept_all"))
+    assert store.records == []
+    assert "notice could not be rendered" in caplog.text
+
+
 def test_a_failing_store_is_logged_at_a_bounded_rate(
     make_gate: Callable[..., ConsentGate], caplog: pytest.LogCaptureFixture
 ) -> None:
