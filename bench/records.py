@@ -4,8 +4,9 @@ without (they never touch the store).
 
 Decisions are posted to the gate's endpoint in process (a werkzeug environ built once,
 a fresh body stream per call). Each decision is timed on the wall clock, since a
-commit waits for the disk or the database rather than using CPU; the gates take turns
-in rounds, so a change in the machine's load hits all of them alike. Page views are
+commit waits for the disk or the database rather than using CPU, and in the thread's
+CPU time, which the neighbours' load does not inflate; the gates take turns in rounds,
+so a change in the machine's load hits all of them alike. Page views are
 timed in CPU time, like :mod:`bench.overhead`.
 """
 
@@ -45,19 +46,20 @@ FORM = b"action=accept_all&next=%2F&entry_point=banner"
 
 @dataclass
 class Decisions:
-    """Per-decision wall times of one gate, in seconds."""
+    """Per-decision times of one gate, in seconds: wall clock and this thread's CPU."""
 
     name: str
     times: list[float]
+    cpu: list[float]
 
     @property
     def rate(self) -> float:
         """Decisions per second, one after another."""
         return len(self.times) / sum(self.times)
 
-    def percentile(self, p: float) -> float:
-        """The ``p``-th percentile time (nearest rank)."""
-        ordered = sorted(self.times)
+    def percentile(self, p: float, *, cpu: bool = False) -> float:
+        """The ``p``-th percentile time (nearest rank), wall clock or CPU."""
+        ordered = sorted(self.cpu if cpu else self.times)
         return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
@@ -90,16 +92,16 @@ def _decision_environ() -> WSGIEnvironment:
     return environ
 
 
-def _decide(gate: ConsentGate, environ: WSGIEnvironment) -> float:
-    """One decision's wall time; it must be answered 303 with a cookie."""
+def _decide(gate: ConsentGate, environ: WSGIEnvironment) -> tuple[float, float]:
+    """One decision's wall and CPU time; it must be answered 303 with a cookie."""
     fresh = dict(environ)
     fresh["wsgi.input"] = io.BytesIO(FORM)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.thread_time()
     status, _ = call(gate, fresh)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.thread_time() - start_cpu
     if not status.startswith("303"):
         raise RuntimeError(f"a decision was answered {status}")
-    return elapsed
+    return elapsed, cpu
 
 
 def decisions(gates: dict[str, ConsentGate], *, quick: bool = False) -> list[Decisions]:
@@ -108,11 +110,14 @@ def decisions(gates: dict[str, ConsentGate], *, quick: bool = False) -> list[Dec
     for gate in gates.values():  # warm up: open the store, migrate, fill caches
         for _ in range(20):
             _decide(gate, environ)
-    times: dict[str, list[float]] = {name: [] for name in gates}
+    found = {name: Decisions(name, [], []) for name in gates}
     for _ in range((QUICK_DECISIONS if quick else DECISIONS) // ROUND):
         for name, gate in gates.items():
-            times[name].extend(_decide(gate, environ) for _ in range(ROUND))
-    return [Decisions(name, samples) for name, samples in times.items()]
+            for _ in range(ROUND):
+                wall, cpu = _decide(gate, environ)
+                found[name].times.append(wall)
+                found[name].cpu.append(cpu)
+    return list(found.values())
 
 
 def _page_time(gate: ConsentGate, environ: WSGIEnvironment, loops: int) -> Callable[[], float]:
