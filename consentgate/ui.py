@@ -3,6 +3,12 @@
 Both are plain HTML forms that post to the decision endpoint, so they work
 with JavaScript turned off. The Flask extension renders its own Jinja
 templates with the same form contract; everything else uses these.
+
+The notice recorded with each decision is read from the rendered banner
+(:func:`banner_notice`, :func:`notice_text`), so the wording on record is the
+wording shown. The text is taken with the standard library's HTML parser: the
+input is the gate's own markup (or the site's banner template), never a page
+from the app, so the rewriter's streaming tokenizer has nothing to add here.
 """
 
 from __future__ import annotations
