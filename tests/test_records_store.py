@@ -250,6 +250,20 @@ def test_postgres_store_recovers_after_the_database_restarts(
     store.close()
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts /proc/self/fd")
+def test_a_thread_per_request_leaves_no_connection_open(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/consent.sqlite3")
+    store.append(record("warm-up"), NOTICE)
+    before = len(os.listdir("/proc/self/fd"))
+    for n in range(30):  # as a server that starts a thread per request does
+        thread = threading.Thread(target=store.append, args=(record(f"c{n}"), NOTICE))
+        thread.start()
+        thread.join()
+    assert len(os.listdir("/proc/self/fd")) <= before + 3
+    assert count(f"sqlite:///{tmp_path}/consent.sqlite3", "consentgate_decisions") == 31
+    store.close()
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_sqlite_store_works_in_a_child_after_fork(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/consent.sqlite3"

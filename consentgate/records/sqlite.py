@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -35,6 +36,14 @@ _SYNCHRONOUS_MODES = ("FULL", "NORMAL")
 #: Rows an export or history fetches at a time.
 BATCH = 500
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width: text order is time order
+
+
+class _Holder:
+    """Holds one thread's connection in a thread-local: when the thread ends, the holder
+    goes, and a finalizer closes the connection (servers start a thread per request)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
 
 
 class SQLiteStore(SQLStore):
@@ -63,7 +72,8 @@ class SQLiteStore(SQLStore):
         self.path = os.fspath(path)
         self.synchronous = synchronous
         self.timeout = ADMIN_BUSY_TIMEOUT if admin else BUSY_TIMEOUT
-        self._lock = threading.Lock()
+        # Reentrant: a finalizer (_release) may run inside a block that holds it.
+        self._lock = threading.RLock()
         self._start_process()
 
     def __repr__(self) -> str:
@@ -72,11 +82,11 @@ class SQLiteStore(SQLStore):
     def _start_process(self) -> None:
         """Forget the connections of the parent process: they belong to it, and SQLite
         must not use (nor even close) a connection across ``fork``."""
-        inherited = getattr(self, "_connections", [])
+        inherited = list(getattr(self, "_connections", ()))
         self._inherited: list[sqlite3.Connection] = [*getattr(self, "_inherited", []), *inherited]
         self._pid = os.getpid()
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: set[sqlite3.Connection] = set()
         self._migrated = False
 
     def _connect(self) -> sqlite3.Connection:
@@ -85,7 +95,10 @@ class SQLiteStore(SQLStore):
             os.makedirs(directory, exist_ok=True)
         # isolation_level=None: transactions are begun and ended here, explicitly.
         connection = sqlite3.connect(
-            self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+            self.path,
+            timeout=self.timeout,
+            isolation_level=None,
+            check_same_thread=False,
         )
         try:
             connection.execute("PRAGMA journal_mode=WAL")
@@ -113,13 +126,21 @@ class SQLiteStore(SQLStore):
         """This thread's connection, opened (and the schema migrated) on first use."""
         if os.getpid() != self._pid:
             self._start_process()
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = self._connect()
-            self._local.connection = connection
+        holder: _Holder | None = getattr(self._local, "holder", None)
+        if holder is None:
+            holder = _Holder(self._connect())
+            self._local.holder = holder
             with self._lock:
-                self._connections.append(connection)
-        return connection
+                self._connections.add(holder.connection)
+            weakref.finalize(holder, self._release, holder.connection, os.getpid())
+        return holder.connection
+
+    def _release(self, connection: sqlite3.Connection, pid: int) -> None:
+        """Close the connection of a thread that ended (never one of a parent process)."""
+        with self._lock:
+            self._connections.discard(connection)
+        if os.getpid() == pid:
+            connection.close()
 
     def _unavailable(self, error: Exception) -> StoreUnavailable:
         return StoreUnavailable(f"consent records in {self.path}: {error}")
@@ -177,7 +198,7 @@ class SQLiteStore(SQLStore):
     def close(self) -> None:
         """Close the connections this process opened; the next use opens new ones."""
         with self._lock:
-            connections, self._connections = self._connections, []
+            connections, self._connections = self._connections, set()
             self._local = threading.local()
         if os.getpid() == self._pid:
             for connection in connections:
