@@ -287,8 +287,7 @@ def test_a_visitor_who_decided_keeps_their_choice_when_the_store_fails(
     client = Client(gate)
     post(client, "accept_all")
     before = cookie_consent(gate, client)
-    gate.recorder.settings = gate.settings.replace(records=FailingStore())
-    gate.recorder.close()
+    gate.recorder = Recorder(gate.settings.replace(records=FailingStore()))
     response = post(client, "reject_all")
     assert_refused_without_cookie(response)
     assert cookie_consent(gate, client) == before
@@ -298,7 +297,7 @@ def test_a_visitor_who_decided_keeps_their_choice_when_the_store_fails(
 def test_the_hook_runs_after_the_commit(gate: ConsentGate, store: MemoryStore) -> None:
     seen: list[tuple[Record, bool]] = []
     settings = gate.settings.replace(on_decision=lambda r: seen.append((r, r in store.records)))
-    gate.recorder.settings = settings
+    gate.recorder = Recorder(settings)
     post(Client(gate), "accept_all")
     assert seen == [(store.records[0], True)]
 
