@@ -36,6 +36,9 @@ ENTRY_POINTS = frozenset({"banner", "preferences", "placeholder", "api"})
 WITHDRAW = "withdraw"
 #: Longest ``consentgate.language`` value recorded (a BCP 47 tag); longer reads as "en".
 _MAX_LANGUAGE = 35
+#: Seconds after a failure of the store during which decisions are refused without
+#: trying it, so that a database that is down ties up one worker at a time, not all.
+STORE_PAUSE = 1.0
 #: Languages whose notice is kept rendered.
 MAX_LANGUAGES = 64
 #: Seconds between two log lines about the same kind of failure (store or hook);
@@ -137,14 +140,16 @@ class _Throttled:
 
     def __init__(self, message: str) -> None:
         self.message = message
-        self.last = -LOG_INTERVAL
+        self.last: float | None = None
         self.missed = 0
         self.lock = threading.Lock()
 
-    def __call__(self, error: BaseException) -> None:
+    def __call__(self, error: BaseException | None) -> None:
+        """Log ``error`` unless one was logged within :data:`LOG_INTERVAL`; count it then.
+        ``None`` only counts (a failure already reported)."""
         now = time.monotonic()
         with self.lock:
-            if now - self.last < LOG_INTERVAL:
+            if error is None or (self.last is not None and now - self.last < LOG_INTERVAL):
                 self.missed += 1
                 return
             self.last, missed, self.missed = now, self.missed, 0
@@ -174,6 +179,8 @@ class Recorder:
         if settings.records is not None:
             self._store = (os.getpid(), opener(settings.records))
         self._notices: dict[str, Notice] = {}
+        #: Until when (``time.monotonic``) decisions are refused without asking the store.
+        self._paused_until = 0.0
         self._lock = threading.Lock()
         self._store_failed = _Throttled(
             "consent records: the store failed, so the decision was refused with 503 and "
@@ -229,13 +236,20 @@ class Recorder:
         """Append ``record`` durably, or raise :class:`StoreUnavailable` (logged).
 
         Any failure of the store, not only its own ``StoreUnavailable``, counts:
-        a decision without its record must not take effect.
+        a decision without its record must not take effect. For :data:`STORE_PAUSE`
+        after a failure the store is not asked at all.
         """
         if self.settings.records is None:
             return
+        if time.monotonic() < self._paused_until:
+            self._store_failed(None)
+            raise StoreUnavailable("the store failed a moment ago; it is left alone briefly")
         try:
             self.store().append(record, notice)
         except Exception as error:
+            # Decisions meanwhile are refused at once: an unreachable database would
+            # otherwise hold a worker for the store's whole timeout on every post.
+            self._paused_until = time.monotonic() + STORE_PAUSE
             self._store_failed(error)
             raise StoreUnavailable(str(error)) from error
 

@@ -17,7 +17,7 @@ from consentgate import ConfigError, ConsentGate
 from consentgate import ui as ui_module
 from consentgate.consent import Consent
 from consentgate.flask import FlaskConsent
-from consentgate.recording import Recorder, action_of, entry_point, ip_prefix
+from consentgate.recording import STORE_PAUSE, Recorder, action_of, entry_point, ip_prefix
 from consentgate.records import Notice, Record, StoreUnavailable
 
 from .conftest import SECRET, categories
@@ -268,15 +268,43 @@ def test_a_banner_that_cannot_be_rendered_refuses_the_decision(
 
 
 def test_a_failing_store_is_logged_at_a_bounded_rate(
-    make_gate: Callable[..., ConsentGate], caplog: pytest.LogCaptureFixture
+    make_gate: Callable[..., ConsentGate],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    now = [1000.0]
+    monkeypatch.setattr("consentgate.recording.time.monotonic", lambda: now[0])
     store = FailingStore()
     client = Client(make_gate(records=store))
     with caplog.at_level(logging.ERROR, "consentgate"):
         for _ in range(50):
-            post(client, "accept_all")
-    assert store.calls == 50
+            now[0] += 0.5  # a post every half second: the store is tried every other one
+            assert post(client, "accept_all").status_code == 503
+    assert store.calls == 25
     assert len(caplog.records) == 1
+    now[0] += 60
+    with caplog.at_level(logging.ERROR, "consentgate"):
+        post(client, "accept_all")
+    assert "49 more since the last report" in caplog.records[-1].getMessage()
+
+
+def test_a_store_that_failed_is_left_alone_for_a_moment(
+    make_gate: Callable[..., ConsentGate], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr("consentgate.recording.time.monotonic", lambda: now[0])
+    store = FailingStore()
+    gate = make_gate(records=store)
+    client = Client(gate)
+    assert post(client, "accept_all").status_code == 503
+    for _ in range(20):  # a flood while the database is down costs it nothing
+        assert post(client, "accept_all").status_code == 503
+    assert store.calls == 1
+    now[0] += STORE_PAUSE
+    working = MemoryStore()
+    store.append = working.append  # type: ignore[method-assign]  # the database is back
+    assert post(client, "accept_all").status_code == 303
+    assert len(working.records) == 1
 
 
 def test_a_visitor_who_decided_keeps_their_choice_when_the_store_fails(
