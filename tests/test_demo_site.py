@@ -14,12 +14,15 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from consentgate.recording import Recorder
 from consentgate.records import open_store
 from demo_site import create_app
 from demo_site.__main__ import parse_args
 from demo_site.analytics import MAX_BEACON_BYTES, BeaconError, PageViewLog, parse_beacon
 from demo_site.chart import VALUE_ROOM, WIDTH, Bar, bar_chart_svg
 from demo_site.settings import DEV_KEY_FILE, development_key, secret_keys
+
+from .recordstores import FailingStore
 
 SECRET = "demo-site-test-secret-0123456789"
 VISITOR = "0123456789abcdef0123456789abcdef"
@@ -509,3 +512,17 @@ def test_demo_decision_is_recorded_with_the_banner_it_showed(
         store.close()
     assert (record.action, record.entry_point) == ("accept_all", "banner")
     assert "Google Analytics and our own small page counter" in notice.text
+
+
+def test_demo_says_in_its_own_layout_when_a_choice_could_not_be_recorded(
+    app: Flask, client: FlaskClient
+) -> None:
+    gate = app.extensions["consentgate"]
+    gate.recorder = Recorder(gate.settings.replace(records=FailingStore()))
+    response = client.post("/consent", data={"action": "accept_all", "next": "/facts"})
+    assert response.status_code == 503
+    assert "Set-Cookie" not in response.headers
+    page = response.get_data(as_text=True)
+    assert "Your choice was not saved" in page and "could not be recorded" in page
+    assert '<a href="/facts">Back to the page you were on</a>' in page
+    assert "Strategic partnerships" in page  # the site's navigation: its own layout
