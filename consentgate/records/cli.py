@@ -14,13 +14,12 @@ import contextlib
 import logging
 import os
 import sys
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ..config import ConfigError, Settings
+from ..config import ConfigError, Settings, read_toml
 from . import RecordReader, StoreUnavailable, open_store, sqlite_url
 from .report import (
     FORMATS,
@@ -76,18 +75,19 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
     purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
 
 
-def _since(text: str) -> datetime:
-    try:
-        return parse_time(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+def _time_argument(*, end: bool) -> Callable[[str], datetime]:
+    """An argparse type: a time, or a one-line usage error saying the forms accepted."""
+
+    def parse(text: str) -> datetime:
+        try:
+            return parse_time(text, end=end)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse
 
 
-def _until(text: str) -> datetime:
-    try:
-        return parse_time(text, end=True)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+_since, _until = _time_argument(end=False), _time_argument(end=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -116,13 +116,7 @@ def main(argv: Sequence[str], records: object, max_age_days: int, prog: str) -> 
 
 def _read_config(path: str) -> Source:
     """The ``records`` and ``max_age_days`` keys of a TOML file, nothing else."""
-    try:
-        with open(path, "rb") as file:
-            data = tomllib.load(file)
-    except OSError as error:
-        raise ConfigError(path, f"cannot read the file: {error.strerror}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(path, f"invalid TOML: {error}") from None
+    data = read_toml(path)
     if not isinstance(data.get("records"), str):
         raise ConfigError("records", f"must be set to a store URL in {path}")
     max_age = data.get("max_age_days", Settings.max_age_days)
@@ -141,6 +135,10 @@ def execute(args: argparse.Namespace, source: Source) -> int:
         return COMMANDS[args.records_command](store, args, source)
     except StoreUnavailable as error:
         return _fail(f"error: the records cannot be read: {error}", FAILED)
+    except BrokenPipeError:  # piped into head, say: the reader has all it wants
+        # As the Python docs advise: no second error when stdout is flushed at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return FAILED
     except OSError as error:
         return _fail(f"error: {error.filename or ''}: {error.strerror}", FAILED)
     finally:

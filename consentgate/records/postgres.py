@@ -10,6 +10,7 @@ database restarts the broken ones are replaced and the store recovers by itself.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ STATEMENT_TIMEOUT = 5.0
 POOL_SIZE = 10
 #: Rows an export or history fetches at a time (through a server-side cursor).
 BATCH = 500
+_PASSWORD_PARAMETER = re.compile(r"(password\s*=\s*)[^&\s]*", re.IGNORECASE)
 
 
 class PostgresStore(SQLStore):
@@ -139,9 +141,10 @@ class PostgresStore(SQLStore):
 
 
 def _redacted(url: str) -> str:
-    """``url`` without its password, for messages and logs."""
+    """``url`` without its password (``user:secret@`` or ``?password=secret``), for
+    messages and logs."""
     scheme, sep, rest = url.partition("://")
     credentials, at, host = rest.rpartition("@")
-    if not (sep and at) or ":" not in credentials:
-        return url
-    return f"{scheme}://{credentials.partition(':')[0]}:***@{host}"
+    if sep and at and ":" in credentials:
+        url = f"{scheme}://{credentials.partition(':')[0]}:***@{host}"
+    return _PASSWORD_PARAMETER.sub(r"\1***", url)
