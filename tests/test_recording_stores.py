@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlencode, urlsplit
@@ -25,10 +24,10 @@ import waitress
 from werkzeug.test import Client
 
 from consentgate import ConsentGate, ui
-from consentgate.records import RecordReader, open_store
 
 from . import pgcluster
 from .conftest import SECRET, categories, html_app
+from .recordstores import StoredRecords, reading
 
 #: Client threads and decisions each, for the runs through a real server.
 CLIENTS = 8
@@ -43,22 +42,6 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/records/consent.sqlite3"
     return cast(str, request.getfixturevalue("postgres_url"))
-
-
-@contextmanager
-def reading(url: str) -> Iterator[RecordReader]:
-    """The site owner's view of the store at ``url``."""
-    store = open_store(url, admin=True)
-    try:
-        yield cast(RecordReader, store)
-    finally:
-        store.close()
-
-
-def every_record(reader: RecordReader) -> list[Any]:
-    far = timedelta(days=3650)
-    now = datetime.now(UTC)
-    return list(reader.export(now - far, now + far))
 
 
 def gate_for(url: str, **options: Any) -> ConsentGate:
@@ -204,9 +187,9 @@ def test_every_cookie_has_its_record_through_a_real_server(store_url: str) -> No
     gate.recorder.close()
     assert [o.errors for o in outcomes] == [[]] * CLIENTS
     assert [len(o.accepted) for o in outcomes] == [DECISIONS] * CLIENTS
+    records = StoredRecords(store_url).records
+    assert len(records) == CLIENTS * DECISIONS
     with reading(store_url) as reader:
-        records = every_record(reader)
-        assert len(records) == CLIENTS * DECISIONS
         for outcome in outcomes:
             ids = {consent_id for consent_id, _, _ in outcome.accepted}
             assert len(ids) == 1  # one visitor, one id, kept across 500 decisions
@@ -245,8 +228,7 @@ def test_a_database_that_dies_mid_run_loses_no_decision(
             expected = iter(history)
             assert all(any(g == granted for g in expected) for _, granted, _ in outcome.accepted)
             assert len(history) <= len(outcome.accepted) + len(outcome.refused)
-        records = every_record(reader)
-    assert accepted <= len(records) <= CLIENTS * DECISIONS
+    assert accepted <= len(StoredRecords(postgres_url).records) <= CLIENTS * DECISIONS
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 30) -> None:
