@@ -9,6 +9,7 @@ database dies mid-run and comes back.
 from __future__ import annotations
 
 import http.client
+import os
 import random
 import threading
 import time
@@ -236,3 +237,28 @@ def wait_for(condition: Callable[[], bool], seconds: float = 30) -> None:
     end = time.monotonic() + seconds
     while not condition() and time.monotonic() < end:
         time.sleep(0.01)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+# Python 3.12+ warns about fork in a process with threads (the pool's); that is the point.
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_worker_forked_after_a_decision_records_through_its_own_connection(
+    store_url: str,
+) -> None:
+    """As under ``gunicorn --preload``: the gate is built (and here has even recorded)
+    in the parent; each forked worker must record through a connection of its own."""
+    gate = gate_for(store_url)
+    accept = {"action": "accept_all", "next": "/"}
+    assert Client(gate).post("/consent", data=accept).status_code == 303
+    children = []
+    for _ in range(2):
+        pid = os.fork()
+        if pid == 0:  # the worker: three decisions, then out without pytest's teardown
+            codes = [Client(gate).post("/consent", data=accept).status_code for _ in range(3)]
+            os._exit(0 if codes == [303] * 3 else 1)
+        children.append(pid)
+    statuses = [os.waitpid(pid, 0)[1] for pid in children]
+    assert Client(gate).post("/consent", data=accept).status_code == 303  # parent still works
+    gate.recorder.close()
+    assert [os.waitstatus_to_exitcode(status) for status in statuses] == [0, 0]
+    assert len(StoredRecords(store_url).records) == 1 + 2 * 3 + 1
