@@ -188,6 +188,25 @@ class ConsentCodec:
 
         return consent
 
+    def signed_id(self, value: str | None) -> str:
+        """The consent id in a cookie this site signed, even one that no longer counts
+        (another policy version, past ``max_age``, categories added since); ``""`` for
+        anything else.
+
+        A visitor asked again keeps their id, so their history reads as one.
+        """
+        if not value or len(value) > MAX_COOKIE_LENGTH or not value.isascii():
+            return ""
+        try:
+            payload = self._serializer.loads(value)
+        except BadData:
+            return ""
+        if not isinstance(payload, list) or len(payload) not in (4, 5):
+            return ""
+        consent_id = payload[3]
+        valid = isinstance(consent_id, str) and len(consent_id) <= MAX_CONSENT_ID_LENGTH
+        return consent_id if valid else ""
+
     def _was_offered_all(self, offered: object) -> bool:
         """Whether the visitor was asked about every optional category there is now."""
         if not isinstance(offered, str):

@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from . import ui
-from .cookies import consent_cookie_header, expiry_header
+from .cookies import consent_cookie_header, cookie_value, expiry_header
 from .decision import behind_proxy, decide, is_cross_site, referer_path, safe_next, wants_json
 from .recording import build_record, entry_point, language_of
 from .records import Notice, Record, StoreUnavailable
@@ -115,7 +115,7 @@ def decision_response(
         return error.get_response(request.environ)
     now = gate.clock()
     previous = gate.consent_for(request.environ)
-    kept_id = previous.consent_id if previous.decided else ""
+    kept_id = previous.consent_id if previous.decided else _signed_id(gate, request)
     consent = decide(
         form.get("action"),
         form.getlist("category"),
@@ -140,6 +140,13 @@ def decision_response(
     if record is not None:
         gate.recorder.after(record)
     return response
+
+
+def _signed_id(gate: ConsentGate, request: Request) -> str:
+    """The id of a consent cookie of this site that no longer counts (a new policy
+    version, say), so a visitor asked again keeps their id; ``""`` without one."""
+    value = cookie_value(request.headers.get("Cookie", ""), gate.settings.cookie_name)
+    return gate.codec.signed_id(value)
 
 
 def _record(

@@ -168,6 +168,23 @@ def test_the_consent_id_is_kept_across_a_visitors_decisions(
     assert store.records[1].refused == ("analytics",)
 
 
+def test_a_visitor_asked_again_under_a_new_policy_keeps_their_id(
+    make_gate: Callable[..., ConsentGate], store: MemoryStore
+) -> None:
+    old = make_gate(records=store.target)
+    client = Client(old)
+    post(client, "accept_all")
+    first_id = cookie_consent(old, client).consent_id
+    new = make_gate(records=store.target, policy_version="2")
+    client.application = new  # the same browser, after the policy changed
+    assert 'id="consentgate-banner"' in client.get("/").get_data(as_text=True)
+    post(client, "reject_all")
+    assert cookie_consent(new, client).consent_id == first_id
+    later = store.records[-1]
+    assert (later.consent_id, later.policy_version) == (first_id, "2")
+    assert later.action == "reject_all"  # nothing was granted under this version
+
+
 def test_a_cookie_that_is_not_valid_gets_a_new_id(gate: ConsentGate, store: MemoryStore) -> None:
     forged = ConsentGate(gate.app, secret_key="another-secret-key-0123456789abcdef!",
                          categories=categories())  # fmt: skip
