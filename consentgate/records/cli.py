@@ -34,6 +34,16 @@ from .report import (
 
 #: Exit codes: done; the store failed or there was nothing to show; a usage mistake.
 OK, FAILED, USAGE = 0, 1, 2
+DESCRIPTION = """\
+The consent records: what each visitor decided, when, and the notice they saw.
+--config reads only the records and max_age_days keys of the file, so no signing
+secret is needed."""
+EXAMPLES = """\
+examples:
+  python -m consentgate records --config consent.toml show 3f9c2a0b...
+  python -m consentgate records --config consent.toml export --since 2026-01-01 --format csv
+  python -m consentgate records --records sqlite:///consent.sqlite3 stats --since 2026-11-01
+  python -m consentgate records --config consent.toml purge --older-than 6y --dry-run"""
 
 
 @dataclass(frozen=True)
@@ -49,7 +59,9 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "records",
         help="show, export, count or purge the consent records",
-        description=__doc__.split("\n\n")[1].replace("\n", " ") if __doc__ else None,
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--config", metavar="FILE", help="the site's TOML file (its records key)")
@@ -105,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str], records: object, max_age_days: int, prog: str) -> int:
     """Parse and run ``argv`` (``show ID``, ``export ...``) against ``records``: for
     adapters such as ``flask consent records`` that already know the store."""
-    parser = argparse.ArgumentParser(prog=prog, description="The consent records.")
+    parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION.partition("\n")[0])
     _add_commands(parser)
     try:
         args = parser.parse_args(argv)
