@@ -212,18 +212,23 @@ def test_a_script_gets_json_and_is_recorded_as_the_api(
 def test_the_gate_environ_says_language_gpc_and_mode(
     make_gate: Callable[..., ConsentGate], store: MemoryStore
 ) -> None:
-    gate = make_gate(records=store.target, record_ip_prefix=True)
+    gate = make_gate(records=store.target, record_ip_prefix=True, mode="opt-out")
 
-    def with_gpc(environ: dict[str, Any], start_response: Any) -> Any:
-        environ.update({"consentgate.gpc": True, "consentgate.mode": "opt-out"})
+    def in_french(environ: dict[str, Any], start_response: Any) -> Any:
         environ["consentgate.language"] = "fr"
         return gate(environ, start_response)
 
-    post(Client(with_gpc), "reject_all", environ_base={"REMOTE_ADDR": "192.0.2.77"})
+    environ = {"REMOTE_ADDR": "192.0.2.77", "HTTP_SEC_GPC": "1"}
+    post(Client(in_french), "opt_out", environ_base=environ)
     [record] = store.records
     assert (record.gpc, record.mode, record.language) == (True, "opt-out", "fr")
+    assert record.action == "opt_out"
     assert record.ip_prefix == "192.0.2.0/24"
-    assert store.notices[record.notice_digest]  # a notice per language, stored
+    # The notice recorded is the opt-out notice the visitor was shown, GPC line and all.
+    notice = store.notices[record.notice_digest]
+    assert "Do not sell or share my personal information" in notice
+    assert "Global Privacy Control signal. We honour it" in notice
+    assert "Accept all" not in notice
 
 
 def test_no_address_is_kept_unless_asked(gate: ConsentGate, store: MemoryStore) -> None:
