@@ -27,7 +27,7 @@ from .cookies import cookie_value, expiry_headers, request_cookie_names
 from .csp import CSP_NONCE, header_nonce, nonce_attr
 from .decision import safe_prefix
 from .encoding import Feeder, Recoder, Unreadable, readable_accept_encoding
-from .endpoint import FormRequest, endpoint_response
+from .endpoint import NO_COOKIES, FormRequest, endpoint_response
 from .http import (
     BAD_GATEWAY,
     ResponsePlan,
@@ -47,6 +47,7 @@ from .jurisdiction import (
     sends_gpc,
     vary_headers,
 )
+from .recording import Recorder
 from .rewriter import HtmlGate
 from .rules import Rules
 from .script import consent_state, script_path, state_json, state_tags
@@ -151,6 +152,8 @@ class ConsentGate:
         #: Source of the current time; tests replace it.
         self.clock: Callable[[], float] = time.time
         self.consent_mode = ConsentMode(config)
+        #: Writes each decision's record; the store opens on the first decision.
+        self.recorder = Recorder(config)
         self._undecided = Consent.undecided(config.required_names)
         #: What no cookie at all means, in each request state.
         self._nobody = {
@@ -513,12 +516,14 @@ class _Body:
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
     ) -> Callable[[bytes], object]:
-        refused = self.visitor.refused
+        # A decision that could not be recorded leaves the visitor's cookies alone.
+        frozen = self.environ.get(NO_COOKIES, False)
+        refused = () if frozen else self.visitor.refused
         plan = plan_response(
             self.environ,
             status,
             headers,
-            keep_cookie=self.keep_cookie,
+            keep_cookie=_no_cookie if frozen else self.keep_cookie,
             expire=self.gate.expire_cookies(refused, self.environ) if refused else (),
             tag=self.visitor.tag,
             vary=self.gate.vary,
@@ -692,6 +697,11 @@ class _Body:
         if self.blocking():
             raise Unreadable(reason)
         logger.warning("%s; unreadable = 'pass' lets it through (%s)", reason, self.path())
+
+
+def _no_cookie(name: str) -> bool:
+    """``keep_cookie`` for a response that must set no cookie."""
+    return False
 
 
 def _nowhere(data: bytes) -> None:

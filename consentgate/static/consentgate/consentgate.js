@@ -76,6 +76,10 @@
     categories.forEach(function (name) {
       body.append("category", name);
     });
+    // Where the choice was made, for the consent record ("banner"); a script is "api".
+    if (options && typeof options.entry_point === "string") {
+      body.append("entry_point", options.entry_point);
+    }
     var reload = options && typeof options.reload === "boolean" ? options.reload : api.reload;
     return fetch(endpoint, {
       method: "POST",
@@ -190,13 +194,15 @@
       return;
     }
     var action = submitter.value;
-    var chosen = new FormData(form).getAll("category");
+    var fields = new FormData(form);
+    var chosen = fields.getAll("category");
+    var from = { entry_point: fields.get("entry_point") || "banner" };
     var decisions = {
-      accept_all: function () { return api.accept(); },
-      reject_all: function () { return api.reject(); },
-      save: function () { return api.save(chosen); },
-      opt_out: function () { return decide("opt_out", chosen); },
-      acknowledge: function () { return decide("acknowledge", chosen); }
+      accept_all: function () { return api.accept(null, from); },
+      reject_all: function () { return api.reject(from); },
+      save: function () { return api.save(chosen, from); },
+      opt_out: function () { return decide("opt_out", chosen, from); },
+      acknowledge: function () { return decide("acknowledge", chosen, from); }
     };
     if (!Object.prototype.hasOwnProperty.call(decisions, action)) {
       return;
