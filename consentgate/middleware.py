@@ -130,6 +130,8 @@ class ConsentGate:
         #: Source of the current time; tests replace it.
         self.clock: Callable[[], float] = time.time
         self.consent_mode = ConsentMode(config)
+        for warning in self.consent_mode.warnings():
+            logger.warning("%s", warning)
         self._undecided = Consent.undecided(config.required_names)
         self._nobody = self._reading(self._undecided, (), float("inf"))
         self._gated_cookies = Memo(

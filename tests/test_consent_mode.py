@@ -438,3 +438,18 @@ def test_no_snippet_in_a_fragment_a_script_fetches() -> None:
     assert fragment == b"<li>" + GA + b"</li>"
     framed = client.get("/", headers={"Sec-Fetch-Dest": "iframe"}).data
     assert snippet_of(framed) is not None  # a document of its own, with its own data layer
+
+
+def test_google_tags_without_any_consent_type_are_logged_at_start(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    tag_manager_only = [
+        Category("necessary", required=True),
+        Category("tags", trackers=["google-tag-manager"]),
+    ]
+    with caplog.at_level("WARNING", logger="consentgate"):
+        gate(categories=tag_manager_only)
+        gate(categories=tag_manager_only, consent_mode=False)  # the site said so: no warning
+        gate()
+    warned = [r.getMessage() for r in caplog.records if "consent_types" in r.getMessage()]
+    assert len(warned) == 1 and "categories tags hold Google tags" in warned[0]
