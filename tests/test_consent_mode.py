@@ -17,6 +17,7 @@ from consentgate import Category, ConfigError, Consent, ConsentGate, Settings, l
 from consentgate.consent_mode import ConsentMode
 
 from .conftest import SECRET
+from .recordstores import FailingStore
 
 GA = b'<script async src="https://www.googletagmanager.com/gtag/js?id=G-1"></script>'
 ADS = b'<script async src="https://pagead2.googlesyndication.com/pagead/js/ads.js"></script>'
@@ -453,3 +454,10 @@ def test_google_tags_without_any_consent_type_are_logged_at_start(
         gate()
     warned = [r.getMessage() for r in caplog.records if "consent_types" in r.getMessage()]
     assert len(warned) == 1 and "categories tags hold Google tags" in warned[0]
+
+
+def test_nonce_on_the_page_that_says_a_choice_was_not_saved() -> None:
+    app = gate(nonce="n0nce", records=FailingStore())
+    response = Client(app).post("/consent", data={"action": "accept_all", "next": "/"})
+    assert response.status_code == 503
+    assert b'<style nonce="n0nce">' in response.data
