@@ -255,11 +255,11 @@ def _prepare_banner(response: Response) -> Response:
     """Render the banner in the site's templates for the middleware to inject, and
     hand it this response's CSP nonce."""
     environ = request.environ
-    if response.mimetype in HTML_TYPES:
-        _nonce_attr()
+    if response.mimetype not in HTML_TYPES:
+        return response
+    _nonce_attr()
     if (
-        response.mimetype in HTML_TYPES
-        and not environ.get("consentgate.banner_placed")
+        not environ.get("consentgate.banner_placed")
         and request.blueprint != blueprint.name
         and "consentgate.consent" in environ
         and not _consent().decided

@@ -247,8 +247,7 @@ class HtmlGate:
         warn: Callable[[str], None] | None = None,
     ) -> None:
         self._rules, self._allows, self._banner = rules, allows, banner
-        if first:
-            self._first = first
+        self._first = first or None
         self._max, self._warn = max_buffer, warn
         self._pending = banner is not None  # banner still to place
         # What every gate changes, set first and in one order: instances then share one
