@@ -157,7 +157,8 @@ def _decision() -> WerkzeugResponse:
 
 def _banner_notice(language: str) -> Notice:
     """The notice the site's banner template shows (the app's own ``banner.html`` if it
-    has one), read from the rendered template so the record names what was shown."""
+    has one; ``notice.html`` in opt-out mode), read from the rendered template so the
+    record names what was shown."""
     return Notice(language, notice_text(render_template(_banner_template(), next_url="/")))
 
 
