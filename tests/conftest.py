@@ -34,6 +34,20 @@ PAGE = (
     b"</head><body><h1>Hello</h1><p>Content stays.</p></body></html>\n"
 )
 
+#: The Google Consent Mode default the gate writes for a visitor who accepted the
+#: test categories' analytics (Google Analytics maps ``analytics_storage``).
+ANALYTICS_DEFAULT = (
+    b"<script>window.dataLayer=window.dataLayer||[];(function(){"
+    b"function gtag(){dataLayer.push(arguments);}"
+    b'gtag("consent","default",{"ad_storage":"denied","ad_user_data":"denied",'
+    b'"ad_personalization":"denied","analytics_storage":"granted",'
+    b'"functionality_storage":"denied","personalization_storage":"denied",'
+    b'"security_storage":"denied"});})();</script>'
+)
+#: :data:`PAGE` as a visitor who accepted analytics gets it: unchanged but for the
+#: Consent Mode default before its first script.
+PAGE_ACCEPTED = PAGE.replace(b"<script async", ANALYTICS_DEFAULT + b"<script async", 1)
+
 
 def categories() -> list[Category]:
     """Necessary plus analytics with Google Analytics and a site cookie."""
