@@ -22,8 +22,8 @@ from urllib.parse import quote
 
 from .config import Category, Settings
 from .consent import Consent
-from .records import Notice
 from .jurisdiction import DEFAULT_STATE, RequestState, gpc_refused
+from .records import Notice
 
 #: Styles for the built-in banner and page, scoped to the banner's id so they
 #: never restyle the host page. The Flask templates use the same file.
@@ -323,7 +323,8 @@ def unavailable_page(prefix: str, next_url: str, retry_after: int, nonce_attr: s
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Your choice was not saved</title>{style_tag(nonce_attr).decode('utf-8')}</head><body><main>"
+        f"<title>Your choice was not saved</title>{style_tag(nonce_attr).decode('utf-8')}"
+        "</head><body><main>"
         '<section id="consentgate-banner" aria-labelledby="consentgate-title">'
         '<h1 id="consentgate-title">Your choice was not saved</h1>'
         f"<p>{escape(UNAVAILABLE)} Please try again in {retry_after} seconds.</p>"
