@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 UndeclaredPolicy = Literal["allow", "warn", "block"]
 UnreadablePolicy = Literal["block", "pass"]
+GoogleConsentMode = Literal["basic", "advanced"]
 _D = TypeVar("_D", "CookieSpec", "Category")
 _T = TypeVar("_T")
 
@@ -40,6 +41,17 @@ _ENDPOINT = re.compile(r"/(?!/)[^\s?#\\]*")
 _COOKIE_PATH = re.compile(r"/[!-:<-~]*")  # printable ASCII without ';'
 _POLICIES = ("allow", "warn", "block")
 _UNREADABLE = ("block", "pass")
+_CONSENT_MODES = ("basic", "advanced")
+#: Google Consent Mode v2's consent types, in the order its documentation lists them.
+CONSENT_TYPES = (
+    "ad_storage",
+    "ad_user_data",
+    "ad_personalization",
+    "analytics_storage",
+    "functionality_storage",
+    "personalization_storage",
+    "security_storage",
+)
 #: What a regular expression has and a source pattern never does: anchors, groups,
 #: classes, alternation, escapes, ``.*``, or a ``*`` other than ``*/`` or ``*.`` up front.
 _REGEX_LIKE = re.compile(r"[\^()\[\]{}|\\]|\$$|\.[*+]|(?<!^)\*|^\*(?![./])")
@@ -184,6 +196,11 @@ class Category:
     :param inline: Byte strings that identify an inline script (case-sensitive).
     :param trackers: Ids from the built-in tracker catalogue.
     :param presets: Frameworks whose own cookies belong here: ``"django"``, ``"flask"``.
+    :param consent_types: Google Consent Mode types this category grants (``ad_storage``,
+        ``analytics_storage`` ...), added to those of its ``trackers``.
+    :param google_consent_mode: ``"basic"``: the category's tags are removed while it is
+        refused; ``"advanced"``: they stay and run with its consent types ``denied``
+        (only Google trackers may then be listed in ``trackers``).
     :param gpc: Refused in opt-out mode for a browser that sends Global Privacy
         Control (``Sec-GPC: 1``). None (the default) is true for every optional
         category and false for required ones, which can never be refused.
@@ -198,6 +215,8 @@ class Category:
     inline: tuple[str, ...] = ()
     trackers: tuple[str, ...] = ()
     presets: tuple[str, ...] = ()
+    consent_types: tuple[str, ...] = ()
+    google_consent_mode: GoogleConsentMode = "basic"
     gpc: bool | None = None
 
     def __post_init__(self) -> None:
@@ -217,10 +236,13 @@ class Category:
         inline = list(_strings(self.inline, "inline"))
         trackers = _strings(self.trackers, "trackers")
         presets = _strings(self.presets, "presets")
+        consent_types = list(_consent_types(self.consent_types))
+        _check_consent_mode(self.google_consent_mode, _entries(trackers, "trackers"))
         for tracker in (*_entries(trackers, "trackers"), *_entries(presets, "presets")):
             cookies.extend(tracker.cookies)
             sources.extend(tracker.sources)
             inline.extend(tracker.inline)
+            consent_types.extend(tracker.consent_types)
         by_name: dict[str, CookieSpec] = {}
         for spec in cookies:
             by_name.setdefault(spec.name, spec)  # an explicit description wins
@@ -232,6 +254,41 @@ class Category:
         set_("inline", tuple(dict.fromkeys(inline)))
         set_("trackers", tuple(dict.fromkeys(trackers)))
         set_("presets", tuple(dict.fromkeys(presets)))
+        set_("consent_types", tuple(dict.fromkeys(consent_types)))
+
+    @property
+    def google(self) -> bool:
+        """Whether a Google tag belongs here: the category lists a tracker Google provides
+        (Tag Manager maps no consent type), or maps a consent type and lists sources or
+        inline signatures of its own (a required category that only maps
+        ``security_storage`` holds no tag)."""
+        own = bool(self.consent_types) and bool(self.sources or self.inline)
+        return own or any(t.provider == "Google" for t in _entries(self.trackers, "trackers"))
+
+
+def _consent_types(value: object) -> tuple[str, ...]:
+    """Google Consent Mode v2 types, each one of :data:`CONSENT_TYPES`."""
+    types = _strings(value, "consent_types")
+    for i, name in enumerate(types):
+        if name not in CONSENT_TYPES:
+            why = f"must be a Google Consent Mode v2 type, got {name!r}"
+            raise ConfigError(f"consent_types[{i}]", why + _hint(name, CONSENT_TYPES))
+    return types
+
+
+def _check_consent_mode(mode: object, trackers: list[Tracker]) -> None:
+    """``"basic"`` or ``"advanced"``; advanced keeps every tag of the category for a
+    visitor who refused it, so it may hold Google's trackers only."""
+    if mode not in _CONSENT_MODES:
+        why = f"must be 'basic' or 'advanced', got {_describe(mode)}"
+        raise ConfigError("google_consent_mode", why + _hint(str(mode), _CONSENT_MODES))
+    for i, tracker in enumerate(trackers):
+        if mode == "advanced" and tracker.provider != "Google":
+            why = (
+                f"{tracker.id!r} is not a Google tracker: advanced Consent Mode keeps the "
+                "category's tags for visitors who refused it; move it to a basic category"
+            )
+            raise ConfigError(f"trackers[{i}]", why)
 
 
 def _check_source(source: str, key: str) -> None:
@@ -332,6 +389,9 @@ class Settings:
     undeclared_cookies: UndeclaredPolicy = "allow"
     #: Insert the banner into HTML pages while the visitor has not decided.
     inject_banner: bool = True
+    #: Insert the JavaScript API (state and script) into every HTML page, decided visitors'
+    #: too, not only with the banner; such pages are always rewritten.
+    inject_script: bool = False
     #: Path prefixes inside the app (``"/admin/"``) whose pages get no banner; still gated.
     exclude_paths: tuple[str, ...] = ()
     #: Bytes the HTML rewriter may hold; past this the page counts as unreadable.
@@ -356,6 +416,15 @@ class Settings:
     on_decision: Callable[[Record], None] | None = None
     #: Keep a truncated client address in each record (IPv4 /24, IPv6 /48); off by default.
     record_ip_prefix: bool = False
+    #: Insert Google Consent Mode's ``gtag('consent', 'default', ...)`` with the visitor's
+    #: state into pages that keep a Google tag, when a category maps a consent type.
+    consent_mode: bool = True
+    #: Consent Mode: also ``gtag('set', 'ads_data_redaction', true)`` (ad click identifiers
+    #: redacted while ``ad_storage`` is denied).
+    ads_data_redaction: bool = False
+    #: Consent Mode: also ``gtag('set', 'url_passthrough', true)`` (ad click identifiers
+    #: passed in link URLs while storage is denied).
+    url_passthrough: bool = False
     #: "opt-in" (nothing optional before consent: EU, UK) or "opt-out" (optional categories
     #: run until the visitor opts out: US state laws); used when there is no ``region``.
     mode: Mode = "opt-in"
@@ -562,6 +631,7 @@ def _check_options(s: Settings) -> None:
         why = f"must be 'allow', 'warn' or 'block', got {_describe(policy)}"
         raise ConfigError("undeclared_cookies", why + _hint(str(policy), _POLICIES))
     _check_type(s.inject_banner, bool, "inject_banner", "true or false")
+    _check_type(s.inject_script, bool, "inject_script", "true or false")
     _check_type(s.max_buffer, int, "max_buffer", "a number of bytes")
     _require(s.max_buffer >= 1024, "max_buffer", "must be at least 1024 bytes", s.max_buffer)
     if s.unreadable not in _UNREADABLE:
@@ -577,6 +647,8 @@ def _check_options(s: Settings) -> None:
         s.on_decision,
     )
     _check_type(s.record_ip_prefix, bool, "record_ip_prefix", "true or false")
+    for key in ("consent_mode", "ads_data_redaction", "url_passthrough"):
+        _check_type(getattr(s, key), bool, key, "true or false")
 
 
 #: URL schemes of the record stores that ship with the gate.

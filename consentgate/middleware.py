@@ -22,7 +22,9 @@ from .cache import Memo, SizedCache, short_key
 from .charset import watch
 from .config import Settings, build_settings, secret_warnings
 from .consent import Consent, ConsentCodec
+from .consent_mode import ConsentMode
 from .cookies import cookie_value, expiry_headers, request_cookie_names
+from .csp import CSP_NONCE, header_nonce, nonce_attr
 from .decision import safe_prefix
 from .encoding import Feeder, Recoder, Unreadable, readable_accept_encoding
 from .endpoint import NO_COOKIES, FormRequest, endpoint_response
@@ -48,6 +50,7 @@ from .jurisdiction import (
 from .recording import Recorder
 from .rewriter import HtmlGate
 from .rules import Rules
+from .script import consent_state, script_path, state_json, state_tags
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -62,6 +65,9 @@ _COOKIE_CACHE_BYTES = 4 << 20
 #: Distinct request paths whose banner is kept, and their bytes.
 _BANNER_CACHE = 1024
 _BANNER_CACHE_BYTES = 8 << 20
+#: Distinct consent states whose JSON for the JavaScript API is kept, and their bytes.
+_STATE_CACHE = 4096
+_STATE_CACHE_BYTES = 4 << 20
 #: Longest path a log line shows; the query string is never logged (it may hold secrets).
 _LOGGED_PATH = 200
 #: Distinct unknown ``data-consent`` values warned about, at most.
@@ -85,6 +91,13 @@ class _Visitor(NamedTuple):
     grants_all: bool
     #: When this reading stops being valid, as a Unix time.
     until: float
+    #: Whether an element of a category stays in the page (allowed, or advanced mode).
+    keeps: Callable[[str], bool]
+    #: The Google Consent Mode snippet's JavaScript, when this visitor's pages get it.
+    consent_mode: str | None
+    #: Whether a page that cannot be gated is refused (``unreadable = "block"``): something
+    #: is cut, or the Consent Mode default is due and would be missing.
+    strict: bool
     #: Whether the GPC signal stands in for a decision not taken (``gpc_answers_banner``).
     gpc_answer: bool = False
 
@@ -140,6 +153,7 @@ class ConsentGate:
         self.clock: Callable[[], float] = time.time
         #: Writes each decision's record; the store opens on the first decision.
         self.recorder = Recorder(config)
+        self.consent_mode = ConsentMode(config)
         self._undecided = Consent.undecided(config.required_names)
         #: What no cookie at all means, in each request state.
         self._nobody = {
@@ -169,6 +183,12 @@ class ConsentGate:
         stem = config.endpoint.rstrip("/")
         #: The endpoint answers with and without a trailing slash.
         self._endpoint_paths = frozenset((stem or "/", stem + "/"))
+        #: Where the JavaScript API's script is served, inside the app.
+        self.script_path = script_path(config.endpoint)
+        #: (consent, mode, GPC) -> the state as the pages' JSON, for the API's tags.
+        self._state_texts = Memo(
+            self._state_text, max_entries=_STATE_CACHE, max_bytes=_STATE_CACHE_BYTES
+        )
         self._warned_once: set[str] = set()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -180,13 +200,16 @@ class ConsentGate:
         environ["consentgate.gate"] = self
         if visitor.gpc_answer:
             self.gpc_answered(environ, visitor.consent)
-        if self.serve_endpoint and self.is_endpoint(environ):
+        if self.serve_endpoint and (
+            self.is_endpoint(environ) or environ.get("PATH_INFO") == self.script_path
+        ):
             return self._endpoint(environ, start_response)
         # Most requests are not conditional: spare them the call.
         conditional = "HTTP_IF_NONE_MATCH" in environ and strip_conditional(environ, visitor.tag)
         accept = environ.get("HTTP_ACCEPT_ENCODING")
-        # If the page may need gating (or a banner), ask the app for a coding the gate reads.
-        if accept and (not visitor.grants_all or not visitor.consent.decided):
+        # If the page may need gating (or an insertion), ask for a coding the gate reads.
+        inserts = not visitor.consent.decided or self.settings.inject_script
+        if accept and (visitor.strict or inserts):
             environ["HTTP_ACCEPT_ENCODING"] = readable_accept_encoding(accept)
         body = _Body(self, environ, visitor, start_response, conditional)
         return body.start(self.app(environ, body.start_response))
@@ -266,9 +289,42 @@ class ConsentGate:
         self, consent: Consent, refused: tuple[str, ...], until: float, state: RequestState
     ) -> _Visitor:
         grants_all = self.settings.names <= consent.granted
-        tag = state_tag(consent, state.mode, state.gpc)
+        mode = self.consent_mode
+        script = mode.script(consent)
+        strict = not grants_all or script is not None
+        tag, keeps = state_tag(consent, state.mode, state.gpc), mode.keeps(consent)
         gpc_answer = answered_by_gpc(state, consent)
-        return _Visitor(consent, refused, tag, grants_all, until, gpc_answer)
+        return _Visitor(consent, refused, tag, grants_all, until, keeps, script, strict, gpc_answer)
+
+    def page_state(
+        self, environ: WSGIEnvironment, consent: Consent | None = None
+    ) -> dict[str, Any]:
+        """This request's consent state for scripts (:func:`~consentgate.script.consent_state`).
+
+        :param consent: the consent to describe; by default the request's own.
+        """
+        state = self.request_state(environ)
+        return consent_state(
+            environ["consentgate.consent"] if consent is None else consent,
+            self.settings,
+            gpc=state.gpc,
+            mode=state.mode,
+        )
+
+    def script_tags(self, environ: WSGIEnvironment) -> str:
+        """The JavaScript API for this page: its state and the script, with the CSP nonce.
+
+        For apps that write their own pages (the banner brings the tags itself);
+        Flask templates call ``consentgate_script()``, which marks them placed.
+        """
+        state = self.request_state(environ)
+        data = self._state_texts[(environ["consentgate.consent"], state.mode, state.gpc)]
+        prefix = self.mount_prefix(environ)
+        return state_tags(data, prefix, self.settings.endpoint, nonce_attr(environ))
+
+    def _state_text(self, key: tuple[Consent, str, bool]) -> str:
+        consent, mode, gpc = key
+        return state_json(consent_state(consent, self.settings, gpc=gpc, mode=mode))
 
     def is_endpoint(self, environ: WSGIEnvironment) -> bool:
         """Whether this request is for the decision endpoint."""
@@ -348,18 +404,50 @@ class ConsentGate:
             return None
         html = environ.get("consentgate.banner_html")
         if html is None:
-            # Cached by the raw path, so that a hit needs no quoting.
+            # Cached by the raw path and request state, so that a hit needs no quoting;
+            # the nonce is per response.
             state = environ.get("consentgate.mode", "opt-in"), bool(environ.get("consentgate.gpc"))
-            return self._banners[(*_raw_path(environ), *state)]
-        return str(html).encode("utf-8")
+            form = self._banners[(*_raw_path(environ), *state)]
+            banner = ui.style_tag(nonce_attr(environ)) + form
+        else:
+            banner = str(html).encode("utf-8")
+        if environ.get("consentgate.script_placed"):
+            return banner
+        # The state and nonce change per request: never part of the cached banner.
+        return banner + self.script_tags(environ).encode("utf-8")
+
+    def inserts_for(self, environ: WSGIEnvironment, consent: Consent) -> bytes | None:
+        """What goes at the top of this response's body: the banner when one is due
+        (the JavaScript API's tags with it), else, with ``inject_script``, the tags alone."""
+        banner = self.banner_for(environ, consent)
+        if banner is not None or not self.settings.inject_script:
+            return banner
+        # A fragment a script fetches goes into a page that has them; the API's own page
+        # is the preferences page.
+        if (
+            environ.get("consentgate.script_placed")
+            or environ.get("HTTP_SEC_FETCH_DEST") == "empty"
+            or self.is_endpoint(environ)
+        ):
+            return None
+        return self.script_tags(environ).encode("utf-8")
 
     def _render_banner(self, key: tuple[str, str, str, str, bool]) -> bytes:
         script_name, path_info, query, mode, gpc = key
         next_url = _path_and_query("", path_info, query)
         prefix = self.mount_prefix({"SCRIPT_NAME": script_name})
         if mode == "opt-out":
-            return ui.notice_html(self.settings, next_url, prefix, gpc=gpc).encode("utf-8")
-        return ui.banner_html(self.settings, next_url, prefix).encode("utf-8")
+            return ui.notice_form(self.settings, next_url, prefix, gpc=gpc).encode("utf-8")
+        return ui.banner_form(self.settings, next_url, prefix).encode("utf-8")
+
+    def consent_mode_script(self, environ: WSGIEnvironment, script: str | None) -> bytes | None:
+        """The Consent Mode ``<script>`` element for this response (with the CSP nonce),
+        or None when ``script`` (the visitor's :attr:`_Visitor.consent_mode`) is."""
+        # A script's fetch of an HTML fragment: the page it goes into has the default, and
+        # a second one there (run by a library that runs scripts it swaps in) comes too late.
+        if script is None or environ.get("HTTP_SEC_FETCH_DEST") == "empty":
+            return None
+        return f"<script{nonce_attr(environ)}>{script}</script>".encode()
 
     def _classify_request_cookies(self, cookie_header: str) -> tuple[tuple[str, str], ...]:
         pairs = []
@@ -452,6 +540,8 @@ class _Body:
             logger.warning("%s; passed through ungated (%s)", plan.skipped, self.path())
         if plan.encoding is None:
             return self.outer_start_response(status, plan.headers, exc_info)
+        if CSP_NONCE not in self.environ:  # the app's own policy, if it has a nonce
+            self.environ[CSP_NONCE] = header_nonce(plan.headers)
         self.plan = plan
         self._head = (status, plan.headers, exc_info)
         return self.write
@@ -469,8 +559,9 @@ class _Body:
             self._write(out)
 
     def blocking(self) -> bool:
-        """Whether a page that cannot be gated is refused: the visitor refuses something."""
-        return self.gate.settings.unreadable == "block" and not self.visitor.grants_all
+        """Whether a page that cannot be gated is refused: the visitor refuses something,
+        or the page's Google tags would run without the Consent Mode default."""
+        return self.gate.settings.unreadable == "block" and self.visitor.strict
 
     def path(self) -> str:
         """This request's path, for the log."""
@@ -483,7 +574,7 @@ class _Body:
     def keep_load(self, tag: str, attrs: dict[str, str]) -> bool:
         """Whether an element the response's headers stand for may load."""
         category = self.gate.rules.classify_element(tag, attrs)
-        return category is None or self.visitor.consent.allows(category)
+        return category is None or self.visitor.keeps(category)
 
     def start(self, app_iter: Iterable[bytes]) -> Iterable[bytes]:
         """Return the app's iterable itself when nothing needs rewriting."""
@@ -564,11 +655,12 @@ class _Body:
         plan, visitor = self.plan, self.visitor
         if plan is None or plan.encoding or plan.length != len(first):
             return
-        if self._feeder is not None or plan.length > _SMALL_BODY or not visitor.grants_all:
+        if self._feeder is not None or plan.length > _SMALL_BODY or visitor.strict:
             return
         consent = visitor.consent
-        # A decided visitor is never shown the banner.
-        if not consent.decided and self.gate.banner_for(self.environ, consent) is not None:
+        # A decided visitor is never shown the banner, but may get the API's tags.
+        due = not consent.decided or self.gate.settings.inject_script
+        if due and self.gate.inserts_for(self.environ, consent) is not None:
             return
         if not self.gate.rules.may_classify(first):
             self.plan = None
@@ -577,8 +669,9 @@ class _Body:
         gate, plan, settings = self.gate, self.plan, self.gate.settings
         html_gate = HtmlGate(
             gate.rules,
-            self.visitor.consent.allows,
-            banner=gate.banner_for(self.environ, self.visitor.consent),
+            self.visitor.keeps,
+            banner=gate.inserts_for(self.environ, self.visitor.consent),
+            first=gate.consent_mode_script(self.environ, self.visitor.consent_mode),
             max_buffer=settings.max_buffer,
             warn=self._overflow,
         )

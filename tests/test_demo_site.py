@@ -230,6 +230,20 @@ def test_accepting_brings_analytics_and_removes_banner(client: FlaskClient) -> N
     assert "consentgate-banner" not in html
 
 
+def test_ga4_tag_carries_the_consent_default(client: FlaskClient) -> None:
+    decide(client, "accept_all")
+    page = parse(client.get("/facts").get_data(as_text=True))
+    (attrs, first), *rest = page.scripts
+    # The page's first script, before the GA4 tag: the visitor's state as the default.
+    assert "src" not in attrs
+    assert 'gtag("consent","default",{' in first and '"analytics_storage":"granted"' in first
+    assert '"ad_storage":"denied"' in first
+    assert any(a.get("src") == GTAG_SRC for a, _ in rest)
+    assert not any("consent" in text and "default" in text for _, text in rest)
+    decide(client, "reject_all")  # no Google tag stays: nothing to tell
+    assert "dataLayer" not in client.get("/facts").get_data(as_text=True)
+
+
 def test_rejecting_keeps_analytics_out_and_removes_banner(client: FlaskClient) -> None:
     decide(client, "reject_all")
     html = client.get("/facts").get_data(as_text=True)

@@ -57,8 +57,10 @@ def test_analytics_runs_until_the_visitor_opts_out(visitor: Visitor) -> None:
     assert "ka2_visitor" in visitor.cookie_names()
     notice = visitor.page.locator(BANNER)
     assert "Global Privacy Control" not in notice.inner_text()
-    visitor.page.get_by_role("link", name=OPT_OUT).click()
-    visitor.page.wait_for_load_state()
+    # The settings page, and the page view its counter sends, before counting.
+    with visitor.page.expect_event("load"):
+        visitor.page.get_by_role("link", name=OPT_OUT).click()
+    visitor.page.wait_for_load_state("networkidle")
     counted = len(visitor.site.page_views)
     visitor.press(visitor.page.get_by_role("button", name=OPT_OUT))
 
@@ -68,3 +70,24 @@ def test_analytics_runs_until_the_visitor_opts_out(visitor: Visitor) -> None:
     assert visitor.tracking() == [], "analytics ran after opting out"
     assert not visitor.banner_shown()
     assert len(visitor.site.page_views) == counted
+
+
+def test_the_notice_is_answered_through_the_javascript_api(visitor: Visitor) -> None:
+    page = visitor.page
+    logged: list[str] = []
+    page.on("console", lambda message: logged.append(message.text))
+    visitor.goto("/facts")
+    assert page.evaluate("window.consentgate.state.mode") == "opt-out"
+    page.evaluate(
+        """() => addEventListener("beforeunload", () => console.log("notice at unload: "
+            + Boolean(document.getElementById("consentgate-banner"))))"""
+    )
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith(PREFERENCES)) as post:
+        visitor.press(page.locator(BANNER).get_by_role("button", name="OK"))
+    assert post.value.resource_type == "fetch"
+    unload = [text for text in logged if text.startswith("notice at unload")]
+    assert unload == ["notice at unload: false"], "the notice was still there at the reload"
+    assert not visitor.banner_shown()
+    state = page.evaluate("window.consentgate.state")
+    assert state["decided"] and state["granted"] == ["necessary", "analytics"]
+    assert visitor.consent().allows("analytics")
