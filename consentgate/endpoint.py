@@ -133,7 +133,7 @@ def decision_response(
     first; if it cannot be, the answer is a 503 with no cookie at all. Otherwise
     the answer sets the consent cookie (keeping the visitor's consent id),
     expires cookies of categories the decision refuses, and is either a ``303``
-    back to the form's ``next`` path or, for clients preferring JSON, the new state
+    back to the form's ``next`` path or, for clients preferring JSON, the new state,
     as a GET of the endpoint gives it.
 
     :param notice: the notice the visitor was shown, in a language; the built-in

@@ -156,12 +156,6 @@ def preferences() -> Any:
     return response
 
 
-@blueprint.route(f"/{SCRIPT_NAME}", methods=["GET", "HEAD"])
-def script() -> Any:
-    """The JavaScript API's script, at the versioned URL the pages name."""
-    return script_response(request)
-
-
 def _decision() -> WerkzeugResponse:
     """Take the posted decision; a 503 page is shown inside the site's layout."""
     posted = FormRequest(request.environ)
@@ -182,8 +176,15 @@ def _decision() -> WerkzeugResponse:
 
 def _banner_notice(language: str) -> Notice:
     """The notice the site's banner template shows (the app's own ``banner.html`` if it
-    has one), read from the rendered template so the record names what was shown."""
+    has one; ``notice.html`` in opt-out mode), read from the rendered template so the
+    record names what was shown."""
     return Notice(language, notice_text(render_template(_banner_template(), next_url="/")))
+
+
+@blueprint.route(f"/{SCRIPT_NAME}", methods=["GET", "HEAD"])
+def script() -> Any:
+    """The JavaScript API's script, at the versioned URL the pages name."""
+    return script_response(request)
 
 
 def _template_context() -> dict[str, Any]:

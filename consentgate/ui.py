@@ -28,9 +28,6 @@ from .records import Notice
 #: Styles for the built-in banner and page, scoped to the banner's id so they
 #: never restyle the host page. The Flask templates use the same file.
 BANNER_CSS = (files(__package__) / "static" / "consentgate" / "banner.css").read_text("utf-8")
-_CSS_BYTES = BANNER_CSS.encode("utf-8")
-#: The opt-out link and button of opt-out mode, in the words US state laws use.
-OPT_OUT_TEXT = "Do not sell or share my personal information"
 #: Elements that run on inside a line of text; every other element starts a new line.
 _INLINE = frozenset(
     {"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "i", "kbd", "mark"}
@@ -44,6 +41,9 @@ UNAVAILABLE = (
     "Your cookie choice could not be recorded just now, so it was not saved and nothing "
     "has changed."
 )
+_CSS_BYTES = BANNER_CSS.encode("utf-8")
+#: The opt-out link and button of opt-out mode, in the words US state laws use.
+OPT_OUT_TEXT = "Do not sell or share my personal information"
 
 
 def style_tag(nonce_attr: str = "") -> bytes:
@@ -107,65 +107,12 @@ def banner_form(settings: Settings, next_url: str, prefix: str = "") -> str:
     )
 
 
-def notice_form(settings: Settings, next_url: str, prefix: str = "", *, gpc: bool) -> str:
-    """Render the notice that replaces the banner in opt-out mode (without its style,
-    see :func:`style_tag`).
-
-    Optional categories already run, so there is no accept/reject pair: the
-    notice says what is used and links to the preferences page, where the
-    visitor opts out; "OK" keeps the defaults and hides the notice.
-
-    :param gpc: the browser's Global Privacy Control signal is honoured: say so.
-    """
-    action = escape(prefix + settings.endpoint)
-    settings_url = escape(f"{prefix}{settings.endpoint}?next={quote(next_url, safe='/')}")
-    optional = [c for c in settings.categories if not c.required]
-    purposes = ", ".join(escape(c.label.lower()) for c in optional)
-    uses = (
-        f"We use necessary cookies so the site works, and {purposes}. You can opt out of "
-        "the sale or sharing of your personal information at any time."
-        if optional
-        else "We use only necessary cookies, which the site needs to work."
-    )
-    return (
-        '<section id="consentgate-banner" class="consentgate-notice" '
-        'aria-labelledby="consentgate-title">'
-        f'<form method="post" action="{action}">'
-        '<h2 id="consentgate-title">Cookies on this site</h2>'
-        f"<p>{uses}</p>{gpc_html(settings, _OPT_OUT_GPC) if gpc else ''}"
-        f'<p><a href="{settings_url}">{OPT_OUT_TEXT}</a></p>'
-        f'<p><a href="{escape(site_url(prefix, settings.privacy_url))}">'
-        "Privacy and cookie policy</a></p>"
-        '<div class="consentgate-actions">'
-        '<button type="submit" name="action" value="acknowledge">OK</button>'
-        "</div>"
-        f'<input type="hidden" name="next" value="{escape(next_url)}">'
-        '<input type="hidden" name="entry_point" value="banner">'
-        "</form></section>"
-    )
-
-
-#: What the banner and page say when the signal is honoured, per mode.
-_OPT_OUT_GPC = "we do not use {refused}, whatever was chosen before."
-_OPT_IN_GPC = "nothing optional is used unless you choose it here."
-
-
-def gpc_html(settings: Settings, tail: str) -> str:
-    """The paragraph that tells the visitor their browser's signal is honoured."""
-    refused = [c.label.lower() for c in settings.categories if c.name in settings.gpc_names]
-    words = tail.format(refused=", ".join(refused))
-    return (
-        '<p class="consentgate-gpc">Your browser sends the Global Privacy Control signal. '
-        f"We honour it: {escape(words)}</p>"
-    )
-
-
 def banner_notice(
     settings: Settings, language: str = "en", state: RequestState = DEFAULT_STATE
 ) -> Notice:
     """The notice the built-in banner shows: its text as :func:`notice_text` reads it.
 
-    Taken from :func:`banner_html` itself (:func:`notice_html` in opt-out mode, with
+    Taken from :func:`banner_html` itself (:func:`notice_form` in opt-out mode, with
     its line on the GPC signal when it is honoured), so the recorded wording is what
     the visitor read, whatever changes in the banner.
     """
@@ -228,6 +175,59 @@ class _TextReader(HTMLParser):
         return "\n".join(self.lines)
 
 
+def notice_form(settings: Settings, next_url: str, prefix: str = "", *, gpc: bool) -> str:
+    """Render the notice that replaces the banner in opt-out mode (without its style,
+    see :func:`style_tag`).
+
+    Optional categories already run, so there is no accept/reject pair: the
+    notice says what is used and links to the preferences page, where the
+    visitor opts out; "OK" keeps the defaults and hides the notice.
+
+    :param gpc: the browser's Global Privacy Control signal is honoured: say so.
+    """
+    action = escape(prefix + settings.endpoint)
+    settings_url = escape(f"{prefix}{settings.endpoint}?next={quote(next_url, safe='/')}")
+    optional = [c for c in settings.categories if not c.required]
+    purposes = ", ".join(escape(c.label.lower()) for c in optional)
+    uses = (
+        f"We use necessary cookies so the site works, and {purposes}. You can opt out of "
+        "the sale or sharing of your personal information at any time."
+        if optional
+        else "We use only necessary cookies, which the site needs to work."
+    )
+    return (
+        '<section id="consentgate-banner" class="consentgate-notice" '
+        'aria-labelledby="consentgate-title">'
+        f'<form method="post" action="{action}">'
+        '<h2 id="consentgate-title">Cookies on this site</h2>'
+        f"<p>{uses}</p>{gpc_html(settings, _OPT_OUT_GPC) if gpc else ''}"
+        f'<p><a href="{settings_url}">{OPT_OUT_TEXT}</a></p>'
+        f'<p><a href="{escape(site_url(prefix, settings.privacy_url))}">'
+        "Privacy and cookie policy</a></p>"
+        '<div class="consentgate-actions">'
+        '<button type="submit" name="action" value="acknowledge">OK</button>'
+        "</div>"
+        f'<input type="hidden" name="next" value="{escape(next_url)}">'
+        '<input type="hidden" name="entry_point" value="banner">'
+        "</form></section>"
+    )
+
+
+#: What the banner and page say when the signal is honoured, per mode.
+_OPT_OUT_GPC = "we do not use {refused}, whatever was chosen before."
+_OPT_IN_GPC = "nothing optional is used unless you choose it here."
+
+
+def gpc_html(settings: Settings, tail: str) -> str:
+    """The paragraph that tells the visitor their browser's signal is honoured."""
+    refused = [c.label.lower() for c in settings.categories if c.name in settings.gpc_names]
+    words = tail.format(refused=", ".join(refused))
+    return (
+        '<p class="consentgate-gpc">Your browser sends the Global Privacy Control signal. '
+        f"We honour it: {escape(words)}</p>"
+    )
+
+
 def preferences_page(
     settings: Settings,
     consent: Consent,
@@ -277,7 +277,8 @@ def preferences_page(
         '<section id="consentgate-banner" aria-labelledby="consentgate-title">'
         f'<form method="post" action="{escape(prefix + settings.endpoint)}">'
         f'<h1 id="consentgate-title">Cookie settings</h1><p>{status}</p>'
-        f"{receipt_html(settings, consent)}{gpc_note}{fieldset}"
+        f"{receipt_html(settings, consent)}"
+        f"{gpc_note}{fieldset}"
         '<div class="consentgate-actions">'
         '<button type="submit" name="action" value="save">Save my choices</button>'
         '<button type="submit" name="action" value="accept_all">Accept all</button>'
@@ -327,8 +328,8 @@ def unavailable_page(prefix: str, next_url: str, retry_after: int, nonce_attr: s
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<title>Your choice was not saved</title>"
-        f"{style_tag(nonce_attr).decode('utf-8')}</head><body><main>"
+        f"<title>Your choice was not saved</title>{style_tag(nonce_attr).decode('utf-8')}"
+        "</head><body><main>"
         '<section id="consentgate-banner" aria-labelledby="consentgate-title">'
         '<h1 id="consentgate-title">Your choice was not saved</h1>'
         f"<p>{escape(UNAVAILABLE)} Please try again in {retry_after} seconds.</p>"

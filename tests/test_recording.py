@@ -209,7 +209,7 @@ def test_a_script_gets_json_and_is_recorded_as_the_api(
     assert answer["consent_id"] == record.consent_id
 
 
-def test_the_gate_environ_says_language_gpc_and_mode(
+def test_the_record_says_language_gpc_and_mode(
     make_gate: Callable[..., ConsentGate], store: MemoryStore
 ) -> None:
     gate = make_gate(records=store.target, record_ip_prefix=True, mode="opt-out")
@@ -218,8 +218,11 @@ def test_the_gate_environ_says_language_gpc_and_mode(
         environ["consentgate.language"] = "fr"
         return gate(environ, start_response)
 
-    environ = {"REMOTE_ADDR": "192.0.2.77", "HTTP_SEC_GPC": "1"}
-    post(Client(in_french), "opt_out", environ_base=environ)
+    post(
+        Client(in_french),
+        "opt_out",
+        environ_base={"REMOTE_ADDR": "192.0.2.77", "HTTP_SEC_GPC": "1"},
+    )
     [record] = store.records
     assert (record.gpc, record.mode, record.language) == (True, "opt-out", "fr")
     assert record.action == "opt_out"
@@ -467,12 +470,13 @@ def test_the_preferences_page_shows_the_id_to_quote(
     assert "consentgate-receipt" not in plain_client.get("/consent").get_data(as_text=True)
 
 
-def flask_app(records: object) -> Flask:
+def flask_app(records: object, **config: Any) -> Flask:
     app = Flask(__name__)
     app.config.update(
         CONSENTGATE_SECRET_KEY=SECRET,
         CONSENTGATE_CATEGORIES=categories(),
         CONSENTGATE_RECORDS=records,
+        **config,
     )
 
     @app.get("/")
@@ -501,6 +505,19 @@ def test_flask_records_its_templates_notice_and_entry_points(store: MemoryStore)
     notice = store.notices[first.notice_digest]
     assert "Accept all" in notice and "Analytics cookies" in notice
     assert "you can change your mind at any time from the cookie settings page." in notice
+
+
+def test_flask_records_the_opt_out_notice_it_showed() -> None:
+    store = MemoryStore()
+    client = flask_app(store, CONSENTGATE_MODE="opt-out").test_client()
+    notice_page = client.get("/").get_data(as_text=True)
+    assert 'name="entry_point" value="banner"' in notice_page
+    client.post("/consent", data={"action": "acknowledge", "entry_point": "banner", "next": "/"})
+    [record] = store.records
+    assert (record.mode, record.action, record.entry_point) == ("opt-out", "acknowledge", "banner")
+    notice = store.notices[record.notice_digest]
+    assert "Do not sell or share my personal information" in notice
+    assert "Accept all" not in notice
 
 
 def test_flask_sets_no_cookie_at_all_when_the_store_fails() -> None:
