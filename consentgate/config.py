@@ -20,8 +20,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from .cookies import valid_host
+from .jurisdiction import GPC_POLICIES, MODES
 
 if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
+    from .jurisdiction import GpcPolicy, Mode
     from .records import Record, RecordStore
 
 UndeclaredPolicy = Literal["allow", "warn", "block"]
@@ -197,6 +201,9 @@ class Category:
     :param google_consent_mode: ``"basic"``: the category's tags are removed while it is
         refused; ``"advanced"``: they stay and run with its consent types ``denied``
         (only Google trackers may then be listed in ``trackers``).
+    :param gpc: Refused in opt-out mode for a browser that sends Global Privacy
+        Control (``Sec-GPC: 1``). None (the default) is true for every optional
+        category and false for required ones, which can never be refused.
     """
 
     name: str
@@ -210,11 +217,15 @@ class Category:
     presets: tuple[str, ...] = ()
     consent_types: tuple[str, ...] = ()
     google_consent_mode: GoogleConsentMode = "basic"
+    gpc: bool | None = None
 
     def __post_init__(self) -> None:
         valid = isinstance(self.name, str) and _CATEGORY_NAME.fullmatch(self.name) is not None
         _require(valid, "name", "must match [a-z0-9][a-z0-9_-]{0,31}", self.name)
         _check_type(self.required, bool, "required", "true or false")
+        _check_type(self.gpc, (bool, type(None)), "gpc", "true, false or None")
+        why = "must be false for a required category: the signal cannot refuse it"
+        _require(not (self.required and self.gpc), "gpc", why, self.gpc)
         for key in ("label", "description"):
             _check_type(getattr(self, key), str, key, "a string")
         items = _items(self.cookies, "cookies", "cookie names or tables")
@@ -238,6 +249,7 @@ class Category:
             by_name.setdefault(spec.name, spec)  # an explicit description wins
         set_ = functools.partial(object.__setattr__, self)
         set_("label", self.label or self.name.capitalize())
+        set_("gpc", not self.required if self.gpc is None else self.gpc)
         set_("cookies", tuple(by_name.values()))
         set_("sources", tuple(dict.fromkeys(sources)))
         set_("inline", tuple(dict.fromkeys(inline)))
@@ -378,6 +390,9 @@ class Settings:
     undeclared_cookies: UndeclaredPolicy = "allow"
     #: Insert the banner into HTML pages while the visitor has not decided.
     inject_banner: bool = True
+    #: Insert the JavaScript API (state and script) into every HTML page, decided visitors'
+    #: too, not only with the banner; such pages are always rewritten.
+    inject_script: bool = False
     #: Path prefixes inside the app (``"/admin/"``) whose pages get no banner; still gated.
     exclude_paths: tuple[str, ...] = ()
     #: Bytes the HTML rewriter may hold; past this the page counts as unreadable.
@@ -411,6 +426,20 @@ class Settings:
     #: Consent Mode: also ``gtag('set', 'url_passthrough', true)`` (ad click identifiers
     #: passed in link URLs while storage is denied).
     url_passthrough: bool = False
+    #: "opt-in" (nothing optional before consent: EU, UK) or "opt-out" (optional categories
+    #: run until the visitor opts out: US state laws); used when there is no ``region``.
+    mode: Mode = "opt-in"
+    #: Called with each request's WSGI environ, returns its mode ("opt-in" or "opt-out"),
+    #: e.g. from a CDN's country header; one that raises or answers anything else gives
+    #: "opt-in", logged once. Python only, not in TOML.
+    region: Callable[[WSGIEnvironment], str] | None = None
+    #: Request headers the ``region`` callback reads (``"CF-IPCountry"``), added to ``Vary``.
+    region_headers: tuple[str, ...] = ()
+    #: Global Privacy Control (``Sec-GPC: 1``): "honour" it ("honor" works too) or "ignore" it.
+    gpc: GpcPolicy = "honour"
+    #: In opt-in mode, a browser sending GPC counts as having refused everything optional
+    #: and is shown no banner.
+    gpc_answers_banner: bool = False
 
     def __post_init__(self) -> None:
         set_ = functools.partial(object.__setattr__, self)
@@ -440,7 +469,11 @@ class Settings:
         set_("trusted_origins", _origins(self.trusted_origins))
         set_("exclude_paths", _paths(self.exclude_paths))
         set_("cookie_domain", _cookie_domain(self.cookie_domain))
+        if cast(str, self.gpc) == "honor":  # the US spelling
+            set_("gpc", "honour")
+        set_("region_headers", _header_names(self.region_headers))
         _check_options(self)
+        _check_jurisdiction(self)
 
     @functools.cached_property
     def required_names(self) -> frozenset[str]:
@@ -451,6 +484,11 @@ class Settings:
     def optional_names(self) -> tuple[str, ...]:
         """Names of the categories the visitor chooses, in configuration order."""
         return tuple(c.name for c in self.categories if not c.required)
+
+    @functools.cached_property
+    def gpc_names(self) -> frozenset[str]:
+        """Names of the categories the Global Privacy Control signal refuses (opt-out mode)."""
+        return frozenset(c.name for c in self.categories if c.gpc)
 
     @functools.cached_property
     def names(self) -> frozenset[str]:
@@ -537,6 +575,29 @@ def _paths(value: object) -> tuple[str, ...]:
     return paths
 
 
+def _header_names(value: object) -> tuple[str, ...]:
+    """Request header names, as ``Vary`` lists them."""
+    names = tuple(name.strip() for name in _strings(value, "region_headers"))
+    for i, name in enumerate(names):
+        valid = _COOKIE_NAME.fullmatch(name) is not None  # a header name is a token too
+        why = "must be a header name such as 'CF-IPCountry'"
+        _require(valid, f"region_headers[{i}]", why, name)
+    return names
+
+
+def _check_jurisdiction(s: Settings) -> None:
+    """Check the mode, region and Global Privacy Control options."""
+    for key, value, choices in (("mode", s.mode, MODES), ("gpc", s.gpc, GPC_POLICIES)):
+        if value not in choices:
+            why = f"must be {' or '.join(map(repr, choices))}, got {_describe(value)}"
+            raise ConfigError(key, why + _hint(str(value), choices))
+    why = "must be a function of the WSGI environ (Python only, not in TOML)"
+    _require(s.region is None or callable(s.region), "region", why, s.region)
+    why = "lists what a region callback reads, and there is none"
+    _require(s.region is not None or not s.region_headers, "region_headers", why, s.region_headers)
+    _check_type(s.gpc_answers_banner, bool, "gpc_answers_banner", "true or false")
+
+
 def _cookie_domain(value: object) -> str | None:
     """The domain as cookies name it: lower case, without a leading or trailing dot."""
     if value is None:
@@ -571,6 +632,7 @@ def _check_options(s: Settings) -> None:
         why = f"must be 'allow', 'warn' or 'block', got {_describe(policy)}"
         raise ConfigError("undeclared_cookies", why + _hint(str(policy), _POLICIES))
     _check_type(s.inject_banner, bool, "inject_banner", "true or false")
+    _check_type(s.inject_script, bool, "inject_script", "true or false")
     _check_type(s.max_buffer, int, "max_buffer", "a number of bytes")
     _require(s.max_buffer >= 1024, "max_buffer", "must be at least 1024 bytes", s.max_buffer)
     if s.unreadable not in _UNREADABLE:

@@ -31,12 +31,19 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from .config import ConfigError, Settings, load_config
 from .consent import Consent
 from .csp import CSP_NONCE, nonce_attr
-from .decision import safe_next
-from .endpoint import RETRY_AFTER, FormRequest, decision_response
+from .decision import safe_next, wants_json
+from .endpoint import (
+    RETRY_AFTER,
+    FormRequest,
+    decision_response,
+    script_response,
+    state_response,
+)
 from .http import HTML_TYPES
 from .middleware import ConsentGate, app_path
 from .records import Notice
 from .records import cli as records_cli
+from .script import SCRIPT_NAME
 from .ui import BANNER_CSS, UNAVAILABLE, notice_text, receipt_html, site_url
 
 _PREFIX = "CONSENTGATE_"
@@ -131,9 +138,11 @@ def _consent() -> Consent:
 
 @blueprint.route("", methods=["GET", "HEAD", "POST"], strict_slashes=False)
 def preferences() -> Any:
-    """Show the visitor's choices (GET) or take a new decision (POST)."""
+    """Show the visitor's choices (GET; JSON to a script) or take a new decision (POST)."""
     if request.method == "POST":
         return _decision()
+    if wants_json(request.headers.get("Accept")):
+        return state_response(_gate(), request)
     page = render_template(
         "consentgate/preferences.html",
         # Without ?next= the visitor comes back here and sees what they saved.
@@ -143,7 +152,7 @@ def preferences() -> Any:
     )
     response = Response(page)
     response.headers["Cache-Control"] = "no-store"
-    response.vary.add("Cookie")
+    response.vary.update((*_gate().vary, "Accept"))
     return response
 
 
@@ -171,6 +180,12 @@ def _banner_notice(language: str) -> Notice:
     return Notice(language, notice_text(render_template("consentgate/banner.html", next_url="/")))
 
 
+@blueprint.route(f"/{SCRIPT_NAME}", methods=["GET", "HEAD"])
+def script() -> Any:
+    """The JavaScript API's script, at the versioned URL the pages name."""
+    return script_response(request)
+
+
 def _template_context() -> dict[str, Any]:
     gate = current_app.extensions.get("consentgate")
     if gate is None or "consentgate.consent" not in request.environ:
@@ -179,10 +194,13 @@ def _template_context() -> dict[str, Any]:
     prefix = gate.mount_prefix(request.environ)
     return {
         "consent": _consent(),
+        "consent_mode": request.environ.get("consentgate.mode", "opt-in"),
+        "consent_gpc": bool(request.environ.get("consentgate.gpc")),
         "consent_settings": gate.settings,
         "consent_url": prefix + gate.settings.endpoint,
         "consent_privacy_url": site_url(prefix, gate.settings.privacy_url),
         "consent_banner": consent_banner,
+        "consentgate_script": consentgate_script,
         "cookie_declaration": cookie_declaration,
         "consentgate_css": Markup(BANNER_CSS),
         "consentgate_nonce": Markup(_nonce_attr()),
@@ -210,7 +228,22 @@ def consent_banner() -> Markup:
     request.environ["consentgate.banner_placed"] = True
     if _consent().decided:
         return Markup("")
-    return Markup(render_template("consentgate/banner.html", next_url=_current_path()))
+    banner = render_template(_banner_template(), next_url=_current_path())
+    return Markup(banner) + consentgate_script()
+
+
+def consentgate_script() -> Markup:
+    """The JavaScript API (``window.consentgate``): the visitor's state and the script.
+
+    Once per page: later calls, and the banner, then add nothing. Put it in the
+    ``<head>``, before the site's own scripts that read the state.
+    """
+    environ = request.environ
+    if environ.get("consentgate.script_placed"):
+        return Markup("")
+    environ["consentgate.script_placed"] = True
+    _nonce_attr()  # asks the CONSENTGATE_CSP_NONCE hook, which script_tags reads after
+    return Markup(_gate().script_tags(environ))
 
 
 def cookie_declaration() -> Markup:
@@ -232,9 +265,16 @@ def _prepare_banner(response: Response) -> Response:
         and not _consent().decided
     ):
         environ["consentgate.banner_html"] = render_template(
-            "consentgate/banner.html", next_url=_current_path()
+            _banner_template(), next_url=_current_path()
         )
     return response
+
+
+def _banner_template() -> str:
+    """The banner in opt-in mode; in opt-out mode, the notice that replaces it."""
+    if request.environ.get("consentgate.mode") == "opt-out":
+        return "consentgate/notice.html"
+    return "consentgate/banner.html"
 
 
 def _current_path() -> str:

@@ -11,12 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from werkzeug.serving import make_server
 from werkzeug.test import Client
 
 from consentgate import Category, ConsentGate
 
 from . import pgcluster
+
+# Timing is no part of a test's verdict: a busy machine must not fail an example.
+settings.register_profile("consentgate", deadline=None)
+settings.load_profile("consentgate")
 
 SECRET = "test-secret-key-0123456789abcdef"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

@@ -490,6 +490,29 @@ def test_command_line(argv: list[str], environ: dict[str, str], expected: tuple[
     assert (args.host, args.port) == expected
 
 
+@pytest.mark.parametrize(
+    ("argv", "environ", "mode"),
+    [
+        pytest.param([], {}, "opt-in", id="default"),
+        pytest.param([], {"DEMO_CONSENT_MODE": "opt-out"}, "opt-out", id="env"),
+        pytest.param(["--mode", "opt-in"], {"DEMO_CONSENT_MODE": "opt-out"}, "opt-in", id="option"),
+    ],
+)
+def test_command_line_mode(argv: list[str], environ: dict[str, str], mode: str) -> None:
+    assert parse_args(argv, environ).mode == mode
+
+
+def test_the_demo_serves_opt_out_mode_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DEMO_CONSENT_MODE", "opt-out")
+    app = create_app({"CONSENTGATE_SECRET_KEY": SECRET})
+    app.instance_path = str(tmp_path)
+    page = app.test_client().get("/").get_data(as_text=True)
+    assert "Do not sell or share my personal information" in page
+    assert "googletagmanager.com/gtag/js" in page
+
+
 @pytest.mark.parametrize("port", ["http", "0", "70000"])
 def test_command_line_refuses_bad_ports(port: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):

@@ -259,3 +259,40 @@ def test_flask_talisman_nonce_is_the_one_in_its_header() -> None:
     nonce = re.search(r"'nonce-([^']+)'", accepted.headers["Content-Security-Policy"])
     assert nonce is not None
     assert f'<script nonce="{nonce[1]}">window.dataLayer=' in accepted.data.decode()
+
+
+def test_opt_out_mode_renders_the_notice_from_the_apps_templates() -> None:
+    client = make_app(CONSENTGATE_MODE="opt-out").test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert 'class="consentgate-notice"' in page
+    assert "Do not sell or share my personal information" in page
+    assert "Accept all" not in page
+    assert "googletagmanager" in page  # on until the visitor opts out
+    placed = client.get("/placed").get_data(as_text=True)
+    assert placed.count('id="consentgate-banner"') == 1
+    assert 'class="consentgate-notice"' in placed
+
+
+def test_opt_out_settings_page_opts_out_and_honours_the_signal() -> None:
+    client = make_app(CONSENTGATE_MODE="opt-out").test_client()
+    page = client.get("/consent").get_data(as_text=True)
+    assert 'value="opt_out">Do not sell or share my personal information</button>' in page
+    assert re.search(r'value="analytics"\s+checked>', page)
+    signalled = client.get("/consent", headers={"Sec-GPC": "1"})
+    text = signalled.get_data(as_text=True)
+    assert "Global Privacy Control signal. We honour it" in text
+    assert "we do not use analytics cookies, whatever" in text
+    assert re.search(r'id="consentgate-analytics" disabled>', text)
+    assert "Sec-GPC" in signalled.headers["Vary"]
+    client.post("/consent", data={"action": "opt_out", "next": "/"})
+    assert client.get("/state").get_data(as_text=True) == "off"
+
+
+def test_gpc_answers_the_banner_in_opt_in_mode_when_asked_to() -> None:
+    client = make_app(CONSENTGATE_GPC_ANSWERS_BANNER=True).test_client()
+    assert 'id="consentgate-banner"' in client.get("/").get_data(as_text=True)
+    answered = client.get("/", headers={"Sec-GPC": "1"}).get_data(as_text=True)
+    assert 'id="consentgate-banner"' not in answered
+    assert "googletagmanager" not in answered
+    settings = client.get("/consent", headers={"Sec-GPC": "1"}).get_data(as_text=True)
+    assert "nothing optional is used unless you choose it here" in settings

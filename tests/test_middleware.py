@@ -124,9 +124,10 @@ def test_https_request_gets_a_secure_cookie(client: Client) -> None:
 def test_json_answer_for_script_clients(client: Client) -> None:
     response = decide(client, "save", "analytics", "bogus", Accept="application/json")
     assert response.status_code == 200
-    state = json.loads(response.data)["consent"]
+    state = json.loads(response.data)
     assert state["decided"] is True
-    assert state["granted"] == ["analytics", "necessary"]
+    assert state["granted"] == ["necessary", "analytics"]
+    assert state["refused"] == []
 
 
 @pytest.mark.parametrize(

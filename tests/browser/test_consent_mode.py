@@ -140,7 +140,11 @@ def test_strict_csp_keeps_banner_styled_and_snippet_running(
     page = open_shop(True)
     # The banner's <style> carries the nonce: its border is drawn.
     assert page.evaluate(STYLE_CHECK) == "solid"
-    accept(page)
+    # The JavaScript API's script carries it too: it runs, and the banner decides through it.
+    assert page.evaluate("() => typeof window.consentgate.accept") == "function"
+    with page.expect_request(lambda r: r.method == "POST") as post:
+        accept(page)
+    assert post.value.resource_type == "fetch"
     saw = page.evaluate("() => window.gtagSaw")
     assert saw is not None, "the Consent Mode default did not run before gtag.js"
     assert saw["analytics_storage"] == "granted"
