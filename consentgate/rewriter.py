@@ -88,6 +88,7 @@ from .tokens import (
     UNSURE_ENDS,
     VALUE_START,
     VOID,
+    Span,
     attr_spans,
     decode_attrs,
     foreign_text,
@@ -98,7 +99,7 @@ from .tokens import (
     skipped,
 )
 
-__all__ = ["HtmlGate", "RulesLike"]
+__all__ = ["EmbedsLike", "HtmlGate", "RulesLike"]
 
 
 class RulesLike(Protocol):
@@ -122,6 +123,25 @@ class RulesLike(Protocol):
         """These rules for what follows the page's first ``<base href>``."""
 
 
+class EmbedsLike(Protocol):
+    """What the gate asks about embeds (an ``<iframe>`` of a classified category).
+
+    Asked only for such elements, in document order, so an implementation may count
+    them (for ids that stay the same across two loads of a page).
+    """
+
+    def refused(self, tag: str, attrs: Mapping[str, str], category: str) -> Embedding:
+        """For a refused embed: the placeholder that replaces it (bytes), the attributes
+        to set on it when it is let through this once (a mapping), or None to remove it."""
+
+    def accepted(self, tag: str, attrs: Mapping[str, str], category: str) -> Mapping[str, str]:
+        """Attributes to set on an accepted embed (an id, a privacy-friendlier src)."""
+
+
+#: What :meth:`EmbedsLike.refused` answers.
+Embedding = bytes | Mapping[str, str] | None
+#: Elements :class:`EmbedsLike` is asked about.
+_EMBEDS = frozenset({"iframe"})
 _FONT_BREAKOUT = ("color", "face", "size")
 _LOOKS = frozenset({"font", "annotation-xml"})  # foreign start tags read for their attributes
 _INERT = ("template", "noscript")  # before the body, what these hold is never shown
@@ -148,6 +168,25 @@ _DEFER = 1 << 13
 #: An ``<iframe srcdoc>`` is gated as a document of its own, nested at most this deep;
 #: deeper, the iframe is removed (each level costs a pass over the value).
 _SRCDOC_DEPTH = 3
+
+
+def _set_attrs(
+    spans: Mapping[str, Span], a: int, values: Mapping[str, str], rename: bool
+) -> list[tuple[int, int, bytes]]:
+    """Edits of a start tag (its attributes from ``a``) that set ``values``: an attribute
+    there gets the new value, double-quoted; another is added after the tag's name.
+    ``src`` is ``data-src`` when that is renamed to ``src``."""
+    edits = []
+    for name, value in values.items():
+        quoted = b'"' + html.escape(value).encode("utf-8") + b'"'
+        span = spans.get("data-src" if name == "src" and rename else name)
+        if span is None:
+            edits.append((a, a, b" " + name.encode("ascii") + b"=" + quoted))
+        elif span.value == span.value_end:  # no value: add one after the name
+            edits.append((span.name_end, span.name_end, b"=" + quoted))
+        else:
+            edits.append((span.value, span.value_end, quoted))
+    return edits
 
 
 class _Frame(NamedTuple):
@@ -183,6 +222,8 @@ class HtmlGate:
         ungated.
     :param warn: told once when ``max_buffer`` is exceeded; it may raise instead, to give
         up on the response (the gate is not used again then).
+    :param embeds: asked about each classified ``<iframe>``: a refused one is replaced by
+        the placeholder it gives (or let through once), an accepted one may get attributes.
 
     .. code-block:: python
 
@@ -230,8 +271,10 @@ class HtmlGate:
         banner: bytes | None = None,
         max_buffer: int = 1 << 20,
         warn: Callable[[str], None] | None = None,
+        embeds: EmbedsLike | None = None,
     ) -> None:
         self._rules, self._allows, self._banner = rules, allows, banner
+        self._embeds = embeds
         self._max, self._warn = max_buffer, warn
         self._pending = banner is not None  # banner still to place
         # What every gate changes, set first and in one order: instances then share one
@@ -782,16 +825,28 @@ class HtmlGate:
             if "<" in attrs.get("srcdoc", ""):  # its document wins over src: gate it instead
                 return "cut" if self._srcdoc(s, e, a) else ""
             if cat is not None:
-                self._activate(s, e, a, attrs)
+                extra = None
+                if self._embeds is not None and tag in _EMBEDS and not foreign:
+                    extra = self._embeds.accepted(tag, attrs, cat)
+                self._activate(s, e, a, attrs, extra)
                 return ""
             inline = tag == "script" and "src" not in attrs and "data-src" not in attrs
             return "hold" if inline else ""
         if tag in BACKGROUND:  # a table cell or the body: only its image goes
             self._drop_attr(s, e, a, "background")
             return ""
+        placeholder = None
+        if self._embeds is not None and tag in _EMBEDS and not foreign:
+            answer = self._embeds.refused(tag, attrs, cat)
+            if answer is not None and not isinstance(answer, bytes):  # let through this once
+                self._activate(s, e, a, attrs, answer)
+                return ""
+            placeholder = answer
         # In SVG/MathML nothing is void or raw text: content is markup up to the end tag.
         void = self_closing(self._buf, a, e - 1) if foreign else tag in VOID
         self._cut(s, e if void else -1)
+        if placeholder:
+            self._pieces.append(placeholder)
         if not void and (foreign or tag not in RAW):
             self._cut_name, self._cut_depth, self._cut_stack = name, 1, len(self._stack)
             self._cut_foreign = foreign
@@ -885,14 +940,17 @@ class HtmlGate:
         self._cut_name, self._cut_depth, self._cut_stack = "script", 1, len(self._stack)
         self._cut_foreign = True
 
-    def _activate(self, s: int, e: int, a: int, attrs: dict[str, str]) -> None:
-        """Undo a client-side neutralisation of an accepted element, in its start tag only."""
+    def _activate(
+        self, s: int, e: int, a: int, attrs: dict[str, str], extra: Mapping[str, str] | None = None
+    ) -> None:
+        """Undo a client-side neutralisation of an accepted element, in its start tag only,
+        and set the attributes ``extra`` (``src`` meaning the one that loads)."""
         plain = "data-consent" in attrs and attrs.get("type", "").strip().lower() == "text/plain"
         rename = "data-src" in attrs and "src" not in attrs
-        if not plain and not rename:
+        if not plain and not rename and not extra:
             return
         buf, spans = self._buf, attr_spans(self._buf, a, e - 1)[0]
-        edits: list[tuple[int, int, bytes]] = []
+        edits = _set_attrs(spans, a, extra, rename) if extra else []
         if plain:
             t, dt = spans["type"], spans.get("data-type")
             if dt is None:
