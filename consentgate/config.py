@@ -189,6 +189,8 @@ class Category:
     :param inline: Byte strings that identify an inline script (case-sensitive).
     :param trackers: Ids from the built-in tracker catalogue.
     :param presets: Frameworks whose own cookies belong here: ``"django"``, ``"flask"``.
+    :param youtube_nocookie: Load its YouTube embeds from ``www.youtube-nocookie.com``,
+        which stores nothing until the video plays (they stay gated all the same).
     """
 
     name: str
@@ -200,11 +202,13 @@ class Category:
     inline: tuple[str, ...] = ()
     trackers: tuple[str, ...] = ()
     presets: tuple[str, ...] = ()
+    youtube_nocookie: bool = False
 
     def __post_init__(self) -> None:
         valid = isinstance(self.name, str) and _CATEGORY_NAME.fullmatch(self.name) is not None
         _require(valid, "name", "must match [a-z0-9][a-z0-9_-]{0,31}", self.name)
         _check_type(self.required, bool, "required", "true or false")
+        _check_type(self.youtube_nocookie, bool, "youtube_nocookie", "true or false")
         for key in ("label", "description"):
             _check_type(getattr(self, key), str, key, "a string")
         items = _items(self.cookies, "cookies", "cookie names or tables")
@@ -460,6 +464,9 @@ class Settings:
     on_decision: Callable[[Record], None] | None = None
     #: Keep a truncated client address in each record (IPv4 /24, IPv6 /48); off by default.
     record_ip_prefix: bool = False
+    #: Seconds a placeholder's "Load this video" link stays valid: it lets that one embed
+    #: of that one page through, and records nothing.
+    load_once_seconds: int = 300
 
     def __post_init__(self) -> None:
         set_ = functools.partial(object.__setattr__, self)
@@ -635,6 +642,9 @@ def _check_options(s: Settings) -> None:
         s.on_decision,
     )
     _check_type(s.record_ip_prefix, bool, "record_ip_prefix", "true or false")
+    _check_type(s.load_once_seconds, int, "load_once_seconds", "a number of seconds")
+    valid_seconds = 10 <= s.load_once_seconds <= 3600
+    _require(valid_seconds, "load_once_seconds", "must be 10 to 3600", s.load_once_seconds)
 
 
 #: URL schemes of the record stores that ship with the gate.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -20,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 from . import ui
 from .cookies import consent_cookie_header, expiry_header
 from .decision import behind_proxy, decide, is_cross_site, referer_path, safe_next, wants_json
+from .embeds import MAX_ID, with_token
 
 if TYPE_CHECKING:
     from .consent import Consent
@@ -53,6 +55,8 @@ def endpoint_response(gate: ConsentGate, request: Request, here: str) -> Respons
     :param here: this request's path inside the app, where the page's form leads back to
         when the visitor came from nowhere known.
     """
+    if request.path.endswith(ui.EMBED_JS_PATH):
+        return embed_script()
     if request.method == "POST":
         return decision_response(gate, request)
     if request.method not in ("GET", "HEAD"):
@@ -98,6 +102,8 @@ def decision_response(gate: ConsentGate, request: Request) -> Response:
         form = _form(request)
     except HTTPException as error:  # too large, too many fields: werkzeug's own answer
         return error.get_response(request.environ)
+    if form.get("action") == "load_once":
+        return load_once_response(gate, request, form)
     consent = decide(
         form.get("action"),
         form.getlist("category"),
@@ -106,7 +112,7 @@ def decision_response(gate: ConsentGate, request: Request) -> Response:
         consent_id=secrets.token_urlsafe(9),
     )
     if consent is None:
-        return _plain(400, "Unknown action: expected accept_all, reject_all or save.")
+        return _plain(400, "Unknown action: expected accept_all, reject_all, save or load_once.")
     if wants_json(request.headers.get("Accept")):
         response = Response(json.dumps({"consent": consent.as_dict()}), mimetype="application/json")
     else:
@@ -114,6 +120,40 @@ def decision_response(gate: ConsentGate, request: Request) -> Response:
         response = Response(status=303, headers={"Location": location})
     _set_decision_cookies(gate, request, consent, response)
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def load_once_response(gate: ConsentGate, request: Request, form: MultiDict[str, str]) -> Response:
+    """Answer "load this once": back to the page with a token that lets the element
+    ``element`` through on that one response.
+
+    Nothing is recorded and no cookie is set: the visitor's consent stays as it was. The
+    token is signed with the gate's keys, names the element and the page's path, and
+    expires after ``load_once_seconds``; it travels in the query string only.
+    """
+    element = form.get("element", "").strip()
+    if not element or len(element) > MAX_ID or any(c.isspace() for c in element):
+        return _plain(400, "load_once needs the element's id.")
+    target = safe_next(form.get("next"))
+    path = target.partition("#")[0].partition("?")[0]
+    token = gate.load_once.dumps(element, path, gate.clock())
+    url = gate.mount_prefix(request.environ) + with_token(
+        target, token, quote(element, safe="-._~!$&'()*+,;=:@/?")
+    )
+    if wants_json(request.headers.get("Accept")):
+        response = Response(json.dumps({"url": url}), mimetype="application/json")
+    else:
+        response = Response(status=303, headers={"Location": url})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def embed_script() -> Response:
+    """The script that swaps placeholders for their embeds in place (no inline code, so
+    a strict Content-Security-Policy with ``script-src 'self'`` lets it run)."""
+    response = Response(ui.EMBED_JS, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 

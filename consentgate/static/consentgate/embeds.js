@@ -1,0 +1,94 @@
+/* consentgate: swap a click-to-load placeholder for its embed, without a reload.
+   The placeholder's buttons are plain form posts; this script posts them with fetch
+   instead, then fetches the page again and takes the embed from it by its id. Until the
+   click, nothing of the embed is in the page. Any failure falls back to the plain post. */
+(function () {
+  "use strict";
+  if (window.consentgateEmbeds || !window.fetch || !window.DOMParser) {
+    return;
+  }
+  window.consentgateEmbeds = true;
+
+  function page(url) {
+    var options = {credentials: "same-origin", headers: {"Consentgate-Embed-Ids": "1"}};
+    return fetch(url, options).then(function (response) {
+      if (!response.ok) {
+        throw new Error("HTTP " + response.status);
+      }
+      return response.text();
+    }).then(function (text) {
+      return new DOMParser().parseFromString(text, "text/html");
+    });
+  }
+
+  function swap(doc, holder) {
+    var fresh = doc.getElementById(holder.id);
+    if (!fresh || fresh.classList.contains("consentgate-embed")) {
+      return null;
+    }
+    fresh = document.importNode(fresh, true);
+    holder.replaceWith(fresh);
+    return fresh;
+  }
+
+  function post(form, button) {
+    var data = new URLSearchParams(new FormData(form));
+    data.append(button.name, button.value);
+    return fetch(button.formAction || form.action, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: {Accept: "application/json"}
+    }).then(function (response) {
+      if (!response.ok) {
+        throw new Error("HTTP " + response.status);
+      }
+      return response.json();
+    });
+  }
+
+  function allowAll(doc, holder) {
+    var category = holder.getAttribute("data-consentgate-category");
+    var mine = swap(doc, holder);
+    var others = document.querySelectorAll(".consentgate-embed");
+    Array.prototype.forEach.call(others, function (other) {
+      if (other.getAttribute("data-consentgate-category") === category) {
+        swap(doc, other);
+      }
+    });
+    var banner = document.getElementById("consentgate-banner");
+    if (banner && !doc.getElementById("consentgate-banner")) {
+      banner.remove();
+    }
+    return mine;
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var button = event.submitter;
+    var holder = form.closest && form.closest(".consentgate-embed");
+    if (!holder || !button || form.getAttribute("data-consentgate-plain")) {
+      return;
+    }
+    event.preventDefault();
+    holder.setAttribute("aria-busy", "true");
+    post(form, button).then(function (answer) {
+      if (button.value === "load_once") {
+        return page(answer.url).then(function (doc) {
+          return swap(doc, holder);
+        });
+      }
+      return page(location.href.split("#")[0]).then(function (doc) {
+        return allowAll(doc, holder);
+      });
+    }).then(function (fresh) {
+      if (!fresh) {
+        throw new Error("embed not found");
+      }
+      fresh.focus();
+    }).catch(function () {
+      form.setAttribute("data-consentgate-plain", "1");
+      form.requestSubmit(button);
+    });
+  });
+}());
