@@ -853,3 +853,93 @@ def test_a_text_lt_before_a_long_removed_script_stays_text(chunk: int) -> None:
     script = b"<script>" + b"var x = 1;\n" * 4000 + b"gtag(1)</script>"
     doc = b"<p>a <" + script + b"script src=" + GA + b"></script>"
     assert run(doc, chunk=chunk) == b"<p>a <<!---->script src=" + GA + b"></script>"
+
+
+# --- embeds: a refused iframe replaced by a placeholder -----------------------
+
+
+class FakeEmbeds:
+    """Placeholders that show the element's src; ``loaded`` is let through with an id."""
+
+    def __init__(self, loaded: str = "", nocookie: bool = False) -> None:
+        self.loaded, self.nocookie = loaded, nocookie
+        self.asked: list[str] = []
+
+    def refused(
+        self, tag: str, attrs: Mapping[str, str], category: str
+    ) -> bytes | dict[str, str] | None:
+        src = attrs.get("src", "")
+        self.asked.append(src)
+        if "skip" in src:
+            return None
+        if src == self.loaded:
+            return {"id": "once"}
+        return f"<div class=ph data-cat={category}>{src}</div>".encode()
+
+    def accepted(self, tag: str, attrs: Mapping[str, str], category: str) -> dict[str, str]:
+        return {"src": "https://nocookie.example/e"} if self.nocookie else {}
+
+
+YT = b'<iframe width="560" height="315" src="https://youtube.com/e/1" allowfullscreen></iframe>'
+
+EMBEDS = [
+    pytest.param(
+        b"<p>a</p>" + YT + b"<p>b</p>",
+        b"<p>a</p><div class=ph data-cat=media>https://youtube.com/e/1</div><p>b</p>",
+        {},
+        id="replaced",
+    ),
+    pytest.param(
+        b"<p>a" + YT.replace(b"e/1", b"skip") + b"b",
+        b"<p>ab",
+        {},
+        id="no-placeholder-removed",
+    ),
+    pytest.param(
+        b"<p>a" + YT + b"b",
+        b'<p>a<iframe id="once" width="560" height="315" src="https://youtube.com/e/1" '
+        b"allowfullscreen></iframe>b",
+        {"loaded": "https://youtube.com/e/1"},
+        id="loaded-once-gets-id",
+    ),
+    pytest.param(
+        b"a<" + YT + b"b",
+        b"a<<!----><div class=ph data-cat=media>https://youtube.com/e/1</div>b",
+        {},
+        id="text-lt-before",
+    ),
+    pytest.param(
+        b'<svg><iframe src="https://youtube.com/e/1"></iframe></svg>b',
+        b"<svg></svg>b",
+        {},
+        id="foreign-not-replaced",
+    ),
+    pytest.param(
+        b'<video src="https://youtube.com/e/1"></video>b', b"b", {}, id="only-iframes"
+    ),
+]
+
+
+@pytest.mark.parametrize(("doc", "expected", "options"), EMBEDS)
+def test_refused_embed_is_replaced_the_same_for_any_chunking(
+    doc: bytes, expected: bytes, options: dict[str, str]
+) -> None:
+    outputs = set()
+    for chunk in (0, 1, 7):
+        outputs.add(run(doc, chunk=chunk, embeds=FakeEmbeds(**options)))
+    assert outputs == {expected}
+
+
+def test_accepted_embed_gets_its_attributes_set() -> None:
+    doc = b"<iframe data-src='https://youtube.com/e/1' title=x></iframe>"
+    out = run_all(doc, allowed={"media"}, embeds=FakeEmbeds(nocookie=True))
+    assert out == b"<iframe src=\"https://nocookie.example/e\" title=x></iframe>"
+    plain = run_all(YT, allowed={"media"}, embeds=FakeEmbeds(nocookie=True))
+    assert plain == YT.replace(b"https://youtube.com/e/1", b"https://nocookie.example/e")
+
+
+def test_embeds_are_asked_in_document_order_once_each() -> None:
+    embeds = FakeEmbeds()
+    doc = YT + b"<p>" + YT.replace(b"e/1", b"e/2") + b"<iframe src=/own></iframe>"
+    run(doc, chunk=3, embeds=embeds)
+    assert embeds.asked == ["https://youtube.com/e/1", "https://youtube.com/e/2"]
