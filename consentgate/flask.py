@@ -15,6 +15,7 @@ the same code the plain middleware runs.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -24,10 +25,11 @@ from markupsafe import Markup
 from .config import ConfigError, Settings, load_config
 from .consent import Consent
 from .decision import safe_next
-from .endpoint import FormRequest, decision_response
+from .embeds import Placeholder
+from .endpoint import FormRequest, decision_response, embed_script
 from .http import HTML_TYPES
 from .middleware import ConsentGate, app_path
-from .ui import BANNER_CSS, site_url
+from .ui import BANNER_CSS, EMBED_JS_PATH, site_url
 
 _PREFIX = "CONSENTGATE_"
 #: Keys that configure the extension itself rather than the gate.
@@ -113,6 +115,12 @@ def preferences() -> Any:
     return response
 
 
+@blueprint.route(EMBED_JS_PATH, methods=["GET", "HEAD"])
+def embeds_script() -> Any:
+    """The script that swaps a placeholder for its embed in place."""
+    return embed_script()
+
+
 def _template_context() -> dict[str, Any]:
     gate = current_app.extensions.get("consentgate")
     if gate is None or "consentgate.consent" not in request.environ:
@@ -144,8 +152,12 @@ def cookie_declaration() -> Markup:
 
 
 def _prepare_banner(response: Response) -> Response:
-    """Render the banner in the site's templates for the middleware to inject."""
+    """Render the banner in the site's templates for the middleware to inject, and let
+    it render embed placeholders with ``consentgate/placeholder.html``."""
     environ = request.environ
+    if response.mimetype in HTML_TYPES:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        environ["consentgate.placeholder"] = functools.partial(_render_placeholder, app)
     if (
         response.mimetype in HTML_TYPES
         and not environ.get("consentgate.banner_placed")
@@ -157,6 +169,13 @@ def _prepare_banner(response: Response) -> Response:
             "consentgate/banner.html", next_url=_current_path()
         )
     return response
+
+
+def _render_placeholder(app: Flask, placeholder: Placeholder) -> str:
+    """A placeholder from the app's templates; called while the body streams, when no
+    request context is left, so the template gets only ``placeholder``."""
+    template = app.jinja_env.get_template("consentgate/placeholder.html")
+    return template.render(placeholder=placeholder)
 
 
 def _current_path() -> str:
