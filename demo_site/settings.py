@@ -19,7 +19,7 @@ SECRET_KEY_ENV = "CONSENTGATE_SECRET_KEY"
 #: File in the instance folder holding the generated development key.
 DEV_KEY_FILE = "dev-secret-key"
 
-#: The two cookie categories of the site's cookie notice.
+#: The cookie categories of the site's cookie notice.
 CONSENT_CATEGORIES: list[dict[str, Any]] = [
     {
         "name": "necessary",
@@ -49,6 +49,16 @@ CONSENT_CATEGORIES: list[dict[str, Any]] = [
                 "lifetime": "1 year",
             }
         ],
+    },
+    {
+        "name": "media",
+        "label": "External media",
+        "description": (
+            "The film on the overview page comes from YouTube and the map of partners "
+            "from OpenStreetMap. Loading either sends your address to that service, "
+            "which may set cookies of its own."
+        ),
+        "trackers": ["youtube", "openstreetmap"],
     },
 ]
 
