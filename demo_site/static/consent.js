@@ -11,9 +11,11 @@
   var ACTIONS = ["accept_all", "reject_all", "save"];
 
   // The buttons are named "action", which shadows form.action: read attributes.
+  // An embed's placeholder has a script of its own, which swaps the embed in place.
   function isConsentForm(form) {
     return (
       form instanceof HTMLFormElement &&
+      !form.closest(".consentgate-embed") &&
       (form.getAttribute("method") || "").toLowerCase() === "post" &&
       ACTIONS.some(function (action) {
         return form.querySelector('[name="action"][value="' + action + '"]') !== null;

@@ -70,7 +70,10 @@
     if (!holder || !button || form.getAttribute("data-consentgate-plain")) {
       return;
     }
+    // Caught on the way down and stopped: a site's own handler of consent forms must not
+    // post it a second time.
     event.preventDefault();
+    event.stopPropagation();
     holder.setAttribute("aria-busy", "true");
     post(form, button).then(function (answer) {
       if (button.value === "load_once") {
@@ -90,5 +93,5 @@
       form.setAttribute("data-consentgate-plain", "1");
       form.requestSubmit(button);
     });
-  });
+  }, true);
 }());
