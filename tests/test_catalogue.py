@@ -26,8 +26,10 @@ from consentgate.config import (
 from consentgate.cookies import valid_host
 from consentgate.rewriter import HtmlGate
 from consentgate.rules import Rules
+from demo_site import create_app
 
 from . import test_rules
+from .conftest import SECRET
 
 CATALOGUE = tracker_catalogue()
 #: One category per entry, holding only that entry.
@@ -748,6 +750,27 @@ UNRELATED = [
 @pytest.mark.parametrize("html", UNRELATED)
 def test_unrelated_content_is_untouched(html: str) -> None:
     assert gated(EVERYTHING, page(html)) == page(html)
+
+
+def test_entries_the_demo_does_not_use_leave_its_pages_alone() -> None:
+    app = create_app({"TESTING": True, "CONSENTGATE_SECRET_KEY": SECRET})
+    settings = app.extensions["consentgate"].settings
+    used = {tracker for category in settings.categories for tracker in category.trackers}
+    others = Rules([Category(t, trackers=[t]) for t in CATALOGUE if t not in used])
+    client = app.test_client()
+    client.post("/consent", data={"action": "accept_all"})
+    paths = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in (rule.methods or ()) and not rule.arguments and "static" not in rule.endpoint
+    ]
+    pages = [client.get(path) for path in paths]
+    html = [r.get_data(as_text=True) for r in pages if r.mimetype == "text/html"]
+    assert len(html) >= 5 and all("<p" in body for body in html)
+    refused = set(CATALOGUE) - used  # the demo's own data-consent categories stay granted
+    for body in html:
+        gate = HtmlGate(others, lambda category: category not in refused)
+        assert (gate.feed(body.encode()) + gate.close()).decode() == body
 
 
 # The data itself, checked for every entry
