@@ -251,6 +251,20 @@ def _script(code: bytes) -> str:
     return f"<script>{code.decode()}</script>"
 
 
+#: Matomo Tag Manager's container code, as Matomo's developer guide gives it.
+MATOMO_TAG_MANAGER = """<!-- Matomo Tag Manager -->
+<script type="text/javascript">
+  window._mtm = window._mtm || [];
+  window._mtm.push({'mtm.startTime': (new Date().getTime()), 'event': 'mtm.Start'});
+  (function() {
+    var d=document, g=d.createElement('script'), s=d.getElementsByTagName('script')[0];
+    g.type='text/javascript'; g.async=true;
+    g.src='https://matomo.ka2.example/js/container_aBcD1234.js'; s.parentNode.insertBefore(g,s);
+  })();
+</script>
+<!-- End Matomo Tag Manager -->"""
+
+
 SAMPLES += [
     pytest.param(
         Sample(
@@ -637,6 +651,35 @@ SAMPLES += [
         ),
         ("google-tag-manager", _script(test_rules.GTM), ("gtm.start",)),
         ("matomo", _script(test_rules.MATOMO), ("_paq",)),
+        ("matomo", MATOMO_TAG_MANAGER, ("_mtm", "container_")),
+        (
+            "fathom",
+            '<script src="https://cdn.usefathom.com/script.js" data-site="ABCDEFG" defer>'
+            "</script><script>document.querySelector('#apply').addEventListener('click', () =>"
+            " { fathom.trackEvent('apply click'); });</script>",
+            ("usefathom", "fathom.trackEvent"),
+        ),
+        (
+            "simple-analytics",
+            '<script async src="https://scripts.simpleanalyticscdn.com/latest.js"></script>'
+            '<noscript><img src="https://queue.simpleanalyticscdn.com/noscript.gif" alt="" '
+            'referrerpolicy="no-referrer-when-downgrade" /></noscript>'
+            "<script>window.sa_event=window.sa_event||function(){var a=[].slice.call(arguments);"
+            "window.sa_event.q?window.sa_event.q.push(a):window.sa_event.q=[a]};</script>",
+            ("latest.js", "noscript.gif", "sa_event"),
+        ),
+        (
+            "umami",
+            '<script defer src="https://cloud.umami.is/script.js" data-website-id="94db1cb1-'
+            '74f4-4a40-ad6c-962362670409"></script><script>umami.track("apply");</script>',
+            ("umami.is", "umami.track"),
+        ),
+        (
+            "cloudflare-web-analytics",
+            "<script defer src='https://static.cloudflareinsights.com/beacon.min.js' "
+            """data-cf-beacon='{"token": "0123456789abcdef0123456789abcdef"}'></script>""",
+            ("beacon.min.js",),
+        ),
         (
             "plausible",
             '<script defer data-domain="ka2.example" src="https://plausible.io/js/script.js">'
