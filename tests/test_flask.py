@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask, render_template_string
+from flask import Flask, Response, render_template_string
 
 from consentgate import ConfigError, ConsentGate
 from consentgate.flask import FlaskConsent
@@ -165,6 +165,33 @@ def test_declaration_table_matches_the_configuration() -> None:
     declared = {spec.name for _, spec in app.extensions["consentgate"].settings.declared_cookies()}
     assert listed == declared
     assert {"consentgate", "_ga", "_ga_*", "visits"} <= listed
+
+
+def test_declaration_names_the_domain_of_an_embeds_cookies() -> None:
+    categories = [*CATEGORIES, {"name": "media", "trackers": ["youtube"]}]
+    page = make_app(CONSENTGATE_CATEGORIES=categories).test_client().get("/privacy").data
+    assert b"<code>VISITOR_INFO1_LIVE</code> on youtube.com</td>" in page
+    assert b"<code>visits</code></td>" in page
+
+
+def test_a_site_cookie_named_like_an_embeds_is_kept_when_media_is_refused() -> None:
+    categories = [*CATEGORIES, {"name": "media", "trackers": ["vimeo"]}]
+    app = make_app(CONSENTGATE_CATEGORIES=categories)
+
+    @app.route("/volume")
+    def volume() -> Response:
+        response = Response("ok")
+        response.set_cookie("player", "volume=3")
+        return response
+
+    client = app.test_client()
+    client.post("/consent", data={"action": "reject_all"})
+    response = client.get("/volume", headers={"Cookie": "player=volume%3D2"})
+    cookies = response.headers.getlist("Set-Cookie")
+    assert any(
+        c.startswith("player=volume=3") or c.startswith('player="volume=3"') for c in cookies
+    )
+    assert not any(c.startswith("player=") and "Max-Age=0" in c for c in cookies)
 
 
 def test_settings_can_come_from_a_toml_file(tmp_path: Path) -> None:
