@@ -26,6 +26,7 @@ from itsdangerous import BadData, URLSafeSerializer
 
 from .config import Category, Settings, Tracker, tracker_catalogue
 from .rules import Rules
+from .tokens import WIDGETS
 
 #: The query parameter that carries a load-once token back to the page.
 TOKEN_PARAM = "consentgate_load"
@@ -36,6 +37,8 @@ IDS_HEADER = "HTTP_CONSENTGATE_EMBED_IDS"
 MAX_ID = 100
 #: Longest token read from a query string; a real one is about 120 characters.
 _MAX_TOKEN = 512
+#: Where an embed's address is, in order: iframes, then widgets' links to their post.
+_ADDRESS_ATTRS = ("src", "data-src", "cite", "data-instgrm-permalink", "data-href", "data-url")
 #: Placeholders one page gets at most; embeds past them are removed, as without any.
 MAX_PLACEHOLDERS = 500
 #: Properties of an embed's ``style`` that size it, copied onto its placeholder.
@@ -62,7 +65,7 @@ def element_id(attrs: Mapping[str, str], seen: dict[str, int]) -> str:
     own = attrs.get("id", "").strip()
     if own and len(own) <= MAX_ID and not any(c.isspace() for c in own):
         return own
-    src = attrs.get("src") or attrs.get("data-src") or ""
+    src = next((attrs[k] for k in _ADDRESS_ATTRS if attrs.get(k)), "")
     digest = hashlib.blake2s(src.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
     count = seen.get(digest, 0)
     seen[digest] = count + 1
@@ -175,9 +178,14 @@ class EmbedFinder:
         #: Categories whose YouTube embeds load from the privacy-enhanced domain.
         self.nocookie = frozenset(c.name for c in categories if c.youtube_nocookie)
         self._by_category: dict[str, tuple[Rules, tuple[Tracker, ...]]] = {}
+        #: A widget's class name -> its category and catalogue entry (the first listed).
+        self._widgets: dict[str, tuple[str, Tracker]] = {}
         for category in categories:
             found = [catalogue[t] for t in category.trackers]
             trackers = tuple(t for t in found if t.embed is not None)
+            for tracker in trackers:
+                for name in tracker.embed.widget_classes if tracker.embed else ():
+                    self._widgets.setdefault(name, (category.name, tracker))
             if trackers:
                 names = [Category(f"e{i}", sources=t.sources) for i, t in enumerate(trackers)]
                 self._by_category[category.name] = (Rules(names), trackers)
@@ -185,8 +193,18 @@ class EmbedFinder:
     def __bool__(self) -> bool:
         return bool(self._by_category)
 
+    def widget(self, attrs: Mapping[str, str]) -> tuple[str, Tracker] | None:
+        """The category and entry of a widget's element, by its first widget class."""
+        if not self._widgets:
+            return None
+        found = (self._widgets.get(name) for name in attrs.get("class", "").split())
+        return next((hit for hit in found if hit is not None), None)
+
     def find(self, tag: str, attrs: Mapping[str, str], category: str) -> Tracker | None:
         """The embed entry of ``category`` that the element belongs to, or None."""
+        if tag in WIDGETS:
+            hit = self.widget(attrs)
+            return hit[1] if hit is not None and hit[0] == category else None
         entry = self._by_category.get(category)
         if entry is None:
             return None
@@ -207,6 +225,8 @@ class Placeholder:
     :param granted: the optional categories the visitor granted, kept by "always allow".
     :param next_url: the page to come back to, inside the app, with ``#id``.
     :param assets: stylesheet and script markup for the first placeholder of a page.
+    :param widget: it stands for a script-built widget, which the swap script leaves to
+        the plain form post (scripts of a fetched page do not run).
     """
 
     id: str
@@ -222,11 +242,12 @@ class Placeholder:
     next_url: str
     granted: tuple[str, ...]
     assets: str
+    widget: bool = False
 
     @property
     def sends_to(self) -> str:
         """Who gets the data: ``"YouTube (Google)"``, or ``"Vimeo"`` when they are one."""
-        return self.name if self.name == self.provider else f"{self.name} ({self.provider})"
+        return self.name if self.provider in self.name else f"{self.name} ({self.provider})"
 
 
 @dataclass(frozen=True)
@@ -266,6 +287,8 @@ class PageEmbeds:
         self._finder, self._make_context, self._render, self._warn = finder, context, render, warn
         self._seen: dict[str, int] = {}
         self._count = 0
+        #: Entries whose widget was let through once: their script is, too.
+        self._widget_scripts: set[str] = set()
 
     @functools.cached_property
     def _context(self) -> PageContext:
@@ -278,14 +301,24 @@ class PageEmbeds:
         tracker = self._finder.find(tag, attrs, category)
         if tracker is None or tracker.embed is None:
             return None
+        if tag == "script":  # a widget's script, let through with the widget
+            return {} if tracker.id in self._widget_scripts else None
         ident = element_id(attrs, self._seen)
         if ident == self._context.loaded:
+            if tag in WIDGETS:
+                self._widget_scripts.add(tracker.id)
             return self.accepted(tag, attrs, category, ident)
         self._count += 1
         if self._count > MAX_PLACEHOLDERS:
             self._warn(f"a page has more than {MAX_PLACEHOLDERS} embeds; the rest are removed")
             return None
-        return self._render(self._placeholder(tracker, attrs, category, ident)).encode("utf-8")
+        placeholder = self._placeholder(tag, tracker, attrs, category, ident)
+        return self._render(placeholder).encode("utf-8")
+
+    def widget(self, tag: str, attrs: Mapping[str, str]) -> str | None:
+        """The category of a widget's element."""
+        hit = self._finder.widget(attrs)
+        return None if hit is None else hit[0]
 
     def accepted(
         self, tag: str, attrs: Mapping[str, str], category: str, ident: str | None = None
@@ -303,9 +336,9 @@ class PageEmbeds:
         return changes
 
     def _placeholder(
-        self, tracker: Tracker, attrs: Mapping[str, str], category: str, ident: str
+        self, tag: str, tracker: Tracker, attrs: Mapping[str, str], category: str, ident: str
     ) -> Placeholder:
-        context, assets = self._context, ""
+        context, assets, widget = self._context, "", tag in WIDGETS
         if self._count == 1:
             assets = context.assets
         found = context.settings.category(category)
@@ -321,7 +354,9 @@ class PageEmbeds:
             category=category,
             category_label=label,
             style=size_style(attrs),
-            classes=attrs.get("class", "").strip(),
+            # A widget's classes are what its script looks for: not on the placeholder.
+            classes="" if widget else attrs.get("class", "").strip(),
+            widget=widget,
             action=context.action,
             next_url=f"{context.next_url.partition('#')[0]}#{ident}",
             granted=tuple(sorted(granted)),

@@ -88,6 +88,7 @@ from .tokens import (
     UNSURE_ENDS,
     VALUE_START,
     VOID,
+    WIDGETS,
     Span,
     attr_spans,
     decode_attrs,
@@ -137,8 +138,13 @@ class EmbedsLike(Protocol):
     def accepted(self, tag: str, attrs: Mapping[str, str], category: str) -> Mapping[str, str]:
         """Attributes to set on an accepted embed (an id, a privacy-friendlier src)."""
 
+    def widget(self, tag: str, attrs: Mapping[str, str]) -> str | None:
+        """The category of a script-built widget's element (a ``<blockquote>`` of one of
+        an embed's classes), or None."""
 
-#: What :meth:`EmbedsLike.refused` answers.
+
+#: What :meth:`EmbedsLike.refused` answers (for a refused ``<script>``, only whether it is
+#: let through: a mapping, or None).
 Embedding = bytes | Mapping[str, str] | None
 #: Elements :class:`EmbedsLike` is asked about.
 _EMBEDS = frozenset({"iframe"})
@@ -147,7 +153,7 @@ _LOOKS = frozenset({"font", "annotation-xml"})  # foreign start tags read for th
 _INERT = ("template", "noscript")  # before the body, what these hold is never shown
 #: Removed HTML elements that end where the tree builder ends them, not only at their end
 #: tag: ``</p>`` after ``<p><video src=...>`` ends the video, so what follows is kept.
-_BUILDER_ENDS = frozenset({"video", "audio", "object"})
+_BUILDER_ENDS = frozenset({"video", "audio", "object", *WIDGETS})
 #: End tags that never pop an element: the tree builder ignores them or reads ``</br>`` as
 #: ``<br>``.
 _NO_POP = frozenset({"body", "html", "br"})
@@ -751,6 +757,8 @@ class HtmlGate:
                 verdict = self._gate(name, s, e, a)
             elif self._fhold >= 0:
                 self._fcut = self._fcut or self._refused_tag(name, a, e)
+        elif name in WIDGETS and gate and not foreign and self._embeds is not None:
+            verdict = self._widget(name, s, e, a, self._embeds)
         if foreign and verdict == "cut":  # the removed tag ended SVG/MathML; so must the output
             self._pieces.append(b"<span></span>")
         if name in RAW:
@@ -836,7 +844,7 @@ class HtmlGate:
             self._drop_attr(s, e, a, "background")
             return ""
         placeholder = None
-        if self._embeds is not None and tag in _EMBEDS and not foreign:
+        if self._embeds is not None and (tag in _EMBEDS or tag == "script") and not foreign:
             answer = self._embeds.refused(tag, attrs, cat)
             if answer is not None and not isinstance(answer, bytes):  # let through this once
                 self._activate(s, e, a, attrs, answer)
@@ -851,6 +859,28 @@ class HtmlGate:
             self._cut_name, self._cut_depth, self._cut_stack = name, 1, len(self._stack)
             self._cut_foreign = foreign
             self._cut_open = [] if not foreign and tag in _BUILDER_ENDS else None
+        return "cut"
+
+    def _widget(self, name: str, s: int, e: int, a: int, embeds: EmbedsLike) -> str:
+        """Replace a refused widget's element by its placeholder: "cut", or ""."""
+        raw = self._buf[a : e - 1]
+        if b"class" not in raw.lower():
+            return ""
+        attrs = decode_attrs(raw)
+        cat = embeds.widget(name, attrs)
+        if cat is None:
+            return ""
+        answer: Embedding = embeds.accepted(name, attrs, cat) if self._allows(cat) else None
+        if answer is None:
+            answer = embeds.refused(name, attrs, cat)
+        if answer is not None and not isinstance(answer, bytes):
+            self._activate(s, e, a, attrs, answer)
+            return ""
+        self._cut(s, -1)
+        if answer:
+            self._pieces.append(answer)
+        self._cut_name, self._cut_depth, self._cut_stack = name, 1, len(self._stack)
+        self._cut_foreign, self._cut_open = False, []
         return "cut"
 
     def _srcdoc(self, s: int, e: int, a: int) -> bool:

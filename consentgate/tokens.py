@@ -46,6 +46,7 @@ __all__ = [
     "UNSURE_ENDS",
     "VALUE_START",
     "VOID",
+    "WIDGETS",
     "Span",
     "attr_spans",
     "decode_attrs",
@@ -91,7 +92,10 @@ IP = {"svg": _names("foreignobject desc title"), "math": _names("mi mo mn ms mte
 GLYPHS = _names("mglyph malignmark")
 FOREIGN_END = _names("svg math annotation-xml") | IP["svg"] | IP["math"] | GLYPHS
 _FOREIGN_START = BREAKOUT | FOREIGN_END | FOREIGN_GATED | {"font"}
-_HTML_START = GATED | RAW | _names("plaintext svg math base")
+#: Start tags that may be a script-built widget's element (``twitter-tweet``): followed for
+#: their class (``<div>`` is not: it is too common to leave the skippers for).
+WIDGETS = _names("blockquote")
+_HTML_START = GATED | RAW | WIDGETS | _names("plaintext svg math base")
 #: End tags that close only SVG/MathML elements: no HTML element has these names. Other
 #: end tags in SVG/MathML content may close it through an HTML element around it.
 FOREIGN_ONLY = _names(

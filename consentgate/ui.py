@@ -173,7 +173,7 @@ def placeholder_html(p: Placeholder) -> str:
         f'{p.assets}<div id="{pid}" class="{classes}" '
         f'style="{escape(p.style)}" role="group" aria-labelledby="{pid}-title" '
         f'data-consentgate-category="{escape(p.category)}" '
-        f'data-consentgate-kind="{escape(p.kind)}">'
+        f'data-consentgate-kind="{escape(p.kind)}"{" data-consentgate-widget" if p.widget else ""}>'
         f'<form method="post" action="{action}">'
         f'<p class="consentgate-embed-title" id="{pid}-title">{escape(p.name)} {p.kind}</p>'
         f"<p>Loading this {p.kind} sends data to {escape(p.sends_to)} and lets it set "

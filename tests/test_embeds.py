@@ -308,3 +308,56 @@ def test_a_site_without_embed_categories_is_unchanged() -> None:
     page = client.get("/ka2/").get_data(as_text=True)
     assert "consentgate-embed" not in page and "<iframe" in page  # the map is not in media
     assert "youtube.com/embed" not in page
+
+
+# --- script-built widgets ---------------------------------------------------
+
+TWEET = (
+    '<blockquote class="twitter-tweet" data-theme="light"><p lang="en" dir="ltr">Partners met'
+    ' in Lisbon <a href="https://t.co/abc">pic.twitter.com/abc</a></p>&mdash; Erasmus+'
+    ' (@EUErasmusPlus) <a href="https://twitter.com/EUErasmusPlus/status/{n}?ref_src=twsrc%5Etfw">'
+    "June 1, 2024</a></blockquote>\n"
+    '<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>'
+)
+POSTS = f"<main><p>a</p>{TWEET.format(n=1)}<p>b</p>{TWEET.format(n=2)}<p>end</p></main>"
+
+
+def widget_gate(body: str = POSTS, chunk: int = 0) -> ConsentGate:
+    categories = [Category("necessary", required=True), Category("social", trackers=["x-twitter"])]
+    return ConsentGate(page_app(body, chunk), secret_key=SECRET, categories=categories)
+
+
+def test_refused_widget_becomes_a_placeholder_for_any_chunking() -> None:
+    page = Client(widget_gate()).get("/").data
+    assert b"<blockquote" not in page and b"platform.twitter.com" not in page
+    assert page.count(b" data-consentgate-widget>") == 2
+    assert b"Loading this post sends data to X (Twitter) and lets it set cookies." in page
+    assert b'class="consentgate-embed"' in page  # not the widget's class: no script finds it
+    assert page.endswith(b"<p>end</p></main>")
+    for chunk in (1, 7):
+        assert Client(widget_gate(chunk=chunk)).get("/").data == page
+
+
+def test_load_once_lets_that_widget_and_its_script_through() -> None:
+    client = Client(widget_gate())
+    first, second = element_ids(client.get("/").get_data(as_text=True))
+    page = client.get(load_once(client, second, "/")).get_data(as_text=True)
+    assert page.count("<blockquote") == 1 and f'<blockquote id="{second}"' in page
+    assert "status/2?" in page and "status/1?" not in page
+    assert page.count("platform.twitter.com/widgets.js") == 1  # the one after it
+    assert f'id="{first}" class="consentgate-embed"' in page
+
+
+def test_accepted_or_unknown_widgets_pass_untouched() -> None:
+    client = Client(widget_gate())
+    client.post("/consent", data={"action": "accept_all", "next": "/"})
+    assert client.get("/").get_data(as_text=True).endswith(POSTS)
+    plain = "<main><blockquote class=quote>Words</blockquote><blockquote>More</blockquote></main>"
+    assert Client(widget_gate(plain)).get("/").get_data(as_text=True).endswith(plain)
+
+
+def test_an_unclosed_widget_ends_where_an_outer_element_ends() -> None:
+    body = '<div><blockquote class="twitter-tweet"><p>text</p></div><p>kept</p>'
+    page = Client(widget_gate(body)).get("/").get_data(as_text=True)
+    assert "data-consentgate-widget" in page
+    assert page.endswith("</form></div></div><p>kept</p>")

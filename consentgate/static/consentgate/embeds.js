@@ -67,7 +67,9 @@
     var form = event.target;
     var button = event.submitter;
     var holder = form.closest && form.closest(".consentgate-embed");
-    if (!holder || !button || form.getAttribute("data-consentgate-plain")) {
+    // A widget needs its provider's script run, which a swapped-in page does not do.
+    if (!holder || !button || form.getAttribute("data-consentgate-plain") ||
+        holder.hasAttribute("data-consentgate-widget")) {
       return;
     }
     // Caught on the way down and stopped: a site's own handler of consent forms must not
