@@ -10,7 +10,11 @@
   window.consentgateEmbeds = true;
 
   function page(url) {
-    var options = {credentials: "same-origin", headers: {"Consentgate-Embed-Ids": "1"}};
+    var options = {
+      cache: "no-store",
+      credentials: "same-origin",
+      headers: {"Consentgate-Embed-Ids": "1"}
+    };
     return fetch(url, options).then(function (response) {
       if (!response.ok) {
         throw new Error("HTTP " + response.status);
