@@ -861,7 +861,7 @@ def test_a_text_lt_before_a_long_removed_script_stays_text(chunk: int) -> None:
 class FakeEmbeds:
     """Placeholders that show the element's src; ``loaded`` is let through with an id."""
 
-    def __init__(self, loaded: str = "", nocookie: bool = False) -> None:
+    def __init__(self, loaded: str | None = None, nocookie: bool = False) -> None:
         self.loaded, self.nocookie = loaded, nocookie
         self.asked: list[str] = []
 
@@ -878,6 +878,9 @@ class FakeEmbeds:
 
     def accepted(self, tag: str, attrs: Mapping[str, str], category: str) -> dict[str, str]:
         return {"src": "https://nocookie.example/e"} if self.nocookie else {}
+
+    def widget(self, tag: str, attrs: Mapping[str, str]) -> str | None:
+        return "media" if "post" in attrs.get("class", "").split() else None
 
 
 YT = b'<iframe width="560" height="315" src="https://youtube.com/e/1" allowfullscreen></iframe>'
@@ -914,8 +917,18 @@ EMBEDS = [
         {},
         id="foreign-not-replaced",
     ),
+    pytest.param(b'<video src="https://youtube.com/e/1"></video>b', b"b", {}, id="only-iframes"),
     pytest.param(
-        b'<video src="https://youtube.com/e/1"></video>b', b"b", {}, id="only-iframes"
+        b"<blockquote class='x post'><blockquote>q</blockquote><p>t</blockquote>b",
+        b"<div class=ph data-cat=media></div>b",
+        {},
+        id="widget-nested",
+    ),
+    pytest.param(
+        b"<div><blockquote class=post><p>t</p></div>b<blockquote class=other>c</blockquote>",
+        b"<div><div class=ph data-cat=media></div></div>b<blockquote class=other>c</blockquote>",
+        {},
+        id="widget-ended-by-outer-end-tag",
     ),
 ]
 
@@ -933,7 +946,7 @@ def test_refused_embed_is_replaced_the_same_for_any_chunking(
 def test_accepted_embed_gets_its_attributes_set() -> None:
     doc = b"<iframe data-src='https://youtube.com/e/1' title=x></iframe>"
     out = run_all(doc, allowed={"media"}, embeds=FakeEmbeds(nocookie=True))
-    assert out == b"<iframe src=\"https://nocookie.example/e\" title=x></iframe>"
+    assert out == b'<iframe src="https://nocookie.example/e" title=x></iframe>'
     plain = run_all(YT, allowed={"media"}, embeds=FakeEmbeds(nocookie=True))
     assert plain == YT.replace(b"https://youtube.com/e/1", b"https://nocookie.example/e")
 
