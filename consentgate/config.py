@@ -332,62 +332,58 @@ def _catalogue(filename: str) -> Mapping[str, Tracker]:
     return types.MappingProxyType(catalogue)
 
 
-_TRACKER_KEYS = (
-    "name",
-    "provider",
-    "sources",
-    "inline",
-    "cookies",
-    "privacy_url",
-    "consent_types",
-    "embed",
-)
+#: What a catalogue entry must have, then what it may have.
+_TRACKER_REQUIRED = ("name", "provider", "sources", "inline", "cookies")
+_TRACKER_KEYS = (*_TRACKER_REQUIRED, "privacy_url", "consent_types", "embed")
 
 
 def _tracker(tracker_id: str, entry: Mapping[str, Any]) -> Tracker:
-    """One catalogue entry, checked as strictly as a site's own category."""
+    """One catalogue entry, checked as strictly as a site's own category: a mistake in
+    the package's data must fail every start, not leave a tracker ungated."""
     _check_keys(entry, _TRACKER_KEYS, "")
-    for key in _TRACKER_KEYS[:5]:
+    for key in _TRACKER_REQUIRED:
         if key not in entry:
             raise ConfigError(key, "is required")
     for key in ("name", "provider"):
-        valid = isinstance(entry.get(key), str) and bool(entry[key].strip())
-        _require(valid, key, "must be a non-empty string", entry.get(key))
-    sources = _strings(entry["sources"], "sources")
+        valid = isinstance(entry[key], str) and bool(entry[key].strip())
+        _require(valid, key, "must be a non-empty string", entry[key])
+    items = _items(entry["cookies"], "cookies", "cookie tables")
+    # A cookie's provider defaults to the tracker's.
+    tables = [{"provider": entry["provider"], **cast(dict[str, Any], c)} for c in items]
+    cookies = [_coerce(CookieSpec, c, f"cookies[{i}]") for i, c in enumerate(tables)]
+    consent_types = _strings(entry.get("consent_types", ()), "consent_types")
+    for i, kind in enumerate(consent_types):
+        why = f"must be one of {', '.join(CONSENT_TYPES)}{_hint(kind, CONSENT_TYPES)}"
+        _require(kind in CONSENT_TYPES, f"consent_types[{i}]", why, kind)
+    return Tracker(
+        tracker_id,
+        entry["name"],
+        entry["provider"],
+        _catalogue_sources(entry["sources"]),
+        _strings(entry["inline"], "inline"),
+        tuple(cookies),
+        _privacy_url(entry.get("privacy_url", "")),
+        consent_types,
+        _embed(entry["embed"]) if "embed" in entry else None,
+    )
+
+
+def _catalogue_sources(value: object) -> tuple[str, ...]:
+    """Source patterns written as the catalogue writes them: a lower-case host first."""
+    sources = _strings(value, "sources")
     for i, source in enumerate(sources):
         _check_source(source, f"sources[{i}]")
         host = source.partition("/")[0]
         valid = source.startswith(("/", "*/")) or valid_host(host) == host
         _require(valid, f"sources[{i}]", "must start with a lower-case host name", source)
-    items = _items(entry["cookies"], "cookies", "cookie tables")
-    # A cookie's provider defaults to the tracker's.
-    cookies = [
-        _coerce(
-            CookieSpec, {"provider": entry["provider"], **cast(dict[str, Any], c)}, f"cookies[{i}]"
-        )
-        for i, c in enumerate(items)
-    ]
-    privacy_url = entry.get("privacy_url", "")
-    valid = privacy_url == "" or (
-        isinstance(privacy_url, str) and _HTTPS_URL.fullmatch(privacy_url) is not None
-    )
-    _require(valid, "privacy_url", "must be an https:// URL", privacy_url)
-    consent_types = _strings(entry.get("consent_types", ()), "consent_types")
-    for i, kind in enumerate(consent_types):
-        why = f"must be one of {', '.join(CONSENT_TYPES)}{_hint(kind, CONSENT_TYPES)}"
-        _require(kind in CONSENT_TYPES, f"consent_types[{i}]", why, kind)
-    embed = _embed(entry["embed"]) if "embed" in entry else None
-    return Tracker(
-        tracker_id,
-        entry["name"],
-        entry["provider"],
-        sources,
-        _strings(entry["inline"], "inline"),
-        tuple(cookies),
-        privacy_url,
-        consent_types,
-        embed,
-    )
+    return sources
+
+
+def _privacy_url(value: object) -> str:
+    """A provider's policy: an https URL (the cookie table links it), or empty."""
+    valid = value == "" or (isinstance(value, str) and _HTTPS_URL.fullmatch(value) is not None)
+    _require(valid, "privacy_url", "must be an https:// URL", value)
+    return cast(str, value)
 
 
 def _embed(value: object) -> Embed:

@@ -356,6 +356,18 @@ window.onSpotifyIframeApiReady = (IFrameAPI) => {
     pytest.param(
         Sample(
             "x-twitter",
+            '<blockquote class="twitter-tweet" data-media-max-width="560"><p lang="en" '
+            'dir="ltr">Partnerships for cooperation: results are out.</p>&mdash; Erasmus+ '
+            '(@EUErasmusPlus) <a href="https://x.com/EUErasmusPlus/status/1900000000000000000'
+            '?ref_src=twsrc%5Etfw">March 13, 2025</a></blockquote> <script async '
+            'src="https://platform.x.com/widgets.js" charset="utf-8"></script>',
+            ("<script",),
+        ),
+        id="x-post-publish-x-com",
+    ),
+    pytest.param(
+        Sample(
+            "x-twitter",
             '<a class="twitter-timeline" href="https://x.com/EUErasmusPlus?ref_src=twsrc%5Etfw">'
             "Posts by EUErasmusPlus</a> "
             """<script>window.twttr = (function(d, s, id) {
