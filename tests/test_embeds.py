@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
 
 from consentgate import Category, ConsentGate
@@ -361,3 +362,28 @@ def test_an_unclosed_widget_ends_where_an_outer_element_ends() -> None:
     page = Client(widget_gate(body)).get("/").get_data(as_text=True)
     assert "data-consentgate-widget" in page
     assert page.endswith("</form></div></div><p>kept</p>")
+
+
+def test_under_a_mount_prefix_forms_and_tokens_stay_inside_the_app() -> None:
+    client = Client(DispatcherMiddleware(page_app("<p>root</p>"), {"/app": gate()}))
+    page = client.get("/app/ka2/?x=1").get_data(as_text=True)
+    assert 'action="/app/consent"' in page and 'src="/app/consent/embeds.js"' in page
+    assert 'name="next" value="/ka2/?x=1#map"' in page
+    answer = client.post(
+        "/app/consent", data={"action": "load_once", "element": "map", "next": "/ka2/?x=1"}
+    )
+    location = answer.headers["Location"]
+    assert location.startswith(f"/app/ka2/?x=1&{TOKEN_PARAM}=") and location.endswith("#map")
+    assert '<iframe id="map"' in client.get(location).get_data(as_text=True)
+
+
+def test_a_csp_nonce_goes_on_the_placeholder_assets() -> None:
+    inner = gate()
+
+    def with_nonce(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        environ["consentgate.csp_nonce"] = "r4nd0m"
+        return inner(environ, start_response)
+
+    page = Client(with_nonce).get("/ka2/").get_data(as_text=True)
+    assert '<style nonce="r4nd0m">' in page
+    assert '<script nonce="r4nd0m" src="/consent/embeds.js" defer></script>' in page
