@@ -274,7 +274,8 @@ class PageEmbeds:
         none, and then cost nothing).
     :param render: turns a :class:`Placeholder` into markup (the built-in
         :func:`consentgate.ui.placeholder_html`, or the Flask template).
-    :param warn: told when a page has more embeds than :data:`MAX_PLACEHOLDERS`.
+    :param warn: told when a page has more embeds than :data:`MAX_PLACEHOLDERS`, or a
+        placeholder fails to render (the embed is then removed, as without placeholders).
     """
 
     def __init__(
@@ -313,7 +314,11 @@ class PageEmbeds:
             self._warn(f"a page has more than {MAX_PLACEHOLDERS} embeds; the rest are removed")
             return None
         placeholder = self._placeholder(tag, tracker, attrs, category, ident)
-        return self._render(placeholder).encode("utf-8")
+        try:
+            return self._render(placeholder).encode("utf-8")
+        except Exception as error:  # a site's template: its mistake must not break the page
+            self._warn(f"the placeholder could not be rendered ({error!r}); embed removed")
+            return None
 
     def widget(self, tag: str, attrs: Mapping[str, str]) -> str | None:
         """The category of a widget's element."""

@@ -387,3 +387,21 @@ def test_a_csp_nonce_goes_on_the_placeholder_assets() -> None:
     page = Client(with_nonce).get("/ka2/").get_data(as_text=True)
     assert '<style nonce="r4nd0m">' in page
     assert '<script nonce="r4nd0m" src="/consent/embeds.js" defer></script>' in page
+
+
+def test_a_failing_placeholder_template_removes_the_embed(caplog: pytest.LogCaptureFixture) -> None:
+    inner = gate()
+
+    def broken(placeholder: object) -> str:
+        raise RuntimeError("template error")
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        environ["consentgate.placeholder"] = broken
+        return inner(environ, start_response)
+
+    answer = Client(app).get("/ka2/")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert "<iframe" not in page and "consentgate-embed" not in page
+    assert page.endswith("<p>between</p></main></body></html>")
+    assert "placeholder could not be rendered" in caplog.text
