@@ -193,6 +193,11 @@ class EmbedFinder:
     def __bool__(self) -> bool:
         return bool(self._by_category)
 
+    @property
+    def widgets(self) -> bool:
+        """Whether a category gates a script-built widget."""
+        return bool(self._widgets)
+
     def widget(self, attrs: Mapping[str, str]) -> tuple[str, Tracker] | None:
         """The category and entry of a widget's element, by its first widget class."""
         if not self._widgets:
@@ -319,6 +324,11 @@ class PageEmbeds:
         except Exception as error:  # a site's template: its mistake must not break the page
             self._warn(f"the placeholder could not be rendered ({error!r}); embed removed")
             return None
+
+    @property
+    def widgets(self) -> bool:
+        """Whether any category gates a widget (then the rewriter reads every ``<div>``)."""
+        return self._finder.widgets
 
     def widget(self, tag: str, attrs: Mapping[str, str]) -> str | None:
         """The category of a widget's element."""

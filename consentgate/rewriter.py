@@ -92,6 +92,7 @@ from .tokens import (
     Span,
     attr_spans,
     decode_attrs,
+    fast_widgets,
     foreign_text,
     has_src,
     last_attr,
@@ -139,8 +140,12 @@ class EmbedsLike(Protocol):
         """Attributes to set on an accepted embed (an id, a privacy-friendlier src)."""
 
     def widget(self, tag: str, attrs: Mapping[str, str]) -> str | None:
-        """The category of a script-built widget's element (a ``<blockquote>`` of one of
-        an embed's classes), or None."""
+        """The category of a script-built widget's element (a ``<blockquote>`` or ``<div>``
+        of one of an embed's classes), or None."""
+
+    @property
+    def widgets(self) -> bool:
+        """Whether any widget is gated: then every ``<div>`` is read for its class."""
 
 
 #: What :meth:`EmbedsLike.refused` answers (for a refused ``<script>``, only whether it is
@@ -281,6 +286,7 @@ class HtmlGate:
     ) -> None:
         self._rules, self._allows, self._banner = rules, allows, banner
         self._embeds = embeds
+        self._fast = fast_widgets() if embeds is not None and embeds.widgets else FAST
         self._max, self._warn = max_buffer, warn
         self._pending = banner is not None  # banner still to place
         # What every gate changes, set first and in one order: instances then share one
@@ -412,7 +418,7 @@ class HtmlGate:
             elif self._out < 0:
                 skip = SLOW
             else:
-                skip = FAST if not stack else SLOW if stack[-1].ip else FOREIGN
+                skip = self._fast if not stack else SLOW if stack[-1].ip else FOREIGN
                 if self._pending:
                     if cand < pos:  # where the body might begin next
                         found = BODY_START.search(buf, pos)
@@ -450,7 +456,7 @@ class HtmlGate:
                 return self._script(m)
             elif last == 7:
                 (s, e), (a, b) = m.span(7), m.span(9)
-                if skip is FAST and a - s == 2 and buf[a:b] == b"body" and e - s <= self._max:
+                if skip is self._fast and a - s == 2 and buf[a:b] == b"body" and e - s <= self._max:
                     self._end_body(s, e)  # in plain HTML content: nothing else to do
                     continue
                 if not self._tag(s, e, a - s == 2, buf[a:b], b):  # "</" before the name

@@ -10,6 +10,7 @@ literal byte or a set only when that byte fits).
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import string
@@ -50,6 +51,7 @@ __all__ = [
     "Span",
     "attr_spans",
     "decode_attrs",
+    "fast_widgets",
     "foreign_text",
     "has_src",
     "last_attr",
@@ -92,10 +94,11 @@ IP = {"svg": _names("foreignobject desc title"), "math": _names("mi mo mn ms mte
 GLYPHS = _names("mglyph malignmark")
 FOREIGN_END = _names("svg math annotation-xml") | IP["svg"] | IP["math"] | GLYPHS
 _FOREIGN_START = BREAKOUT | FOREIGN_END | FOREIGN_GATED | {"font"}
-#: Start tags that may be a script-built widget's element (``twitter-tweet``): followed for
-#: their class (``<div>`` is not: it is too common to leave the skippers for).
-WIDGETS = _names("blockquote")
-_HTML_START = GATED | RAW | WIDGETS | _names("plaintext svg math base")
+#: Start tags that may be a script-built widget's element (``twitter-tweet``, ``fb-post``),
+#: read for their class. The skippers always stop at a ``<blockquote>`` (rare), and at a
+#: ``<div>`` only with :data:`FAST_WIDGETS`, for sites that gate such widgets.
+WIDGETS = _names("blockquote div")
+_HTML_START = GATED | RAW | WIDGETS - {"div"} | _names("plaintext svg math base")
 #: End tags that close only SVG/MathML elements: no HTML element has these names. Other
 #: end tags in SVG/MathML content may close it through an HTML element around it.
 FOREIGN_ONLY = _names(
@@ -393,6 +396,15 @@ RAW_END_ANY = re.compile(_RAW_END[3:-1])
 #: In HTML content: stops at start tags the gate classifies or that change the tokenizer's
 #: state, and at ``</body>``.
 FAST = _skipper(_HTML_START, _names("body"), html_content=True)
+
+
+@functools.cache
+def fast_widgets() -> re.Pattern[bytes]:
+    """:data:`FAST` that also stops at ``<div>``, for a gate that replaces widgets built on
+    one; compiled on first use, as most sites gate none."""
+    return _skipper(_HTML_START | {"div"}, _names("body"), html_content=True)
+
+
 #: In SVG/MathML content: stops at the start tags that open or end it, and at end tags
 #: but those of SVG/MathML elements only (any other may close it).
 FOREIGN = _skipper(_FOREIGN_START, FOREIGN_ONLY)

@@ -405,3 +405,28 @@ def test_a_failing_placeholder_template_removes_the_embed(caplog: pytest.LogCapt
     assert "<iframe" not in page and "consentgate-embed" not in page
     assert page.endswith("<p>between</p></main></body></html>")
     assert "placeholder could not be rendered" in caplog.text
+
+
+CALENDLY = (
+    '<div class="calendly-inline-widget" data-url="https://calendly.com/acme/30min"'
+    ' style="min-width:320px;height:700px;"></div>'
+    '<script type="text/javascript" src="https://assets.calendly.com/assets/external/widget.js"'
+    " async></script>"
+)
+
+
+def test_a_div_widget_becomes_a_placeholder_of_its_size() -> None:
+    body = f"<main><div class=intro><p>Book a call</p></div>{CALENDLY}<div>after</div></main>"
+    categories = [Category("necessary", required=True), Category("booking", trackers=["calendly"])]
+    whole = None
+    for chunk in (0, 1, 7):
+        the_gate = ConsentGate(page_app(body, chunk), secret_key=SECRET, categories=categories)
+        page = Client(the_gate).get("/").get_data(as_text=True)
+        whole = whole or page
+        assert page == whole
+    assert whole is not None
+    assert "assets.calendly.com" not in whole and "calendly.com/acme" not in whole
+    assert 'style="min-width:320px;height:700px"' in whole
+    assert "Load this calendar</button>" in whole
+    assert whole.endswith("</form></div><div>after</div></main>")
+    assert "<div class=intro><p>Book a call</p></div>" in whole

@@ -879,6 +879,8 @@ class FakeEmbeds:
     def accepted(self, tag: str, attrs: Mapping[str, str], category: str) -> dict[str, str]:
         return {"src": "https://nocookie.example/e"} if self.nocookie else {}
 
+    widgets = True
+
     def widget(self, tag: str, attrs: Mapping[str, str]) -> str | None:
         return "media" if "post" in attrs.get("class", "").split() else None
 
