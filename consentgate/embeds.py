@@ -189,14 +189,11 @@ class EmbedFinder:
             if trackers:
                 names = [Category(f"e{i}", sources=t.sources) for i, t in enumerate(trackers)]
                 self._by_category[category.name] = (Rules(names), trackers)
+        #: The gated widgets' classes, longest first (a key of compiled patterns).
+        self.widget_classes = tuple(sorted(self._widgets, key=lambda c: (-len(c), c)))
 
     def __bool__(self) -> bool:
         return bool(self._by_category)
-
-    @property
-    def widgets(self) -> bool:
-        """Whether a category gates a script-built widget."""
-        return bool(self._widgets)
 
     def widget(self, attrs: Mapping[str, str]) -> tuple[str, Tracker] | None:
         """The category and entry of a widget's element, by its first widget class."""
@@ -326,9 +323,9 @@ class PageEmbeds:
             return None
 
     @property
-    def widgets(self) -> bool:
-        """Whether any category gates a widget (then the rewriter reads every ``<div>``)."""
-        return self._finder.widgets
+    def widget_classes(self) -> tuple[str, ...]:
+        """The classes of the gated widgets' elements."""
+        return self._finder.widget_classes
 
     def widget(self, tag: str, attrs: Mapping[str, str]) -> str | None:
         """The category of a widget's element."""

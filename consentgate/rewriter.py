@@ -99,6 +99,7 @@ from .tokens import (
     raw_end,
     self_closing,
     skipped,
+    widget_search,
 )
 
 __all__ = ["EmbedsLike", "HtmlGate", "RulesLike"]
@@ -144,8 +145,8 @@ class EmbedsLike(Protocol):
         of one of an embed's classes), or None."""
 
     @property
-    def widgets(self) -> bool:
-        """Whether any widget is gated: then every ``<div>`` is read for its class."""
+    def widget_classes(self) -> tuple[str, ...]:
+        """The classes of the gated widgets' elements; none: no widget is looked for."""
 
 
 #: What :meth:`EmbedsLike.refused` answers (for a refused ``<script>``, only whether it is
@@ -286,7 +287,9 @@ class HtmlGate:
     ) -> None:
         self._rules, self._allows, self._banner = rules, allows, banner
         self._embeds = embeds
-        self._fast = fast_widgets() if embeds is not None and embeds.widgets else FAST
+        classes = () if embeds is None else embeds.widget_classes
+        self._fast = fast_widgets(classes) if classes else FAST
+        self._widget_hint = widget_search(classes) if classes else None
         self._max, self._warn = max_buffer, warn
         self._pending = banner is not None  # banner still to place
         # What every gate changes, set first and in one order: instances then share one
@@ -870,7 +873,7 @@ class HtmlGate:
     def _widget(self, name: str, s: int, e: int, a: int, embeds: EmbedsLike) -> str:
         """Replace a refused widget's element by its placeholder: "cut", or ""."""
         raw = self._buf[a : e - 1]
-        if b"class" not in raw.lower():
+        if self._widget_hint is None or not self._widget_hint(raw):
             return ""
         attrs = decode_attrs(raw)
         cat = embeds.widget(name, attrs)

@@ -879,7 +879,7 @@ class FakeEmbeds:
     def accepted(self, tag: str, attrs: Mapping[str, str], category: str) -> dict[str, str]:
         return {"src": "https://nocookie.example/e"} if self.nocookie else {}
 
-    widgets = True
+    widget_classes = ("post",)
 
     def widget(self, tag: str, attrs: Mapping[str, str]) -> str | None:
         return "media" if "post" in attrs.get("class", "").split() else None
@@ -931,6 +931,24 @@ EMBEDS = [
         b"<div><div class=ph data-cat=media></div></div>b<blockquote class=other>c</blockquote>",
         {},
         id="widget-ended-by-outer-end-tag",
+    ),
+    *(
+        pytest.param(
+            b"<p>a</p><div id=w " + attrs + b"><b>x</b></div><div class=posts>kept</div>",
+            b"<p>a</p><div class=ph data-cat=media></div><div class=posts>kept</div>",
+            {},
+            id=f"widget-div-{i}",
+        )
+        for i, attrs in enumerate(
+            [
+                b'class="post"',
+                b"class='big post'",
+                b"class=post",
+                b'CLASS = "x post"',
+                b'data-x="a\'b" class="post"',
+                b'title="class=\'post\'" class="post"',
+            ]
+        )
     ),
 ]
 
