@@ -347,6 +347,8 @@ def _skipper(
     inline SVGs; without, SVG/MathML elements that hold only text. An inline SVG whose
     content runs to the end of what is matched is consumed too, and group 1 then matches
     there (empty): the SVG is open. Without ``comments`` it also stops at comments.
+    ``quieter`` adds start tags it passes where each attribute passes a lookahead, as
+    :func:`_quiet` gives them.
     """
     alts: list[bytes] = []
     script = rb"((?!))()()"
