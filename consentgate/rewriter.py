@@ -274,6 +274,8 @@ class HtmlGate:
     _inert = 0  # <template> and <noscript> open while the banner waits for the body
     _eof_open = False  # the input ended inside a tag, comment or raw text
     _depth = 0  # how deep in <iframe srcdoc> documents this gate is
+    _fast = FAST  # the skipper for HTML content: FAST, or one that also finds widgets
+    _widget_hint: Callable[[bytes], object] | None = None  # finds a widget's class
 
     def __init__(
         self,
@@ -287,9 +289,9 @@ class HtmlGate:
     ) -> None:
         self._rules, self._allows, self._banner = rules, allows, banner
         self._embeds = embeds
-        classes = () if embeds is None else embeds.widget_classes
-        self._fast = fast_widgets(classes) if classes else FAST
-        self._widget_hint = widget_search(classes) if classes else None
+        if embeds is not None and embeds.widget_classes:
+            classes = embeds.widget_classes
+            self._fast, self._widget_hint = fast_widgets(classes), widget_search(classes)
         self._max, self._warn = max_buffer, warn
         self._pending = banner is not None  # banner still to place
         # What every gate changes, set first and in one order: instances then share one
@@ -411,7 +413,7 @@ class HtmlGate:
         else:
             limit = self._lim = self._limit(end)
             self._lbuf = buf
-        may_classify, cand = self._rules.may_classify, -1
+        may_classify, cand, fast = self._rules.may_classify, -1, self._fast
         while True:
             if self._pos > limit:  # a whole tag read past a "<" in one of its values
                 limit = self._lim = self._limit(end)
@@ -421,7 +423,7 @@ class HtmlGate:
             elif self._out < 0:
                 skip = SLOW
             else:
-                skip = self._fast if not stack else SLOW if stack[-1].ip else FOREIGN
+                skip = fast if not stack else SLOW if stack[-1].ip else FOREIGN
                 if self._pending:
                     if cand < pos:  # where the body might begin next
                         found = BODY_START.search(buf, pos)
@@ -459,7 +461,7 @@ class HtmlGate:
                 return self._script(m)
             elif last == 7:
                 (s, e), (a, b) = m.span(7), m.span(9)
-                if skip is self._fast and a - s == 2 and buf[a:b] == b"body" and e - s <= self._max:
+                if skip is fast and a - s == 2 and buf[a:b] == b"body" and e - s <= self._max:
                     self._end_body(s, e)  # in plain HTML content: nothing else to do
                     continue
                 if not self._tag(s, e, a - s == 2, buf[a:b], b):  # "</" before the name
