@@ -687,6 +687,36 @@ SAMPLES += [
             ("umami.is", "umami.track"),
         ),
         (
+            "posthog",
+            """<script>
+    !function(t,e){var o,n,p,r;e.__SV||(window.posthog=e,e._i=[],e.init=function(i,s,a){
+    function g(t,e){var o=e.split(".");2==o.length&&(t=t[o[0]],e=o[1]),t[e]=function(){
+    t.push([e].concat(Array.prototype.slice.call(arguments,0)))}}(p=t.createElement("script"))
+    .type="text/javascript",p.crossOrigin="anonymous",p.async=!0,p.src=s.api_host.replace(
+    ".i.posthog.com","-assets.i.posthog.com")+"/static/array.js",(r=t.getElementsByTagName(
+    "script")[0]).parentNode.insertBefore(p,r)},e.__SV=1)}(document,window.posthog||[]);
+    posthog.init('phc_0123456789abcdefghijklmnopqrstuvwxyzABCDEF', {
+        api_host: 'https://eu.i.posthog.com', person_profiles: 'identified_only'
+    })
+</script>""",
+            ("posthog.init",),
+        ),
+        (
+            "mixpanel",
+            r"""<script type="text/javascript">
+(function (f, b) { if (!b.__SV) { var e, g, i, h; window.mixpanel = b; b._i = [];
+b.init = function (e, f, c) { /* the stub methods */ };
+b.__SV = 1.2; e = f.createElement("script"); e.type = "text/javascript"; e.async = !0;
+e.src = "undefined" !== typeof MIXPANEL_CUSTOM_LIB_URL ? MIXPANEL_CUSTOM_LIB_URL :
+"file:" === f.location.protocol && "//cdn.mxpnl.com/libs/mixpanel-2-latest.min.js"
+.match(/^\/\//) ? "https://cdn.mxpnl.com/libs/mixpanel-2-latest.min.js" :
+"//cdn.mxpnl.com/libs/mixpanel-2-latest.min.js"; g = f.getElementsByTagName("script")[0];
+g.parentNode.insertBefore(e, g); } })(document, window.mixpanel || []);
+mixpanel.init("0123456789abcdef0123456789abcdef", { track_pageview: true });
+</script>""",
+            ("mixpanel.init", "cdn.mxpnl.com"),
+        ),
+        (
             "cloudflare-web-analytics",
             "<script defer src='https://static.cloudflareinsights.com/beacon.min.js' "
             """data-cf-beacon='{"token": "0123456789abcdef0123456789abcdef"}'></script>""",
