@@ -63,8 +63,12 @@ def gated(rules: Rules, html: str, *, granted: bool = False) -> str:
     return (gate.feed(html.encode()) + gate.close()).decode()
 
 
+BEFORE = "<!doctype html><title>KA2</title><p>Before the embed.</p>"
+AFTER = "<p>After it.</p>"
+
+
 def page(body: str) -> str:
-    return f"<!doctype html><title>KA2</title><p>Before the embed.</p>{body}<p>After it.</p>"
+    return f"{BEFORE}{body}{AFTER}"
 
 
 @dataclass(frozen=True)
@@ -753,8 +757,7 @@ def test_refused_embed_is_removed_and_the_page_kept(sample: Sample) -> None:
     for loader in sample.loaders:
         assert loader in sample.html, "the sample holds what the test looks for"
         assert loader not in out
-    assert out.startswith(page("").split("<p>After")[0])
-    assert out.endswith("<p>After it.</p>")
+    assert out.startswith(BEFORE) and out.endswith(AFTER)
 
 
 @pytest.mark.parametrize("sample", SAMPLES)
