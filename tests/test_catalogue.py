@@ -633,6 +633,23 @@ style="display:none; visibility: hidden;" /></noscript>""",
     ),
     pytest.param(
         Sample(
+            "tiktok-pixel",
+            "<script>ttq.track('CompleteRegistration', {content_name: 'partner sign-up'});"
+            "</script>",
+            ("ttq.track",),
+        ),
+        id="tiktok-pixel-event",
+    ),
+    pytest.param(
+        Sample(
+            "pinterest-tag",
+            "<script>pintrk('track', 'signup', {lead_type: 'Newsletter'});</script>",
+            ("pintrk(",),
+        ),
+        id="pinterest-tag-event",
+    ),
+    pytest.param(
+        Sample(
             "pinterest-tag",
             """<script>
 !function(e){if(!window.pintrk){window.pintrk = function () {
