@@ -738,6 +738,15 @@ mixpanel.init("0123456789abcdef0123456789abcdef", { track_pageview: true });
             ("mixpanel.init", "cdn.mxpnl.com"),
         ),
         (
+            "hubspot",
+            '<!-- Start of HubSpot Embed Code --><script type="text/javascript" '
+            'id="hs-script-loader" async defer src="//js-eu1.hs-scripts.com/1234567.js">'
+            "</script><!-- End of HubSpot Embed Code --><script>var _hsq = window._hsq = "
+            "window._hsq || []; _hsq.push(['trackCustomBehavioralEvent', {name: "
+            "'pe1234567_partner_search'}]);</script>",
+            ("hs-scripts.com", "_hsq"),
+        ),
+        (
             "cloudflare-web-analytics",
             "<script defer src='https://static.cloudflareinsights.com/beacon.min.js' "
             """data-cf-beacon='{"token": "0123456789abcdef0123456789abcdef"}'></script>""",
