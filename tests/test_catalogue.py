@@ -194,6 +194,15 @@ SAMPLES = [
     pytest.param(
         Sample(
             "google-maps",
+            '<iframe width="425" height="350" frameborder="0" scrolling="no" src="https://www.'
+            'google.com/maps?q=Grand-Place,+Brussels&amp;ie=UTF8&amp;output=embed"></iframe>',
+            ("<iframe",),
+        ),
+        id="google-maps-output-embed",
+    ),
+    pytest.param(
+        Sample(
+            "google-maps",
             """<div id="map" style="height:400px"></div>
 <script>
   function initMap() {
