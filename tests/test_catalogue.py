@@ -162,6 +162,16 @@ SAMPLES = [
     ),
     pytest.param(
         Sample(
+            "vimeo",
+            '<div style="padding:56.25% 0 0 0;position:relative;"><iframe src="https://vimeo.com'
+            '/showcase/7853113/embed" allowfullscreen frameborder="0" style="position:absolute;'
+            'top:0;left:0;width:100%;height:100%;"></iframe></div>',
+            ("<iframe",),
+        ),
+        id="vimeo-showcase",
+    ),
+    pytest.param(
+        Sample(
             "google-maps",
             '<iframe src="https://www.google.com/maps/embed?pb=!1m18!1m12!1m3!1d2518.8!2d4.3571!'
             "3d50.8466!2m3!1f0!2f0!3f0!3m2!1i1024!2i768!4f13.1!3m3!1m2!1s0x47c3c47e!2sGrand-"
