@@ -10,10 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import Locator
+from playwright.sync_api import Browser, Locator
+
+from consentgate import Category, ConsentGate
 
 from .conftest import PROVIDERS
-from .support import Visitor, contrast_ratio
+from .support import Visitor, contrast_ratio, served
 
 pytestmark = pytest.mark.browser
 
@@ -149,3 +151,47 @@ def test_placeholder_buttons_are_large_and_legible(visitor: Visitor) -> None:
     assert len(buttons) == 2
     assert all(look["w"] >= 24 and look["h"] >= 24 for look in buttons)
     assert min(contrast_ratio(look["color"], look["backgrounds"]) for look in looks) >= 4.5
+
+
+TWEET = (
+    '<blockquote class="twitter-tweet"><p lang="en">Partners met in Lisbon.</p>&mdash; Erasmus+'
+    ' <a href="https://twitter.com/EUErasmusPlus/status/1">June 1, 2024</a></blockquote>'
+    '<script async src="https://platform.twitter.com/widgets.js"></script>'
+)
+#: What the stand-in for X's widgets.js does: mark each post it would have built.
+WIDGETS_JS = (
+    "document.querySelectorAll('.twitter-tweet').forEach((b) => { b.dataset.built = 'yes'; });"
+)
+
+
+def test_a_widget_loads_once_with_its_script(browser: Browser) -> None:
+    categories = [Category("necessary", required=True), Category("social", trackers=["x-twitter"])]
+    body = f"<!DOCTYPE html><title>Posts</title><main><h1>Posts</h1>{TWEET}</main>"
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        return [body.encode()]
+
+    gated = ConsentGate(
+        app, secret_key="browser-test-secret-0123456789abcdef", categories=categories
+    )
+    context = browser.new_context()
+    requests: list[str] = []
+    context.on("request", lambda request: requests.append(request.url))
+    context.route(
+        "https://platform.twitter.com/**",
+        lambda route: route.fulfill(content_type="text/javascript", body=WIDGETS_JS),
+    )
+    try:
+        page = context.new_page()
+        with served(gated) as url:
+            page.goto(url + "/")
+            assert page.locator("blockquote").count() == 0
+            assert "twitter.com" not in " ".join(requests)
+            with page.expect_event("load"):
+                page.get_by_role("button", name="Load this post").click()
+            page.wait_for_selector("blockquote[data-built=yes]")
+            assert page.locator(HOLDER).count() == 0
+            assert context.cookies() == []
+    finally:
+        context.close()
