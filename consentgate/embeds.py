@@ -276,8 +276,9 @@ class PageEmbeds:
         none, and then cost nothing).
     :param render: turns a :class:`Placeholder` into markup (the built-in
         :func:`consentgate.ui.placeholder_html`, or the Flask template).
-    :param warn: told when a page has more embeds than :data:`MAX_PLACEHOLDERS`, or a
-        placeholder fails to render (the embed is then removed, as without placeholders).
+    :param warn: told (a kind, a message) when a page has more embeds than
+        :data:`MAX_PLACEHOLDERS`, or a placeholder fails to render (the embed is then
+        removed, as without placeholders).
     """
 
     def __init__(
@@ -285,7 +286,7 @@ class PageEmbeds:
         finder: EmbedFinder,
         context: Callable[[], PageContext],
         render: Callable[[Placeholder], str],
-        warn: Callable[[str], None],
+        warn: Callable[[str, str], None],
     ) -> None:
         self._finder, self._make_context, self._render, self._warn = finder, context, render, warn
         self._seen: dict[str, int] = {}
@@ -313,13 +314,15 @@ class PageEmbeds:
             return self.accepted(tag, attrs, category, ident)
         self._count += 1
         if self._count > MAX_PLACEHOLDERS:
-            self._warn(f"a page has more than {MAX_PLACEHOLDERS} embeds; the rest are removed")
+            message = f"a page has more than {MAX_PLACEHOLDERS} embeds; the rest are removed"
+            self._warn("embeds-max", message)
             return None
         placeholder = self._placeholder(tag, tracker, attrs, category, ident)
         try:
             return self._render(placeholder).encode("utf-8")
         except Exception as error:  # a site's template: its mistake must not break the page
-            self._warn(f"the placeholder could not be rendered ({error!r}); embed removed")
+            message = f"a placeholder could not be rendered ({error!r}); its embed was removed"
+            self._warn("embeds-render", message)
             return None
 
     @property

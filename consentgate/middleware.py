@@ -192,7 +192,7 @@ class ConsentGate:
             self.embeds,
             lambda: self._page_context(environ, consent),
             render,
-            lambda message: self.warn_once("embeds", f"{message} ({log_path(environ)})"),
+            lambda kind, message: self.warn_once(kind, f"{message} ({log_path(environ)})"),
         )
 
     def _page_context(self, environ: WSGIEnvironment, consent: Consent) -> PageContext:

@@ -12,6 +12,7 @@ from werkzeug.test import Client
 
 from consentgate import Category, ConsentGate
 from consentgate.embeds import (
+    MAX_PLACEHOLDERS,
     TOKEN_PARAM,
     LoadOnceCodec,
     element_id,
@@ -404,7 +405,7 @@ def test_a_failing_placeholder_template_removes_the_embed(caplog: pytest.LogCapt
     assert answer.status_code == 200
     assert "<iframe" not in page and "consentgate-embed" not in page
     assert page.endswith("<p>between</p></main></body></html>")
-    assert "placeholder could not be rendered" in caplog.text
+    assert "a placeholder could not be rendered" in caplog.text
 
 
 CALENDLY = (
@@ -430,3 +431,14 @@ def test_a_div_widget_becomes_a_placeholder_of_its_size() -> None:
     assert "Load this calendar</button>" in whole
     assert whole.endswith("</form></div><div>after</div></main>")
     assert "<div class=intro><p>Book a call</p></div>" in whole
+
+
+def test_placeholders_per_page_are_bounded(caplog: pytest.LogCaptureFixture) -> None:
+    frames = "".join(
+        f'<iframe src="https://www.youtube.com/embed/v{i}"></iframe>'
+        for i in range(MAX_PLACEHOLDERS + 2)
+    )
+    page = Client(gate(f"<main>{frames}</main>")).get("/").get_data(as_text=True)
+    assert page.count(' data-consentgate-kind="video"') == MAX_PLACEHOLDERS
+    assert "<iframe" not in page and page.endswith("</main>")
+    assert caplog.text.count(f"more than {MAX_PLACEHOLDERS} embeds") == 1
