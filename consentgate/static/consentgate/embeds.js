@@ -51,14 +51,17 @@
     });
   }
 
+  function holdersOf(category) {
+    var all = document.querySelectorAll(".consentgate-embed");
+    return Array.prototype.filter.call(all, function (other) {
+      return other.getAttribute("data-consentgate-category") === category;
+    });
+  }
+
   function allowAll(doc, holder) {
-    var category = holder.getAttribute("data-consentgate-category");
     var mine = swap(doc, holder);
-    var others = document.querySelectorAll(".consentgate-embed");
-    Array.prototype.forEach.call(others, function (other) {
-      if (other.getAttribute("data-consentgate-category") === category) {
-        swap(doc, other);
-      }
+    holdersOf(holder.getAttribute("data-consentgate-category")).forEach(function (other) {
+      swap(doc, other);
     });
     var banner = document.getElementById("consentgate-banner");
     if (banner && !doc.getElementById("consentgate-banner")) {
@@ -86,6 +89,15 @@
         return page(answer.url).then(function (doc) {
           return swap(doc, holder);
         });
+      }
+      var category = holder.getAttribute("data-consentgate-category");
+      var widgets = holdersOf(category).some(function (other) {
+        return other.hasAttribute("data-consentgate-widget");
+      });
+      if (widgets) {
+        // A widget needs its provider's script run: only a new page does that.
+        location.reload();
+        return holder;
       }
       return page(location.href.split("#")[0]).then(function (doc) {
         return allowAll(doc, holder);
