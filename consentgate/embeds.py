@@ -20,7 +20,7 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import unquote_plus, urlencode
 
 from itsdangerous import BadData, URLSafeSerializer
 
@@ -152,12 +152,18 @@ class LoadOnceCodec:
 
 
 def split_token(query: str) -> tuple[str, str | None]:
-    """``query`` without the load-once parameter, and that parameter's value (or None)."""
+    """``query`` without the load-once parameter, the rest byte for byte, and that
+    parameter's value (the first, or None)."""
     if TOKEN_PARAM not in query:
         return query, None
-    pairs = parse_qsl(query, keep_blank_values=True)
-    token = next((v for k, v in pairs if k == TOKEN_PARAM), None)
-    return urlencode([(k, v) for k, v in pairs if k != TOKEN_PARAM]), token
+    kept, token = [], None
+    for piece in query.split("&"):
+        name, _, value = piece.partition("=")
+        if unquote_plus(name) != TOKEN_PARAM:
+            kept.append(piece)
+        elif token is None:
+            token = unquote_plus(value)
+    return "&".join(kept), token
 
 
 def with_token(next_url: str, token: str, fragment: str) -> str:

@@ -166,6 +166,8 @@ def test_token_travels_in_the_query_only() -> None:
     assert url == f"/ka2/?lang=en&{TOKEN_PARAM}=T.1#video"
     assert split_token(f"lang=en&{TOKEN_PARAM}=T.1") == ("lang=en", "T.1")
     assert split_token("lang=en") == ("lang=en", None)
+    raw = f"q=a+b%7E&flag&{TOKEN_PARAM}=T%2E1&x=%2F&{TOKEN_PARAM}=other"
+    assert split_token(raw) == ("q=a+b%7E&flag&x=%2F", "T.1")
 
 
 # --- through the middleware -------------------------------------------------
