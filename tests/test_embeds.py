@@ -444,3 +444,14 @@ def test_placeholders_per_page_are_bounded(caplog: pytest.LogCaptureFixture) -> 
     assert page.count(' data-consentgate-kind="video"') == MAX_PLACEHOLDERS
     assert "<iframe" not in page and page.endswith("</main>")
     assert caplog.text.count(f"more than {MAX_PLACEHOLDERS} embeds") == 1
+
+
+def test_the_embed_attributes_are_escaped_in_the_placeholder() -> None:
+    hostile = (
+        '<iframe id="x&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"'
+        ' class="a&quot; onclick=&quot;b" src="https://www.youtube.com/embed/v"></iframe>'
+    )
+    page = Client(gate(f"<main>{hostile}</main>")).get("/").get_data(as_text=True)
+    assert "<script>alert" not in page and 'onclick="' not in page
+    assert 'id="x&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in page
+    assert 'class="consentgate-embed a&quot; onclick=&quot;b"' in page
