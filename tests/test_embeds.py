@@ -21,6 +21,7 @@ from consentgate.embeds import (
     split_token,
     with_token,
 )
+from consentgate.records import Record
 
 from .conftest import SECRET
 
@@ -455,3 +456,22 @@ def test_the_embed_attributes_are_escaped_in_the_placeholder() -> None:
     assert "<script>alert" not in page and 'onclick="' not in page
     assert 'id="x&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in page
     assert 'class="consentgate-embed a&quot; onclick=&quot;b"' in page
+
+
+def test_load_once_is_never_recorded_and_always_allow_is_from_the_placeholder() -> None:
+    seen: list[Record] = []
+    categories = media_categories()
+    the_gate = ConsentGate(
+        page_app(), secret_key=SECRET, categories=categories, on_decision=seen.append
+    )
+    client = Client(the_gate)
+    page = client.get("/ka2/").get_data(as_text=True)
+    load_once(client, "map")
+    assert seen == []
+    form = dict(
+        re.findall(r'<input type="hidden" name="(element|entry_point|next)" value="([^"]*)"', page)
+    )
+    client.post("/consent", data={**form, "action": "save", "category": "media"})
+    [record] = seen
+    assert (record.action, record.entry_point) == ("save", "placeholder")
+    assert "media" in record.granted
