@@ -502,12 +502,18 @@ def _tag_hint(literals: Sequence[str]) -> re.Pattern[bytes] | None:
 def _compile_cookies(
     categories: Sequence[Category],
 ) -> tuple[dict[str, int], re.Pattern[str] | None]:
-    """Exact cookie names in a dictionary, globs in one anchored alternation."""
+    """Exact cookie names in a dictionary, globs in one anchored alternation.
+
+    A cookie kept on another site's domain (``spec.domain``) is left out: the site never
+    receives it, and its name may be common enough to be one of the site's own.
+    """
     exact: dict[str, int] = {}
     groups = []
     for index, category in enumerate(categories):
         globs = []
         for spec in category.cookies:
+            if spec.domain:
+                continue
             if any(char in spec.name for char in "*?["):
                 globs.append(fnmatch.translate(spec.name))
             else:

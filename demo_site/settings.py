@@ -24,7 +24,7 @@ RECORDS_FILE = "consent.sqlite3"
 #: site under US state privacy laws would be; unset, it is opt-in (EU and UK).
 MODE_ENV = "DEMO_CONSENT_MODE"
 
-#: The two cookie categories of the site's cookie notice.
+#: The cookie categories of the site's cookie notice.
 CONSENT_CATEGORIES: list[dict[str, Any]] = [
     {
         "name": "necessary",
@@ -54,6 +54,16 @@ CONSENT_CATEGORIES: list[dict[str, Any]] = [
                 "lifetime": "1 year",
             }
         ],
+    },
+    {
+        "name": "media",
+        "label": "External media",
+        "description": (
+            "The film on the overview page comes from YouTube and the map of partners "
+            "from OpenStreetMap. Loading either sends your address to that service, "
+            "which may set cookies of its own."
+        ),
+        "trackers": ["youtube", "openstreetmap"],
     },
 ]
 

@@ -1,19 +1,22 @@
 """Fixtures for the browser tests: the system Chromium, the demo site, a visitor.
 
 One headless Chromium serves the whole session; every test gets its own
-server and browser context. Nothing here blocks or rewrites a request: what
-the browser never fetches, the gate kept out of the page.
+server and browser context. Nothing here blocks a request: what the browser
+never fetches, the gate kept out of the page. Requests to the embed providers
+(YouTube, OpenStreetMap) are answered by a local stub so they never leave the
+machine; they are still made, and logged, as they would be.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser, Playwright, Route, sync_playwright
 
 from demo_site import create_app
 
@@ -31,6 +34,19 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+#: Hosts of the demo's embeds, answered by :func:`stub_provider`.
+PROVIDERS = re.compile(
+    r"^https?://([^/?#]*\.)?(youtube\.com|youtube-nocookie\.com|openstreetmap\.org)[/:?#]"
+)
+#: What the stub answers: a page that says which embed it stands for.
+STUB_PAGE = "<!DOCTYPE html><title>Embed stub</title><p>Stand-in for the provider's embed.</p>"
+
+
+def stub_provider(route: Route) -> None:
+    """Answer a request to an embed provider locally."""
+    route.fulfill(status=200, content_type="text/html", body=STUB_PAGE)
 
 
 def find_chromium(environ: Mapping[str, str]) -> str | None:
@@ -117,6 +133,7 @@ def make_visitor(
             context = persistent(profile, **launch_options, **options)
         # Everything is local: a control or page missing for 10 s is not coming.
         context.set_default_timeout(10_000)
+        context.route(PROVIDERS, stub_provider)
         page = context.pages[0] if context.pages else context.new_page()
         visitor = Visitor(site, context, page)
         visitors.append(visitor)
