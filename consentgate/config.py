@@ -239,6 +239,8 @@ class Tracker:
     :param privacy_url: the provider's privacy policy, linked from the cookie table.
     :param consent_types: Google Consent Mode types (``analytics_storage``, ``ad_storage`` ...)
         that a category using this tracker grants.
+    :param category: The category sites usually put it in (``"analytics"``), as
+        ``consentgate scan --suggest`` proposes it.
     """
 
     id: str
@@ -249,6 +251,7 @@ class Tracker:
     cookies: tuple[CookieSpec, ...]
     privacy_url: str = ""
     consent_types: tuple[str, ...] = ()
+    category: str = ""
 
 
 def _entries(ids: tuple[str, ...], field: str) -> list[Tracker]:
@@ -280,7 +283,11 @@ def _catalogue(filename: str) -> Mapping[str, Tracker]:
         # A cookie's provider defaults to the tracker's.
         cookies = [CookieSpec(**{"provider": entry["provider"], **c}) for c in entry["cookies"]]
         fields = (entry["name"], entry["provider"], tuple(entry["sources"]), tuple(entry["inline"]))
-        extra = (entry.get("privacy_url", ""), tuple(entry.get("consent_types", ())))
+        extra = (
+            entry.get("privacy_url", ""),
+            tuple(entry.get("consent_types", ())),
+            entry.get("category", ""),
+        )
         catalogue[tracker_id] = Tracker(tracker_id, *fields, tuple(cookies), *extra)
     return types.MappingProxyType(catalogue)
 

@@ -20,7 +20,7 @@ from consentgate.flask import FlaskConsent
 
 from . import views
 from .analytics import DEFAULT_LIMIT, PageViewLog
-from .settings import CONSENT_CATEGORIES, secret_keys
+from .settings import CONSENT_CONFIG, secret_keys
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -35,8 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
-        CONSENTGATE_CATEGORIES=CONSENT_CATEGORIES,
-        CONSENTGATE_PRIVACY_URL="/privacy",
+        CONSENTGATE_CONFIG=CONSENT_CONFIG,
         CONSENTGATE_BASE_TEMPLATE="base.html",
         ANALYTICS_MAX_PAGE_VIEWS=DEFAULT_LIMIT,
     )

@@ -1,0 +1,188 @@
+"""Open a page in the system Chromium as one visitor and record what the browser holds.
+
+Each visit gets a fresh browser context. A visitor who decides posts to the site's
+consent endpoint from the page itself, as the banner's script does, so the site sets
+its own consent cookie; the page is then reloaded and watched. Requests come from
+Playwright's ``request`` event (every frame, failed ones too) with the initiators that
+a CDP session reports; cookies from the context; storage keys from every frame.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .chromium import CHROMIUM_ARGS
+from .model import CookieSeen, RequestSeen, State, StorageSeen, Visit
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page, Request
+
+#: The consent endpoint's ``action`` for each visitor who decides.
+ACTIONS: dict[State, str] = {"refused": "reject_all", "accepted": "accept_all"}
+
+_STORAGE_KEYS = """() => {
+    const keys = (area) => { try { return Object.keys(window[area]); } catch (e) { return []; } };
+    return [location.origin, keys('localStorage'), keys('sessionStorage')];
+}"""
+_LINKS = "() => Array.from(document.links, (a) => a.hasAttribute('download') ? '' : a.href)"
+_DECIDE = """async ([endpoint, action]) => {
+    const response = await fetch(new URL(endpoint, location.href), {
+        method: 'POST',
+        credentials: 'same-origin',
+        redirect: 'manual',
+        headers: {'Accept': 'application/json'},
+        body: new URLSearchParams({action}),
+    });
+    return response.type === 'opaqueredirect' ? 303 : response.status;
+}"""
+
+
+@dataclass(frozen=True)
+class VisitOptions:
+    """How to visit: the endpoint to post decisions to and the time limits, in seconds."""
+
+    endpoint: str
+    consent_cookie: str
+    timeout: float
+    settle: float
+
+
+def launch(playwright: Any, executable: str) -> Browser:
+    """The system Chromium, headless and quiet (never a downloaded browser)."""
+    browser: Browser = playwright.chromium.launch(
+        executable_path=executable, headless=True, args=list(CHROMIUM_ARGS)
+    )
+    return browser
+
+
+def visit(browser: Browser, url: str, state: State, options: VisitOptions) -> Visit:
+    """Open ``url`` in a fresh context as a visitor in ``state``; never raises for the page."""
+    context = browser.new_context()
+    context.set_default_timeout(options.timeout * 1000)
+    try:
+        return _visit(context, url, state, options)
+    except Exception as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        return Visit(url, state, error=message)
+    finally:
+        context.close()
+
+
+def _visit(context: BrowserContext, url: str, state: State, options: VisitOptions) -> Visit:
+    page = context.new_page()
+    recorder = _Recorder(page)
+    context.on("request", recorder.add)
+    if state != "undecided":
+        page.goto(url, wait_until="domcontentloaded")
+        _decide(context, page, state, options)
+        recorder.clear()
+        response = page.reload(wait_until="load")
+    else:
+        response = page.goto(url, wait_until="load")
+    content_type = response.headers.get("content-type", "") if response is not None else ""
+    if response is not None and "html" not in content_type:
+        return Visit(url, state, error=f"not an HTML page ({content_type or 'no type'})")
+    _settle(page, options.settle)
+    return Visit(
+        url,
+        state,
+        cookies=tuple(
+            CookieSeen(c.get("name", ""), c.get("domain", ""), c.get("path", "/"))
+            for c in context.cookies()
+        ),
+        storage=_storage(page),
+        requests=recorder.seen(),
+        links=tuple(link for link in page.evaluate(_LINKS) if link),
+    )
+
+
+def _decide(context: BrowserContext, page: Page, state: State, options: VisitOptions) -> None:
+    """Post the visitor's decision from the page, as the banner does, and check it took."""
+    status = page.evaluate(_DECIDE, [options.endpoint, ACTIONS[state]])
+    names = {c.get("name") for c in context.cookies()}
+    if status not in (200, 303) or options.consent_cookie not in names:
+        raise DecisionError(
+            f"posting {ACTIONS[state]} to {options.endpoint} answered {status} and set no "
+            f"{options.consent_cookie!r} cookie (is --endpoint right?)"
+        )
+
+
+class DecisionError(RuntimeError):
+    """The site did not take the visitor's decision."""
+
+
+def _settle(page: Page, seconds: float) -> None:
+    """Wait until the network has been idle for half a second, at most ``seconds``."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    # A page that polls forever is recorded as it is by then.
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_load_state("networkidle", timeout=seconds * 1000)
+
+
+def _storage(page: Page) -> tuple[StorageSeen, ...]:
+    """Storage keys of every frame's origin, each origin once."""
+    found: dict[tuple[str, str, str], StorageSeen] = {}
+    for frame in page.frames:
+        try:
+            origin, local, session = frame.evaluate(_STORAGE_KEYS)
+        except Exception:
+            continue
+        for key in local:
+            found.setdefault((origin, "l", key), StorageSeen(origin, "localStorage", key))
+        for key in session:
+            found.setdefault((origin, "s", key), StorageSeen(origin, "sessionStorage", key))
+    return tuple(found.values())
+
+
+class _Recorder:
+    """The requests of one context, with initiators from a CDP session on its page."""
+
+    def __init__(self, page: Page) -> None:
+        self._requests: list[Request] = []
+        self._initiators: dict[str, str] = {}
+        session = page.context.new_cdp_session(page)
+        session.on("Network.requestWillBeSent", self._initiator)
+        session.send("Network.enable")
+
+    def add(self, request: Request) -> None:
+        self._requests.append(request)
+
+    def clear(self) -> None:
+        self._requests.clear()
+
+    def _initiator(self, event: dict[str, Any]) -> None:
+        url = event.get("request", {}).get("url", "")
+        self._initiators.setdefault(url, _initiator_url(event.get("initiator", {})))
+
+    def seen(self) -> tuple[RequestSeen, ...]:
+        return tuple(
+            RequestSeen(r.url, r.resource_type, self._initiator_of(r)) for r in self._requests
+        )
+
+    def _initiator_of(self, request: Request) -> str:
+        """The script that made the request, the request it redirected from, or its frame."""
+        if request.redirected_from is not None:
+            return request.redirected_from.url
+        found = self._initiators.get(request.url, "")
+        if found:
+            return found
+        try:
+            frame = request.frame
+        except Exception:
+            return ""
+        return "" if frame.url == request.url else frame.url
+
+
+def _initiator_url(initiator: dict[str, Any]) -> str:
+    """The script or document a CDP initiator names: its URL, else the top stack frame's."""
+    url: str = initiator.get("url", "")
+    stack: dict[str, Any] | None = initiator.get("stack")
+    while not url and stack:
+        frames: Sequence[dict[str, Any]] = stack.get("callFrames", ())
+        url = next((f["url"] for f in frames if f.get("url")), "")
+        stack = stack.get("parent")
+    return url

@@ -1,0 +1,56 @@
+"""Serve a WSGI app on a free port of 127.0.0.1 for as long as a scan (or a test) runs.
+
+``consentgate scan --wsgi demo_site:create_app()`` scans an app without deploying it;
+the browser tests serve their sites the same way.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from werkzeug.serving import make_server
+
+
+@contextmanager
+def served(app: Any) -> Iterator[str]:
+    """Serve ``app`` with Werkzeug's threaded server on a free port of 127.0.0.1.
+
+    Yields the base URL (``http://127.0.0.1:PORT``); the server is shut down on exit.
+    """
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    # A short poll interval lets shutdown() return quickly.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def load_app(spec: str) -> Any:
+    """The WSGI app that ``module:name`` names, or that ``module:factory()`` returns.
+
+    :raise ValueError: naming what is wrong with ``spec``.
+    """
+    module_name, _, attr = spec.partition(":")
+    call = attr.endswith("()")
+    attr = attr.removesuffix("()")
+    if not module_name or not attr.isidentifier():
+        raise ValueError(f"{spec!r} is not MODULE:APP or MODULE:FACTORY()")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ValueError(f"cannot import {module_name!r}: {error}") from None
+    app = getattr(module, attr, None)
+    if app is None:
+        raise ValueError(f"{module_name!r} has no {attr!r}")
+    app = app() if call else app
+    if not callable(app):
+        raise ValueError(f"{spec} is not a WSGI app")
+    return app
