@@ -23,10 +23,45 @@ if TYPE_CHECKING:
 #: The consent endpoint's ``action`` for each visitor who decides.
 ACTIONS: dict[State, str] = {"refused": "reject_all", "accepted": "accept_all"}
 
+#: Run in every frame before its scripts: notes each cookie a script writes and the
+#: browser keeps (a later response may expire it again, as the gate does for a cookie
+#: the visitor refused: it was still set). Deletions are not writes.
+_WATCH_COOKIES = """(() => {
+    const real = Object.getOwnPropertyDescriptor(Document.prototype, 'cookie');
+    if (!real || !real.set) return;
+    const written = [];
+    const kept = (doc, name) => real.get.call(doc).split(';').some(
+        (c) => c.split('=')[0].trim() === name);
+    Object.defineProperty(Document.prototype, 'cookie', {
+        configurable: true,
+        enumerable: real.enumerable,
+        get() { return real.get.call(this); },
+        set(value) {
+            real.set.call(this, value);
+            try {
+                const text = String(value);
+                const name = text.split(';')[0].split('=')[0].trim();
+                const domain = /;\\s*domain\\s*=\\s*([^;]*)/i.exec(text);
+                if (name && kept(this, name)) {
+                    written.push([name, domain ? domain[1].trim() : location.hostname]);
+                }
+            } catch (e) {}
+        },
+    });
+    Object.defineProperty(window, '__consentgateScanCookies', {value: written});
+})();"""
+#: A frame's origin, its storage keys, the cookie names its ``document.cookie`` shows
+#: and the cookies its scripts wrote (name and domain).
 _STORAGE_KEYS = """() => {
     const keys = (area) => { try { return Object.keys(window[area]); } catch (e) { return []; } };
-    return [location.origin, keys('localStorage'), keys('sessionStorage')];
+    let cookies = [];
+    try { cookies = document.cookie.split(';').map((c) => c.split('=')[0].trim()); } catch (e) {}
+    const written = window.__consentgateScanCookies || [];
+    return [location.origin, keys('localStorage'), keys('sessionStorage'), cookies, written];
 }"""
+#: The browser's cookie store takes a script's ``document.cookie`` writes asynchronously:
+#: wait up to this many times 50 ms for every name the frames show to be there.
+_COOKIE_POLLS = 40
 _LINKS = "() => Array.from(document.links, (a) => a.hasAttribute('download') ? '' : a.href)"
 _DECIDE = """async ([endpoint, action]) => {
     const response = await fetch(new URL(endpoint, location.href), {
@@ -72,6 +107,7 @@ def visit(browser: Browser, url: str, state: State, options: VisitOptions) -> Vi
 
 
 def _visit(context: BrowserContext, url: str, state: State, options: VisitOptions) -> Visit:
+    context.add_init_script(_WATCH_COOKIES)
     page = context.new_page()
     recorder = _Recorder(page)
     context.on("request", recorder.add)
@@ -86,14 +122,12 @@ def _visit(context: BrowserContext, url: str, state: State, options: VisitOption
     if response is not None and "html" not in content_type:
         return Visit(url, state, error=f"not an HTML page ({content_type or 'no type'})")
     _settle(page, options.settle)
+    storage, names, written = _storage(page)
     return Visit(
         url,
         state,
-        cookies=tuple(
-            CookieSeen(c.get("name", ""), c.get("domain", ""), c.get("path", "/"))
-            for c in context.cookies()
-        ),
-        storage=_storage(page),
+        cookies=_cookies(context, page, names, written),
+        storage=storage,
         requests=recorder.seen(),
         links=tuple(link for link in page.evaluate(_LINKS) if link),
     )
@@ -123,19 +157,39 @@ def _settle(page: Page, seconds: float) -> None:
         page.wait_for_load_state("networkidle", timeout=seconds * 1000)
 
 
-def _storage(page: Page) -> tuple[StorageSeen, ...]:
-    """Storage keys of every frame's origin, each origin once."""
+def _cookies(
+    context: BrowserContext, page: Page, names: set[str], written: list[CookieSeen]
+) -> tuple[CookieSeen, ...]:
+    """Every cookie of the context, once those the frames show have all arrived, and
+    every cookie a script wrote meanwhile, even if it is gone again."""
+    for _ in range(_COOKIE_POLLS):
+        cookies = context.cookies()
+        if names <= {c.get("name") for c in cookies}:
+            break
+        page.wait_for_timeout(50)
+    held = [CookieSeen(c.get("name", ""), c.get("domain", ""), c.get("path", "/")) for c in cookies]
+    known = {c.name for c in held}
+    return tuple(held + [c for c in dict.fromkeys(written) if c.name not in known])
+
+
+def _storage(page: Page) -> tuple[tuple[StorageSeen, ...], set[str], list[CookieSeen]]:
+    """Storage keys of every frame's origin, each origin once; the cookie names the
+    frames show, and the cookies their scripts wrote."""
     found: dict[tuple[str, str, str], StorageSeen] = {}
+    names: set[str] = set()
+    written: list[CookieSeen] = []
     for frame in page.frames:
         try:
-            origin, local, session = frame.evaluate(_STORAGE_KEYS)
-        except Exception:
+            origin, local, session, cookies, writes = frame.evaluate(_STORAGE_KEYS)
+        except Exception:  # a frame gone, or an opaque origin: nothing to read
             continue
+        names.update(name for name in cookies if name)
+        written += [CookieSeen(str(name), str(domain)) for name, domain in writes]
         for key in local:
             found.setdefault((origin, "l", key), StorageSeen(origin, "localStorage", key))
         for key in session:
             found.setdefault((origin, "s", key), StorageSeen(origin, "sessionStorage", key))
-    return tuple(found.values())
+    return tuple(found.values()), names, written
 
 
 class _Recorder:

@@ -43,11 +43,17 @@ class Row:
     problem: str
 
 
+def shown(seen: Observation) -> bool:
+    """Whether a table lists it: all but the site's own requests that no category claims
+    (its pages, styles and images), which the JSON report still has."""
+    return seen.kind != "request" or seen.third_party or seen.category is not None
+
+
 def rows(result: ScanResult, classifier: Classifier, state: State) -> list[Row]:
     """What visitors in ``state`` held and sent, one row per thing, problems first."""
     grouped: dict[tuple[str, str, str | None], list[Observation]] = {}
     for one in result.observations:
-        if one.state == state:
+        if one.state == state and shown(one):
             grouped.setdefault((one.kind, one.name, one.category), []).append(one)
     table = []
     for (kind, name, category), seen in grouped.items():

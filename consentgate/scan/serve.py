@@ -7,12 +7,21 @@ the browser tests serve their sites the same way.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Werkzeug's handler without a log line per request (errors are still logged)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
 
 
 @contextmanager
@@ -21,7 +30,7 @@ def served(app: Any) -> Iterator[str]:
 
     Yields the base URL (``http://127.0.0.1:PORT``); the server is shut down on exit.
     """
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     # A short poll interval lets shutdown() return quickly.
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -36,8 +45,12 @@ def served(app: Any) -> Iterator[str]:
 def load_app(spec: str) -> Any:
     """The WSGI app that ``module:name`` names, or that ``module:factory()`` returns.
 
+    The module is looked for in the working directory first, as ``flask --app`` does.
+
     :raise ValueError: naming what is wrong with ``spec``.
     """
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     module_name, _, attr = spec.partition(":")
     call = attr.endswith("()")
     attr = attr.removesuffix("()")
