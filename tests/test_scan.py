@@ -1,0 +1,246 @@
+"""consentgate scan without a browser: classification, findings, exit codes, reports.
+
+Visits are built by hand as the browser driver would record them; the browser tests
+(``tests/browser/test_scan.py``) run the real thing against real sites.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from consentgate import Category, Settings
+from consentgate.scan import CookieSeen, RequestSeen, StorageSeen, Visit
+from consentgate.scan.classify import Classifier, assess, exit_code, site_of
+from consentgate.scan.html_report import html_report
+from consentgate.scan.report import json_report, text_report
+from consentgate.scan.runner import _follow
+from consentgate.scan.serve import load_app
+from consentgate.scan.suggest import known_cookie, suggestions
+
+PAGE = "https://www.example.org/"
+SETTINGS = Settings(
+    secret_key="unit-test-secret-0123456789abcdef0123",
+    categories=[
+        Category("necessary", required=True, presets=["flask"]),
+        Category(
+            "analytics",
+            trackers=["google-analytics"],
+            sources=["/js/counter.js"],
+            cookies=["visits", "old_counter"],
+        ),
+        Category("marketing", sources=["ads.example.net"]),
+    ],
+)
+
+
+@pytest.fixture
+def classifier() -> Classifier:
+    return Classifier(SETTINGS)
+
+
+def visit(state: str = "undecided", page: str = PAGE, **things: object) -> Visit:
+    return Visit(page, state, **things)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("url", "category"),
+    [
+        pytest.param("https://www.google-analytics.com/g/collect?v=2", "analytics", id="catalogue"),
+        pytest.param("https://www.example.org/js/counter.js", "analytics", id="same-site-path"),
+        pytest.param("https://cdn.example.org/js/counter.js", None, id="other-host-path"),
+        pytest.param("https://px.ads.example.net/p.gif", "marketing", id="subdomain"),
+        pytest.param("https://www.example.org/style.css", None, id="own-resource"),
+    ],
+)
+def test_requests_get_the_category_the_gate_gives_their_url(
+    classifier: Classifier, url: str, category: str | None
+) -> None:
+    assert classifier.request(RequestSeen(url, "script"), PAGE) == category
+
+
+def test_a_request_without_a_category_takes_its_initiating_scripts(
+    classifier: Classifier,
+) -> None:
+    beacon = RequestSeen("https://collector.example.com/b", "ping", PAGE + "js/counter.js")
+    assert classifier.request(beacon, PAGE) == "analytics"
+
+
+def test_cookies_and_storage_keys_are_placed_by_the_declarations(
+    classifier: Classifier,
+) -> None:
+    assert classifier.cookie("consentgate") == "necessary"  # the consent cookie
+    assert classifier.cookie("session") == "necessary"  # a preset
+    assert classifier.cookie("_ga_ABC123") == "analytics"  # a catalogue glob
+    assert classifier.cookie("visits") == "analytics"
+    assert classifier.cookie("mystery") is None
+
+
+@pytest.mark.parametrize(
+    ("host", "site"),
+    [
+        ("www.example.co.uk", "example.co.uk"),
+        ("static.example.org", "example.org"),
+        ("127.0.0.1", "127.0.0.1"),
+        ("localhost", "localhost"),
+        ("[::1]", "::1"),
+    ],
+)
+def test_sites_are_registrable_domains(host: str, site: str) -> None:
+    assert site_of(host) == site
+
+
+def test_each_kind_of_problem_is_found_once_with_its_states_and_pages(
+    classifier: Classifier,
+) -> None:
+    leak = CookieSeen("_ga", ".example.org")
+    undeclared = RequestSeen("https://widgets.example.com/w.js", "script", PAGE)
+    visits = [
+        visit("undecided", cookies=(leak,), requests=(undeclared,)),
+        visit("refused", cookies=(leak, CookieSeen("consentgate", "www.example.org"))),
+        visit(
+            "accepted",
+            cookies=(leak, CookieSeen("visits", "www.example.org")),
+            storage=(StorageSeen("https://www.example.org", "localStorage", "mystery"),),
+            requests=(RequestSeen(PAGE + "js/counter.js", "script", PAGE),),
+        ),
+        visit("undecided", page=PAGE + "b", requests=(undeclared,)),
+    ]
+    result = assess(visits, classifier)
+    found = {(f.problem, f.kind, f.name, f.category, f.states, f.pages) for f in result.findings}
+    assert found == {
+        ("ungranted", "cookie", "_ga", "analytics", ("undecided", "refused"), (PAGE,)),
+        (
+            "undeclared",
+            "request",
+            "widgets.example.com/w.js",
+            None,
+            ("undecided",),
+            (PAGE, PAGE + "b"),
+        ),
+        ("undeclared", "storage", "mystery", None, ("accepted",), (PAGE,)),
+        ("stale", "cookie", "old_counter", "analytics", (), ()),
+    }
+    # The catalogue's and the presets' cookies never seen are not stale: a tracker
+    # sets some of its cookies on some sites.
+    assert exit_code(result) == 1
+    assert exit_code(result, ["undeclared", "stale"]) == 1
+
+
+def test_only_ungranted_findings_fail_unless_asked(classifier: Classifier) -> None:
+    visits = [visit(cookies=(CookieSeen("mystery", "www.example.org"),))]
+    result = assess(visits, classifier)
+    assert {f.problem for f in result.findings} == {"undeclared", "stale"}
+    assert exit_code(result) == 0
+    assert exit_code(result, ["stale"]) == 1
+    assert exit_code(result, ["undeclared"]) == 1
+
+
+def test_a_page_that_could_not_be_seen_makes_the_scan_incomplete(
+    classifier: Classifier,
+) -> None:
+    result = assess([visit(), visit("refused", error="timed out")], classifier)
+    assert exit_code(result) == 3
+    # Nothing is called stale when a page went unseen: it may have held the cookie.
+    assert [f for f in result.findings if f.problem == "stale"] == []
+
+
+def test_the_reports_show_the_findings_and_escape_what_pages_control(
+    classifier: Classifier,
+) -> None:
+    nasty = '<img src=x onerror=alert(1)>"&'
+    visits = [
+        visit(storage=(StorageSeen("https://www.example.org", "localStorage", nasty),)),
+        visit("refused", error="\x1b[31mboom"),
+    ]
+    result = assess(visits, classifier)
+    page = html_report(result, classifier, 3)
+    assert nasty not in page and html.escape(nasty) in page
+    assert "<script" not in page
+    text = text_report(result, classifier, 3)
+    assert "UNDECLARED" in text and "\x1b" not in text.split("Could not scan")[0]
+    data = json.loads(json_report(result, 3))
+    assert data["exit_code"] == 3
+    assert data["errors"] == [{"page": PAGE, "state": "refused", "error": "\x1b[31mboom"}]
+    assert {f["name"] for f in data["findings"]} == {nasty}
+
+
+def test_suggestions_are_toml_a_category_accepts(classifier: Classifier) -> None:
+    visits = [
+        visit(
+            cookies=(
+                CookieSeen("_hjSessionUser_42", "www.example.org"),
+                CookieSeen("_fbp", ".example.org"),
+                CookieSeen('odd"name', "www.example.org"),
+            )
+        )
+    ]
+    text = suggestions(assess(visits, classifier).findings)
+    data = tomllib.loads(text)
+    by_name = {c["name"]: c for c in data["categories"]}
+    assert by_name["analytics"]["trackers"] == ["hotjar"]
+    assert by_name["marketing"]["trackers"] == ["meta-pixel"]
+    fbp = by_name["marketing"]["cookies"][0]
+    assert (fbp["name"], fbp["provider"], fbp["lifetime"]) == ("_fbp", "Meta", "90 days")
+    for table in data["categories"]:
+        Category(**table)  # pastes as it stands
+    assert '#   "odd\\"name"' in text
+
+
+def test_an_exact_catalogue_name_wins_over_a_glob() -> None:
+    match = known_cookie("_hjid")
+    assert match is not None and match[1].name == "_hjid"
+
+
+@pytest.mark.parametrize(
+    ("link", "followed"),
+    [
+        ("https://www.example.org/about", True),
+        ("https://www.example.org/about.html", True),
+        ("https://www.example.org/consent", False),
+        ("https://www.example.org/consent/", False),
+        ("https://www.example.org/annual-report.PDF", False),
+        ("https://other.example.org/", False),
+        ("mailto:info@example.org", False),
+    ],
+)
+def test_a_crawl_follows_same_site_pages_only(link: str, followed: bool) -> None:
+    assert _follow(PAGE, link, "/consent") is followed
+
+
+def test_wsgi_apps_are_named_like_flask_names_them() -> None:
+    assert callable(load_app("demo_site:create_app()"))
+    for wrong in ("demo_site", "demo_site:nothing", "no_such_module:app", "demo_site:1x"):
+        with pytest.raises(ValueError):
+            load_app(wrong)
+
+
+def scan(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "consentgate", "scan", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_without_a_browser_the_scan_says_so_and_exits_2(tmp_path: Path) -> None:
+    env = {"CONSENTGATE_CHROMIUM": str(tmp_path / "no-chromium"), "PATH": "/usr/bin:/bin"}
+    done = scan("--config", "demo_site/consent.toml", "http://127.0.0.1:9/", env=env)
+    assert done.returncode == 2
+    assert "Chromium not found" in done.stderr and "apt-get install chromium" in done.stderr
+
+
+def test_a_bad_config_is_named_and_exits_2(tmp_path: Path) -> None:
+    config = tmp_path / "consent.toml"
+    config.write_text('[[categories]]\nname = "Bad Name"\n')
+    done = scan("--config", str(config), "http://127.0.0.1:9/")
+    assert done.returncode == 2
+    assert "categories[0].name" in done.stderr
+
+
+def test_an_unknown_problem_name_is_a_usage_error() -> None:
+    done = scan("--config", "demo_site/consent.toml", "--fail-on", "typo", "http://x/")
+    assert done.returncode == 2 and "unknown 'typo'" in done.stderr
