@@ -18,7 +18,7 @@ body{font:16px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding
  color:#1b1b1b}
 table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}
 th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid #ccc;vertical-align:top}
-td{overflow-wrap:anywhere}
+td{overflow-wrap:anywhere}td:first-child,th{white-space:nowrap}
 .problem{background:#fde8e8}.problem td:last-child{color:#a00;font-weight:bold}
 .ok{color:#05612a}.bad{color:#a00}
 """
