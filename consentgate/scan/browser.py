@@ -85,10 +85,13 @@ class VisitOptions:
     settle: float
 
 
-def launch(playwright: Any, executable: str) -> Browser:
-    """The system Chromium, headless and quiet (never a downloaded browser)."""
+def launch(playwright: Any, executable: str, *args: str) -> Browser:
+    """The system Chromium, headless and quiet (never a downloaded browser).
+
+    :param args: More command-line switches (Chromium ignores ones it does not know).
+    """
     browser: Browser = playwright.chromium.launch(
-        executable_path=executable, headless=True, args=list(CHROMIUM_ARGS)
+        executable_path=executable, headless=True, args=[*CHROMIUM_ARGS, *args]
     )
     return browser
 

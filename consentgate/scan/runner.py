@@ -1,23 +1,21 @@
 """Visit pages as the three visitors, in parallel browsers, following links when asked.
 
-Each worker thread drives a Chromium of its own (Playwright's sync API belongs to the
-thread that started it). Pages are taken breadth first, one level at a time, so which
-pages a ``--crawl`` reaches does not depend on which browser finishes first.
+The visits run in a :class:`~.pool.Pool` of browsers. Pages are taken breadth first,
+one level at a time, so which pages a ``--crawl`` reaches does not depend on which
+browser finishes first.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urldefrag, urlsplit
 
-from .browser import VisitOptions, launch, visit
-from .model import STATES, State, Visit
+from .browser import VisitOptions
+from .model import STATES, Visit
+from .pool import Pool
 
 Progress = Callable[[int, int, str], None]
-_Task = tuple[int, str, State]
 
 #: Link targets that are not pages, by the end of their path.
 _FILES = (
@@ -45,21 +43,21 @@ def scan(plan: Plan, progress: Progress | None = None) -> list[Visit]:
     :param progress: Told ``(done, total, url)`` after each visit; the total grows as
         the crawl finds pages.
     """
-    pool = _Pool(plan)
+    pool = Pool(plan.workers, plan.chromium, plan.options)
     try:
         return _breadth_first(plan, pool, progress)
     finally:
         pool.close()
 
 
-def _breadth_first(plan: Plan, pool: _Pool, progress: Progress | None) -> list[Visit]:
+def _breadth_first(plan: Plan, pool: Pool, progress: Progress | None) -> list[Visit]:
     level = list(dict.fromkeys(urldefrag(u).url for u in plan.urls))
     known = set(level)
     limit = max(plan.crawl, len(level))
     visits: list[Visit] = []
     done = 0
     while level:
-        found = pool.run([(i, url, s) for i, url in enumerate(level) for s in STATES])
+        found = pool.run([(url, s) for url in level for s in STATES])
         by_page: dict[str, list[Visit]] = {}
         for _ in range(len(level) * len(STATES)):
             result = next(found)
@@ -111,49 +109,3 @@ def _follow(page: str, link: str, endpoint: str) -> bool:
         return False
     name = path.rsplit("/", 1)[-1]
     return "." not in name or name.rsplit(".", 1)[-1].lower() not in NOT_HTML
-
-
-class _Pool:
-    """Worker threads, each with its own Playwright and Chromium, started on first use."""
-
-    def __init__(self, plan: Plan) -> None:
-        self._plan = plan
-        self._tasks: queue.Queue[_Task | None] = queue.Queue()
-        self._results: queue.Queue[Visit | BaseException] = queue.Queue()
-        self._threads: list[threading.Thread] = []
-
-    def run(self, tasks: Sequence[_Task]) -> Iterator[Visit]:
-        """Queue the tasks; yield their visits as they finish."""
-        wanted = min(self._plan.workers, len(tasks)) - len(self._threads)
-        for _ in range(max(0, wanted)):
-            thread = threading.Thread(target=self._work, daemon=True)
-            thread.start()
-            self._threads.append(thread)
-        for task in tasks:
-            self._tasks.put(task)
-        for _ in tasks:
-            result = self._results.get()
-            if isinstance(result, BaseException):
-                raise result
-            yield result
-
-    def _work(self) -> None:
-        from playwright.sync_api import sync_playwright
-
-        try:
-            with sync_playwright() as playwright:
-                browser = launch(playwright, self._plan.chromium)
-                try:
-                    while (task := self._tasks.get()) is not None:
-                        _, url, state = task
-                        self._results.put(visit(browser, url, state, self._plan.options))
-                finally:
-                    browser.close()
-        except BaseException as error:
-            self._results.put(error)
-
-    def close(self) -> None:
-        for _ in self._threads:
-            self._tasks.put(None)
-        for thread in self._threads:
-            thread.join()

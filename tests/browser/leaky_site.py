@@ -9,7 +9,8 @@ Planted, and nothing else wrong:
   the built-in catalogue knows);
 - ``legacy_id``, declared in ``leaky.toml`` but never set.
 
-``tracker.js`` from the other site is declared (analytics) and gated properly.
+``tracker.js`` from the other site is declared (analytics) and gated properly. ``/busy``,
+linked from nowhere, is a page whose script never yields.
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ _HOME = """<!doctype html>
 <a href="{other}/elsewhere">Elsewhere</a>
 </body></html>
 """
+#: Linked from nowhere: once loaded, its script keeps the page busy forever.
+_BUSY = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Busy</title>
+<script>addEventListener("load", () => setTimeout(() => { for (;;) {} }, 0));</script>
+</head><body><h1>Busy</h1></body></html>
+"""
 _SECOND = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Second</title></head>
 <body><h1 id="top">Second</h1><a href="/">Home</a></body></html>
@@ -58,6 +65,8 @@ def leaky_site(other: str) -> ConsentGate:
             return response
         if request.path == "/second":
             return Response(_SECOND, mimetype="text/html")
+        if request.path == "/busy":
+            return Response(_BUSY, mimetype="text/html")
         if request.path == "/report.pdf":
             return Response(b"%PDF-1.4\n", mimetype="application/pdf")
         return Response("Not found", status=404)

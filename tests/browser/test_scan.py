@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from consentgate.__main__ import main
+from consentgate.scan.browser import VisitOptions
+from consentgate.scan.pool import Pool
 from demo_site import create_app
 
 from .conftest import SECRET
@@ -110,3 +112,18 @@ def test_the_exit_code_follows_fail_on_and_suggest_prints_the_catalogue(
     categories = tomllib.loads(toml)["categories"]
     assert [(c["name"], c["trackers"]) for c in categories] == [("analytics", ["hotjar"])]
     assert categories[0]["cookies"][0]["name"] == "_hjSessionUser_*"
+
+
+def test_a_page_that_never_yields_is_given_up_not_waited_for(
+    leaky: tuple[str, str], chromium_path: str
+) -> None:
+    site, _ = leaky
+    options = VisitOptions("/consent", "consentgate", timeout=2, settle=0.5)
+    pool = Pool(1, chromium_path, options, grace=1)
+    try:
+        busy, second = pool.run([(site + "/busy", "undecided"), (site + "/second", "undecided")])
+    finally:
+        pool.close()
+    assert busy.page == site + "/busy" and "did not answer" in busy.error
+    # Another browser took its place and went on.
+    assert second.page == site + "/second" and second.error == ""
