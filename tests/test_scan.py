@@ -244,3 +244,23 @@ def test_a_bad_config_is_named_and_exits_2(tmp_path: Path) -> None:
 def test_an_unknown_problem_name_is_a_usage_error() -> None:
     done = scan("--config", "demo_site/consent.toml", "--fail-on", "typo", "http://x/")
     assert done.returncode == 2 and "unknown 'typo'" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["example.org/"], "not an http(s) URL: 'example.org/'", id="no-scheme"),
+        pytest.param([], "give URLs to scan", id="no-url"),
+        pytest.param(["--wsgi", "demo_site"], "--wsgi: 'demo_site' is not", id="bad-wsgi"),
+        pytest.param(
+            ["--html", "/no/such/dir/r.html", "http://x/"], "--html: no folder", id="html"
+        ),
+    ],
+)
+def test_usage_mistakes_are_told_before_a_browser_starts(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from consentgate.__main__ import main
+
+    assert main(["scan", "--config", "demo_site/consent.toml", *args]) == 2
+    assert message in capsys.readouterr().err

@@ -10,10 +10,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from ..config import ConfigError, Settings, load_config
 from .chromium import find_chromium, missing_message
@@ -34,59 +33,72 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "scan",
         help="visit pages as three visitors and check what they get against the config",
-        description=__doc__.split("\n\n", 1)[1].strip() if __doc__ else None,
+        description=__doc__.split("\n\n", 1)[1].replace("``", "").strip() if __doc__ else None,
     )
-    parser.add_argument("urls", nargs="*", metavar="URL", help="pages to scan (paths with --wsgi)")
-    parser.add_argument("--config", required=True, type=Path, help="the site's consent.toml")
-    parser.add_argument(
-        "--crawl",
-        type=_count,
-        default=0,
-        metavar="N",
-        help="follow same-site links, up to N pages in total",
+    _what_options(parser.add_argument_group("what to scan"))
+    _report_options(parser.add_argument_group("report"))
+    _browser_options(parser.add_argument_group("browser"))
+    parser.set_defaults(run=run)
+
+
+def _what_options(group: Any) -> None:
+    group.add_argument("urls", nargs="*", metavar="URL", help="pages to scan (paths with --wsgi)")
+    group.add_argument("--config", required=True, type=Path, help="the site's consent.toml")
+    group.add_argument(
+        "--crawl", type=_count, default=0, metavar="N", help="follow same-site links, up to N pages"
     )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    parser.add_argument("--html", type=Path, metavar="FILE", help="also write an HTML report")
-    parser.add_argument(
-        "--suggest",
-        action="store_true",
-        help="print TOML for undeclared cookies the catalogue knows",
+    group.add_argument(
+        "--endpoint", help="path the decisions are posted to (default: the config's endpoint)"
     )
-    parser.add_argument(
+    group.add_argument(
+        "--wsgi",
+        metavar="MODULE:APP",
+        help="serve this WSGI app (MODULE:FACTORY() calls it) on 127.0.0.1 "
+        "and scan it; URLs are then paths, default /",
+    )
+
+
+def _report_options(group: Any) -> None:
+    group.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    group.add_argument("--html", type=Path, metavar="FILE", help="also write an HTML report")
+    group.add_argument(
+        "--suggest", action="store_true", help="print TOML for undeclared cookies it knows"
+    )
+    group.add_argument(
         "--fail-on",
         type=_problems,
         default=(),
         metavar="LIST",
         help="also fail on these findings: undeclared,stale (or all)",
     )
-    parser.add_argument(
-        "--endpoint", help="path the decisions are posted to (default: the config's endpoint)"
-    )
-    parser.add_argument(
-        "--wsgi",
-        metavar="MODULE:APP",
-        help="serve this WSGI app (MODULE:FACTORY() calls it) on 127.0.0.1 "
-        "and scan it; URLs are then paths, default /",
-    )
-    parser.add_argument(
+
+
+def _browser_options(group: Any) -> None:
+    group.add_argument(
         "--timeout",
         type=_seconds,
         default=DEFAULT_TIMEOUT,
         help=f"seconds a page may take to load (default {DEFAULT_TIMEOUT:g})",
     )
-    parser.add_argument(
+    group.add_argument(
         "--settle",
         type=_seconds,
         default=DEFAULT_SETTLE,
         help=f"most seconds to wait for the network to settle (default {DEFAULT_SETTLE:g})",
     )
-    parser.add_argument(
+    group.add_argument(
         "--jobs",
-        type=_count,
+        type=_positive,
         default=DEFAULT_JOBS,
         help=f"browsers visiting at once (default {DEFAULT_JOBS})",
     )
-    parser.set_defaults(run=run)
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(value)
+    return number
 
 
 def _count(value: str) -> int:
@@ -121,38 +133,50 @@ def _fail(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Scan, print the report, write the HTML one; returns the exit code."""
+    """Check what can be checked before a browser starts, then scan; returns the exit code."""
     try:
         settings = load_config(args.config, secret_key=_NO_KEY)
     except ConfigError as error:
         return _fail(str(error))
-    chromium = find_chromium(os.environ)
-    if chromium is None:
-        return _fail(missing_message(os.environ))
+    mistake = _usage_mistake(args)
+    if mistake:
+        return _fail(mistake)
     try:
         import playwright.sync_api  # noqa: F401
         import publicsuffixlist  # noqa: F401
     except ImportError as error:
         return _fail(f"{error.name} is not installed: pip install 'consentgate[scan]'")
-    if not args.urls and not args.wsgi:
-        return _fail("give one or more URLs to scan (or --wsgi MODULE:APP)")
-    with ExitStack() as stack:
-        if args.wsgi:
-            from .serve import load_app, served
+    from .serve import load_app, served
 
-            try:
-                app = load_app(args.wsgi)
-            except ValueError as error:
-                return _fail(f"--wsgi: {error}")
-            base = stack.enter_context(served(app)) + "/"
-            args.urls = [urljoin(base, url.lstrip("/")) for url in args.urls or ["/"]]
+    try:
+        app = load_app(args.wsgi) if args.wsgi else None
+    except ValueError as error:
+        return _fail(f"--wsgi: {error}")
+    chromium = find_chromium(os.environ)
+    if chromium is None:
+        return _fail(missing_message(os.environ))
+    if app is None:
         return _scan(args, settings, chromium)
-    raise AssertionError("unreachable")  # pragma: no cover
+    with served(app) as base:
+        args.urls = [urljoin(base + "/", url.lstrip("/")) for url in args.urls or ["/"]]
+        return _scan(args, settings, chromium)
+
+
+def _usage_mistake(args: argparse.Namespace) -> str:
+    """What is wrong with the URLs or ``--html``, or ""."""
+    if args.html is not None and not args.html.resolve().parent.is_dir():
+        return f"--html: no folder {args.html.resolve().parent}"
+    if args.wsgi:
+        return ""
+    wrong = [url for url in args.urls if urlsplit(url).scheme not in ("http", "https")]
+    if wrong:
+        return f"not an http(s) URL: {wrong[0]!r}"
+    return "" if args.urls else "give URLs to scan (or --wsgi MODULE:APP)"
 
 
 def _scan(args: argparse.Namespace, settings: Settings, chromium: str) -> int:
     from .browser import VisitOptions
-    from .classify import Classifier, assess, exit_code
+    from .classify import EXIT_CANNOT_RUN, Classifier, assess, exit_code
     from .html_report import html_report
     from .report import ProgressBar, json_report, text_report
     from .runner import Plan, scan
@@ -161,7 +185,7 @@ def _scan(args: argparse.Namespace, settings: Settings, chromium: str) -> int:
     options = VisitOptions(
         args.endpoint or settings.endpoint, settings.cookie_name, args.timeout, args.settle
     )
-    plan = Plan(tuple(args.urls), args.crawl, max(1, args.jobs), options, chromium)
+    plan = Plan(tuple(args.urls), args.crawl, args.jobs, options, chromium)
     progress = ProgressBar(sys.stderr)
     visits = scan(plan, progress)
     progress.finish()
@@ -169,7 +193,11 @@ def _scan(args: argparse.Namespace, settings: Settings, chromium: str) -> int:
     result = assess(visits, classifier)
     code = exit_code(result, args.fail_on)
     if args.html:
-        args.html.write_text(html_report(result, classifier, code), "utf-8")
+        try:
+            args.html.write_text(html_report(result, classifier, code), "utf-8")
+        except OSError as error:
+            print(f"consentgate scan: cannot write {args.html}: {error.strerror}", file=sys.stderr)
+            code = code or EXIT_CANNOT_RUN
     if args.json:
         print(json_report(result, code))
     else:

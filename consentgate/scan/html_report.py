@@ -51,46 +51,48 @@ def html_report(result: ScanResult, classifier: Classifier, code: int) -> str:
         "<h2>Pages scanned</h2><ul>",
         *(f"<li>{escape(page)}</li>" for page in result.pages),
         "</ul>",
+        *_findings(result),
+        *_errors(result),
     ]
-    if result.findings:
-        parts.append("<h2>Findings</h2>")
-        parts.append(
-            _table(
-                ("Problem", "Kind", "Name", "Category", "Visitors", "Pages", "Meaning"),
-                [
-                    (
-                        (
-                            LABELS[f.problem],
-                            f.kind,
-                            f.name,
-                            f.category or "-",
-                            ", ".join(f.states),
-                            ", ".join(f.pages),
-                            MEANINGS[f.problem],
-                        ),
-                        True,
-                    )
-                    for f in result.findings
-                ],
-            )
-        )
-    if result.errors:
-        parts.append("<h2>Pages that could not be scanned</h2><ul>")
-        parts += [
-            f"<li>{escape(v.page)} as {escape(v.state)}: {escape(v.error)}</li>"
-            for v in result.errors
-        ]
-        parts.append("</ul>")
     for state in STATES:
         parts.append(f"<h2>Visitor: {escape(state)} ({escape(describe_state(state))})</h2>")
         found = rows(result, classifier, state)
-        if not found:
-            parts.append("<p>Nothing set or loaded.</p>")
-            continue
         body = [
             ((r.kind, r.name, r.where, r.category, str(r.pages), r.problem), bool(r.problem))
             for r in found
         ]
-        parts.append(_table(("Kind", "Name", "Where", "Category", "Pages", "Problem"), body))
+        head = ("Kind", "Name", "Where", "Category", "Pages", "Problem")
+        parts.append(_table(head, body) if body else "<p>Nothing set or loaded.</p>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
+
+
+def _findings(result: ScanResult) -> list[str]:
+    if not result.findings:
+        return []
+    head = ("Problem", "Kind", "Name", "Category", "Visitors", "Pages", "Meaning")
+    body = [
+        (
+            (
+                LABELS[f.problem],
+                f.kind,
+                f.name,
+                f.category or "-",
+                ", ".join(f.states),
+                ", ".join(f.pages),
+                MEANINGS[f.problem],
+            ),
+            True,
+        )
+        for f in result.findings
+    ]
+    return ["<h2>Findings</h2>", _table(head, body)]
+
+
+def _errors(result: ScanResult) -> list[str]:
+    if not result.errors:
+        return []
+    items = [
+        f"<li>{escape(v.page)} as {escape(v.state)}: {escape(v.error)}</li>" for v in result.errors
+    ]
+    return ["<h2>Pages that could not be scanned</h2><ul>", *items, "</ul>"]
