@@ -264,3 +264,14 @@ def test_usage_mistakes_are_told_before_a_browser_starts(
 
     assert main(["scan", "--config", "demo_site/consent.toml", *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_without_playwright_the_scan_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from consentgate.__main__ import main
+
+    monkeypatch.setitem(sys.modules, "playwright.sync_api", None)
+    assert main(["scan", "--config", "demo_site/consent.toml", "http://127.0.0.1:9/"]) == 2
+    err = capsys.readouterr().err
+    assert "playwright is not installed: pip install 'consentgate[scan]'" in err

@@ -145,7 +145,8 @@ def run(args: argparse.Namespace) -> int:
         import playwright.sync_api  # noqa: F401
         import publicsuffixlist  # noqa: F401
     except ImportError as error:
-        return _fail(f"{error.name} is not installed: pip install 'consentgate[scan]'")
+        package = (error.name or "playwright").partition(".")[0]
+        return _fail(f"{package} is not installed: pip install 'consentgate[scan]'")
     from .serve import load_app, served
 
     try:
