@@ -11,16 +11,19 @@ import json
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from consentgate import Category, Settings
-from consentgate.scan import CookieSeen, RequestSeen, StorageSeen, Visit
+from consentgate.scan import STATES, CookieSeen, RequestSeen, StorageSeen, Visit
+from consentgate.scan.browser import VisitOptions
 from consentgate.scan.classify import Classifier, assess, exit_code, site_of
 from consentgate.scan.html_report import html_report
 from consentgate.scan.report import json_report, text_report
-from consentgate.scan.runner import _follow
+from consentgate.scan.runner import Plan, _breadth_first, _follow
 from consentgate.scan.serve import load_app
 from consentgate.scan.suggest import known_cookie, suggestions
 
@@ -275,3 +278,39 @@ def test_without_playwright_the_scan_says_what_to_install(
     assert main(["scan", "--config", "demo_site/consent.toml", "http://127.0.0.1:9/"]) == 2
     err = capsys.readouterr().err
     assert "playwright is not installed: pip install 'consentgate[scan]'" in err
+
+
+#: A made-up site: each page's links.
+SITE_LINKS = {
+    PAGE: (PAGE + "a", PAGE + "b#top", PAGE + "consent", PAGE + "doc"),
+    PAGE + "a": (PAGE + "c", PAGE),
+    PAGE + "b": (PAGE + "d",),
+}
+
+
+class FakePool:
+    """Answers each visit at once with the links of a made-up site."""
+
+    def run(self, tasks: list[tuple[str, str]]) -> Iterator[Visit]:
+        for url, state in reversed(tasks):  # finishing in any order
+            error = "not an HTML page (application/pdf)" if url.endswith("doc") else ""
+            yield visit(state, url, links=SITE_LINKS.get(url, ()), error=error)
+
+
+@pytest.mark.parametrize(
+    ("crawl", "pages"),
+    [
+        pytest.param(0, [PAGE], id="no-crawl"),
+        pytest.param(3, [PAGE, PAGE + "a", PAGE + "b"], id="first-level"),
+        pytest.param(9, [PAGE, PAGE + "a", PAGE + "b", PAGE + "c", PAGE + "d"], id="all"),
+    ],
+)
+def test_a_crawl_goes_breadth_first_up_to_its_limit(crawl: int, pages: list[str]) -> None:
+    options = VisitOptions("/consent", "consentgate", 1, 1)
+    plan = Plan((PAGE,), crawl, 1, options, "/usr/bin/chromium")
+    progress: list[tuple[int, int]] = []
+    pool: Any = FakePool()
+    visits = _breadth_first(plan, pool, lambda done, total, _: progress.append((done, total)))
+    assert [v.page for v in visits] == [p for p in pages for _ in STATES]
+    assert [v.state for v in visits[:3]] == list(STATES)
+    assert progress[-1][0] == progress[-1][1]  # the bar ends full

@@ -57,10 +57,8 @@ def _breadth_first(plan: Plan, pool: Pool, progress: Progress | None) -> list[Vi
     visits: list[Visit] = []
     done = 0
     while level:
-        found = pool.run([(url, s) for url in level for s in STATES])
         by_page: dict[str, list[Visit]] = {}
-        for _ in range(len(level) * len(STATES)):
-            result = next(found)
+        for result in pool.run([(url, s) for url in level for s in STATES]):
             by_page.setdefault(result.page, []).append(result)
             done += 1
             if progress is not None:
