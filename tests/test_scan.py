@@ -7,6 +7,7 @@ Visits are built by hand as the browser driver would record them; the browser te
 from __future__ import annotations
 
 import html
+import io
 import json
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from consentgate.scan import STATES, CookieSeen, RequestSeen, StorageSeen, Visit
 from consentgate.scan.browser import VisitOptions
 from consentgate.scan.classify import Classifier, assess, exit_code, site_of
 from consentgate.scan.html_report import html_report
-from consentgate.scan.report import json_report, text_report
+from consentgate.scan.report import ProgressBar, json_report, text_report
 from consentgate.scan.runner import Plan, _breadth_first, _follow
 from consentgate.scan.serve import load_app
 from consentgate.scan.suggest import known_cookie, suggestions
@@ -314,3 +315,18 @@ def test_a_crawl_goes_breadth_first_up_to_its_limit(crawl: int, pages: list[str]
     assert [v.page for v in visits] == [p for p in pages for _ in STATES]
     assert [v.state for v in visits[:3]] == list(STATES)
     assert progress[-1][0] == progress[-1][1]  # the bar ends full
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_shows_on_a_terminal_only() -> None:
+    terminal, pipe = Terminal(), io.StringIO()
+    for stream in (terminal, pipe):
+        bar = ProgressBar(stream, width=10)
+        bar(3, 6, "https://www.example.org/\x1b[2Jpage")
+        bar.finish()
+    assert "[#####.....] 3/6 https://www.example.org/?[2Jpage" in terminal.getvalue()
+    assert pipe.getvalue() == ""

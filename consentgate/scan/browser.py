@@ -20,6 +20,8 @@ from .model import CookieSeen, RequestSeen, State, StorageSeen, Visit
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Request
 
+#: How a visit's error starts when the URL led to something other than a page.
+NOT_HTML = "not an HTML page"
 #: The consent endpoint's ``action`` for each visitor who decides.
 ACTIONS: dict[State, str] = {"refused": "reject_all", "accepted": "accept_all"}
 
@@ -104,6 +106,8 @@ def visit(browser: Browser, url: str, state: State, options: VisitOptions) -> Vi
         return _visit(context, url, state, options)
     except Exception as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        if "Download is starting" in message:
+            message = f"{NOT_HTML} (a download)"
         return Visit(url, state, error=message)
     finally:
         context.close()
@@ -121,9 +125,12 @@ def _visit(context: BrowserContext, url: str, state: State, options: VisitOption
         response = page.reload(wait_until="load")
     else:
         response = page.goto(url, wait_until="load")
-    content_type = response.headers.get("content-type", "") if response is not None else ""
-    if response is not None and "html" not in content_type:
-        return Visit(url, state, error=f"not an HTML page ({content_type or 'no type'})")
+    if response is not None:
+        content_type = response.headers.get("content-type", "")
+        if "html" not in content_type:
+            return Visit(url, state, error=f"{NOT_HTML} ({content_type or 'no type'})")
+        if response.status >= 500:  # the site is failing, not showing what it does
+            return Visit(url, state, error=f"the page answered {response.status}")
     _settle(page, options.settle)
     storage, names, written = _storage(page)
     return Visit(

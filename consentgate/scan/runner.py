@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urldefrag, urlsplit
 
-from .browser import VisitOptions
+from .browser import NOT_HTML, VisitOptions
 from .model import STATES, Visit
 from .pool import Pool
 
@@ -23,7 +23,7 @@ _FILES = (
     "mp4 m4a ogg oga ogv webm wav mov avi csv tsv xls xlsx doc docx ppt pptx odt ods odp "
     "txt json xml rss atom css js mjs map woff woff2 ttf otf eot exe dmg msi apk deb rpm iso"
 )
-NOT_HTML = frozenset(_FILES.split())
+FILE_EXTENSIONS = frozenset(_FILES.split())
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def _breadth_first(plan: Plan, pool: Pool, progress: Progress | None) -> list[Vi
 
 def _skipped(visit: Visit) -> bool:
     """A link that led to something other than a page is dropped from the scan."""
-    return visit.error.startswith("not an HTML page")
+    return visit.error.startswith(NOT_HTML)
 
 
 def _links(pages: Iterable[list[Visit]], endpoint: str) -> list[str]:
@@ -106,4 +106,4 @@ def _follow(page: str, link: str, endpoint: str) -> bool:
     if path.rstrip("/") == endpoint.rstrip("/"):
         return False
     name = path.rsplit("/", 1)[-1]
-    return "." not in name or name.rsplit(".", 1)[-1].lower() not in NOT_HTML
+    return "." not in name or name.rsplit(".", 1)[-1].lower() not in FILE_EXTENSIONS
