@@ -45,7 +45,9 @@ _WATCH_COOKIES = """(() => {
                 const name = text.split(';')[0].split('=')[0].trim();
                 const domain = /;\\s*domain\\s*=\\s*([^;]*)/i.exec(text);
                 if (name && kept(this, name)) {
-                    written.push([name, domain ? domain[1].trim() : location.hostname]);
+                    if (written.length < 1000) {
+                        written.push([name, domain ? domain[1].trim() : location.hostname]);
+                    }
                 }
             } catch (e) {}
         },
@@ -55,7 +57,9 @@ _WATCH_COOKIES = """(() => {
 #: A frame's origin, its storage keys, the cookie names its ``document.cookie`` shows
 #: and the cookies its scripts wrote (name and domain).
 _STORAGE_KEYS = """() => {
-    const keys = (area) => { try { return Object.keys(window[area]); } catch (e) { return []; } };
+    const keys = (area) => {
+        try { return Object.keys(window[area]).slice(0, 1000); } catch (e) { return []; }
+    };
     let cookies = [];
     try { cookies = document.cookie.split(';').map((c) => c.split('=')[0].trim()); } catch (e) {}
     const written = window.__consentgateScanCookies || [];
@@ -64,7 +68,11 @@ _STORAGE_KEYS = """() => {
 #: The browser's cookie store takes a script's ``document.cookie`` writes asynchronously:
 #: wait up to this many times 50 ms for every name the frames show to be there.
 _COOKIE_POLLS = 40
-_LINKS = "() => Array.from(document.links, (a) => a.hasAttribute('download') ? '' : a.href)"
+_LINKS = """() => Array.from(document.links).slice(0, 10000).map(
+    (a) => a.hasAttribute('download') ? '' : a.href)"""
+#: Requests recorded per visit; a page that makes more is reported as not fully seen
+#: (the JavaScript above caps storage keys and script-written cookies at 1000 a frame).
+MAX_REQUESTS = 10_000
 _DECIDE = """async ([endpoint, action]) => {
     const response = await fetch(new URL(endpoint, location.href), {
         method: 'POST',
@@ -140,6 +148,9 @@ def _visit(context: BrowserContext, url: str, state: State, options: VisitOption
         storage=storage,
         requests=recorder.seen(),
         links=tuple(link for link in page.evaluate(_LINKS) if link),
+        error=f"more than {MAX_REQUESTS} requests: the rest not recorded"
+        if recorder.overflow
+        else "",
     )
 
 
@@ -207,20 +218,27 @@ class _Recorder:
 
     def __init__(self, page: Page) -> None:
         self._requests: list[Request] = []
+        #: Whether requests were left out past :data:`MAX_REQUESTS`.
+        self.overflow = False
         self._initiators: dict[str, str] = {}
         session = page.context.new_cdp_session(page)
         session.on("Network.requestWillBeSent", self._initiator)
         session.send("Network.enable")
 
     def add(self, request: Request) -> None:
-        self._requests.append(request)
+        if len(self._requests) < MAX_REQUESTS:
+            self._requests.append(request)
+        else:
+            self.overflow = True
 
     def clear(self) -> None:
         self._requests.clear()
+        self.overflow = False
 
     def _initiator(self, event: dict[str, Any]) -> None:
         url = event.get("request", {}).get("url", "")
-        self._initiators.setdefault(url, _initiator_url(event.get("initiator", {})))
+        if len(self._initiators) < MAX_REQUESTS:
+            self._initiators.setdefault(url, _initiator_url(event.get("initiator", {})))
 
     def seen(self) -> tuple[RequestSeen, ...]:
         return tuple(
