@@ -169,8 +169,8 @@ def test_the_reports_show_the_findings_and_escape_what_pages_control(
     assert "<script" not in page
     text = text_report(result, classifier, 3)
     assert "UNDECLARED" in text and "\x1b" not in text.split("Could not scan")[0]
-    data = json.loads(json_report(result, 3))
-    assert data["exit_code"] == 3
+    data = json.loads(json_report(result, 3, suggestions="# toml"))
+    assert (data["exit_code"], data["suggestions"]) == (3, "# toml")
     assert data["errors"] == [{"page": PAGE, "state": "refused", "error": "\x1b[31mboom"}]
     assert {f["name"] for f in data["findings"]} == {nasty}
 

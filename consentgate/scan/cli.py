@@ -199,10 +199,10 @@ def _scan(args: argparse.Namespace, settings: Settings, chromium: str) -> int:
         except OSError as error:
             print(f"consentgate scan: cannot write {args.html}: {error.strerror}", file=sys.stderr)
             code = code or EXIT_CANNOT_RUN
+    suggested = suggestions(result.findings) if args.suggest else None
     if args.json:
-        print(json_report(result, code))
+        print(json_report(result, code, suggested))
     else:
         print(text_report(result, classifier, code))
-    if args.suggest:
-        print(suggestions(result.findings), end="")
+        print(suggested or "", end="")
     return code

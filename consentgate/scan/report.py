@@ -127,8 +127,12 @@ def findings_text(findings: Sequence[Finding]) -> str:
     return "\n".join(out)
 
 
-def json_report(result: ScanResult, code: int) -> str:
-    """The visits, observations and findings as JSON, for other tools."""
+def json_report(result: ScanResult, code: int, suggestions: str | None = None) -> str:
+    """The visits, observations and findings as JSON, for other tools.
+
+    :param suggestions: The ``--suggest`` TOML, kept in the document as ``"suggestions"``
+        so the output stays one JSON value.
+    """
     data: dict[str, Any] = {
         "pages": list(result.pages),
         "exit_code": code,
@@ -136,6 +140,8 @@ def json_report(result: ScanResult, code: int) -> str:
         "observations": [dataclasses.asdict(o) for o in result.observations],
         "errors": [{"page": v.page, "state": v.state, "error": v.error} for v in result.errors],
     }
+    if suggestions is not None:
+        data["suggestions"] = suggestions
     return json.dumps(data, indent=2)
 
 
