@@ -123,7 +123,7 @@ def test_each_kind_of_problem_is_found_once_with_its_states_and_pages(
         (
             "undeclared",
             "request",
-            "widgets.example.com/w.js",
+            "widgets.example.com",
             None,
             ("undecided",),
             (PAGE, PAGE + "b"),

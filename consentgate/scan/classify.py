@@ -189,7 +189,8 @@ def assess(visits: Sequence[Visit], classifier: Classifier) -> ScanResult:
     for seen in observations:
         problem = classifier.problem(seen)
         if problem is not None:
-            grouped.setdefault((problem, seen.kind, seen.name, seen.category), []).append(seen)
+            name = _finding_name(problem, seen)
+            grouped.setdefault((problem, seen.kind, name, seen.category), []).append(seen)
     findings = [
         Finding(
             problem,
@@ -208,6 +209,14 @@ def assess(visits: Sequence[Visit], classifier: Classifier) -> ScanResult:
         ]
     findings.sort(key=lambda f: (PROBLEMS.index(f.problem), f.kind, f.name, f.category or ""))
     return ScanResult(tuple(visits), tuple(observations), tuple(findings))
+
+
+def _finding_name(problem: Problem, seen: Observation) -> str:
+    """What a finding names: an undeclared third party by its host (and port), as a
+    source pattern would declare it; anything else as it was seen."""
+    if problem == "undeclared" and seen.kind == "request":
+        return seen.name.partition("/")[0]
+    return seen.name
 
 
 def _category_of(settings: Settings, spec: CookieSpec) -> str | None:

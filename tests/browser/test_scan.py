@@ -75,7 +75,7 @@ def test_the_leaky_site_yields_exactly_what_was_planted(leaky: tuple[str, str]) 
     # Followed: /second (once, fragment dropped); skipped: the consent page, the PDF
     # and the other site.
     assert data["pages"] == [home, site + "/second"]
-    widget = other.removeprefix("http://") + "/widget.js"
+    other_host = other.removeprefix("http://")
     everyone = ["undecided", "refused", "accepted"]
     found = {
         (f["problem"], f["kind"], f["name"], f["category"], tuple(f["states"]), tuple(f["pages"]))
@@ -85,7 +85,7 @@ def test_the_leaky_site_yields_exactly_what_was_planted(leaky: tuple[str, str]) 
         # The inline script's cookie, before consent and after refusal.
         ("ungranted", "cookie", "fixture_stats", "analytics", ("undecided", "refused"), (home,)),
         # The tag with no category, and the key it keeps.
-        ("undeclared", "request", widget, None, tuple(everyone), (home,)),
+        ("undeclared", "request", other_host, None, tuple(everyone), (home,)),
         ("undeclared", "storage", "widget_state", None, tuple(everyone), (home,)),
         # The server's cookie nobody declared.
         ("undeclared", "cookie", "_hjSessionUser_42", None, tuple(everyone), (home,)),
@@ -93,7 +93,7 @@ def test_the_leaky_site_yields_exactly_what_was_planted(leaky: tuple[str, str]) 
         ("stale", "cookie", "legacy_id", "analytics", (), ()),
     }
     # The declared tracker was gated properly: loaded only for the visitor who accepted.
-    tracker = other.removeprefix("http://") + "/tracker.js"
+    tracker = other_host + "/tracker.js"
     loaded = {o["state"] for o in data["observations"] if o["name"] == tracker}
     assert loaded == {"accepted"}
 
