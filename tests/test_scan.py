@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from consentgate import Category, Settings
+from consentgate.__main__ import main
 from consentgate.scan import STATES, CookieSeen, RequestSeen, StorageSeen, Visit
 from consentgate.scan.browser import VisitOptions
 from consentgate.scan.classify import Classifier, assess, exit_code, site_of
@@ -237,17 +238,19 @@ def test_without_a_browser_the_scan_says_so_and_exits_2(tmp_path: Path) -> None:
     assert "Chromium not found" in done.stderr and "apt-get install chromium" in done.stderr
 
 
-def test_a_bad_config_is_named_and_exits_2(tmp_path: Path) -> None:
+def test_a_bad_config_is_named_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = tmp_path / "consent.toml"
     config.write_text('[[categories]]\nname = "Bad Name"\n')
-    done = scan("--config", str(config), "http://127.0.0.1:9/")
-    assert done.returncode == 2
-    assert "categories[0].name" in done.stderr
+    assert main(["scan", "--config", str(config), "http://127.0.0.1:9/"]) == 2
+    assert "categories[0].name" in capsys.readouterr().err
 
 
-def test_an_unknown_problem_name_is_a_usage_error() -> None:
-    done = scan("--config", "demo_site/consent.toml", "--fail-on", "typo", "http://x/")
-    assert done.returncode == 2 and "unknown 'typo'" in done.stderr
+def test_an_unknown_problem_name_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["scan", "--config", "demo_site/consent.toml", "--fail-on", "typo", "http://x/"])
+    assert exited.value.code == 2 and "unknown 'typo'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -264,8 +267,6 @@ def test_an_unknown_problem_name_is_a_usage_error() -> None:
 def test_usage_mistakes_are_told_before_a_browser_starts(
     args: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from consentgate.__main__ import main
-
     assert main(["scan", "--config", "demo_site/consent.toml", *args]) == 2
     assert message in capsys.readouterr().err
 
@@ -273,8 +274,6 @@ def test_usage_mistakes_are_told_before_a_browser_starts(
 def test_without_playwright_the_scan_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from consentgate.__main__ import main
-
     monkeypatch.setitem(sys.modules, "playwright.sync_api", None)
     assert main(["scan", "--config", "demo_site/consent.toml", "http://127.0.0.1:9/"]) == 2
     err = capsys.readouterr().err
