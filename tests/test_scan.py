@@ -329,3 +329,12 @@ def test_the_progress_bar_shows_on_a_terminal_only() -> None:
         bar.finish()
     assert "[#####.....] 3/6 https://www.example.org/?[2Jpage" in terminal.getvalue()
     assert pipe.getvalue() == ""
+
+
+def test_every_catalogue_entry_names_the_category_it_is_suggested_for() -> None:
+    from consentgate.config import preset_catalogue, tracker_catalogue
+
+    trackers = {t.id: t.category for t in tracker_catalogue().values()}
+    assert set(trackers.values()) == {"analytics", "marketing"}
+    assert trackers["meta-pixel"] == "marketing" and trackers["matomo"] == "analytics"
+    assert {p.category for p in preset_catalogue().values()} == {"necessary"}
