@@ -338,3 +338,14 @@ def test_every_catalogue_entry_names_the_category_it_is_suggested_for() -> None:
     assert set(trackers.values()) == {"analytics", "marketing"}
     assert trackers["meta-pixel"] == "marketing" and trackers["matomo"] == "analytics"
     assert {p.category for p in preset_catalogue().values()} == {"necessary"}
+
+
+def test_a_failing_factory_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import demo_site
+
+    def broken() -> None:
+        raise RuntimeError("no database")
+
+    monkeypatch.setattr(demo_site, "create_app", broken)
+    with pytest.raises(ValueError, match=r"demo_site:create_app\(\) failed: no database"):
+        load_app("demo_site:create_app()")

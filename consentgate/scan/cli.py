@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -195,7 +196,8 @@ def _scan(args: argparse.Namespace, settings: Settings, chromium: str) -> int:
     code = exit_code(result, args.fail_on)
     if args.html:
         try:
-            args.html.write_text(html_report(result, classifier, code), "utf-8")
+            about = f"Checked against {args.config} on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC."
+            args.html.write_text(html_report(result, classifier, code, about), "utf-8")
         except OSError as error:
             print(f"consentgate scan: cannot write {args.html}: {error.strerror}", file=sys.stderr)
             code = code or EXIT_CANNOT_RUN

@@ -34,8 +34,11 @@ def _table(head: Sequence[str], body: Sequence[tuple[Sequence[str], bool]]) -> s
     return "\n".join(lines)
 
 
-def html_report(result: ScanResult, classifier: Classifier, code: int) -> str:
-    """The report as one HTML document."""
+def html_report(result: ScanResult, classifier: Classifier, code: int, about: str = "") -> str:
+    """The report as one HTML document.
+
+    :param about: A line on what was scanned, when and against which configuration.
+    """
     verdict = (
         '<p class="ok">No findings: every visitor got only what they had granted, all declared.</p>'
         if not result.findings
@@ -47,6 +50,7 @@ def html_report(result: ScanResult, classifier: Classifier, code: int) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>Cookie consent scan</title><style>{_STYLE}</style></head><body>",
         "<h1>Cookie consent scan</h1>",
+        f"<p>{escape(about)}</p>" if about else "",
         verdict,
         "<h2>Pages scanned</h2><ul>",
         *(f"<li>{escape(page)}</li>" for page in result.pages),

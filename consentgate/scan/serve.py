@@ -63,7 +63,11 @@ def load_app(spec: str) -> Any:
     app = getattr(module, attr, None)
     if app is None:
         raise ValueError(f"{module_name!r} has no {attr!r}")
-    app = app() if call else app
+    if call:
+        try:
+            app = app()
+        except Exception as error:
+            raise ValueError(f"{spec} failed: {error}") from error
     if not callable(app):
         raise ValueError(f"{spec} is not a WSGI app")
     return app

@@ -63,7 +63,8 @@ def test_the_demo_is_clean_for_every_visitor(
     assert ("accepted", "request", "www.googletagmanager.com/gtag/js", "analytics") in seen
     assert {s for s, *_ in seen} == {"undecided", "refused", "accepted"}
     assert {c for s, _, _, c in seen if s != "accepted"} <= {None, "necessary"}
-    assert "No findings" in report.read_text("utf-8")
+    page = report.read_text("utf-8")
+    assert "No findings" in page and f"Checked against {DEMO_CONFIG}" in page
 
 
 def test_the_leaky_site_yields_exactly_what_was_planted(leaky: tuple[str, str]) -> None:
