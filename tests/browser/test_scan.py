@@ -13,13 +13,13 @@ import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from consentgate.__main__ import main
 from consentgate.scan.browser import VisitOptions
 from consentgate.scan.pool import Pool
-from demo_site import create_app
 
 from .conftest import SECRET
 from .leaky_site import CONFIG, leaky_site, other_site
@@ -45,18 +45,19 @@ def scan(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_demo_is_clean_for_every_visitor(
-    chromium_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    chromium_path: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    app = create_app({"CONSENTGATE_SECRET_KEY": SECRET})
-    app.instance_path = str(tmp_path / "instance")
+    """In process, the demo served by the scan itself (``--wsgi``), as ``make scan-demo``."""
+    monkeypatch.setenv("CONSENTGATE_SECRET_KEY", SECRET)  # no development key file
     report = tmp_path / "report.html"
-    with served(app) as url:
-        pages = [url + path for path in SITE_PAGES]
-        args = ["--config", str(DEMO_CONFIG), "--json", "--html", str(report), *pages]
-        code = main(["scan", *args])
+    args = ["--config", str(DEMO_CONFIG), "--json", "--html", str(report), *SITE_PAGES]
+    code = main(["scan", "--wsgi", "demo_site:create_app()", *args])
     data = json.loads(capsys.readouterr().out)
     assert (code, data["findings"], data["errors"]) == (0, [], [])
-    assert data["pages"] == pages
+    assert [urlsplit(page).path for page in data["pages"]] == list(SITE_PAGES)
     seen = {(o["state"], o["kind"], o["name"], o["category"]) for o in data["observations"]}
     # The scan did see the analytics the demo has, where it is allowed.
     assert ("accepted", "cookie", "ka2_visitor", "analytics") in seen
