@@ -20,6 +20,28 @@ from .model import CookieSeen, RequestSeen, State, StorageSeen, Visit
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Request
 
+#: What the scanning browser does unlike a test's. It lets third parties keep cookies and
+#: storage (partitioned), as Chrome does for most visitors, where this Chromium blocks them,
+#: so what an embedded frame keeps is seen. Chromium reads only the last
+#: ``--disable-features``, so the entries of Playwright's own list that keep the browser
+#: quiet and http URLs on http are repeated.
+SCAN_ARGS = (
+    "--disable-features="
+    + ",".join(
+        (
+            "TrackingProtection3pcd",
+            "AvoidUnnecessaryBeforeUnloadCheckSync",
+            "DestroyProfileOnBrowserClose",
+            "HttpsUpgrades",
+            "HttpsFirstBalancedModeAutoEnable",
+            "MediaRouter",
+            "PaintHolding",
+            "OptimizationHints",
+            "NetworkTimeServiceQuerying",
+            "PreconnectToSearch",
+        )
+    ),
+)
 #: How a visit's error starts when the URL led to something other than a page.
 NOT_HTML = "not an HTML page"
 #: The consent endpoint's ``action`` for each visitor who decides.
@@ -101,7 +123,7 @@ def launch(playwright: Any, executable: str, *args: str) -> Browser:
     :param args: More command-line switches (Chromium ignores ones it does not know).
     """
     browser: Browser = playwright.chromium.launch(
-        executable_path=executable, headless=True, args=[*CHROMIUM_ARGS, *args]
+        executable_path=executable, headless=True, args=[*CHROMIUM_ARGS, *SCAN_ARGS, *args]
     )
     return browser
 

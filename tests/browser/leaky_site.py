@@ -3,7 +3,8 @@
 Planted, and nothing else wrong:
 
 - a script from another site (``localhost`` against the pages' ``127.0.0.1``) that no
-  category declares, which keeps a ``sessionStorage`` key no category declares;
+  category declares, which keeps a ``sessionStorage`` key no category declares and
+  embeds a frame of its own site that keeps a ``localStorage`` key there;
 - an inline script that sets ``fixture_stats``, an analytics cookie, before any consent;
 - a ``Set-Cookie`` of ``_hjSessionUser_42``, which no category declares (Hotjar's, as
   the built-in catalogue knows);
@@ -47,10 +48,18 @@ _SECOND = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Second</title></head>
 <body><h1 id="top">Second</h1><a href="/">Home</a></body></html>
 """
-#: The other site's scripts: one undeclared, one declared as analytics.
-SCRIPTS = {
-    "/widget.js": 'sessionStorage.setItem("widget_state", "1");',
-    "/tracker.js": 'localStorage.setItem("fixture_stats", "1");',
+#: The other site's files: an undeclared widget that embeds a frame of its site, which
+#: keeps a key there; a script declared as analytics.
+FILES = {
+    "/widget.js": (
+        "text/javascript",
+        'sessionStorage.setItem("widget_state", "1");'
+        'const frame = document.createElement("iframe");'
+        'frame.src = new URL("/frame", document.currentScript.src).href;'
+        "document.documentElement.append(frame);",
+    ),
+    "/frame": ("text/html", '<script>localStorage.setItem("widget_frame", "1");</script>'),
+    "/tracker.js": ("text/javascript", 'localStorage.setItem("fixture_stats", "1");'),
 }
 
 
@@ -75,13 +84,13 @@ def leaky_site(other: str) -> ConsentGate:
 
 
 def other_site() -> Any:
-    """The second site: two scripts."""
+    """The second site: the widget, its frame, and a tracker."""
 
     @Request.application  # type: ignore[arg-type]
     def app(request: Request) -> Response:
-        body = SCRIPTS.get(request.path)
-        if body is None:
+        if request.path not in FILES:
             return Response("Not found", status=404)
-        return Response(body, mimetype="text/javascript")
+        mimetype, body = FILES[request.path]
+        return Response(body, mimetype=mimetype)
 
     return app

@@ -86,14 +86,20 @@ def test_the_leaky_site_yields_exactly_what_was_planted(leaky: tuple[str, str]) 
     assert found == {
         # The inline script's cookie, before consent and after refusal.
         ("ungranted", "cookie", "fixture_stats", "analytics", ("undecided", "refused"), (home,)),
-        # The tag with no category, and the key it keeps.
+        # The tag with no category, the key it keeps and the one its frame keeps.
         ("undeclared", "request", other_host, None, tuple(everyone), (home,)),
         ("undeclared", "storage", "widget_state", None, tuple(everyone), (home,)),
+        ("undeclared", "storage", "widget_frame", None, tuple(everyone), (home,)),
         # The server's cookie nobody declared.
         ("undeclared", "cookie", "_hjSessionUser_42", None, tuple(everyone), (home,)),
         # Declared, never set.
         ("stale", "cookie", "legacy_id", "analytics", (), ()),
     }
+    # The frame's key is the other site's, in its own origin.
+    frame_key = {
+        (o["where"], o["third_party"]) for o in data["observations"] if o["name"] == "widget_frame"
+    }
+    assert frame_key == {(other + " localStorage", True)}
     # The declared tracker was gated properly: loaded only for the visitor who accepted.
     tracker = other_host + "/tracker.js"
     loaded = {o["state"] for o in data["observations"] if o["name"] == tracker}
