@@ -2,7 +2,7 @@
 
 Each visit gets a fresh browser context. A visitor who decides posts to the site's
 consent endpoint from the page itself, as the banner's script does, so the site sets
-its own consent cookie; the page is then reloaded and watched. Requests come from
+its own consent cookie; the page is then opened again and watched. Requests come from
 Playwright's ``request`` event (every frame, failed ones too) with the initiators that
 a CDP session reports; cookies from the context; storage keys from every frame.
 """
@@ -151,10 +151,11 @@ def _visit(context: BrowserContext, url: str, state: State, options: VisitOption
     if state != "undecided":
         page.goto(url, wait_until="domcontentloaded")
         _decide(context, page, state, options)
+        # Leave the undecided page (its last beacons go out now) before the record
+        # starts, then open it again: only the decided visitor's page is recorded.
+        page.goto("about:blank")
         recorder.clear()
-        response = page.reload(wait_until="load")
-    else:
-        response = page.goto(url, wait_until="load")
+    response = page.goto(url, wait_until="load")
     if response is not None:
         content_type = response.headers.get("content-type", "")
         if "html" not in content_type:
