@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import io
 import json
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -349,3 +350,14 @@ def test_a_failing_factory_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(demo_site, "create_app", broken)
     with pytest.raises(ValueError, match=r"demo_site:create_app\(\) failed: no database"):
         load_app("demo_site:create_app()")
+
+
+def test_a_browser_that_does_not_start_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    not_a_browser = shutil.which("false")
+    if not_a_browser is None:
+        pytest.skip("no 'false' command to stand in for a broken browser")
+    monkeypatch.setenv("CONSENTGATE_CHROMIUM", not_a_browser)
+    assert main(["scan", "--config", "demo_site/consent.toml", "http://127.0.0.1:9/"]) == 2
+    assert "Chromium did not start" in capsys.readouterr().err

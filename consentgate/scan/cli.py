@@ -189,7 +189,11 @@ def _scan(args: argparse.Namespace, settings: Settings, chromium: str) -> int:
     )
     plan = Plan(tuple(args.urls), args.crawl, args.jobs, options, chromium)
     progress = ProgressBar(sys.stderr)
-    visits = scan(plan, progress)
+    try:
+        visits = scan(plan, progress)
+    except Exception as error:  # only starting a browser can fail: visits report their own
+        progress.finish()
+        return _fail(f"Chromium did not start: {str(error).strip().splitlines()[0]}")
     progress.finish()
     classifier = Classifier(settings)
     result = assess(visits, classifier)

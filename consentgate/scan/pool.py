@@ -72,7 +72,10 @@ class Pool:
                     pending -= 1
                     yield late
                 continue
-            if isinstance(result, BaseException):
+            if isinstance(result, BaseException):  # a browser did not start
+                with contextlib.suppress(queue.Empty):
+                    while True:  # nothing more to visit
+                        self._tasks.get_nowait()
                 raise result
             pending -= 1
             yield result
