@@ -17,6 +17,8 @@ from pathlib import Path
 SECRET_KEY_ENV = "CONSENTGATE_SECRET_KEY"
 #: File in the instance folder holding the generated development key.
 DEV_KEY_FILE = "dev-secret-key"
+#: SQLite database in the instance folder where every consent decision is recorded.
+RECORDS_FILE = "consent.sqlite3"
 
 #: The gate's configuration (categories, privacy page), relative to the package: the
 #: same file ``python -m consentgate scan --config demo_site/consent.toml`` checks.

@@ -16,10 +16,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from flask import Flask
 
+import demo_site
 from consentgate.__main__ import main
 from consentgate.scan.browser import VisitOptions
 from consentgate.scan.pool import Pool
+from demo_site import create_app
 
 from .conftest import SECRET
 from .leaky_site import CONFIG, leaky_site, other_site
@@ -50,8 +53,16 @@ def test_the_demo_is_clean_for_every_visitor(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """In process, the demo served by the scan itself (``--wsgi``), as ``make scan-demo``."""
-    monkeypatch.setenv("CONSENTGATE_SECRET_KEY", SECRET)  # no development key file
+    """In process, the demo served by the scan itself (``--wsgi``), as ``make scan-demo``;
+    its key, records and page views kept in a temporary folder."""
+
+    def demo() -> Flask:
+        app = create_app({"CONSENTGATE_SECRET_KEY": SECRET, "CONSENTGATE_RECORDS": records})
+        app.instance_path = str(tmp_path / "instance")
+        return app
+
+    records = f"sqlite:///{tmp_path / 'records.sqlite3'}"
+    monkeypatch.setattr(demo_site, "create_app", demo)
     report = tmp_path / "report.html"
     args = ["--config", str(DEMO_CONFIG), "--json", "--html", str(report), *SITE_PAGES]
     code = main(["scan", "--wsgi", "demo_site:create_app()", *args])
