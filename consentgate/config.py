@@ -355,6 +355,8 @@ class Tracker:
     :param consent_types: Google Consent Mode types (``analytics_storage``, ``ad_storage`` ...)
         that a category using this tracker grants.
     :param embed: How it shows as content, for trackers that are embeds (None otherwise).
+    :param category: The category sites usually put it in (``"analytics"``), as
+        ``consentgate scan --suggest`` proposes it.
     """
 
     id: str
@@ -366,6 +368,7 @@ class Tracker:
     privacy_url: str = ""
     consent_types: tuple[str, ...] = ()
     embed: Embed | None = None
+    category: str = ""
 
 
 def _entries(ids: tuple[str, ...], field: str) -> list[Tracker]:
@@ -403,7 +406,7 @@ def _catalogue(filename: str) -> Mapping[str, Tracker]:
 
 #: What a catalogue entry must have, then what it may have.
 _TRACKER_REQUIRED = ("name", "provider", "sources", "inline", "cookies")
-_TRACKER_KEYS = (*_TRACKER_REQUIRED, "privacy_url", "consent_types", "embed")
+_TRACKER_KEYS = (*_TRACKER_REQUIRED, "privacy_url", "consent_types", "embed", "category")
 
 
 def _tracker(tracker_id: str, entry: Mapping[str, Any]) -> Tracker:
@@ -434,7 +437,15 @@ def _tracker(tracker_id: str, entry: Mapping[str, Any]) -> Tracker:
         _privacy_url(entry.get("privacy_url", "")),
         consent_types,
         _embed(entry["embed"]) if "embed" in entry else None,
+        _suggested_category(entry.get("category", "")),
     )
+
+
+def _suggested_category(value: object) -> str:
+    """The category a catalogue entry suggests: a valid category name, or none."""
+    valid = value == "" or (isinstance(value, str) and _CATEGORY_NAME.fullmatch(value) is not None)
+    _require(valid, "category", "must be a category name such as 'analytics'", value)
+    return cast(str, value)
 
 
 def _catalogue_sources(value: object) -> tuple[str, ...]:

@@ -11,31 +11,19 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Playwright, Route, sync_playwright
 
+from consentgate.scan.chromium import CHROMIUM_ARGS, find_chromium, missing_message
 from demo_site import create_app
 
 from .support import DESKTOP, DemoSite, Visitor, declared_globs, matches_any, served
 
 SECRET = "browser-test-secret-0123456789abcdef"
-#: Where Debian and Ubuntu install Chromium; CONSENTGATE_CHROMIUM comes first.
-CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-#: Quiet, sandbox-free headless Chromium that never phones home.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
 #: Hosts of the demo's embeds, answered by :func:`stub_provider`.
 PROVIDERS = re.compile(
     r"^https?://([^/?#]*\.)?(youtube\.com|youtube-nocookie\.com|openstreetmap\.org)[/:?#]"
@@ -49,18 +37,8 @@ def stub_provider(route: Route) -> None:
     route.fulfill(status=200, content_type="text/html", body=STUB_PAGE)
 
 
-def find_chromium(environ: Mapping[str, str]) -> str | None:
-    """The Chromium to drive: ``$CONSENTGATE_CHROMIUM`` or a standard path."""
-    configured = environ.get("CONSENTGATE_CHROMIUM")
-    candidates = (configured,) if configured else CHROMIUM_PATHS
-    return next((p for p in candidates if Path(p).is_file() and os.access(p, os.X_OK)), None)
-
-
 CHROMIUM = find_chromium(os.environ)
-MISSING = (
-    f"Chromium not found at {os.environ.get('CONSENTGATE_CHROMIUM') or ' or '.join(CHROMIUM_PATHS)}"
-    ": apt-get install chromium (or set CONSENTGATE_CHROMIUM) to run the browser tests"
-)
+MISSING = missing_message(os.environ) + " to run the browser tests"
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -90,7 +68,7 @@ def playwright(chromium_path: str) -> Iterator[Playwright]:
 @pytest.fixture(scope="session")
 def launch_options(chromium_path: str) -> dict[str, Any]:
     """Keyword arguments for launching the system Chromium headless."""
-    return {"executable_path": chromium_path, "headless": True, "args": CHROMIUM_ARGS}
+    return {"executable_path": chromium_path, "headless": True, "args": list(CHROMIUM_ARGS)}
 
 
 @pytest.fixture(scope="session")
