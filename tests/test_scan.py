@@ -336,8 +336,9 @@ def test_every_catalogue_entry_names_the_category_it_is_suggested_for() -> None:
     from consentgate.config import preset_catalogue, tracker_catalogue
 
     trackers = {t.id: t.category for t in tracker_catalogue().values()}
-    assert set(trackers.values()) == {"analytics", "marketing"}
+    assert set(trackers.values()) == {"analytics", "marketing", "media"}
     assert trackers["meta-pixel"] == "marketing" and trackers["matomo"] == "analytics"
+    assert trackers["youtube"] == "media" and trackers["google-ads"] == "marketing"
     assert {p.category for p in preset_catalogue().values()} == {"necessary"}
 
 
