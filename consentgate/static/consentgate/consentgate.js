@@ -76,9 +76,9 @@
     categories.forEach(function (name) {
       body.append("category", name);
     });
-    // Where the choice was made, for the consent record ("banner"); a script is "api".
-    if (options && typeof options.entry_point === "string") {
-      body.append("entry_point", options.entry_point);
+    // Where the choice was made (the banner, say), for the record of it.
+    if (options && typeof options.entryPoint === "string") {
+      body.append("entry_point", options.entryPoint);
     }
     var reload = options && typeof options.reload === "boolean" ? options.reload : api.reload;
     return fetch(endpoint, {
@@ -196,13 +196,14 @@
     var action = submitter.value;
     var fields = new FormData(form);
     var chosen = fields.getAll("category");
-    var from = { entry_point: fields.get("entry_point") || "banner" };
+    var entry = fields.get("entry_point");
+    var options = typeof entry === "string" ? { entryPoint: entry } : undefined;
     var decisions = {
-      accept_all: function () { return api.accept(null, from); },
-      reject_all: function () { return api.reject(from); },
-      save: function () { return api.save(chosen, from); },
-      opt_out: function () { return decide("opt_out", chosen, from); },
-      acknowledge: function () { return decide("acknowledge", chosen, from); }
+      accept_all: function () { return api.accept(null, options); },
+      reject_all: function () { return api.reject(options); },
+      save: function () { return api.save(chosen, options); },
+      opt_out: function () { return decide("opt_out", chosen, options); },
+      acknowledge: function () { return decide("acknowledge", chosen, options); }
     };
     if (!Object.prototype.hasOwnProperty.call(decisions, action)) {
       return;
