@@ -250,8 +250,9 @@ class Category:
         trackers = _strings(self.trackers, "trackers")
         presets = _strings(self.presets, "presets")
         consent_types = list(_consent_types(self.consent_types))
-        _check_consent_mode(self.google_consent_mode, _entries(trackers, "trackers"))
-        for tracker in (*_entries(trackers, "trackers"), *_entries(presets, "presets")):
+        entries = _entries(trackers, "trackers")
+        _check_consent_mode(self.google_consent_mode, entries)
+        for tracker in (*entries, *_entries(presets, "presets")):
             cookies.extend(tracker.cookies)
             sources.extend(tracker.sources)
             inline.extend(tracker.inline)

@@ -211,12 +211,15 @@ class ConsentCodec:
         return payload[3] if payload is not None and _is_id(payload[3]) else ""
 
     def _payload(self, value: str) -> list[t.Any] | None:
-        """The signed list in ``value`` (four to six items), or None."""
+        """The signed list in ``value`` (four to six items, the sixth only ``"opt-out"``),
+        or None."""
         try:
             payload = self._serializer.loads(value)
         except BadData:
             return None
-        return payload if isinstance(payload, list) and len(payload) in (4, 5, 6) else None
+        if not isinstance(payload, list) or len(payload) not in (4, 5, 6):
+            return None
+        return None if len(payload) == 6 and payload[5] != _OPT_OUT else payload
 
     def _was_offered_all(self, offered: object) -> bool:
         """Whether the visitor was asked about every optional category there is now."""
@@ -231,11 +234,9 @@ class ConsentCodec:
         payload = self._payload(value)
         if payload is None:
             return None
-        if len(payload) == 6 and payload[5] != _OPT_OUT:
-            return None
 
         version, names, decided_at, consent_id = payload[:4]
-        if len(payload) == 5 and not self._was_offered_all(payload[4]):
+        if len(payload) >= 5 and not self._was_offered_all(payload[4]):
             return None
 
         if (

@@ -57,6 +57,7 @@ class ConsentMode:
                 mapped.setdefault(consent_type, []).append(category.name)
         #: Consent type -> the categories that must all be allowed for it to be granted.
         self._mapped = {name: tuple(names) for name, names in mapped.items()}
+        self._switched_on = settings.consent_mode
         #: Whether the snippet is ever written: switched on, and some type is mapped.
         self.enabled = settings.consent_mode and bool(mapped)
         #: Categories that hold a Google tag (a mapped type, or a tracker by Google).
@@ -73,6 +74,17 @@ class ConsentMode:
             ("url_passthrough", settings.url_passthrough),
         ]
         self._sets = "".join(f'gtag("set","{name}",true);' for name, on in sets if on)
+
+    def warnings(self) -> list[str]:
+        """What the site owner should hear at start-up: Google tags that will run with
+        no consent default, because no category maps a consent type."""
+        if self.enabled or not self._google or not self._switched_on:
+            return []
+        return [
+            f"categories {', '.join(self._google)} hold Google tags but no category maps a "
+            "Google Consent Mode type (consent_types): no consent default is sent, so those "
+            "tags run as if every type were granted"
+        ]
 
     def state(self, consent: Consent) -> dict[str, str]:
         """Every Consent Mode v2 type, ``"granted"`` or ``"denied"`` for this visitor."""

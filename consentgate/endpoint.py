@@ -25,6 +25,7 @@ from .cookies import consent_cookie_header, cookie_value, expiry_header
 from .csp import nonce_attr
 from .decision import behind_proxy, decide, is_cross_site, referer_path, safe_next, wants_json
 from .embeds import MAX_ID, with_token
+from .jurisdiction import DEFAULT_STATE
 from .recording import build_record, entry_point, language_of
 from .records import Notice, Record, StoreUnavailable
 from .script import IMMUTABLE, JAVASCRIPT, SCRIPT, SCRIPT_ETAG, script_path
@@ -153,9 +154,9 @@ def decision_response(
     if form.get("action") == "load_once":
         return load_once_response(gate, request, form)
     now = gate.clock()
+    mode = gate.request_state(request.environ).mode
     previous = gate.consent_for(request.environ)
     kept_id = previous.consent_id if previous.decided else _signed_id(gate, request)
-    mode = gate.request_state(request.environ).mode
     consent = decide(
         form.get("action"),
         form.getlist("category"),
@@ -201,8 +202,12 @@ def _record(
 ) -> tuple[Record, Notice]:
     """The record of the decision ``change`` (before, after) and the notice it names."""
     settings = gate.settings
-    make = notice or (lambda language: ui.banner_notice(settings, language))
-    shown = gate.recorder.notice(language_of(request.environ), make)
+    state = gate.request_state(request.environ)
+    language = language_of(request.environ)
+    make = notice or (lambda language: ui.banner_notice(settings, language, state))
+    # The wording differs per mode and GPC signal: each is rendered and kept apart.
+    key = language if state == DEFAULT_STATE else f"{language} {state.mode} gpc={state.gpc:d}"
+    shown = gate.recorder.notice(key, lambda _: make(language))
     record = build_record(
         change[1],
         change[0],
@@ -219,7 +224,8 @@ def _record(
 def _decided(
     gate: ConsentGate, request: Request, consent: Consent, next_url: str, json_client: bool
 ) -> Response:
-    """The answer to a decision taken: the new state as JSON, or a 303 back."""
+    """The answer to a decision taken: the new state as JSON (as a GET gives it), or a
+    303 back."""
     if json_client:
         state = gate.page_state(request.environ, consent)
         return Response(json.dumps(state), mimetype="application/json")

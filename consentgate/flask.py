@@ -185,8 +185,9 @@ def _decision() -> WerkzeugResponse:
 
 def _banner_notice(language: str) -> Notice:
     """The notice the site's banner template shows (the app's own ``banner.html`` if it
-    has one), read from the rendered template so the record names what was shown."""
-    return Notice(language, notice_text(render_template("consentgate/banner.html", next_url="/")))
+    has one; ``notice.html`` in opt-out mode), read from the rendered template so the
+    record names what was shown."""
+    return Notice(language, notice_text(render_template(_banner_template(), next_url="/")))
 
 
 @blueprint.route(f"/{SCRIPT_NAME}", methods=["GET", "HEAD"])
@@ -265,13 +266,13 @@ def _prepare_banner(response: Response) -> Response:
     this response's CSP nonce, and let it render embed placeholders with
     ``consentgate/placeholder.html``."""
     environ = request.environ
-    if response.mimetype in HTML_TYPES:
-        _nonce_attr()
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        environ["consentgate.placeholder"] = functools.partial(_render_placeholder, app)
+    if response.mimetype not in HTML_TYPES:
+        return response
+    _nonce_attr()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    environ["consentgate.placeholder"] = functools.partial(_render_placeholder, app)
     if (
-        response.mimetype in HTML_TYPES
-        and not environ.get("consentgate.banner_placed")
+        not environ.get("consentgate.banner_placed")
         and request.blueprint != blueprint.name
         and "consentgate.consent" in environ
         and not _consent().decided

@@ -165,9 +165,11 @@ class ConsentGate:
         self.embeds = EmbedFinder(config.categories)
         #: Source of the current time; tests replace it.
         self.clock: Callable[[], float] = time.time
+        self.consent_mode = ConsentMode(config)
+        for warning in self.consent_mode.warnings():
+            logger.warning("%s", warning)
         #: Writes each decision's record; the store opens on the first decision.
         self.recorder = Recorder(config)
-        self.consent_mode = ConsentMode(config)
         self._undecided = Consent.undecided(config.required_names)
         #: What no cookie at all means, in each request state.
         self._nobody = {

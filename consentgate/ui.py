@@ -114,12 +114,17 @@ def banner_form(settings: Settings, next_url: str, prefix: str = "") -> str:
     )
 
 
-def banner_notice(settings: Settings, language: str = "en") -> Notice:
+def banner_notice(
+    settings: Settings, language: str = "en", state: RequestState = DEFAULT_STATE
+) -> Notice:
     """The notice the built-in banner shows: its text as :func:`notice_text` reads it.
 
-    Taken from :func:`banner_html` itself, so the recorded wording is what the visitor
-    read, whatever changes in the banner.
+    Taken from :func:`banner_html` itself (:func:`notice_form` in opt-out mode, with
+    its line on the GPC signal when it is honoured), so the recorded wording is what
+    the visitor read, whatever changes in the banner.
     """
+    if state.mode == "opt-out":
+        return Notice(language, notice_text(notice_form(settings, "/", gpc=state.gpc)))
     return Notice(language, notice_text(banner_html(settings, "/")))
 
 

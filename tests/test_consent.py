@@ -85,6 +85,13 @@ def test_an_unknown_sixth_item_reads_as_undecided(mark: object) -> None:
     assert not make_codec().loads(value, now=NOW).decided
 
 
+def test_an_opt_out_choice_made_before_a_category_was_added_asks_again() -> None:
+    value = sign_raw(["1", "analytics", NOW, "c1", "analytics,preferences", "opt-out"])
+    assert not make_codec().loads(value, now=NOW).decided
+    complete = sign_raw(["1", "analytics", NOW, "c1", "analytics,marketing,preferences", "opt-out"])
+    assert make_codec().loads(complete, now=NOW).mode == "opt-out"
+
+
 def test_cookie_stays_compact() -> None:
     codec = make_codec()
     consent = decided("preferences", "analytics", "marketing", consent_id="x" * 22)

@@ -17,6 +17,7 @@ from consentgate import Category, ConfigError, Consent, ConsentGate, Settings, l
 from consentgate.consent_mode import ConsentMode
 
 from .conftest import SECRET
+from .recordstores import FailingStore
 
 GA = b'<script async src="https://www.googletagmanager.com/gtag/js?id=G-1"></script>'
 ADS = b'<script async src="https://pagead2.googlesyndication.com/pagead/js/ads.js"></script>'
@@ -438,3 +439,25 @@ def test_no_snippet_in_a_fragment_a_script_fetches() -> None:
     assert fragment == b"<li>" + GA + b"</li>"
     framed = client.get("/", headers={"Sec-Fetch-Dest": "iframe"}).data
     assert snippet_of(framed) is not None  # a document of its own, with its own data layer
+
+
+def test_google_tags_without_any_consent_type_are_logged_at_start(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    tag_manager_only = [
+        Category("necessary", required=True),
+        Category("tags", trackers=["google-tag-manager"]),
+    ]
+    with caplog.at_level("WARNING", logger="consentgate"):
+        gate(categories=tag_manager_only)
+        gate(categories=tag_manager_only, consent_mode=False)  # the site said so: no warning
+        gate()
+    warned = [r.getMessage() for r in caplog.records if "consent_types" in r.getMessage()]
+    assert len(warned) == 1 and "categories tags hold Google tags" in warned[0]
+
+
+def test_nonce_on_the_page_that_says_a_choice_was_not_saved() -> None:
+    app = gate(nonce="n0nce", records=FailingStore())
+    response = Client(app).post("/consent", data={"action": "accept_all", "next": "/"})
+    assert response.status_code == 503
+    assert b'<style nonce="n0nce">' in response.data

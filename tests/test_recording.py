@@ -225,8 +225,13 @@ def test_the_record_says_language_gpc_and_mode(
     )
     [record] = store.records
     assert (record.gpc, record.mode, record.language) == (True, "opt-out", "fr")
+    assert record.action == "opt_out"
     assert record.ip_prefix == "192.0.2.0/24"
-    assert store.notices[record.notice_digest]  # a notice per language, stored
+    # The notice recorded is the opt-out notice the visitor was shown, GPC line and all.
+    notice = store.notices[record.notice_digest]
+    assert "Do not sell or share my personal information" in notice
+    assert "Global Privacy Control signal. We honour it" in notice
+    assert "Accept all" not in notice
 
 
 def test_no_address_is_kept_unless_asked(gate: ConsentGate, store: MemoryStore) -> None:
@@ -465,12 +470,13 @@ def test_the_preferences_page_shows_the_id_to_quote(
     assert "consentgate-receipt" not in plain_client.get("/consent").get_data(as_text=True)
 
 
-def flask_app(records: object) -> Flask:
+def flask_app(records: object, **config: Any) -> Flask:
     app = Flask(__name__)
     app.config.update(
         CONSENTGATE_SECRET_KEY=SECRET,
         CONSENTGATE_CATEGORIES=categories(),
         CONSENTGATE_RECORDS=records,
+        **config,
     )
 
     @app.get("/")
@@ -499,6 +505,19 @@ def test_flask_records_its_templates_notice_and_entry_points(store: MemoryStore)
     notice = store.notices[first.notice_digest]
     assert "Accept all" in notice and "Analytics cookies" in notice
     assert "you can change your mind at any time from the cookie settings page." in notice
+
+
+def test_flask_records_the_opt_out_notice_it_showed() -> None:
+    store = MemoryStore()
+    client = flask_app(store, CONSENTGATE_MODE="opt-out").test_client()
+    notice_page = client.get("/").get_data(as_text=True)
+    assert 'name="entry_point" value="banner"' in notice_page
+    client.post("/consent", data={"action": "acknowledge", "entry_point": "banner", "next": "/"})
+    [record] = store.records
+    assert (record.mode, record.action, record.entry_point) == ("opt-out", "acknowledge", "banner")
+    notice = store.notices[record.notice_digest]
+    assert "Do not sell or share my personal information" in notice
+    assert "Accept all" not in notice
 
 
 def test_flask_sets_no_cookie_at_all_when_the_store_fails() -> None:

@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page, Route
 
 from consentgate import Category, ConsentGate
 
-from .support import served
+from .support import BANNER, Visitor, served
 
 pytestmark = pytest.mark.browser
 
@@ -149,3 +149,16 @@ def test_strict_csp_keeps_banner_styled_and_snippet_running(
     assert saw is not None, "the Consent Mode default did not run before gtag.js"
     assert saw["analytics_storage"] == "granted"
     assert page.evaluate("() => window.violations") == []
+
+
+def test_the_demos_ga4_tag_starts_with_the_consent_default(visitor: Visitor) -> None:
+    visitor.goto("/facts")
+    visitor.press(visitor.page.locator(BANNER).get_by_role("button", name="Accept all"))
+    queued = visitor.page.evaluate(
+        "() => window.dataLayer.map(function (e) { return Array.prototype.slice.call(e); })"
+    )
+    # First the default, then the demo's own gtag('js') and gtag('config').
+    assert [entry[:2] for entry in queued[:1]] == [["consent", "default"]]
+    assert queued[0][2]["analytics_storage"] == "granted"
+    assert queued[0][2]["ad_storage"] == "denied"
+    assert [entry[0] for entry in queued[1:3]] == ["js", "config"]

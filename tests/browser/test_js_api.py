@@ -84,6 +84,8 @@ def test_banner_buttons_decide_through_the_api_without_a_flash(visitor: Visitor)
     with page.expect_request(lambda r: r.method == "POST" and r.url.endswith(PREFERENCES)) as post:
         visitor.press(page.locator(BANNER).get_by_role("button", name="Reject all"))
     assert post.value.resource_type == "fetch", "the banner posted the form, not the API"
+    # Recorded as taken on the banner, not by a script.
+    assert "entry_point=banner" in (post.value.post_data or "")
     unload = [text for text in logged if text.startswith("banner at unload")]
     assert unload == ["banner at unload: false"], "the banner was still there at the reload"
     assert visitor.url_path() == "/alliances" and not visitor.banner_shown()
