@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import e2e, memory, overhead, throughput
+from . import e2e, memory, overhead, records, throughput
 from .pages import DEFAULT_CORPUS, MB, SIZES, generate_page, load_corpus
 from .report import Target, machine, ratio, save, size, table
 
@@ -34,6 +35,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="fewer runs, smaller inputs")
     parser.add_argument("--no-e2e", action="store_true", help="skip the gunicorn + wrk runs")
+    parser.add_argument(
+        "--records-only", action="store_true", help="only the consent records benchmark"
+    )
     return parser.parse_args(argv)
 
 
@@ -202,6 +206,67 @@ def run_e2e(quick: bool) -> tuple[e2e.E2EResult | None, list[Target]]:
     ]
 
 
+def run_records(quick: bool) -> tuple[dict[str, Any], list[Target]]:
+    """Decisions with records on SQLite and PostgreSQL against none; page views."""
+    progress("records: decisions")
+    with records.gates() as gates:
+        timed = records.decisions(gates, quick=quick)
+    missing = records.missing_postgres()
+    say("Decisions: POST /consent in process, time per decision, gates in turns of 100")
+    if missing is not None:
+        say(f"  PostgreSQL skipped: {missing}")
+    base = timed[0]
+    p50, p99 = base.percentile(50), base.percentile(99)
+    rows = [
+        [d.name, len(d.times), d.rate, d.percentile(50) * 1e3, d.percentile(99) * 1e3,
+         (d.percentile(50) - p50) * 1e3, (d.percentile(99) - p99) * 1e3,
+         d.percentile(50, cpu=True) * 1e3, d.percentile(99, cpu=True) * 1e3]
+        for d in timed
+    ]  # fmt: skip
+    headers = ["records", "decisions", "per s", "p50 ms", "p99 ms", "+p50 ms", "+p99 ms"]
+    headers += ["CPU p50 ms", "CPU p99 ms"]
+    say(table(headers, rows))
+    say()
+    added = next(d for d in timed if d.name == "SQLite").percentile(99) - p99
+    target_ms = records.SQLITE_P99_TARGET * 1e3
+    what = f"recording on SQLite adds <= {target_ms:.0f} ms at p99"
+    passed = added <= records.SQLITE_P99_TARGET
+    views, targets = run_page_views(quick)
+    result = {
+        "decisions": [
+            {"records": d.name, "times_s": d.times, "cpu_s": d.cpu, "rate": d.rate} for d in timed
+        ],
+        "page_views": [vars(v) for v in views],
+        "postgres_skipped": missing,
+    }
+    return result, [Target(what, f"{added * 1e3:+.2f} ms", passed), *targets]
+
+
+def run_page_views(quick: bool) -> tuple[list[records.PageViews], list[Target]]:
+    """Page views through a gate with records configured against one without."""
+    progress("records: page views")
+    with tempfile.TemporaryDirectory() as folder:
+        views = records.page_views(f"sqlite:///{folder}/consent.sqlite3", quick=quick)
+    say("Page views, tiny HTML page, CPU µs/request: gate without records and with SQLite")
+    rows = [
+        [v.visitor, v.plain * 1e6, v.recorded * 1e6, f"{v.fraction * 100:+.1f}%",
+         "yes" if v.store_untouched else "NO"]
+        for v in views
+    ]  # fmt: skip
+    say(table(["visitor", "no records", "records", "added", "store untouched"], rows))
+    say()
+    limit = records.PAGE_VIEW_TARGET
+    targets = [
+        Target(
+            f"page view with records, {v.visitor}, <= +{limit:.0%}, store untouched",
+            f"{v.fraction * 100:+.1f}%",
+            v.fraction <= limit and v.store_untouched,
+        )
+        for v in views
+    ]
+    return views, targets
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     info = machine()
@@ -218,6 +283,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     say()
     record: dict[str, Any] = {"machine": info, "quick": args.quick}
     targets: list[Target] = []
+    if args.records_only:
+        record["records"], targets = run_records(args.quick)
+        return finish(record, targets)
 
     comparisons, found = run_throughput(corpus, args.quick)
     targets += found
@@ -252,6 +320,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         targets += found
         record["e2e"] = None if result is None else vars(result)
 
+    record["records"], found = run_records(args.quick)
+    targets += found
+    return finish(record, targets)
+
+
+def finish(record: dict[str, Any], targets: list[Target]) -> int:
+    """Print the targets and the load at the end; write the JSON record."""
     record["loadavg_end"] = os.getloadavg()
     say(f"Load average at end: {', '.join(f'{n:.2f}' for n in record['loadavg_end'])}")
     say()

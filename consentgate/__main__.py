@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 #: Modules that each add one command.
-COMMANDS: tuple[str, ...] = ()
+COMMANDS: tuple[str, ...] = ("consentgate.records.cli",)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -678,6 +678,20 @@ def secret_warnings(settings: Settings) -> list[str]:
     return warnings
 
 
+def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The parsed TOML file at ``path``, for tools that need only some of its keys.
+
+    :raise ConfigError: for an unreadable file or bad TOML (naming the line).
+    """
+    try:
+        with open(path, "rb") as file:
+            return tomllib.load(file)
+    except OSError as error:
+        raise ConfigError(os.fspath(path), f"cannot read the file: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(os.fspath(path), f"invalid TOML: {error}") from None
+
+
 def load_config(path: str | os.PathLike[str], **overrides: Any) -> Settings:
     """Read settings from a TOML file: :class:`Settings` fields at the top level, one
     ``[[categories]]`` table per category, ``secret_key_env = "VAR"`` to keep the key out.
@@ -688,13 +702,7 @@ def load_config(path: str | os.PathLike[str], **overrides: Any) -> Settings:
         value (naming the key and the file).
     """
     where = os.fspath(path)
-    try:
-        with open(path, "rb") as file:
-            data = tomllib.load(file)
-    except OSError as error:
-        raise ConfigError(where, f"cannot read the file: {error.strerror}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(where, f"invalid TOML: {error}") from None
+    data = read_toml(path)
     if "secret_key" in overrides:
         data.pop("secret_key_env", None)
     return Settings.from_mapping({**data, **overrides}, where=where)

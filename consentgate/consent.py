@@ -188,6 +188,26 @@ class ConsentCodec:
 
         return consent
 
+    def signed_id(self, value: str | None) -> str:
+        """The consent id in a cookie this site signed, even one that no longer counts
+        (another policy version, past ``max_age``, categories added since); ``""`` for
+        anything else.
+
+        A visitor asked again keeps their id, so their history reads as one.
+        """
+        if not value or len(value) > MAX_COOKIE_LENGTH or not value.isascii():
+            return ""
+        payload = self._payload(value)
+        return payload[3] if payload is not None and _is_id(payload[3]) else ""
+
+    def _payload(self, value: str) -> list[t.Any] | None:
+        """The signed list in ``value`` (four or five items), or None."""
+        try:
+            payload = self._serializer.loads(value)
+        except BadData:
+            return None
+        return payload if isinstance(payload, list) and len(payload) in (4, 5) else None
+
     def _was_offered_all(self, offered: object) -> bool:
         """Whether the visitor was asked about every optional category there is now."""
         if not isinstance(offered, str):
@@ -198,12 +218,8 @@ class ConsentCodec:
         """Check the signature and the payload's shape, without looking at
         the clock or the policy version.
         """
-        try:
-            payload = self._serializer.loads(value)
-        except BadData:
-            return None
-
-        if not isinstance(payload, list) or len(payload) not in (4, 5):
+        payload = self._payload(value)
+        if payload is None:
             return None
 
         version, names, decided_at, consent_id = payload[:4]
@@ -214,8 +230,7 @@ class ConsentCodec:
             not isinstance(version, str)
             or not isinstance(names, str)
             or type(decided_at) is not int
-            or not isinstance(consent_id, str)
-            or len(consent_id) > MAX_CONSENT_ID_LENGTH
+            or not _is_id(consent_id)
         ):
             return None
 
@@ -227,3 +242,8 @@ class ConsentCodec:
             decided_at=decided_at,
             consent_id=consent_id,
         )
+
+
+def _is_id(value: object) -> bool:
+    """Whether a cookie's ``consent_id`` item is one this codec writes: a short string."""
+    return isinstance(value, str) and len(value) <= MAX_CONSENT_ID_LENGTH

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from werkzeug.datastructures import MultiDict
@@ -18,8 +19,10 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from . import ui
-from .cookies import consent_cookie_header, expiry_header
+from .cookies import consent_cookie_header, cookie_value, expiry_header
 from .decision import behind_proxy, decide, is_cross_site, referer_path, safe_next, wants_json
+from .recording import build_record, entry_point, language_of
+from .records import Notice, Record, StoreUnavailable
 
 if TYPE_CHECKING:
     from .consent import Consent
@@ -34,6 +37,12 @@ _PROXY_HINT = (
     "x_host=1) so the gate sees the visitor's https and host, or list the site's origin "
     "in trusted_origins."
 )
+#: Seconds a visitor (or script) is asked to wait before trying again when a decision
+#: could not be recorded (``Retry-After`` of the 503).
+RETRY_AFTER = 30
+#: The WSGI environ key that tells the gate to let no ``Set-Cookie`` out with this
+#: response: a decision that was not recorded leaves the visitor as they were.
+NO_COOKIES = "consentgate.no_cookies"
 
 
 class FormRequest(Request):
@@ -81,14 +90,20 @@ def _back_path(gate: ConsentGate, request: Request, prefix: str) -> str | None:
     return back
 
 
-def decision_response(gate: ConsentGate, request: Request) -> Response:
+def decision_response(
+    gate: ConsentGate, request: Request, notice: Callable[[str], Notice] | None = None
+) -> Response:
     """Take the decision posted in ``request`` and answer it.
 
     A cross-site post is refused with 403 and changes nothing. An unknown
-    ``action`` is a 400. Otherwise the answer sets the consent cookie,
-    expires cookies of categories the decision refuses, and is either a
-    ``303`` back to the form's ``next`` path or, for clients preferring
-    JSON, the new state.
+    ``action`` is a 400. When decisions are recorded, the record is committed
+    first; if it cannot be, the answer is a 503 with no cookie at all. Otherwise
+    the answer sets the consent cookie (keeping the visitor's consent id),
+    expires cookies of categories the decision refuses, and is either a ``303``
+    back to the form's ``next`` path or, for clients preferring JSON, the new state.
+
+    :param notice: the notice the visitor was shown, in a language; the built-in
+        banner's by default (the Flask blueprint passes its template's).
     """
     settings = gate.settings
     refusal = _refusal(gate, request)
@@ -98,22 +113,91 @@ def decision_response(gate: ConsentGate, request: Request) -> Response:
         form = _form(request)
     except HTTPException as error:  # too large, too many fields: werkzeug's own answer
         return error.get_response(request.environ)
+    now = gate.clock()
+    previous = gate.consent_for(request.environ)
+    kept_id = previous.consent_id if previous.decided else _signed_id(gate, request)
     consent = decide(
         form.get("action"),
         form.getlist("category"),
         settings,
-        now=int(gate.clock()),
-        consent_id=secrets.token_urlsafe(9),
+        now=int(now),
+        consent_id=kept_id or secrets.token_urlsafe(9),
     )
     if consent is None:
         return _plain(400, "Unknown action: expected accept_all, reject_all or save.")
-    if wants_json(request.headers.get("Accept")):
-        response = Response(json.dumps({"consent": consent.as_dict()}), mimetype="application/json")
-    else:
-        location = gate.mount_prefix(request.environ) + safe_next(form.get("next"))
-        response = Response(status=303, headers={"Location": location})
+    json_client = wants_json(request.headers.get("Accept"))
+    record = None
+    if gate.recorder.active:
+        entry = entry_point(form.get("entry_point"), json_client)
+        try:
+            record, shown = _record(gate, request, (previous, consent), form, entry, now, notice)
+            gate.recorder.commit(record, shown)
+        except StoreUnavailable:
+            return _unavailable(gate, request, safe_next(form.get("next")), json_client)
+    response = _decided(gate, request, consent, safe_next(form.get("next")), json_client)
     _set_decision_cookies(gate, request, consent, response)
     response.headers["Cache-Control"] = "no-store"
+    if record is not None:
+        gate.recorder.after(record)
+    return response
+
+
+def _signed_id(gate: ConsentGate, request: Request) -> str:
+    """The id of a consent cookie of this site that no longer counts (a new policy
+    version, say), so a visitor asked again keeps their id; ``""`` without one."""
+    value = cookie_value(request.headers.get("Cookie", ""), gate.settings.cookie_name)
+    return gate.codec.signed_id(value)
+
+
+def _record(
+    gate: ConsentGate,
+    request: Request,
+    change: tuple[Consent, Consent],
+    form: MultiDict[str, str],
+    entry: str,
+    now: float,
+    notice: Callable[[str], Notice] | None,
+) -> tuple[Record, Notice]:
+    """The record of the decision ``change`` (before, after) and the notice it names."""
+    settings = gate.settings
+    make = notice or (lambda language: ui.banner_notice(settings, language))
+    shown = gate.recorder.notice(language_of(request.environ), make)
+    record = build_record(
+        change[1],
+        change[0],
+        button=form.get("action", ""),
+        entry=entry,
+        notice=shown,
+        now=now,
+        settings=settings,
+        request=request.environ,
+    )
+    return record, shown
+
+
+def _decided(
+    gate: ConsentGate, request: Request, consent: Consent, next_url: str, json_client: bool
+) -> Response:
+    """The answer to a decision taken: the new state as JSON, or a 303 back."""
+    if json_client:
+        return Response(json.dumps({"consent": consent.as_dict()}), mimetype="application/json")
+    location = gate.mount_prefix(request.environ) + next_url
+    return Response(status=303, headers={"Location": location})
+
+
+def _unavailable(gate: ConsentGate, request: Request, next_url: str, json_client: bool) -> Response:
+    """503 for a decision that could not be recorded: nothing changes, no cookie is set
+    (the gate is told to let none out), and the visitor is asked to try again."""
+    if json_client:
+        body = json.dumps({"error": ui.UNAVAILABLE, "retry_after": RETRY_AFTER})
+        response = Response(body, status=503, mimetype="application/json")
+    else:
+        prefix = gate.mount_prefix(request.environ)
+        page = ui.unavailable_page(prefix, next_url, RETRY_AFTER)
+        response = Response(page, status=503, mimetype="text/html")
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    response.headers["Cache-Control"] = "no-store"
+    request.environ[NO_COOKIES] = True
     return response
 
 

@@ -18,16 +18,20 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import click
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 from markupsafe import Markup
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .config import ConfigError, Settings, load_config
 from .consent import Consent
 from .decision import safe_next
-from .endpoint import FormRequest, decision_response
+from .endpoint import RETRY_AFTER, FormRequest, decision_response
 from .http import HTML_TYPES
 from .middleware import ConsentGate, app_path
-from .ui import BANNER_CSS, site_url
+from .records import Notice
+from .records import cli as records_cli
+from .ui import BANNER_CSS, UNAVAILABLE, notice_text, receipt_html, site_url
 
 _PREFIX = "CONSENTGATE_"
 #: Keys that configure the extension itself rather than the gate.
@@ -91,6 +95,24 @@ def _gate() -> ConsentGate:
     return gate
 
 
+@blueprint.cli.command(
+    "records",
+    add_help_option=False,
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def records_command(args: tuple[str, ...]) -> None:
+    """Show, export, count or purge the consent records (--help lists the commands).
+
+    The same commands as ``python -m consentgate records``, on the app's own store.
+    """
+    settings = _gate().settings
+    prog = "flask consent records"
+    code = records_cli.main(args, settings.records, settings.max_age_days, prog=prog)
+    if code:
+        raise SystemExit(code)
+
+
 def _consent() -> Consent:
     consent: Consent = request.environ["consentgate.consent"]
     return consent
@@ -100,17 +122,42 @@ def _consent() -> Consent:
 def preferences() -> Any:
     """Show the visitor's choices (GET) or take a new decision (POST)."""
     if request.method == "POST":
-        return decision_response(_gate(), FormRequest(request.environ))
+        return _decision()
     page = render_template(
         "consentgate/preferences.html",
         # Without ?next= the visitor comes back here and sees what they saved.
         next_url=safe_next(request.args.get("next"), default=_current_path()),
         base_template=current_app.config["CONSENTGATE_BASE_TEMPLATE"],
+        consent_receipt=Markup(receipt_html(_gate().settings, _consent())),
     )
     response = Response(page)
     response.headers["Cache-Control"] = "no-store"
     response.vary.add("Cookie")
     return response
+
+
+def _decision() -> WerkzeugResponse:
+    """Take the posted decision; a 503 page is shown inside the site's layout."""
+    posted = FormRequest(request.environ)
+    response = decision_response(_gate(), posted, _banner_notice)
+    if response.status_code == 503 and response.mimetype == "text/html":
+        back = _gate().mount_prefix(request.environ) + safe_next(posted.form.get("next"))
+        response.set_data(
+            render_template(
+                "consentgate/unavailable.html",
+                message=UNAVAILABLE,
+                retry_after=RETRY_AFTER,
+                back_url=back,
+                base_template=current_app.config["CONSENTGATE_BASE_TEMPLATE"],
+            )
+        )
+    return response
+
+
+def _banner_notice(language: str) -> Notice:
+    """The notice the site's banner template shows (the app's own ``banner.html`` if it
+    has one), read from the rendered template so the record names what was shown."""
+    return Notice(language, notice_text(render_template("consentgate/banner.html", next_url="/")))
 
 
 def _template_context() -> dict[str, Any]:

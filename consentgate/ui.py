@@ -3,21 +3,44 @@
 Both are plain HTML forms that post to the decision endpoint, so they work
 with JavaScript turned off. The Flask extension renders its own Jinja
 templates with the same form contract; everything else uses these.
+
+The notice recorded with each decision is read from the rendered banner
+(:func:`banner_notice`, :func:`notice_text`), so the wording on record is the
+wording shown. The text is taken with the standard library's HTML parser: the
+input is the gate's own markup (or the site's banner template), never a page
+from the app, so the rewriter's streaming tokenizer has nothing to add here.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from html import escape
+from html.parser import HTMLParser
 from importlib.resources import files
 from urllib.parse import quote
 
 from .config import Category, Settings
 from .consent import Consent
+from .records import Notice
 
 #: Styles for the built-in banner and page, scoped to the banner's id so they
 #: never restyle the host page. The Flask templates use the same file.
 BANNER_CSS = (files(__package__) / "static" / "consentgate" / "banner.css").read_text("utf-8")
 _STYLE = f"<style>{BANNER_CSS}</style>"
+#: Elements that run on inside a line of text; every other element starts a new line.
+_INLINE = frozenset(
+    {"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "i", "kbd", "mark"}
+    | {"q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var", "wbr"}
+)
+#: Elements whose content a visitor never reads as text.
+_UNSEEN = frozenset({"head", "noscript", "script", "style", "template", "title"})
+_SPACES = re.compile(r"\s+")
+#: What a visitor is told when their decision could not be recorded (HTML and JSON).
+UNAVAILABLE = (
+    "Your cookie choice could not be recorded just now, so it was not saved and nothing "
+    "has changed."
+)
 
 
 def banner_html(settings: Settings, next_url: str, prefix: str = "") -> str:
@@ -57,8 +80,72 @@ def banner_html(settings: Settings, next_url: str, prefix: str = "") -> str:
         '<button class="consentgate-save" type="submit" name="action" value="save">'
         "Save my choices</button></details>"
         f'<input type="hidden" name="next" value="{escape(next_url)}">'
+        '<input type="hidden" name="entry_point" value="banner">'
         "</form></section>"
     )
+
+
+def banner_notice(settings: Settings, language: str = "en") -> Notice:
+    """The notice the built-in banner shows: its text as :func:`notice_text` reads it.
+
+    Taken from :func:`banner_html` itself, so the recorded wording is what the visitor
+    read, whatever changes in the banner.
+    """
+    return Notice(language, notice_text(banner_html(settings, "/")))
+
+
+def notice_text(html: str) -> str:
+    """The text a visitor reads in a rendered banner, as one canonical string.
+
+    One line per block of text (heading, paragraph, label, button), runs of white
+    space made one space, styles and scripts left out; buttons and links keep their
+    words, not their targets. The same wording always gives the same string, however
+    the markup around it is indented, so its digest names the wording.
+    """
+    reader = _TextReader()
+    reader.feed(html)
+    reader.close()
+    return reader.text()
+
+
+class _TextReader(HTMLParser):
+    """Collect an HTML fragment's visible text, line by line (see :func:`notice_text`)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.line: list[str] = []
+        self.unseen = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _UNSEEN:
+            self.unseen += 1
+        elif tag not in _INLINE:
+            self.break_line()
+        values = dict(attrs)
+        if tag == "input" and values.get("type") in ("submit", "button"):
+            self.line.append(values.get("value") or "")
+            self.break_line()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _UNSEEN:
+            self.unseen = max(0, self.unseen - 1)
+        elif tag not in _INLINE:
+            self.break_line()
+
+    def handle_data(self, data: str) -> None:
+        if not self.unseen:
+            self.line.append(data)
+
+    def break_line(self) -> None:
+        line = _SPACES.sub(" ", "".join(self.line)).strip()
+        if line:
+            self.lines.append(line)
+        self.line = []
+
+    def text(self) -> str:
+        self.break_line()
+        return "\n".join(self.lines)
 
 
 def preferences_page(
@@ -67,7 +154,9 @@ def preferences_page(
     """Render the stand-alone preferences page served at the endpoint.
 
     The checkboxes show what the visitor's cookie holds right now, so the
-    page doubles as a way to check and to withdraw consent.
+    page doubles as a way to check and to withdraw consent. When decisions are
+    recorded, it also shows the visitor's consent id and when they last decided
+    (:func:`receipt_html`).
 
     :param next_url: where the form leads after saving, inside the app.
     :param prefix: the app's mount prefix, written before every path.
@@ -88,6 +177,7 @@ def preferences_page(
         '<section id="consentgate-banner" aria-labelledby="consentgate-title">'
         f'<form method="post" action="{escape(prefix + settings.endpoint)}">'
         f'<h1 id="consentgate-title">Cookie settings</h1><p>{status}</p>'
+        f"{receipt_html(settings, consent)}"
         f"{_category_fieldset(settings.categories, consent.granted)}"
         '<div class="consentgate-actions">'
         '<button type="submit" name="action" value="save">Save my choices</button>'
@@ -97,7 +187,51 @@ def preferences_page(
         f'<p><a href="{escape(site_url(prefix, settings.privacy_url))}">'
         "Privacy and cookie policy</a></p>"
         f'<input type="hidden" name="next" value="{escape(next_url)}">'
+        '<input type="hidden" name="entry_point" value="preferences">'
         f"</form></section>{back_link}</main></body></html>"
+    )
+
+
+def shows_receipt(settings: Settings, consent: Consent) -> bool:
+    """Whether the preferences page shows the visitor their consent id: they decided,
+    and the site keeps records of decisions (a store or an ``on_decision`` hook)."""
+    recorded = settings.records is not None or settings.on_decision is not None
+    return recorded and consent.decided and bool(consent.consent_id)
+
+
+def decision_time(consent: Consent) -> tuple[str, str]:
+    """When ``consent`` was decided, in UTC: machine-readable (for ``<time datetime>``)
+    and for people, e.g. ``("2026-12-02T02:15:36Z", "2 December 2026, 02:15 UTC")``."""
+    when = datetime.fromtimestamp(consent.decided_at, UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ"), f"{when.day} {when:%B %Y, %H:%M} UTC"
+
+
+def receipt_html(settings: Settings, consent: Consent) -> str:
+    """The visitor's consent id and the time of their last decision, to quote in a
+    request about their data; empty when :func:`shows_receipt` says no."""
+    if not shows_receipt(settings, consent):
+        return ""
+    machine, readable = decision_time(consent)
+    return (
+        f'<p id="consentgate-receipt">Your consent id is <code>{escape(consent.consent_id)}'
+        f'</code>; your last choice was recorded on <time datetime="{machine}">{readable}'
+        "</time>. Quote this id if you ask us about the data we hold on you or about your "
+        "consent.</p>"
+    )
+
+
+def unavailable_page(prefix: str, next_url: str, retry_after: int) -> str:
+    """The page answered when a decision could not be recorded: nothing changed, and
+    the visitor is asked to try again, with a way back to the page they were on."""
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Your choice was not saved</title>{_STYLE}</head><body><main>"
+        '<section id="consentgate-banner" aria-labelledby="consentgate-title">'
+        '<h1 id="consentgate-title">Your choice was not saved</h1>'
+        f"<p>{escape(UNAVAILABLE)} Please try again in {retry_after} seconds.</p>"
+        f'<p><a href="{escape(prefix + next_url)}">Back to the page you were on</a></p>'
+        "</section></main></body></html>"
     )
 
 

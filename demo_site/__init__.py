@@ -20,7 +20,7 @@ from consentgate.flask import FlaskConsent
 
 from . import views
 from .analytics import DEFAULT_LIMIT, PageViewLog
-from .settings import CONSENT_CATEGORIES, secret_keys
+from .settings import CONSENT_CATEGORIES, RECORDS_FILE, secret_keys
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -42,6 +42,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
+    # Every decision is recorded before its cookie is set (four slashes: an absolute path).
+    app.config.setdefault(
+        "CONSENTGATE_RECORDS", f"sqlite:///{Path(app.instance_path) / RECORDS_FILE}"
+    )
     _use_secret_keys(app)
     app.extensions[views.PAGE_VIEWS] = PageViewLog(app.config["ANALYTICS_MAX_PAGE_VIEWS"])
     app.register_blueprint(views.bp)

@@ -18,6 +18,8 @@ from typing import Any
 SECRET_KEY_ENV = "CONSENTGATE_SECRET_KEY"
 #: File in the instance folder holding the generated development key.
 DEV_KEY_FILE = "dev-secret-key"
+#: SQLite database in the instance folder where every consent decision is recorded.
+RECORDS_FILE = "consent.sqlite3"
 
 #: The two cookie categories of the site's cookie notice.
 CONSENT_CATEGORIES: list[dict[str, Any]] = [

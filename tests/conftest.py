@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import threading
 import tracemalloc
 from collections.abc import Callable, Iterable, Iterator
@@ -14,6 +15,8 @@ from werkzeug.serving import make_server
 from werkzeug.test import Client
 
 from consentgate import Category, ConsentGate
+
+from . import pgcluster
 
 SECRET = "test-secret-key-0123456789abcdef"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -109,3 +112,27 @@ def serve() -> Iterator[Callable[[Any], str]]:
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[pgcluster.PgCluster]:
+    """One throw-away PostgreSQL server for the session (see ``tests/pgcluster.py``).
+
+    Skips with the reason when this machine has no server binaries; with ``CI=true``
+    a missing server fails instead, as a missing browser does.
+    """
+    reason = pgcluster.missing_reason()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with pgcluster.running_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def postgres_url(pg_cluster: pgcluster.PgCluster) -> str:
+    """The URL of a new, empty database on the session's cluster, one per test."""
+    if not pg_cluster.is_running():  # an outage test that failed half-way stopped it
+        pg_cluster.start()
+    return pg_cluster.create_database()

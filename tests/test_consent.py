@@ -220,3 +220,27 @@ def test_cookie_from_before_a_category_was_added_reads_as_undecided() -> None:
 def test_cookie_without_the_offered_categories_is_still_read() -> None:
     value = sign_raw(["1", "analytics", NOW, "c1"])
     assert make_codec().loads(value, NOW) == decided("analytics")
+
+
+def test_signed_id_survives_what_makes_a_cookie_not_count() -> None:
+    old = make_codec(version="2024-01").dumps(decided("analytics", version="2024-01"))
+    expired = make_codec().dumps(decided("analytics", at=NOW - 400 * DAY))
+    current = make_codec(version="2024-05")
+    assert not current.loads(old, now=NOW).decided
+    assert current.signed_id(old) == "c1"
+    assert make_codec().signed_id(expired) == "c1"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(None, id="missing"),
+        pytest.param(make_codec((b"another key",)).dumps(decided()), id="foreign"),
+        pytest.param(sign_raw(["1", "", NOW, "x" * 65]), id="id-too-long"),
+        pytest.param(sign_raw(["1", "", NOW, 7]), id="id-not-a-string"),
+        pytest.param(sign_raw({"id": "c1"}), id="not-a-list"),
+        pytest.param("é" + make_codec().dumps(decided()), id="not-ascii"),
+    ],
+)
+def test_signed_id_is_empty_for_what_this_site_did_not_sign(value: str | None) -> None:
+    assert make_codec().signed_id(value) == ""

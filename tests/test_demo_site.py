@@ -14,11 +14,15 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from consentgate.recording import Recorder
+from consentgate.records import open_store
 from demo_site import create_app
 from demo_site.__main__ import parse_args
 from demo_site.analytics import MAX_BEACON_BYTES, BeaconError, PageViewLog, parse_beacon
 from demo_site.chart import VALUE_ROOM, WIDTH, Bar, bar_chart_svg
 from demo_site.settings import DEV_KEY_FILE, development_key, secret_keys
+
+from .recordstores import FailingStore
 
 SECRET = "demo-site-test-secret-0123456789"
 VISITOR = "0123456789abcdef0123456789abcdef"
@@ -34,8 +38,11 @@ def _no_stray_key_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def app() -> Flask:
-    return create_app({"TESTING": True, "CONSENTGATE_SECRET_KEY": SECRET})
+def app(tmp_path: Path) -> Flask:
+    records = f"sqlite:///{tmp_path}/consent.sqlite3"
+    return create_app(
+        {"TESTING": True, "CONSENTGATE_SECRET_KEY": SECRET, "CONSENTGATE_RECORDS": records}
+    )
 
 
 @pytest.fixture
@@ -474,3 +481,48 @@ def test_command_line_refuses_bad_ports(port: str, capsys: pytest.CaptureFixture
     with pytest.raises(SystemExit):
         parse_args(["--port", port], {})
     assert "--port" in capsys.readouterr().err
+
+
+# Consent records ----------------------------------------------------------------------------
+
+
+def test_demo_records_decisions_in_its_instance_folder() -> None:
+    app = create_app({"TESTING": True, "CONSENTGATE_SECRET_KEY": SECRET})
+    records = app.extensions["consentgate"].settings.records
+    assert records == f"sqlite:///{Path(app.instance_path) / 'consent.sqlite3'}"
+
+
+def test_demo_decision_is_recorded_with_the_banner_it_showed(
+    app: Flask, client: FlaskClient
+) -> None:
+    assert 'name="entry_point" value="banner"' in client.get("/").get_data(as_text=True)
+    client.post("/consent", data={"action": "accept_all", "entry_point": "banner", "next": "/"})
+    page = client.get("/consent").get_data(as_text=True)
+    consent_id = (
+        app.extensions["consentgate"]
+        .consent_for({"HTTP_COOKIE": f"consentgate={client.get_cookie('consentgate').value}"})
+        .consent_id
+    )
+    assert f"<code>{consent_id}</code>" in page
+    store = open_store(app.config["CONSENTGATE_RECORDS"])
+    try:
+        [record] = store.history(consent_id)  # type: ignore[attr-defined]
+        notice = store.notice(record.notice_digest)  # type: ignore[attr-defined]
+    finally:
+        store.close()
+    assert (record.action, record.entry_point) == ("accept_all", "banner")
+    assert "Google Analytics and our own small page counter" in notice.text
+
+
+def test_demo_says_in_its_own_layout_when_a_choice_could_not_be_recorded(
+    app: Flask, client: FlaskClient
+) -> None:
+    gate = app.extensions["consentgate"]
+    gate.recorder = Recorder(gate.settings.replace(records=FailingStore()))
+    response = client.post("/consent", data={"action": "accept_all", "next": "/facts"})
+    assert response.status_code == 503
+    assert "Set-Cookie" not in response.headers
+    page = response.get_data(as_text=True)
+    assert "Your choice was not saved" in page and "could not be recorded" in page
+    assert '<a href="/facts">Back to the page you were on</a>' in page
+    assert "Strategic partnerships" in page  # the site's navigation: its own layout

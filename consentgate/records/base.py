@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class StoreUnavailable(Exception):
@@ -67,3 +68,70 @@ class RecordStore(Protocol):
     def append(self, record: Record, notice: Notice) -> None: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class CategoryCount:
+    """How often one category was granted and refused in a span of decisions."""
+
+    name: str
+    granted: int
+    refused: int
+
+    @property
+    def rate(self) -> float:
+        """The share of decisions about this category that granted it (0.0 to 1.0)."""
+        asked = self.granted + self.refused
+        return self.granted / asked if asked else 0.0
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Decisions in a span of time: per UTC day, per action, per category.
+
+    :param total: decisions in the span.
+    :param per_day: ``("2026-12-01", count)`` pairs, oldest first.
+    :param per_action: ``(action, count)`` pairs, most frequent first.
+    :param categories: per category, by name.
+    """
+
+    total: int
+    per_day: tuple[tuple[str, int], ...]
+    per_action: tuple[tuple[str, int], ...]
+    categories: tuple[CategoryCount, ...]
+
+
+@dataclass(frozen=True)
+class Purged:
+    """What a purge deleted (or, in a dry run, would delete)."""
+
+    decisions: int
+    notices: int
+
+
+@runtime_checkable
+class RecordReader(Protocol):
+    """The read side of a store, for the site owner's tools (``python -m consentgate
+    records``). Every method raises :class:`StoreUnavailable` when the store cannot answer.
+    Iterators stream: a table is never held in memory whole."""
+
+    def history(self, consent_id: str) -> Iterator[Record]:
+        """Every decision of one visitor, oldest first."""
+        ...
+
+    def notice(self, digest: str) -> Notice | None:
+        """The notice stored under ``digest``, or None."""
+        ...
+
+    def export(self, since: datetime, until: datetime) -> Iterator[Record]:
+        """Decisions taken at or after ``since`` and before ``until``, oldest first."""
+        ...
+
+    def stats(self, since: datetime | None = None, until: datetime | None = None) -> Stats:
+        """Counts of the decisions in the span (all of them by default)."""
+        ...
+
+    def purge(self, before: datetime, *, dry_run: bool = False) -> Purged:
+        """Delete decisions taken before ``before``, then the notices no decision points
+        to any more; ``dry_run`` counts them and deletes nothing."""
+        ...

@@ -88,7 +88,8 @@ def browser(playwright: Playwright, launch_options: dict[str, Any]) -> Iterator[
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[DemoSite]:
     """The demo site on a free port of 127.0.0.1, with a fixed key and its own instance folder."""
-    app = create_app({"CONSENTGATE_SECRET_KEY": SECRET})
+    records = f"sqlite:///{tmp_path}/instance/consent.sqlite3"
+    app = create_app({"CONSENTGATE_SECRET_KEY": SECRET, "CONSENTGATE_RECORDS": records})
     app.instance_path = str(tmp_path / "instance")  # nothing lands in the repository
     with served(app) as url:
         yield DemoSite(app, url)

@@ -48,7 +48,8 @@ def plain_app(tmp_path: Path) -> Any:
 
 
 def demo_app(tmp_path: Path) -> Any:
-    app = create_app({"CONSENTGATE_SECRET_KEY": SECRET})
+    records = f"sqlite:///{tmp_path}/instance/consent.sqlite3"
+    app = create_app({"CONSENTGATE_SECRET_KEY": SECRET, "CONSENTGATE_RECORDS": records})
     app.instance_path = str(tmp_path / "instance")
     return app
 

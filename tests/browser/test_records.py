@@ -1,0 +1,77 @@
+"""Consent records seen from a browser: each choice recorded, the id shown to quote,
+and a store that fails leaves the visitor undecided with a page that says so."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from consentgate.recording import Recorder
+from consentgate.records import Record, open_store
+
+from ..recordstores import FailingStore
+from .support import BANNER, PREFERENCES, DemoSite, Visitor
+
+pytestmark = pytest.mark.browser
+
+
+def history(site: DemoSite, consent_id: str) -> list[Record]:
+    """The visitor's records, as the site owner reads them."""
+    store: Any = open_store(site.app.config["CONSENTGATE_RECORDS"])
+    try:
+        return list(store.history(consent_id))
+    finally:
+        store.close()
+
+
+def test_each_choice_is_recorded_and_its_id_is_shown_to_quote(visitor: Visitor) -> None:
+    visitor.goto("/facts")
+    visitor.press(visitor.page.locator(BANNER).get_by_role("button", name="Accept all"))
+    consent = visitor.consent()
+    assert consent.allows("analytics")
+
+    visitor.goto(PREFERENCES)
+    receipt = visitor.page.locator("#consentgate-receipt")
+    assert consent.consent_id in receipt.inner_text()
+    stamp = receipt.locator("time").get_attribute("datetime") or ""
+    assert datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S%z") == datetime.fromtimestamp(
+        consent.decided_at, UTC
+    )
+    visitor.page.get_by_label("Analytics cookies").uncheck()
+    visitor.press(visitor.page.get_by_role("button", name="Save my choices"))
+
+    assert visitor.consent().consent_id == consent.consent_id
+    first, second = history(visitor.site, consent.consent_id)
+    assert (first.action, first.entry_point, first.granted) == (
+        "accept_all",
+        "banner",
+        ("analytics", "necessary"),
+    )
+    assert (second.action, second.entry_point, second.refused) == (
+        "withdraw",
+        "preferences",
+        ("analytics",),
+    )
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_a_failing_store_leaves_the_visitor_undecided_and_told(
+    make_visitor: Any, javascript: bool
+) -> None:
+    visitor: Visitor = make_visitor(java_script_enabled=javascript)
+    gate = visitor.site.gate
+    gate.recorder = Recorder(gate.settings.replace(records=FailingStore()))
+    visitor.goto("/resources")
+    visitor.press(visitor.page.locator(BANNER).get_by_role("button", name="Accept all"))
+
+    heading = visitor.page.get_by_role("heading", level=1)
+    assert heading.inner_text() == "Your choice was not saved"
+    assert not visitor.consent().decided
+    assert visitor.tracking() == []
+    visitor.page.get_by_role("link", name="Back to the page you were on").click()
+    visitor.page.wait_for_load_state()
+    assert visitor.url_path() == "/resources"
+    assert visitor.banner_shown()
+    assert visitor.tracking() == []
