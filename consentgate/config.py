@@ -20,12 +20,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from .cookies import valid_host
+from .jurisdiction import GPC_POLICIES, MODES
 
 if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
+    from .jurisdiction import GpcPolicy, Mode
     from .records import Record, RecordStore
 
 UndeclaredPolicy = Literal["allow", "warn", "block"]
 UnreadablePolicy = Literal["block", "pass"]
+GoogleConsentMode = Literal["basic", "advanced"]
 _D = TypeVar("_D", "CookieSpec", "Category")
 _T = TypeVar("_T")
 
@@ -36,6 +41,17 @@ _ENDPOINT = re.compile(r"/(?!/)[^\s?#\\]*")
 _COOKIE_PATH = re.compile(r"/[!-:<-~]*")  # printable ASCII without ';'
 _POLICIES = ("allow", "warn", "block")
 _UNREADABLE = ("block", "pass")
+_CONSENT_MODES = ("basic", "advanced")
+#: Google Consent Mode v2's consent types, in the order its documentation lists them.
+CONSENT_TYPES = (
+    "ad_storage",
+    "ad_user_data",
+    "ad_personalization",
+    "analytics_storage",
+    "functionality_storage",
+    "personalization_storage",
+    "security_storage",
+)
 #: What a regular expression has and a source pattern never does: anchors, groups,
 #: classes, alternation, escapes, ``.*``, or a ``*`` other than ``*/`` or ``*.`` up front.
 _REGEX_LIKE = re.compile(r"[\^()\[\]{}|\\]|\$$|\.[*+]|(?<!^)\*|^\*(?![./])")
@@ -189,6 +205,14 @@ class Category:
     :param inline: Byte strings that identify an inline script (case-sensitive).
     :param trackers: Ids from the built-in tracker catalogue.
     :param presets: Frameworks whose own cookies belong here: ``"django"``, ``"flask"``.
+    :param consent_types: Google Consent Mode types this category grants (``ad_storage``,
+        ``analytics_storage`` ...), added to those of its ``trackers``.
+    :param google_consent_mode: ``"basic"``: the category's tags are removed while it is
+        refused; ``"advanced"``: they stay and run with its consent types ``denied``
+        (only Google trackers may then be listed in ``trackers``).
+    :param gpc: Refused in opt-out mode for a browser that sends Global Privacy
+        Control (``Sec-GPC: 1``). None (the default) is true for every optional
+        category and false for required ones, which can never be refused.
     """
 
     name: str
@@ -200,11 +224,17 @@ class Category:
     inline: tuple[str, ...] = ()
     trackers: tuple[str, ...] = ()
     presets: tuple[str, ...] = ()
+    consent_types: tuple[str, ...] = ()
+    google_consent_mode: GoogleConsentMode = "basic"
+    gpc: bool | None = None
 
     def __post_init__(self) -> None:
         valid = isinstance(self.name, str) and _CATEGORY_NAME.fullmatch(self.name) is not None
         _require(valid, "name", "must match [a-z0-9][a-z0-9_-]{0,31}", self.name)
         _check_type(self.required, bool, "required", "true or false")
+        _check_type(self.gpc, (bool, type(None)), "gpc", "true, false or None")
+        why = "must be false for a required category: the signal cannot refuse it"
+        _require(not (self.required and self.gpc), "gpc", why, self.gpc)
         for key in ("label", "description"):
             _check_type(getattr(self, key), str, key, "a string")
         items = _items(self.cookies, "cookies", "cookie names or tables")
@@ -215,20 +245,67 @@ class Category:
         inline = list(_strings(self.inline, "inline"))
         trackers = _strings(self.trackers, "trackers")
         presets = _strings(self.presets, "presets")
+        consent_types = list(_consent_types(self.consent_types))
+        _check_consent_mode(self.google_consent_mode, _entries(trackers, "trackers"))
         for tracker in (*_entries(trackers, "trackers"), *_entries(presets, "presets")):
             cookies.extend(tracker.cookies)
             sources.extend(tracker.sources)
             inline.extend(tracker.inline)
+            consent_types.extend(tracker.consent_types)
         by_name: dict[str, CookieSpec] = {}
         for spec in cookies:
             by_name.setdefault(spec.name, spec)  # an explicit description wins
         set_ = functools.partial(object.__setattr__, self)
         set_("label", self.label or self.name.capitalize())
+        set_("gpc", not self.required if self.gpc is None else self.gpc)
         set_("cookies", tuple(by_name.values()))
         set_("sources", tuple(dict.fromkeys(sources)))
         set_("inline", tuple(dict.fromkeys(inline)))
         set_("trackers", tuple(dict.fromkeys(trackers)))
         set_("presets", tuple(dict.fromkeys(presets)))
+        set_("consent_types", tuple(dict.fromkeys(consent_types)))
+
+    @property
+    def google(self) -> bool:
+        """Whether a Google tag belongs here: the category lists a tracker Google provides
+        (Tag Manager maps no consent type), or maps a consent type and lists sources or
+        inline signatures of its own (a required category that only maps
+        ``security_storage`` holds no tag)."""
+        own = bool(self.consent_types) and bool(self.sources or self.inline)
+        trackers = _entries(self.trackers, "trackers")
+        # An embed by Google (YouTube, Maps) is content, not a tag that reads Consent Mode.
+        return own or any(t.provider == "Google" and t.embed is None for t in trackers)
+
+
+def _consent_types(value: object) -> tuple[str, ...]:
+    """Google Consent Mode v2 types, each one of :data:`CONSENT_TYPES`."""
+    types = _strings(value, "consent_types")
+    for i, name in enumerate(types):
+        if name not in CONSENT_TYPES:
+            why = f"must be a Google Consent Mode v2 type, got {name!r}"
+            raise ConfigError(f"consent_types[{i}]", why + _hint(name, CONSENT_TYPES))
+    return types
+
+
+def _check_consent_mode(mode: object, trackers: list[Tracker]) -> None:
+    """``"basic"`` or ``"advanced"``; advanced keeps every tag of the category for a
+    visitor who refused it, so it may hold Google's trackers only."""
+    if mode not in _CONSENT_MODES:
+        why = f"must be 'basic' or 'advanced', got {_describe(mode)}"
+        raise ConfigError("google_consent_mode", why + _hint(str(mode), _CONSENT_MODES))
+    for i, tracker in enumerate(trackers):
+        if mode == "advanced" and tracker.provider != "Google":
+            why = (
+                f"{tracker.id!r} is not a Google tracker: advanced Consent Mode keeps the "
+                "category's tags for visitors who refused it; move it to a basic category"
+            )
+            raise ConfigError(f"trackers[{i}]", why)
+        if mode == "advanced" and tracker.embed is not None:
+            why = (
+                f"{tracker.id!r} is an embed, which does not read Consent Mode: advanced "
+                "mode would load it for visitors who refused it; move it to a basic category"
+            )
+            raise ConfigError(f"trackers[{i}]", why)
 
 
 def _check_source(source: str, key: str) -> None:
@@ -243,16 +320,6 @@ def _check_source(source: str, key: str) -> None:
 
 #: What an embed's placeholder offers to load ("Load this video"): ``Embed.kind``.
 EMBED_KINDS = ("video", "map", "post", "audio", "calendar", "form")
-#: The Google Consent Mode types a tracker may name in ``consent_types``.
-CONSENT_TYPES = (
-    "ad_storage",
-    "ad_user_data",
-    "ad_personalization",
-    "analytics_storage",
-    "functionality_storage",
-    "personalization_storage",
-    "security_storage",
-)
 _CLASS_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _HTTPS_URL = re.compile(r"https://[a-z0-9-]+(\.[a-z0-9-]+)+(/\S*)?")
 
@@ -347,10 +414,6 @@ def _tracker(tracker_id: str, entry: Mapping[str, Any]) -> Tracker:
     # A cookie's provider defaults to the tracker's.
     tables = [{"provider": entry["provider"], **cast(dict[str, Any], c)} for c in items]
     cookies = [_coerce(CookieSpec, c, f"cookies[{i}]") for i, c in enumerate(tables)]
-    consent_types = _strings(entry.get("consent_types", ()), "consent_types")
-    for i, kind in enumerate(consent_types):
-        why = f"must be one of {', '.join(CONSENT_TYPES)}{_hint(kind, CONSENT_TYPES)}"
-        _require(kind in CONSENT_TYPES, f"consent_types[{i}]", why, kind)
     return Tracker(
         tracker_id,
         entry["name"],
@@ -359,7 +422,7 @@ def _tracker(tracker_id: str, entry: Mapping[str, Any]) -> Tracker:
         _strings(entry["inline"], "inline"),
         tuple(cookies),
         _privacy_url(entry.get("privacy_url", "")),
-        consent_types,
+        _consent_types(entry.get("consent_types", ())),
         _embed(entry["embed"]) if "embed" in entry else None,
     )
 
@@ -432,6 +495,9 @@ class Settings:
     undeclared_cookies: UndeclaredPolicy = "allow"
     #: Insert the banner into HTML pages while the visitor has not decided.
     inject_banner: bool = True
+    #: Insert the JavaScript API (state and script) into every HTML page, decided visitors'
+    #: too, not only with the banner; such pages are always rewritten.
+    inject_script: bool = False
     #: Path prefixes inside the app (``"/admin/"``) whose pages get no banner; still gated.
     exclude_paths: tuple[str, ...] = ()
     #: Bytes the HTML rewriter may hold; past this the page counts as unreadable.
@@ -456,6 +522,29 @@ class Settings:
     on_decision: Callable[[Record], None] | None = None
     #: Keep a truncated client address in each record (IPv4 /24, IPv6 /48); off by default.
     record_ip_prefix: bool = False
+    #: Insert Google Consent Mode's ``gtag('consent', 'default', ...)`` with the visitor's
+    #: state into pages that keep a Google tag, when a category maps a consent type.
+    consent_mode: bool = True
+    #: Consent Mode: also ``gtag('set', 'ads_data_redaction', true)`` (ad click identifiers
+    #: redacted while ``ad_storage`` is denied).
+    ads_data_redaction: bool = False
+    #: Consent Mode: also ``gtag('set', 'url_passthrough', true)`` (ad click identifiers
+    #: passed in link URLs while storage is denied).
+    url_passthrough: bool = False
+    #: "opt-in" (nothing optional before consent: EU, UK) or "opt-out" (optional categories
+    #: run until the visitor opts out: US state laws); used when there is no ``region``.
+    mode: Mode = "opt-in"
+    #: Called with each request's WSGI environ, returns its mode ("opt-in" or "opt-out"),
+    #: e.g. from a CDN's country header; one that raises or answers anything else gives
+    #: "opt-in", logged once. Python only, not in TOML.
+    region: Callable[[WSGIEnvironment], str] | None = None
+    #: Request headers the ``region`` callback reads (``"CF-IPCountry"``), added to ``Vary``.
+    region_headers: tuple[str, ...] = ()
+    #: Global Privacy Control (``Sec-GPC: 1``): "honour" it ("honor" works too) or "ignore" it.
+    gpc: GpcPolicy = "honour"
+    #: In opt-in mode, a browser sending GPC counts as having refused everything optional
+    #: and is shown no banner.
+    gpc_answers_banner: bool = False
 
     def __post_init__(self) -> None:
         set_ = functools.partial(object.__setattr__, self)
@@ -485,7 +574,11 @@ class Settings:
         set_("trusted_origins", _origins(self.trusted_origins))
         set_("exclude_paths", _paths(self.exclude_paths))
         set_("cookie_domain", _cookie_domain(self.cookie_domain))
+        if cast(str, self.gpc) == "honor":  # the US spelling
+            set_("gpc", "honour")
+        set_("region_headers", _header_names(self.region_headers))
         _check_options(self)
+        _check_jurisdiction(self)
 
     @functools.cached_property
     def required_names(self) -> frozenset[str]:
@@ -496,6 +589,11 @@ class Settings:
     def optional_names(self) -> tuple[str, ...]:
         """Names of the categories the visitor chooses, in configuration order."""
         return tuple(c.name for c in self.categories if not c.required)
+
+    @functools.cached_property
+    def gpc_names(self) -> frozenset[str]:
+        """Names of the categories the Global Privacy Control signal refuses (opt-out mode)."""
+        return frozenset(c.name for c in self.categories if c.gpc)
 
     @functools.cached_property
     def names(self) -> frozenset[str]:
@@ -582,6 +680,29 @@ def _paths(value: object) -> tuple[str, ...]:
     return paths
 
 
+def _header_names(value: object) -> tuple[str, ...]:
+    """Request header names, as ``Vary`` lists them."""
+    names = tuple(name.strip() for name in _strings(value, "region_headers"))
+    for i, name in enumerate(names):
+        valid = _COOKIE_NAME.fullmatch(name) is not None  # a header name is a token too
+        why = "must be a header name such as 'CF-IPCountry'"
+        _require(valid, f"region_headers[{i}]", why, name)
+    return names
+
+
+def _check_jurisdiction(s: Settings) -> None:
+    """Check the mode, region and Global Privacy Control options."""
+    for key, value, choices in (("mode", s.mode, MODES), ("gpc", s.gpc, GPC_POLICIES)):
+        if value not in choices:
+            why = f"must be {' or '.join(map(repr, choices))}, got {_describe(value)}"
+            raise ConfigError(key, why + _hint(str(value), choices))
+    why = "must be a function of the WSGI environ (Python only, not in TOML)"
+    _require(s.region is None or callable(s.region), "region", why, s.region)
+    why = "lists what a region callback reads, and there is none"
+    _require(s.region is not None or not s.region_headers, "region_headers", why, s.region_headers)
+    _check_type(s.gpc_answers_banner, bool, "gpc_answers_banner", "true or false")
+
+
 def _cookie_domain(value: object) -> str | None:
     """The domain as cookies name it: lower case, without a leading or trailing dot."""
     if value is None:
@@ -616,6 +737,7 @@ def _check_options(s: Settings) -> None:
         why = f"must be 'allow', 'warn' or 'block', got {_describe(policy)}"
         raise ConfigError("undeclared_cookies", why + _hint(str(policy), _POLICIES))
     _check_type(s.inject_banner, bool, "inject_banner", "true or false")
+    _check_type(s.inject_script, bool, "inject_script", "true or false")
     _check_type(s.max_buffer, int, "max_buffer", "a number of bytes")
     _require(s.max_buffer >= 1024, "max_buffer", "must be at least 1024 bytes", s.max_buffer)
     if s.unreadable not in _UNREADABLE:
@@ -631,6 +753,8 @@ def _check_options(s: Settings) -> None:
         s.on_decision,
     )
     _check_type(s.record_ip_prefix, bool, "record_ip_prefix", "true or false")
+    for key in ("consent_mode", "ads_data_redaction", "url_passthrough"):
+        _check_type(getattr(s, key), bool, key, "true or false")
 
 
 #: URL schemes of the record stores that ship with the gate.

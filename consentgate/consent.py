@@ -29,6 +29,9 @@ FUTURE_TOLERANCE = 86400
 #: Longest ``consent_id`` accepted from a cookie.
 MAX_CONSENT_ID_LENGTH = 64
 
+#: The sixth payload item of a choice made in opt-out mode.
+_OPT_OUT = "opt-out"
+
 #: Cookie values whose verification is kept, and the bytes they may hold.
 _VERIFY_CACHE = 4096
 _VERIFY_CACHE_BYTES = 2 << 20
@@ -50,6 +53,9 @@ class Consent:
     :param version: The policy version the choice was made under.
     :param decided_at: When the choice was made, as a Unix timestamp.
     :param consent_id: An opaque id for the record of this choice.
+    :param mode: The mode the choice was made in, ``"opt-in"`` or ``"opt-out"``.
+        In opt-in mode a choice made in opt-out mode grants nothing optional
+        (:func:`~consentgate.jurisdiction.effective_consent`).
 
     .. code-block:: python
 
@@ -62,6 +68,7 @@ class Consent:
     version: str = ""
     decided_at: int = 0
     consent_id: str = ""
+    mode: str = "opt-in"
 
     @classmethod
     def undecided(cls, required: Iterable[str]) -> Consent:
@@ -94,7 +101,8 @@ class ConsentCodec:
     ``"a,b,c"`` the optional categories the visitor was asked about. A
     category added since then was never offered, so the cookie reads as
     undecided and the visitor is asked, whatever ``accept_all`` meant before.
-    Cookies written without the fifth item are read as before. It is signed
+    Cookies written without the fifth item are read as before. A choice made
+    in opt-out mode has a sixth item, ``"opt-out"``. It is signed
     with :class:`itsdangerous.URLSafeSerializer`.
 
     :param secret_keys: Signing keys, oldest first. The last one signs,
@@ -160,6 +168,8 @@ class ConsentCodec:
             consent.consent_id,
             self._offered,
         ]
+        if consent.mode == "opt-out":
+            payload.append(_OPT_OUT)
         return self._serializer.dumps(payload)
 
     def loads(self, value: str | None, now: float) -> Consent:
@@ -201,12 +211,12 @@ class ConsentCodec:
         return payload[3] if payload is not None and _is_id(payload[3]) else ""
 
     def _payload(self, value: str) -> list[t.Any] | None:
-        """The signed list in ``value`` (four or five items), or None."""
+        """The signed list in ``value`` (four to six items), or None."""
         try:
             payload = self._serializer.loads(value)
         except BadData:
             return None
-        return payload if isinstance(payload, list) and len(payload) in (4, 5) else None
+        return payload if isinstance(payload, list) and len(payload) in (4, 5, 6) else None
 
     def _was_offered_all(self, offered: object) -> bool:
         """Whether the visitor was asked about every optional category there is now."""
@@ -220,6 +230,8 @@ class ConsentCodec:
         """
         payload = self._payload(value)
         if payload is None:
+            return None
+        if len(payload) == 6 and payload[5] != _OPT_OUT:
             return None
 
         version, names, decided_at, consent_id = payload[:4]
@@ -241,6 +253,7 @@ class ConsentCodec:
             version=version,
             decided_at=decided_at,
             consent_id=consent_id,
+            mode=_OPT_OUT if len(payload) == 6 else "opt-in",
         )
 
 

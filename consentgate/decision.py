@@ -271,13 +271,17 @@ def decide(
     *,
     now: int,
     consent_id: str,
+    mode: str = "opt-in",
 ) -> Consent | None:
     """The consent a posted choice stands for, or ``None`` if the action
-    is not one of ``accept_all``, ``reject_all`` or ``save``.
+    is not one of ``accept_all``, ``reject_all``, ``opt_out``, ``save`` or,
+    in opt-out mode, ``acknowledge``.
 
-    ``accept_all`` grants every configured category, ``reject_all`` only
-    the required ones, and ``save`` the required ones plus those listed in
-    ``categories`` that exist and are optional; other names are ignored.
+    ``accept_all`` grants every configured category, ``reject_all`` and
+    ``opt_out`` (opt-out mode's name for it) only the required ones, and
+    ``save`` the required ones plus those listed in ``categories`` that exist
+    and are optional; other names are ignored. ``acknowledge`` (the opt-out
+    notice's "OK") keeps opt-out mode's default: everything granted.
 
     :param action: The button the visitor pressed.
     :param categories: The category names ticked in the form.
@@ -285,12 +289,14 @@ def decide(
         policy version.
     :param now: The current Unix time, stored as ``decided_at``.
     :param consent_id: An id for this choice, stored in the cookie.
+    :param mode: The mode the choice is made in, kept with it: in opt-in mode, a
+        choice made in opt-out mode grants nothing optional.
     """
     required = settings.required_names
 
-    if action == "accept_all":
+    if action == "accept_all" or (action == "acknowledge" and mode == "opt-out"):
         granted = settings.names
-    elif action == "reject_all":
+    elif action in ("reject_all", "opt_out"):
         granted = required
     elif action == "save":
         optional = set(settings.optional_names)
@@ -305,4 +311,5 @@ def decide(
         version=settings.policy_version,
         decided_at=now,
         consent_id=consent_id,
+        mode=mode,
     )

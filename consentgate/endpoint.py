@@ -4,7 +4,8 @@ This is the one implementation of taking a decision. The middleware's own
 endpoint and the Flask blueprint both call :func:`decision_response`, so the
 rules (same-site check, safe redirect, cookie attributes, expiry of cookies a
 withdrawal refuses) cannot drift apart. The middleware's built-in preferences
-page is answered here too (:func:`endpoint_response`).
+page is answered here too (:func:`endpoint_response`), and so are the JavaScript
+API's state (:func:`state_response`) and script (:func:`script_response`).
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from werkzeug.wrappers import Request, Response
 
 from . import ui
 from .cookies import consent_cookie_header, cookie_value, expiry_header
+from .csp import nonce_attr
 from .decision import behind_proxy, decide, is_cross_site, referer_path, safe_next, wants_json
 from .recording import build_record, entry_point, language_of
 from .records import Notice, Record, StoreUnavailable
+from .script import IMMUTABLE, JAVASCRIPT, SCRIPT, SCRIPT_ETAG, script_path
 
 if TYPE_CHECKING:
     from .consent import Consent
@@ -57,26 +60,55 @@ class FormRequest(Request):
 
 
 def endpoint_response(gate: ConsentGate, request: Request, here: str) -> Response:
-    """The plain middleware's endpoint: a decision (POST) or the preferences page (GET).
+    """The plain middleware's endpoint: a decision (POST), the preferences page or, for
+    a client asking for JSON, the consent state (GET), and the API's script.
 
     :param here: this request's path inside the app, where the page's form leads back to
         when the visitor came from nowhere known.
     """
+    if request.environ.get("PATH_INFO") == script_path(gate.settings.endpoint):
+        return script_response(request)
     if request.method == "POST":
         return decision_response(gate, request)
     if request.method not in ("GET", "HEAD"):
-        response = _plain(405, "Method not allowed.")
-        response.headers["Allow"] = "GET, HEAD, POST"
-        return response
+        return _not_allowed("GET, HEAD, POST")
+    if wants_json(request.headers.get("Accept")):
+        return state_response(gate, request)
     prefix = gate.mount_prefix(request.environ)
     back = _back_path(gate, request, prefix)
     # Without a page to go back to, the visitor comes back here and sees what they saved.
     consent = request.environ["consentgate.consent"]
-    page = ui.preferences_page(gate.settings, consent, back or here, prefix, back)
+    nonce = nonce_attr(request.environ)
+    state = gate.request_state(request.environ)
+    page = ui.preferences_page(gate.settings, consent, back or here, prefix, back, nonce, state)
     response = Response(page, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Vary"] = "Cookie"
+    response.headers["Vary"] = ", ".join((*gate.vary, "Accept"))
     return response
+
+
+def state_response(gate: ConsentGate, request: Request) -> Response:
+    """The visitor's consent state as JSON (:func:`~consentgate.script.consent_state`).
+
+    The same URL answers HTML to a browser and JSON to a script, per visitor:
+    the answer varies on both headers and is never stored.
+    """
+    response = Response(json.dumps(gate.page_state(request.environ)), mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = ", ".join((*gate.vary, "Accept"))
+    return response
+
+
+def script_response(request: Request) -> Response:
+    """The API's script: cached for a year, since its URL changes with its content;
+    ``304`` to a browser that holds this version already."""
+    if request.method not in ("GET", "HEAD"):
+        return _not_allowed("GET, HEAD")
+    response = Response(SCRIPT, content_type=JAVASCRIPT)
+    response.headers["Cache-Control"] = IMMUTABLE
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.set_etag(SCRIPT_ETAG)
+    return response.make_conditional(request)
 
 
 def _back_path(gate: ConsentGate, request: Request, prefix: str) -> str | None:
@@ -100,7 +132,8 @@ def decision_response(
     first; if it cannot be, the answer is a 503 with no cookie at all. Otherwise
     the answer sets the consent cookie (keeping the visitor's consent id),
     expires cookies of categories the decision refuses, and is either a ``303``
-    back to the form's ``next`` path or, for clients preferring JSON, the new state.
+    back to the form's ``next`` path or, for clients preferring JSON, the new state,
+    as a GET of the endpoint gives it.
 
     :param notice: the notice the visitor was shown, in a language; the built-in
         banner's by default (the Flask blueprint passes its template's).
@@ -116,15 +149,17 @@ def decision_response(
     now = gate.clock()
     previous = gate.consent_for(request.environ)
     kept_id = previous.consent_id if previous.decided else _signed_id(gate, request)
+    mode = gate.request_state(request.environ).mode
     consent = decide(
         form.get("action"),
         form.getlist("category"),
         settings,
         now=int(now),
         consent_id=kept_id or secrets.token_urlsafe(9),
+        mode=mode,
     )
     if consent is None:
-        return _plain(400, "Unknown action: expected accept_all, reject_all or save.")
+        return _plain(400, _unknown_action(form.get("action"), mode))
     json_client = wants_json(request.headers.get("Accept"))
     record = None
     if gate.recorder.active:
@@ -180,7 +215,8 @@ def _decided(
 ) -> Response:
     """The answer to a decision taken: the new state as JSON, or a 303 back."""
     if json_client:
-        return Response(json.dumps({"consent": consent.as_dict()}), mimetype="application/json")
+        state = gate.page_state(request.environ, consent)
+        return Response(json.dumps(state), mimetype="application/json")
     location = gate.mount_prefix(request.environ) + next_url
     return Response(status=303, headers={"Location": location})
 
@@ -193,7 +229,7 @@ def _unavailable(gate: ConsentGate, request: Request, next_url: str, json_client
         response = Response(body, status=503, mimetype="application/json")
     else:
         prefix = gate.mount_prefix(request.environ)
-        page = ui.unavailable_page(prefix, next_url, RETRY_AFTER)
+        page = ui.unavailable_page(prefix, next_url, RETRY_AFTER, nonce_attr(request.environ))
         response = Response(page, status=503, mimetype="text/html")
     response.headers["Retry-After"] = str(RETRY_AFTER)
     response.headers["Cache-Control"] = "no-store"
@@ -253,9 +289,27 @@ def _set_decision_cookies(
         domain=settings.cookie_domain,
     )
     response.headers.add(name, value)
-    refused = gate.refused_request_cookies(request.headers.get("Cookie", ""), consent)
+    effective = gate.effective(consent, request.environ)
+    refused = gate.refused_request_cookies(request.headers.get("Cookie", ""), effective)
     for name, value in gate.expire_cookies(refused, request.environ):
         response.headers.add(name, value)
+
+
+def _not_allowed(allow: str) -> Response:
+    response = _plain(405, "Method not allowed.")
+    response.headers["Allow"] = allow
+    return response
+
+
+def _unknown_action(action: str | None, mode: str) -> str:
+    """Why a posted action is refused, with the actions this mode takes."""
+    if action == "acknowledge" and mode == "opt-in":
+        return (
+            "This page is served where optional cookies need your consent, so a notice "
+            "cannot be acknowledged here: please choose on the cookie settings page."
+        )
+    expected = "accept_all, opt_out, acknowledge" if mode == "opt-out" else "accept_all"
+    return f"Unknown action: expected {expected}, reject_all or save."
 
 
 def _plain(status: int, message: str) -> Response:

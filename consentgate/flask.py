@@ -11,11 +11,16 @@ the site's own layout, and renders the banner with the app's Jinja loader, so a
 ``consentgate/banner.html`` in the app's templates folder replaces the default.
 The decision itself is taken by :func:`consentgate.endpoint.decision_response`,
 the same code the plain middleware runs.
+
+Under a strict Content Security Policy, ``CONSENTGATE_CSP_NONCE`` is a callable that
+returns the response's nonce (with Flask-Talisman: ``lambda: flask.request.csp_nonce``);
+it fills ``environ["consentgate.csp_nonce"]`` and the templates' ``consentgate_nonce``.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -25,17 +30,25 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .config import ConfigError, Settings, load_config
 from .consent import Consent
-from .decision import safe_next
-from .endpoint import RETRY_AFTER, FormRequest, decision_response
+from .csp import CSP_NONCE, nonce_attr
+from .decision import safe_next, wants_json
+from .endpoint import (
+    RETRY_AFTER,
+    FormRequest,
+    decision_response,
+    script_response,
+    state_response,
+)
 from .http import HTML_TYPES
 from .middleware import ConsentGate, app_path
 from .records import Notice
 from .records import cli as records_cli
+from .script import SCRIPT_NAME
 from .ui import BANNER_CSS, UNAVAILABLE, notice_text, receipt_html, site_url
 
 _PREFIX = "CONSENTGATE_"
 #: Keys that configure the extension itself rather than the gate.
-_OWN_KEYS = {"CONSENTGATE_CONFIG", "CONSENTGATE_BASE_TEMPLATE"}
+_OWN_KEYS = {"CONSENTGATE_CONFIG", "CONSENTGATE_BASE_TEMPLATE", "CONSENTGATE_CSP_NONCE"}
 
 blueprint = Blueprint("consent", __name__, template_folder="templates")
 
@@ -53,6 +66,11 @@ class FlaskConsent:
     def init_app(self, app: Flask) -> None:
         """Wrap ``app`` with the gate and register the blueprint and helpers."""
         app.config.setdefault("CONSENTGATE_BASE_TEMPLATE", "consentgate/base.html")
+        app.config.setdefault("CONSENTGATE_CSP_NONCE", None)
+        hook = app.config["CONSENTGATE_CSP_NONCE"]
+        if hook is not None and not callable(hook):
+            why = f"must be a callable returning the CSP nonce, got {type(hook).__name__}"
+            raise ConfigError("CONSENTGATE_CSP_NONCE", why)
         settings = settings_from_config(app)
         gate = ConsentGate(app.wsgi_app, settings, serve_endpoint=False)
         app.wsgi_app = gate  # type: ignore[method-assign]
@@ -120,9 +138,11 @@ def _consent() -> Consent:
 
 @blueprint.route("", methods=["GET", "HEAD", "POST"], strict_slashes=False)
 def preferences() -> Any:
-    """Show the visitor's choices (GET) or take a new decision (POST)."""
+    """Show the visitor's choices (GET; JSON to a script) or take a new decision (POST)."""
     if request.method == "POST":
         return _decision()
+    if wants_json(request.headers.get("Accept")):
+        return state_response(_gate(), request)
     page = render_template(
         "consentgate/preferences.html",
         # Without ?next= the visitor comes back here and sees what they saved.
@@ -132,7 +152,7 @@ def preferences() -> Any:
     )
     response = Response(page)
     response.headers["Cache-Control"] = "no-store"
-    response.vary.add("Cookie")
+    response.vary.update((*_gate().vary, "Accept"))
     return response
 
 
@@ -160,6 +180,12 @@ def _banner_notice(language: str) -> Notice:
     return Notice(language, notice_text(render_template("consentgate/banner.html", next_url="/")))
 
 
+@blueprint.route(f"/{SCRIPT_NAME}", methods=["GET", "HEAD"])
+def script() -> Any:
+    """The JavaScript API's script, at the versioned URL the pages name."""
+    return script_response(request)
+
+
 def _template_context() -> dict[str, Any]:
     gate = current_app.extensions.get("consentgate")
     if gate is None or "consentgate.consent" not in request.environ:
@@ -168,13 +194,33 @@ def _template_context() -> dict[str, Any]:
     prefix = gate.mount_prefix(request.environ)
     return {
         "consent": _consent(),
+        "consent_mode": request.environ.get("consentgate.mode", "opt-in"),
+        "consent_gpc": bool(request.environ.get("consentgate.gpc")),
         "consent_settings": gate.settings,
         "consent_url": prefix + gate.settings.endpoint,
         "consent_privacy_url": site_url(prefix, gate.settings.privacy_url),
         "consent_banner": consent_banner,
+        "consentgate_script": consentgate_script,
         "cookie_declaration": cookie_declaration,
         "consentgate_css": Markup(BANNER_CSS),
+        "consentgate_nonce": Markup(_nonce_attr()),
     }
+
+
+def _nonce_attr() -> str:
+    """The `` nonce="..."`` attribute for this response's inline scripts and styles.
+
+    The app's own ``environ["consentgate.csp_nonce"]`` wins; else ``CONSENTGATE_CSP_NONCE``
+    is asked, once the request's own hooks have run (Flask-Talisman makes its nonce in a
+    ``before_request``), and its answer kept in the environ for the gate.
+    """
+    environ = request.environ
+    hook: Callable[[], object] | None = current_app.config.get("CONSENTGATE_CSP_NONCE")
+    if CSP_NONCE not in environ and hook is not None:
+        nonce = hook()
+        if isinstance(nonce, str) and nonce:
+            environ[CSP_NONCE] = nonce
+    return nonce_attr(environ)
 
 
 def consent_banner() -> Markup:
@@ -182,7 +228,22 @@ def consent_banner() -> Markup:
     request.environ["consentgate.banner_placed"] = True
     if _consent().decided:
         return Markup("")
-    return Markup(render_template("consentgate/banner.html", next_url=_current_path()))
+    banner = render_template(_banner_template(), next_url=_current_path())
+    return Markup(banner) + consentgate_script()
+
+
+def consentgate_script() -> Markup:
+    """The JavaScript API (``window.consentgate``): the visitor's state and the script.
+
+    Once per page: later calls, and the banner, then add nothing. Put it in the
+    ``<head>``, before the site's own scripts that read the state.
+    """
+    environ = request.environ
+    if environ.get("consentgate.script_placed"):
+        return Markup("")
+    environ["consentgate.script_placed"] = True
+    _nonce_attr()  # asks the CONSENTGATE_CSP_NONCE hook, which script_tags reads after
+    return Markup(_gate().script_tags(environ))
 
 
 def cookie_declaration() -> Markup:
@@ -191,8 +252,11 @@ def cookie_declaration() -> Markup:
 
 
 def _prepare_banner(response: Response) -> Response:
-    """Render the banner in the site's templates for the middleware to inject."""
+    """Render the banner in the site's templates for the middleware to inject, and
+    hand it this response's CSP nonce."""
     environ = request.environ
+    if response.mimetype in HTML_TYPES:
+        _nonce_attr()
     if (
         response.mimetype in HTML_TYPES
         and not environ.get("consentgate.banner_placed")
@@ -201,9 +265,16 @@ def _prepare_banner(response: Response) -> Response:
         and not _consent().decided
     ):
         environ["consentgate.banner_html"] = render_template(
-            "consentgate/banner.html", next_url=_current_path()
+            _banner_template(), next_url=_current_path()
         )
     return response
+
+
+def _banner_template() -> str:
+    """The banner in opt-in mode; in opt-out mode, the notice that replaces it."""
+    if request.environ.get("consentgate.mode") == "opt-out":
+        return "consentgate/notice.html"
+    return "consentgate/banner.html"
 
 
 def _current_path() -> str:

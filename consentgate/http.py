@@ -60,14 +60,22 @@ class ResponsePlan:
     escapes: bool = False
 
 
-def state_tag(consent: Consent) -> str:
-    """A short token naming a consent state, appended to ETags."""
-    return _state_tag(consent.decided, consent.granted)
+def state_tag(consent: Consent, mode: str = "opt-in", gpc: bool = False) -> str:
+    """A short token naming a consent state, appended to ETags.
+
+    The mode and the honoured GPC signal are part of the state: an undecided
+    visitor's page differs between the modes (banner or notice, what runs), and
+    the banner says when the signal is honoured. Opt-in without the signal keeps
+    the tags it always had.
+    """
+    return _state_tag(consent.decided, consent.granted, mode, gpc)
 
 
 @lru_cache(maxsize=256)
-def _state_tag(decided: bool, granted: frozenset[str]) -> str:
+def _state_tag(decided: bool, granted: frozenset[str], mode: str, gpc: bool) -> str:
     state = ",".join(sorted(granted)) if decided else "?"
+    if mode != "opt-in" or gpc:
+        state += f";{mode};gpc={int(gpc)}"
     return f"{_TAG}{zlib.crc32(state.encode()):08x}"
 
 
@@ -112,6 +120,7 @@ def plan_response(
     tag: str,
     conditional: bool,
     keep_load: Callable[[str, dict[str, str]], bool] | None = None,
+    vary: Sequence[str] = ("Cookie",),
 ) -> ResponsePlan | None:
     """Filter the app's headers and decide whether the body is gated.
 
@@ -122,6 +131,7 @@ def plan_response(
     :param keep_cookie: whether a ``Set-Cookie`` of that name may pass.
     :param expire: ``Set-Cookie`` headers expiring refused request cookies.
     :param tag: the :func:`state_tag` of the visitor's consent, for ETags.
+    :param vary: the request headers a gated page depends on, added to ``Vary``.
     :param conditional: the request carried tagged ETags.
     :param keep_load: whether an element (tag name, attributes) may load; ``Link`` and
         ``Refresh`` headers are read as the ``<link>`` and ``<meta>`` they stand for.
@@ -161,7 +171,7 @@ def plan_response(
     skipped, escapes = charset_facts(content_type)
     if skipped is not None:
         return ResponsePlan(headers, skipped=skipped)
-    headers = _gated_headers(headers, tag)
+    headers = _gated_headers(headers, tag, vary)
     # HEAD has no body to gate, but its headers must match what GET would send.
     if environ.get("REQUEST_METHOD") == "HEAD":
         return ResponsePlan(headers)
@@ -200,7 +210,9 @@ def hostname(environ: WSGIEnvironment) -> str:
     return host.rpartition(":")[0] if ":" in host else host
 
 
-def _gated_headers(headers: list[tuple[str, str]], tag: str) -> list[tuple[str, str]]:
+def _gated_headers(
+    headers: list[tuple[str, str]], tag: str, depends_on: Sequence[str]
+) -> list[tuple[str, str]]:
     """Headers of a rewritten response: no length or date validator, Vary, tagged ETag."""
     out = []
     vary = ""
@@ -214,12 +226,17 @@ def _gated_headers(headers: list[tuple[str, str]], tag: str) -> list[tuple[str, 
         if lower == "etag":
             value = _with_tag(value, tag)
         out.append((name, value))
-    if not vary:
-        vary = "Cookie"
-    elif "*" not in vary and "cookie" not in vary.lower():
-        vary += ", Cookie"
-    out.append(("Vary", vary))
+    out.append(("Vary", with_vary(vary, depends_on)))
     return out
+
+
+def with_vary(vary: str, names: Sequence[str]) -> str:
+    """The ``Vary`` value ``vary`` with each of ``names`` it lacks appended."""
+    if "*" in vary:
+        return vary
+    listed = {name.strip().lower() for name in vary.split(",")}
+    missing = [name for name in names if name.lower() not in listed]
+    return ", ".join(filter(None, (vary, *missing)))
 
 
 def _tag_etags(headers: list[tuple[str, str]], tag: str) -> list[tuple[str, str]]:

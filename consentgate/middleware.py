@@ -1,6 +1,8 @@
 """ConsentGate: the WSGI middleware that connects the pure pieces.
 
-It reads the visitor's signed choice, answers the decision endpoint, filters
+It reads the visitor's signed choice (as the request's mode and Global Privacy
+Control signal make it count, :mod:`~consentgate.jurisdiction`), answers the
+decision endpoint, filters
 the app's ``Set-Cookie`` headers, expires refused cookies, and streams HTML
 responses through :class:`~consentgate.rewriter.HtmlGate`. Responses that
 need no rewriting are handed back untouched, so ``wsgi.file_wrapper`` keeps
@@ -20,7 +22,9 @@ from .cache import Memo, SizedCache, short_key
 from .charset import watch
 from .config import Settings, build_settings, secret_warnings
 from .consent import Consent, ConsentCodec
+from .consent_mode import ConsentMode
 from .cookies import cookie_value, expiry_headers, request_cookie_names
+from .csp import CSP_NONCE, header_nonce, nonce_attr
 from .decision import safe_prefix
 from .encoding import Feeder, Recoder, Unreadable, readable_accept_encoding
 from .endpoint import NO_COOKIES, FormRequest, endpoint_response
@@ -33,9 +37,20 @@ from .http import (
     state_tag,
     strip_conditional,
 )
+from .jurisdiction import (
+    ALL_STATES,
+    RequestState,
+    answered_by_gpc,
+    checked_mode,
+    effective_consent,
+    gpc_applies,
+    sends_gpc,
+    vary_headers,
+)
 from .recording import Recorder
 from .rewriter import HtmlGate
 from .rules import Rules
+from .script import consent_state, script_path, state_json, state_tags
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -50,16 +65,22 @@ _COOKIE_CACHE_BYTES = 4 << 20
 #: Distinct request paths whose banner is kept, and their bytes.
 _BANNER_CACHE = 1024
 _BANNER_CACHE_BYTES = 8 << 20
+#: Distinct consent states whose JSON for the JavaScript API is kept, and their bytes.
+_STATE_CACHE = 4096
+_STATE_CACHE_BYTES = 4 << 20
 #: Longest path a log line shows; the query string is never logged (it may hold secrets).
 _LOGGED_PATH = 200
 #: Distinct unknown ``data-consent`` values warned about, at most.
 _UNKNOWN_NAMES = 256
 #: Largest buffered body checked for a chance to skip the rewriter.
 _SMALL_BODY = 64 * 1024
+#: What tells a request state's readings of a ``Cookie`` header apart in the cache.
+_STATE_KEYS = {state: f"{state.mode}:{state.gpc:d}:" for state in ALL_STATES}
 
 
 class _Visitor(NamedTuple):
-    """What one ``Cookie`` header says: the consent and what follows from it."""
+    """What one ``Cookie`` header says in one :class:`RequestState`: the consent in
+    effect and what follows from it."""
 
     consent: Consent
     #: Names of the request's cookies whose category the consent refuses.
@@ -70,6 +91,15 @@ class _Visitor(NamedTuple):
     grants_all: bool
     #: When this reading stops being valid, as a Unix time.
     until: float
+    #: Whether an element of a category stays in the page (allowed, or advanced mode).
+    keeps: Callable[[str], bool]
+    #: The Google Consent Mode snippet's JavaScript, when this visitor's pages get it.
+    consent_mode: str | None
+    #: Whether a page that cannot be gated is refused (``unreadable = "block"``): something
+    #: is cut, or the Consent Mode default is due and would be missing.
+    strict: bool
+    #: Whether the GPC signal stands in for a decision not taken (``gpc_answers_banner``).
+    gpc_answer: bool = False
 
 
 class ConsentGate:
@@ -123,8 +153,21 @@ class ConsentGate:
         self.clock: Callable[[], float] = time.time
         #: Writes each decision's record; the store opens on the first decision.
         self.recorder = Recorder(config)
+        self.consent_mode = ConsentMode(config)
         self._undecided = Consent.undecided(config.required_names)
-        self._nobody = self._reading(self._undecided, (), float("inf"))
+        #: What no cookie at all means, in each request state.
+        self._nobody = {
+            state: self._reading(
+                effective_consent(self._undecided, state, config), (), float("inf"), state
+            )
+            for state in ALL_STATES
+        }
+        #: The request headers a gated page depends on, for ``Vary``.
+        self.vary = vary_headers(config)
+        #: The state of every request, when neither a region nor the GPC signal can change it.
+        self._fixed_state: RequestState | None = None
+        if config.region is None and not gpc_applies(config, config.mode):
+            self._fixed_state = RequestState(config.mode, False)
         self._gated_cookies = Memo(
             self._classify_request_cookies, max_entries=_COOKIE_CACHE, max_bytes=_COOKIE_CACHE_BYTES
         )
@@ -140,19 +183,33 @@ class ConsentGate:
         stem = config.endpoint.rstrip("/")
         #: The endpoint answers with and without a trailing slash.
         self._endpoint_paths = frozenset((stem or "/", stem + "/"))
+        #: Where the JavaScript API's script is served, inside the app.
+        self.script_path = script_path(config.endpoint)
+        #: (consent, mode, GPC) -> the state as the pages' JSON, for the API's tags.
+        self._state_texts = Memo(
+            self._state_text, max_entries=_STATE_CACHE, max_bytes=_STATE_CACHE_BYTES
+        )
         self._warned_once: set[str] = set()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        visitor = self._visitor(environ.get("HTTP_COOKIE"))
+        state = self.request_state(environ)
+        visitor = self._visitor(environ.get("HTTP_COOKIE"), state)
         environ["consentgate.consent"] = visitor.consent
+        environ["consentgate.mode"] = state.mode
+        environ["consentgate.gpc"] = state.gpc
         environ["consentgate.gate"] = self
-        if self.serve_endpoint and self.is_endpoint(environ):
+        if visitor.gpc_answer:
+            self.gpc_answered(environ, visitor.consent)
+        if self.serve_endpoint and (
+            self.is_endpoint(environ) or environ.get("PATH_INFO") == self.script_path
+        ):
             return self._endpoint(environ, start_response)
         # Most requests are not conditional: spare them the call.
         conditional = "HTTP_IF_NONE_MATCH" in environ and strip_conditional(environ, visitor.tag)
         accept = environ.get("HTTP_ACCEPT_ENCODING")
-        # If the page may need gating (or a banner), ask the app for a coding the gate reads.
-        if accept and (not visitor.grants_all or not visitor.consent.decided):
+        # If the page may need gating (or an insertion), ask for a coding the gate reads.
+        inserts = not visitor.consent.decided or self.settings.inject_script
+        if accept and (visitor.strict or inserts):
             environ["HTTP_ACCEPT_ENCODING"] = readable_accept_encoding(accept)
         body = _Body(self, environ, visitor, start_response, conditional)
         return body.start(self.app(environ, body.start_response))
@@ -176,31 +233,98 @@ class ConsentGate:
             )
 
     def consent_for(self, environ: WSGIEnvironment) -> Consent:
-        """The visitor's current consent; undecided unless a valid cookie says otherwise."""
-        return self._visitor(environ.get("HTTP_COOKIE")).consent
+        """The visitor's consent in effect for this request: what a valid cookie says,
+        as the request's mode and GPC signal read it; undecided without one."""
+        if environ.get("consentgate.gate") is self:  # read when the request came in
+            consent: Consent = environ["consentgate.consent"]
+            return consent
+        return self._visitor(environ.get("HTTP_COOKIE"), self.request_state(environ)).consent
 
-    def _visitor(self, header: str | None) -> _Visitor:
-        """What a ``Cookie`` header says about its visitor, cached per header.
+    def request_state(self, environ: WSGIEnvironment) -> RequestState:
+        """This request's mode (from ``region``, else ``mode``) and whether the
+        browser's Global Privacy Control signal is honoured for it."""
+        if self._fixed_state is not None:
+            return self._fixed_state
+        if environ.get("consentgate.gate") is self:  # read when the request came in
+            return RequestState(environ["consentgate.mode"], environ["consentgate.gpc"])
+        settings = self.settings
+        region = settings.region
+        mode = settings.mode if region is None else checked_mode(region, environ, self.warn_once)
+        gpc = sends_gpc(environ.get("HTTP_SEC_GPC")) and gpc_applies(settings, mode)
+        return RequestState(mode, gpc)
+
+    def effective(self, stored: Consent, environ: WSGIEnvironment) -> Consent:
+        """The consent in effect for this request when its cookie holds ``stored``."""
+        return effective_consent(stored, self.request_state(environ), self.settings)
+
+    def gpc_answered(self, environ: WSGIEnvironment, consent: Consent) -> None:
+        """Called for each request whose GPC signal stands in for the banner's answer
+        (``gpc_answers_banner``): ``consent`` refuses everything optional and was never
+        taken by the visitor. This is where such a decision is recorded; without
+        records there is nothing to do, the refusal is already in effect."""
+
+    def _visitor(self, header: str | None, state: RequestState) -> _Visitor:
+        """What a ``Cookie`` header says about its visitor in ``state``, cached per
+        header and state.
 
         Verifying a signature costs more than the rest of a pass-through
         request, so the answer is kept until the decision would expire.
         """
         if not header:
-            return self._nobody
+            return self._nobody[state]
         now = self.clock()
-        key = short_key(header)
+        # A fixed state keeps the header itself as the key; otherwise states are told apart.
+        key = short_key(header if self._fixed_state else _STATE_KEYS[state] + header)
         hit = self._visitors.get(key)
         if hit is not None and now < hit.until:
             return hit
         value = cookie_value(header, self.settings.cookie_name)
-        consent = self._undecided if value is None else self.codec.loads(value, now)
-        until = consent.decided_at + self.settings.max_age if consent.decided else now + 3600
+        stored = self._undecided if value is None else self.codec.loads(value, now)
+        until = stored.decided_at + self.settings.max_age if stored.decided else now + 3600
+        consent = effective_consent(stored, state, self.settings)
         refused = tuple(self.refused_request_cookies(header, consent))
-        return self._visitors.put(key, self._reading(consent, refused, until))
+        return self._visitors.put(key, self._reading(consent, refused, until, state))
 
-    def _reading(self, consent: Consent, refused: tuple[str, ...], until: float) -> _Visitor:
+    def _reading(
+        self, consent: Consent, refused: tuple[str, ...], until: float, state: RequestState
+    ) -> _Visitor:
         grants_all = self.settings.names <= consent.granted
-        return _Visitor(consent, refused, state_tag(consent), grants_all, until)
+        mode = self.consent_mode
+        script = mode.script(consent)
+        strict = not grants_all or script is not None
+        tag, keeps = state_tag(consent, state.mode, state.gpc), mode.keeps(consent)
+        gpc_answer = answered_by_gpc(state, consent)
+        return _Visitor(consent, refused, tag, grants_all, until, keeps, script, strict, gpc_answer)
+
+    def page_state(
+        self, environ: WSGIEnvironment, consent: Consent | None = None
+    ) -> dict[str, Any]:
+        """This request's consent state for scripts (:func:`~consentgate.script.consent_state`).
+
+        :param consent: the consent to describe; by default the request's own.
+        """
+        state = self.request_state(environ)
+        return consent_state(
+            environ["consentgate.consent"] if consent is None else consent,
+            self.settings,
+            gpc=state.gpc,
+            mode=state.mode,
+        )
+
+    def script_tags(self, environ: WSGIEnvironment) -> str:
+        """The JavaScript API for this page: its state and the script, with the CSP nonce.
+
+        For apps that write their own pages (the banner brings the tags itself);
+        Flask templates call ``consentgate_script()``, which marks them placed.
+        """
+        state = self.request_state(environ)
+        data = self._state_texts[(environ["consentgate.consent"], state.mode, state.gpc)]
+        prefix = self.mount_prefix(environ)
+        return state_tags(data, prefix, self.settings.endpoint, nonce_attr(environ))
+
+    def _state_text(self, key: tuple[Consent, str, bool]) -> str:
+        consent, mode, gpc = key
+        return state_json(consent_state(consent, self.settings, gpc=gpc, mode=mode))
 
     def is_endpoint(self, environ: WSGIEnvironment) -> bool:
         """Whether this request is for the decision endpoint."""
@@ -280,15 +404,50 @@ class ConsentGate:
             return None
         html = environ.get("consentgate.banner_html")
         if html is None:
-            # Cached by the raw path, so that a hit needs no quoting.
-            return self._banners[_raw_path(environ)]
-        return str(html).encode("utf-8")
+            # Cached by the raw path and request state, so that a hit needs no quoting;
+            # the nonce is per response.
+            state = environ.get("consentgate.mode", "opt-in"), bool(environ.get("consentgate.gpc"))
+            form = self._banners[(*_raw_path(environ), *state)]
+            banner = ui.style_tag(nonce_attr(environ)) + form
+        else:
+            banner = str(html).encode("utf-8")
+        if environ.get("consentgate.script_placed"):
+            return banner
+        # The state and nonce change per request: never part of the cached banner.
+        return banner + self.script_tags(environ).encode("utf-8")
 
-    def _render_banner(self, raw_path: tuple[str, str, str]) -> bytes:
-        script_name, path_info, query = raw_path
+    def inserts_for(self, environ: WSGIEnvironment, consent: Consent) -> bytes | None:
+        """What goes at the top of this response's body: the banner when one is due
+        (the JavaScript API's tags with it), else, with ``inject_script``, the tags alone."""
+        banner = self.banner_for(environ, consent)
+        if banner is not None or not self.settings.inject_script:
+            return banner
+        # A fragment a script fetches goes into a page that has them; the API's own page
+        # is the preferences page.
+        if (
+            environ.get("consentgate.script_placed")
+            or environ.get("HTTP_SEC_FETCH_DEST") == "empty"
+            or self.is_endpoint(environ)
+        ):
+            return None
+        return self.script_tags(environ).encode("utf-8")
+
+    def _render_banner(self, key: tuple[str, str, str, str, bool]) -> bytes:
+        script_name, path_info, query, mode, gpc = key
         next_url = _path_and_query("", path_info, query)
         prefix = self.mount_prefix({"SCRIPT_NAME": script_name})
-        return ui.banner_html(self.settings, next_url, prefix).encode("utf-8")
+        if mode == "opt-out":
+            return ui.notice_form(self.settings, next_url, prefix, gpc=gpc).encode("utf-8")
+        return ui.banner_form(self.settings, next_url, prefix).encode("utf-8")
+
+    def consent_mode_script(self, environ: WSGIEnvironment, script: str | None) -> bytes | None:
+        """The Consent Mode ``<script>`` element for this response (with the CSP nonce),
+        or None when ``script`` (the visitor's :attr:`_Visitor.consent_mode`) is."""
+        # A script's fetch of an HTML fragment: the page it goes into has the default, and
+        # a second one there (run by a library that runs scripts it swaps in) comes too late.
+        if script is None or environ.get("HTTP_SEC_FETCH_DEST") == "empty":
+            return None
+        return f"<script{nonce_attr(environ)}>{script}</script>".encode()
 
     def _classify_request_cookies(self, cookie_header: str) -> tuple[tuple[str, str], ...]:
         pairs = []
@@ -367,6 +526,7 @@ class _Body:
             keep_cookie=_no_cookie if frozen else self.keep_cookie,
             expire=self.gate.expire_cookies(refused, self.environ) if refused else (),
             tag=self.visitor.tag,
+            vary=self.gate.vary,
             conditional=self.conditional,
             keep_load=None if self.visitor.grants_all else self.keep_load,
         )
@@ -380,6 +540,8 @@ class _Body:
             logger.warning("%s; passed through ungated (%s)", plan.skipped, self.path())
         if plan.encoding is None:
             return self.outer_start_response(status, plan.headers, exc_info)
+        if CSP_NONCE not in self.environ:  # the app's own policy, if it has a nonce
+            self.environ[CSP_NONCE] = header_nonce(plan.headers)
         self.plan = plan
         self._head = (status, plan.headers, exc_info)
         return self.write
@@ -397,8 +559,9 @@ class _Body:
             self._write(out)
 
     def blocking(self) -> bool:
-        """Whether a page that cannot be gated is refused: the visitor refuses something."""
-        return self.gate.settings.unreadable == "block" and not self.visitor.grants_all
+        """Whether a page that cannot be gated is refused: the visitor refuses something,
+        or the page's Google tags would run without the Consent Mode default."""
+        return self.gate.settings.unreadable == "block" and self.visitor.strict
 
     def path(self) -> str:
         """This request's path, for the log."""
@@ -411,7 +574,7 @@ class _Body:
     def keep_load(self, tag: str, attrs: dict[str, str]) -> bool:
         """Whether an element the response's headers stand for may load."""
         category = self.gate.rules.classify_element(tag, attrs)
-        return category is None or self.visitor.consent.allows(category)
+        return category is None or self.visitor.keeps(category)
 
     def start(self, app_iter: Iterable[bytes]) -> Iterable[bytes]:
         """Return the app's iterable itself when nothing needs rewriting."""
@@ -492,11 +655,12 @@ class _Body:
         plan, visitor = self.plan, self.visitor
         if plan is None or plan.encoding or plan.length != len(first):
             return
-        if self._feeder is not None or plan.length > _SMALL_BODY or not visitor.grants_all:
+        if self._feeder is not None or plan.length > _SMALL_BODY or visitor.strict:
             return
         consent = visitor.consent
-        # A decided visitor is never shown the banner.
-        if not consent.decided and self.gate.banner_for(self.environ, consent) is not None:
+        # A decided visitor is never shown the banner, but may get the API's tags.
+        due = not consent.decided or self.gate.settings.inject_script
+        if due and self.gate.inserts_for(self.environ, consent) is not None:
             return
         if not self.gate.rules.may_classify(first):
             self.plan = None
@@ -505,8 +669,9 @@ class _Body:
         gate, plan, settings = self.gate, self.plan, self.gate.settings
         html_gate = HtmlGate(
             gate.rules,
-            self.visitor.consent.allows,
-            banner=gate.banner_for(self.environ, self.visitor.consent),
+            self.visitor.keeps,
+            banner=gate.inserts_for(self.environ, self.visitor.consent),
+            first=gate.consent_mode_script(self.environ, self.visitor.consent_mode),
             max_buffer=settings.max_buffer,
             warn=self._overflow,
         )

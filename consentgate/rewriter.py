@@ -46,6 +46,13 @@ end if that is in ordinary text, never inside a tag, comment, raw text or SVG/Ma
 markup in the page can stop or move it: only the app, by setting
 ``environ["consentgate.banner_placed"]``, places the banner itself.
 
+Markup meant to run first (the Consent Mode snippet) goes where the head begins: right
+after the ``<head>`` tag or, when that tag is left out, before the first start tag but
+``<html>``; the head's leading ``<meta>``, ``<title>``, ``<base>`` and ``<link>`` tags, which
+run nothing, are let through first, so that a ``<meta charset>`` stays within the 1024
+bytes where browsers look for it. A document with no other start tag runs no script and
+gets none.
+
 A tag longer than ``max_buffer`` is passed on as it streams when nothing about it but its
 end matters (an ordinary tag); one the gate must read whole makes it stop, with a warning,
 and the rest of the response passes through as it is, however the input is split.
@@ -145,6 +152,9 @@ _BLOCK = 1 << 15  # inline scripts are searched in fixed blocks so chunking cann
 #: A script cut off by the end of the buffer with at most this many bytes in it waits for
 #: the next chunk once, to be taken whole; scanning it again costs less than the raw-text path.
 _DEFER = 1 << 13
+#: Start tags let through before the markup meant to run first: they run nothing, and a
+#: ``<meta charset>`` must stay near the top.
+_BEFORE_FIRST = frozenset({"html", "head", "meta", "title", "base", "link"})
 #: An ``<iframe srcdoc>`` is gated as a document of its own, nested at most this deep;
 #: deeper, the iframe is removed (each level costs a pass over the value).
 _SRCDOC_DEPTH = 3
@@ -178,6 +188,9 @@ class HtmlGate:
     :param banner: inserted where the body begins: right after the first ``<body>`` tag,
         or before the first start tag that is not head content; failing that, before
         ``</body>`` or at the end of the document.
+    :param first: inserted before the page's first script: where the head begins,
+        after its leading ``<meta>``, ``<title>``, ``<base>`` and ``<link>`` tags; not at
+        all in a document with no other start tag.
     :param max_buffer: the most bytes held back at once (a tag the gate must read whole, or
         an inline script being classified); past it the rest of the response passes through
         ungated.
@@ -221,6 +234,7 @@ class HtmlGate:
     _inert = 0  # <template> and <noscript> open while the banner waits for the body
     _eof_open = False  # the input ended inside a tag, comment or raw text
     _depth = 0  # how deep in <iframe srcdoc> documents this gate is
+    _first: bytes | None = None  # markup to insert before the first script, until placed
 
     def __init__(
         self,
@@ -228,10 +242,13 @@ class HtmlGate:
         allows: Callable[[str], bool],
         *,
         banner: bytes | None = None,
+        first: bytes | None = None,
         max_buffer: int = 1 << 20,
         warn: Callable[[str], None] | None = None,
     ) -> None:
         self._rules, self._allows, self._banner = rules, allows, banner
+        if first:
+            self._first = first
         self._max, self._warn = max_buffer, warn
         self._pending = banner is not None  # banner still to place
         # What every gate changes, set first and in one order: instances then share one
@@ -364,7 +381,9 @@ class HtmlGate:
                 skip = SLOW
             else:
                 skip = FAST if not stack else SLOW if stack[-1].ip else FOREIGN
-                if self._pending:
+                if self._first is not None:  # every tag until the head's first is placed
+                    skip = SLOW
+                elif self._pending:
                     if cand < pos:  # where the body might begin next
                         found = BODY_START.search(buf, pos)
                         cand = end if found is None else found.start()
@@ -474,8 +493,21 @@ class HtmlGate:
 
     def _place(self, at: int) -> None:
         """Insert the banner at ``at``, passing on what comes before it."""
-        self._pieces += (self._buf[self._out : at], self._banner or b"")
-        self._out, self._pending, self.changed = at, False, True
+        self._insert(at, self._banner or b"")
+        self._pending = False
+
+    def _first_start(self, name: str, s: int, e: int) -> None:
+        """While the markup meant to run first waits, place it if the start tag
+        ``buf[s:e]`` begins the head's content: right after ``<head>`` and the tags
+        that run nothing (:data:`_BEFORE_FIRST`), before any other."""
+        if name not in _BEFORE_FIRST:
+            self._insert(s, self._first or b"")
+            self._first = None
+
+    def _insert(self, at: int, markup: bytes) -> None:
+        """Insert ``markup`` at ``at``, passing on what comes before it."""
+        self._pieces += (self._buf[self._out : at], markup)
+        self._out, self.changed = at, True
 
     def _in_data(self) -> bool:
         """Whether the input ended in ordinary HTML text, where the banner may follow."""
@@ -687,6 +719,8 @@ class HtmlGate:
         buf, stack, gate = self._buf, self._stack, self._out >= 0
         if not gate:
             self._open_in_cut(name, a, e)
+        if self._first is not None:  # before it, nothing is open or being cut
+            self._first_start(name, s, e)
         if self._pending and not stack:
             self._head_start(name, s, e, gate)
         foreign = bool(stack) and (not stack[-1].ip or (name in GLYPHS and _math_text(stack[-1])))

@@ -22,12 +22,12 @@ from urllib.parse import quote
 
 from .config import Category, Settings
 from .consent import Consent
+from .jurisdiction import DEFAULT_STATE, RequestState, gpc_refused
 from .records import Notice
 
 #: Styles for the built-in banner and page, scoped to the banner's id so they
 #: never restyle the host page. The Flask templates use the same file.
 BANNER_CSS = (files(__package__) / "static" / "consentgate" / "banner.css").read_text("utf-8")
-_STYLE = f"<style>{BANNER_CSS}</style>"
 #: Elements that run on inside a line of text; every other element starts a new line.
 _INLINE = frozenset(
     {"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "i", "kbd", "mark"}
@@ -41,10 +41,32 @@ UNAVAILABLE = (
     "Your cookie choice could not be recorded just now, so it was not saved and nothing "
     "has changed."
 )
+_CSS_BYTES = BANNER_CSS.encode("utf-8")
+#: The opt-out link and button of opt-out mode, in the words US state laws use.
+OPT_OUT_TEXT = "Do not sell or share my personal information"
 
 
-def banner_html(settings: Settings, next_url: str, prefix: str = "") -> str:
-    """Render the first-layer banner shown to a visitor who has not decided.
+def style_tag(nonce_attr: str = "") -> bytes:
+    """The banner's ``<style>`` element, with the CSP nonce attribute
+    (:func:`~consentgate.csp.nonce_attr`) when there is one.
+
+    Kept apart from the banner's markup, which is cached: the nonce changes with
+    every response, and adding it costs one concatenation.
+    """
+    return b"<style" + nonce_attr.encode("utf-8") + b">" + _CSS_BYTES + b"</style>"
+
+
+def banner_html(settings: Settings, next_url: str, prefix: str = "", nonce_attr: str = "") -> str:
+    """Render the first-layer banner shown to a visitor who has not decided, with its style.
+
+    :param nonce_attr: the CSP nonce attribute for the ``<style>`` element, or ``""``.
+    """
+    style = style_tag(nonce_attr).decode("utf-8")
+    return style + banner_form(settings, next_url, prefix)
+
+
+def banner_form(settings: Settings, next_url: str, prefix: str = "") -> str:
+    """Render the banner's markup (without its style, see :func:`style_tag`).
 
     Accept and reject are equal buttons side by side; per-category choice
     sits behind a ``<details>`` disclosure, with no optional box ticked.
@@ -65,7 +87,7 @@ def banner_html(settings: Settings, next_url: str, prefix: str = "") -> str:
         else "We use only necessary cookies, which the site needs to work."
     )
     return (
-        f'{_STYLE}<section id="consentgate-banner" aria-labelledby="consentgate-title">'
+        '<section id="consentgate-banner" aria-labelledby="consentgate-title">'
         f'<form method="post" action="{action}">'
         '<h2 id="consentgate-title">Cookies on this site</h2>'
         f"<p>{uses}</p>"
@@ -148,42 +170,114 @@ class _TextReader(HTMLParser):
         return "\n".join(self.lines)
 
 
+def notice_form(settings: Settings, next_url: str, prefix: str = "", *, gpc: bool) -> str:
+    """Render the notice that replaces the banner in opt-out mode (without its style,
+    see :func:`style_tag`).
+
+    Optional categories already run, so there is no accept/reject pair: the
+    notice says what is used and links to the preferences page, where the
+    visitor opts out; "OK" keeps the defaults and hides the notice.
+
+    :param gpc: the browser's Global Privacy Control signal is honoured: say so.
+    """
+    action = escape(prefix + settings.endpoint)
+    settings_url = escape(f"{prefix}{settings.endpoint}?next={quote(next_url, safe='/')}")
+    optional = [c for c in settings.categories if not c.required]
+    purposes = ", ".join(escape(c.label.lower()) for c in optional)
+    uses = (
+        f"We use necessary cookies so the site works, and {purposes}. You can opt out of "
+        "the sale or sharing of your personal information at any time."
+        if optional
+        else "We use only necessary cookies, which the site needs to work."
+    )
+    return (
+        '<section id="consentgate-banner" class="consentgate-notice" '
+        'aria-labelledby="consentgate-title">'
+        f'<form method="post" action="{action}">'
+        '<h2 id="consentgate-title">Cookies on this site</h2>'
+        f"<p>{uses}</p>{gpc_html(settings, _OPT_OUT_GPC) if gpc else ''}"
+        f'<p><a href="{settings_url}">{OPT_OUT_TEXT}</a></p>'
+        f'<p><a href="{escape(site_url(prefix, settings.privacy_url))}">'
+        "Privacy and cookie policy</a></p>"
+        '<div class="consentgate-actions">'
+        '<button type="submit" name="action" value="acknowledge">OK</button>'
+        "</div>"
+        f'<input type="hidden" name="next" value="{escape(next_url)}">'
+        '<input type="hidden" name="entry_point" value="banner">'
+        "</form></section>"
+    )
+
+
+#: What the banner and page say when the signal is honoured, per mode.
+_OPT_OUT_GPC = "we do not use {refused}, whatever was chosen before."
+_OPT_IN_GPC = "nothing optional is used unless you choose it here."
+
+
+def gpc_html(settings: Settings, tail: str) -> str:
+    """The paragraph that tells the visitor their browser's signal is honoured."""
+    refused = [c.label.lower() for c in settings.categories if c.name in settings.gpc_names]
+    words = tail.format(refused=", ".join(refused))
+    return (
+        '<p class="consentgate-gpc">Your browser sends the Global Privacy Control signal. '
+        f"We honour it: {escape(words)}</p>"
+    )
+
+
 def preferences_page(
-    settings: Settings, consent: Consent, next_url: str, prefix: str = "", back: str | None = None
+    settings: Settings,
+    consent: Consent,
+    next_url: str,
+    prefix: str = "",
+    back: str | None = None,
+    nonce_attr: str = "",
+    state: RequestState = DEFAULT_STATE,
 ) -> str:
     """Render the stand-alone preferences page served at the endpoint.
 
-    The checkboxes show what the visitor's cookie holds right now, so the
-    page doubles as a way to check and to withdraw consent. When decisions are
-    recorded, it also shows the visitor's consent id and when they last decided
-    (:func:`receipt_html`).
+    The checkboxes show the consent in effect right now, so the page doubles
+    as a way to check and to withdraw consent. In opt-out mode its refusal
+    button is the opt-out; categories the GPC signal refuses are shown off
+    and locked. When decisions are recorded, it also shows the visitor's
+    consent id and when they last decided (:func:`receipt_html`).
 
     :param next_url: where the form leads after saving, inside the app.
     :param prefix: the app's mount prefix, written before every path.
     :param back: the page inside the app the visitor came from, linked to.
+    :param nonce_attr: the CSP nonce attribute for the ``<style>`` element, or ``""``.
+    :param state: the request's mode and whether its GPC signal is honoured.
     """
     back_link = (
         f'<p><a href="{escape(prefix + back)}">Back to the page you were on</a></p>' if back else ""
     )
-    status = (
-        "You have made a choice; you can change it here."
-        if consent.decided
-        else "You have not made a choice yet, so only necessary cookies are in use."
+    opt_out = state.mode == "opt-out"
+    if consent.decided:
+        status = "You have made a choice; you can change it here."
+    elif opt_out:
+        status = "You have not opted out here: every kind of cookie ticked below is in use."
+    else:
+        status = "You have not made a choice yet, so only necessary cookies are in use."
+    gpc_note = gpc_html(settings, _OPT_OUT_GPC if opt_out else _OPT_IN_GPC) if state.gpc else ""
+    refuse = (
+        f'<button type="submit" name="action" value="opt_out">{OPT_OUT_TEXT}</button>'
+        if opt_out
+        else '<button type="submit" name="action" value="reject_all">Reject all</button>'
     )
+    locked = gpc_refused(settings, state)
+    fieldset = _category_fieldset(settings.categories, consent.granted, locked)
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Cookie settings</title>{_STYLE}</head><body><main>"
+        f"<title>Cookie settings</title>{style_tag(nonce_attr).decode('utf-8')}"
+        "</head><body><main>"
         '<section id="consentgate-banner" aria-labelledby="consentgate-title">'
         f'<form method="post" action="{escape(prefix + settings.endpoint)}">'
         f'<h1 id="consentgate-title">Cookie settings</h1><p>{status}</p>'
         f"{receipt_html(settings, consent)}"
-        f"{_category_fieldset(settings.categories, consent.granted)}"
+        f"{gpc_note}{fieldset}"
         '<div class="consentgate-actions">'
         '<button type="submit" name="action" value="save">Save my choices</button>'
         '<button type="submit" name="action" value="accept_all">Accept all</button>'
-        '<button type="submit" name="action" value="reject_all">Reject all</button>'
-        "</div>"
+        f"{refuse}</div>"
         f'<p><a href="{escape(site_url(prefix, settings.privacy_url))}">'
         "Privacy and cookie policy</a></p>"
         f'<input type="hidden" name="next" value="{escape(next_url)}">'
@@ -220,13 +314,17 @@ def receipt_html(settings: Settings, consent: Consent) -> str:
     )
 
 
-def unavailable_page(prefix: str, next_url: str, retry_after: int) -> str:
+def unavailable_page(prefix: str, next_url: str, retry_after: int, nonce_attr: str = "") -> str:
     """The page answered when a decision could not be recorded: nothing changed, and
-    the visitor is asked to try again, with a way back to the page they were on."""
+    the visitor is asked to try again, with a way back to the page they were on.
+
+    :param nonce_attr: the CSP nonce attribute for the ``<style>`` element, or ``""``.
+    """
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Your choice was not saved</title>{_STYLE}</head><body><main>"
+        f"<title>Your choice was not saved</title>{style_tag(nonce_attr).decode('utf-8')}"
+        "</head><body><main>"
         '<section id="consentgate-banner" aria-labelledby="consentgate-title">'
         '<h1 id="consentgate-title">Your choice was not saved</h1>'
         f"<p>{escape(UNAVAILABLE)} Please try again in {retry_after} seconds.</p>"
@@ -241,14 +339,20 @@ def site_url(prefix: str, url: str) -> str:
     return prefix + url if url.startswith("/") and not url.startswith("//") else url
 
 
-def _category_fieldset(categories: tuple[Category, ...], granted: frozenset[str]) -> str:
-    """One labelled checkbox per category; required ones shown on and locked."""
+def _category_fieldset(
+    categories: tuple[Category, ...], granted: frozenset[str], locked: frozenset[str] = frozenset()
+) -> str:
+    """One labelled checkbox per category; required ones shown on and locked, and the
+    ``locked`` ones (refused by the GPC signal) shown off and locked."""
     rows = []
     for category in categories:
         field_id = f"consentgate-{escape(category.name)}"
         if category.required:
             control = f'<input type="checkbox" id="{field_id}" checked disabled>'
             suffix = " (always on)"
+        elif category.name in locked:
+            control = f'<input type="checkbox" id="{field_id}" disabled>'
+            suffix = " (off: Global Privacy Control)"
         else:
             checked = " checked" if category.name in granted else ""
             control = (

@@ -4,7 +4,9 @@ It is the package's worked example: a normal Flask site whose templates embed
 Google Analytics and a self-hosted counter the usual way, with
 :class:`consentgate.flask.FlaskConsent` deciding what reaches each visitor.
 
-Run it with ``python -m demo_site``.
+Run it with ``python -m demo_site``; ``--mode opt-out`` (or ``DEMO_CONSENT_MODE=opt-out``)
+serves it the way a site under US state privacy laws would be: analytics on until the
+visitor opts out, and off for a browser that sends Global Privacy Control.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from consentgate.flask import FlaskConsent
 
 from . import views
 from .analytics import DEFAULT_LIMIT, PageViewLog
-from .settings import CONSENT_CATEGORIES, RECORDS_FILE, secret_keys
+from .settings import CONSENT_CATEGORIES, MODE_ENV, RECORDS_FILE, secret_keys
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -38,6 +40,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         CONSENTGATE_CATEGORIES=CONSENT_CATEGORIES,
         CONSENTGATE_PRIVACY_URL="/privacy",
         CONSENTGATE_BASE_TEMPLATE="base.html",
+        CONSENTGATE_MODE=os.environ.get(MODE_ENV) or "opt-in",
         ANALYTICS_MAX_PAGE_VIEWS=DEFAULT_LIMIT,
     )
     if test_config is not None:

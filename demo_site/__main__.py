@@ -1,7 +1,7 @@
-"""Serve the demo site: ``python -m demo_site [--host HOST] [--port PORT]``.
+"""Serve the demo site: ``python -m demo_site [--host HOST] [--port PORT] [--mode MODE]``.
 
-Defaults to http://127.0.0.1:5000/; ``DEMO_HOST`` and ``DEMO_PORT`` change
-the defaults, the options override both.
+Defaults to http://127.0.0.1:5000/ in opt-in mode; ``DEMO_HOST``, ``DEMO_PORT``
+and ``DEMO_CONSENT_MODE`` change the defaults, the options override them.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping, Sequence
 
 from . import create_app
+from .settings import MODE_ENV
 
 
 def parse_args(argv: Sequence[str] | None, environ: Mapping[str, str]) -> argparse.Namespace:
@@ -33,6 +34,13 @@ def parse_args(argv: Sequence[str] | None, environ: Mapping[str, str]) -> argpar
         default=environ.get("DEMO_PORT", "5000"),
         help="port to listen on (default: $DEMO_PORT or 5000)",
     )
+    parser.add_argument(
+        "--mode",
+        choices=("opt-in", "opt-out"),
+        default=environ.get(MODE_ENV) or "opt-in",
+        help=f"consent mode: opt-in (EU, UK) or opt-out (US states) (default: ${MODE_ENV} or "
+        "opt-in)",
+    )
     return parser.parse_args(argv)
 
 
@@ -47,7 +55,7 @@ def port(value: str) -> int:
 def main(argv: Sequence[str] | None = None) -> None:
     """Start the development server."""
     args = parse_args(argv, os.environ)
-    create_app().run(host=args.host, port=args.port)
+    create_app({"CONSENTGATE_MODE": args.mode}).run(host=args.host, port=args.port)
 
 
 if __name__ == "__main__":

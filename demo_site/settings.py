@@ -20,6 +20,9 @@ SECRET_KEY_ENV = "CONSENTGATE_SECRET_KEY"
 DEV_KEY_FILE = "dev-secret-key"
 #: SQLite database in the instance folder where every consent decision is recorded.
 RECORDS_FILE = "consent.sqlite3"
+#: The environment variable that serves the demo in opt-out mode (``opt-out``), as a
+#: site under US state privacy laws would be; unset, it is opt-in (EU and UK).
+MODE_ENV = "DEMO_CONSENT_MODE"
 
 #: The two cookie categories of the site's cookie notice.
 CONSENT_CATEGORIES: list[dict[str, Any]] = [

@@ -11,12 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from werkzeug.serving import make_server
 from werkzeug.test import Client
 
 from consentgate import Category, ConsentGate
 
 from . import pgcluster
+
+# Timing is no part of a test's verdict: a busy machine must not fail an example.
+settings.register_profile("consentgate", deadline=None)
+settings.load_profile("consentgate")
 
 SECRET = "test-secret-key-0123456789abcdef"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -33,6 +38,20 @@ PAGE = (
     + b'<script src="/static/app.js"></script>\n'
     b"</head><body><h1>Hello</h1><p>Content stays.</p></body></html>\n"
 )
+
+#: The Google Consent Mode default the gate writes for a visitor who accepted the
+#: test categories' analytics (Google Analytics maps ``analytics_storage``).
+ANALYTICS_DEFAULT = (
+    b"<script>window.dataLayer=window.dataLayer||[];(function(){"
+    b"function gtag(){dataLayer.push(arguments);}"
+    b'gtag("consent","default",{"ad_storage":"denied","ad_user_data":"denied",'
+    b'"ad_personalization":"denied","analytics_storage":"granted",'
+    b'"functionality_storage":"denied","personalization_storage":"denied",'
+    b'"security_storage":"denied"});})();</script>'
+)
+#: :data:`PAGE` as a visitor who accepted analytics gets it: unchanged but for the
+#: Consent Mode default before its first script.
+PAGE_ACCEPTED = PAGE.replace(b"<script async", ANALYTICS_DEFAULT + b"<script async", 1)
 
 
 def categories() -> list[Category]:

@@ -772,3 +772,73 @@ def test_constructor_mistakes_name_the_field(build: Any, key: str, why: str) -> 
     with pytest.raises(ConfigError) as caught:
         build()
     assert caught.value.key == key and why in caught.value.why
+
+
+# --- modes, region and Global Privacy Control ---------------------------------
+
+
+def jurisdiction_settings(**options: Any) -> Settings:
+    return Settings(secret_key=SECRET, categories=[Category("necessary", required=True)], **options)
+
+
+def test_gpc_refuses_every_optional_category_by_default() -> None:
+    settings = Settings(
+        secret_key=SECRET,
+        categories=[
+            Category("necessary", required=True),
+            Category("analytics"),
+            Category("fonts", gpc=False),
+        ],
+    )
+    assert settings.gpc_names == {"analytics"}
+    assert settings.mode == "opt-in" and settings.gpc == "honour"
+    assert not settings.gpc_answers_banner and settings.region is None
+
+
+def test_a_required_category_cannot_be_refused_by_the_signal() -> None:
+    with pytest.raises(ConfigError) as caught:
+        necessary = {"name": "necessary", "required": True, "gpc": True}
+        Settings.from_mapping({"secret_key": SECRET, "categories": [necessary]})
+    assert caught.value.key == "categories[0].gpc"
+
+
+@pytest.mark.parametrize(
+    ("options", "key", "words"),
+    [
+        pytest.param({"mode": "optout"}, "mode", "did you mean 'opt-out'", id="mode"),
+        pytest.param({"gpc": "honoured"}, "gpc", "did you mean 'honour'", id="gpc"),
+        pytest.param({"gpc_answers_banner": "yes"}, "gpc_answers_banner", "true or false", id="ab"),
+        pytest.param({"region": "cf-ipcountry"}, "region", "Python only", id="region"),
+        pytest.param(
+            {"region_headers": ["CF-IPCountry"]}, "region_headers", "there is none", id="lonely"
+        ),
+        pytest.param(
+            {"region": lambda e: "opt-in", "region_headers": ["CF IPCountry"]},
+            "region_headers[0]",
+            "header name",
+            id="header",
+        ),
+    ],
+)
+def test_jurisdiction_mistakes_name_the_option(
+    options: dict[str, Any], key: str, words: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        jurisdiction_settings(**options)
+    assert caught.value.key == key
+    assert words in caught.value.why
+
+
+def test_gpc_takes_the_us_spelling() -> None:
+    assert jurisdiction_settings(gpc="honor").gpc == "honour"
+
+
+def test_modes_load_from_toml(tmp_path: Path) -> None:
+    path = tmp_path / "consent.toml"
+    path.write_text(
+        f'secret_key = "{SECRET}"\nmode = "opt-out"\ngpc = "ignore"\n'
+        '[[categories]]\nname = "necessary"\nrequired = true\n'
+        '[[categories]]\nname = "fonts"\ngpc = false\n'
+    )
+    settings = load_config(path)
+    assert (settings.mode, settings.gpc, settings.gpc_names) == ("opt-out", "ignore", frozenset())

@@ -68,6 +68,23 @@ def test_round_trip(consent: Consent) -> None:
     assert codec.loads(codec.dumps(consent), now=NOW + 60) == consent
 
 
+def test_a_choice_made_in_opt_out_mode_keeps_its_mode() -> None:
+    codec = make_codec()
+    consent = Consent(KNOWN, decided=True, version="1", decided_at=NOW, mode="opt-out")
+    assert codec.loads(codec.dumps(consent), now=NOW + 60).mode == "opt-out"
+    opt_in = decided("analytics")
+    assert codec.loads(codec.dumps(opt_in), now=NOW + 60).mode == "opt-in"
+    # Only opt-out mode is marked: an opt-in cookie is as short as it always was.
+    assert len(codec.dumps(consent)) > len(codec.dumps(Consent(KNOWN, True, "1", NOW)))
+
+
+@pytest.mark.parametrize("mark", ["opt-in", "", 1, None], ids=["opt-in", "empty", "int", "null"])
+def test_an_unknown_sixth_item_reads_as_undecided(mark: object) -> None:
+    offered = "analytics,marketing,preferences"
+    value = sign_raw(["1", "analytics", NOW, "c1", offered, mark])
+    assert not make_codec().loads(value, now=NOW).decided
+
+
 def test_cookie_stays_compact() -> None:
     codec = make_codec()
     consent = decided("preferences", "analytics", "marketing", consent_id="x" * 22)

@@ -280,3 +280,28 @@ def test_decide(action: str, categories: list[str], granted: set[str], settings:
 )
 def test_decide_unknown_action(action: str | None, settings: Settings) -> None:
     assert decide(action, ["analytics"], settings, now=NOW, consent_id="abc") is None
+
+
+@pytest.mark.parametrize(
+    ("action", "mode", "granted"),
+    [
+        pytest.param("opt_out", "opt-out", {"necessary"}, id="opt-out"),
+        pytest.param("opt_out", "opt-in", {"necessary"}, id="opt-out-is-a-refusal-anywhere"),
+        pytest.param(
+            "acknowledge",
+            "opt-out",
+            {"necessary", "preferences", "analytics", "marketing"},
+            id="acknowledge-keeps-opt-out-defaults",
+        ),
+        pytest.param("acknowledge", "opt-in", None, id="acknowledge-is-no-consent"),
+    ],
+)
+def test_decide_in_a_mode(
+    action: str, mode: str, granted: set[str] | None, settings: Settings
+) -> None:
+    consent = decide(action, [], settings, now=NOW, consent_id="abc", mode=mode)
+    if granted is None:
+        assert consent is None
+    else:
+        assert consent is not None
+        assert (consent.granted, consent.mode) == (granted, mode)

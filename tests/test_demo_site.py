@@ -230,6 +230,20 @@ def test_accepting_brings_analytics_and_removes_banner(client: FlaskClient) -> N
     assert "consentgate-banner" not in html
 
 
+def test_ga4_tag_carries_the_consent_default(client: FlaskClient) -> None:
+    decide(client, "accept_all")
+    page = parse(client.get("/facts").get_data(as_text=True))
+    (attrs, first), *rest = page.scripts
+    # The page's first script, before the GA4 tag: the visitor's state as the default.
+    assert "src" not in attrs
+    assert 'gtag("consent","default",{' in first and '"analytics_storage":"granted"' in first
+    assert '"ad_storage":"denied"' in first
+    assert any(a.get("src") == GTAG_SRC for a, _ in rest)
+    assert not any("consent" in text and "default" in text for _, text in rest)
+    decide(client, "reject_all")  # no Google tag stays: nothing to tell
+    assert "dataLayer" not in client.get("/facts").get_data(as_text=True)
+
+
 def test_rejecting_keeps_analytics_out_and_removes_banner(client: FlaskClient) -> None:
     decide(client, "reject_all")
     html = client.get("/facts").get_data(as_text=True)
@@ -474,6 +488,29 @@ def test_app_takes_rotating_keys_from_environment(monkeypatch: pytest.MonkeyPatc
 def test_command_line(argv: list[str], environ: dict[str, str], expected: tuple[str, int]) -> None:
     args = parse_args(argv, environ)
     assert (args.host, args.port) == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "mode"),
+    [
+        pytest.param([], {}, "opt-in", id="default"),
+        pytest.param([], {"DEMO_CONSENT_MODE": "opt-out"}, "opt-out", id="env"),
+        pytest.param(["--mode", "opt-in"], {"DEMO_CONSENT_MODE": "opt-out"}, "opt-in", id="option"),
+    ],
+)
+def test_command_line_mode(argv: list[str], environ: dict[str, str], mode: str) -> None:
+    assert parse_args(argv, environ).mode == mode
+
+
+def test_the_demo_serves_opt_out_mode_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DEMO_CONSENT_MODE", "opt-out")
+    app = create_app({"CONSENTGATE_SECRET_KEY": SECRET})
+    app.instance_path = str(tmp_path)
+    page = app.test_client().get("/").get_data(as_text=True)
+    assert "Do not sell or share my personal information" in page
+    assert "googletagmanager.com/gtag/js" in page
 
 
 @pytest.mark.parametrize("port", ["http", "0", "70000"])

@@ -19,7 +19,7 @@ from werkzeug.test import Client
 from consentgate import ConsentGate, encoding
 from consentgate.encoding import Recoder, Unreadable, readable_accept_encoding
 
-from .conftest import GTAG, PAGE
+from .conftest import GTAG, PAGE, PAGE_ACCEPTED
 
 Gate = Callable[..., ConsentGate]
 GATED = PAGE.replace(GTAG, b"\n\n")
@@ -143,7 +143,8 @@ def test_zstd_frames_after_the_first_are_gated(make_gate: Gate) -> None:
 def test_compressed_page_keeps_its_bytes_when_everything_is_granted(make_gate: Gate) -> None:
     client = Client(make_gate(encoded_app(gzip.compress(PAGE), "gzip")))
     client.post("/consent", data={"action": "accept_all"})
-    assert gzip.decompress(client.get("/").data) == PAGE
+    # But for the Google Consent Mode default, inserted before the first script.
+    assert gzip.decompress(client.get("/").data) == PAGE_ACCEPTED
 
 
 def test_plain_app_bytes_unchanged_for_latin1(make_gate: Gate) -> None:
@@ -274,10 +275,19 @@ def test_unreadable_pass_lets_them_through_with_a_warning(
 
 
 def test_unreadable_page_reaches_a_visitor_who_granted_everything(make_gate: Gate) -> None:
-    client = Client(make_gate(encoded_app(PAGE, "compress")))
+    client = Client(make_gate(encoded_app(PAGE, "compress"), consent_mode=False))
     client.post("/consent", data={"action": "accept_all"})
     response = client.get("/")
     assert response.status_code == 200 and response.data == PAGE
+
+
+def test_unreadable_page_is_refused_when_the_consent_mode_default_is_due(
+    make_gate: Gate,
+) -> None:
+    # Its Google tags would run with no default: as if every consent type were granted.
+    client = Client(make_gate(encoded_app(PAGE, "compress")))
+    client.post("/consent", data={"action": "accept_all"})
+    assert client.get("/").status_code == 502
 
 
 def test_head_of_an_unreadable_page_is_a_502_too(make_gate: Gate) -> None:
@@ -386,7 +396,9 @@ def test_accept_encoding_without_brotli(without_brotli: None) -> None:
     assert readable_accept_encoding("gzip, deflate, br, zstd") == "gzip, deflate, zstd"
 
 
-def seen_accept_encoding(make_gate: Gate, action: str | None, header: str) -> str | None:
+def seen_accept_encoding(
+    make_gate: Gate, action: str | None, header: str, **options: Any
+) -> str | None:
     seen: list[str | None] = []
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
@@ -394,7 +406,7 @@ def seen_accept_encoding(make_gate: Gate, action: str | None, header: str) -> st
         start_response("200 OK", [("Content-Type", "text/html")])
         return [PAGE]
 
-    client = Client(make_gate(app))
+    client = Client(make_gate(app, **options))
     if action:
         client.post("/consent", data={"action": action})
     client.get("/", headers={"Accept-Encoding": header})
@@ -402,18 +414,19 @@ def seen_accept_encoding(make_gate: Gate, action: str | None, header: str) -> st
 
 
 @pytest.mark.parametrize(
-    ("action", "narrowed"),
+    ("action", "consent_mode", "narrowed"),
     [
-        pytest.param(None, True, id="undecided"),
-        pytest.param("reject_all", True, id="refused"),
-        pytest.param("accept_all", False, id="accepted"),
+        pytest.param(None, True, True, id="undecided"),
+        pytest.param("reject_all", True, True, id="refused"),
+        pytest.param("accept_all", True, True, id="accepted-consent-mode-default-due"),
+        pytest.param("accept_all", False, False, id="accepted"),
     ],
 )
 def test_the_app_sees_the_narrowed_header_when_the_page_may_need_gating(
-    make_gate: Gate, action: str | None, narrowed: bool
+    make_gate: Gate, action: str | None, consent_mode: bool, narrowed: bool
 ) -> None:
     header = "gzip, deflate, br, zstd, dcb, dcz"
-    seen = seen_accept_encoding(make_gate, action, header)
+    seen = seen_accept_encoding(make_gate, action, header, consent_mode=consent_mode)
     assert seen == ("gzip, deflate, br, zstd" if narrowed else header)
 
 

@@ -229,3 +229,97 @@ def test_excluded_paths_get_no_banner_from_the_extension() -> None:
     page = make_app(CONSENTGATE_EXCLUDE_PATHS=["/"]).test_client().get("/").data
     assert b"<h1>Home</h1>" in page
     assert b"consentgate-banner" not in page and b"googletagmanager" not in page
+
+
+# --- the CSP nonce ----------------------------------------------------------------------
+
+
+def test_csp_nonce_hook_reaches_every_inline_style_and_script() -> None:
+    nonces = iter(f"nonce-{i}" for i in range(10))
+    client = make_app(CONSENTGATE_CSP_NONCE=lambda: next(nonces)).test_client()
+    page = client.get("/").data.decode()
+    # The banner, rendered by the app, and the page share one nonce per response.
+    assert re.findall(r"<style( nonce=\"[^\"]*\")?>", page) == [' nonce="nonce-0"']
+    assert '<style nonce="nonce-1">' in client.get("/consent").data.decode()
+    client.post("/consent", data={"action": "accept_all", "next": "/"})
+    page = client.get("/").data.decode()
+    assert '<script nonce="nonce-2">window.dataLayer=' in page
+
+
+def test_csp_nonce_set_by_the_app_wins_over_the_hook() -> None:
+    app = make_app(CONSENTGATE_CSP_NONCE=lambda: "from-hook")
+
+    @app.before_request
+    def own_nonce() -> None:
+        from flask import request
+
+        request.environ["consentgate.csp_nonce"] = "from-app"
+
+    page = app.test_client().get("/").data.decode()
+    assert '<style nonce="from-app">' in page and "from-hook" not in page
+
+
+def test_csp_nonce_hook_must_be_callable() -> None:
+    with pytest.raises(ConfigError) as error:
+        make_app(CONSENTGATE_CSP_NONCE="abc")
+    assert error.value.key == "CONSENTGATE_CSP_NONCE"
+
+
+def test_flask_talisman_nonce_is_the_one_in_its_header() -> None:
+    flask_talisman = pytest.importorskip("flask_talisman")
+    from flask import request
+
+    app = make_app(CONSENTGATE_CSP_NONCE=lambda: getattr(request, "csp_nonce", ""))
+    flask_talisman.Talisman(
+        app,
+        force_https=False,
+        content_security_policy={"script-src": "'self'", "style-src": "'self'"},
+        content_security_policy_nonce_in=["script-src", "style-src"],
+    )
+    client = app.test_client()
+    undecided = client.get("/")
+    nonce = re.search(r"'nonce-([^']+)'", undecided.headers["Content-Security-Policy"])
+    assert nonce is not None
+    assert f'<style nonce="{nonce[1]}">' in undecided.data.decode()
+    client.post("/consent", data={"action": "accept_all", "next": "/"})
+    accepted = client.get("/")
+    nonce = re.search(r"'nonce-([^']+)'", accepted.headers["Content-Security-Policy"])
+    assert nonce is not None
+    assert f'<script nonce="{nonce[1]}">window.dataLayer=' in accepted.data.decode()
+
+
+def test_opt_out_mode_renders_the_notice_from_the_apps_templates() -> None:
+    client = make_app(CONSENTGATE_MODE="opt-out").test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert 'class="consentgate-notice"' in page
+    assert "Do not sell or share my personal information" in page
+    assert "Accept all" not in page
+    assert "googletagmanager" in page  # on until the visitor opts out
+    placed = client.get("/placed").get_data(as_text=True)
+    assert placed.count('id="consentgate-banner"') == 1
+    assert 'class="consentgate-notice"' in placed
+
+
+def test_opt_out_settings_page_opts_out_and_honours_the_signal() -> None:
+    client = make_app(CONSENTGATE_MODE="opt-out").test_client()
+    page = client.get("/consent").get_data(as_text=True)
+    assert 'value="opt_out">Do not sell or share my personal information</button>' in page
+    assert re.search(r'value="analytics"\s+checked>', page)
+    signalled = client.get("/consent", headers={"Sec-GPC": "1"})
+    text = signalled.get_data(as_text=True)
+    assert "Global Privacy Control signal. We honour it" in text
+    assert "we do not use analytics cookies, whatever" in text
+    assert re.search(r'id="consentgate-analytics" disabled>', text)
+    assert "Sec-GPC" in signalled.headers["Vary"]
+    client.post("/consent", data={"action": "opt_out", "next": "/"})
+    assert client.get("/state").get_data(as_text=True) == "off"
+
+
+def test_gpc_answers_the_banner_in_opt_in_mode_when_asked_to() -> None:
+    client = make_app(CONSENTGATE_GPC_ANSWERS_BANNER=True).test_client()
+    assert 'id="consentgate-banner"' in client.get("/").get_data(as_text=True)
+    answered = client.get("/", headers={"Sec-GPC": "1"}).get_data(as_text=True)
+    assert 'id="consentgate-banner"' not in answered
+    assert "googletagmanager" not in answered
+    settings = client.get("/consent", headers={"Sec-GPC": "1"}).get_data(as_text=True)
+    assert "nothing optional is used unless you choose it here" in settings

@@ -21,7 +21,15 @@ from werkzeug.test import Client, EnvironBuilder, TestResponse, run_wsgi_app
 from consentgate import Category, ConfigError, Consent, ConsentGate
 from consentgate.cookies import MAX_EXPIRY_HEADERS
 
-from .conftest import GTAG, PAGE, SECRET, categories, html_app, retained_bytes
+from .conftest import (
+    GTAG,
+    PAGE,
+    PAGE_ACCEPTED,
+    SECRET,
+    categories,
+    html_app,
+    retained_bytes,
+)
 
 Gate = Callable[..., ConsentGate]
 
@@ -57,7 +65,8 @@ def test_undecided_visitor_gets_banner_and_no_tracker(client: Client) -> None:
 
 def test_accept_all_lets_trackers_through_byte_for_byte(client: Client) -> None:
     decide(client, "accept_all")
-    assert client.get("/").data == PAGE
+    # Only the Consent Mode default is added, before the first script.
+    assert client.get("/").data == PAGE_ACCEPTED
 
 
 def test_reject_all_removes_trackers_and_banner(client: Client) -> None:
@@ -115,9 +124,10 @@ def test_https_request_gets_a_secure_cookie(client: Client) -> None:
 def test_json_answer_for_script_clients(client: Client) -> None:
     response = decide(client, "save", "analytics", "bogus", Accept="application/json")
     assert response.status_code == 200
-    state = json.loads(response.data)["consent"]
+    state = json.loads(response.data)
     assert state["decided"] is True
-    assert state["granted"] == ["analytics", "necessary"]
+    assert state["granted"] == ["necessary", "analytics"]
+    assert state["refused"] == []
 
 
 @pytest.mark.parametrize(
@@ -753,7 +763,7 @@ def test_behind_a_proxy_with_proxyfix(make_gate: Gate) -> None:
     ],
 )
 def test_visitor_who_granted_everything(make_gate: Gate, body: bytes, expected: bytes) -> None:
-    client = Client(make_gate(html_app(body)))
+    client = Client(make_gate(html_app(body), consent_mode=False))
     decide(client, "accept_all")
     assert client.get("/").data == expected
 
@@ -1059,7 +1069,7 @@ def test_unknown_data_consent_is_logged_once_per_value_and_cut(
         b"<img data-consent='analytcs' src='/p.gif'><img data-consent='ads' src='/b.gif'>"
         b"<p>kept</p></body>"
     )
-    client = Client(make_gate(html_app(page)))
+    client = Client(make_gate(html_app(page), consent_mode=False))
     decide(client, "accept_all")
     with caplog.at_level(logging.WARNING, logger="consentgate"):
         first, second = client.get("/").data, client.get("/").data
@@ -1092,7 +1102,7 @@ def test_category_added_later_is_asked_about(make_gate: Gate) -> None:
     # Under the configuration it was given for, the same cookie still counts.
     same = Client(make_gate())
     same.set_cookie("consentgate", cookie)
-    assert same.get("/").data == PAGE
+    assert same.get("/").data == PAGE_ACCEPTED
 
 
 @pytest.mark.parametrize(

@@ -206,20 +206,23 @@ def test_a_script_gets_json_and_is_recorded_as_the_api(
     answer = response.get_json()
     [record] = store.records
     assert record.entry_point == "api"
-    assert answer["consent"]["consent_id"] == record.consent_id
+    assert answer["consent_id"] == record.consent_id
 
 
-def test_the_gate_environ_says_language_gpc_and_mode(
+def test_the_record_says_language_gpc_and_mode(
     make_gate: Callable[..., ConsentGate], store: MemoryStore
 ) -> None:
-    gate = make_gate(records=store.target, record_ip_prefix=True)
+    gate = make_gate(records=store.target, record_ip_prefix=True, mode="opt-out")
 
-    def with_gpc(environ: dict[str, Any], start_response: Any) -> Any:
-        environ.update({"consentgate.gpc": True, "consentgate.mode": "opt-out"})
+    def in_french(environ: dict[str, Any], start_response: Any) -> Any:
         environ["consentgate.language"] = "fr"
         return gate(environ, start_response)
 
-    post(Client(with_gpc), "reject_all", environ_base={"REMOTE_ADDR": "192.0.2.77"})
+    post(
+        Client(in_french),
+        "opt_out",
+        environ_base={"REMOTE_ADDR": "192.0.2.77", "HTTP_SEC_GPC": "1"},
+    )
     [record] = store.records
     assert (record.gpc, record.mode, record.language) == (True, "opt-out", "fr")
     assert record.ip_prefix == "192.0.2.0/24"

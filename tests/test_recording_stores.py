@@ -61,7 +61,7 @@ def test_a_visitors_decisions_read_back_in_order_with_the_notice(store_url: str)
     api = client.post(
         "/consent", data={"action": "accept_all"}, headers={"Accept": "application/json"}
     )
-    consent_id = api.get_json()["consent"]["consent_id"]
+    consent_id = api.get_json()["consent_id"]
     gate.recorder.close()
     with reading(store_url) as reader:
         history = list(reader.history(consent_id))

@@ -853,3 +853,86 @@ def test_a_text_lt_before_a_long_removed_script_stays_text(chunk: int) -> None:
     script = b"<script>" + b"var x = 1;\n" * 4000 + b"gtag(1)</script>"
     doc = b"<p>a <" + script + b"script src=" + GA + b"></script>"
     assert run(doc, chunk=chunk) == b"<p>a <<!---->script src=" + GA + b"></script>"
+
+
+# --- markup meant to run first (the Consent Mode default) ------------------------------
+
+FIRSTS = [
+    pytest.param(
+        b"<!DOCTYPE html><html><head><script>x</script>",
+        b"<!DOCTYPE html><html><head>[F]<script>x</script>",
+        id="right-after-head",
+    ),
+    pytest.param(
+        b"<html><HEAD><meta charset=utf-8><title>t</title><base href=/><link rel=icon "
+        b"href=/i><style>p{}</style>",
+        b"<html><HEAD><meta charset=utf-8><title>t</title><base href=/><link rel=icon "
+        b"href=/i>[F]<style>p{}</style>",
+        id="after-what-runs-nothing",
+    ),
+    pytest.param(
+        b"<!doctype html><meta charset=utf-8><script>x</script>",
+        b"<!doctype html><meta charset=utf-8>[F]<script>x</script>",
+        id="implied-head",
+    ),
+    pytest.param(b"<!-- <head> -->hi <p>x", b"<!-- <head> -->hi [F]<p>x", id="after-text"),
+    pytest.param(b"<html><body>x", b"<html>[F]<body>[B]x", id="before-the-banner"),
+    pytest.param(b"<p>x", b"[F][B]<p>x", id="both-at-once"),
+    pytest.param(
+        b"<head><noscript><script>x</script></noscript>",
+        b"<head>[F]<noscript><script>x</script></noscript>",
+        id="never-in-noscript",
+    ),
+    pytest.param(
+        b"<head><template><script>x</script></template>",
+        b"<head>[F]<template><script>x</script></template>",
+        id="never-in-template",
+    ),
+    pytest.param(b"<svg><script>x</script></svg>", b"[F]<svg><script>x</script></svg>", id="svg"),
+    pytest.param(b"<html><head></head>", b"<html><head></head>", id="no-other-start-tag"),
+    pytest.param(b"just text", b"just text[B]", id="no-tag-banner-only"),
+]
+
+
+@pytest.mark.parametrize(("doc", "expected"), FIRSTS)
+def test_first_placement(doc: bytes, expected: bytes) -> None:
+    banner = b"[B]" if b"[B]" in expected else None
+    assert run_all(doc, first=b"[F]", banner=banner) == expected
+
+
+def test_first_goes_before_a_removed_first_script() -> None:
+    doc = b'<head><script src="' + GA + b'"></script><script>x</script>'
+    assert run_all(doc, first=b"[F]") == b"<head>[F]<script>x</script>"
+
+
+FIRST = b"<script>F</script>"
+
+
+def feed_first(chunks: list[bytes], allowed: frozenset[str]) -> bytes:
+    gate = HtmlGate(FakeRules(), allowed.__contains__, banner=BANNER, first=FIRST)
+    return b"".join(gate.feed(c) for c in chunks) + gate.close()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    doc=st.one_of(st.sampled_from(SAMPLES), html_like),
+    cuts=st.lists(st.integers(min_value=0), max_size=12),
+    allowed=st.sets(st.sampled_from(["analytics", "media"])),
+)
+def test_first_runs_before_every_other_script(
+    doc: bytes, cuts: list[int], allowed: set[str]
+) -> None:
+    """As Chromium's tree builder (here html5lib's, scripting on) reads the output, the
+    inserted script is the first script element, wherever the input is split."""
+    html5lib = pytest.importorskip("html5lib")
+    grant = frozenset(allowed)
+    whole = feed_first([doc], grant)
+    assert feed_first(splits(doc, cuts), grant) == whole
+    assert feed_first([doc[i : i + 1] for i in range(len(doc))], grant) == whole
+    parser = html5lib.HTMLParser(namespaceHTMLElements=False)
+    tree = parser.parse(whole, scripting=True)
+    scripts = [element.text for element in tree.iter("script")]
+    if FIRST in whole:
+        assert scripts[:1] == ["F"] and scripts.count("F") == 1
+    else:
+        assert scripts == []

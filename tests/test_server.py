@@ -10,7 +10,7 @@ import requests
 
 from consentgate import Category, ConsentGate
 
-from .conftest import GTAG, PAGE, SECRET, html_app
+from .conftest import GTAG, PAGE, PAGE_ACCEPTED, SECRET, html_app
 
 Serve = Callable[[Any], str]
 
@@ -49,7 +49,7 @@ def test_quick_start_over_http(serve: Serve) -> None:
     accepted = browser.post(base + "/consent", data={"action": "accept_all", "next": "/"})
     assert accepted.history[0].status_code == 303
     assert "consentgate" in browser.cookies
-    assert accepted.content == PAGE
+    assert accepted.content == PAGE_ACCEPTED
     assert browser.cookies.get("_ga") == "GA1.1.1"
 
     rejected = browser.post(base + "/consent", data={"action": "reject_all", "next": "/"})

@@ -1,7 +1,9 @@
 /*
- * The site's own page counter. It only reaches the browser once the visitor
- * has accepted analytics cookies: the consent gate removes the script tag
- * (data-consent="analytics") from every page until then.
+ * The site's own page counter. It runs only once the visitor has chosen to
+ * allow analytics: the consent gate removes this script tag
+ * (data-consent="analytics") from every page until then, and the script itself
+ * waits for the consentgate API's state (or its "consentgate:change" event) to
+ * grant analytics before it sets a cookie or sends anything.
  *
  * It keeps a random visitor number in a first-party cookie and sends one
  * page view per page to the server, which lists them on /analytics.
@@ -27,21 +29,40 @@
       .join("");
   }
 
-  var visitor = readVisitor();
-  if (!visitor) {
-    visitor = newVisitor();
-    document.cookie =
-      COOKIE + "=" + visitor + "; Max-Age=" + ONE_YEAR + "; Path=/; SameSite=Lax" +
-      (location.protocol === "https:" ? "; Secure" : "");
+  function grants(state) {
+    return Boolean(state && state.granted.indexOf("analytics") !== -1);
   }
 
-  // A string body goes out as text/plain, which needs no CORS preflight.
-  var body = JSON.stringify({ path: location.pathname, title: document.title, visitor: visitor });
-  if (navigator.sendBeacon && navigator.sendBeacon(endpoint, body)) {
-    return;
+  function start() {
+    var visitor = readVisitor();
+    if (!visitor) {
+      visitor = newVisitor();
+      document.cookie =
+        COOKIE + "=" + visitor + "; Max-Age=" + ONE_YEAR + "; Path=/; SameSite=Lax" +
+        (location.protocol === "https:" ? "; Secure" : "");
+    }
+
+    // A string body goes out as text/plain, which needs no CORS preflight.
+    var body = JSON.stringify({ path: location.pathname, title: document.title, visitor: visitor });
+    if (navigator.sendBeacon && navigator.sendBeacon(endpoint, body)) {
+      return;
+    }
+    if (window.fetch) {
+      fetch(endpoint, { method: "POST", body: body, keepalive: true, credentials: "same-origin" })
+        .catch(function () { /* a lost page view is not worth an error */ });
+    }
   }
-  if (window.fetch) {
-    fetch(endpoint, { method: "POST", body: body, keepalive: true, credentials: "same-origin" })
-      .catch(function () { /* a lost page view is not worth an error */ });
+
+  // Without the API there is no choice to read: nothing runs.
+  var api = window.consentgate;
+  if (api && grants(api.state)) {
+    start();
+  } else if (api) {
+    document.addEventListener("consentgate:change", function once(event) {
+      if (grants(event.detail)) {
+        document.removeEventListener("consentgate:change", once);
+        start();
+      }
+    });
   }
 })();
