@@ -213,6 +213,8 @@ class Category:
     :param gpc: Refused in opt-out mode for a browser that sends Global Privacy
         Control (``Sec-GPC: 1``). None (the default) is true for every optional
         category and false for required ones, which can never be refused.
+    :param youtube_nocookie: Load its YouTube embeds from ``www.youtube-nocookie.com``,
+        which stores nothing until the video plays (they stay gated all the same).
     """
 
     name: str
@@ -227,6 +229,7 @@ class Category:
     consent_types: tuple[str, ...] = ()
     google_consent_mode: GoogleConsentMode = "basic"
     gpc: bool | None = None
+    youtube_nocookie: bool = False
 
     def __post_init__(self) -> None:
         valid = isinstance(self.name, str) and _CATEGORY_NAME.fullmatch(self.name) is not None
@@ -235,6 +238,7 @@ class Category:
         _check_type(self.gpc, (bool, type(None)), "gpc", "true, false or None")
         why = "must be false for a required category: the signal cannot refuse it"
         _require(not (self.required and self.gpc), "gpc", why, self.gpc)
+        _check_type(self.youtube_nocookie, bool, "youtube_nocookie", "true or false")
         for key in ("label", "description"):
             _check_type(getattr(self, key), str, key, "a string")
         items = _items(self.cookies, "cookies", "cookie names or tables")
@@ -349,6 +353,8 @@ class Tracker:
     :param consent_types: Google Consent Mode types (``analytics_storage``, ``ad_storage`` ...)
         that a category using this tracker grants.
     :param embed: How it shows as content, for trackers that are embeds (None otherwise).
+    :param category: The category sites usually put it in (``"analytics"``), as
+        ``consentgate scan --suggest`` proposes it.
     """
 
     id: str
@@ -360,6 +366,7 @@ class Tracker:
     privacy_url: str = ""
     consent_types: tuple[str, ...] = ()
     embed: Embed | None = None
+    category: str = ""
 
 
 def _entries(ids: tuple[str, ...], field: str) -> list[Tracker]:
@@ -397,7 +404,7 @@ def _catalogue(filename: str) -> Mapping[str, Tracker]:
 
 #: What a catalogue entry must have, then what it may have.
 _TRACKER_REQUIRED = ("name", "provider", "sources", "inline", "cookies")
-_TRACKER_KEYS = (*_TRACKER_REQUIRED, "privacy_url", "consent_types", "embed")
+_TRACKER_KEYS = (*_TRACKER_REQUIRED, "privacy_url", "consent_types", "embed", "category")
 
 
 def _tracker(tracker_id: str, entry: Mapping[str, Any]) -> Tracker:
@@ -424,7 +431,15 @@ def _tracker(tracker_id: str, entry: Mapping[str, Any]) -> Tracker:
         _privacy_url(entry.get("privacy_url", "")),
         _consent_types(entry.get("consent_types", ())),
         _embed(entry["embed"]) if "embed" in entry else None,
+        _suggested_category(entry.get("category", "")),
     )
+
+
+def _suggested_category(value: object) -> str:
+    """The category a catalogue entry suggests: a valid category name, or none."""
+    valid = value == "" or (isinstance(value, str) and _CATEGORY_NAME.fullmatch(value) is not None)
+    _require(valid, "category", "must be a category name such as 'analytics'", value)
+    return cast(str, value)
 
 
 def _catalogue_sources(value: object) -> tuple[str, ...]:
@@ -545,6 +560,9 @@ class Settings:
     #: In opt-in mode, a browser sending GPC counts as having refused everything optional
     #: and is shown no banner.
     gpc_answers_banner: bool = False
+    #: Seconds a placeholder's "Load this video" link stays valid: it lets that one embed
+    #: of that one page through, and records nothing.
+    load_once_seconds: int = 300
 
     def __post_init__(self) -> None:
         set_ = functools.partial(object.__setattr__, self)
@@ -755,6 +773,9 @@ def _check_options(s: Settings) -> None:
     _check_type(s.record_ip_prefix, bool, "record_ip_prefix", "true or false")
     for key in ("consent_mode", "ads_data_redaction", "url_passthrough"):
         _check_type(getattr(s, key), bool, key, "true or false")
+    _check_type(s.load_once_seconds, int, "load_once_seconds", "a number of seconds")
+    valid_seconds = 10 <= s.load_once_seconds <= 3600
+    _require(valid_seconds, "load_once_seconds", "must be 10 to 3600", s.load_once_seconds)
 
 
 #: URL schemes of the record stores that ship with the gate.

@@ -219,6 +219,15 @@ class Rules:
             return True
         return search(text) is not None
 
+    def classify_url(self, *urls: str) -> str | None:
+        """The first category, in configuration order, that any of ``urls`` loads from.
+
+        Each URL is read as an element's ``src`` on the page: an absolute URL by its
+        host and path, a path (``/static/x.js``) against the same-site patterns.
+        """
+        indexes = [i for url in urls if (i := self._classify_url(url, (PAGE,))) is not None]
+        return self._names[min(indexes)] if indexes else None
+
     def classify_cookie(self, name: str) -> str | None:
         """The category that declares the cookie ``name`` (exactly or by glob), or None."""
         if len(name) > _CACHE_MAX_LEN:
