@@ -277,7 +277,9 @@ class Category:
         inline signatures of its own (a required category that only maps
         ``security_storage`` holds no tag)."""
         own = bool(self.consent_types) and bool(self.sources or self.inline)
-        return own or any(t.provider == "Google" for t in _entries(self.trackers, "trackers"))
+        trackers = _entries(self.trackers, "trackers")
+        # An embed by Google (YouTube, Maps) is content, not a tag that reads Consent Mode.
+        return own or any(t.provider == "Google" and t.embed is None for t in trackers)
 
 
 def _consent_types(value: object) -> tuple[str, ...]:
@@ -303,6 +305,12 @@ def _check_consent_mode(mode: object, trackers: list[Tracker]) -> None:
                 "category's tags for visitors who refused it; move it to a basic category"
             )
             raise ConfigError(f"trackers[{i}]", why)
+        if mode == "advanced" and tracker.embed is not None:
+            why = (
+                f"{tracker.id!r} is an embed, which does not read Consent Mode: advanced "
+                "mode would load it for visitors who refused it; move it to a basic category"
+            )
+            raise ConfigError(f"trackers[{i}]", why)
 
 
 def _check_source(source: str, key: str) -> None:
@@ -317,16 +325,6 @@ def _check_source(source: str, key: str) -> None:
 
 #: What an embed's placeholder offers to load ("Load this video"): ``Embed.kind``.
 EMBED_KINDS = ("video", "map", "post", "audio", "calendar", "form")
-#: The Google Consent Mode types a tracker may name in ``consent_types``.
-CONSENT_TYPES = (
-    "ad_storage",
-    "ad_user_data",
-    "ad_personalization",
-    "analytics_storage",
-    "functionality_storage",
-    "personalization_storage",
-    "security_storage",
-)
 _CLASS_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _HTTPS_URL = re.compile(r"https://[a-z0-9-]+(\.[a-z0-9-]+)+(/\S*)?")
 
@@ -424,10 +422,6 @@ def _tracker(tracker_id: str, entry: Mapping[str, Any]) -> Tracker:
     # A cookie's provider defaults to the tracker's.
     tables = [{"provider": entry["provider"], **cast(dict[str, Any], c)} for c in items]
     cookies = [_coerce(CookieSpec, c, f"cookies[{i}]") for i, c in enumerate(tables)]
-    consent_types = _strings(entry.get("consent_types", ()), "consent_types")
-    for i, kind in enumerate(consent_types):
-        why = f"must be one of {', '.join(CONSENT_TYPES)}{_hint(kind, CONSENT_TYPES)}"
-        _require(kind in CONSENT_TYPES, f"consent_types[{i}]", why, kind)
     return Tracker(
         tracker_id,
         entry["name"],
@@ -436,7 +430,7 @@ def _tracker(tracker_id: str, entry: Mapping[str, Any]) -> Tracker:
         _strings(entry["inline"], "inline"),
         tuple(cookies),
         _privacy_url(entry.get("privacy_url", "")),
-        consent_types,
+        _consent_types(entry.get("consent_types", ())),
         _embed(entry["embed"]) if "embed" in entry else None,
         _suggested_category(entry.get("category", "")),
     )

@@ -165,6 +165,12 @@ def test_catalogue_maps_google_analytics_and_not_tag_manager() -> None:
             "'meta-pixel' is not a Google tracker",
             id="advanced-holds-another-vendor",
         ),
+        pytest.param(
+            {"name": "a", "google_consent_mode": "advanced", "trackers": ["youtube"]},
+            "categories[0].trackers[0]",
+            "'youtube' is an embed, which does not read Consent Mode",
+            id="advanced-holds-a-google-embed",
+        ),
     ],
 )
 def test_consent_mode_mistakes_name_the_option(
@@ -461,3 +467,10 @@ def test_nonce_on_the_page_that_says_a_choice_was_not_saved() -> None:
     response = Client(app).post("/consent", data={"action": "accept_all", "next": "/"})
     assert response.status_code == 503
     assert b'<style nonce="n0nce">' in response.data
+
+
+def test_a_google_embed_is_not_a_google_tag() -> None:
+    """YouTube and Maps come from Google but read no Consent Mode: a category of embeds
+    alone gets no snippet, and advanced mode is refused for it (above)."""
+    assert not Category("media", trackers=["youtube", "google-maps"]).google
+    assert Category("ads", trackers=["google-ads"]).google
