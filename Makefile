@@ -5,8 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 BENCH_STAMP := $(VENV)/.installed-bench
+SCAN_STAMP := $(VENV)/.installed-scan
 
-.PHONY: demo test check bench lint
+.PHONY: demo test check bench lint scan-demo
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +27,19 @@ $(BENCH_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	touch $@
 
+# The scanner drives the system Chromium (apt-get install chromium); no browser download.
+$(SCAN_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e '.[flask,scan]'
+	touch $@
+
 demo: $(DEMO_STAMP)
 	$(PY) -m demo_site
+
+# Serve the demo on a free port, scan every page it links to as three visitors, stop it.
+scan-demo: $(SCAN_STAMP)
+	mkdir -p build
+	$(PY) -m consentgate scan --config demo_site/consent.toml --wsgi 'demo_site:create_app()' \
+		--crawl 20 --html build/scan-demo.html /
 
 test: $(STAMP)
 	$(PY) -m pytest

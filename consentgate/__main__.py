@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 #: Modules that each add one command.
-COMMANDS: tuple[str, ...] = ("consentgate.records.cli",)
+COMMANDS: tuple[str, ...] = ("consentgate.records.cli", "consentgate.scan.cli")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

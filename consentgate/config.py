@@ -164,18 +164,27 @@ class CookieSpec:
     :param name: The exact cookie name, or an :mod:`fnmatch` glob such as ``_ga_*``.
     :param provider: Who sets or reads it (``"Google"``, ``"This site"``); ``purpose``
         says in one line what it is for, ``lifetime`` how long it lasts (``"2 years"``).
+    :param domain: The other site whose domain it is set on (``"youtube.com"``), for a
+        cookie an embed or tracker keeps there: it is listed in the cookie table, but never
+        matched against your site's own cookies, among which it can never be. So a common
+        name such as ``player`` or ``lang`` cannot catch a cookie of your site's.
     """
 
     name: str
     provider: str = ""
     purpose: str = ""
     lifetime: str = ""
+    domain: str = ""
 
     def __post_init__(self) -> None:
         valid = isinstance(self.name, str) and _COOKIE_GLOB.fullmatch(self.name) is not None
         _require(valid, "name", "must be a cookie name or a glob such as '_ga_*'", self.name)
         for key in ("provider", "purpose", "lifetime"):
             _check_type(getattr(self, key), str, key, "a string")
+        if self.domain != "":
+            valid = isinstance(self.domain, str) and valid_host(self.domain) == self.domain
+            why = "must be a lower-case domain name such as 'youtube.com'"
+            _require(valid, "domain", why, self.domain)
 
 
 @_keyword_errors
@@ -204,6 +213,8 @@ class Category:
     :param gpc: Refused in opt-out mode for a browser that sends Global Privacy
         Control (``Sec-GPC: 1``). None (the default) is true for every optional
         category and false for required ones, which can never be refused.
+    :param youtube_nocookie: Load its YouTube embeds from ``www.youtube-nocookie.com``,
+        which stores nothing until the video plays (they stay gated all the same).
     """
 
     name: str
@@ -218,6 +229,7 @@ class Category:
     consent_types: tuple[str, ...] = ()
     google_consent_mode: GoogleConsentMode = "basic"
     gpc: bool | None = None
+    youtube_nocookie: bool = False
 
     def __post_init__(self) -> None:
         valid = isinstance(self.name, str) and _CATEGORY_NAME.fullmatch(self.name) is not None
@@ -226,6 +238,7 @@ class Category:
         _check_type(self.gpc, (bool, type(None)), "gpc", "true, false or None")
         why = "must be false for a required category: the signal cannot refuse it"
         _require(not (self.required and self.gpc), "gpc", why, self.gpc)
+        _check_type(self.youtube_nocookie, bool, "youtube_nocookie", "true or false")
         for key in ("label", "description"):
             _check_type(getattr(self, key), str, key, "a string")
         items = _items(self.cookies, "cookies", "cookie names or tables")
@@ -302,6 +315,39 @@ def _check_source(source: str, key: str) -> None:
         raise ConfigError(key, f"{why}, got {source!r}")
 
 
+#: What an embed's placeholder offers to load ("Load this video"): ``Embed.kind``.
+EMBED_KINDS = ("video", "map", "post", "audio", "calendar", "form")
+#: The Google Consent Mode types a tracker may name in ``consent_types``.
+CONSENT_TYPES = (
+    "ad_storage",
+    "ad_user_data",
+    "ad_personalization",
+    "analytics_storage",
+    "functionality_storage",
+    "personalization_storage",
+    "security_storage",
+)
+_CLASS_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_HTTPS_URL = re.compile(r"https://[a-z0-9-]+(\.[a-z0-9-]+)+(/\S*)?")
+
+
+@dataclass(frozen=True)
+class Embed:
+    """How a tracker shows up as page content (a video, a map, a post) rather than unseen.
+
+    A gate replaces such an element with a placeholder that offers to load it.
+
+    :param kind: What the content is, one of :data:`EMBED_KINDS`; the placeholder says
+        "Load this <kind>".
+    :param widget_classes: Class names of the ``blockquote`` or ``div`` that the
+        provider's script turns into the embed (``twitter-tweet``): that element stands for
+        the embed, and is replaced while the script is removed.
+    """
+
+    kind: str
+    widget_classes: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Tracker:
     """A known third-party tracker: where it loads from, its snippet and its cookies.
@@ -309,6 +355,9 @@ class Tracker:
     :param privacy_url: the provider's privacy policy, linked from the cookie table.
     :param consent_types: Google Consent Mode types (``analytics_storage``, ``ad_storage`` ...)
         that a category using this tracker grants.
+    :param embed: How it shows as content, for trackers that are embeds (None otherwise).
+    :param category: The category sites usually put it in (``"analytics"``), as
+        ``consentgate scan --suggest`` proposes it.
     """
 
     id: str
@@ -319,6 +368,8 @@ class Tracker:
     cookies: tuple[CookieSpec, ...]
     privacy_url: str = ""
     consent_types: tuple[str, ...] = ()
+    embed: Embed | None = None
+    category: str = ""
 
 
 def _entries(ids: tuple[str, ...], field: str) -> list[Tracker]:
@@ -347,12 +398,88 @@ def _catalogue(filename: str) -> Mapping[str, Tracker]:
     text = importlib.resources.files("consentgate").joinpath(filename).read_text("utf-8")
     catalogue = {}
     for tracker_id, entry in tomllib.loads(text).items():
-        # A cookie's provider defaults to the tracker's.
-        cookies = [CookieSpec(**{"provider": entry["provider"], **c}) for c in entry["cookies"]]
-        fields = (entry["name"], entry["provider"], tuple(entry["sources"]), tuple(entry["inline"]))
-        extra = (entry.get("privacy_url", ""), tuple(entry.get("consent_types", ())))
-        catalogue[tracker_id] = Tracker(tracker_id, *fields, tuple(cookies), *extra)
+        try:
+            catalogue[tracker_id] = _tracker(tracker_id, entry)
+        except ConfigError as error:
+            raise ConfigError(f"{filename} [{tracker_id}].{error.key}", error.why) from None
     return types.MappingProxyType(catalogue)
+
+
+#: What a catalogue entry must have, then what it may have.
+_TRACKER_REQUIRED = ("name", "provider", "sources", "inline", "cookies")
+_TRACKER_KEYS = (*_TRACKER_REQUIRED, "privacy_url", "consent_types", "embed", "category")
+
+
+def _tracker(tracker_id: str, entry: Mapping[str, Any]) -> Tracker:
+    """One catalogue entry, checked as strictly as a site's own category: a mistake in
+    the package's data must fail every start, not leave a tracker ungated."""
+    _check_keys(entry, _TRACKER_KEYS, "")
+    for key in _TRACKER_REQUIRED:
+        if key not in entry:
+            raise ConfigError(key, "is required")
+    for key in ("name", "provider"):
+        valid = isinstance(entry[key], str) and bool(entry[key].strip())
+        _require(valid, key, "must be a non-empty string", entry[key])
+    items = _items(entry["cookies"], "cookies", "cookie tables")
+    # A cookie's provider defaults to the tracker's.
+    tables = [{"provider": entry["provider"], **cast(dict[str, Any], c)} for c in items]
+    cookies = [_coerce(CookieSpec, c, f"cookies[{i}]") for i, c in enumerate(tables)]
+    consent_types = _strings(entry.get("consent_types", ()), "consent_types")
+    for i, kind in enumerate(consent_types):
+        why = f"must be one of {', '.join(CONSENT_TYPES)}{_hint(kind, CONSENT_TYPES)}"
+        _require(kind in CONSENT_TYPES, f"consent_types[{i}]", why, kind)
+    return Tracker(
+        tracker_id,
+        entry["name"],
+        entry["provider"],
+        _catalogue_sources(entry["sources"]),
+        _strings(entry["inline"], "inline"),
+        tuple(cookies),
+        _privacy_url(entry.get("privacy_url", "")),
+        consent_types,
+        _embed(entry["embed"]) if "embed" in entry else None,
+        _suggested_category(entry.get("category", "")),
+    )
+
+
+def _suggested_category(value: object) -> str:
+    """The category a catalogue entry suggests: a valid category name, or none."""
+    valid = value == "" or (isinstance(value, str) and _CATEGORY_NAME.fullmatch(value) is not None)
+    _require(valid, "category", "must be a category name such as 'analytics'", value)
+    return cast(str, value)
+
+
+def _catalogue_sources(value: object) -> tuple[str, ...]:
+    """Source patterns written as the catalogue writes them: a lower-case host first."""
+    sources = _strings(value, "sources")
+    for i, source in enumerate(sources):
+        _check_source(source, f"sources[{i}]")
+        host = source.partition("/")[0]
+        valid = source.startswith(("/", "*/")) or valid_host(host) == host
+        _require(valid, f"sources[{i}]", "must start with a lower-case host name", source)
+    return sources
+
+
+def _privacy_url(value: object) -> str:
+    """A provider's policy: an https URL (the cookie table links it), or empty."""
+    valid = value == "" or (isinstance(value, str) and _HTTPS_URL.fullmatch(value) is not None)
+    _require(valid, "privacy_url", "must be an https:// URL", value)
+    return cast(str, value)
+
+
+def _embed(value: object) -> Embed:
+    """The ``embed`` table of a catalogue entry."""
+    if not isinstance(value, Mapping):
+        raise ConfigError("embed", f"must be a table, got {_describe(value)}")
+    _check_keys(value, ("kind", "widget_classes"), "embed.")
+    kind = value.get("kind")
+    why = f"must be one of {', '.join(EMBED_KINDS)}{_hint(str(kind), EMBED_KINDS)}"
+    _require(kind in EMBED_KINDS, "embed.kind", why, kind)
+    classes = _strings(value.get("widget_classes", ()), "embed.widget_classes")
+    for i, name in enumerate(classes):
+        valid = _CLASS_NAME.fullmatch(name) is not None
+        _require(valid, f"embed.widget_classes[{i}]", "must be one class name", name)
+    return Embed(cast(str, kind), classes)
 
 
 @_keyword_errors
@@ -440,6 +567,9 @@ class Settings:
     #: In opt-in mode, a browser sending GPC counts as having refused everything optional
     #: and is shown no banner.
     gpc_answers_banner: bool = False
+    #: Seconds a placeholder's "Load this video" link stays valid: it lets that one embed
+    #: of that one page through, and records nothing.
+    load_once_seconds: int = 300
 
     def __post_init__(self) -> None:
         set_ = functools.partial(object.__setattr__, self)
@@ -650,6 +780,9 @@ def _check_options(s: Settings) -> None:
     _check_type(s.record_ip_prefix, bool, "record_ip_prefix", "true or false")
     for key in ("consent_mode", "ads_data_redaction", "url_passthrough"):
         _check_type(getattr(s, key), bool, key, "true or false")
+    _check_type(s.load_once_seconds, int, "load_once_seconds", "a number of seconds")
+    valid_seconds = 10 <= s.load_once_seconds <= 3600
+    _require(valid_seconds, "load_once_seconds", "must be 10 to 3600", s.load_once_seconds)
 
 
 #: URL schemes of the record stores that ship with the gate.

@@ -14,6 +14,7 @@ import json
 import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -23,6 +24,7 @@ from . import ui
 from .cookies import consent_cookie_header, cookie_value, expiry_header
 from .csp import nonce_attr
 from .decision import behind_proxy, decide, is_cross_site, referer_path, safe_next, wants_json
+from .embeds import MAX_ID, with_token
 from .recording import build_record, entry_point, language_of
 from .records import Notice, Record, StoreUnavailable
 from .script import IMMUTABLE, JAVASCRIPT, SCRIPT, SCRIPT_ETAG, script_path
@@ -68,6 +70,8 @@ def endpoint_response(gate: ConsentGate, request: Request, here: str) -> Respons
     """
     if request.environ.get("PATH_INFO") == script_path(gate.settings.endpoint):
         return script_response(request)
+    if request.path.endswith(ui.EMBED_JS_PATH):
+        return embed_script()
     if request.method == "POST":
         return decision_response(gate, request)
     if request.method not in ("GET", "HEAD"):
@@ -146,6 +150,8 @@ def decision_response(
         form = _form(request)
     except HTTPException as error:  # too large, too many fields: werkzeug's own answer
         return error.get_response(request.environ)
+    if form.get("action") == "load_once":
+        return load_once_response(gate, request, form)
     now = gate.clock()
     previous = gate.consent_for(request.environ)
     kept_id = previous.consent_id if previous.decided else _signed_id(gate, request)
@@ -237,6 +243,40 @@ def _unavailable(gate: ConsentGate, request: Request, next_url: str, json_client
     return response
 
 
+def load_once_response(gate: ConsentGate, request: Request, form: MultiDict[str, str]) -> Response:
+    """Answer "load this once": back to the page with a token that lets the element
+    ``element`` through on that one response.
+
+    Nothing is recorded and no cookie is set: the visitor's consent stays as it was. The
+    token is signed with the gate's keys, names the element and the page's path, and
+    expires after ``load_once_seconds``; it travels in the query string only.
+    """
+    element = form.get("element", "").strip()
+    if not element or len(element) > MAX_ID or any(c.isspace() for c in element):
+        return _plain(400, "load_once needs the element's id.")
+    target = safe_next(form.get("next"))
+    path = target.partition("#")[0].partition("?")[0]
+    token = gate.load_once.dumps(element, path, gate.clock())
+    url = gate.mount_prefix(request.environ) + with_token(
+        target, token, quote(element, safe="-._~!$&'()*+,;=:@/?")
+    )
+    if wants_json(request.headers.get("Accept")):
+        response = Response(json.dumps({"url": url}), mimetype="application/json")
+    else:
+        response = Response(status=303, headers={"Location": url})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def embed_script() -> Response:
+    """The script that swaps placeholders for their embeds in place (no inline code, so
+    a strict Content-Security-Policy with ``script-src 'self'`` lets it run)."""
+    response = Response(ui.EMBED_JS, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def _refusal(gate: ConsentGate, request: Request) -> Response | None:
     """A 403 for a post from another site; None for the site's own posts.
 
@@ -309,7 +349,7 @@ def _unknown_action(action: str | None, mode: str) -> str:
             "cannot be acknowledged here: please choose on the cookie settings page."
         )
     expected = "accept_all, opt_out, acknowledge" if mode == "opt-out" else "accept_all"
-    return f"Unknown action: expected {expected}, reject_all or save."
+    return f"Unknown action: expected {expected}, reject_all, save or load_once."
 
 
 def _plain(status: int, message: str) -> Response:

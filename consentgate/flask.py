@@ -19,6 +19,7 @@ it fills ``environ["consentgate.csp_nonce"]`` and the templates' ``consentgate_n
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from typing import Any
@@ -32,10 +33,12 @@ from .config import ConfigError, Settings, load_config
 from .consent import Consent
 from .csp import CSP_NONCE, nonce_attr
 from .decision import safe_next, wants_json
+from .embeds import Placeholder
 from .endpoint import (
     RETRY_AFTER,
     FormRequest,
     decision_response,
+    embed_script,
     script_response,
     state_response,
 )
@@ -44,7 +47,7 @@ from .middleware import ConsentGate, app_path
 from .records import Notice
 from .records import cli as records_cli
 from .script import SCRIPT_NAME
-from .ui import BANNER_CSS, UNAVAILABLE, notice_text, receipt_html, site_url
+from .ui import BANNER_CSS, EMBED_JS_PATH, UNAVAILABLE, notice_text, receipt_html, site_url
 
 _PREFIX = "CONSENTGATE_"
 #: Keys that configure the extension itself rather than the gate.
@@ -156,6 +159,12 @@ def preferences() -> Any:
     return response
 
 
+@blueprint.route(EMBED_JS_PATH, methods=["GET", "HEAD"])
+def embeds_script() -> Any:
+    """The script that swaps a placeholder for its embed in place."""
+    return embed_script()
+
+
 def _decision() -> WerkzeugResponse:
     """Take the posted decision; a 503 page is shown inside the site's layout."""
     posted = FormRequest(request.environ)
@@ -252,12 +261,15 @@ def cookie_declaration() -> Markup:
 
 
 def _prepare_banner(response: Response) -> Response:
-    """Render the banner in the site's templates for the middleware to inject, and
-    hand it this response's CSP nonce."""
+    """Render the banner in the site's templates for the middleware to inject, hand it
+    this response's CSP nonce, and let it render embed placeholders with
+    ``consentgate/placeholder.html``."""
     environ = request.environ
     if response.mimetype not in HTML_TYPES:
         return response
     _nonce_attr()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    environ["consentgate.placeholder"] = functools.partial(_render_placeholder, app)
     if (
         not environ.get("consentgate.banner_placed")
         and request.blueprint != blueprint.name
@@ -275,6 +287,13 @@ def _banner_template() -> str:
     if request.environ.get("consentgate.mode") == "opt-out":
         return "consentgate/notice.html"
     return "consentgate/banner.html"
+
+
+def _render_placeholder(app: Flask, placeholder: Placeholder) -> str:
+    """A placeholder from the app's templates; called while the body streams, when no
+    request context is left, so the template gets only ``placeholder``."""
+    template = app.jinja_env.get_template("consentgate/placeholder.html")
+    return template.render(placeholder=placeholder)
 
 
 def _current_path() -> str:

@@ -26,6 +26,16 @@ from .consent_mode import ConsentMode
 from .cookies import cookie_value, expiry_headers, request_cookie_names
 from .csp import CSP_NONCE, header_nonce, nonce_attr
 from .decision import safe_prefix
+from .embeds import (
+    IDS_HEADER,
+    TOKEN_PARAM,
+    EmbedFinder,
+    LoadOnceCodec,
+    PageContext,
+    PageEmbeds,
+    Placeholder,
+    split_token,
+)
 from .encoding import Feeder, Recoder, Unreadable, readable_accept_encoding
 from .endpoint import NO_COOKIES, FormRequest, endpoint_response
 from .http import (
@@ -149,6 +159,10 @@ class ConsentGate:
             version=config.policy_version,
             max_age=config.max_age,
         )
+        #: Signs the token of a placeholder's "load this once".
+        self.load_once = LoadOnceCodec(config.secret_key, config.load_once_seconds)
+        #: Which catalogue embed an element is, for its placeholder.
+        self.embeds = EmbedFinder(config.categories)
         #: Source of the current time; tests replace it.
         self.clock: Callable[[], float] = time.time
         self.consent_mode = ConsentMode(config)
@@ -184,7 +198,7 @@ class ConsentGate:
         self._warned: set[str] = set()
         stem = config.endpoint.rstrip("/")
         #: The endpoint answers with and without a trailing slash.
-        self._endpoint_paths = frozenset((stem or "/", stem + "/"))
+        self._endpoint_paths = frozenset((stem or "/", stem + "/", stem + ui.EMBED_JS_PATH))
         #: Where the JavaScript API's script is served, inside the app.
         self.script_path = script_path(config.endpoint)
         #: (consent, mode, GPC) -> the state as the pages' JSON, for the API's tags.
@@ -206,6 +220,8 @@ class ConsentGate:
             self.is_endpoint(environ) or environ.get("PATH_INFO") == self.script_path
         ):
             return self._endpoint(environ, start_response)
+        if TOKEN_PARAM in environ.get("QUERY_STRING", ""):
+            self._take_token(environ)
         # Most requests are not conditional: spare them the call.
         conditional = "HTTP_IF_NONE_MATCH" in environ and strip_conditional(environ, visitor.tag)
         accept = environ.get("HTTP_ACCEPT_ENCODING")
@@ -215,6 +231,45 @@ class ConsentGate:
             environ["HTTP_ACCEPT_ENCODING"] = readable_accept_encoding(accept)
         body = _Body(self, environ, visitor, start_response, conditional)
         return body.start(self.app(environ, body.start_response))
+
+    def _take_token(self, environ: WSGIEnvironment) -> None:
+        """Take a load-once token out of the query string, so the app sees the page's
+        own URL; a valid one names the embed this response lets through."""
+        query, token = split_token(environ.get("QUERY_STRING", ""))
+        environ["QUERY_STRING"] = query
+        if token is not None:
+            path = _path_and_query("", environ.get("PATH_INFO", ""), "")
+            environ["consentgate.load_once"] = self.load_once.loads(token, path, self.clock())
+
+    def page_embeds(self, environ: WSGIEnvironment, consent: Consent) -> PageEmbeds | None:
+        """What answers the rewriter about this response's embeds; None when no category
+        has any. The placeholder is rendered by ``environ["consentgate.placeholder"]``
+        (the Flask template) or :func:`~consentgate.ui.placeholder_html`."""
+        if not self.embeds:
+            return None
+        render: Callable[[Placeholder], str] = environ.get(
+            "consentgate.placeholder", ui.placeholder_html
+        )
+        return PageEmbeds(
+            self.embeds,
+            lambda: self._page_context(environ, consent),
+            render,
+            lambda kind, message: self.warn_once(kind, f"{message} ({log_path(environ)})"),
+        )
+
+    def _page_context(self, environ: WSGIEnvironment, consent: Consent) -> PageContext:
+        """Where this response's placeholders post and come back to, and what they keep."""
+        prefix = self.mount_prefix(environ)
+        script = prefix + self.settings.endpoint.rstrip("/") + ui.EMBED_JS_PATH
+        return PageContext(
+            settings=self.settings,
+            action=prefix + self.settings.endpoint,
+            next_url=app_path(environ),
+            granted=consent.granted if consent.decided else frozenset(),
+            assets=ui.embed_assets(script, environ.get("consentgate.csp_nonce")),
+            loaded=environ.get("consentgate.load_once"),
+            mark_ids=bool(environ.get(IDS_HEADER)),
+        )
 
     def warn_once(self, kind: str, message: str) -> None:
         """Log ``message`` the first time something of this ``kind`` goes wrong, so that a
@@ -545,7 +600,12 @@ class _Body:
         if CSP_NONCE not in self.environ:  # the app's own policy, if it has a nonce
             self.environ[CSP_NONCE] = header_nonce(plan.headers)
         self.plan = plan
-        self._head = (status, plan.headers, exc_info)
+        headers = plan.headers
+        if "consentgate.load_once" in self.environ or IDS_HEADER in self.environ:
+            # This response differs from the page's usual one: keep it out of every cache.
+            headers = [(k, v) for k, v in headers if k.lower() not in ("cache-control", "etag")]
+            headers.append(("Cache-Control", "no-store"))
+        self._head = (status, headers, exc_info)
         return self.write
 
     def write(self, data: bytes) -> None:
@@ -676,6 +736,7 @@ class _Body:
             first=gate.consent_mode_script(self.environ, self.visitor.consent_mode),
             max_buffer=settings.max_buffer,
             warn=self._overflow,
+            embeds=gate.page_embeds(self.environ, self.visitor.consent),
         )
         escapes = plan is not None and plan.escapes
 

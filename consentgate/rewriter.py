@@ -95,17 +95,21 @@ from .tokens import (
     UNSURE_ENDS,
     VALUE_START,
     VOID,
+    WIDGETS,
+    Span,
     attr_spans,
     decode_attrs,
+    fast_widgets,
     foreign_text,
     has_src,
     last_attr,
     raw_end,
     self_closing,
     skipped,
+    widget_search,
 )
 
-__all__ = ["HtmlGate", "RulesLike"]
+__all__ = ["EmbedsLike", "HtmlGate", "RulesLike"]
 
 
 class RulesLike(Protocol):
@@ -129,12 +133,40 @@ class RulesLike(Protocol):
         """These rules for what follows the page's first ``<base href>``."""
 
 
+class EmbedsLike(Protocol):
+    """What the gate asks about embeds (an ``<iframe>`` of a classified category).
+
+    Asked only for such elements, in document order, so an implementation may count
+    them (for ids that stay the same across two loads of a page).
+    """
+
+    def refused(self, tag: str, attrs: Mapping[str, str], category: str) -> Embedding:
+        """For a refused embed: the placeholder that replaces it (bytes), the attributes
+        to set on it when it is let through this once (a mapping), or None to remove it."""
+
+    def accepted(self, tag: str, attrs: Mapping[str, str], category: str) -> Mapping[str, str]:
+        """Attributes to set on an accepted embed (an id, a privacy-friendlier src)."""
+
+    def widget(self, tag: str, attrs: Mapping[str, str]) -> str | None:
+        """The category of a script-built widget's element (a ``<blockquote>`` or ``<div>``
+        of one of an embed's classes), or None."""
+
+    @property
+    def widget_classes(self) -> tuple[str, ...]:
+        """The classes of the gated widgets' elements; none: no widget is looked for."""
+
+
+#: What :meth:`EmbedsLike.refused` answers (for a refused ``<script>``, only whether it is
+#: let through: a mapping, or None).
+Embedding = bytes | Mapping[str, str] | None
+#: Elements :class:`EmbedsLike` is asked about.
+_EMBEDS = frozenset({"iframe"})
 _FONT_BREAKOUT = ("color", "face", "size")
 _LOOKS = frozenset({"font", "annotation-xml"})  # foreign start tags read for their attributes
 _INERT = ("template", "noscript")  # before the body, what these hold is never shown
 #: Removed HTML elements that end where the tree builder ends them, not only at their end
 #: tag: ``</p>`` after ``<p><video src=...>`` ends the video, so what follows is kept.
-_BUILDER_ENDS = frozenset({"video", "audio", "object"})
+_BUILDER_ENDS = frozenset({"video", "audio", "object", *WIDGETS})
 #: End tags that never pop an element: the tree builder ignores them or reads ``</br>`` as
 #: ``<br>``.
 _NO_POP = frozenset({"body", "html", "br"})
@@ -158,6 +190,25 @@ _BEFORE_FIRST = frozenset({"html", "head", "meta", "title", "base", "link"})
 #: An ``<iframe srcdoc>`` is gated as a document of its own, nested at most this deep;
 #: deeper, the iframe is removed (each level costs a pass over the value).
 _SRCDOC_DEPTH = 3
+
+
+def _set_attrs(
+    spans: Mapping[str, Span], a: int, values: Mapping[str, str], rename: bool
+) -> list[tuple[int, int, bytes]]:
+    """Edits of a start tag (its attributes from ``a``) that set ``values``: an attribute
+    there gets the new value, double-quoted; another is added after the tag's name.
+    ``src`` is ``data-src`` when that is renamed to ``src``."""
+    edits = []
+    for name, value in values.items():
+        quoted = b'"' + html.escape(value).encode("utf-8") + b'"'
+        span = spans.get("data-src" if name == "src" and rename else name)
+        if span is None:
+            edits.append((a, a, b" " + name.encode("ascii") + b"=" + quoted))
+        elif span.value == span.value_end:  # no value: add one after the name
+            edits.append((span.name_end, span.name_end, b"=" + quoted))
+        else:
+            edits.append((span.value, span.value_end, quoted))
+    return edits
 
 
 class _Frame(NamedTuple):
@@ -196,6 +247,8 @@ class HtmlGate:
         ungated.
     :param warn: told once when ``max_buffer`` is exceeded; it may raise instead, to give
         up on the response (the gate is not used again then).
+    :param embeds: asked about each classified ``<iframe>``: a refused one is replaced by
+        the placeholder it gives (or let through once), an accepted one may get attributes.
 
     .. code-block:: python
 
@@ -235,6 +288,8 @@ class HtmlGate:
     _eof_open = False  # the input ended inside a tag, comment or raw text
     _depth = 0  # how deep in <iframe srcdoc> documents this gate is
     _first: bytes | None = None  # markup to insert before the first script, until placed
+    _fast = FAST  # the skipper for HTML content: FAST, or one that also finds widgets
+    _widget_hint: Callable[[bytes], object] | None = None  # finds a widget's class
 
     def __init__(
         self,
@@ -245,9 +300,14 @@ class HtmlGate:
         first: bytes | None = None,
         max_buffer: int = 1 << 20,
         warn: Callable[[str], None] | None = None,
+        embeds: EmbedsLike | None = None,
     ) -> None:
         self._rules, self._allows, self._banner = rules, allows, banner
         self._first = first or None
+        self._embeds = embeds
+        if embeds is not None and embeds.widget_classes:
+            classes = embeds.widget_classes
+            self._fast, self._widget_hint = fast_widgets(classes), widget_search(classes)
         self._max, self._warn = max_buffer, warn
         self._pending = banner is not None  # banner still to place
         # What every gate changes, set first and in one order: instances then share one
@@ -369,7 +429,7 @@ class HtmlGate:
         else:
             limit = self._lim = self._limit(end)
             self._lbuf = buf
-        may_classify, cand = self._rules.may_classify, -1
+        may_classify, cand, fast = self._rules.may_classify, -1, self._fast
         while True:
             if self._pos > limit:  # a whole tag read past a "<" in one of its values
                 limit = self._lim = self._limit(end)
@@ -379,7 +439,7 @@ class HtmlGate:
             elif self._out < 0:
                 skip = SLOW
             else:
-                skip = FAST if not stack else SLOW if stack[-1].ip else FOREIGN
+                skip = fast if not stack else SLOW if stack[-1].ip else FOREIGN
                 if self._first is not None:  # every tag until the head's first is placed
                     skip = SLOW
                 elif self._pending:
@@ -419,7 +479,7 @@ class HtmlGate:
                 return self._script(m)
             elif last == 7:
                 (s, e), (a, b) = m.span(7), m.span(9)
-                if skip is FAST and a - s == 2 and buf[a:b] == b"body" and e - s <= self._max:
+                if skip is fast and a - s == 2 and buf[a:b] == b"body" and e - s <= self._max:
                     self._end_body(s, e)  # in plain HTML content: nothing else to do
                     continue
                 if not self._tag(s, e, a - s == 2, buf[a:b], b):  # "</" before the name
@@ -741,6 +801,8 @@ class HtmlGate:
                 verdict = self._gate(name, s, e, a)
             elif self._fhold >= 0:
                 self._fcut = self._fcut or self._refused_tag(name, a, e)
+        elif name in WIDGETS and gate and not foreign and self._embeds is not None:
+            verdict = self._widget(name, s, e, a, self._embeds)
         if foreign and verdict == "cut":  # the removed tag ended SVG/MathML; so must the output
             self._pieces.append(b"<span></span>")
         if name in RAW:
@@ -815,20 +877,54 @@ class HtmlGate:
             if "<" in attrs.get("srcdoc", ""):  # its document wins over src: gate it instead
                 return "cut" if self._srcdoc(s, e, a) else ""
             if cat is not None:
-                self._activate(s, e, a, attrs)
+                extra = None
+                if self._embeds is not None and tag in _EMBEDS and not foreign:
+                    extra = self._embeds.accepted(tag, attrs, cat)
+                self._activate(s, e, a, attrs, extra)
                 return ""
             inline = tag == "script" and "src" not in attrs and "data-src" not in attrs
             return "hold" if inline else ""
         if tag in BACKGROUND:  # a table cell or the body: only its image goes
             self._drop_attr(s, e, a, "background")
             return ""
+        placeholder = None
+        if self._embeds is not None and (tag in _EMBEDS or tag == "script") and not foreign:
+            answer = self._embeds.refused(tag, attrs, cat)
+            if answer is not None and not isinstance(answer, bytes):  # let through this once
+                self._activate(s, e, a, attrs, answer)
+                return ""
+            placeholder = answer
         # In SVG/MathML nothing is void or raw text: content is markup up to the end tag.
         void = self_closing(self._buf, a, e - 1) if foreign else tag in VOID
         self._cut(s, e if void else -1)
+        if placeholder:
+            self._pieces.append(placeholder)
         if not void and (foreign or tag not in RAW):
             self._cut_name, self._cut_depth, self._cut_stack = name, 1, len(self._stack)
             self._cut_foreign = foreign
             self._cut_open = [] if not foreign and tag in _BUILDER_ENDS else None
+        return "cut"
+
+    def _widget(self, name: str, s: int, e: int, a: int, embeds: EmbedsLike) -> str:
+        """Replace a refused widget's element by its placeholder: "cut", or ""."""
+        raw = self._buf[a : e - 1]
+        if self._widget_hint is None or not self._widget_hint(raw):
+            return ""
+        attrs = decode_attrs(raw)
+        cat = embeds.widget(name, attrs)
+        if cat is None:
+            return ""
+        answer: Embedding = embeds.accepted(name, attrs, cat) if self._allows(cat) else None
+        if answer is None:
+            answer = embeds.refused(name, attrs, cat)
+        if answer is not None and not isinstance(answer, bytes):
+            self._activate(s, e, a, attrs, answer)
+            return ""
+        self._cut(s, -1)
+        if answer:
+            self._pieces.append(answer)
+        self._cut_name, self._cut_depth, self._cut_stack = name, 1, len(self._stack)
+        self._cut_foreign, self._cut_open = False, []
         return "cut"
 
     def _srcdoc(self, s: int, e: int, a: int) -> bool:
@@ -918,14 +1014,17 @@ class HtmlGate:
         self._cut_name, self._cut_depth, self._cut_stack = "script", 1, len(self._stack)
         self._cut_foreign = True
 
-    def _activate(self, s: int, e: int, a: int, attrs: dict[str, str]) -> None:
-        """Undo a client-side neutralisation of an accepted element, in its start tag only."""
+    def _activate(
+        self, s: int, e: int, a: int, attrs: dict[str, str], extra: Mapping[str, str] | None = None
+    ) -> None:
+        """Undo a client-side neutralisation of an accepted element, in its start tag only,
+        and set the attributes ``extra`` (``src`` meaning the one that loads)."""
         plain = "data-consent" in attrs and attrs.get("type", "").strip().lower() == "text/plain"
         rename = "data-src" in attrs and "src" not in attrs
-        if not plain and not rename:
+        if not plain and not rename and not extra:
             return
         buf, spans = self._buf, attr_spans(self._buf, a, e - 1)[0]
-        edits: list[tuple[int, int, bytes]] = []
+        edits = _set_attrs(spans, a, extra, rename) if extra else []
         if plain:
             t, dt = spans["type"], spans.get("data-type")
             if dt is None:

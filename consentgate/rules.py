@@ -219,6 +219,15 @@ class Rules:
             return True
         return search(text) is not None
 
+    def classify_url(self, *urls: str) -> str | None:
+        """The first category, in configuration order, that any of ``urls`` loads from.
+
+        Each URL is read as an element's ``src`` on the page: an absolute URL by its
+        host and path, a path (``/static/x.js``) against the same-site patterns.
+        """
+        indexes = [i for url in urls if (i := self._classify_url(url, (PAGE,))) is not None]
+        return self._names[min(indexes)] if indexes else None
+
     def classify_cookie(self, name: str) -> str | None:
         """The category that declares the cookie ``name`` (exactly or by glob), or None."""
         if len(name) > _CACHE_MAX_LEN:
@@ -502,12 +511,18 @@ def _tag_hint(literals: Sequence[str]) -> re.Pattern[bytes] | None:
 def _compile_cookies(
     categories: Sequence[Category],
 ) -> tuple[dict[str, int], re.Pattern[str] | None]:
-    """Exact cookie names in a dictionary, globs in one anchored alternation."""
+    """Exact cookie names in a dictionary, globs in one anchored alternation.
+
+    A cookie kept on another site's domain (``spec.domain``) is left out: the site never
+    receives it, and its name may be common enough to be one of the site's own.
+    """
     exact: dict[str, int] = {}
     groups = []
     for index, category in enumerate(categories):
         globs = []
         for spec in category.cookies:
+            if spec.domain:
+                continue
             if any(char in spec.name for char in "*?["):
                 globs.append(fnmatch.translate(spec.name))
             else:

@@ -10,10 +10,11 @@ literal byte or a set only when that byte fits).
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 __all__ = [
@@ -46,15 +47,18 @@ __all__ = [
     "UNSURE_ENDS",
     "VALUE_START",
     "VOID",
+    "WIDGETS",
     "Span",
     "attr_spans",
     "decode_attrs",
+    "fast_widgets",
     "foreign_text",
     "has_src",
     "last_attr",
     "raw_end",
     "self_closing",
     "skipped",
+    "widget_search",
 ]
 
 
@@ -91,6 +95,9 @@ IP = {"svg": _names("foreignobject desc title"), "math": _names("mi mo mn ms mte
 GLYPHS = _names("mglyph malignmark")
 FOREIGN_END = _names("svg math annotation-xml") | IP["svg"] | IP["math"] | GLYPHS
 _FOREIGN_START = BREAKOUT | FOREIGN_END | FOREIGN_GATED | {"font"}
+#: Start tags that may be a script-built widget's element (``twitter-tweet``, ``fb-post``),
+#: read for their class; only :func:`fast_widgets` stops at them in HTML content.
+WIDGETS = _names("blockquote div")
 _HTML_START = GATED | RAW | _names("plaintext svg math base")
 #: End tags that close only SVG/MathML elements: no HTML element has these names. Other
 #: end tags in SVG/MathML content may close it through an HTML element around it.
@@ -324,6 +331,7 @@ def _skipper(
     ends: frozenset[str] | None,
     html_content: bool = False,
     comments: bool = True,
+    quieter: Mapping[str, bytes] | None = None,
 ) -> re.Pattern[bytes]:
     """Compile a regex consuming what the gate may pass without a look from Python.
 
@@ -339,6 +347,8 @@ def _skipper(
     inline SVGs; without, SVG/MathML elements that hold only text. An inline SVG whose
     content runs to the end of what is matched is consumed too, and group 1 then matches
     there (empty): the SVG is open. Without ``comments`` it also stops at comments.
+    ``quieter`` adds start tags it passes where each attribute passes a lookahead, as
+    :func:`_quiet` gives them.
     """
     alts: list[bytes] = []
     script = rb"((?!))()()"
@@ -363,7 +373,7 @@ def _skipper(
             script += _ATTRS + b">))" + text + b"(?:</" + script_name + b"(?=" + _D + b")"
             script += _ATTRS + rb">|()\Z)"
         alts.append(_end_tags(ends))
-        alts += _tags(starts, extra, _quiet(not html_content))
+        alts += _tags(starts, extra, {**_quiet(not html_content), **(quieter or {})})
     else:
         alts.append(rb"/(?![a-zA-Z])[^>]*+>")
     declaration = _DECLARATION if comments else rb"!(?!--|\[CDATA\[)[^>]*+>"
@@ -389,6 +399,30 @@ RAW_END_ANY = re.compile(_RAW_END[3:-1])
 #: In HTML content: stops at start tags the gate classifies or that change the tokenizer's
 #: state, and at ``</body>``.
 FAST = _skipper(_HTML_START, _names("body"), html_content=True)
+
+
+@functools.cache
+def fast_widgets(classes: tuple[str, ...]) -> re.Pattern[bytes]:
+    """:data:`FAST` that also stops at a ``<blockquote>`` or ``<div>`` whose ``class``
+    value holds one of ``classes`` (a gated widget's element), compiled once per set of
+    classes, on first use. It may stop at others too; it never passes one that holds one.
+    """
+    has = b"(?:" + b"|".join(re.escape(c.encode()) for c in classes) + b")"
+    # The value, in any of its three quotings, up to one of the classes.
+    quoted = rb'"[^"]*?' + has + rb"|'[^']*?" + has
+    value = b"(?:" + quoted + rb"|(?![\"'])[^\t\n\f\r >]*?" + has + b")"
+    allowed = rb"(?!(?i:class)[\t\n\f\r ]*+=[\t\n\f\r ]*+" + value + b")"
+    quieter = dict.fromkeys(WIDGETS, allowed)
+    return _skipper(_HTML_START | WIDGETS, _names("body"), html_content=True, quieter=quieter)
+
+
+@functools.cache
+def widget_search(classes: tuple[str, ...]) -> Callable[[bytes], object]:
+    """Search a start tag's raw bytes for one of ``classes``: where it finds none, the
+    element is no widget of theirs (a class written with character references is missed)."""
+    return re.compile(b"|".join(re.escape(c.encode()) for c in classes)).search
+
+
 #: In SVG/MathML content: stops at the start tags that open or end it, and at end tags
 #: but those of SVG/MathML elements only (any other may close it).
 FOREIGN = _skipper(_FOREIGN_START, FOREIGN_ONLY)

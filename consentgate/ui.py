@@ -22,12 +22,19 @@ from urllib.parse import quote
 
 from .config import Category, Settings
 from .consent import Consent
+from .embeds import Placeholder
 from .jurisdiction import DEFAULT_STATE, RequestState, gpc_refused
 from .records import Notice
 
 #: Styles for the built-in banner and page, scoped to the banner's id so they
 #: never restyle the host page. The Flask templates use the same file.
 BANNER_CSS = (files(__package__) / "static" / "consentgate" / "banner.css").read_text("utf-8")
+#: Styles for embed placeholders, scoped to their class; sent once per page.
+EMBED_CSS = (files(__package__) / "static" / "consentgate" / "embed.css").read_text("utf-8")
+#: The script that swaps a placeholder for its embed in place, served at the endpoint.
+EMBED_JS = (files(__package__) / "static" / "consentgate" / "embeds.js").read_bytes()
+#: Where the endpoint serves :data:`EMBED_JS`, below its own path.
+EMBED_JS_PATH = "/embeds.js"
 #: Elements that run on inside a line of text; every other element starts a new line.
 _INLINE = frozenset(
     {"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "i", "kbd", "mark"}
@@ -366,3 +373,54 @@ def _category_fieldset(
             f"{suffix}</strong>{description}</span></label>"
         )
     return f"<fieldset><legend>Cookie categories</legend>{''.join(rows)}</fieldset>"
+
+
+def embed_assets(script_url: str, nonce: str | None = None) -> str:
+    """The stylesheet and script that the first placeholder of a page brings along.
+
+    :param script_url: where the endpoint serves the script (``/consent/embeds.js``).
+    :param nonce: the response's CSP nonce, if it has one.
+    """
+    attr = f' nonce="{escape(nonce)}"' if nonce else ""
+    return (
+        f'<style{attr}>{EMBED_CSS}</style><script{attr} src="{escape(script_url)}" defer></script>'
+    )
+
+
+def placeholder_html(p: Placeholder) -> str:
+    """Render the placeholder of a refused embed (the Flask extension renders
+    ``consentgate/placeholder.html`` instead, with the same form contract).
+
+    Two submit buttons of one form: ``load_once`` (with ``element``) and ``save`` (with
+    the categories already granted and this one). ``formaction`` keeps them posting to
+    the endpoint even where the embed sat inside a form of the site's.
+    """
+    pid, action = escape(p.id), escape(p.action)
+    privacy = (
+        f' <a href="{escape(p.privacy_url)}">Privacy policy of {escape(p.name)}</a>'
+        if p.privacy_url
+        else ""
+    )
+    granted = "".join(
+        f'<input type="hidden" name="category" value="{escape(name)}">'
+        for name in (*p.granted, p.category)
+    )
+    button = f'<button type="submit" formaction="{action}" formmethod="post" name="action"'
+    classes = escape(f"consentgate-embed {p.classes}".strip())
+    return (
+        f'{p.assets}<div id="{pid}" class="{classes}" '
+        f'style="{escape(p.style)}" role="group" aria-labelledby="{pid}-title" '
+        f'data-consentgate-category="{escape(p.category)}" '
+        f'data-consentgate-kind="{escape(p.kind)}"{" data-consentgate-widget" if p.widget else ""}>'
+        f'<form method="post" action="{action}">'
+        f'<p class="consentgate-embed-title" id="{pid}-title">{escape(p.name)} {p.kind}</p>'
+        f"<p>Loading this {p.kind} sends data to {escape(p.sends_to)} and lets it set "
+        f"cookies.{privacy}</p>"
+        '<div class="consentgate-embed-actions">'
+        f'{button} value="load_once">Load this {p.kind}</button>'
+        f'{button} value="save">Always allow {escape(p.category_label)}</button></div>'
+        f'<input type="hidden" name="element" value="{pid}">{granted}'
+        '<input type="hidden" name="entry_point" value="placeholder">'
+        f'<input type="hidden" name="next" value="{escape(p.next_url)}">'
+        "</form></div>"
+    )

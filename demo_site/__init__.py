@@ -22,7 +22,7 @@ from consentgate.flask import FlaskConsent
 
 from . import views
 from .analytics import DEFAULT_LIMIT, PageViewLog
-from .settings import CONSENT_CATEGORIES, MODE_ENV, RECORDS_FILE, secret_keys
+from .settings import CONSENT_CONFIG, MODE_ENV, RECORDS_FILE, secret_keys
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -37,8 +37,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
-        CONSENTGATE_CATEGORIES=CONSENT_CATEGORIES,
-        CONSENTGATE_PRIVACY_URL="/privacy",
+        CONSENTGATE_CONFIG=CONSENT_CONFIG,
         CONSENTGATE_BASE_TEMPLATE="base.html",
         CONSENTGATE_MODE=os.environ.get(MODE_ENV) or "opt-in",
         ANALYTICS_MAX_PAGE_VIEWS=DEFAULT_LIMIT,

@@ -85,3 +85,14 @@ RESOURCES: tuple[Resource, ...] = (
         "A two-page summary of Key Action 2 that is handy to print or share (PDF).",
     ),
 )
+
+
+#: The video on the overview page, embedded as YouTube's "Share > Embed" gives it. The id is
+#: a stand-in: set it to the Erasmus+ film the site wants to show. Behind its placeholder
+#: until the visitor loads it, so the page works offline and sets nothing beforehand.
+VIDEO_URL = "https://www.youtube.com/embed/ErasmusKA2x"
+#: The map on the strategic partnerships page: OpenStreetMap's embed of Europe, where
+#: partner organisations are based (the programme countries from Iceland to Turkey).
+MAP_URL = (
+    "https://www.openstreetmap.org/export/embed.html?bbox=-25.0%2C34.0%2C45.0%2C71.5&layer=mapnik"
+)

@@ -11,7 +11,6 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 #: The environment variable production deployments set; comma-separate
 #: several keys to rotate (the last one signs, all of them verify).
@@ -24,38 +23,9 @@ RECORDS_FILE = "consent.sqlite3"
 #: site under US state privacy laws would be; unset, it is opt-in (EU and UK).
 MODE_ENV = "DEMO_CONSENT_MODE"
 
-#: The two cookie categories of the site's cookie notice.
-CONSENT_CATEGORIES: list[dict[str, Any]] = [
-    {
-        "name": "necessary",
-        "required": True,
-        "label": "Necessary cookies",
-        "description": (
-            "These keep the site working, for example by remembering the cookie "
-            "choices you make here."
-        ),
-    },
-    {
-        "name": "analytics",
-        "label": "Analytics cookies",
-        "description": (
-            "With your permission, Google Analytics and our own small page counter "
-            "record which pages are read, so we can see what helps people and improve "
-            "the rest. They do not tell us who you are."
-        ),
-        "trackers": ["google-analytics"],
-        "cookies": [
-            {
-                "name": "ka2_visitor",
-                "provider": "This site",
-                "purpose": (
-                    "Holds a random number so our page counter can tell repeat visits from new ones"
-                ),
-                "lifetime": "1 year",
-            }
-        ],
-    },
-]
+#: The gate's configuration (categories, privacy page), relative to the package: the
+#: same file ``python -m consentgate scan --config demo_site/consent.toml`` checks.
+CONSENT_CONFIG = "consent.toml"
 
 
 def secret_keys(

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from .analytics import MAX_BEACON_BYTES, BeaconError, PageViewLog, parse_beacon
 from .chart import Bar, bar_chart_svg
-from .content import BUDGET_EUR_BILLION, PROGRAMME_PERIOD, RESOURCES, TARGETS
+from .content import BUDGET_EUR_BILLION, MAP_URL, PROGRAMME_PERIOD, RESOURCES, TARGETS, VIDEO_URL
 
 bp = Blueprint("pages", __name__)
 
@@ -30,13 +30,15 @@ def page_views() -> PageViewLog:
 @bp.get("/")
 def index() -> str:
     """The overview of Key Action 2."""
-    return render_template("index.html", targets=TARGETS, budget=BUDGET_EUR_BILLION)
+    return render_template(
+        "index.html", targets=TARGETS, budget=BUDGET_EUR_BILLION, video_url=VIDEO_URL
+    )
 
 
 @bp.get("/strategic-partnerships")
 def strategic_partnerships() -> str:
     """What strategic partnerships are and how long they run."""
-    return render_template("strategic_partnerships.html", targets=TARGETS)
+    return render_template("strategic_partnerships.html", targets=TARGETS, map_url=MAP_URL)
 
 
 @bp.get("/alliances")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask, render_template_string
+from flask import Flask, Response, render_template_string
 
 from consentgate import ConfigError, ConsentGate
 from consentgate.flask import FlaskConsent
@@ -167,6 +167,33 @@ def test_declaration_table_matches_the_configuration() -> None:
     assert {"consentgate", "_ga", "_ga_*", "visits"} <= listed
 
 
+def test_declaration_names_the_domain_of_an_embeds_cookies() -> None:
+    categories = [*CATEGORIES, {"name": "media", "trackers": ["youtube"]}]
+    page = make_app(CONSENTGATE_CATEGORIES=categories).test_client().get("/privacy").data
+    assert b"<code>VISITOR_INFO1_LIVE</code> on youtube.com</td>" in page
+    assert b"<code>visits</code></td>" in page
+
+
+def test_a_site_cookie_named_like_an_embeds_is_kept_when_media_is_refused() -> None:
+    categories = [*CATEGORIES, {"name": "media", "trackers": ["vimeo"]}]
+    app = make_app(CONSENTGATE_CATEGORIES=categories)
+
+    @app.route("/volume")
+    def volume() -> Response:
+        response = Response("ok")
+        response.set_cookie("player", "volume=3")
+        return response
+
+    client = app.test_client()
+    client.post("/consent", data={"action": "reject_all"})
+    response = client.get("/volume", headers={"Cookie": "player=volume%3D2"})
+    cookies = response.headers.getlist("Set-Cookie")
+    assert any(
+        c.startswith("player=volume=3") or c.startswith('player="volume=3"') for c in cookies
+    )
+    assert not any(c.startswith("player=") and "Max-Age=0" in c for c in cookies)
+
+
 def test_settings_can_come_from_a_toml_file(tmp_path: Path) -> None:
     (tmp_path / "consent.toml").write_text(
         'policy_version = "7"\n[[categories]]\nname = "necessary"\nrequired = true\n'
@@ -296,3 +323,46 @@ def test_gpc_answers_the_banner_in_opt_in_mode_when_asked_to() -> None:
     assert "googletagmanager" not in answered
     settings = client.get("/consent", headers={"Sec-GPC": "1"}).get_data(as_text=True)
     assert "nothing optional is used unless you choose it here" in settings
+
+
+MEDIA = {"name": "media", "label": "External media", "trackers": ["youtube"]}
+VIDEO = '<iframe width="560" height="315" src="https://www.youtube.com/embed/abc"></iframe>'
+
+
+def media_app(template_folder: str | None = None) -> Flask:
+    app = make_app(template_folder=template_folder, CONSENTGATE_CATEGORIES=[*CATEGORIES, MEDIA])
+
+    @app.route("/video")
+    def video() -> str:
+        return render_template_string(PAGE.replace("{}", VIDEO), title="Video")
+
+    return app
+
+
+def test_placeholder_from_the_extension_template() -> None:
+    client = media_app().test_client()
+    page = client.get("/video").get_data(as_text=True)
+    assert "youtube.com/embed" not in page
+    assert 'style="width:560px;height:315px;aspect-ratio:560/315"' in page
+    assert "Loading this video sends data to YouTube (Google) and lets it set cookies." in page
+    assert 'value="load_once">Load this video</button>' in page
+    assert '<script src="/consent/embeds.js" defer></script>' in page
+    assert client.get("/consent/embeds.js").mimetype == "text/javascript"
+    ident = re.search(r'name="element" value="([^"]+)"', page)
+    assert ident is not None
+    answer = client.post(
+        "/consent", data={"action": "load_once", "element": ident[1], "next": "/video"}
+    )
+    assert answer.status_code == 303 and "Set-Cookie" not in answer.headers
+    assert VIDEO.replace("<iframe", f'<iframe id="{ident[1]}"') in client.get(
+        answer.location
+    ).get_data(as_text=True)
+
+
+def test_site_overrides_the_placeholder_template(tmp_path: Path) -> None:
+    (tmp_path / "consentgate").mkdir()
+    (tmp_path / "consentgate" / "placeholder.html").write_text(
+        '<div id="{{ placeholder.id }}">Video von {{ placeholder.name }}</div>'
+    )
+    page = media_app(str(tmp_path)).test_client().get("/video").get_data(as_text=True)
+    assert "Video von YouTube</div>" in page and "youtube.com/embed" not in page

@@ -936,3 +936,126 @@ def test_first_runs_before_every_other_script(
         assert scripts[:1] == ["F"] and scripts.count("F") == 1
     else:
         assert scripts == []
+
+
+# --- embeds: a refused iframe replaced by a placeholder -----------------------
+
+
+class FakeEmbeds:
+    """Placeholders that show the element's src; ``loaded`` is let through with an id."""
+
+    def __init__(self, loaded: str | None = None, nocookie: bool = False) -> None:
+        self.loaded, self.nocookie = loaded, nocookie
+        self.asked: list[str] = []
+
+    def refused(
+        self, tag: str, attrs: Mapping[str, str], category: str
+    ) -> bytes | dict[str, str] | None:
+        src = attrs.get("src", "")
+        self.asked.append(src)
+        if "skip" in src:
+            return None
+        if src == self.loaded:
+            return {"id": "once"}
+        return f"<div class=ph data-cat={category}>{src}</div>".encode()
+
+    def accepted(self, tag: str, attrs: Mapping[str, str], category: str) -> dict[str, str]:
+        return {"src": "https://nocookie.example/e"} if self.nocookie else {}
+
+    widget_classes = ("post",)
+
+    def widget(self, tag: str, attrs: Mapping[str, str]) -> str | None:
+        return "media" if "post" in attrs.get("class", "").split() else None
+
+
+YT = b'<iframe width="560" height="315" src="https://youtube.com/e/1" allowfullscreen></iframe>'
+
+EMBEDS = [
+    pytest.param(
+        b"<p>a</p>" + YT + b"<p>b</p>",
+        b"<p>a</p><div class=ph data-cat=media>https://youtube.com/e/1</div><p>b</p>",
+        {},
+        id="replaced",
+    ),
+    pytest.param(
+        b"<p>a" + YT.replace(b"e/1", b"skip") + b"b",
+        b"<p>ab",
+        {},
+        id="no-placeholder-removed",
+    ),
+    pytest.param(
+        b"<p>a" + YT + b"b",
+        b'<p>a<iframe id="once" width="560" height="315" src="https://youtube.com/e/1" '
+        b"allowfullscreen></iframe>b",
+        {"loaded": "https://youtube.com/e/1"},
+        id="loaded-once-gets-id",
+    ),
+    pytest.param(
+        b"a<" + YT + b"b",
+        b"a<<!----><div class=ph data-cat=media>https://youtube.com/e/1</div>b",
+        {},
+        id="text-lt-before",
+    ),
+    pytest.param(
+        b'<svg><iframe src="https://youtube.com/e/1"></iframe></svg>b',
+        b"<svg></svg>b",
+        {},
+        id="foreign-not-replaced",
+    ),
+    pytest.param(b'<video src="https://youtube.com/e/1"></video>b', b"b", {}, id="only-iframes"),
+    pytest.param(
+        b"<blockquote class='x post'><blockquote>q</blockquote><p>t</blockquote>b",
+        b"<div class=ph data-cat=media></div>b",
+        {},
+        id="widget-nested",
+    ),
+    pytest.param(
+        b"<div><blockquote class=post><p>t</p></div>b<blockquote class=other>c</blockquote>",
+        b"<div><div class=ph data-cat=media></div></div>b<blockquote class=other>c</blockquote>",
+        {},
+        id="widget-ended-by-outer-end-tag",
+    ),
+    *(
+        pytest.param(
+            b"<p>a</p><div id=w " + attrs + b"><b>x</b></div><div class=posts>kept</div>",
+            b"<p>a</p><div class=ph data-cat=media></div><div class=posts>kept</div>",
+            {},
+            id=f"widget-div-{i}",
+        )
+        for i, attrs in enumerate(
+            [
+                b'class="post"',
+                b"class='big post'",
+                b"class=post",
+                b'CLASS = "x post"',
+                b'data-x="a\'b" class="post"',
+                b'title="class=\'post\'" class="post"',
+            ]
+        )
+    ),
+]
+
+
+@pytest.mark.parametrize(("doc", "expected", "options"), EMBEDS)
+def test_refused_embed_is_replaced_the_same_for_any_chunking(
+    doc: bytes, expected: bytes, options: dict[str, str]
+) -> None:
+    outputs = set()
+    for chunk in (0, 1, 7):
+        outputs.add(run(doc, chunk=chunk, embeds=FakeEmbeds(**options)))
+    assert outputs == {expected}
+
+
+def test_accepted_embed_gets_its_attributes_set() -> None:
+    doc = b"<iframe data-src='https://youtube.com/e/1' title=x></iframe>"
+    out = run_all(doc, allowed={"media"}, embeds=FakeEmbeds(nocookie=True))
+    assert out == b'<iframe src="https://nocookie.example/e" title=x></iframe>'
+    plain = run_all(YT, allowed={"media"}, embeds=FakeEmbeds(nocookie=True))
+    assert plain == YT.replace(b"https://youtube.com/e/1", b"https://nocookie.example/e")
+
+
+def test_embeds_are_asked_in_document_order_once_each() -> None:
+    embeds = FakeEmbeds()
+    doc = YT + b"<p>" + YT.replace(b"e/1", b"e/2") + b"<iframe src=/own></iframe>"
+    run(doc, chunk=3, embeds=embeds)
+    assert embeds.asked == ["https://youtube.com/e/1", "https://youtube.com/e/2"]

@@ -705,14 +705,20 @@ def test_cookie_names(name: str, expected: str | None) -> None:
         pytest.param("hotjar", "_hjSession_1234567", id="hotjar-session"),
         pytest.param("hotjar", "_hjIncludedInSessionSample_1234567", id="hotjar-sample"),
         pytest.param("microsoft-clarity", "_clck", id="clarity"),
-        pytest.param("microsoft-clarity", "MUID", id="clarity-muid"),
-        pytest.param("linkedin-insight", "li_sugr", id="linkedin"),
-        pytest.param("linkedin-insight", "UserMatchHistory", id="linkedin-match"),
+        pytest.param("microsoft-clarity", "_clsk", id="clarity-session"),
+        pytest.param("linkedin-insight", "li_fat_id", id="linkedin"),
+        pytest.param("meta-pixel", "_fbp", id="meta"),
         pytest.param("matomo", "mtm_consent", id="matomo-consent"),
     ],
 )
 def test_catalogue_cookies(tracker_id: str, cookie: str) -> None:
     assert CATALOGUE.classify_cookie(cookie) == tracker_id
+
+
+@pytest.mark.parametrize("cookie", ["MUID", "SM", "MR", "fr", "lidc", "UserMatchHistory"])
+def test_cookies_kept_on_the_providers_domain_are_not_matched(cookie: str) -> None:
+    """The site never receives them, and a cookie of its own may have the same name."""
+    assert CATALOGUE.classify_cookie(cookie) is None
 
 
 def test_exact_name_and_glob_follow_configuration_order() -> None:

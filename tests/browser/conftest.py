@@ -1,50 +1,44 @@
 """Fixtures for the browser tests: the system Chromium, the demo site, a visitor.
 
 One headless Chromium serves the whole session; every test gets its own
-server and browser context. Nothing here blocks or rewrites a request: what
-the browser never fetches, the gate kept out of the page.
+server and browser context. Nothing here blocks a request: what the browser
+never fetches, the gate kept out of the page. Requests to the embed providers
+(YouTube, OpenStreetMap) are answered by a local stub so they never leave the
+machine; they are still made, and logged, as they would be.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser, Playwright, Route, sync_playwright
 
+from consentgate.scan.chromium import CHROMIUM_ARGS, find_chromium, missing_message
 from demo_site import create_app
 
 from .support import DESKTOP, DemoSite, Visitor, declared_globs, matches_any, served
 
 SECRET = "browser-test-secret-0123456789abcdef"
-#: Where Debian and Ubuntu install Chromium; CONSENTGATE_CHROMIUM comes first.
-CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-#: Quiet, sandbox-free headless Chromium that never phones home.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+#: Hosts of the demo's embeds, answered by :func:`stub_provider`.
+PROVIDERS = re.compile(
+    r"^https?://([^/?#]*\.)?(youtube\.com|youtube-nocookie\.com|openstreetmap\.org)[/:?#]"
+)
+#: What the stub answers: a page that says which embed it stands for.
+STUB_PAGE = "<!DOCTYPE html><title>Embed stub</title><p>Stand-in for the provider's embed.</p>"
 
 
-def find_chromium(environ: Mapping[str, str]) -> str | None:
-    """The Chromium to drive: ``$CONSENTGATE_CHROMIUM`` or a standard path."""
-    configured = environ.get("CONSENTGATE_CHROMIUM")
-    candidates = (configured,) if configured else CHROMIUM_PATHS
-    return next((p for p in candidates if Path(p).is_file() and os.access(p, os.X_OK)), None)
+def stub_provider(route: Route) -> None:
+    """Answer a request to an embed provider locally."""
+    route.fulfill(status=200, content_type="text/html", body=STUB_PAGE)
 
 
 CHROMIUM = find_chromium(os.environ)
-MISSING = (
-    f"Chromium not found at {os.environ.get('CONSENTGATE_CHROMIUM') or ' or '.join(CHROMIUM_PATHS)}"
-    ": apt-get install chromium (or set CONSENTGATE_CHROMIUM) to run the browser tests"
-)
+MISSING = missing_message(os.environ) + " to run the browser tests"
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -74,7 +68,7 @@ def playwright(chromium_path: str) -> Iterator[Playwright]:
 @pytest.fixture(scope="session")
 def launch_options(chromium_path: str) -> dict[str, Any]:
     """Keyword arguments for launching the system Chromium headless."""
-    return {"executable_path": chromium_path, "headless": True, "args": CHROMIUM_ARGS}
+    return {"executable_path": chromium_path, "headless": True, "args": list(CHROMIUM_ARGS)}
 
 
 @pytest.fixture(scope="session")
@@ -117,6 +111,7 @@ def make_visitor(
             context = persistent(profile, **launch_options, **options)
         # Everything is local: a control or page missing for 10 s is not coming.
         context.set_default_timeout(10_000)
+        context.route(PROVIDERS, stub_provider)
         page = context.pages[0] if context.pages else context.new_page()
         visitor = Visitor(site, context, page)
         visitors.append(visitor)

@@ -9,19 +9,17 @@ from __future__ import annotations
 import fnmatch
 import html
 import re
-import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask
 from playwright.sync_api import BrowserContext, Locator, Page, Request, Response
-from werkzeug.serving import make_server
 
 from consentgate import ConsentGate, Settings
 from consentgate.consent import Consent
+from consentgate.scan.serve import served as served
 from demo_site.analytics import PageViewLog
 from demo_site.views import PAGE_VIEWS
 
@@ -233,21 +231,3 @@ def contrast_ratio(foreground: str, backgrounds: list[str]) -> float:
     text = (fr * fa + r * (1 - fa), fg * fa + g * (1 - fa), fb * fa + b * (1 - fa))
     lighter, darker = sorted((_luminance(text), _luminance((r, g, b))), reverse=True)
     return (lighter + 0.05) / (darker + 0.05)
-
-
-@contextmanager
-def served(app: Any) -> Iterator[str]:
-    """Serve a WSGI app with Werkzeug's threaded server on a free port of 127.0.0.1.
-
-    Yields the base URL; the server is shut down on exit.
-    """
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    # A short poll interval lets shutdown() return quickly.
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

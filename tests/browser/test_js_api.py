@@ -40,7 +40,7 @@ def test_state_is_in_the_page_before_any_request(visitor: Visitor) -> None:
     visitor.page.on("request", lambda r: fetched.append(r.url) if "/consent" in r.url else None)
     visitor.goto("/facts")
     assert_state_is_the_cookie(visitor)
-    assert state(visitor)["refused"] == ["analytics"]
+    assert state(visitor)["refused"] == ["analytics", "media"]
     # The script itself, and no request for the state.
     assert [url for url in fetched if not url.endswith(".js")] == []
 

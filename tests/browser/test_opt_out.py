@@ -89,5 +89,5 @@ def test_the_notice_is_answered_through_the_javascript_api(visitor: Visitor) -> 
     assert unload == ["notice at unload: false"], "the notice was still there at the reload"
     assert not visitor.banner_shown()
     state = page.evaluate("window.consentgate.state")
-    assert state["decided"] and state["granted"] == ["necessary", "analytics"]
+    assert state["decided"] and state["granted"] == ["necessary", "analytics", "media"]
     assert visitor.consent().allows("analytics")

@@ -76,6 +76,10 @@
     categories.forEach(function (name) {
       body.append("category", name);
     });
+    // Where the choice was made (the banner, say), for the record of it.
+    if (options && typeof options.entryPoint === "string") {
+      body.append("entry_point", options.entryPoint);
+    }
     var reload = options && typeof options.reload === "boolean" ? options.reload : api.reload;
     return fetch(endpoint, {
       method: "POST",
@@ -190,13 +194,16 @@
       return;
     }
     var action = submitter.value;
-    var chosen = new FormData(form).getAll("category");
+    var fields = new FormData(form);
+    var chosen = fields.getAll("category");
+    var entry = fields.get("entry_point");
+    var options = typeof entry === "string" ? { entryPoint: entry } : undefined;
     var decisions = {
-      accept_all: function () { return api.accept(); },
-      reject_all: function () { return api.reject(); },
-      save: function () { return api.save(chosen); },
-      opt_out: function () { return decide("opt_out", chosen); },
-      acknowledge: function () { return decide("acknowledge", chosen); }
+      accept_all: function () { return api.accept(null, options); },
+      reject_all: function () { return api.reject(options); },
+      save: function () { return api.save(chosen, options); },
+      opt_out: function () { return decide("opt_out", chosen, options); },
+      acknowledge: function () { return decide("acknowledge", chosen, options); }
     };
     if (!Object.prototype.hasOwnProperty.call(decisions, action)) {
       return;
