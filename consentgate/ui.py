@@ -82,10 +82,8 @@ def banner_form(settings: Settings, next_url: str, prefix: str = "") -> str:
     :param next_url: the page to come back to after the decision, inside the app.
     :param prefix: the app's mount prefix (``/app``), written before the gate's paths.
     """
-    action = escape(prefix + settings.endpoint)
-    settings_url = escape(f"{prefix}{settings.endpoint}?next={quote(next_url, safe='/')}")
-    optional = [c for c in settings.categories if not c.required]
-    purposes = ", ".join(escape(c.label.lower()) for c in optional)
+    action, settings_url, purposes = _form_parts(settings, next_url, prefix)
+    optional = bool(purposes)
     uses = (
         f"We use necessary cookies so the site works. With your permission we would also use "
         f"{purposes}. Nothing optional is set unless you allow it, and you can change your "
@@ -192,10 +190,8 @@ def notice_form(settings: Settings, next_url: str, prefix: str = "", *, gpc: boo
 
     :param gpc: the browser's Global Privacy Control signal is honoured: say so.
     """
-    action = escape(prefix + settings.endpoint)
-    settings_url = escape(f"{prefix}{settings.endpoint}?next={quote(next_url, safe='/')}")
-    optional = [c for c in settings.categories if not c.required]
-    purposes = ", ".join(escape(c.label.lower()) for c in optional)
+    action, settings_url, purposes = _form_parts(settings, next_url, prefix)
+    optional = bool(purposes)
     uses = (
         f"We use necessary cookies so the site works, and {purposes}. You can opt out of "
         "the sale or sharing of your personal information at any time."
@@ -429,3 +425,13 @@ def placeholder_html(p: Placeholder) -> str:
         f'<input type="hidden" name="next" value="{escape(p.next_url)}">'
         "</form></div>"
     )
+
+
+def _form_parts(settings: Settings, next_url: str, prefix: str) -> tuple[str, str, str]:
+    """What the banner and the opt-out notice both write, escaped: the endpoint the
+    form posts to, the preferences page's URL leading back to ``next_url``, and the
+    optional categories' labels as one list (empty when there are none)."""
+    action = escape(prefix + settings.endpoint)
+    settings_url = escape(f"{prefix}{settings.endpoint}?next={quote(next_url, safe='/')}")
+    optional = [c for c in settings.categories if not c.required]
+    return action, settings_url, ", ".join(escape(c.label.lower()) for c in optional)
