@@ -50,7 +50,6 @@ from .http import (
 from .jurisdiction import (
     ALL_STATES,
     RequestState,
-    answered_by_gpc,
     checked_mode,
     effective_consent,
     gpc_applies,
@@ -108,8 +107,6 @@ class _Visitor(NamedTuple):
     #: Whether a page that cannot be gated is refused (``unreadable = "block"``): something
     #: is cut, or the Consent Mode default is due and would be missing.
     strict: bool
-    #: Whether the GPC signal stands in for a decision not taken (``gpc_answers_banner``).
-    gpc_answer: bool = False
 
 
 class ConsentGate:
@@ -214,8 +211,6 @@ class ConsentGate:
         environ["consentgate.mode"] = state.mode
         environ["consentgate.gpc"] = state.gpc
         environ["consentgate.gate"] = self
-        if visitor.gpc_answer:
-            self.gpc_answered(environ, visitor.consent)
         if self.serve_endpoint and (
             self.is_endpoint(environ) or environ.get("PATH_INFO") == self.script_path
         ):
@@ -314,12 +309,6 @@ class ConsentGate:
         """The consent in effect for this request when its cookie holds ``stored``."""
         return effective_consent(stored, self.request_state(environ), self.settings)
 
-    def gpc_answered(self, environ: WSGIEnvironment, consent: Consent) -> None:
-        """Called for each request whose GPC signal stands in for the banner's answer
-        (``gpc_answers_banner``): ``consent`` refuses everything optional and was never
-        taken by the visitor. This is where such a decision is recorded; without
-        records there is nothing to do, the refusal is already in effect."""
-
     def _visitor(self, header: str | None, state: RequestState) -> _Visitor:
         """What a ``Cookie`` header says about its visitor in ``state``, cached per
         header and state.
@@ -350,8 +339,7 @@ class ConsentGate:
         script = mode.script(consent)
         strict = not grants_all or script is not None
         tag, keeps = state_tag(consent, state.mode, state.gpc), mode.keeps(consent)
-        gpc_answer = answered_by_gpc(state, consent)
-        return _Visitor(consent, refused, tag, grants_all, until, keeps, script, strict, gpc_answer)
+        return _Visitor(consent, refused, tag, grants_all, until, keeps, script, strict)
 
     def page_state(
         self, environ: WSGIEnvironment, consent: Consent | None = None

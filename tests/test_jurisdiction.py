@@ -131,8 +131,6 @@ def test_every_combination(
         gpc=policy,
         gpc_answers_banner=answers,
     )
-    answered: list[Consent] = []
-    gate.gpc_answered = lambda environ, consent: answered.append(consent)  # type: ignore[method-assign]
     response = visit(gate, earlier, **({"Sec-GPC": "1"} if sent else {}))
 
     runs, banner = expected(mode, sent, earlier, flag, answers, policy)
@@ -143,10 +141,6 @@ def test_every_combination(
     honoured = sent and policy == "honour" and (mode == "opt-out" or answers)
     # The notice says the signal is honoured exactly when it is.
     assert (HONOURED in page) is (honoured and banner == "notice")
-    # The GPC signal standing in for the banner's answer is the decision records keep.
-    gpc_answer = honoured and mode == "opt-in" and earlier in ("none", "acknowledged")
-    assert len(answered) == int(gpc_answer)
-    assert all(not c.allows("analytics") for c in answered)
 
 
 def test_environ_carries_mode_gpc_and_the_consent_in_effect(make_gate: Gate) -> None:
