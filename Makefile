@@ -7,7 +7,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 BENCH_STAMP := $(VENV)/.installed-bench
 SCAN_STAMP := $(VENV)/.installed-scan
 
-.PHONY: demo test check bench lint scan-demo
+.PHONY: demo test check bench lint scan-demo messages
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,3 +55,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check consentgate demo_site tests bench
 	$(VENV)/bin/ruff format --check consentgate demo_site tests bench
 	$(VENV)/bin/mypy
+
+# Extract the gate's messages into the catalogue template (after marking new ones).
+messages: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -c "Translators:" --no-wrap --sort-by-file \
+		--project consentgate --version 0.1.0 --msgid-bugs-address "" \
+		-o consentgate/locale/consentgate.pot .
