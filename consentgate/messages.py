@@ -55,6 +55,11 @@ BAD_GATEWAY_TEXT = N_(
     "This page could not be checked for content you have not agreed to, so it was not "
     "sent. Please try again later."
 )
+#: The consent cookie's own row of the cookie table: who sets it and what for.
+# Translators: the provider of the consent cookie in the cookie table: the site itself.
+CONSENT_COOKIE_PROVIDER = N_("This site")
+# Translators: the purpose of the consent cookie in the cookie table.
+CONSENT_COOKIE_PURPOSE = N_("Remembers your cookie choices")
 #: Month names for the date of the visitor's last choice, as they follow a day number.
 MONTHS = (
     # Translators: a month as it follows a day number in a date ("2 January 2026").
@@ -235,6 +240,12 @@ def receipt_text(t: Translations, consent_id: str, machine: str, readable: str) 
         "data we hold on you or about your consent."
     )
     return text % {"id": consent_id, "datetime": machine, "date": readable}
+
+
+def days_text(t: Translations, days: int) -> str:
+    """A cookie's lifetime in days, for the cookie table."""
+    # Translators: how long a cookie is kept, in the cookie table.
+    return t.ngettext("%(count)s day", "%(count)s days", days) % {"count": days}
 
 
 def not_saved_title(t: Translations) -> str:
