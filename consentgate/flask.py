@@ -28,8 +28,8 @@ from __future__ import annotations
 import functools
 import importlib
 import os
-from html import escape
 from collections.abc import Callable
+from html import escape
 from typing import Any
 
 import click
@@ -53,12 +53,12 @@ from .endpoint import (
     state_response,
 )
 from .http import HTML_TYPES
+from .i18n import LANGUAGE_KEY, NEGOTIATED_KEY
+from .messages import UNAVAILABLE, embed_words
 from .middleware import ConsentGate, app_path
 from .records import Notice
 from .records import cli as records_cli
 from .script import SCRIPT_NAME
-from .i18n import LANGUAGE_KEY, NEGOTIATED_KEY
-from .messages import UNAVAILABLE, embed_words
 from .ui import (
     BANNER_CSS,
     EMBED_JS_PATH,

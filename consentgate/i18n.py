@@ -95,7 +95,7 @@ _NEGOTIATED_CACHE_BYTES = 1 << 20
 _warned: set[str] = set()
 
 
-def N_(message: str) -> str:  # noqa: N802 (the name Babel and xgettext look for)
+def N_(message: str) -> str:
     """Mark ``message`` for extraction without translating it here (it is translated
     where it is shown, in the request's language)."""
     return message

@@ -16,16 +16,15 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
 from html import escape
 from html.parser import HTMLParser
 from importlib.resources import files
 from urllib.parse import quote
 
+from . import messages as m
 from .config import Category, CookieSpec, Settings
 from .consent import Consent
 from .embeds import Placeholder
-from . import messages as m
 from .i18n import Translations, catalogue, language_name, localized
 from .jurisdiction import DEFAULT_STATE, RequestState, gpc_refused
 from .records import Notice
@@ -401,7 +400,7 @@ def _bad_gateway(language: str, default: str, dirs: tuple[str, ...]) -> bytes:
     return (
         f"<!DOCTYPE html>\n<html lang={language}><meta charset=utf-8><title>502 {title}</title>\n"
         f"<h1>{title}</h1>\n<p>{text}</p>\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def site_url(prefix: str, url: str) -> str:
