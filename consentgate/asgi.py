@@ -103,7 +103,8 @@ class ConsentGateMiddleware:
             return
         after = (environ.get("QUERY_STRING"), *(environ.get(k) for k in _REWRITTEN.values()))
         scope = _app_scope(scope, environ, before != after)
-        await self.app(scope, receive, _Sender(passage, send).send)
+        sender = _Sender(passage, receive, send)
+        await self.app(scope, sender.receive, sender.send)
 
     async def _endpoint(self, environ: Environ, receive: Receive, send: Send) -> None:
         """Answer the decision endpoint with the one endpoint implementation; its
@@ -124,15 +125,27 @@ class ConsentGateMiddleware:
 
 
 class _Sender:
-    """The app's ``send`` for one response: its messages go through the passage."""
+    """The app's ``send`` for one response: its messages go through the passage.
 
-    __slots__ = ("done", "passage", "send_on")
+    The app's ``receive`` passes here too, so that once the client is gone
+    (``http.disconnect``) the rest of the body is dropped, not gated for no one.
+    """
 
-    def __init__(self, passage: Passage, send: Send) -> None:
+    __slots__ = ("done", "passage", "receive_on", "send_on")
+
+    def __init__(self, passage: Passage, receive: Receive, send: Send) -> None:
         self.passage = passage
+        self.receive_on = receive
         self.send_on = send
-        #: Whether the response's last message went out.
+        #: Whether nothing more of the body is sent: its last message went out,
+        #: or the client left.
         self.done = False
+
+    async def receive(self) -> Message:
+        message = await self.receive_on()
+        if message["type"] == "http.disconnect":
+            self.done = True
+        return message
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
