@@ -17,7 +17,6 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import Depends, FastAPI
-from fastapi.responses import HTMLResponse
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
