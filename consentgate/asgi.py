@@ -61,6 +61,9 @@ _REWRITTEN = {b"accept-encoding": "HTTP_ACCEPT_ENCODING", b"if-none-match": "HTT
 #: Server extensions that send a file without its bytes passing here: withheld from the
 #: app, since a gated page must be read.
 _BYPASSING = ("http.response.pathsend", "http.response.zerocopy")
+#: Distinct header names whose CGI variable is remembered (a client cannot grow it further).
+_CGI_NAMES_KEPT = 256
+_CGI_NAMES: dict[bytes, str] = {}
 
 
 class ConsentGateMiddleware:
@@ -211,7 +214,8 @@ def environ_from_scope(scope: Scope) -> Environ:
     """The CGI mapping of an HTTP scope, as a WSGI server would give it.
 
     Strings carry the raw bytes as Latin-1 (PEP 3333); a header sent more than
-    once is joined with ``", "`` (``Cookie`` with ``"; "``). The body is not read.
+    once is joined with ``", "`` (``Cookie`` with ``"; "``). The body is not read:
+    the endpoint puts what it reads in ``wsgi.input``.
     """
     root = scope.get("root_path", "")
     path = scope.get("path", "/")
@@ -229,17 +233,25 @@ def environ_from_scope(scope: Scope) -> Environ:
         "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
         "REMOTE_ADDR": client[0] if client else "",
         "wsgi.url_scheme": scope.get("scheme", "http"),
-        "wsgi.input": io.BytesIO(),
     }
     for raw_name, raw_value in scope["headers"]:
-        name = raw_name.decode("latin-1").upper().replace("-", "_")
-        if name not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            name = "HTTP_" + name
+        name = _CGI_NAMES.get(raw_name) or _cgi_name(raw_name)
         value = raw_value.decode("latin-1")
         if name in environ:
             value = environ[name] + ("; " if name == "HTTP_COOKIE" else ", ") + value
         environ[name] = value
     return environ
+
+
+def _cgi_name(raw_name: bytes) -> str:
+    """The CGI variable of a header (``HTTP_ACCEPT_LANGUAGE``); the first
+    :data:`_CGI_NAMES_KEPT` names seen are remembered, as most requests repeat them."""
+    name = raw_name.decode("latin-1").upper().replace("-", "_")
+    if name not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        name = "HTTP_" + name
+    if len(_CGI_NAMES) < _CGI_NAMES_KEPT:
+        _CGI_NAMES[raw_name] = name
+    return name
 
 
 def _app_scope(scope: Scope, environ: Environ, rewritten: bool) -> Scope:
