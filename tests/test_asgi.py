@@ -20,7 +20,7 @@ from fastapi import Depends, FastAPI
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, StreamingResponse
+from starlette.responses import HTMLResponse, PlainTextResponse, StreamingResponse
 from starlette.routing import Route
 
 from bench.memory import LIMIT, measure_asgi
@@ -143,6 +143,26 @@ def test_fastapi_takes_the_consent_as_a_dependency() -> None:
             return [before, (await client.get("/")).json()]
 
     assert run(visit()) == [{"decided": False}, {"decided": True}]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        pytest.param("consentgate.banner_placed", True, id="banner-placed"),
+        pytest.param("consentgate.csp_nonce", "r4nd0m", id="csp-nonce"),
+    ],
+)
+def test_the_app_tells_the_gate_through_the_environ_in_its_scope(key: str, value: Any) -> None:
+    async def app(scope: Message, receive: Any, send: Any) -> None:
+        scope["consentgate.environ"][key] = value
+        await HTMLResponse(PAGE)(scope, receive, send)
+
+    body = body_of(run(call(ConsentGateMiddleware(app, **OPTIONS), http_scope(), [])))
+    assert b"googletagmanager" not in body
+    if key == "consentgate.banner_placed":
+        assert BANNER not in body
+    else:
+        assert BANNER in body and b'<style nonce="r4nd0m">' in body
 
 
 def test_the_helper_says_when_the_gate_is_missing() -> None:
