@@ -134,12 +134,15 @@ class _Sender:
     (``http.disconnect``) the rest of the body is dropped, not gated for no one.
     """
 
-    __slots__ = ("done", "passage", "receive_on", "send_on")
+    __slots__ = ("done", "passage", "receive_on", "send_on", "start_message")
 
     def __init__(self, passage: Passage, receive: Receive, send: Send) -> None:
         self.passage = passage
         self.receive_on = receive
         self.send_on = send
+        #: The app's ``http.response.start``, whose other keys (``trailers``) a held
+        #: head keeps.
+        self.start_message: Message = {}
         #: Whether nothing more of the body is sent: its last message went out,
         #: or the client left.
         self.done = False
@@ -165,6 +168,7 @@ class _Sender:
             await self._body(message.get("body", b""), message.get("more_body", False))
 
     async def _start(self, message: Message) -> None:
+        self.start_message = message
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message["headers"]]
         head = self.passage.start(str(message["status"]), headers)
         if head is not None:
@@ -178,7 +182,7 @@ class _Sender:
         passage = self.passage
         head, out = passage.feed(chunk)
         if head is not None:
-            await self.send_on(_start_message(head, {}))
+            await self.send_on(_start_message(head, self.start_message))
         if more and not passage.ended:
             if out:
                 await self._send_body(out, more=True)
@@ -186,7 +190,7 @@ class _Sender:
         self.done = True
         head, tail = passage.finish()
         if head is not None:
-            await self.send_on(_start_message(head, {}))
+            await self.send_on(_start_message(head, self.start_message))
         await self._send_body(out + tail, more=False)
 
     async def _send_body(self, body: bytes, *, more: bool) -> None:
