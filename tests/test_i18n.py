@@ -115,8 +115,10 @@ def test_the_template_holds_every_message_of_the_code(tmp_path: Path) -> None:
     out = tmp_path / "fresh.pot"
     keywords = ["-k", "N_", "-k", "consent_gettext", "-k", "consent_ngettext:1,2"]
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg"]
-        + [*keywords, "-o", str(out), "--no-wrap", "."],
+        [
+            *(sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg"),
+            *(*keywords, "-o", str(out), "--no-wrap", "."),
+        ],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -127,13 +129,13 @@ def test_the_template_holds_every_message_of_the_code(tmp_path: Path) -> None:
 
 def test_a_site_catalogue_goes_first_and_the_shipped_one_fills_in(tmp_path: Path) -> None:
     catalog = Catalog(locale="fr", domain="consentgate")
-    catalog.add("Accept all", "J’accepte tout")
+    catalog.add("Accept all", "J'accepte tout")
     target = tmp_path / "fr" / "LC_MESSAGES"
     target.mkdir(parents=True)
     with (target / "consentgate.mo").open("wb") as file:
         write_mo(file, catalog)
     t = catalogue("fr", "en", (str(tmp_path),))
-    assert t.gettext("Accept all") == "J’accepte tout"
+    assert t.gettext("Accept all") == "J'accepte tout"
     assert t.gettext("Reject all") == "Tout refuser"  # from the shipped catalogue
 
 
