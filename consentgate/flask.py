@@ -53,7 +53,7 @@ from .endpoint import (
     state_response,
 )
 from .http import HTML_TYPES
-from .i18n import LANGUAGE_KEY, NEGOTIATED_KEY
+from .i18n import LANGUAGE_KEY, NEGOTIATED_KEY, language_name
 from .messages import UNAVAILABLE, embed_words
 from .middleware import ConsentGate
 from .paths import app_path
@@ -292,6 +292,8 @@ def _words() -> dict[str, Any]:
         "consent_label": lambda c: category_label(settings, c, language),
         "consent_description": lambda c: category_description(settings, c, language),
         "consent_declared": lambda: declared_cookies(settings, t),
+        # (tag, the language's own name) of each language, for a site's own switcher.
+        "consent_languages": [(tag, language_name(tag)) for tag in settings.languages],
     }
 
 
