@@ -7,7 +7,12 @@ DEMO_STAMP := $(VENV)/.installed-demo
 BENCH_STAMP := $(VENV)/.installed-bench
 SCAN_STAMP := $(VENV)/.installed-scan
 
-.PHONY: demo test check bench lint scan-demo messages
+.PHONY: demo test check bench lint scan-demo messages catalogues
+
+# The compiled translations, rebuilt when their .po source changes (installing the
+# package compiles them too: setup.py).
+PO_FILES := $(wildcard consentgate/locale/*/LC_MESSAGES/consentgate.po)
+MO_FILES := $(PO_FILES:.po=.mo)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +20,7 @@ $(VENV)/bin/python:
 
 # The demo needs the package and Flask only, not the test and lint tools.
 $(DEMO_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -e '.[flask]'
+	$(PY) -m pip install --quiet -e '.[flask,i18n]'
 	touch $@
 
 $(STAMP): pyproject.toml | $(VENV)/bin/python
@@ -32,7 +37,12 @@ $(SCAN_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e '.[flask,scan]'
 	touch $@
 
-demo: $(DEMO_STAMP)
+catalogues: $(MO_FILES)
+
+consentgate/locale/%/LC_MESSAGES/consentgate.mo: consentgate/locale/%/LC_MESSAGES/consentgate.po
+	$(PY) -c 'import setup; setup.compile_catalogues()'
+
+demo: $(DEMO_STAMP) catalogues
 	$(PY) -m demo_site
 
 # Serve the demo on a free port, scan every page it links to as three visitors, stop it.
@@ -41,11 +51,11 @@ scan-demo: $(SCAN_STAMP)
 	$(PY) -m consentgate scan --config demo_site/consent.toml --wsgi 'demo_site:create_app()' \
 		--crawl 20 --html build/scan-demo.html /
 
-test: $(STAMP)
+test: $(STAMP) catalogues
 	$(PY) -m pytest
 
 # The unit tests, without the browser suite: seconds, for every change.
-check: $(STAMP)
+check: $(STAMP) catalogues
 	$(PY) -m pytest -q --ignore=tests/browser
 
 bench: $(BENCH_STAMP)
