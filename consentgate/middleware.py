@@ -39,7 +39,6 @@ from .embeds import (
 from .encoding import Feeder, Recoder, Unreadable, readable_accept_encoding
 from .endpoint import NO_COOKIES, FormRequest, endpoint_response
 from .http import (
-    BAD_GATEWAY,
     ResponsePlan,
     bad_gateway_headers,
     hostname,
@@ -47,6 +46,7 @@ from .http import (
     state_tag,
     strip_conditional,
 )
+from .i18n import LanguageChooser
 from .jurisdiction import (
     ALL_STATES,
     RequestState,
@@ -203,6 +203,8 @@ class ConsentGate:
             self._state_text, max_entries=_STATE_CACHE, max_bytes=_STATE_CACHE_BYTES
         )
         self._warned_once: set[str] = set()
+        #: Chooses each request's language (:mod:`consentgate.i18n`).
+        self.languages = LanguageChooser(config.languages, config.default_language)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         state = self.request_state(environ)
@@ -211,6 +213,9 @@ class ConsentGate:
         environ["consentgate.mode"] = state.mode
         environ["consentgate.gpc"] = state.gpc
         environ["consentgate.gate"] = self
+        language = self.languages.choose(environ, visitor.consent.language)
+        if language != self.settings.default_language:  # a page per language: its own ETag
+            visitor = visitor._replace(tag=f"{visitor.tag}.{language}")
         if self.serve_endpoint and (
             self.is_endpoint(environ) or environ.get("PATH_INFO") == self.script_path
         ):
@@ -264,6 +269,8 @@ class ConsentGate:
             assets=ui.embed_assets(script, environ.get("consentgate.csp_nonce")),
             loaded=environ.get("consentgate.load_once"),
             mark_ids=bool(environ.get(IDS_HEADER)),
+            language=(language := self.languages.current(environ)),
+            translations=ui.translations(self.settings, language),
         )
 
     def warn_once(self, kind: str, message: str) -> None:
@@ -452,7 +459,8 @@ class ConsentGate:
             # Cached by the raw path and request state, so that a hit needs no quoting;
             # the nonce is per response.
             state = environ.get("consentgate.mode", "opt-in"), bool(environ.get("consentgate.gpc"))
-            form = self._banners[(*_raw_path(environ), *state)]
+            language = self.languages.current(environ)
+            form = self._banners[(*_raw_path(environ), *state, language)]
             banner = ui.style_tag(nonce_attr(environ)) + form
         else:
             banner = str(html).encode("utf-8")
@@ -477,13 +485,14 @@ class ConsentGate:
             return None
         return self.script_tags(environ).encode("utf-8")
 
-    def _render_banner(self, key: tuple[str, str, str, str, bool]) -> bytes:
-        script_name, path_info, query, mode, gpc = key
+    def _render_banner(self, key: tuple[str, str, str, str, bool, str]) -> bytes:
+        script_name, path_info, query, mode, gpc, lang = key
         next_url = _path_and_query("", path_info, query)
         prefix = self.mount_prefix({"SCRIPT_NAME": script_name})
         if mode == "opt-out":
-            return ui.notice_form(self.settings, next_url, prefix, gpc=gpc).encode("utf-8")
-        return ui.banner_form(self.settings, next_url, prefix).encode("utf-8")
+            form = ui.notice_form(self.settings, next_url, prefix, gpc=gpc, language=lang)
+            return form.encode("utf-8")
+        return ui.banner_form(self.settings, next_url, prefix, lang).encode("utf-8")
 
     def consent_mode_script(self, environ: WSGIEnvironment, script: str | None) -> bytes | None:
         """The Consent Mode ``<script>`` element for this response (with the CSP nonce),
@@ -574,6 +583,7 @@ class _Body:
             vary=self.gate.vary,
             conditional=self.conditional,
             keep_load=None if self.visitor.grants_all else self.keep_load,
+            language=self.gate.languages.negotiated(self.environ),
         )
         self.started = True
         self.plan = None
@@ -684,8 +694,11 @@ class _Body:
         """Answer 502 instead of a page that cannot be gated."""
         logger.error("%s; answered 502 (%s)", reason, self.path())
         head = self.environ.get("REQUEST_METHOD") == "HEAD"
-        self._page = b"" if head else BAD_GATEWAY
-        self._write = self.outer_start_response("502 Bad Gateway", bad_gateway_headers(), exc_info)
+        language = self.gate.languages.current(self.environ)
+        page = ui.bad_gateway_page(self.gate.settings, language)
+        self._page = b"" if head else page
+        headers = bad_gateway_headers(len(page))
+        self._write = self.outer_start_response("502 Bad Gateway", headers, exc_info)
         return _nowhere
 
     def feeder(self, first: bytes) -> Feeder:
