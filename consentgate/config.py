@@ -756,6 +756,7 @@ def _check_languages(s: Settings) -> None:
         ok = isinstance(directory, str) and os.path.isdir(directory)
         _require(ok, f"locale_dirs[{i}]", "must be a directory", directory)
     set_("locale_dirs", cast(tuple[str, ...], dirs))
+    dirs = s.locale_dirs
     languages = _strings(s.languages, "languages") or shipped_languages() or ("en",)
     for i, tag in enumerate(languages):
         why = "has no catalogue (shipped or in locale_dirs)"

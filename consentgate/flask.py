@@ -55,7 +55,8 @@ from .endpoint import (
 from .http import HTML_TYPES
 from .i18n import LANGUAGE_KEY, NEGOTIATED_KEY
 from .messages import UNAVAILABLE, embed_words
-from .middleware import ConsentGate, app_path
+from .middleware import ConsentGate
+from .paths import app_path
 from .records import Notice
 from .records import cli as records_cli
 from .script import SCRIPT_NAME

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import gettext
+import itertools
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
@@ -148,7 +149,7 @@ def catalogue(
             )
             return catalogue(default, default, extra)
         return gettext.NullTranslations()
-    for first, then in zip(found, found[1:], strict=False):
+    for first, then in itertools.pairwise(found):
         first.add_fallback(then)
     return found[0]
 
@@ -369,4 +370,3 @@ def check_table(value: object, key: str, languages: Iterable[str] = ()) -> None:
     missing = [lang for lang in languages if lang not in value]
     if missing:
         raise ValueError(f"has no translation for {', '.join(missing)}")
-

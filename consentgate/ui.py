@@ -86,7 +86,7 @@ def banner_form(settings: Settings, next_url: str, prefix: str = "", language: s
     action, settings_url, purposes = _form_parts(settings, next_url, prefix, language)
     return (
         f'<section id="consentgate-banner" lang="{escape(language)}" '
-        f'aria-labelledby="consentgate-title" data-consentgate-error="{escape(t.gettext(m.SAVE_FAILED))}">'
+        f'aria-labelledby="consentgate-title" data-consentgate-error="{_save_failed(t)}">'
         f'<form method="post" action="{action}">'
         f'<h2 id="consentgate-title">{escape(m.heading(t))}</h2>'
         f"<p>{_uses(t, purposes, settings_url)}</p>"
@@ -118,6 +118,12 @@ def _uses(t: Translations, purposes: str, settings_url: str) -> str:
 def _notice_uses(t: Translations, purposes: str) -> str:
     """The opt-out notice's sentence on what the site uses, as HTML."""
     return escape(m.notice_uses(t, purposes) if purposes else m.only_necessary(t))
+
+
+def _save_failed(t: Translations) -> str:
+    """What the banner's script shows when a decision is not saved, escaped for an
+    attribute (``data-consentgate-error``): the script itself has no catalogue."""
+    return escape(t.gettext(m.SAVE_FAILED))
 
 
 def translations(settings: Settings, language: str) -> Translations:
@@ -212,7 +218,7 @@ def notice_form(
     gpc_note = gpc_html(settings, "opt-out", language) if gpc else ""
     return (
         f'<section id="consentgate-banner" class="consentgate-notice" lang="{escape(language)}" '
-        f'aria-labelledby="consentgate-title" data-consentgate-error="{escape(t.gettext(m.SAVE_FAILED))}">'
+        f'aria-labelledby="consentgate-title" data-consentgate-error="{_save_failed(t)}">'
         f'<form method="post" action="{action}">'
         f'<h2 id="consentgate-title">{escape(m.heading(t))}</h2>'
         f"<p>{_notice_uses(t, purposes)}</p>{gpc_note}"
@@ -317,7 +323,7 @@ def language_picker(settings: Settings, language: str, action: str = "") -> str:
     t = translations(settings, language)
     options = "".join(
         f'<option value="{escape(tag)}" lang="{escape(tag)}"'
-        f'{" selected" if tag == language else ""}>{escape(language_name(tag))}</option>'
+        f"{' selected' if tag == language else ''}>{escape(language_name(tag))}</option>"
         for tag in settings.languages
     )
     return (
