@@ -68,6 +68,6 @@ lint: $(STAMP)
 
 # Extract the gate's messages into the catalogue template (after marking new ones).
 messages: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -c "Translators:" --no-wrap --sort-by-file \
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k consent_gettext -k consent_ngettext:1,2 -c "Translators:" --no-wrap --sort-by-file \
 		--project consentgate --version 0.1.0 --msgid-bugs-address "" \
 		-o consentgate/locale/consentgate.pot .

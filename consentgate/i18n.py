@@ -20,11 +20,15 @@ from __future__ import annotations
 
 import functools
 import gettext
+import itertools
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
+
+from .cache import Memo
 
 logger = logging.getLogger("consentgate")
 
@@ -78,10 +82,21 @@ _QVALUE = re.compile(r"q\s*=\s*(0(?:\.\d{0,3})?|1(?:\.0{0,3})?)", re.IGNORECASE)
 #: What :func:`catalogue` gives: gettext's translations (a null one is English).
 Translations = gettext.NullTranslations
 
+#: The WSGI environ (or ASGI scope) key of the request's language: an app sets it to
+#: choose the language itself; the gate sets it to the language it chose, which the
+#: banner, the pages and the consent records read.
+LANGUAGE_KEY = "consentgate.language"
+#: Set by the gate when ``Accept-Language`` chose the language (the answer then
+#: varies with it): holds the language it chose.
+NEGOTIATED_KEY = "consentgate.language_negotiated"
+#: ``Accept-Language`` headers whose answer is kept, and the bytes they may hold.
+_NEGOTIATED_CACHE = 1024
+_NEGOTIATED_CACHE_BYTES = 1 << 20
+
 _warned: set[str] = set()
 
 
-def N_(message: str) -> str:  # noqa: N802 (the name Babel and xgettext look for)
+def N_(message: str) -> str:
     """Mark ``message`` for extraction without translating it here (it is translated
     where it is shown, in the request's language)."""
     return message
@@ -134,7 +149,7 @@ def catalogue(
             )
             return catalogue(default, default, extra)
         return gettext.NullTranslations()
-    for first, then in zip(found, found[1:], strict=False):
+    for first, then in itertools.pairwise(found):
         first.add_fallback(then)
     return found[0]
 
@@ -151,6 +166,40 @@ def language_name(tag: str) -> str:
     """``tag`` in its own language ("Deutsch"), or the tag itself for one not in
     :data:`NAMES`."""
     return NAMES.get(tag) or NAMES.get(tag.partition("-")[0].lower()) or tag
+
+
+def has_catalogue(language: str, extra: Sequence[str] = ()) -> bool:
+    """Whether ``language`` can be shown: English (the code's own), or a compiled
+    catalogue in a site's directory or the shipped ones."""
+    if language == "en":
+        return True
+    dirs = [*extra, str(LOCALE_DIR)]
+    return any((Path(d) / language / "LC_MESSAGES" / f"{DOMAIN}.mo").is_file() for d in dirs)
+
+
+class Texts(Mapping[str, str]):
+    """A read-only, hashable table of translations (language tag -> text), as a
+    category's ``label`` or ``description`` may be."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, str]) -> None:
+        self._items = dict(items)
+
+    def __getitem__(self, key: str) -> str:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._items.items())))
+
+    def __repr__(self) -> str:
+        return f"Texts({self._items!r})"
 
 
 def parse_accept_language(header: str) -> list[tuple[str, float]]:
@@ -230,6 +279,58 @@ def match_language(tag: object, available: Sequence[str]) -> str | None:
     return _lookup(tag.lower(), {t.lower(): t for t in available}, set())
 
 
+class LanguageChooser:
+    """Choose a request's language, in this order: the app's choice (``environ``
+    :data:`LANGUAGE_KEY`), the visitor's pick (kept in the consent cookie),
+    ``Accept-Language`` negotiated against ``languages``, then ``default``.
+
+    The gate's adapters call :meth:`choose` when a request comes in and
+    :meth:`response_headers` for a rewritten page; negotiation is memoised per
+    header value, so a visit costs a dictionary lookup.
+    """
+
+    def __init__(self, languages: Sequence[str], default: str) -> None:
+        self.languages = tuple(languages)
+        self.default = default
+        self._negotiated = Memo(
+            self._negotiate, max_entries=_NEGOTIATED_CACHE, max_bytes=_NEGOTIATED_CACHE_BYTES
+        )
+
+    def _negotiate(self, header: str) -> str:
+        return negotiate(header, self.languages) or self.default
+
+    def choose(self, environ: MutableMapping[str, Any], picked: str = "") -> str:
+        """The request's language, written to ``environ[LANGUAGE_KEY]``; when
+        ``Accept-Language`` chose it, also to ``environ[NEGOTIATED_KEY]``.
+
+        :param picked: the language the visitor picked (:attr:`Consent.language`).
+        """
+        language = self.match(environ.get(LANGUAGE_KEY)) or self.match(picked)
+        if language is None:
+            header = environ.get("HTTP_ACCEPT_LANGUAGE")
+            language = self._negotiated[header[:MAX_HEADER]] if header else self.default
+            environ[NEGOTIATED_KEY] = language
+        environ[LANGUAGE_KEY] = language
+        return language
+
+    def match(self, tag: object) -> str | None:
+        """``tag`` as one of the site's languages (:func:`match_language`), or None."""
+        return match_language(tag, self.languages) if tag else None
+
+    def current(self, environ: Mapping[str, Any]) -> str:
+        """The language of this request as it stands now: the app may have set
+        :data:`LANGUAGE_KEY` while answering."""
+        return self.match(environ.get(LANGUAGE_KEY)) or self.default
+
+    def negotiated(self, environ: Mapping[str, Any]) -> str | None:
+        """The request's language when ``Accept-Language`` chose it (a page the gate
+        writes into then gets ``Content-Language`` and ``Vary: Accept-Language``),
+        else None: the app or the visitor chose, or the site has one language."""
+        language = self.current(environ)
+        chosen = environ.get(NEGOTIATED_KEY) == language and len(self.languages) > 1
+        return language if chosen else None
+
+
 def localized(
     text: str | Mapping[str, str], language: str, default: str, what: str = "label"
 ) -> str:
@@ -269,4 +370,3 @@ def check_table(value: object, key: str, languages: Iterable[str] = ()) -> None:
     missing = [lang for lang in languages if lang not in value]
     if missing:
         raise ValueError(f"has no translation for {', '.join(missing)}")
-

@@ -235,7 +235,7 @@ def receipt_text(t: Translations, consent_id: str, machine: str, readable: str) 
     """The sentence with the visitor's consent id (HTML; the values must come escaped)."""
     # Translators: keep the <code> and <time> markup around the id and the date.
     text = t.gettext(
-        'Your consent id is <code>%(id)s</code>; your last choice was recorded on <time '
+        "Your consent id is <code>%(id)s</code>; your last choice was recorded on <time "
         'datetime="%(datetime)s">%(date)s</time>. Quote this id if you ask us about the '
         "data we hold on you or about your consent."
     )
