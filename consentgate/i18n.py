@@ -28,7 +28,6 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-
 logger = logging.getLogger("consentgate")
 
 #: The gettext domain of the gate's messages (``consentgate.po``/``.mo``).
@@ -322,7 +321,7 @@ class LanguageChooser:
     def match(self, tag: object) -> str | None:
         """``tag`` as one of the site's languages (:func:`match_language`), or None."""
         if tag in self._exact:
-            return tag  # type: ignore[return-value]  # a str: the set holds only str
+            return tag  # narrowed to str: the set holds only str
         return match_language(tag, self.languages) if tag else None
 
     def current(self, environ: Mapping[str, Any]) -> str:
