@@ -106,10 +106,10 @@ def test_a_failing_store_says_so_in_the_visitors_language(
     if javascript:
         alert = page.locator(BANNER).get_by_role("alert")
         alert.wait_for()
-        assert alert.inner_text().startswith("Votre choix n’a pas pu être enregistré")
+        assert alert.inner_text().startswith("Votre choix n\u2019a pas pu être enregistré")
     else:
         page.wait_for_load_state()
         heading = page.get_by_role("heading", level=1)
-        assert heading.inner_text() == "Votre choix n’a pas été enregistré"
+        assert heading.inner_text() == "Votre choix n\u2019a pas été enregistré"
         assert "Veuillez réessayer dans 30 secondes." in page.locator("main").inner_text()
     assert not visitor.consent().decided
