@@ -5,6 +5,8 @@ README's quick starts. The behaviour it shares with WSGI is in ``test_adapters.p
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack, asynccontextmanager
 from typing import Annotated, Any
@@ -164,6 +166,41 @@ def test_the_helper_says_when_the_gate_is_missing() -> None:
     request = Request(http_scope())
     with pytest.raises(LookupError, match="ConsentGateMiddleware"):
         consent(request)
+
+
+#: Runs the gate on a plain ASGI app with Starlette, FastAPI, httpx and anyio unimportable.
+WITHOUT_FRAMEWORKS = """
+import asyncio, sys
+
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in ("starlette", "fastapi", "httpx", "anyio"):
+            raise ImportError(name)
+
+sys.meta_path.insert(0, Refuse())
+from consentgate.asgi import ConsentGateMiddleware
+
+async def app(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/html")]})
+    await send({"type": "http.response.body", "body": b"<p>hi</p>"})
+
+sent = []
+async def send(message):
+    sent.append(message)
+
+async def receive():
+    return {"type": "http.request"}
+
+categories = [{"name": "necessary", "required": True}, {"name": "analytics"}]
+gate = ConsentGateMiddleware(app, secret_key="x" * 32, categories=categories)
+asyncio.run(gate({"type": "http", "method": "GET", "path": "/", "headers": []}, receive, send))
+assert b"consentgate-banner" in sent[-1]["body"], sent
+"""
+
+
+def test_the_middleware_needs_no_framework_at_run_time() -> None:
+    subprocess.run([sys.executable, "-c", WITHOUT_FRAMEWORKS], check=True)
 
 
 # --- bodies and disconnects ---------------------------------------------------------
