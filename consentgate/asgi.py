@@ -213,6 +213,18 @@ def consent(request: HTTPConnection) -> Consent:
     return found
 
 
+def script_tags(request: HTTPConnection) -> str:
+    """The JavaScript API's tags (``window.consentgate``: the visitor's state and the
+    script, with the CSP nonce) for a page the app writes itself; put them in its
+    ``<head>``. Once per page: later calls, and the banner, then add nothing.
+    Mark the result safe in the template (Jinja2: ``{{ script_tags(request) | safe }}``).
+    """
+    consent(request)  # the same LookupError without the gate
+    environ: Environ = request.scope[ENVIRON_KEY]
+    gate: Gate = environ["consentgate.gate"]
+    return gate.place_script(environ)
+
+
 def environ_from_scope(scope: Scope) -> Environ:
     """The CGI mapping of an HTTP scope, as a WSGI server would give it.
 

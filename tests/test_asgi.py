@@ -23,7 +23,7 @@ from starlette.routing import Route
 from bench.memory import LIMIT, measure_asgi
 from bench.pages import MB
 from consentgate import Consent
-from consentgate.asgi import ConsentGateMiddleware, consent
+from consentgate.asgi import ConsentGateMiddleware, consent, script_tags
 
 from .adapters import readme_module, uvicorn_served
 from .conftest import GTAG, PAGE, PAGE_ACCEPTED, SECRET, categories
@@ -160,6 +160,28 @@ def test_the_app_tells_the_gate_through_the_environ_in_its_scope(key: str, value
         assert BANNER not in body
     else:
         assert BANNER in body and b'<style nonce="r4nd0m">' in body
+
+
+def test_a_page_places_the_javascript_api_once() -> None:
+    async def home(request: Request) -> HTMLResponse:
+        tags = script_tags(request) + script_tags(request)  # the second adds nothing
+        return HTMLResponse(f"<!DOCTYPE html><head>{tags}</head><body><p>Hi</p>")
+
+    app = Starlette(
+        routes=[Route("/", home)], middleware=[Middleware(ConsentGateMiddleware, **OPTIONS)]
+    )
+
+    async def visit() -> list[bytes]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+            before = (await client.get("/")).content
+            await client.post("/consent", data={"action": "reject_all"})
+            return [before, (await client.get("/")).content]
+
+    before, after = run(visit())
+    assert before.count(b'id="consentgate-state"') == after.count(b'id="consentgate-state"') == 1
+    assert BANNER in before and BANNER not in after
+    assert b'"decided": true' in after or b'"decided":true' in after
 
 
 def test_the_helper_says_when_the_gate_is_missing() -> None:
