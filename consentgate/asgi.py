@@ -118,8 +118,7 @@ class ConsentGateMiddleware:
         environ["wsgi.input_terminated"] = True
         gate = self.gate
         if gate.recorder.active:  # the store's I/O stays off the event loop
-            loop = asyncio.get_running_loop()
-            head, chunks = await loop.run_in_executor(None, _answer, gate, environ)
+            head, chunks = await _in_thread(_answer, gate, environ)
         else:
             head, chunks = _answer(gate, environ)
         await send(_start_message(head, {}))
@@ -310,6 +309,18 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)[:limit]
+
+
+async def _in_thread(
+    answer: Callable[[Gate, Environ], tuple[Head, list[bytes]]], gate: Gate, environ: Environ
+) -> tuple[Head, list[bytes]]:
+    """``answer(gate, environ)`` in asyncio's default thread pool; under another event
+    loop (trio), where there is none to ask, in this thread."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return answer(gate, environ)
+    return await loop.run_in_executor(None, answer, gate, environ)
 
 
 def _answer(gate: Gate, environ: Environ) -> tuple[Head, list[bytes]]:

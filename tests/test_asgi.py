@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack, asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
@@ -226,6 +227,20 @@ def test_the_middleware_needs_no_framework_at_run_time() -> None:
 
 
 # --- bodies and disconnects ---------------------------------------------------------
+
+
+def test_a_decision_is_recorded_before_it_is_answered(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path}/consent.sqlite3"
+    gate = ConsentGateMiddleware(PlainTextResponse("app"), records=store, **OPTIONS)
+    form = [
+        (b"content-type", b"application/x-www-form-urlencoded"),
+        (b"origin", b"http://localhost"),
+    ]
+    body = {"type": "http.request", "body": b"action=accept_all&next=/"}
+    sent = run(call(gate, http_scope("/consent", "POST", form), [body]))
+    assert sent[0]["status"] == 303
+    assert gate.gate.recorder.store().stats().total == 1
+    gate.gate.recorder.close()
 
 
 def test_a_chunked_post_over_the_limit_is_refused_unread() -> None:
