@@ -182,6 +182,15 @@ def test_a_refused_cookie_the_browser_holds_is_expired(serve: Serve) -> None:
     assert any(c.startswith("visits=;") and "Max-Age=0" in c for c in cookies)
 
 
+def test_a_link_header_to_a_refused_tracker_is_dropped(serve: Serve) -> None:
+    tracker = "<https://www.googletagmanager.com/gtag/js?id=G-TEST>; rel=preload; as=script"
+    own = "</static/app.css>; rel=preload; as=style"
+    headers = [HTML, ("Link", tracker), ("Link", own)]
+    client = serve(replying(Reply(headers=headers)))
+    decide(client, "reject_all")
+    assert client.request("GET", "/").all("Link") == [own]
+
+
 # --- the endpoint ---------------------------------------------------------------------
 
 
