@@ -12,7 +12,7 @@ never held whole. Websocket and lifespan scopes pass through untouched.
 .. code-block:: python
 
     from fastapi import Depends, FastAPI
-    from consentgate import Consent
+    from consentgate import Consent, load_config
     from consentgate.asgi import ConsentGateMiddleware, consent
 
     app = FastAPI()
