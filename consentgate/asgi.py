@@ -248,12 +248,16 @@ def environ_from_scope(scope: Scope) -> Environ:
         "REMOTE_ADDR": client[0] if client else "",
         "wsgi.url_scheme": scope.get("scheme", "http"),
     }
+    repeated: dict[str, list[str]] = {}
     for raw_name, raw_value in scope["headers"]:
         name = _CGI_NAMES.get(raw_name) or _cgi_name(raw_name)
         value = raw_value.decode("latin-1")
-        if name in environ:
-            value = environ[name] + ("; " if name == "HTTP_COOKIE" else ", ") + value
-        environ[name] = value
+        if name in environ:  # joined once at the end: linear however many repeats
+            repeated.setdefault(name, [environ[name]]).append(value)
+        else:
+            environ[name] = value
+    for name, values in repeated.items():
+        environ[name] = ("; " if name == "HTTP_COOKIE" else ", ").join(values)
     return environ
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack, asynccontextmanager
 from pathlib import Path
@@ -290,6 +291,20 @@ def test_a_disconnect_seen_by_the_app_stops_the_gating() -> None:
         call(ConsentGateMiddleware(app, **OPTIONS), http_scope(), [{"type": "http.disconnect"}])
     )
     assert BANNER not in body_of(sent) and b"<h1>Hello</h1>" not in body_of(sent)
+
+
+def test_repeated_headers_are_read_as_one() -> None:
+    gate = ConsentGateMiddleware(HTMLResponse(PAGE), **OPTIONS)
+    accepted = Consent(
+        frozenset({"necessary", "analytics"}),
+        decided=True,
+        version=gate.gate.settings.policy_version,
+        decided_at=int(time.time()),
+    )
+    cookie = gate.gate.codec.dumps(accepted)
+    headers = [(b"cookie", b"visits=1"), (b"cookie", f"consentgate={cookie}".encode())]
+    headers += [(b"x-filler", b"x")] * 5000
+    assert body_of(run(call(gate, http_scope(headers=headers), []))) == PAGE_ACCEPTED
 
 
 def test_file_sending_extensions_are_withheld_from_the_app() -> None:
