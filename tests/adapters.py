@@ -10,11 +10,18 @@ test client. Another adapter joins the suite by appending to :data:`ADAPTERS`.
 from __future__ import annotations
 
 import asyncio
+import re
+import socket
+import threading
+import types
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
+import uvicorn
 from werkzeug.test import Client
 
 from consentgate import ConsentGate
@@ -23,6 +30,7 @@ from consentgate.consent import Consent
 
 from .conftest import PAGE, SECRET, categories
 
+README = Path(__file__).resolve().parents[1] / "README.md"
 #: The content type of :data:`~tests.conftest.PAGE`.
 HTML = ("Content-Type", "text/html; charset=utf-8")
 
@@ -250,3 +258,37 @@ class AsgiAdapter:
 
 #: Every adapter the shared suite runs against.
 ADAPTERS: list[Adapter] = [WsgiAdapter(), AsgiAdapter()]
+
+
+# --- ASGI apps for real -----------------------------------------------------------
+
+
+@contextmanager
+def uvicorn_served(app: Any) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free port of 127.0.0.1 (its lifespan run);
+    yields the base URL, and stops the server on exit."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started and thread.is_alive():
+            threading.Event().wait(0.01)
+        assert server.started, "uvicorn did not start"
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join()
+        sock.close()
+
+
+def readme_module(name: str) -> types.ModuleType:
+    """The README's ASGI code block that starts with ``# name``, run as a module."""
+    text = README.read_text("utf-8")
+    section = text[text.index("## Quick start: ASGI apps") : text.index("## Configuration")]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    (code,) = [b for b in blocks if b.startswith(f"# {name}\n")]
+    module = types.ModuleType(name.removesuffix(".py"))
+    exec(compile(code, str(README), "exec"), module.__dict__)
+    return module

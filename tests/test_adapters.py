@@ -12,7 +12,9 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import brotli
 import pytest
+from backports import zstd
 
 from consentgate.encoding import readable_accept_encoding
 
@@ -29,6 +31,16 @@ NOT_CHECKED = b"could not be checked"
 def replying(reply: Reply) -> Handler:
     """An app that answers every request with ``reply``."""
     return lambda seen: reply
+
+
+def recording(seen: list[Seen], reply: Reply | None = None) -> Handler:
+    """An app that notes each request it sees in ``seen`` and answers ``reply``."""
+
+    def app(request: Seen) -> Reply:
+        seen.append(request)
+        return reply or Reply()
+
+    return app
 
 
 def chunked(data: bytes, size: int) -> list[bytes]:
@@ -93,12 +105,7 @@ def test_a_streamed_page_is_gated_however_it_is_split(serve: Serve, size: int) -
 
 def test_the_app_reads_the_visitors_consent(serve: Serve) -> None:
     seen: list[Seen] = []
-
-    def app(request: Seen) -> Reply:
-        seen.append(request)
-        return Reply()
-
-    client = serve(app)
+    client = serve(recording(seen))
     client.request("GET", "/")
     decide(client, "save", "analytics")
     client.request("GET", "/")
@@ -135,6 +142,19 @@ def test_an_excluded_path_gets_no_banner(serve: Serve) -> None:
     assert BANNER in client.request("GET", "/users").body
 
 
+def test_the_app_never_sees_a_load_once_token(serve: Serve) -> None:
+    seen: list[Seen] = []
+    serve(recording(seen)).request("GET", "/page?x=1&consentgate_load=forged&y=%C3%A9")
+    assert (seen[0].path, seen[0].query) == ("/page", "x=1&y=%C3%A9")
+
+
+def test_the_banner_brings_the_visitor_back_to_a_non_ascii_path(serve: Serve) -> None:
+    seen: list[Seen] = []
+    answer = serve(recording(seen)).request("GET", "/caf%C3%A9?q=%E2%9C%93")
+    assert b'name="next" value="/caf%C3%A9?q=%E2%9C%93"' in answer.body
+    assert seen[0].query == "q=%E2%9C%93"
+
+
 def test_a_mounted_app_writes_its_prefix_into_the_banner_and_redirects(serve: Serve) -> None:
     client = serve(root_path="/app")
     page = client.request("GET", "/")
@@ -162,6 +182,15 @@ def test_a_refused_cookie_the_browser_holds_is_expired(serve: Serve) -> None:
     client.set_cookie("visits", "1")
     cookies = client.request("GET", "/").all("Set-Cookie")
     assert any(c.startswith("visits=;") and "Max-Age=0" in c for c in cookies)
+
+
+def test_a_link_header_to_a_refused_tracker_is_dropped(serve: Serve) -> None:
+    tracker = "<https://www.googletagmanager.com/gtag/js?id=G-TEST>; rel=preload; as=script"
+    own = "</static/app.css>; rel=preload; as=style"
+    headers = [HTML, ("Link", tracker), ("Link", own)]
+    client = serve(replying(Reply(headers=headers)))
+    decide(client, "reject_all")
+    assert client.request("GET", "/").all("Link") == [own]
 
 
 # --- the endpoint ---------------------------------------------------------------------
@@ -221,24 +250,29 @@ def test_a_304_is_only_for_the_consent_the_page_was_rendered_for(serve: Serve) -
 # --- compressed and unreadable pages -------------------------------------------------------
 
 
-def test_a_compressed_page_is_gated_and_compressed_again(serve: Serve) -> None:
-    headers = [HTML, ("Content-Encoding", "gzip")]
-    client = serve(replying(Reply(chunked(gzip.compress(PAGE), 50), headers=headers)))
+@pytest.mark.parametrize(
+    ("coding", "encode", "decode"),
+    [
+        pytest.param("gzip", gzip.compress, gzip.decompress, id="gzip"),
+        pytest.param("br", brotli.compress, brotli.decompress, id="brotli"),
+        pytest.param("zstd", zstd.compress, zstd.decompress, id="zstd"),
+    ],
+)
+def test_a_compressed_page_is_gated_and_compressed_again(
+    serve: Serve, coding: str, encode: Callable[[bytes], bytes], decode: Callable[[bytes], bytes]
+) -> None:
+    headers = [HTML, ("Content-Encoding", coding)]
+    client = serve(replying(Reply(chunked(encode(PAGE), 50), headers=headers)))
     decide(client, "reject_all")
-    answer = client.request("GET", "/", headers={"Accept-Encoding": "gzip"})
-    assert answer.header("Content-Encoding") == "gzip"
-    assert gzip.decompress(answer.body) == GATED
+    answer = client.request("GET", "/", headers={"Accept-Encoding": coding})
+    assert answer.header("Content-Encoding") == coding
+    assert decode(answer.body) == GATED
 
 
 def test_the_app_is_asked_for_codings_the_gate_reads(serve: Serve) -> None:
     seen: list[Seen] = []
-
-    def app(request: Seen) -> Reply:
-        seen.append(request)
-        return Reply()
-
     sent = "gzip, compress, x-unknown;q=0.5"
-    serve(app).request("GET", "/", headers={"Accept-Encoding": sent})
+    serve(recording(seen)).request("GET", "/", headers={"Accept-Encoding": sent})
     assert seen[0].headers["accept-encoding"] == readable_accept_encoding(sent)
 
 
