@@ -201,7 +201,7 @@ class Category:
     :param required: Always granted (strictly necessary cookies).
     :param label: Shown in the banner (default ``name.capitalize()``), above ``description``.
         Either may be a string or a table of translations, ``{"en": "...", "fr": "..."}``,
-        which must hold the ``default_language``'s (:func:`~consentgate.ui.category_label`).
+        which must hold the ``default_language``'s (:func:`~consentgate.messages.category_label`).
     :param cookies: Cookie names, globs, :class:`CookieSpec` objects or tables.
     :param sources: URL patterns for ``src``/``href``: ``host.tld`` (and its
         subdomains), ``host.tld/path``, ``/path`` (same site), ``*/file.js`` (any host).

@@ -54,25 +54,21 @@ from .endpoint import (
 )
 from .http import HTML_TYPES
 from .i18n import LANGUAGE_KEY, NEGOTIATED_KEY, language_name
-from .messages import UNAVAILABLE, embed_words
+from .messages import (
+    UNAVAILABLE,
+    category_description,
+    category_label,
+    declared_cookies,
+    embed_words,
+    purposes_list,
+)
 from .middleware import ConsentGate
+from .notice import notice_text
 from .paths import app_path
 from .records import Notice
 from .records import cli as records_cli
 from .script import SCRIPT_NAME
-from .ui import (
-    BANNER_CSS,
-    EMBED_JS_PATH,
-    category_description,
-    category_label,
-    declared_cookies,
-    language_picker,
-    notice_text,
-    purposes_list,
-    receipt_html,
-    site_url,
-    translations,
-)
+from .ui import BANNER_CSS, EMBED_JS_PATH, language_picker, receipt_html, site_url, translations
 
 _PREFIX = "CONSENTGATE_"
 #: Keys that configure the extension itself rather than the gate.

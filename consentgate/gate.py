@@ -220,8 +220,9 @@ class Gate:
         environ["consentgate.gpc"] = state.gpc
         environ["consentgate.gate"] = self
         language = self.languages.choose(environ, visitor.consent.language)
-        if language != self.settings.default_language:  # a page per language: its own ETag
-            visitor = visitor._replace(tag=f"{visitor.tag}.{language}")
+        tag = visitor.tag  # a page per language: its own ETag
+        if language != self.settings.default_language:
+            tag = f"{tag}.{language}"
         if self.serve_endpoint and (
             self.is_endpoint(environ) or environ.get("PATH_INFO") == self.script_path
         ):
@@ -229,13 +230,13 @@ class Gate:
         if TOKEN_PARAM in environ.get("QUERY_STRING", ""):
             self._take_token(environ)
         # Most requests are not conditional: spare them the call.
-        conditional = "HTTP_IF_NONE_MATCH" in environ and strip_conditional(environ, visitor.tag)
+        conditional = "HTTP_IF_NONE_MATCH" in environ and strip_conditional(environ, tag)
         accept = environ.get("HTTP_ACCEPT_ENCODING")
         # If the page may need gating (or an insertion), ask for a coding the gate reads.
         inserts = not visitor.consent.decided or self.settings.inject_script
         if accept and (visitor.strict or inserts):
             environ["HTTP_ACCEPT_ENCODING"] = readable_accept_encoding(accept)
-        return Passage(self, environ, visitor, conditional)
+        return Passage(self, environ, visitor, conditional, tag)
 
     def endpoint(self, environ: Environ) -> Response:
         """The answer to a request :meth:`admit` left to the gate (the decision endpoint,

@@ -28,8 +28,6 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from .cache import Memo
-
 logger = logging.getLogger("consentgate")
 
 #: The gettext domain of the gate's messages (``consentgate.po``/``.mo``).
@@ -89,9 +87,8 @@ LANGUAGE_KEY = "consentgate.language"
 #: Set by the gate when ``Accept-Language`` chose the language (the answer then
 #: varies with it): holds the language it chose.
 NEGOTIATED_KEY = "consentgate.language_negotiated"
-#: ``Accept-Language`` headers whose answer is kept, and the bytes they may hold.
+#: ``Accept-Language`` headers whose answer is kept (each at most MAX_HEADER long).
 _NEGOTIATED_CACHE = 1024
-_NEGOTIATED_CACHE_BYTES = 1 << 20
 
 _warned: set[str] = set()
 
@@ -285,19 +282,27 @@ class LanguageChooser:
     ``Accept-Language`` negotiated against ``languages``, then ``default``.
 
     The gate's adapters call :meth:`choose` when a request comes in and
-    :meth:`response_headers` for a rewritten page; negotiation is memoised per
+    :meth:`negotiated` for a page they rewrite; negotiation is memoised per
     header value, so a visit costs a dictionary lookup.
     """
 
     def __init__(self, languages: Sequence[str], default: str) -> None:
         self.languages = tuple(languages)
         self.default = default
-        self._negotiated = Memo(
-            self._negotiate, max_entries=_NEGOTIATED_CACHE, max_bytes=_NEGOTIATED_CACHE_BYTES
-        )
+        #: The site's tags as written: most tags the gate meets are one of them.
+        self._exact = frozenset(self.languages)
+        #: Accept-Language header -> the language it gets: a plain dict, as this is
+        #: on every request's path; at most :data:`_NEGOTIATED_CACHE` headers of at most
+        #: :data:`MAX_HEADER` characters are kept.
+        self._negotiated: dict[str, str] = {}
 
     def _negotiate(self, header: str) -> str:
-        return negotiate(header, self.languages) or self.default
+        found = self._negotiated.get(header)
+        if found is None:
+            found = negotiate(header, self.languages) or self.default
+            if len(header) <= MAX_HEADER and len(self._negotiated) < _NEGOTIATED_CACHE:
+                self._negotiated[header] = found
+        return found
 
     def choose(self, environ: MutableMapping[str, Any], picked: str = "") -> str:
         """The request's language, written to ``environ[LANGUAGE_KEY]``; when
@@ -308,13 +313,15 @@ class LanguageChooser:
         language = self.match(environ.get(LANGUAGE_KEY)) or self.match(picked)
         if language is None:
             header = environ.get("HTTP_ACCEPT_LANGUAGE")
-            language = self._negotiated[header[:MAX_HEADER]] if header else self.default
+            language = self._negotiate(header) if header else self.default
             environ[NEGOTIATED_KEY] = language
         environ[LANGUAGE_KEY] = language
         return language
 
     def match(self, tag: object) -> str | None:
         """``tag`` as one of the site's languages (:func:`match_language`), or None."""
+        if tag in self._exact:
+            return tag  # narrowed to str: the set holds only str
         return match_language(tag, self.languages) if tag else None
 
     def current(self, environ: Mapping[str, Any]) -> str:
@@ -326,9 +333,10 @@ class LanguageChooser:
         """The request's language when ``Accept-Language`` chose it (a page the gate
         writes into then gets ``Content-Language`` and ``Vary: Accept-Language``),
         else None: the app or the visitor chose, or the site has one language."""
-        language = self.current(environ)
-        chosen = environ.get(NEGOTIATED_KEY) == language and len(self.languages) > 1
-        return language if chosen else None
+        language = environ.get(NEGOTIATED_KEY)
+        if language is None or language != environ.get(LANGUAGE_KEY) or len(self._exact) < 2:
+            return None  # the app or the visitor chose since, or there is nothing to choose
+        return self.current(environ)
 
 
 def localized(

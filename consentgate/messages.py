@@ -16,13 +16,16 @@ messages, so both give the visitor one wording, and the catalogue holds it once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from .i18n import N_, Translations
+from .config import CookieSpec
+from .i18n import N_, Translations, localized
 
 if TYPE_CHECKING:
+    from .config import Category, Settings
     from .embeds import Placeholder
 
 #: English, the language of the messages in the code (no catalogue needed).
@@ -324,3 +327,44 @@ def embed_words(p: Placeholder, t: Translations = ENGLISH) -> EmbedWords:
         allow=t.gettext("Always allow %(category)s") % {"category": p.category_label},
         privacy=t.gettext("Privacy policy of %(service)s") % {"service": p.name},
     )
+
+
+def category_label(settings: Settings, category: Category, language: str) -> str:
+    """The category's label in ``language`` (its table's ``default_language`` entry
+    when it has none)."""
+    return localized(
+        category.label, language, settings.default_language, f"category {category.name!r} label"
+    )
+
+
+def category_description(settings: Settings, category: Category, language: str) -> str:
+    """The category's description in ``language``, as :func:`category_label`."""
+    where = f"category {category.name!r} description"
+    return localized(category.description, language, settings.default_language, where)
+
+
+def declared_cookies(settings: Settings, t: Translations) -> list[tuple[Category, CookieSpec]]:
+    """:meth:`Settings.declared_cookies <consentgate.config.Settings.declared_cookies>`,
+    with the consent cookie's own row (provider, purpose, lifetime) translated by ``t``."""
+    rows = settings.declared_cookies()
+    own = CookieSpec(
+        settings.cookie_name,
+        t.gettext(CONSENT_COOKIE_PROVIDER),
+        t.gettext(CONSENT_COOKIE_PURPOSE),
+        days_text(t, settings.max_age_days),
+    )
+    return [(c, own if s.name == settings.cookie_name else s) for c, s in rows]
+
+
+#: Languages whose nouns keep their capital inside a sentence, so a category's label
+#: is not lower-cased when the banner lists it.
+_CAPITALISED_NOUNS = frozenset({"de", "lb"})
+
+
+def purposes_list(settings: Settings, language: str, which: Callable[[Category], bool]) -> str:
+    """The labels of the categories ``which`` picks, in ``language``, as one list to sit
+    inside a sentence (lower-cased, except where nouns keep their capital)."""
+    labels = [category_label(settings, c, language) for c in settings.categories if which(c)]
+    if language.partition("-")[0] not in _CAPITALISED_NOUNS:
+        labels = [label.lower() for label in labels]
+    return ", ".join(labels)

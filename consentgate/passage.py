@@ -67,14 +67,25 @@ class Passage:
         "environ",
         "gate",
         "plan",
+        "tag",
         "visitor",
     )
 
-    def __init__(self, gate: Gate, environ: Environ, visitor: Visitor, conditional: bool) -> None:
+    def __init__(
+        self,
+        gate: Gate,
+        environ: Environ,
+        visitor: Visitor,
+        conditional: bool,
+        tag: str | None = None,
+    ) -> None:
         self.gate = gate
         self.environ = environ
         self.visitor = visitor
         self.conditional = conditional
+        #: What this response's ETags are tagged with: the visitor's state, and the
+        #: language when it is not the default one (a page per language).
+        self.tag = visitor.tag if tag is None else tag
         #: How the body is gated; None while it passes on untouched.
         self.plan: ResponsePlan | None = None
         #: Whether nothing more of the app's body is sent (refused or cut).
@@ -103,7 +114,7 @@ class Passage:
             headers,
             keep_cookie=_no_cookie if frozen else self.keep_cookie,
             expire=self.gate.expire_cookies(refused, self.environ) if refused else (),
-            tag=self.visitor.tag,
+            tag=self.tag,
             vary=self.gate.vary,
             conditional=self.conditional,
             keep_load=None if self.visitor.grants_all else self.keep_load,

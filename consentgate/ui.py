@@ -4,29 +4,27 @@ Both are plain HTML forms that post to the decision endpoint, so they work
 with JavaScript turned off. The Flask extension renders its own Jinja
 templates with the same form contract; everything else uses these.
 
+Everything is rendered in the request's language from :mod:`consentgate.messages`.
 The notice recorded with each decision is read from the rendered banner
-(:func:`banner_notice`, :func:`notice_text`), so the wording on record is the
-wording shown. The text is taken with the standard library's HTML parser: the
-input is the gate's own markup (or the site's banner template), never a page
-from the app, so the rewriter's streaming tokenizer has nothing to add here.
+(:func:`banner_notice`, :func:`consentgate.notice.notice_text`), so the wording on
+record is the wording shown.
 """
 
 from __future__ import annotations
 
 import functools
-import re
-from collections.abc import Callable
 from html import escape
-from html.parser import HTMLParser
 from importlib.resources import files
 from urllib.parse import quote
 
 from . import messages as m
-from .config import Category, CookieSpec, Settings
+from .config import Settings
 from .consent import Consent
 from .embeds import Placeholder
-from .i18n import Translations, catalogue, language_name, localized
+from .i18n import Translations, catalogue, language_name
 from .jurisdiction import DEFAULT_STATE, RequestState, gpc_refused
+from .messages import category_description, category_label, purposes_list
+from .notice import notice_text as notice_text
 from .records import Notice
 
 #: Styles for the built-in banner and page, scoped to the banner's id so they
@@ -38,14 +36,6 @@ EMBED_CSS = (files(__package__) / "static" / "consentgate" / "embed.css").read_t
 EMBED_JS = (files(__package__) / "static" / "consentgate" / "embeds.js").read_bytes()
 #: Where the endpoint serves :data:`EMBED_JS`, below its own path.
 EMBED_JS_PATH = "/embeds.js"
-#: Elements that run on inside a line of text; every other element starts a new line.
-_INLINE = frozenset(
-    {"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "i", "kbd", "mark"}
-    | {"q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var", "wbr"}
-)
-#: Elements whose content a visitor never reads as text.
-_UNSEEN = frozenset({"head", "noscript", "script", "style", "template", "title"})
-_SPACES = re.compile(r"\s+")
 _CSS_BYTES = BANNER_CSS.encode("utf-8")
 
 
@@ -144,60 +134,6 @@ def banner_notice(
         form = notice_form(settings, "/", gpc=state.gpc, language=language)
         return Notice(language, notice_text(form))
     return Notice(language, notice_text(banner_html(settings, "/", language=language)))
-
-
-def notice_text(html: str) -> str:
-    """The text a visitor reads in a rendered banner, as one canonical string.
-
-    One line per block of text (heading, paragraph, label, button), runs of white
-    space made one space, styles and scripts left out; buttons and links keep their
-    words, not their targets. The same wording always gives the same string, however
-    the markup around it is indented, so its digest names the wording.
-    """
-    reader = _TextReader()
-    reader.feed(html)
-    reader.close()
-    return reader.text()
-
-
-class _TextReader(HTMLParser):
-    """Collect an HTML fragment's visible text, line by line (see :func:`notice_text`)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lines: list[str] = []
-        self.line: list[str] = []
-        self.unseen = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _UNSEEN:
-            self.unseen += 1
-        elif tag not in _INLINE:
-            self.break_line()
-        values = dict(attrs)
-        if tag == "input" and values.get("type") in ("submit", "button"):
-            self.line.append(values.get("value") or "")
-            self.break_line()
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _UNSEEN:
-            self.unseen = max(0, self.unseen - 1)
-        elif tag not in _INLINE:
-            self.break_line()
-
-    def handle_data(self, data: str) -> None:
-        if not self.unseen:
-            self.line.append(data)
-
-    def break_line(self) -> None:
-        line = _SPACES.sub(" ", "".join(self.line)).strip()
-        if line:
-            self.lines.append(line)
-        self.line = []
-
-    def text(self) -> str:
-        self.break_line()
-        return "\n".join(self.lines)
 
 
 def notice_form(
@@ -381,19 +317,6 @@ def unavailable_page(
     )
 
 
-def declared_cookies(settings: Settings, t: Translations) -> list[tuple[Category, CookieSpec]]:
-    """:meth:`Settings.declared_cookies <consentgate.config.Settings.declared_cookies>`,
-    with the consent cookie's own row (provider, purpose, lifetime) translated by ``t``."""
-    rows = settings.declared_cookies()
-    own = CookieSpec(
-        settings.cookie_name,
-        t.gettext(m.CONSENT_COOKIE_PROVIDER),
-        t.gettext(m.CONSENT_COOKIE_PURPOSE),
-        m.days_text(t, settings.max_age_days),
-    )
-    return [(c, own if s.name == settings.cookie_name else s) for c, s in rows]
-
-
 def bad_gateway_page(settings: Settings, language: str) -> bytes:
     """The page sent instead of one the gate could not check (502), in ``language``."""
     return _bad_gateway(language, settings.default_language, settings.locale_dirs)
@@ -413,20 +336,6 @@ def site_url(prefix: str, url: str) -> str:
     """``url`` as the browser should get it: a path (``/privacy``) is inside the app,
     so it goes behind the mount prefix; a full URL is left as it is."""
     return prefix + url if url.startswith("/") and not url.startswith("//") else url
-
-
-def category_label(settings: Settings, category: Category, language: str) -> str:
-    """The category's label in ``language`` (its table's ``default_language`` entry
-    when it has none)."""
-    return localized(
-        category.label, language, settings.default_language, f"category {category.name!r} label"
-    )
-
-
-def category_description(settings: Settings, category: Category, language: str) -> str:
-    """The category's description in ``language``, as :func:`category_label`."""
-    where = f"category {category.name!r} description"
-    return localized(category.description, language, settings.default_language, where)
 
 
 def _category_fieldset(
@@ -523,17 +432,3 @@ def _form_parts(
     action = escape(prefix + settings.endpoint)
     settings_url = escape(f"{prefix}{settings.endpoint}?next={quote(next_url, safe='/')}")
     return action, settings_url, purposes_list(settings, language, lambda c: not c.required)
-
-
-#: Languages whose nouns keep their capital inside a sentence, so a category's label
-#: is not lower-cased when the banner lists it.
-_CAPITALISED_NOUNS = frozenset({"de", "lb"})
-
-
-def purposes_list(settings: Settings, language: str, which: Callable[[Category], bool]) -> str:
-    """The labels of the categories ``which`` picks, in ``language``, as one list to sit
-    inside a sentence (lower-cased, except where nouns keep their capital)."""
-    labels = [category_label(settings, c, language) for c in settings.categories if which(c)]
-    if language.partition("-")[0] not in _CAPITALISED_NOUNS:
-        labels = [label.lower() for label in labels]
-    return ", ".join(labels)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page
 
-from consentgate.ui import category_label
+from consentgate.messages import category_label
 
 from .support import BANNER, OPTIONAL_BOX, PREFERENCES, SITE_PAGES, Visitor, contrast_ratio
 
