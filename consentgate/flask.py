@@ -250,8 +250,11 @@ def _app_language() -> None:
 
 
 def _flask_babel_locale() -> object:
-    """Flask-Babel's locale for this request, when the app set Flask-Babel up."""
-    if "babel" not in current_app.extensions:
+    """Flask-Babel's locale for this request, when the app set Flask-Babel up with a
+    locale selector (without one it always answers its default, which would hide the
+    visitor's pick and their browser's language)."""
+    babel = current_app.extensions.get("babel")
+    if getattr(babel, "locale_selector", None) is None:
         return None
     try:
         flask_babel = importlib.import_module("flask_babel")

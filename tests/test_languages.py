@@ -329,3 +329,11 @@ def test_asgi_gets_languages_from_the_core(scope: dict[str, Any], expected: str)
     app = ConsentGateMiddleware(_page, secret_key=SECRET, categories=categories())
     body = asyncio.run(_asgi_get(app, [(b"accept-language", b"de-AT")], **scope))
     assert banner_lang(body) == expected
+
+
+def test_flask_babel_without_a_selector_leaves_the_choice_to_the_gate() -> None:
+    flask_babel = pytest.importorskip("flask_babel")
+    app = flask_app()
+    flask_babel.Babel(app)  # its locale is always its default, "en"
+    page = app.test_client().get("/", headers=GERMAN)
+    assert banner_lang(page.get_data()) == "de"
