@@ -20,7 +20,17 @@
 #define MAX_NAME 31   /* longer names are in no table */
 #define MAX_NAMES 128 /* entries of one table */
 
-enum { STOP = 1, QUIET = 2, WIDGET = 3 };
+/* What the pattern's loop does with a start tag of a name in the table: stop there, pass
+ * it when its attributes cannot load (QUIET, WIDGET; lower-case names only), pass the
+ * whole raw-text element (RAW), or something this walk leaves to the pattern (DEFER). */
+enum { STOP = 1, QUIET = 2, WIDGET = 3, RAW = 4, DEFER = 5 };
+/* Skippers: in HTML content (whose stops are a script, a quiet tag or any tag), at
+ * every tag (stops at any tag), or in SVG/MathML content (every tag left to the pattern). */
+enum { MODE_FOREIGN = 0, MODE_ANY = 1, MODE_HTML = 2 };
+/* What token() returns besides an index: the pattern stops here, or decides here. */
+#define AT_STOP (-1)
+#define AT_DEFER (-2)
+#define NGROUPS 10
 
 typedef struct {
     unsigned char len;
@@ -42,9 +52,18 @@ typedef struct {
     PyObject *pattern;
     Table starts;
     Table ends;
+    Table voids;       /* MODE_HTML: lower-case start tags it stops at as group 5 */
+    int mode;
     int comments;      /* comments are consumed (else the scan stops at them) */
     PyObject *classes; /* tuple of bytes: a widget's classes */
 } Scanner;
+
+/* A skipper match built here, with the groups the gate reads (see tokens._skipper). */
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t regs[NGROUPS][2];
+    int lastindex;
+} Stop;
 
 typedef struct {
     PyObject_HEAD
@@ -56,6 +75,7 @@ typedef struct {
 
 static PyTypeObject ScannerType;
 static PyTypeObject ScanType;
+static PyTypeObject StopType;
 static PyObject *str_end;
 
 static inline int is_space(unsigned char c)
@@ -71,6 +91,12 @@ static inline int is_alpha(unsigned char c)
 static inline unsigned char lower(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* What ends a tag name. */
+static inline int is_delim(unsigned char c)
+{
+    return is_space(c) || c == '/' || c == '>';
 }
 
 /* The table entry for name s[a:b] in any case, and whether it is written in lower case. */
@@ -182,6 +208,42 @@ static Py_ssize_t attributes(const Scanner *sc, const Name *e, const unsigned ch
     }
 }
 
+/* The first "</" + name s[a:b] (any case) + a delimiter from p: the index of its "<". */
+static Py_ssize_t find_end_tag(const unsigned char *s, Py_ssize_t a, Py_ssize_t b, Py_ssize_t p,
+                               Py_ssize_t end)
+{
+    Py_ssize_t n = b - a, i;
+    while (p < end) {
+        const unsigned char *lt = memchr(s + p, '<', (size_t)(end - p));
+        if (lt == NULL)
+            return -1;
+        p = lt - s;
+        if (p + 2 + n < end && s[p + 1] == '/' && is_delim(s[p + 2 + n])) {
+            for (i = 0; i < n && lower(s[p + 2 + i]) == lower(s[a + i]); i++)
+                ;
+            if (i == n)
+                return p;
+        }
+        p++;
+    }
+    return -1;
+}
+
+/* A whole raw-text element whose name is s[a:b], from its name's end: the index after
+ * its end tag, or AT_STOP when it is cut off. */
+static Py_ssize_t raw_element(const unsigned char *s, Py_ssize_t a, Py_ssize_t b,
+                              Py_ssize_t end)
+{
+    Py_ssize_t p = attributes(NULL, NULL, s, b, end);
+    if (p < 0)
+        return AT_STOP;
+    p = find_end_tag(s, a, b, p, end);
+    if (p < 0)
+        return AT_STOP;
+    p = attributes(NULL, NULL, s, p + 2 + (b - a), end);
+    return p < 0 ? AT_STOP : p;
+}
+
 /* A tag after its "<" (at p, a letter) or "</" (p after the "/"): the index after it
  * when the pattern consumes it unseen, else -1. */
 static Py_ssize_t tag(const Scanner *sc, const Table *t, const unsigned char *s, Py_ssize_t p,
@@ -197,8 +259,12 @@ static Py_ssize_t tag(const Scanner *sc, const Table *t, const unsigned char *s,
     if (p >= end)
         return -1;
     e = lookup(t, s, a, p, &is_lower);
+    if (e != NULL && e->kind == DEFER)
+        return AT_DEFER;
+    if (e != NULL && e->kind == RAW)
+        return raw_element(s, a, p, end);
     if (e != NULL && (e->kind == STOP || !is_lower))
-        return -1;
+        return AT_STOP;
     return attributes(sc, e, s, p, end);
 }
 
@@ -239,12 +305,12 @@ static Py_ssize_t token(const Scanner *sc, const unsigned char *s, Py_ssize_t p,
         return -1;
     c = s[p + 1];
     if (is_alpha(c))
-        return tag(sc, &sc->starts, s, p + 1, end);
+        return sc->mode == MODE_FOREIGN ? AT_DEFER : tag(sc, &sc->starts, s, p + 1, end);
     if (c == '/') {
         if (p + 2 >= end)
             return -1;
         if (is_alpha(s[p + 2]))
-            return tag(sc, &sc->ends, s, p + 2, end);
+            return sc->mode == MODE_FOREIGN ? AT_DEFER : tag(sc, &sc->ends, s, p + 2, end);
         return after_gt(s, p + 2, end); /* a bogus comment */
     }
     if (c == '!') {
@@ -259,9 +325,12 @@ static Py_ssize_t token(const Scanner *sc, const unsigned char *s, Py_ssize_t p,
     return c == '<' ? p + 1 : p + 2; /* a "<" that is text */
 }
 
-/* The last token boundary the scan reaches from pos, before end. */
-static Py_ssize_t skip(const Scanner *sc, const unsigned char *s, Py_ssize_t p, Py_ssize_t end)
+/* The last token boundary the scan reaches from pos, before end; *defer is set when the
+ * pattern must decide what comes there. */
+static Py_ssize_t skip(const Scanner *sc, const unsigned char *s, Py_ssize_t p, Py_ssize_t end,
+                       int *defer)
 {
+    *defer = 0;
     while (p < end) {
         const unsigned char *lt = memchr(s + p, '<', (size_t)(end - p));
         Py_ssize_t q;
@@ -269,11 +338,96 @@ static Py_ssize_t skip(const Scanner *sc, const unsigned char *s, Py_ssize_t p, 
             return end;
         p = lt - s;
         q = token(sc, s, p, end);
-        if (q < 0)
+        if (q < 0) {
+            *defer = q == AT_DEFER;
             return p;
+        }
         p = q;
     }
     return p;
+}
+
+/* ---- the stop: what the pattern captures where its loop stops ---- */
+
+static void set(Stop *m, int g, Py_ssize_t a, Py_ssize_t b)
+{
+    m->regs[g][0] = a;
+    m->regs[g][1] = b;
+}
+
+/* A whole <script> at p (groups 2-4): 1 if it is one, else 0. */
+static int script(const unsigned char *s, Py_ssize_t p, Py_ssize_t end, Stop *m)
+{
+    static const char name[] = "script";
+    Py_ssize_t e, t, z, i;
+    if (p + 7 >= end || !same_name(s, p + 1, p + 7, name, 6) || !is_delim(s[p + 7]))
+        return 0;
+    e = attributes(NULL, NULL, s, p + 7, end);
+    if (e < 0)
+        return 0;
+    for (t = e;; t++) { /* its text: up to "</script" and a delimiter, or "<!--" */
+        const unsigned char *lt = t < end ? memchr(s + t, '<', (size_t)(end - t)) : NULL;
+        if (lt == NULL) {
+            set(m, 2, p, e);
+            set(m, 3, e, end);
+            set(m, 4, end, end);
+            m->lastindex = 4;
+            m->regs[0][1] = end;
+            return 1;
+        }
+        t = lt - s;
+        if (t + 3 < end && s[t + 1] == '!' && s[t + 2] == '-' && s[t + 3] == '-')
+            return 0;
+        if (t + 8 < end && s[t + 1] == '/' && is_delim(s[t + 8])) {
+            for (i = 0; i < 6 && lower(s[t + 2 + i]) == (unsigned char)name[i]; i++)
+                ;
+            if (i == 6)
+                break;
+        }
+    }
+    z = attributes(NULL, NULL, s, t + 8, end);
+    if (z < 0)
+        return 0;
+    set(m, 2, p, e);
+    set(m, 3, e, t);
+    m->lastindex = 3;
+    m->regs[0][1] = z;
+    return 1;
+}
+
+/* The pattern's captures after its loop stopped at p: a whole script (2-4), a quiet
+ * tag in lower case (5-6), any tag (7-9), or none. */
+static void tail(const Scanner *sc, const unsigned char *s, Py_ssize_t p, Py_ssize_t end,
+                 Stop *m)
+{
+    Py_ssize_t a, b, e;
+    int is_lower = 0, slash;
+    m->regs[0][1] = p;
+    if (p + 1 >= end || s[p] != '<')
+        return;
+    if (sc->mode == MODE_HTML && script(s, p, end, m))
+        return;
+    slash = s[p + 1] == '/';
+    a = p + 1 + slash;
+    if (a >= end || !is_alpha(s[a]))
+        return;
+    for (b = a; b < end && !is_delim(s[b]); b++)
+        ;
+    e = attributes(NULL, NULL, s, b, end);
+    if (e < 0)
+        return;
+    m->regs[0][1] = e;
+    if (sc->mode == MODE_HTML && !slash && lookup(&sc->voids, s, a, b, &is_lower) != NULL &&
+        is_lower) {
+        set(m, 5, p, e);
+        set(m, 6, b, b);
+        m->lastindex = 5;
+        return;
+    }
+    set(m, 7, p, e);
+    set(m, 8, p + 1, a);
+    set(m, 9, a, b);
+    m->lastindex = 7;
 }
 
 /* ---- tables from Python ---- */
@@ -328,14 +482,9 @@ static Name *add(Table *t, PyObject *name)
     return e;
 }
 
-static int fill(Table *t, PyObject *names)
+static int fill_kind(Table *t, PyObject *names, int kind)
 {
-    PyObject *it, *o;
-    if (names == Py_None) {
-        t->all = 1;
-        return 0;
-    }
-    it = PyObject_GetIter(names);
+    PyObject *it = PyObject_GetIter(names), *o;
     if (it == NULL)
         return -1;
     while ((o = PyIter_Next(it)) != NULL) {
@@ -345,9 +494,19 @@ static int fill(Table *t, PyObject *names)
             Py_DECREF(it);
             return -1;
         }
+        e->kind = (unsigned char)kind;
     }
     Py_DECREF(it);
     return PyErr_Occurred() ? -1 : 0;
+}
+
+static int fill(Table *t, PyObject *names)
+{
+    if (names == Py_None) {
+        t->all = 1;
+        return 0;
+    }
+    return fill_kind(t, names, STOP);
 }
 
 static int fill_quiet(Table *t, PyObject *quiet)
@@ -369,7 +528,6 @@ static int fill_quiet(Table *t, PyObject *quiet)
 
 static int fill_widgets(Scanner *sc, PyObject *widgets, PyObject *classes)
 {
-    PyObject *it, *o;
     Py_ssize_t i, j, n;
     if (!PyTuple_Check(classes)) {
         PyErr_SetString(PyExc_TypeError, "classes must be a tuple of bytes");
@@ -393,44 +551,40 @@ static int fill_widgets(Scanner *sc, PyObject *widgets, PyObject *classes)
     }
     Py_INCREF(classes);
     sc->classes = classes;
-    it = PyObject_GetIter(widgets);
-    if (it == NULL)
-        return -1;
-    while ((o = PyIter_Next(it)) != NULL) {
-        Name *e = add(&sc->starts, o);
-        Py_DECREF(o);
-        if (e == NULL) {
-            Py_DECREF(it);
-            return -1;
-        }
-        e->kind = WIDGET;
-    }
-    Py_DECREF(it);
-    return PyErr_Occurred() ? -1 : 0;
+    return fill_kind(&sc->starts, widgets, WIDGET);
 }
 
 /* ---- Scanner ---- */
 
 static PyObject *Scanner_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"pattern", "starts", "ends", "quiet", "widgets", "classes",
-                             "comments", NULL};
-    PyObject *pattern, *starts, *ends, *quiet, *widgets, *classes;
-    int comments;
+    static char *kwlist[] = {"pattern", "mode",   "starts",   "ends", "quiet", "widgets",
+                             "classes", "raw",    "deferred", "voids", "comments", NULL};
+    PyObject *pattern, *starts, *ends, *quiet, *widgets, *classes, *raw, *defer, *voids;
+    int comments, mode;
     Scanner *sc;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOOOp:Scanner", kwlist, &pattern, &starts,
-                                     &ends, &quiet, &widgets, &classes, &comments))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OiOOOOOOOOp:Scanner", kwlist, &pattern, &mode,
+                                     &starts, &ends, &quiet, &widgets, &classes, &raw, &defer,
+                                     &voids, &comments))
         return NULL;
+    if (mode < MODE_FOREIGN || mode > MODE_HTML) {
+        PyErr_SetString(PyExc_ValueError, "mode: 0, 1 or 2");
+        return NULL;
+    }
     sc = (Scanner *)type->tp_alloc(type, 0);
     if (sc == NULL)
         return NULL;
     Py_INCREF(pattern);
     sc->pattern = pattern;
     sc->comments = comments;
+    sc->mode = mode;
     sc->match = PyObject_GetAttrString(pattern, "match");
     if (sc->match == NULL || fill(&sc->starts, starts) < 0 || fill(&sc->ends, ends) < 0 ||
+        fill(&sc->voids, voids) < 0 ||
         (!sc->starts.all && fill_quiet(&sc->starts, quiet) < 0) ||
-        (!sc->starts.all && fill_widgets(sc, widgets, classes) < 0)) {
+        (!sc->starts.all && fill_widgets(sc, widgets, classes) < 0) ||
+        (!sc->starts.all && fill_kind(&sc->starts, raw, RAW) < 0) ||
+        (!sc->starts.all && fill_kind(&sc->starts, defer, DEFER) < 0)) {
         Py_DECREF(sc);
         return NULL;
     }
@@ -486,6 +640,7 @@ static PyObject *Scanner_finditer(Scanner *sc, PyObject *const *args, Py_ssize_t
 static PyObject *Scanner_skip(Scanner *sc, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_ssize_t pos, end;
+    int defer;
     if (nargs != 3 || !PyBytes_CheckExact(args[0])) {
         PyErr_SetString(PyExc_TypeError, "skip(buf: bytes, pos, endpos)");
         return NULL;
@@ -500,7 +655,7 @@ static PyObject *Scanner_skip(Scanner *sc, PyObject *const *args, Py_ssize_t nar
     if (pos >= end)
         return PyLong_FromSsize_t(pos);
     return PyLong_FromSsize_t(
-        skip(sc, (const unsigned char *)PyBytes_AS_STRING(args[0]), pos, end));
+        skip(sc, (const unsigned char *)PyBytes_AS_STRING(args[0]), pos, end, &defer));
 }
 
 static PyMethodDef Scanner_methods[] = {
@@ -537,25 +692,20 @@ static void Scan_dealloc(Scan *it)
     PyObject_Free(it);
 }
 
-static PyObject *Scan_next(Scan *it)
+/* The pattern's own match from p: where this walk leaves the decision to it. */
+static PyObject *deferred(Scan *it, Py_ssize_t p, Py_ssize_t *stop)
 {
     PyObject *m, *e, *args[3];
-    Py_ssize_t p = it->pos, stop;
-    if (it->done)
-        return NULL;
-    if (p < it->end)
-        p = skip(it->scanner, (const unsigned char *)PyBytes_AS_STRING(it->buf), p, it->end);
     args[0] = it->buf;
     args[1] = PyLong_FromSsize_t(p);
     args[2] = PyLong_FromSsize_t(it->end);
     m = (args[1] && args[2]) ? PyObject_Vectorcall(it->scanner->match, args, 3, NULL) : NULL;
     Py_XDECREF(args[1]);
     Py_XDECREF(args[2]);
-    if (m == NULL)
-        return NULL;
-    if (m == Py_None) {
-        Py_DECREF(m);
-        it->done = 1;
+    if (m == NULL || m == Py_None) {
+        if (m == Py_None)
+            PyErr_SetString(PyExc_RuntimeError, "a skipper pattern did not match");
+        Py_XDECREF(m);
         return NULL;
     }
     e = PyObject_CallMethodNoArgs(m, str_end);
@@ -563,16 +713,44 @@ static PyObject *Scan_next(Scan *it)
         Py_DECREF(m);
         return NULL;
     }
-    stop = PyLong_AsSsize_t(e);
+    *stop = PyLong_AsSsize_t(e);
     Py_DECREF(e);
-    if (stop == -1 && PyErr_Occurred()) {
+    if (*stop == -1 && PyErr_Occurred()) {
         Py_DECREF(m);
         return NULL;
     }
-    /* After an empty match the gate starts a new scan; finditer would search on. */
-    it->done = stop == it->pos;
-    it->pos = stop;
     return m;
+}
+
+/* The next match, as the pattern gives it from where the last one ended. */
+static PyObject *Scan_next(Scan *it)
+{
+    const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(it->buf);
+    Py_ssize_t p, stop;
+    int defer, g;
+    Stop *m;
+    if (it->done)
+        return NULL;
+    p = skip(it->scanner, s, it->pos, it->end, &defer);
+    if (defer) {
+        PyObject *found = deferred(it, p, &stop);
+        if (found == NULL)
+            return NULL;
+        it->done = stop == it->pos; /* after an empty match the gate starts a new scan */
+        it->pos = stop;
+        return found;
+    }
+    m = PyObject_New(Stop, &StopType);
+    if (m == NULL)
+        return NULL;
+    for (g = 0; g < NGROUPS; g++)
+        m->regs[g][0] = m->regs[g][1] = -1;
+    m->regs[0][0] = it->pos;
+    m->lastindex = -1;
+    tail(it->scanner, s, p, it->end, m);
+    it->done = m->regs[0][1] == it->pos;
+    it->pos = m->regs[0][1];
+    return (PyObject *)m;
 }
 
 static PyTypeObject ScanType = {
@@ -582,6 +760,102 @@ static PyTypeObject ScanType = {
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_iter = PyObject_SelfIter,
     .tp_iternext = (iternextfunc)Scan_next,
+};
+
+/* ---- Stop: the match-like result ---- */
+
+static int group(PyObject *const *args, Py_ssize_t nargs, int *g)
+{
+    long n = 0;
+    if (nargs > 1) {
+        PyErr_SetString(PyExc_TypeError, "one group number at most");
+        return -1;
+    }
+    if (nargs == 1) {
+        n = PyLong_AsLong(args[0]);
+        if (n == -1 && PyErr_Occurred())
+            return -1;
+    }
+    if (n < 0 || n >= NGROUPS) {
+        PyErr_SetString(PyExc_IndexError, "no such group");
+        return -1;
+    }
+    *g = (int)n;
+    return 0;
+}
+
+static PyObject *Stop_start(Stop *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    int g;
+    return group(args, nargs, &g) < 0 ? NULL : PyLong_FromSsize_t(m->regs[g][0]);
+}
+
+static PyObject *Stop_end(Stop *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    int g;
+    return group(args, nargs, &g) < 0 ? NULL : PyLong_FromSsize_t(m->regs[g][1]);
+}
+
+static PyObject *Stop_span(Stop *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    int g;
+    if (group(args, nargs, &g) < 0)
+        return NULL;
+    return Py_BuildValue("(nn)", m->regs[g][0], m->regs[g][1]);
+}
+
+static PyObject *Stop_lastindex(Stop *m, void *closure)
+{
+    (void)closure;
+    if (m->lastindex < 0)
+        Py_RETURN_NONE;
+    return PyLong_FromLong(m->lastindex);
+}
+
+static PyObject *Stop_regs(Stop *m, void *closure)
+{
+    PyObject *t = PyTuple_New(NGROUPS);
+    int g;
+    (void)closure;
+    if (t == NULL)
+        return NULL;
+    for (g = 0; g < NGROUPS; g++) {
+        PyObject *pair = Py_BuildValue("(nn)", m->regs[g][0], m->regs[g][1]);
+        if (pair == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, g, pair);
+    }
+    return t;
+}
+
+static PyMethodDef Stop_methods[] = {
+    {"start", (PyCFunction)(void (*)(void))Stop_start, METH_FASTCALL, "as Match.start"},
+    {"end", (PyCFunction)(void (*)(void))Stop_end, METH_FASTCALL, "as Match.end"},
+    {"span", (PyCFunction)(void (*)(void))Stop_span, METH_FASTCALL, "as Match.span"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Stop_getset[] = {
+    {"lastindex", (getter)Stop_lastindex, NULL, "as Match.lastindex", NULL},
+    {"regs", (getter)Stop_regs, NULL, "as Match.regs", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static void Stop_dealloc(Stop *m)
+{
+    PyObject_Free(m);
+}
+
+static PyTypeObject StopType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "consentgate._speedups.Stop",
+    .tp_basicsize = sizeof(Stop),
+    .tp_dealloc = (destructor)Stop_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Where a skipper stopped, read as its pattern's match object is read.",
+    .tp_methods = Stop_methods,
+    .tp_getset = Stop_getset,
 };
 
 static struct PyModuleDef module = {
@@ -594,7 +868,8 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__speedups(void)
 {
     PyObject *m;
-    if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&ScanType) < 0)
+    if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&ScanType) < 0 ||
+        PyType_Ready(&StopType) < 0)
         return NULL;
     str_end = PyUnicode_InternFromString("end");
     if (str_end == NULL)

@@ -54,34 +54,51 @@ _native = _load()
 ACCELERATED = _native is not None
 
 
+#: How the scanner reads a skipper: in SVG/MathML content it leaves every tag to the
+#: pattern; at every tag it stops at each; in HTML content it passes the tags the pattern
+#: passes and captures what the pattern captures where it stops (a whole script, a quiet
+#: tag, any tag).
+FOREIGN_CONTENT, ANY_TAG, HTML_CONTENT = 0, 1, 2
+
+
 def skipper(
     pattern: re.Pattern[bytes],
-    starts: Iterable[str] | None,
-    ends: Iterable[str] | None,
+    mode: int,
+    starts: Iterable[str] | None = None,
+    ends: Iterable[str] | None = None,
     *,
     quiet: Mapping[str, str] | None = None,
     widgets: Iterable[str] = (),
     classes: tuple[str, ...] = (),
+    raw: Iterable[str] = (),
+    deferred: Iterable[str] = (),
+    voids: Iterable[str] = (),
     comments: bool = True,
 ) -> Skipper:
     """``pattern``, fronted by the compiled scanner when it runs.
 
-    The arguments describe what the pattern's main loop passes, for the scanner to
-    pass the same: tags named in neither ``starts`` nor ``ends`` (every tag stops when
-    None), start tags named in ``quiet`` written in lower case whose attributes hold
-    none named by the mapped name, ``widgets`` start tags whose ``class`` value holds
-    none of ``classes``, and comments unless ``comments`` is false. Describing less than
-    the pattern passes is safe (the scanner stops sooner); describing more is not.
+    The arguments describe the pattern (see :func:`consentgate.tokens._skipper`), for the
+    scanner to pass what its loop passes and capture what it captures: start tags named
+    in ``starts`` and end tags named in ``ends`` stop it (every tag when None); start tags
+    named in ``quiet`` and written in lower case are passed when no attribute has the
+    mapped name, ``widgets`` when their ``class`` holds none of ``classes``, and the
+    ``raw`` elements whole; at ``deferred`` ones the pattern decides. ``voids`` are the
+    lower-case start tags it captures apart (groups 5-6). Comments are passed unless
+    ``comments`` is false.
     """
     if _native is None:
         return pattern
     scanner: Skipper = _native.Scanner(
         pattern,
+        mode,
         None if starts is None else frozenset(starts) | frozenset(widgets),
         None if ends is None else frozenset(ends),
         dict(quiet or {}),
         frozenset(widgets),
         tuple(c.encode() for c in classes),
+        frozenset(raw),
+        frozenset(deferred),
+        frozenset(voids),
         comments,
     )
     return scanner

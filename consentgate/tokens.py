@@ -17,7 +17,7 @@ import string
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
-from .speedups import Skipper, skipper
+from .speedups import ANY_TAG, FOREIGN_CONTENT, HTML_CONTENT, Skipper, skipper
 
 __all__ = [
     "ATTRS_ON",
@@ -405,16 +405,28 @@ def _html_skipper(starts: frozenset[str], quieter: Mapping[str, bytes], classes:
     quiet ones (:data:`_LOADS_WITH`), and the ``quieter`` widget tags with their classes.
     """
     pattern = _skipper(starts, _names("body"), html_content=True, quieter=quieter)
-    quiet = {name: attr for name, attr in _LOADS_WITH.items()}
-    return skipper(pattern, starts, ["body"], quiet=quiet, widgets=quieter, classes=classes)
+    return skipper(
+        pattern,
+        HTML_CONTENT,
+        starts,
+        ["body"],
+        quiet=_LOADS_WITH,
+        widgets=quieter,
+        classes=classes,
+        raw=RAW - GATED,
+        deferred=["svg"],
+        voids=VOID | BACKGROUND,
+    )
 
 
 def _any_tag_skipper(
     starts: frozenset[str] | None, ends: frozenset[str] | None, comments: bool = True
 ) -> Skipper:
     """:func:`_skipper` outside HTML content; the compiled scanner, where it runs, passes
-    text, comments (with ``comments``) and declarations, and leaves every tag to it."""
-    return skipper(_skipper(starts, ends, comments=comments), None, None, comments=comments)
+    text, comments (with ``comments``) and declarations, and stops at every tag (in
+    SVG/MathML content, ``starts`` given, it leaves every tag to the pattern)."""
+    mode = ANY_TAG if starts is None else FOREIGN_CONTENT
+    return skipper(_skipper(starts, ends, comments=comments), mode, comments=comments)
 
 
 #: In HTML content: stops at start tags the gate classifies or that change the tokenizer's
