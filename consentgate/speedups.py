@@ -35,7 +35,12 @@ class Skipper(Protocol):
     """What the gate calls on a skipper: a compiled pattern, or the scanner fronting it."""
 
     def finditer(self, string: bytes, pos: int, endpos: int, /) -> Iterator[re.Match[bytes]]:
-        """The pattern's matches from ``pos``, each starting where the last one ended."""
+        """The pattern's matches from ``pos``, each starting where the last one ended.
+
+        The scanner's matches are its own small objects where it decided alone; the gate
+        reads them as match objects (``lastindex``, ``start``, ``end``, ``span``), and
+        they hold the same numbers. After an empty match it gives no more.
+        """
         ...
 
 

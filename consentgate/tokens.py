@@ -398,7 +398,9 @@ UNSURE_ENDS = {COMMENT_END: re.compile(rb"--!?>|" + _RAW_END), GT: re.compile(rb
 RAW_END_ANY = re.compile(_RAW_END[3:-1])
 
 
-def _html_skipper(starts: frozenset[str], quieter: Mapping[str, bytes], classes: tuple[str, ...]) -> Skipper:
+def _html_skipper(
+    starts: frozenset[str], quieter: Mapping[str, bytes], classes: tuple[str, ...]
+) -> Skipper:
     """:func:`_skipper` for HTML content, fronted by the compiled scanner where it runs.
 
     The scanner is told what the pattern passes: the tags it does not stop at, the

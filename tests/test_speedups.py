@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consentgate import rewriter, speedups, tokens
-from tests.test_conformance import _DOCUMENTS, BANNER, gate_cut
 from tests.differential import CORPUS, documents
+from tests.test_conformance import _DOCUMENTS, BANNER, gate_cut
 from tests.test_rewriter import ALPHABET, FakeEmbeds, FakeRules
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,9 +68,12 @@ _TOKENS = st.sampled_from(
         "<style>", "</style>", "<img src=x>", "<use href=#a>", "<path d=1/>", "<tdx>", "é",
     ]
 )  # fmt: skip
-MARKUP = st.lists(_TOKENS | st.sampled_from(ALPHABET) | st.text(max_size=4), max_size=40).map(
-    lambda parts: b"".join(p if isinstance(p, bytes) else p.encode() for p in parts)
-) | _DOCUMENTS
+MARKUP = (
+    st.lists(_TOKENS | st.sampled_from(ALPHABET) | st.text(max_size=4), max_size=40).map(
+        lambda parts: b"".join(p if isinstance(p, bytes) else p.encode() for p in parts)
+    )
+    | _DOCUMENTS
+)
 
 
 def _groups(m: re.Match[bytes]) -> object:
@@ -101,6 +104,30 @@ def test_the_scanner_matches_as_its_pattern(doc: bytes, start: int, cut: int) ->
         assert _groups(pattern.match(doc, stop, end)) == _groups(pattern.match(doc, start, end))
         compiled = [_groups(m) for m in scanner.finditer(doc, start, end)]
         assert compiled == _pattern_scan(pattern, doc, start, end), name
+
+
+def test_other_buffers_go_to_the_pattern() -> None:
+    doc = b"<p>a<img src=x><script>b</script>"
+    for scanner in skippers().values():
+        pattern = scanner.pattern  # type: ignore[attr-defined]
+        got = [_groups(m) for m in scanner.finditer(bytearray(doc), 0, len(doc))]
+        assert got == [_groups(m) for m in pattern.finditer(bytearray(doc), 0, len(doc))]
+
+
+def test_hostile_input_is_walked_in_linear_steps() -> None:
+    # Long runs of what each walk loops over: attributes, comments, "<", cut-off tags.
+    for doc in (
+        b"<p " + b"a=b " * 20_000 + b">",
+        b"<!--" + b"-" * 40_000,
+        b"<" * 40_000,
+        b"<style>" + b"</styl" * 10_000,
+        b"<script>" + b"<!-" * 10_000 + b"</script>",
+    ):
+        for scanner in skippers().values():
+            pattern = scanner.pattern  # type: ignore[attr-defined]
+            assert _groups(next(scanner.finditer(doc, 0, len(doc)))) == _groups(
+                pattern.match(doc, 0, len(doc))
+            )
 
 
 @contextlib.contextmanager
