@@ -5,7 +5,9 @@ open an attribute value right after ``=``; comments, raw text and script data ha
 own ends. The *skippers* consume, in C, everything the gate may pass without a look from
 Python and stop at the few tags it must see; they are built so that the regex engine
 decides each ``<`` from its next byte or two (sre tries an alternative that starts with a
-literal byte or a set only when that byte fits).
+literal byte or a set only when that byte fits). Where the compiled scanner runs
+(:mod:`consentgate.speedups`), it walks those tokens in front of each skipper; the
+patterns stay their one definition.
 """
 
 from __future__ import annotations
@@ -406,12 +408,13 @@ def _html_skipper(
     The scanner is told what the pattern passes: the tags it does not stop at, the
     quiet ones (:data:`_LOADS_WITH`), and the ``quieter`` widget tags with their classes.
     """
-    pattern = _skipper(starts, _names("body"), html_content=True, quieter=quieter)
+    ends = _names("body")
+    pattern = _skipper(starts, ends, html_content=True, quieter=quieter)
     return skipper(
         pattern,
         HTML_CONTENT,
         starts,
-        ["body"],
+        ends,
         quiet=_LOADS_WITH,
         widgets=quieter,
         classes=classes,
