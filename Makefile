@@ -7,18 +7,22 @@ DEMO_STAMP := $(VENV)/.installed-demo
 BENCH_STAMP := $(VENV)/.installed-bench
 SCAN_STAMP := $(VENV)/.installed-scan
 
-.PHONY: demo test check bench lint scan-demo
+.PHONY: demo test test-pure check bench lint scan-demo
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# The compiled scanner: editable installs build it in place (where a C compiler exists),
+# so a change to its source reinstalls.
+SPEEDUPS := setup.py consentgate/_speedups.c
+
 # The demo needs the package and Flask only, not the test and lint tools.
-$(DEMO_STAMP): pyproject.toml | $(VENV)/bin/python
+$(DEMO_STAMP): pyproject.toml $(SPEEDUPS) | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e '.[flask]'
 	touch $@
 
-$(STAMP): pyproject.toml | $(VENV)/bin/python
+$(STAMP): pyproject.toml $(SPEEDUPS) | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e '.[flask,test,dev]'
 	touch $@
 
@@ -28,7 +32,7 @@ $(BENCH_STAMP): $(STAMP)
 	touch $@
 
 # The scanner drives the system Chromium (apt-get install chromium); no browser download.
-$(SCAN_STAMP): pyproject.toml | $(VENV)/bin/python
+$(SCAN_STAMP): pyproject.toml $(SPEEDUPS) | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e '.[flask,scan]'
 	touch $@
 
@@ -43,6 +47,11 @@ scan-demo: $(SCAN_STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The tokenizer's tests again on the pure-Python gate (the fallback where no compiler is).
+test-pure: $(STAMP)
+	CONSENTGATE_PURE=1 $(PY) -m pytest -q tests/test_rewriter.py tests/test_rewriter_loads.py \
+		tests/test_conformance.py tests/test_html5lib_data.py
 
 # The unit tests, without the browser suite: seconds, for every change.
 check: $(STAMP)
