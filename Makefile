@@ -11,7 +11,8 @@ SCAN_STAMP := $(VENV)/.installed-scan
 
 # The compiled translations, rebuilt when their .po source changes (installing the
 # package compiles them too: setup.py).
-PO_FILES := $(wildcard consentgate/locale/*/LC_MESSAGES/consentgate.po)
+PO_FILES := $(wildcard consentgate/locale/*/LC_MESSAGES/consentgate.po) \
+	$(wildcard consentgate/locale/*/LC_MESSAGES/catalogue.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
 $(VENV)/bin/python:
@@ -43,7 +44,7 @@ $(SCAN_STAMP): pyproject.toml $(SPEEDUPS) | $(VENV)/bin/python
 
 catalogues: $(MO_FILES)
 
-consentgate/locale/%/LC_MESSAGES/consentgate.mo: consentgate/locale/%/LC_MESSAGES/consentgate.po
+consentgate/locale/%.mo: consentgate/locale/%.po
 	$(PY) -c 'import setup; setup.compile_catalogues()'
 
 demo: $(DEMO_STAMP) catalogues
@@ -75,8 +76,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check consentgate demo_site tests bench
 	$(VENV)/bin/mypy
 
-# Extract the gate's messages into the catalogue template (after marking new ones).
+# Extract the gate's messages into the catalogue template (after marking new ones), and
+# the built-in cookies' purposes and lifetimes (trackers.toml, presets.toml) into catalogue.pot.
 messages: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k consent_gettext -k consent_ngettext:1,2 -c "Translators:" --no-wrap --sort-by-file \
 		--project consentgate --version 0.1.0 --msgid-bugs-address "" \
 		-o consentgate/locale/consentgate.pot .
+	$(PY) -c 'import setup; setup.write_catalogue_template()'

@@ -47,6 +47,25 @@ def compile_catalogues(locale: Path = LOCALE) -> list[Path]:
     return written
 
 
+def write_catalogue_template(locale: Path = LOCALE) -> Path:
+    """Write ``catalogue.pot``: every purpose and lifetime of the built-in cookies
+    (``consentgate.cookie_texts``), each with where it is used, for translators."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    from consentgate.cookie_texts import DOMAIN, catalogue_messages
+
+    catalog = Catalog(project="consentgate", version="0.1.0", domain=DOMAIN)
+    for (context, text), uses in catalogue_messages().items():
+        kind = "a cookie's lifetime" if context else "a cookie's purpose"
+        comments = [f"Translators: {kind} in the cookie table. Used by:", *uses]
+        catalog.add(text, context=context, auto_comments=comments)
+    target = locale / f"{DOMAIN}.pot"
+    with target.open("wb") as out:
+        write_po(out, catalog, width=0, omit_header=False)
+    return target
+
+
 class BuildWithCatalogues(build_py):
     """``build_py`` that compiles the catalogues first, so they are package data."""
 
