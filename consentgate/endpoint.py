@@ -32,7 +32,7 @@ from .script import IMMUTABLE, JAVASCRIPT, SCRIPT, SCRIPT_ETAG, script_path
 
 if TYPE_CHECKING:
     from .consent import Consent
-    from .middleware import ConsentGate
+    from .gate import Gate
 
 
 _REFUSED = "Consent can only be given from this site's own pages."
@@ -62,7 +62,7 @@ class FormRequest(Request):
     max_form_parts = 200
 
 
-def endpoint_response(gate: ConsentGate, request: Request, here: str) -> Response:
+def endpoint_response(gate: Gate, request: Request, here: str) -> Response:
     """The plain middleware's endpoint: a decision (POST), the preferences page or, for
     a client asking for JSON, the consent state (GET), and the API's script.
 
@@ -92,7 +92,7 @@ def endpoint_response(gate: ConsentGate, request: Request, here: str) -> Respons
     return response
 
 
-def state_response(gate: ConsentGate, request: Request) -> Response:
+def state_response(gate: Gate, request: Request) -> Response:
     """The visitor's consent state as JSON (:func:`~consentgate.script.consent_state`).
 
     The same URL answers HTML to a browser and JSON to a script, per visitor:
@@ -116,7 +116,7 @@ def script_response(request: Request) -> Response:
     return response.make_conditional(request)
 
 
-def _back_path(gate: ConsentGate, request: Request, prefix: str) -> str | None:
+def _back_path(gate: Gate, request: Request, prefix: str) -> str | None:
     """The page inside the app the visitor came from: ``?next=``, else a same-site
     ``Referer``; never the preferences page itself."""
     back = safe_next(request.args.get("next"), default="") or referer_path(
@@ -128,7 +128,7 @@ def _back_path(gate: ConsentGate, request: Request, prefix: str) -> str | None:
 
 
 def decision_response(
-    gate: ConsentGate, request: Request, notice: Callable[[str], Notice] | None = None
+    gate: Gate, request: Request, notice: Callable[[str], Notice] | None = None
 ) -> Response:
     """Take the decision posted in ``request`` and answer it.
 
@@ -184,7 +184,7 @@ def decision_response(
     return response
 
 
-def _signed_id(gate: ConsentGate, request: Request) -> str:
+def _signed_id(gate: Gate, request: Request) -> str:
     """The id of a consent cookie of this site that no longer counts (a new policy
     version, say), so a visitor asked again keeps their id; ``""`` without one."""
     value = cookie_value(request.headers.get("Cookie", ""), gate.settings.cookie_name)
@@ -192,7 +192,7 @@ def _signed_id(gate: ConsentGate, request: Request) -> str:
 
 
 def _record(
-    gate: ConsentGate,
+    gate: Gate,
     request: Request,
     change: tuple[Consent, Consent],
     form: MultiDict[str, str],
@@ -222,7 +222,7 @@ def _record(
 
 
 def _decided(
-    gate: ConsentGate, request: Request, consent: Consent, next_url: str, json_client: bool
+    gate: Gate, request: Request, consent: Consent, next_url: str, json_client: bool
 ) -> Response:
     """The answer to a decision taken: the new state as JSON (as a GET gives it), or a
     303 back."""
@@ -233,7 +233,7 @@ def _decided(
     return Response(status=303, headers={"Location": location})
 
 
-def _unavailable(gate: ConsentGate, request: Request, next_url: str, json_client: bool) -> Response:
+def _unavailable(gate: Gate, request: Request, next_url: str, json_client: bool) -> Response:
     """503 for a decision that could not be recorded: nothing changes, no cookie is set
     (the gate is told to let none out), and the visitor is asked to try again."""
     if json_client:
@@ -249,7 +249,7 @@ def _unavailable(gate: ConsentGate, request: Request, next_url: str, json_client
     return response
 
 
-def load_once_response(gate: ConsentGate, request: Request, form: MultiDict[str, str]) -> Response:
+def load_once_response(gate: Gate, request: Request, form: MultiDict[str, str]) -> Response:
     """Answer "load this once": back to the page with a token that lets the element
     ``element`` through on that one response.
 
@@ -283,7 +283,7 @@ def embed_script() -> Response:
     return response
 
 
-def _refusal(gate: ConsentGate, request: Request) -> Response | None:
+def _refusal(gate: Gate, request: Request) -> Response | None:
     """A 403 for a post from another site; None for the site's own posts.
 
     When the browser says the post is this site's own, the gate is being shown the
@@ -317,7 +317,7 @@ def _form(request: Request) -> MultiDict[str, str]:
 
 
 def _set_decision_cookies(
-    gate: ConsentGate, request: Request, consent: Consent, response: Response
+    gate: Gate, request: Request, consent: Consent, response: Response
 ) -> None:
     """Write the signed cookie and expire what the decision refuses."""
     settings = gate.settings

@@ -43,7 +43,8 @@ from .endpoint import (
     state_response,
 )
 from .http import HTML_TYPES
-from .middleware import ConsentGate, app_path
+from .middleware import ConsentGate
+from .paths import app_path
 from .records import Notice
 from .records import cli as records_cli
 from .script import SCRIPT_NAME
