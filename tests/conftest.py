@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import threading
 import tracemalloc
 from collections.abc import Callable, Iterable, Iterator
@@ -155,3 +156,32 @@ def postgres_url(pg_cluster: pgcluster.PgCluster) -> str:
     if not pg_cluster.is_running():  # an outage test that failed half-way stopped it
         pg_cluster.start()
     return pg_cluster.create_database()
+
+
+#: The Django example project, which the Django app's tests drive in this process.
+DJANGO_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "django"
+
+
+@pytest.fixture(scope="session")
+def django_example() -> Iterator[None]:
+    """Django set up once for the session with ``examples/django``'s settings, and an
+    in-memory test database (migrated) for its admin."""
+    from django.test.utils import (
+        setup_databases,
+        setup_test_environment,
+        teardown_databases,
+        teardown_test_environment,
+    )
+
+    import django
+
+    sys.path.insert(0, str(DJANGO_EXAMPLE))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "example.settings"
+    django.setup()
+    setup_test_environment()
+    databases = setup_databases(verbosity=0, interactive=False)
+    yield
+    teardown_databases(databases, verbosity=0)
+    teardown_test_environment()
+    del os.environ["DJANGO_SETTINGS_MODULE"]
+    sys.path.remove(str(DJANGO_EXAMPLE))

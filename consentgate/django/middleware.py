@@ -62,7 +62,7 @@ class ConsentGateMiddleware:
         if head is not None:
             return _answer(passage, response, head, [], iter(()), untouched)
         if isinstance(response, StreamingHttpResponse) and response.is_async:
-            chunks: Any = aiter(response.streaming_content)
+            chunks: Any = aiter(response.streaming_content)  # type: ignore[arg-type]
             head, sent = async_to_sync(_aopen)(passage, chunks)
             return _answer(passage, response, head, sent, _arest(passage, chunks))
         chunks = iter(_body(response))
@@ -76,7 +76,7 @@ class ConsentGateMiddleware:
         if head is not None:
             return _answer(passage, response, head, [], iter(()), untouched)
         if isinstance(response, StreamingHttpResponse) and response.is_async:
-            chunks: Any = aiter(response.streaming_content)
+            chunks: Any = aiter(response.streaming_content)  # type: ignore[arg-type]
             head, sent = await _aopen(passage, chunks)
             return _answer(passage, response, head, sent, _arest(passage, chunks))
         chunks = iter(_body(response))
@@ -121,7 +121,7 @@ def _prepare_page(request: HttpRequest) -> None:
     match = request.resolver_match
     if match is not None and "admin" in match.app_names:
         environ["consentgate.banner_placed"] = True
-    elif not environ.get("consentgate.banner_placed") and not environ["consentgate.consent"].decided:
+    elif not (environ.get("consentgate.banner_placed") or environ["consentgate.consent"].decided):
         environ["consentgate.banner_html"] = render_banner(request)
 
 

@@ -45,7 +45,7 @@ class RawCookie(Morsel[str]):
         self.set(name, value, value)  # CookieError for a name Django could not hold
         self.header = header
 
-    def OutputString(self, attrs: Any = None) -> str:  # noqa: N802 (Morsel's name)
+    def OutputString(self, attrs: Any = None) -> str:
         return self.header
 
 
@@ -62,7 +62,9 @@ def apply_head(response: HttpResponseBase, head: Head) -> HttpResponseBase:
     code, _, reason = status.partition(" ")
     if int(code) != response.status_code:
         response.status_code, response.reason_phrase = int(code), reason
-    own = {morsel.OutputString(): (key, morsel) for key, morsel in response.cookies.items()}
+    own: dict[str, tuple[str, Morsel[str] | None]] = {
+        morsel.OutputString(): (key, morsel) for key, morsel in response.cookies.items()
+    }
     cookies = SimpleCookie()
     for name in list(response.headers):
         del response.headers[name]
@@ -71,7 +73,7 @@ def apply_head(response: HttpResponseBase, head: Head) -> HttpResponseBase:
             previous = response.headers.get(name)
             response.headers[name] = value if previous is None else f"{previous}, {value}"
             continue
-        key, morsel = own.pop(value, None) or _raw(value, cookies)
+        key, morsel = own.pop(value) if value in own else _raw(value, cookies)
         if morsel is not None:
             dict.__setitem__(cookies, key, morsel)  # a morsel as it is, not a new value
     response.cookies = cookies

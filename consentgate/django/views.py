@@ -54,7 +54,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         # Without ?next= the visitor comes back here and sees what they saved.
         next_url=safe_next(request.GET.get("next"), default=app_path(request.META)),
         base_template=_base_template(),
-        consent_receipt=mark_safe(receipt_html(gate.settings, consent)),  # noqa: S308
+        consent_receipt=mark_safe(receipt_html(gate.settings, consent)),
     )
     response = HttpResponse(render_to_string("consentgate/preferences.html", context, request))
     response["Cache-Control"] = "no-store"

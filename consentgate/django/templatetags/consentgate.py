@@ -42,7 +42,7 @@ def consentgate_script(context: template.Context) -> SafeString:
     if environ.get("consentgate.script_placed"):
         return mark_safe("")
     environ["consentgate.script_placed"] = True
-    return mark_safe(current().gate.script_tags(environ))  # noqa: S308 (built escaped)
+    return mark_safe(current().gate.script_tags(environ))
 
 
 @register.simple_tag
