@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 BENCH_STAMP := $(VENV)/.installed-bench
 SCAN_STAMP := $(VENV)/.installed-scan
+DJANGO_STAMP := $(VENV)/.installed-django
 
-.PHONY: demo test check bench lint scan-demo
+.PHONY: demo django-example test check bench lint scan-demo
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +33,22 @@ $(SCAN_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e '.[flask,scan]'
 	touch $@
 
+# The Django example needs the package and Django only.
+$(DJANGO_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e '.[django]'
+	touch $@
+
 demo: $(DEMO_STAMP)
 	$(PY) -m demo_site
+
+# examples/django on http://127.0.0.1:8000/: its database, an admin user for local use
+# (admin / admin-example) and Django's development server.
+django-example: $(DJANGO_STAMP)
+	cd examples/django && ../../$(PY) manage.py migrate -v0
+	cd examples/django && ../../$(PY) manage.py shell -c "from django.contrib.auth.models \
+		import User; User.objects.filter(username='admin').exists() or \
+		User.objects.create_superuser('admin', 'admin@example.com', 'admin-example')"
+	cd examples/django && ../../$(PY) manage.py runserver 127.0.0.1:8000
 
 # Serve the demo on a free port, scan every page it links to as three visitors, stop it.
 scan-demo: $(SCAN_STAMP)
@@ -52,6 +67,6 @@ bench: $(BENCH_STAMP)
 	$(PY) -m bench
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check consentgate demo_site tests bench
-	$(VENV)/bin/ruff format --check consentgate demo_site tests bench
+	$(VENV)/bin/ruff check consentgate demo_site tests bench examples
+	$(VENV)/bin/ruff format --check consentgate demo_site tests bench examples
 	$(VENV)/bin/mypy
