@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import sys
 import threading
 import tracemalloc
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -162,10 +164,38 @@ def postgres_url(pg_cluster: pgcluster.PgCluster) -> str:
 DJANGO_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "django"
 
 
+def off_loop(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a test in a thread of its own: Playwright's sync API keeps an event loop
+    running in the main thread for the session, and Django refuses database work (and
+    ``asyncio.run`` fails) where one runs."""
+
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        results: list[Any] = []
+        errors: list[BaseException] = []
+
+        def target() -> None:
+            try:
+                results.append(function(*args, **kwargs))
+            except BaseException as error:  # handed to the test's own thread
+                errors.append(error)
+
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join()
+        if errors:
+            raise errors[0]
+        return results[0]
+
+    return run
+
+
 @pytest.fixture(scope="session")
-def django_example() -> Iterator[None]:
-    """Django set up once for the session with ``examples/django``'s settings, and an
-    in-memory test database (migrated) for its admin."""
+def django_example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Django set up once for the session with ``examples/django``'s settings, and a
+    test database (migrated, in a file any thread opens) for its admin."""
+    import django
+    from django.db import connections
     from django.test.utils import (
         setup_databases,
         setup_test_environment,
@@ -173,15 +203,17 @@ def django_example() -> Iterator[None]:
         teardown_test_environment,
     )
 
-    import django
-
     sys.path.insert(0, str(DJANGO_EXAMPLE))
     os.environ["DJANGO_SETTINGS_MODULE"] = "example.settings"
     django.setup()
+    test_db = tmp_path_factory.mktemp("django") / "test.sqlite3"
+    connections["default"].settings_dict["TEST"]["NAME"] = str(test_db)
     setup_test_environment()
-    databases = setup_databases(verbosity=0, interactive=False)
-    yield
-    teardown_databases(databases, verbosity=0)
+    # Set up and torn down in one thread: the connections made are that thread's.
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        databases = worker.submit(setup_databases, verbosity=0, interactive=False).result()
+        yield
+        worker.submit(teardown_databases, databases, verbosity=0).result()
     teardown_test_environment()
     del os.environ["DJANGO_SETTINGS_MODULE"]
     sys.path.remove(str(DJANGO_EXAMPLE))

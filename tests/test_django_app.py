@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from .conftest import off_loop
+
 pytestmark = pytest.mark.usefixtures("django_example")
 
 SITE = "http://testserver"
@@ -82,6 +84,7 @@ def test_a_streamed_page_is_gated_as_it_streams(client: Any) -> None:
     assert b"<p>Piece 2</p>" in html
 
 
+@off_loop
 def test_the_admin_gets_no_banner_and_sign_in_works(client: Any) -> None:
     from django.contrib.auth.models import User
 
@@ -109,9 +112,7 @@ def test_csrf_stays_on_for_the_sites_forms_and_off_for_the_endpoint() -> None:
 
 
 def test_a_cross_site_post_is_refused_and_changes_nothing(client: Any) -> None:
-    refused = client.post(
-        "/consent", {"action": "accept_all"}, HTTP_ORIGIN="https://evil.example"
-    )
+    refused = client.post("/consent", {"action": "accept_all"}, HTTP_ORIGIN="https://evil.example")
     assert refused.status_code == 403 and "consentgate" not in refused.cookies
 
 
@@ -234,16 +235,10 @@ def unreadable(request: Any) -> Any:
 
 
 def _urls() -> list[Any]:
-    from django.urls import include, path
-
+    from django.urls import path
     from example.urls import urlpatterns
 
-    return [
-        path("async-stream/", async_stream),
-        path("unreadable/", unreadable),
-        *urlpatterns,
-        path("", include("consentgate.django.urls")),
-    ]
+    return [path("async-stream/", async_stream), path("unreadable/", unreadable), *urlpatterns]
 
 
 urlpatterns: list[Any] = []
@@ -258,6 +253,7 @@ def test_urls() -> Iterator[None]:
         yield
 
 
+@off_loop
 def test_asgi_django_gets_the_banner_and_no_tracker() -> None:
     import asyncio
 
@@ -277,6 +273,7 @@ def test_asgi_django_gets_the_banner_and_no_tracker() -> None:
 
 
 @pytest.mark.usefixtures("test_urls")
+@off_loop
 def test_an_async_streamed_page_is_gated_as_it_streams() -> None:
     import asyncio
 
@@ -298,6 +295,7 @@ def test_a_page_that_cannot_be_gated_is_a_502(client: Any) -> None:
 
 
 @pytest.mark.usefixtures("test_urls")
+@off_loop
 def test_asgi_django_through_httpx() -> None:
     import asyncio
 
