@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import e2e, memory, overhead, records, throughput
+from . import asgi_overhead, e2e, memory, overhead, records, throughput
 from .pages import DEFAULT_CORPUS, MB, SIZES, generate_page, load_corpus
 from .report import Target, machine, ratio, save, size, table
 
@@ -151,6 +151,24 @@ def run_overhead(quick: bool) -> tuple[list[overhead.Overhead], list[Target]]:
     return results, targets
 
 
+def run_asgi_overhead(quick: bool) -> list[asgi_overhead.AsgiOverhead]:
+    """The ASGI gate against the bare Starlette app, in the same run."""
+    results = []
+    for case in asgi_overhead.CASES:
+        progress(f"ASGI overhead: {case.name}")
+        results.append(asgi_overhead.measure(case, quick=quick))
+    say("Per-request overhead of the ASGI gate, in process (scope prepared, app awaited")
+    say("directly in one event loop), µs/request")
+    rows = [
+        [r.case.name, r.bare * 1e6, r.gated * 1e6, (r.gated - r.bare) * 1e6,
+         f"{r.fraction * 100:+.1f}%"]
+        for r in results
+    ]  # fmt: skip
+    say(table(["request", "bare Starlette", "gated", "added", "of bare"], rows))
+    say()
+    return results
+
+
 def run_memory(quick: bool) -> tuple[memory.MemoryResult, list[Target]]:
     total = 20 * MB if quick else 100 * MB
     progress(f"memory: streaming {size(total)}")
@@ -163,6 +181,23 @@ def run_memory(quick: bool) -> tuple[memory.MemoryResult, list[Target]]:
     say()
     target = Target(
         f"memory, {size(result.size)} streamed < 5 MB", f"{result.peak / MB:.2f} MB", result.passed
+    )
+    return result, [target]
+
+
+def run_asgi_memory(quick: bool) -> tuple[memory.MemoryResult, list[Target]]:
+    total = 20 * MB if quick else 100 * MB
+    progress(f"memory: streaming {size(total)} through the ASGI gate")
+    result = memory.measure_asgi(total)
+    say(
+        f"Memory, ASGI: {size(result.size)} HTML in 16 KB body messages: "
+        f"peak +{result.peak / MB:.2f} MB (tracemalloc), {size(result.removed)} removed"
+    )
+    say()
+    target = Target(
+        f"memory, ASGI, {size(result.size)} streamed < 5 MB",
+        f"{result.peak / MB:.2f} MB",
+        result.passed,
     )
     return result, [target]
 
@@ -309,9 +344,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         {"case": r.case.name, "bare_s": r.bare, "gated_s": r.gated, "fraction": r.fraction}
         for r in costs
     ]
+    record["asgi_overhead"] = [
+        {"case": r.case.name, "bare_s": r.bare, "gated_s": r.gated, "fraction": r.fraction}
+        for r in run_asgi_overhead(args.quick)
+    ]
     mem, found = run_memory(args.quick)
     targets += found
     record["memory"] = vars(mem)
+    asgi_mem, found = run_asgi_memory(args.quick)
+    targets += found
+    record["asgi_memory"] = vars(asgi_mem)
     if args.no_e2e:
         say("End to end: skipped (--no-e2e)")
         say()

@@ -1,6 +1,7 @@
 """Peak memory of a 100 MB HTML response streamed through the gate.
 
-A generator app yields the page in 16 KB chunks; the gated response is
+A generator app yields the page in 16 KB chunks (a WSGI iterable, or one
+``http.response.body`` message each for ASGI); the gated response is
 consumed chunk by chunk and thrown away, as a server would send it.
 :mod:`tracemalloc` reports the peak above what was allocated before the
 request started.
@@ -8,6 +9,7 @@ request started.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.test import EnvironBuilder
 
 from consentgate import ConsentGate
+from consentgate.asgi import ConsentGateMiddleware
 
 from . import policy
 from .pages import MB, StreamedPage
@@ -83,3 +86,49 @@ def measure(total: int = 100 * MB) -> MemoryResult:
     finally:
         tracemalloc.stop()
     return MemoryResult(size_in, peak, seconds, size_in - size_out)
+
+
+def _streaming_asgi_app(page: StreamedPage) -> Any:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        headers = [(b"content-type", b"text/html; charset=utf-8")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        for chunk in page:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    return app
+
+
+def measure_asgi(total: int = 100 * MB) -> MemoryResult:
+    """Stream ``total`` bytes of HTML through the ASGI gate for a visitor who refused
+    analytics; each message the gate sends is counted and dropped."""
+    page = StreamedPage(total)
+    gate = ConsentGateMiddleware(_streaming_asgi_app(page), policy.settings())
+    cookie = gate.gate.codec.dumps(policy.refused())
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/",
+        "query_string": b"",
+        "headers": [(b"host", b"localhost"), (b"cookie", f"consentgate={cookie}".encode())],
+    }
+    size_out = 0
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Any) -> None:
+        nonlocal size_out
+        size_out += len(message.get("body", b""))
+
+    tracemalloc.start()
+    try:
+        baseline = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        started = time.perf_counter()
+        asyncio.run(gate(scope, receive, send))
+        seconds = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1] - baseline
+    finally:
+        tracemalloc.stop()
+    return MemoryResult(page.size, peak, seconds, page.size - size_out)

@@ -61,6 +61,9 @@ _REWRITTEN = {b"accept-encoding": "HTTP_ACCEPT_ENCODING", b"if-none-match": "HTT
 #: Server extensions that send a file without its bytes passing here: withheld from the
 #: app, since a gated page must be read.
 _BYPASSING = ("http.response.pathsend", "http.response.zerocopy")
+#: Distinct header names whose CGI variable is remembered (a client cannot grow it further).
+_CGI_NAMES_KEPT = 256
+_CGI_NAMES: dict[bytes, str] = {}
 
 
 class ConsentGateMiddleware:
@@ -103,7 +106,8 @@ class ConsentGateMiddleware:
             return
         after = (environ.get("QUERY_STRING"), *(environ.get(k) for k in _REWRITTEN.values()))
         scope = _app_scope(scope, environ, before != after)
-        await self.app(scope, receive, _Sender(passage, send).send)
+        sender = _Sender(passage, receive, send)
+        await self.app(scope, sender.receive, sender.send)
 
     async def _endpoint(self, environ: Environ, receive: Receive, send: Send) -> None:
         """Answer the decision endpoint with the one endpoint implementation; its
@@ -124,15 +128,30 @@ class ConsentGateMiddleware:
 
 
 class _Sender:
-    """The app's ``send`` for one response: its messages go through the passage."""
+    """The app's ``send`` for one response: its messages go through the passage.
 
-    __slots__ = ("done", "passage", "send_on")
+    The app's ``receive`` passes here too, so that once the client is gone
+    (``http.disconnect``) the rest of the body is dropped, not gated for no one.
+    """
 
-    def __init__(self, passage: Passage, send: Send) -> None:
+    __slots__ = ("done", "passage", "receive_on", "send_on", "start_message")
+
+    def __init__(self, passage: Passage, receive: Receive, send: Send) -> None:
         self.passage = passage
+        self.receive_on = receive
         self.send_on = send
-        #: Whether the response's last message went out.
+        #: The app's ``http.response.start``, whose other keys (``trailers``) a held
+        #: head keeps.
+        self.start_message: Message = {}
+        #: Whether nothing more of the body is sent: its last message went out,
+        #: or the client left.
         self.done = False
+
+    async def receive(self) -> Message:
+        message = await self.receive_on()
+        if message["type"] == "http.disconnect":
+            self.done = True
+        return message
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
@@ -149,6 +168,7 @@ class _Sender:
             await self._body(message.get("body", b""), message.get("more_body", False))
 
     async def _start(self, message: Message) -> None:
+        self.start_message = message
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message["headers"]]
         head = self.passage.start(str(message["status"]), headers)
         if head is not None:
@@ -162,7 +182,7 @@ class _Sender:
         passage = self.passage
         head, out = passage.feed(chunk)
         if head is not None:
-            await self.send_on(_start_message(head, {}))
+            await self.send_on(_start_message(head, self.start_message))
         if more and not passage.ended:
             if out:
                 await self._send_body(out, more=True)
@@ -170,7 +190,7 @@ class _Sender:
         self.done = True
         head, tail = passage.finish()
         if head is not None:
-            await self.send_on(_start_message(head, {}))
+            await self.send_on(_start_message(head, self.start_message))
         await self._send_body(out + tail, more=False)
 
     async def _send_body(self, body: bytes, *, more: bool) -> None:
@@ -198,7 +218,8 @@ def environ_from_scope(scope: Scope) -> Environ:
     """The CGI mapping of an HTTP scope, as a WSGI server would give it.
 
     Strings carry the raw bytes as Latin-1 (PEP 3333); a header sent more than
-    once is joined with ``", "`` (``Cookie`` with ``"; "``). The body is not read.
+    once is joined with ``", "`` (``Cookie`` with ``"; "``). The body is not read:
+    the endpoint puts what it reads in ``wsgi.input``.
     """
     root = scope.get("root_path", "")
     path = scope.get("path", "/")
@@ -216,17 +237,25 @@ def environ_from_scope(scope: Scope) -> Environ:
         "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
         "REMOTE_ADDR": client[0] if client else "",
         "wsgi.url_scheme": scope.get("scheme", "http"),
-        "wsgi.input": io.BytesIO(),
     }
     for raw_name, raw_value in scope["headers"]:
-        name = raw_name.decode("latin-1").upper().replace("-", "_")
-        if name not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            name = "HTTP_" + name
+        name = _CGI_NAMES.get(raw_name) or _cgi_name(raw_name)
         value = raw_value.decode("latin-1")
         if name in environ:
             value = environ[name] + ("; " if name == "HTTP_COOKIE" else ", ") + value
         environ[name] = value
     return environ
+
+
+def _cgi_name(raw_name: bytes) -> str:
+    """The CGI variable of a header (``HTTP_ACCEPT_LANGUAGE``); the first
+    :data:`_CGI_NAMES_KEPT` names seen are remembered, as most requests repeat them."""
+    name = raw_name.decode("latin-1").upper().replace("-", "_")
+    if name not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        name = "HTTP_" + name
+    if len(_CGI_NAMES) < _CGI_NAMES_KEPT:
+        _CGI_NAMES[raw_name] = name
+    return name
 
 
 def _app_scope(scope: Scope, environ: Environ, rewritten: bool) -> Scope:

@@ -1,0 +1,252 @@
+"""The gate's adapters behind one interface, for the shared behavioural suite.
+
+A case in ``test_adapters.py`` describes its app without a protocol (a
+:data:`Handler` turns what the app :class:`Seen` into a :class:`Reply`) and
+talks to it through a :class:`GateClient`. Each :class:`Adapter` builds the
+app in its own protocol, wraps it in its own gate and drives it with its own
+test client. Another adapter joins the suite by appending to :data:`ADAPTERS`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import httpx
+from werkzeug.test import Client
+
+from consentgate import ConsentGate
+from consentgate.asgi import ConsentGateMiddleware
+from consentgate.consent import Consent
+
+from .conftest import PAGE, SECRET, categories
+
+#: The content type of :data:`~tests.conftest.PAGE`.
+HTML = ("Content-Type", "text/html; charset=utf-8")
+
+
+@dataclass
+class Seen:
+    """What the app saw of a request, whatever the protocol."""
+
+    method: str
+    #: The path inside the app (without the mount prefix), and the query string.
+    path: str
+    query: str
+    #: Request headers by lower-case name.
+    headers: dict[str, str]
+    #: The consent the gate put on the request (None: none was put there).
+    consent: Consent | None
+
+
+@dataclass
+class Reply:
+    """What the app answers: sent as these chunks (one body message each)."""
+
+    body: bytes | list[bytes] = PAGE
+    status: int = 200
+    headers: list[tuple[str, str]] = field(default_factory=lambda: [HTML])
+
+    def chunks(self) -> list[bytes]:
+        return [self.body] if isinstance(self.body, bytes) else self.body
+
+
+Handler = Callable[[Seen], Reply]
+
+
+@dataclass
+class Answer:
+    """A response as the visitor's browser gets it."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        """The header's value (repeated ones joined with ``", "``), or None."""
+        values = self.all(name)
+        return ", ".join(values) if values else None
+
+    def all(self, name: str) -> list[str]:
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+
+class GateClient(Protocol):
+    """A browser-like client of one gated app: it keeps the cookies it is given."""
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        form: Mapping[str, str | list[str]] | None = None,
+        body: bytes | None = None,
+    ) -> Answer: ...
+
+    def set_cookie(self, name: str, value: str) -> None:
+        """Hold a cookie for the site, as if an earlier response had set it."""
+
+    def close(self) -> None: ...
+
+
+class Adapter(Protocol):
+    """One way of putting the gate in front of an app."""
+
+    name: str
+
+    def client(self, handler: Handler, root_path: str, options: dict[str, Any]) -> GateClient:
+        """A client of ``handler``'s app behind this adapter's gate, mounted at
+        ``root_path``, the gate built with ``options``."""
+        ...
+
+
+def gate_options(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with the suite's secret and categories unless given."""
+    return {"secret_key": SECRET, "categories": categories(), **options}
+
+
+# --- WSGI ---------------------------------------------------------------------
+
+
+def wsgi_app(handler: Handler) -> Any:
+    """``handler`` as a WSGI app yielding its reply's chunks."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        headers = {
+            k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
+        }
+        seen = Seen(
+            environ["REQUEST_METHOD"],
+            environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+            headers,
+            environ.get("consentgate.consent"),
+        )
+        reply = handler(seen)
+        start_response(f"{reply.status} X", reply.headers)
+        yield from reply.chunks()
+
+    return app
+
+
+class WsgiClient:
+    """Werkzeug's test client in front of :class:`~consentgate.ConsentGate`."""
+
+    def __init__(self, handler: Handler, root_path: str, options: dict[str, Any]) -> None:
+        self.gate = ConsentGate(wsgi_app(handler), **gate_options(options))
+        self.client = Client(self.gate)
+        self.root_path = root_path
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        form: Mapping[str, str | list[str]] | None = None,
+        body: bytes | None = None,
+    ) -> Answer:
+        response = self.client.open(
+            path,
+            method=method,
+            headers=dict(headers or {}),
+            data=form if form is not None else body,
+            base_url="http://localhost" + self.root_path,
+        )
+        answer = Answer(response.status_code, list(response.headers.items()), response.data)
+        response.close()
+        return answer
+
+    def set_cookie(self, name: str, value: str) -> None:
+        self.client.set_cookie(name, value)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class WsgiAdapter:
+    name = "wsgi"
+
+    def client(self, handler: Handler, root_path: str, options: dict[str, Any]) -> GateClient:
+        return WsgiClient(handler, root_path, options)
+
+
+# --- ASGI ---------------------------------------------------------------------
+
+
+def asgi_app(handler: Handler) -> Any:
+    """``handler`` as an ASGI app sending one body message per chunk."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        assert scope["type"] == "http"
+        path = scope["path"][len(scope.get("root_path", "")) :]
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        query = scope["query_string"].decode("latin-1")
+        seen = Seen(scope["method"], path, query, headers, scope.get("consentgate.consent"))
+        reply = handler(seen)
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
+        await send({"type": "http.response.start", "status": reply.status, "headers": raw})
+        for chunk in reply.chunks():
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    return app
+
+
+class AsgiClient:
+    """httpx's ASGI transport, in process, in front of
+    :class:`~consentgate.asgi.ConsentGateMiddleware`."""
+
+    def __init__(self, handler: Handler, root_path: str, options: dict[str, Any]) -> None:
+        self.middleware = ConsentGateMiddleware(asgi_app(handler), **gate_options(options))
+        self.gate = self.middleware.gate
+        transport = httpx.ASGITransport(app=self.middleware, root_path=root_path)
+        self.client = httpx.AsyncClient(transport=transport, base_url="http://localhost")
+        # As Werkzeug's client: no Accept-Encoding unless a case sends one.
+        del self.client.headers["Accept-Encoding"]
+        self.root_path = root_path
+        self.loop = asyncio.new_event_loop()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        form: Mapping[str, str | list[str]] | None = None,
+        body: bytes | None = None,
+    ) -> Answer:
+        request = self.client.build_request(
+            method, self.root_path + path, headers=dict(headers or {}), data=form, content=body
+        )
+        return self.loop.run_until_complete(self._send(request))
+
+    async def _send(self, request: httpx.Request) -> Answer:
+        response = await self.client.send(request, stream=True)
+        try:
+            # The bytes as sent: httpx would decode a compressed body.
+            body = b"".join([chunk async for chunk in response.aiter_raw()])
+        finally:
+            await response.aclose()
+        return Answer(response.status_code, list(response.headers.multi_items()), body)
+
+    def set_cookie(self, name: str, value: str) -> None:
+        self.client.cookies.set(name, value)
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.client.aclose())
+        self.loop.close()
+
+
+class AsgiAdapter:
+    name = "asgi"
+
+    def client(self, handler: Handler, root_path: str, options: dict[str, Any]) -> GateClient:
+        return AsgiClient(handler, root_path, options)
+
+
+#: Every adapter the shared suite runs against.
+ADAPTERS: list[Adapter] = [WsgiAdapter(), AsgiAdapter()]
