@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 import httpx
 from werkzeug.test import Client
@@ -21,7 +22,7 @@ from consentgate import ConsentGate
 from consentgate.asgi import ConsentGateMiddleware
 from consentgate.consent import Consent
 
-from .conftest import PAGE, SECRET, categories
+from .conftest import PAGE, SECRET, categories, setup_django
 
 #: The content type of :data:`~tests.conftest.PAGE`.
 HTML = ("Content-Type", "text/html; charset=utf-8")
@@ -248,5 +249,112 @@ class AsgiAdapter:
         return AsgiClient(handler, root_path, options)
 
 
+# --- Django -------------------------------------------------------------------
+
+
+def django_view(handler: Handler) -> Any:
+    """``handler`` as a Django view: a streamed response for a reply of several chunks."""
+    from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+    from django.http.response import HttpResponseBase
+
+    from consentgate.django.responses import RawCookie
+
+    def view(request: HttpRequest) -> HttpResponseBase:
+        meta = request.META
+        headers = {k[5:].replace("_", "-").lower(): v for k, v in meta.items() if k[:5] == "HTTP_"}
+        seen = Seen(
+            meta["REQUEST_METHOD"],
+            meta.get("PATH_INFO", ""),
+            meta.get("QUERY_STRING", ""),
+            headers,
+            meta.get("consentgate.consent"),
+        )
+        reply = handler(seen)
+        chunks = reply.chunks()
+        response: HttpResponseBase = (
+            HttpResponse(chunks[0] if chunks else b"", status=reply.status)
+            if isinstance(reply.body, bytes)
+            else StreamingHttpResponse(iter(chunks), status=reply.status)
+        )
+        del response["Content-Type"]  # only the reply's own headers
+        for name, value in reply.headers:
+            if name.lower() == "set-cookie":
+                cookie = RawCookie(value)
+                response.cookies[cookie.key] = cookie
+            else:
+                response[name] = value
+        return response
+
+    return view
+
+
+class _UrlConf:
+    """A URLconf of its own for one client (Django caches resolvers by URLconf)."""
+
+    def __init__(self, urlpatterns: list[Any]) -> None:
+        self.urlpatterns = urlpatterns
+
+
+class DjangoClient:
+    """Django's test client in front of :class:`~consentgate.django.middleware.
+    ConsentGateMiddleware`, the gate built from ``settings.CONSENTGATE``."""
+
+    def __init__(self, handler: Handler, root_path: str, options: dict[str, Any]) -> None:
+        from django.test import Client, override_settings
+        from django.urls import include, path, re_path
+
+        from consentgate.django.conf import current
+
+        urls = _UrlConf(
+            [
+                path("", include("consentgate.django.urls")),
+                re_path(r"", django_view(handler)),
+            ]
+        )
+        self.settings = override_settings(
+            CONSENTGATE=gate_options(options),
+            MIDDLEWARE=["consentgate.django.middleware.ConsentGateMiddleware"],
+            ROOT_URLCONF=urls,
+        )
+        self.settings.enable()
+        self.gate = current().gate
+        self.client = Client(SCRIPT_NAME=root_path)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        form: Mapping[str, str | list[str]] | None = None,
+        body: bytes | None = None,
+    ) -> Answer:
+        headers = dict(headers or {})
+        content_type = headers.pop("Content-Type", "application/x-www-form-urlencoded")
+        data = urlencode(form, doseq=True).encode() if form is not None else body or b""
+        response = self.client.generic(
+            method, path, data, content_type=content_type, headers=headers
+        )
+        sent = list(response.items())
+        sent += [("Set-Cookie", morsel.OutputString()) for morsel in response.cookies.values()]
+        data = b"".join(response.streaming_content) if response.streaming else response.content
+        response.close()
+        return Answer(response.status_code, sent, data)
+
+    def set_cookie(self, name: str, value: str) -> None:
+        self.client.cookies[name] = value
+
+    def close(self) -> None:
+        self.settings.disable()
+
+
+class DjangoAdapter:
+    name = "django"
+
+    def client(self, handler: Handler, root_path: str, options: dict[str, Any]) -> GateClient:
+        setup_django()
+        return DjangoClient(handler, root_path, options)
+
+
 #: Every adapter the shared suite runs against.
-ADAPTERS: list[Adapter] = [WsgiAdapter(), AsgiAdapter()]
+ADAPTERS: list[Adapter] = [WsgiAdapter(), AsgiAdapter(), DjangoAdapter()]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import gc
 import os
 import sys
@@ -160,41 +159,34 @@ def postgres_url(pg_cluster: pgcluster.PgCluster) -> str:
     return pg_cluster.create_database()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last: Playwright's sync API keeps an event loop running in
+    the main thread from its first use to the end of the session, and there ``asyncio``
+    cannot run another (the ASGI tests) nor Django touch its database."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 #: The Django example project, which the Django app's tests drive in this process.
 DJANGO_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "django"
 
 
-def off_loop(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a test in a thread of its own: Playwright's sync API keeps an event loop
-    running in the main thread for the session, and Django refuses database work (and
-    ``asyncio.run`` fails) where one runs."""
+def setup_django() -> None:
+    """Set Django up, once per session, with ``examples/django``'s settings."""
+    from django.conf import settings as django_settings
 
-    @functools.wraps(function)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        results: list[Any] = []
-        errors: list[BaseException] = []
+    if django_settings.configured:
+        return
+    import django
 
-        def target() -> None:
-            try:
-                results.append(function(*args, **kwargs))
-            except BaseException as error:  # handed to the test's own thread
-                errors.append(error)
-
-        thread = threading.Thread(target=target)
-        thread.start()
-        thread.join()
-        if errors:
-            raise errors[0]
-        return results[0]
-
-    return run
+    sys.path.insert(0, str(DJANGO_EXAMPLE))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "example.settings"
+    django.setup()
 
 
 @pytest.fixture(scope="session")
 def django_example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Django set up once for the session with ``examples/django``'s settings, and a
     test database (migrated, in a file any thread opens) for its admin."""
-    import django
     from django.db import connections
     from django.test.utils import (
         setup_databases,
@@ -203,9 +195,7 @@ def django_example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         teardown_test_environment,
     )
 
-    sys.path.insert(0, str(DJANGO_EXAMPLE))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "example.settings"
-    django.setup()
+    setup_django()
     test_db = tmp_path_factory.mktemp("django") / "test.sqlite3"
     connections["default"].settings_dict["TEST"]["NAME"] = str(test_db)
     setup_test_environment()
@@ -215,5 +205,3 @@ def django_example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         yield
         worker.submit(teardown_databases, databases, verbosity=0).result()
     teardown_test_environment()
-    del os.environ["DJANGO_SETTINGS_MODULE"]
-    sys.path.remove(str(DJANGO_EXAMPLE))

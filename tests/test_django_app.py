@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 
-from .conftest import off_loop
-
 pytestmark = pytest.mark.usefixtures("django_example")
 
 SITE = "http://testserver"
@@ -84,7 +82,6 @@ def test_a_streamed_page_is_gated_as_it_streams(client: Any) -> None:
     assert b"<p>Piece 2</p>" in html
 
 
-@off_loop
 def test_the_admin_gets_no_banner_and_sign_in_works(client: Any) -> None:
     from django.contrib.auth.models import User
 
@@ -253,7 +250,6 @@ def test_urls() -> Iterator[None]:
         yield
 
 
-@off_loop
 def test_asgi_django_gets_the_banner_and_no_tracker() -> None:
     import asyncio
 
@@ -273,7 +269,6 @@ def test_asgi_django_gets_the_banner_and_no_tracker() -> None:
 
 
 @pytest.mark.usefixtures("test_urls")
-@off_loop
 def test_an_async_streamed_page_is_gated_as_it_streams() -> None:
     import asyncio
 
@@ -295,7 +290,6 @@ def test_a_page_that_cannot_be_gated_is_a_502(client: Any) -> None:
 
 
 @pytest.mark.usefixtures("test_urls")
-@off_loop
 def test_asgi_django_through_httpx() -> None:
     import asyncio
 
