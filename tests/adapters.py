@@ -348,13 +348,66 @@ class DjangoClient:
         self.settings.disable()
 
 
+class DjangoAsyncClient(DjangoClient):
+    """Django's async test client: the middleware's async path, as under ASGI Django."""
+
+    def __init__(self, handler: Handler, root_path: str, options: dict[str, Any]) -> None:
+        from django.test import AsyncClient
+
+        super().__init__(handler, root_path, options)
+        # The ASGI scope's root_path, which the scope's path starts with.
+        self.client = AsyncClient(root_path=root_path)  # type: ignore[assignment]
+        self.root_path = root_path
+        self.loop = asyncio.new_event_loop()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        form: Mapping[str, str | list[str]] | None = None,
+        body: bytes | None = None,
+    ) -> Answer:
+        headers = dict(headers or {})
+        content_type = headers.pop("Content-Type", "application/x-www-form-urlencoded")
+        data = urlencode(form, doseq=True).encode() if form is not None else body or b""
+        sent = self.client.generic(
+            method, self.root_path + path, data, content_type=content_type, headers=headers
+        )
+        return self.loop.run_until_complete(self._read(sent))
+
+    async def _read(self, sent: Any) -> Answer:
+        response = await sent
+        headers = list(response.items())
+        headers += [("Set-Cookie", morsel.OutputString()) for morsel in response.cookies.values()]
+        if not response.streaming:
+            data = response.content
+        elif response.is_async:
+            data = b"".join([chunk async for chunk in response.streaming_content])
+        else:
+            data = b"".join(response.streaming_content)
+        return Answer(response.status_code, headers, data)
+
+    def close(self) -> None:
+        super().close()
+        self.loop.close()
+
+
 class DjangoAdapter:
-    name = "django"
+    def __init__(self, name: str, client: type[DjangoClient]) -> None:
+        self.name = name
+        self.client_class = client
 
     def client(self, handler: Handler, root_path: str, options: dict[str, Any]) -> GateClient:
         setup_django()
-        return DjangoClient(handler, root_path, options)
+        return self.client_class(handler, root_path, options)
 
 
 #: Every adapter the shared suite runs against.
-ADAPTERS: list[Adapter] = [WsgiAdapter(), AsgiAdapter(), DjangoAdapter()]
+ADAPTERS: list[Adapter] = [
+    WsgiAdapter(),
+    AsgiAdapter(),
+    DjangoAdapter("django", DjangoClient),
+    DjangoAdapter("django-asgi", DjangoAsyncClient),
+]
