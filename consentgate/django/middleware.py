@@ -58,7 +58,9 @@ class ConsentGateMiddleware:
             return self.__acall__(request)
         passage = _admit(request)
         response: HttpResponseBase = self.get_response(request)  # type: ignore[assignment]
-        head, untouched = _start(passage, request, response)
+        if _is_html(response):
+            _prepare_page(request)
+        head, untouched = _start(passage, response)
         if head is not None:
             return _answer(passage, response, head, [], iter(()), untouched)
         if isinstance(response, StreamingHttpResponse) and response.is_async:
@@ -72,7 +74,10 @@ class ConsentGateMiddleware:
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         passage = _admit(request)
         response = await self.get_response(request)  # type: ignore[misc]
-        head, untouched = _start(passage, request, response)
+        if _is_html(response):
+            # The site's templates and context processors may query the database.
+            await sync_to_async(_prepare_page, thread_sensitive=True)(request)
+        head, untouched = _start(passage, response)
         if head is not None:
             return _answer(passage, response, head, [], iter(()), untouched)
         if isinstance(response, StreamingHttpResponse) and response.is_async:
@@ -95,16 +100,13 @@ def _admit(request: HttpRequest) -> Passage:
     return passage
 
 
-def _start(
-    passage: Passage, request: HttpRequest, response: HttpResponseBase
-) -> tuple[Head | None, bool]:
-    """Prepare an HTML page's banner, then give the passage the response's head.
+def _is_html(response: HttpResponseBase) -> bool:
+    return response.get("Content-Type", "").lower().startswith(HTML_TYPES)
 
-    Returns the head to send now (None when it waits for the first byte of a gated
-    body), and whether it is the response's own, untouched.
-    """
-    if response.get("Content-Type", "").lower().startswith(HTML_TYPES):
-        _prepare_page(request)
+
+def _start(passage: Passage, response: HttpResponseBase) -> tuple[Head | None, bool]:
+    """Give the passage the response's head: the head to send now (None when it waits
+    for the first byte of a gated body), and whether it is the response's own."""
     status, headers = head_of(response)
     head = passage.start(status, headers)
     return head, head is not None and head[1] is headers
