@@ -164,6 +164,62 @@ def test_excluded_paths_get_no_banner(client: Any) -> None:
         assert BANNER in body(client.get("/"))
 
 
+@pytest.mark.usefixtures("test_urls")
+def test_the_banner_placed_by_the_tag_is_the_only_one(client: Any) -> None:
+    html = body(client.get("/placed/"))
+    assert html.count(BANNER) == 1
+    assert html.index(b"<main>") < html.index(BANNER)  # where the tag is, not at <body>
+    decide(client, "reject_all")
+    assert BANNER not in body(client.get("/placed/"))
+
+
+def test_opt_out_mode_shows_the_sites_notice(client: Any) -> None:
+    with settings_changed(mode="opt-out"):
+        html = body(client.get("/"))
+        assert b'class="consentgate-notice"' in html and b'value="acknowledge"' in html
+        # Optional categories run until the visitor opts out.
+        assert GA_SCRIPT in html and b"analytics are on" in html
+
+
+def test_a_decision_that_cannot_be_recorded_is_a_503_in_the_sites_layout(
+    client: Any, tmp_path: Any
+) -> None:
+    (tmp_path / "file").write_text("")  # a store under a file cannot be opened
+    with settings_changed(records=f"sqlite:///{tmp_path}/file/consent.sqlite3"):
+        answer = decide(client, "accept_all")
+    assert answer.status_code == 503 and "consentgate" not in answer.cookies
+    html = body(answer)
+    assert b"Your choice was not saved" in html and b'<a href="/admin/">Admin</a>' in html
+
+
+def test_djangos_renamed_cookies_are_declared_necessary() -> None:
+    from django.test import override_settings
+
+    from consentgate.django.conf import current
+
+    with override_settings(SESSION_COOKIE_NAME="sid", CSRF_COOKIE_NAME="xsrf"):
+        necessary = current().gate.settings.categories[0]
+        names = {cookie.name for cookie in necessary.cookies}
+        assert {"sid", "xsrf", "sessionid", "csrftoken"} <= names
+        gate = current().gate
+        assert gate.keep_cookie("sid", gate.consent_for({}))  # no consent needed
+
+
+def test_settings_from_a_toml_file_with_the_dicts_keys_over_it(tmp_path: Any) -> None:
+    from django.test import override_settings
+
+    from consentgate.django.conf import current
+
+    (tmp_path / "consent.toml").write_text(
+        'endpoint = "/cookies"\nprivacy_url = "/file"\n'
+        '[[categories]]\nname = "necessary"\nrequired = true\n'
+    )
+    options = {"config": str(tmp_path / "consent.toml"), "privacy_url": "/dict"}
+    with override_settings(CONSENTGATE=options):
+        settings = current().gate.settings
+    assert (settings.endpoint, settings.privacy_url) == ("/cookies", "/dict")
+
+
 @pytest.mark.parametrize(
     ("options", "key"),
     [
@@ -231,11 +287,27 @@ def unreadable(request: Any) -> Any:
     return page
 
 
+def placed(request: Any) -> Any:
+    from django.http import HttpResponse
+    from django.template import engines
+
+    template = engines["django"].from_string(
+        "{% load consentgate %}<!DOCTYPE html><title>Placed</title>"
+        "<body><header>Site</header><main>{% consent_banner %}<p>Page</p></main>"
+    )
+    return HttpResponse(template.render({}, request))
+
+
 def _urls() -> list[Any]:
     from django.urls import path
     from example.urls import urlpatterns
 
-    return [path("async-stream/", async_stream), path("unreadable/", unreadable), *urlpatterns]
+    return [
+        path("async-stream/", async_stream),
+        path("unreadable/", unreadable),
+        path("placed/", placed),
+        *urlpatterns,
+    ]
 
 
 urlpatterns: list[Any] = []
