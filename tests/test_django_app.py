@@ -4,6 +4,7 @@ test client: the middleware, the endpoint's views, the templates and tags, the s
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -218,6 +219,23 @@ def test_settings_from_a_toml_file_with_the_dicts_keys_over_it(tmp_path: Any) ->
     with override_settings(CONSENTGATE=options):
         settings = current().gate.settings
     assert (settings.endpoint, settings.privacy_url) == ("/cookies", "/dict")
+
+
+def test_manage_py_reads_the_records_of_the_sites_store(
+    client: Any, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from django.core.management import call_command
+
+    with settings_changed(records=f"sqlite:///{tmp_path}/consent.sqlite3"):
+        decide(client, "accept_all")
+        page = body(client.get("/consent")).decode()
+        consent_id = re.search(r"Your consent id is <code>([^<]+)</code>", page)
+        assert consent_id is not None
+        call_command("consent_records", "show", consent_id.group(1))
+        assert "accept_all" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit:
+        call_command("consent_records", "stats")
+    assert exit.value.code == 2 and "records: is not set" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
