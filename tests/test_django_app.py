@@ -174,6 +174,13 @@ def test_the_banner_placed_by_the_tag_is_the_only_one(client: Any) -> None:
     assert BANNER not in body(client.get("/placed/"))
 
 
+@pytest.mark.usefixtures("test_urls")
+def test_the_banner_carries_the_nonce_of_the_sites_policy(client: Any) -> None:
+    html = body(client.get("/csp/"))
+    assert b'<style nonce="r4nd0m">' in html
+    assert b'id="consentgate-state" nonce="r4nd0m"' in html
+
+
 def test_opt_out_mode_shows_the_sites_notice(client: Any) -> None:
     with settings_changed(mode="opt-out"):
         html = body(client.get("/"))
@@ -305,6 +312,14 @@ def unreadable(request: Any) -> Any:
     return page
 
 
+def strict_csp(request: Any) -> Any:
+    from django.shortcuts import render
+
+    page = render(request, "home.html")
+    page["Content-Security-Policy"] = "script-src 'nonce-r4nd0m'; style-src 'nonce-r4nd0m'"
+    return page
+
+
 def placed(request: Any) -> Any:
     from django.http import HttpResponse
     from django.template import engines
@@ -324,6 +339,7 @@ def _urls() -> list[Any]:
         path("async-stream/", async_stream),
         path("unreadable/", unreadable),
         path("placed/", placed),
+        path("csp/", strict_csp),
         *urlpatterns,
     ]
 

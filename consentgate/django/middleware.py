@@ -27,6 +27,7 @@ from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefuncti
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
+from ..csp import CSP_NONCE, header_nonce
 from ..http import HTML_TYPES
 from .conf import current
 from .render import placeholder_renderer, render_banner
@@ -59,7 +60,7 @@ class ConsentGateMiddleware:
         passage = _admit(request)
         response: HttpResponseBase = self.get_response(request)  # type: ignore[assignment]
         if _is_html(response):
-            _prepare_page(request)
+            _prepare_page(request, response)
         head, untouched = _start(passage, response)
         if head is not None:
             return _answer(passage, response, head, [], iter(()), untouched)
@@ -76,7 +77,7 @@ class ConsentGateMiddleware:
         response = await self.get_response(request)  # type: ignore[misc]
         if _is_html(response):
             # The site's templates and context processors may query the database.
-            await sync_to_async(_prepare_page, thread_sensitive=True)(request)
+            await sync_to_async(_prepare_page, thread_sensitive=True)(request, response)
         head, untouched = _start(passage, response)
         if head is not None:
             return _answer(passage, response, head, [], iter(()), untouched)
@@ -112,10 +113,12 @@ def _start(passage: Passage, response: HttpResponseBase) -> tuple[Head | None, b
     return head, head is not None and head[1] is headers
 
 
-def _prepare_page(request: HttpRequest) -> None:
+def _prepare_page(request: HttpRequest, response: HttpResponseBase) -> None:
     """Render the banner from the site's templates (none on the admin site), hand the
     page's language to the core, and let placeholders render from the site's templates."""
     environ = request.META
+    if CSP_NONCE not in environ:  # the site's policy (django-csp, say), for the banner too
+        environ[CSP_NONCE] = header_nonce(response.items())
     language = getattr(request, "LANGUAGE_CODE", None)
     if language and "consentgate.language" not in environ:
         environ["consentgate.language"] = language  # LocaleMiddleware's choice
