@@ -1,8 +1,9 @@
-"""consentgate: server-side cookie consent for any WSGI app.
+"""consentgate: server-side cookie consent for any WSGI or ASGI app.
 
 What the visitor did not accept never reaches the browser: trackers are cut
 out of HTML responses as they stream, and cookies of refused categories are
-dropped or expired.
+dropped or expired. :class:`ConsentGate` wraps a WSGI app;
+:class:`consentgate.asgi.ConsentGateMiddleware` an ASGI one.
 """
 
 from __future__ import annotations

@@ -99,13 +99,12 @@ class ConsentGateMiddleware:
             await self.app(scope, receive, send)
             return
         environ = environ_from_scope(scope)
-        before = (environ.get("QUERY_STRING"), *(environ.get(k) for k in _REWRITTEN.values()))
+        before = _rewritable(environ)
         passage = self.gate.admit(environ)
         if passage is None:
             await self._endpoint(environ, receive, send)
             return
-        after = (environ.get("QUERY_STRING"), *(environ.get(k) for k in _REWRITTEN.values()))
-        scope = _app_scope(scope, environ, before != after)
+        scope = _app_scope(scope, environ, _rewritable(environ) != before)
         sender = _Sender(passage, receive, send)
         await self.app(scope, sender.receive, sender.send)
 
@@ -256,6 +255,12 @@ def _cgi_name(raw_name: bytes) -> str:
     if len(_CGI_NAMES) < _CGI_NAMES_KEPT:
         _CGI_NAMES[raw_name] = name
     return name
+
+
+def _rewritable(environ: Environ) -> tuple[str | None, ...]:
+    """What :meth:`Gate.admit` may rewrite for the app: the query and two headers."""
+    get = environ.get
+    return get("QUERY_STRING"), get("HTTP_ACCEPT_ENCODING"), get("HTTP_IF_NONE_MATCH")
 
 
 def _app_scope(scope: Scope, environ: Environ, rewritten: bool) -> Scope:

@@ -10,12 +10,19 @@ test client. Another adapter joins the suite by appending to :data:`ADAPTERS`.
 from __future__ import annotations
 
 import asyncio
+import re
+import socket
+import threading
+import types
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import httpx
+import uvicorn
 from werkzeug.test import Client
 
 from consentgate import ConsentGate
@@ -24,6 +31,7 @@ from consentgate.consent import Consent
 
 from .conftest import PAGE, SECRET, categories, setup_django
 
+README = Path(__file__).resolve().parents[1] / "README.md"
 #: The content type of :data:`~tests.conftest.PAGE`.
 HTML = ("Content-Type", "text/html; charset=utf-8")
 
@@ -252,8 +260,9 @@ class AsgiAdapter:
 # --- Django -------------------------------------------------------------------
 
 
-def django_view(handler: Handler) -> Any:
-    """``handler`` as a Django view: a streamed response for a reply of several chunks."""
+def django_view(handler: Handler, asynchronous: bool = False) -> Any:
+    """``handler`` as a Django view: a streamed response for a reply of several chunks,
+    from an async iterator when ``asynchronous`` (as under ASGI Django)."""
     from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
     from django.http.response import HttpResponseBase
 
@@ -274,7 +283,9 @@ def django_view(handler: Handler) -> Any:
         response: HttpResponseBase = (
             HttpResponse(chunks[0] if chunks else b"", status=reply.status)
             if isinstance(reply.body, bytes)
-            else StreamingHttpResponse(iter(chunks), status=reply.status)
+            else StreamingHttpResponse(
+                _async_chunks(chunks) if asynchronous else iter(chunks), status=reply.status
+            )
         )
         del response["Content-Type"]  # only the reply's own headers
         for name, value in reply.headers:
@@ -288,6 +299,11 @@ def django_view(handler: Handler) -> Any:
     return view
 
 
+async def _async_chunks(chunks: list[bytes]) -> Any:
+    for chunk in chunks:
+        yield chunk
+
+
 class _UrlConf:
     """A URLconf of its own for one client (Django caches resolvers by URLconf)."""
 
@@ -299,7 +315,13 @@ class DjangoClient:
     """Django's test client in front of :class:`~consentgate.django.middleware.
     ConsentGateMiddleware`, the gate built from ``settings.CONSENTGATE``."""
 
-    def __init__(self, handler: Handler, root_path: str, options: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        root_path: str,
+        options: dict[str, Any],
+        asynchronous: bool = False,
+    ) -> None:
         from django.test import Client, override_settings
         from django.urls import include, path, re_path
 
@@ -308,7 +330,7 @@ class DjangoClient:
         urls = _UrlConf(
             [
                 path("", include("consentgate.django.urls")),
-                re_path(r"", django_view(handler)),
+                re_path(r"", django_view(handler, asynchronous)),
             ]
         )
         self.settings = override_settings(
@@ -348,54 +370,29 @@ class DjangoClient:
         self.settings.disable()
 
 
-class DjangoAsyncClient(DjangoClient):
-    """Django's async test client: the middleware's async path, as under ASGI Django."""
+class DjangoAsgiClient(AsgiClient):
+    """httpx's ASGI transport in front of Django's ASGI handler: the middleware's async
+    path, as under uvicorn (Django's own AsyncClient would put a WSGI-style path in
+    the scope)."""
 
     def __init__(self, handler: Handler, root_path: str, options: dict[str, Any]) -> None:
-        from django.test import AsyncClient
+        from django.core.handlers.asgi import ASGIHandler
 
-        super().__init__(handler, root_path, options)
-        # The ASGI scope's root_path, which the scope's path starts with.
-        self.client = AsyncClient(root_path=root_path)  # type: ignore[assignment]
+        self.django = DjangoClient(handler, root_path, options, asynchronous=True)
+        self.gate = self.django.gate
+        transport = httpx.ASGITransport(app=ASGIHandler(), root_path=root_path)
+        self.client = httpx.AsyncClient(transport=transport, base_url="http://localhost")
+        del self.client.headers["Accept-Encoding"]
         self.root_path = root_path
         self.loop = asyncio.new_event_loop()
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        form: Mapping[str, str | list[str]] | None = None,
-        body: bytes | None = None,
-    ) -> Answer:
-        headers = dict(headers or {})
-        content_type = headers.pop("Content-Type", "application/x-www-form-urlencoded")
-        data = urlencode(form, doseq=True).encode() if form is not None else body or b""
-        sent = self.client.generic(
-            method, self.root_path + path, data, content_type=content_type, headers=headers
-        )
-        return self.loop.run_until_complete(self._read(sent))
-
-    async def _read(self, sent: Any) -> Answer:
-        response = await sent
-        headers = list(response.items())
-        headers += [("Set-Cookie", morsel.OutputString()) for morsel in response.cookies.values()]
-        if not response.streaming:
-            data = response.content
-        elif response.is_async:
-            data = b"".join([chunk async for chunk in response.streaming_content])
-        else:
-            data = b"".join(response.streaming_content)
-        return Answer(response.status_code, headers, data)
-
     def close(self) -> None:
         super().close()
-        self.loop.close()
+        self.django.close()
 
 
 class DjangoAdapter:
-    def __init__(self, name: str, client: type[DjangoClient]) -> None:
+    def __init__(self, name: str, client: type[DjangoClient | DjangoAsgiClient]) -> None:
         self.name = name
         self.client_class = client
 
@@ -409,5 +406,40 @@ ADAPTERS: list[Adapter] = [
     WsgiAdapter(),
     AsgiAdapter(),
     DjangoAdapter("django", DjangoClient),
-    DjangoAdapter("django-asgi", DjangoAsyncClient),
+    DjangoAdapter("django-asgi", DjangoAsgiClient),
 ]
+
+
+# --- ASGI apps for real -----------------------------------------------------------
+
+
+@contextmanager
+def uvicorn_served(app: Any, lifespan: str = "on") -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free port of 127.0.0.1 (its lifespan run,
+    unless ``lifespan="off"``: Django has none); yields the base URL, and stops the
+    server on exit."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started and thread.is_alive():
+            threading.Event().wait(0.01)
+        assert server.started, "uvicorn did not start"
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join()
+        sock.close()
+
+
+def readme_module(name: str) -> types.ModuleType:
+    """The README's ASGI code block that starts with ``# name``, run as a module."""
+    text = README.read_text("utf-8")
+    section = text[text.index("## Quick start: ASGI apps") : text.index("## Configuration")]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    (code,) = [b for b in blocks if b.startswith(f"# {name}\n")]
+    module = types.ModuleType(name.removesuffix(".py"))
+    exec(compile(code, str(README), "exec"), module.__dict__)
+    return module

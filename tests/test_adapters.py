@@ -3,7 +3,8 @@ same gate.
 
 Each case runs once per adapter in :data:`tests.adapters.ADAPTERS`, through that
 adapter's own test client (Werkzeug's for WSGI, httpx's ASGI transport for ASGI,
-Django's test client and its async client for the Django middleware's two paths).
+Django's test client, and httpx's ASGI transport to Django's ASGI handler, for the
+Django middleware's sync and async paths).
 """
 
 from __future__ import annotations
@@ -31,6 +32,16 @@ NOT_CHECKED = b"could not be checked"
 def replying(reply: Reply) -> Handler:
     """An app that answers every request with ``reply``."""
     return lambda seen: reply
+
+
+def recording(seen: list[Seen], reply: Reply | None = None) -> Handler:
+    """An app that notes each request it sees in ``seen`` and answers ``reply``."""
+
+    def app(request: Seen) -> Reply:
+        seen.append(request)
+        return reply or Reply()
+
+    return app
 
 
 def chunked(data: bytes, size: int) -> list[bytes]:
@@ -95,12 +106,7 @@ def test_a_streamed_page_is_gated_however_it_is_split(serve: Serve, size: int) -
 
 def test_the_app_reads_the_visitors_consent(serve: Serve) -> None:
     seen: list[Seen] = []
-
-    def app(request: Seen) -> Reply:
-        seen.append(request)
-        return Reply()
-
-    client = serve(app)
+    client = serve(recording(seen))
     client.request("GET", "/")
     decide(client, "save", "analytics")
     client.request("GET", "/")
@@ -135,6 +141,19 @@ def test_an_excluded_path_gets_no_banner(serve: Serve) -> None:
     client = serve(exclude_paths=["/admin/"])
     assert BANNER not in client.request("GET", "/admin/users").body
     assert BANNER in client.request("GET", "/users").body
+
+
+def test_the_app_never_sees_a_load_once_token(serve: Serve) -> None:
+    seen: list[Seen] = []
+    serve(recording(seen)).request("GET", "/page?x=1&consentgate_load=forged&y=%C3%A9")
+    assert (seen[0].path, seen[0].query) == ("/page", "x=1&y=%C3%A9")
+
+
+def test_the_banner_brings_the_visitor_back_to_a_non_ascii_path(serve: Serve) -> None:
+    seen: list[Seen] = []
+    answer = serve(recording(seen)).request("GET", "/caf%C3%A9?q=%E2%9C%93")
+    assert b'name="next" value="/caf%C3%A9?q=%E2%9C%93"' in answer.body
+    assert seen[0].query == "q=%E2%9C%93"
 
 
 def test_a_mounted_app_writes_its_prefix_into_the_banner_and_redirects(serve: Serve) -> None:
@@ -234,13 +253,8 @@ def test_a_compressed_page_is_gated_and_compressed_again(serve: Serve) -> None:
 
 def test_the_app_is_asked_for_codings_the_gate_reads(serve: Serve) -> None:
     seen: list[Seen] = []
-
-    def app(request: Seen) -> Reply:
-        seen.append(request)
-        return Reply()
-
     sent = "gzip, compress, x-unknown;q=0.5"
-    serve(app).request("GET", "/", headers={"Accept-Encoding": sent})
+    serve(recording(seen)).request("GET", "/", headers={"Accept-Encoding": sent})
     assert seen[0].headers["accept-encoding"] == readable_accept_encoding(sent)
 
 

@@ -5,17 +5,14 @@ README's quick starts. The behaviour it shares with WSGI is in ``test_adapters.p
 from __future__ import annotations
 
 import asyncio
-import re
-import socket
-import threading
-import types
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import ExitStack, asynccontextmanager
 from typing import Annotated, Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import Depends, FastAPI
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -28,9 +25,9 @@ from bench.pages import MB
 from consentgate import Consent
 from consentgate.asgi import ConsentGateMiddleware, consent
 
+from .adapters import readme_module, uvicorn_served
 from .conftest import GTAG, PAGE, PAGE_ACCEPTED, SECRET, categories
 
-README = Path(__file__).resolve().parents[1] / "README.md"
 BANNER = b'id="consentgate-banner"'
 OPTIONS: dict[str, Any] = {"secret_key": SECRET, "categories": categories()}
 Message = dict[str, Any]
@@ -171,6 +168,41 @@ def test_the_helper_says_when_the_gate_is_missing() -> None:
         consent(request)
 
 
+#: Runs the gate on a plain ASGI app with Starlette, FastAPI, httpx and anyio unimportable.
+WITHOUT_FRAMEWORKS = """
+import asyncio, sys
+
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in ("starlette", "fastapi", "httpx", "anyio"):
+            raise ImportError(name)
+
+sys.meta_path.insert(0, Refuse())
+from consentgate.asgi import ConsentGateMiddleware
+
+async def app(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/html")]})
+    await send({"type": "http.response.body", "body": b"<p>hi</p>"})
+
+sent = []
+async def send(message):
+    sent.append(message)
+
+async def receive():
+    return {"type": "http.request"}
+
+categories = [{"name": "necessary", "required": True}, {"name": "analytics"}]
+gate = ConsentGateMiddleware(app, secret_key="x" * 32, categories=categories)
+asyncio.run(gate({"type": "http", "method": "GET", "path": "/", "headers": []}, receive, send))
+assert b"consentgate-banner" in sent[-1]["body"], sent
+"""
+
+
+def test_the_middleware_needs_no_framework_at_run_time() -> None:
+    subprocess.run([sys.executable, "-c", WITHOUT_FRAMEWORKS], check=True)
+
+
 # --- bodies and disconnects ---------------------------------------------------------
 
 
@@ -245,32 +277,16 @@ def test_a_100_mb_stream_stays_under_5_mb() -> None:
 
 
 @pytest.fixture
-def served() -> Iterator[Any]:
-    """Serve an ASGI app with uvicorn on a free port of 127.0.0.1; stopped on exit."""
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
-
-    def serve(app: Any) -> str:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(app, log_level="warning", lifespan="on")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        while not server.started and thread.is_alive():
-            threading.Event().wait(0.01)
-        assert server.started, "uvicorn did not start"
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-    yield serve
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join()
+def served() -> Iterator[Callable[[Any], str]]:
+    """Serve ASGI apps with uvicorn on free ports of 127.0.0.1; stopped after the test."""
+    with ExitStack() as stack:
+        yield lambda app: stack.enter_context(uvicorn_served(app))
 
 
 def test_uvicorn_streams_a_gated_page_and_runs_the_apps_lifespan(served: Any) -> None:
     started: list[bool] = []
 
+    @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         started.append(True)
         yield
@@ -285,7 +301,7 @@ def test_uvicorn_streams_a_gated_page_and_runs_the_apps_lifespan(served: Any) ->
     app = Starlette(
         routes=[Route("/", page)],
         middleware=[Middleware(ConsentGateMiddleware, **OPTIONS)],
-        lifespan=lambda app: _as_context(lifespan(app)),
+        lifespan=lifespan,
     )
     base = served(app)
     assert started == [True]
@@ -298,30 +314,7 @@ def test_uvicorn_streams_a_gated_page_and_runs_the_apps_lifespan(served: Any) ->
         assert client.get("/").content == PAGE_ACCEPTED
 
 
-def _as_context(generator: AsyncIterator[None]) -> Any:
-    """A lifespan context from an async generator (as contextlib.asynccontextmanager)."""
-    from contextlib import asynccontextmanager
-
-    @asynccontextmanager
-    async def context() -> AsyncIterator[None]:
-        async for _ in generator:
-            yield
-
-    return context()
-
-
 # --- the README -------------------------------------------------------------------------
-
-
-def readme_module(name: str) -> types.ModuleType:
-    """The README's ASGI code block that starts with ``# name``, run as a module."""
-    text = README.read_text("utf-8")
-    section = text[text.index("## Quick start: ASGI apps") : text.index("## Configuration")]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
-    (code,) = [b for b in blocks if b.startswith(f"# {name}\n")]
-    module = types.ModuleType(name.removesuffix(".py"))
-    exec(compile(code, str(README), "exec"), module.__dict__)
-    return module
 
 
 def test_the_readme_fastapi_quick_start_gates_under_uvicorn(served: Any) -> None:

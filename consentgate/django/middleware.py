@@ -95,8 +95,17 @@ class ConsentGateMiddleware:
 
 
 def _admit(request: HttpRequest) -> Passage:
-    """The request's consent into ``request.META``, and its response's passage."""
-    passage = current().gate.admit(request.META)
+    """The request's consent into ``request.META``, and its response's passage.
+
+    Django puts the decoded path in ``META["PATH_INFO"]``; the core reads it as
+    PEP 3333 has it (the UTF-8 bytes as Latin-1), as a WSGI server gave it, so a
+    non-ASCII path is written back in that form. Django reads ``request.path_info``.
+    """
+    environ = request.META
+    path = environ.get("PATH_INFO", "")
+    if not path.isascii():
+        environ["PATH_INFO"] = path.encode("utf-8", "surrogateescape").decode("latin-1")
+    passage = current().gate.admit(environ)
     assert passage is not None  # the app serves the endpoint itself (serve_endpoint=False)
     return passage
 
@@ -209,14 +218,15 @@ def _answer(
     if passage.passes and not sent:
         return response if untouched else apply_head(response, head)
     if not head[0].startswith(f"{response.status_code} "):
-        sent = [b"".join(sent), passage.finish().body]
-        rest = iter(()) if isinstance(rest, Iterator) else _nothing()
+        sent, rest = [b"".join(sent), passage.finish().body], iter(())
     apply_head(response, head)
     if isinstance(response, StreamingHttpResponse):
-        if isinstance(rest, Iterator):
-            response.streaming_content = chain(sent, rest)
-        else:
+        # The body stays of the kind the app gave: Django serves each kind natively.
+        if response.is_async:
             response.streaming_content = _prefixed(sent, rest)
+        else:
+            assert isinstance(rest, Iterator)
+            response.streaming_content = chain(sent, rest)
     elif isinstance(response, HttpResponse):
         assert isinstance(rest, Iterator)
         body = b"".join(chain(sent, rest))
@@ -226,15 +236,16 @@ def _answer(
     return response
 
 
-async def _prefixed(sent: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def _prefixed(
+    sent: list[bytes], rest: Iterator[bytes] | AsyncIterator[bytes]
+) -> AsyncIterator[bytes]:
     """What was sent so far, then the rest, as one async iterator."""
     for chunk in sent:
         if chunk:
             yield chunk
+    if isinstance(rest, Iterator):  # nothing more: a refused page
+        for chunk in rest:
+            yield chunk
+        return
     async for chunk in rest:
         yield chunk
-
-
-async def _nothing() -> AsyncIterator[bytes]:
-    return
-    yield b""  # an async generator

@@ -4,13 +4,13 @@ uvicorn on 127.0.0.1: the app's middleware on the async path of ASGI Django."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Route, expect
+
+from ..adapters import uvicorn_served
 
 pytestmark = pytest.mark.browser
 
@@ -24,23 +24,8 @@ def example_url(django_example: None) -> Iterator[str]:
     """The example's ASGI application under uvicorn on a free port; stopped on exit."""
     from django.core.asgi import get_asgi_application
 
-    config = uvicorn.Config(
-        get_asgi_application(), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        for _ in range(500):
-            if server.started or not thread.is_alive():
-                break
-            threading.Event().wait(0.02)
-        assert server.started, "uvicorn did not start"
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with uvicorn_served(get_asgi_application(), lifespan="off") as url:
+        yield url
 
 
 def test_a_visitor_rejects_then_accepts_on_the_django_example(
