@@ -181,6 +181,13 @@ def test_the_banner_carries_the_nonce_of_the_sites_policy(client: Any) -> None:
     assert b'id="consentgate-state" nonce="r4nd0m"' in html
 
 
+@pytest.mark.usefixtures("test_urls")
+def test_the_api_placed_by_its_tag_comes_once_before_the_banner(client: Any) -> None:
+    html = body(client.get("/scripted/"))
+    assert html.count(b'id="consentgate-state"') == 1 and BANNER in html
+    assert html.index(b'id="consentgate-state"') < html.index(b"</head>") < html.index(BANNER)
+
+
 def test_opt_out_mode_shows_the_sites_notice(client: Any) -> None:
     with settings_changed(mode="opt-out"):
         html = body(client.get("/"))
@@ -331,6 +338,17 @@ def placed(request: Any) -> Any:
     return HttpResponse(template.render({}, request))
 
 
+def scripted(request: Any) -> Any:
+    from django.http import HttpResponse
+    from django.template import engines
+
+    template = engines["django"].from_string(
+        "{% load consentgate %}<!DOCTYPE html><head><title>Scripted</title>"
+        "{% consentgate_script %}{% consentgate_script %}</head><body><p>Page</p></body>"
+    )
+    return HttpResponse(template.render({}, request))
+
+
 def _urls() -> list[Any]:
     from django.urls import path
     from example.urls import urlpatterns
@@ -340,6 +358,7 @@ def _urls() -> list[Any]:
         path("unreadable/", unreadable),
         path("placed/", placed),
         path("csp/", strict_csp),
+        path("scripted/", scripted),
         *urlpatterns,
     ]
 

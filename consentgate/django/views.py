@@ -62,7 +62,6 @@ def preferences(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@csrf_exempt
 def script(request: HttpRequest) -> HttpResponse:
     """The JavaScript API's script, at the versioned URL the pages name."""
     return from_werkzeug(script_response(_core_request(request)))
