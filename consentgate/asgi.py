@@ -12,7 +12,7 @@ never held whole. Websocket and lifespan scopes pass through untouched.
 .. code-block:: python
 
     from fastapi import Depends, FastAPI
-    from consentgate import Consent
+    from consentgate import Consent, load_config
     from consentgate.asgi import ConsentGateMiddleware, consent
 
     app = FastAPI()
@@ -118,8 +118,7 @@ class ConsentGateMiddleware:
         environ["wsgi.input_terminated"] = True
         gate = self.gate
         if gate.recorder.active:  # the store's I/O stays off the event loop
-            loop = asyncio.get_running_loop()
-            head, chunks = await loop.run_in_executor(None, _answer, gate, environ)
+            head, chunks = await _in_thread(_answer, gate, environ)
         else:
             head, chunks = _answer(gate, environ)
         await send(_start_message(head, {}))
@@ -213,6 +212,18 @@ def consent(request: HTTPConnection) -> Consent:
     return found
 
 
+def script_tags(request: HTTPConnection) -> str:
+    """The JavaScript API's tags (``window.consentgate``: the visitor's state and the
+    script, with the CSP nonce) for a page the app writes itself; put them in its
+    ``<head>``. Once per page: later calls, and the banner, then add nothing.
+    Mark the result safe in the template (Jinja2: ``{{ script_tags(request) | safe }}``).
+    """
+    consent(request)  # the same LookupError without the gate
+    environ: Environ = request.scope[ENVIRON_KEY]
+    gate: Gate = environ["consentgate.gate"]
+    return gate.place_script(environ)
+
+
 def environ_from_scope(scope: Scope) -> Environ:
     """The CGI mapping of an HTTP scope, as a WSGI server would give it.
 
@@ -237,12 +248,16 @@ def environ_from_scope(scope: Scope) -> Environ:
         "REMOTE_ADDR": client[0] if client else "",
         "wsgi.url_scheme": scope.get("scheme", "http"),
     }
+    repeated: dict[str, list[str]] = {}
     for raw_name, raw_value in scope["headers"]:
         name = _CGI_NAMES.get(raw_name) or _cgi_name(raw_name)
         value = raw_value.decode("latin-1")
-        if name in environ:
-            value = environ[name] + ("; " if name == "HTTP_COOKIE" else ", ") + value
-        environ[name] = value
+        if name in environ:  # joined once at the end: linear however many repeats
+            repeated.setdefault(name, [environ[name]]).append(value)
+        else:
+            environ[name] = value
+    for name, values in repeated.items():
+        environ[name] = ("; " if name == "HTTP_COOKIE" else ", ").join(values)
     return environ
 
 
@@ -298,6 +313,18 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)[:limit]
+
+
+async def _in_thread(
+    answer: Callable[[Gate, Environ], tuple[Head, list[bytes]]], gate: Gate, environ: Environ
+) -> tuple[Head, list[bytes]]:
+    """``answer(gate, environ)`` in asyncio's default thread pool; under another event
+    loop (trio), where there is none to ask, in this thread."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return answer(gate, environ)
+    return await loop.run_in_executor(None, answer, gate, environ)
 
 
 def _answer(gate: Gate, environ: Environ) -> tuple[Head, list[bytes]]:

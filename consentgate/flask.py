@@ -249,12 +249,8 @@ def consentgate_script() -> Markup:
     Once per page: later calls, and the banner, then add nothing. Put it in the
     ``<head>``, before the site's own scripts that read the state.
     """
-    environ = request.environ
-    if environ.get("consentgate.script_placed"):
-        return Markup("")
-    environ["consentgate.script_placed"] = True
     _nonce_attr()  # asks the CONSENTGATE_CSP_NONCE hook, which script_tags reads after
-    return Markup(_gate().script_tags(environ))
+    return Markup(_gate().place_script(request.environ))
 
 
 def cookie_declaration() -> Markup:

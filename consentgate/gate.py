@@ -369,12 +369,21 @@ class Gate:
         """The JavaScript API for this page: its state and the script, with the CSP nonce.
 
         For apps that write their own pages (the banner brings the tags itself);
-        Flask templates call ``consentgate_script()``, which marks them placed.
+        template helpers call :meth:`place_script`, which marks them placed.
         """
         state = self.request_state(environ)
         data = self._state_texts[(environ["consentgate.consent"], state.mode, state.gpc)]
         prefix = self.mount_prefix(environ)
         return state_tags(data, prefix, self.settings.endpoint, nonce_attr(environ))
+
+    def place_script(self, environ: Environ) -> str:
+        """:meth:`script_tags` the first time a page asks, marked placed so that the
+        banner brings no second copy; ``""`` after (the template helpers of every
+        framework call this)."""
+        if environ.get("consentgate.script_placed"):
+            return ""
+        environ["consentgate.script_placed"] = True
+        return self.script_tags(environ)
 
     def _state_text(self, key: tuple[Consent, str, bool]) -> str:
         consent, mode, gpc = key

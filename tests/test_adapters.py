@@ -15,7 +15,9 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import brotli
 import pytest
+from backports import zstd
 
 from consentgate.encoding import readable_accept_encoding
 
@@ -185,6 +187,15 @@ def test_a_refused_cookie_the_browser_holds_is_expired(serve: Serve) -> None:
     assert any(c.startswith("visits=;") and "Max-Age=0" in c for c in cookies)
 
 
+def test_a_link_header_to_a_refused_tracker_is_dropped(serve: Serve) -> None:
+    tracker = "<https://www.googletagmanager.com/gtag/js?id=G-TEST>; rel=preload; as=script"
+    own = "</static/app.css>; rel=preload; as=style"
+    headers = [HTML, ("Link", tracker), ("Link", own)]
+    client = serve(replying(Reply(headers=headers)))
+    decide(client, "reject_all")
+    assert client.request("GET", "/").all("Link") == [own]
+
+
 # --- the endpoint ---------------------------------------------------------------------
 
 
@@ -242,13 +253,23 @@ def test_a_304_is_only_for_the_consent_the_page_was_rendered_for(serve: Serve) -
 # --- compressed and unreadable pages -------------------------------------------------------
 
 
-def test_a_compressed_page_is_gated_and_compressed_again(serve: Serve) -> None:
-    headers = [HTML, ("Content-Encoding", "gzip")]
-    client = serve(replying(Reply(chunked(gzip.compress(PAGE), 50), headers=headers)))
+@pytest.mark.parametrize(
+    ("coding", "encode", "decode"),
+    [
+        pytest.param("gzip", gzip.compress, gzip.decompress, id="gzip"),
+        pytest.param("br", brotli.compress, brotli.decompress, id="brotli"),
+        pytest.param("zstd", zstd.compress, zstd.decompress, id="zstd"),
+    ],
+)
+def test_a_compressed_page_is_gated_and_compressed_again(
+    serve: Serve, coding: str, encode: Callable[[bytes], bytes], decode: Callable[[bytes], bytes]
+) -> None:
+    headers = [HTML, ("Content-Encoding", coding)]
+    client = serve(replying(Reply(chunked(encode(PAGE), 50), headers=headers)))
     decide(client, "reject_all")
-    answer = client.request("GET", "/", headers={"Accept-Encoding": "gzip"})
-    assert answer.header("Content-Encoding") == "gzip"
-    assert gzip.decompress(answer.body) == GATED
+    answer = client.request("GET", "/", headers={"Accept-Encoding": coding})
+    assert answer.header("Content-Encoding") == coding
+    assert decode(answer.body) == GATED
 
 
 def test_the_app_is_asked_for_codings_the_gate_reads(serve: Serve) -> None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack, asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
@@ -23,7 +25,7 @@ from starlette.routing import Route
 from bench.memory import LIMIT, measure_asgi
 from bench.pages import MB
 from consentgate import Consent
-from consentgate.asgi import ConsentGateMiddleware, consent
+from consentgate.asgi import ConsentGateMiddleware, consent, script_tags
 
 from .adapters import readme_module, uvicorn_served
 from .conftest import GTAG, PAGE, PAGE_ACCEPTED, SECRET, categories
@@ -162,6 +164,28 @@ def test_the_app_tells_the_gate_through_the_environ_in_its_scope(key: str, value
         assert BANNER in body and b'<style nonce="r4nd0m">' in body
 
 
+def test_a_page_places_the_javascript_api_once() -> None:
+    async def home(request: Request) -> HTMLResponse:
+        tags = script_tags(request) + script_tags(request)  # the second adds nothing
+        return HTMLResponse(f"<!DOCTYPE html><head>{tags}</head><body><p>Hi</p>")
+
+    app = Starlette(
+        routes=[Route("/", home)], middleware=[Middleware(ConsentGateMiddleware, **OPTIONS)]
+    )
+
+    async def visit() -> list[bytes]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+            before = (await client.get("/")).content
+            await client.post("/consent", data={"action": "reject_all"})
+            return [before, (await client.get("/")).content]
+
+    before, after = run(visit())
+    assert before.count(b'id="consentgate-state"') == after.count(b'id="consentgate-state"') == 1
+    assert BANNER in before and BANNER not in after
+    assert b'"decided": true' in after or b'"decided":true' in after
+
+
 def test_the_helper_says_when_the_gate_is_missing() -> None:
     request = Request(http_scope())
     with pytest.raises(LookupError, match="ConsentGateMiddleware"):
@@ -204,6 +228,20 @@ def test_the_middleware_needs_no_framework_at_run_time() -> None:
 
 
 # --- bodies and disconnects ---------------------------------------------------------
+
+
+def test_a_decision_is_recorded_before_it_is_answered(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path}/consent.sqlite3"
+    gate = ConsentGateMiddleware(PlainTextResponse("app"), records=store, **OPTIONS)
+    form = [
+        (b"content-type", b"application/x-www-form-urlencoded"),
+        (b"origin", b"http://localhost"),
+    ]
+    body = {"type": "http.request", "body": b"action=accept_all&next=/"}
+    sent = run(call(gate, http_scope("/consent", "POST", form), [body]))
+    assert sent[0]["status"] == 303
+    assert gate.gate.recorder.store().stats().total == 1
+    gate.gate.recorder.close()
 
 
 def test_a_chunked_post_over_the_limit_is_refused_unread() -> None:
@@ -253,6 +291,20 @@ def test_a_disconnect_seen_by_the_app_stops_the_gating() -> None:
         call(ConsentGateMiddleware(app, **OPTIONS), http_scope(), [{"type": "http.disconnect"}])
     )
     assert BANNER not in body_of(sent) and b"<h1>Hello</h1>" not in body_of(sent)
+
+
+def test_repeated_headers_are_read_as_one() -> None:
+    gate = ConsentGateMiddleware(HTMLResponse(PAGE), **OPTIONS)
+    accepted = Consent(
+        frozenset({"necessary", "analytics"}),
+        decided=True,
+        version=gate.gate.settings.policy_version,
+        decided_at=int(time.time()),
+    )
+    cookie = gate.gate.codec.dumps(accepted)
+    headers = [(b"cookie", b"visits=1"), (b"cookie", f"consentgate={cookie}".encode())]
+    headers += [(b"x-filler", b"x")] * 5000
+    assert body_of(run(call(gate, http_scope(headers=headers), []))) == PAGE_ACCEPTED
 
 
 def test_file_sending_extensions_are_withheld_from_the_app() -> None:
