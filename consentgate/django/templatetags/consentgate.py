@@ -39,10 +39,7 @@ def consent_banner(context: template.Context) -> SafeString:
 def consentgate_script(context: template.Context) -> SafeString:
     """The JavaScript API's state and script; once per page (later calls add nothing)."""
     environ = _request(context, "consentgate_script").META
-    if environ.get("consentgate.script_placed"):
-        return mark_safe("")
-    environ["consentgate.script_placed"] = True
-    return mark_safe(current().gate.script_tags(environ))
+    return mark_safe(current().gate.place_script(environ))
 
 
 @register.simple_tag
