@@ -114,6 +114,21 @@ def test_a_cross_site_post_is_refused_and_changes_nothing(client: Any) -> None:
     assert refused.status_code == 403 and "consentgate" not in refused.cookies
 
 
+@pytest.mark.parametrize("path", ["/", "/stream/"])
+def test_pages_djangos_gzip_middleware_compressed_are_gated(client: Any, path: str) -> None:
+    import gzip
+
+    from django.conf import settings
+    from django.test import override_settings
+
+    gzipped = [*settings.MIDDLEWARE, "django.middleware.gzip.GZipMiddleware"]
+    with override_settings(MIDDLEWARE=gzipped):
+        page = client.get(path, HTTP_ACCEPT_ENCODING="gzip")
+    assert page["Content-Encoding"] == "gzip"
+    html = gzip.decompress(body(page))
+    assert BANNER in html and GA_SCRIPT not in html
+
+
 def test_the_preferences_page_is_in_the_sites_own_layout(client: Any) -> None:
     page = client.get("/consent?next=/analytics/")
     html = body(page)
