@@ -129,6 +129,15 @@ def test_pages_djangos_gzip_middleware_compressed_are_gated(client: Any, path: s
     assert BANNER in html and GA_SCRIPT not in html
 
 
+def test_force_script_name_is_the_prefix_of_the_gates_urls(client: Any) -> None:
+    from django.test import override_settings
+
+    with override_settings(FORCE_SCRIPT_NAME="/site/"):
+        page = body(client.get("/"))
+        assert b'action="/site/consent"' in page and b'href="/site/consent"' in page
+        assert decide(client, "reject_all")["Location"] == "/site/"
+
+
 def test_the_preferences_page_is_in_the_sites_own_layout(client: Any) -> None:
     page = client.get("/consent?next=/analytics/")
     html = body(page)
