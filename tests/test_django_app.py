@@ -129,13 +129,24 @@ def test_pages_djangos_gzip_middleware_compressed_are_gated(client: Any, path: s
     assert BANNER in html and GA_SCRIPT not in html
 
 
-def test_force_script_name_is_the_prefix_of_the_gates_urls(client: Any) -> None:
+@pytest.mark.parametrize(
+    ("prefix", "written"),
+    [
+        pytest.param("/site/", b"/site", id="ascii"),
+        pytest.param("/caf\u00e9/", b"/caf%C3%A9", id="non-ascii"),
+    ],
+)
+def test_force_script_name_is_the_prefix_of_the_gates_urls(
+    client: Any, prefix: str, written: bytes
+) -> None:
     from django.test import override_settings
 
-    with override_settings(FORCE_SCRIPT_NAME="/site/"):
+    with override_settings(FORCE_SCRIPT_NAME=prefix):
         page = body(client.get("/"))
-        assert b'action="/site/consent"' in page and b'href="/site/consent"' in page
-        assert decide(client, "reject_all")["Location"] == "/site/"
+        assert b'action="' + written + b'/consent"' in page
+        assert b'href="' + written + b'/consent"' in page
+        decided = decide(client, "reject_all")
+    assert decided["Location"] == written.decode() + "/"
 
 
 def test_the_preferences_page_is_in_the_sites_own_layout(client: Any) -> None:

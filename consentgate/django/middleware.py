@@ -24,7 +24,6 @@ from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefunction, sync_to_async
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
@@ -98,25 +97,19 @@ class ConsentGateMiddleware:
 def _admit(request: HttpRequest) -> Passage:
     """The request's consent into ``request.META``, and its response's passage.
 
-    Django puts the decoded path in ``META["PATH_INFO"]``; the core reads it as
-    PEP 3333 has it (the UTF-8 bytes as Latin-1), as a WSGI server gave it, so a
-    non-ASCII path is written back in that form. Django reads ``request.path_info``.
-    ``FORCE_SCRIPT_NAME`` is the mount prefix, as Django's URLs have it.
+    Django puts the decoded path and mount prefix in ``META["PATH_INFO"]`` and
+    ``META["SCRIPT_NAME"]`` (``FORCE_SCRIPT_NAME`` included); the core reads them as
+    PEP 3333 has them (the UTF-8 bytes as Latin-1), so a non-ASCII one is written back
+    in that form. Django itself reads ``request.path_info`` and ``request.path``.
     """
     environ = request.META
-    path = environ.get("PATH_INFO", "")
-    if not path.isascii():
-        environ["PATH_INFO"] = _pep3333(path)
-    if settings.FORCE_SCRIPT_NAME is not None:
-        environ["SCRIPT_NAME"] = _pep3333(settings.FORCE_SCRIPT_NAME.rstrip("/"))
+    for key in ("PATH_INFO", "SCRIPT_NAME"):
+        value = environ.get(key, "")
+        if not value.isascii():
+            environ[key] = value.encode("utf-8", "surrogateescape").decode("latin-1")
     passage = current().gate.admit(environ)
     assert passage is not None  # the app serves the endpoint itself (serve_endpoint=False)
     return passage
-
-
-def _pep3333(text: str) -> str:
-    """A decoded path as a WSGI environ holds it: its UTF-8 bytes as Latin-1."""
-    return text.encode("utf-8", "surrogateescape").decode("latin-1")
 
 
 def _is_html(response: HttpResponseBase) -> bool:
