@@ -444,6 +444,14 @@ def test_an_async_streamed_page_is_gated_as_it_streams() -> None:
 
 
 @pytest.mark.usefixtures("test_urls")
+def test_an_async_stream_under_wsgi_django_is_gated(client: Any) -> None:
+    page = client.get("/async-stream/")
+    assert not page.is_async  # read whole, as WSGI Django reads it
+    html = body(page)
+    assert BANNER in html and GA_SCRIPT not in html and b"Async body" in html
+
+
+@pytest.mark.usefixtures("test_urls")
 def test_a_page_that_cannot_be_gated_is_a_502(client: Any) -> None:
     page = client.get("/unreadable/")
     assert page.status_code == 502 and b"not what it says" not in page.content

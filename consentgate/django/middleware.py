@@ -65,10 +65,12 @@ class ConsentGateMiddleware:
         if head is not None:
             return _answer(passage, response, head, [], iter(()), untouched)
         if isinstance(response, StreamingHttpResponse) and response.is_async:
-            chunks: Any = aiter(response.streaming_content)  # type: ignore[arg-type]
-            head, sent = async_to_sync(_aopen)(passage, chunks)
-            return _answer(passage, response, head, sent, _arest(passage, chunks))
-        chunks = iter(_body(response))
+            # Served by WSGI Django, which reads an async body whole, in one event loop
+            # (an async generator is bound to the loop that started it): so is it here.
+            chunks = iter(async_to_sync(_collect)(response.streaming_content))
+            response.streaming_content = chunks
+        else:
+            chunks = iter(_body(response))
         head, sent = _open(passage, chunks)
         return _answer(passage, response, head, sent, _rest(passage, chunks))
 
@@ -148,6 +150,10 @@ def _body(response: HttpResponseBase) -> Iterable[bytes]:
     if isinstance(response, HttpResponse):
         return (response.content,)
     raise TypeError(f"cannot read the body of {type(response).__name__}")
+
+
+async def _collect(chunks: Any) -> list[bytes]:
+    return [chunk async for chunk in chunks]
 
 
 def _open(passage: Passage, chunks: Iterator[bytes]) -> Opened:
