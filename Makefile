@@ -8,18 +8,22 @@ BENCH_STAMP := $(VENV)/.installed-bench
 SCAN_STAMP := $(VENV)/.installed-scan
 DJANGO_STAMP := $(VENV)/.installed-django
 
-.PHONY: demo django-example test check bench lint scan-demo
+.PHONY: demo django-example test test-pure check bench lint scan-demo
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# The compiled scanner: editable installs build it in place (where a C compiler exists),
+# so a change to its source reinstalls.
+SPEEDUPS := setup.py consentgate/_speedups.c
+
 # The demo needs the package and Flask only, not the test and lint tools.
-$(DEMO_STAMP): pyproject.toml | $(VENV)/bin/python
+$(DEMO_STAMP): pyproject.toml $(SPEEDUPS) | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e '.[flask]'
 	touch $@
 
-$(STAMP): pyproject.toml | $(VENV)/bin/python
+$(STAMP): pyproject.toml $(SPEEDUPS) | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e '.[flask,test,dev]'
 	touch $@
 
@@ -29,7 +33,7 @@ $(BENCH_STAMP): $(STAMP)
 	touch $@
 
 # The scanner drives the system Chromium (apt-get install chromium); no browser download.
-$(SCAN_STAMP): pyproject.toml | $(VENV)/bin/python
+$(SCAN_STAMP): pyproject.toml $(SPEEDUPS) | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e '.[flask,scan]'
 	touch $@
 
@@ -58,6 +62,11 @@ scan-demo: $(SCAN_STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The tokenizer's tests again on the pure-Python gate (the fallback where no compiler is).
+test-pure: $(STAMP)
+	CONSENTGATE_PURE=1 $(PY) -m pytest -q tests/test_rewriter.py tests/test_rewriter_loads.py \
+		tests/test_conformance.py tests/test_html5lib_data.py
 
 # The unit tests, without the browser suite: seconds, for every change.
 check: $(STAMP)

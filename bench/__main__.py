@@ -14,15 +14,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from consentgate import speedups
+
 from . import asgi_overhead, e2e, memory, overhead, records, throughput
 from .pages import DEFAULT_CORPUS, MB, SIZES, generate_page, load_corpus
 from .report import Target, machine, ratio, save, size, table
 
-#: Throughput targets: the gate against lol-html and against html.parser.
-LOL_TARGET = 1.2
-PARSER_TARGET = 10.0
+#: Throughput targets (issue #17): the gate against lol-html and against html.parser.
+LOL_TARGET = 1.5
+PARSER_TARGET = 15.0
 #: Chunked over whole-document throughput, on each real page over 100 KB.
-STREAMING_TARGET = 0.9
+STREAMING_TARGET = 0.85
+#: The same, at the median of those pages.
+STREAMING_MEDIAN_TARGET = 0.95
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -102,7 +106,7 @@ def run_streaming(
 ) -> tuple[list[throughput.StreamingResult], list[Target]]:
     results = throughput.streaming(corpus, quick=quick)
     if not results:
-        return [], [Target("16 KB chunks >= 0.9x whole document", "no corpus", None)]
+        return [], [Target(f"16 KB chunks >= {STREAMING_TARGET}x whole", "no corpus", None)]
     results.sort(key=lambda r: r.ratio)
     failing = [r for r in results if r.ratio < STREAMING_TARGET]
     say(f"Streaming: gate with 16 KB chunks vs whole document, {len(results)} real pages > 100 KB")
@@ -118,7 +122,15 @@ def run_streaming(
     )
     say()
     measured = f"min {results[0].ratio:.2f}x over {len(results)} pages"
-    return results, [Target("16 KB chunks >= 0.9x whole, each page", measured, not failing)]
+    median = results[len(results) // 2].ratio
+    return results, [
+        Target(
+            f"16 KB chunks >= {STREAMING_MEDIAN_TARGET}x whole, median page",
+            f"{median:.2f}x",
+            median >= STREAMING_MEDIAN_TARGET,
+        ),
+        Target(f"16 KB chunks >= {STREAMING_TARGET}x whole, each page", measured, not failing),
+    ]
 
 
 def run_overhead(quick: bool) -> tuple[list[overhead.Overhead], list[Target]]:
@@ -306,6 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     info = machine()
     say(f"consentgate benchmarks: {info['nproc']} CPUs, {info['cpu']}, Python {info['python']}")
+    say(f"Gate: {'compiled scanner' if speedups.ACCELERATED else 'pure Python'}")
     load = ", ".join(f"{n:.2f}" for n in info["loadavg"])
     say(f"Load average at start: {load} (in-process figures are CPU time; wrk's are wall time)")
     say()

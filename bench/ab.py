@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import subprocess
 import sys
 import tarfile
@@ -21,6 +22,8 @@ from io import BytesIO
 from pathlib import Path
 from types import ModuleType
 
+from consentgate.speedups import PURE_ENV
+
 from . import policy
 from .pages import DEFAULT_CORPUS, KB, MB, generate_page, load_corpus, split
 from .report import ratio, table
@@ -30,6 +33,8 @@ from .timing import medians
 ROOT = Path(__file__).resolve().parents[1]
 #: The package name the base revision is imported under.
 BASE_NAME = "consentgate_base"
+#: The name the working tree's package is imported under, pure (see :func:`load_pure`).
+PURE_NAME = "consentgate_pure"
 
 
 def load_revision(rev: str, into: Path) -> ModuleType:
@@ -50,6 +55,28 @@ def load_revision(rev: str, into: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[BASE_NAME] = module
     spec.loader.exec_module(module)
+    return module
+
+
+def load_pure() -> ModuleType:
+    """Import the working tree's ``consentgate/`` again, under :data:`PURE_NAME`, with the
+    compiled scanner switched off: the pure-Python gate beside the compiled one."""
+    init = ROOT / "consentgate" / "__init__.py"
+    spec = importlib.util.spec_from_file_location(
+        PURE_NAME, init, submodule_search_locations=[str(init.parent)]
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[PURE_NAME] = module
+    before = os.environ.get(PURE_ENV)
+    os.environ[PURE_ENV] = "1"
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        if before is None:
+            del os.environ[PURE_ENV]
+        else:
+            os.environ[PURE_ENV] = before
     return module
 
 

@@ -67,7 +67,7 @@ CASES = (
     Case("HEAD of an HTML page", "HEAD", "/page", "accepted", False, 0.05, "200"),
     Case("304 Not Modified", "GET", "/page", "accepted", True, 0.05, "304"),
     Case("HTML, visitor accepted all", "GET", "/page", "accepted", False, 0.05, "200"),
-    Case("tiny HTML + banner, undecided", "GET", "/page", "undecided", False, 0.15, "200"),
+    Case("tiny HTML + banner, undecided", "GET", "/page", "undecided", False, 0.20, "200"),
 )
 
 

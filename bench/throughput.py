@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from consentgate import speedups
 from consentgate.rewriter import HtmlGate
 
 from . import policy
@@ -59,8 +60,12 @@ def implementations() -> dict[str, RewriterFactory]:
     rules, allows = policy.rules(), policy.refused().allows
     factories: dict[str, RewriterFactory] = {
         "gate": lambda: HtmlGate(rules, allows, banner=None),
-        "html.parser": lambda: ParserGate(rules, allows),
     }
+    if speedups.ACCELERATED:  # the pure-Python fallback beside it, in the same run
+        from . import ab  # it imports this module
+
+        factories["pure"] = ab.factory(ab.load_pure().__name__)  # type: ignore[dict-item]
+    factories["html.parser"] = lambda: ParserGate(rules, allows)
     if lolhtml_available():
         factories["lolhtml"] = lambda: LolGate(rules, allows)
     factories["copy"] = CopyGate

@@ -15,6 +15,7 @@ from .config import Settings as Settings
 from .config import load_config as load_config
 from .consent import Consent as Consent
 from .middleware import ConsentGate as ConsentGate
+from .speedups import ACCELERATED as accelerated
 
 __all__ = [
     "Category",
@@ -23,5 +24,6 @@ __all__ = [
     "ConsentGate",
     "CookieSpec",
     "Settings",
+    "accelerated",
     "load_config",
 ]

@@ -5,7 +5,9 @@ open an attribute value right after ``=``; comments, raw text and script data ha
 own ends. The *skippers* consume, in C, everything the gate may pass without a look from
 Python and stop at the few tags it must see; they are built so that the regex engine
 decides each ``<`` from its next byte or two (sre tries an alternative that starts with a
-literal byte or a set only when that byte fits).
+literal byte or a set only when that byte fits). Where the compiled scanner runs
+(:mod:`consentgate.speedups`), it walks those tokens in front of each skipper; the
+patterns stay their one definition.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import re
 import string
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
+
+from .speedups import ANY_TAG, FOREIGN_CONTENT, HTML_CONTENT, Skipper, skipper
 
 __all__ = [
     "ATTRS_ON",
@@ -396,13 +400,47 @@ UNSURE_ENDS = {COMMENT_END: re.compile(rb"--!?>|" + _RAW_END), GT: re.compile(rb
 RAW_END_ANY = re.compile(_RAW_END[3:-1])
 
 
+def _html_skipper(
+    starts: frozenset[str], quieter: Mapping[str, bytes], classes: tuple[str, ...]
+) -> Skipper:
+    """:func:`_skipper` for HTML content, fronted by the compiled scanner where it runs.
+
+    The scanner is told what the pattern passes: the tags it does not stop at, the
+    quiet ones (:data:`_LOADS_WITH`), and the ``quieter`` widget tags with their classes.
+    """
+    ends = _names("body")
+    pattern = _skipper(starts, ends, html_content=True, quieter=quieter)
+    return skipper(
+        pattern,
+        HTML_CONTENT,
+        starts,
+        ends,
+        quiet=_LOADS_WITH,
+        widgets=quieter,
+        classes=classes,
+        raw=RAW - GATED,
+        deferred=["svg"],
+        voids=VOID | BACKGROUND,
+    )
+
+
+def _any_tag_skipper(
+    starts: frozenset[str] | None, ends: frozenset[str] | None, comments: bool = True
+) -> Skipper:
+    """:func:`_skipper` outside HTML content; the compiled scanner, where it runs, passes
+    text, comments (with ``comments``) and declarations, and stops at every tag (in
+    SVG/MathML content, ``starts`` given, it leaves every tag to the pattern)."""
+    mode = ANY_TAG if starts is None else FOREIGN_CONTENT
+    return skipper(_skipper(starts, ends, comments=comments), mode, comments=comments)
+
+
 #: In HTML content: stops at start tags the gate classifies or that change the tokenizer's
 #: state, and at ``</body>``.
-FAST = _skipper(_HTML_START, _names("body"), html_content=True)
+FAST = _html_skipper(_HTML_START, {}, ())
 
 
 @functools.cache
-def fast_widgets(classes: tuple[str, ...]) -> re.Pattern[bytes]:
+def fast_widgets(classes: tuple[str, ...]) -> Skipper:
     """:data:`FAST` that also stops at a ``<blockquote>`` or ``<div>`` whose ``class``
     value holds one of ``classes`` (a gated widget's element), compiled once per set of
     classes, on first use. It may stop at others too; it never passes one that holds one.
@@ -412,8 +450,7 @@ def fast_widgets(classes: tuple[str, ...]) -> re.Pattern[bytes]:
     quoted = rb'"[^"]*?' + has + rb"|'[^']*?" + has
     value = b"(?:" + quoted + rb"|(?![\"'])[^\t\n\f\r >]*?" + has + b")"
     allowed = rb"(?!(?i:class)[\t\n\f\r ]*+=[\t\n\f\r ]*+" + value + b")"
-    quieter = dict.fromkeys(WIDGETS, allowed)
-    return _skipper(_HTML_START | WIDGETS, _names("body"), html_content=True, quieter=quieter)
+    return _html_skipper(_HTML_START | WIDGETS, dict.fromkeys(WIDGETS, allowed), classes)
 
 
 @functools.cache
@@ -425,11 +462,11 @@ def widget_search(classes: tuple[str, ...]) -> Callable[[bytes], object]:
 
 #: In SVG/MathML content: stops at the start tags that open or end it, and at end tags
 #: but those of SVG/MathML elements only (any other may close it).
-FOREIGN = _skipper(_FOREIGN_START, FOREIGN_ONLY)
+FOREIGN = _any_tag_skipper(_FOREIGN_START, FOREIGN_ONLY)
 #: Stops at every tag, for the gate to follow nesting while it removes an element.
-SLOW = _skipper(None, None)
+SLOW = _any_tag_skipper(None, None)
 #: Stops at every tag and comment, in SVG/MathML content an HTML end tag may have closed.
-UNSURE = _skipper(None, None, comments=False)
+UNSURE = _any_tag_skipper(None, None, comments=False)
 
 
 _VALUE = rb"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+("[^"]*+"|'[^']*+'|[^\t\n\f\r >]*+))?"""

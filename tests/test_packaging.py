@@ -44,6 +44,7 @@ def test_changelog_has_the_current_version() -> None:
         ".hypothesis/x",
         ".pytest_cache/x",
         ".venv/x",
+        "consentgate/_speedups.cpython-311-x86_64-linux-gnu.so",
     ],
 )
 def test_build_outputs_and_caches_are_ignored(path: str) -> None:

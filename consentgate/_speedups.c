@@ -1,0 +1,887 @@
+/* The compiled front of the gate's skippers (consentgate.tokens).
+ *
+ * A skipper is a regular expression whose main loop consumes, one token at a time,
+ * what the gate may pass without a look from Python: text, comments, declarations and
+ * tags it need not see. Each token is decided by the byte after its "<", and the loop
+ * is possessive, so the match from any token boundary the loop passes ends where the
+ * match from the start ends, with the same groups. This module walks the commonest
+ * tokens in C and hands the pattern the rest from the last boundary it reached: the
+ * pattern stays the one definition of what is skipped, and this walk only ever stops
+ * early (at anything it does not know, it stops and lets the pattern decide).
+ *
+ * Hostile input: every read is bounded by the end given to the scan; no recursion;
+ * names longer than any configured name are never looked up.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#include <string.h>
+
+#define MAX_NAME 31   /* longer names are in no table */
+#define MAX_NAMES 128 /* entries of one table */
+
+/* What the pattern's loop does with a start tag of a name in the table: stop there, pass
+ * it when its attributes cannot load (QUIET, WIDGET; lower-case names only), pass the
+ * whole raw-text element (RAW), or something this walk leaves to the pattern (DEFER). */
+enum { STOP = 1, QUIET = 2, WIDGET = 3, RAW = 4, DEFER = 5 };
+/* Skippers: in HTML content (whose stops are a script, a quiet tag or any tag), at
+ * every tag (stops at any tag), or in SVG/MathML content (every tag left to the pattern). */
+enum { MODE_FOREIGN = 0, MODE_ANY = 1, MODE_HTML = 2 };
+/* What token() returns besides an index: the pattern stops here, or decides here. */
+#define AT_STOP (-1)
+#define AT_DEFER (-2)
+#define NGROUPS 10
+
+typedef struct {
+    unsigned char len;
+    unsigned char kind;
+    char name[MAX_NAME + 1];
+    char attr[MAX_NAME + 1]; /* QUIET: the attribute that makes the tag load */
+    unsigned char attr_len;
+} Name;
+
+typedef struct {
+    Name names[MAX_NAMES];
+    int count;
+    int all; /* no table: every name stops */
+} Table;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *match;   /* the pattern's bound match method */
+    PyObject *pattern;
+    Table starts;
+    Table ends;
+    Table voids;       /* MODE_HTML: lower-case start tags it stops at as group 5 */
+    int mode;
+    int comments;      /* comments are consumed (else the scan stops at them) */
+    PyObject *classes; /* tuple of bytes: a widget's classes */
+} Scanner;
+
+/* A skipper match built here, with the groups the gate reads (see tokens._skipper). */
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t regs[NGROUPS][2];
+    int lastindex;
+} Stop;
+
+typedef struct {
+    PyObject_HEAD
+    Scanner *scanner;
+    PyObject *buf;
+    Py_ssize_t pos, end;
+    int done;
+} Scan;
+
+static PyTypeObject ScannerType;
+static PyTypeObject ScanType;
+static PyTypeObject StopType;
+static PyObject *str_end;
+
+static inline int is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
+}
+
+static inline int is_alpha(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static inline unsigned char lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* What ends a tag name. */
+static inline int is_delim(unsigned char c)
+{
+    return is_space(c) || c == '/' || c == '>';
+}
+
+/* The table entry for name s[a:b] in any case, and whether it is written in lower case. */
+static const Name *lookup(const Table *t, const unsigned char *s, Py_ssize_t a, Py_ssize_t b,
+                          int *is_lower)
+{
+    Py_ssize_t n = b - a, i;
+    int k;
+    if (n > MAX_NAME)
+        return NULL;
+    for (k = 0; k < t->count; k++) {
+        const Name *e = &t->names[k];
+        if (e->len != n || (unsigned char)e->name[0] != lower(s[a]))
+            continue;
+        *is_lower = 1;
+        for (i = 0; i < n; i++) {
+            if ((unsigned char)e->name[i] != lower(s[a + i]))
+                break;
+            if (s[a + i] != (unsigned char)e->name[i])
+                *is_lower = 0;
+        }
+        if (i == n)
+            return e;
+    }
+    return NULL;
+}
+
+static int same_name(const unsigned char *s, Py_ssize_t a, Py_ssize_t b, const char *w,
+                     Py_ssize_t n)
+{
+    Py_ssize_t i;
+    if (b - a != n)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (lower(s[a + i]) != (unsigned char)w[i])
+            return 0;
+    return 1;
+}
+
+/* Whether the value s[a:b] holds one of the widget classes. */
+static int has_class(PyObject *classes, const unsigned char *s, Py_ssize_t a, Py_ssize_t b)
+{
+    Py_ssize_t i, n = PyTuple_GET_SIZE(classes);
+    for (i = 0; i < n; i++) {
+        PyObject *c = PyTuple_GET_ITEM(classes, i);
+        Py_ssize_t len = PyBytes_GET_SIZE(c), j;
+        const char *w = PyBytes_AS_STRING(c);
+        for (j = a; j + len <= b; j++)
+            if (s[j] == (unsigned char)w[0] && memcmp(s + j, w, (size_t)len) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+/* The attributes of a tag from p (after its name) through its ">", as the WHATWG
+ * tokenizer reads them: the index after the ">", or -1 where the tag is cut off by the
+ * end, or where an attribute of `e` would make it load (the pattern decides then). */
+static Py_ssize_t attributes(const Scanner *sc, const Name *e, const unsigned char *s,
+                             Py_ssize_t p, Py_ssize_t end)
+{
+    for (;;) {
+        Py_ssize_t a, n, r;
+        unsigned char c;
+        if (p >= end)
+            return -1;
+        c = s[p];
+        if (c == '>')
+            return p + 1;
+        if (is_space(c) || c == '/') {
+            while (p < end && (is_space(s[p]) || s[p] == '/'))
+                p++;
+            continue;
+        }
+        a = p++; /* a name: its first byte may be "=" */
+        while (p < end && !is_space(s[p]) && s[p] != '/' && s[p] != '>' && s[p] != '=')
+            p++;
+        n = p;
+        if (e != NULL && e->kind == QUIET && same_name(s, a, n, e->attr, e->attr_len))
+            return -1;
+        r = p;
+        while (r < end && is_space(s[r]))
+            r++;
+        if (r >= end || s[r] != '=')
+            continue; /* a name without a value */
+        r++;
+        while (r < end && is_space(s[r]))
+            r++;
+        if (r >= end)
+            return -1;
+        c = s[r];
+        if (c == '"' || c == '\'') {
+            const unsigned char *q = memchr(s + r + 1, c, (size_t)(end - r - 1));
+            if (q == NULL)
+                return -1;
+            if (e != NULL && e->kind == WIDGET && same_name(s, a, n, "class", 5) &&
+                has_class(sc->classes, s, r + 1, q - s))
+                return -1;
+            p = q - s + 1;
+        } else if (c == '>') {
+            p = r;
+        } else {
+            p = r + 1;
+            while (p < end && !is_space(s[p]) && s[p] != '>')
+                p++;
+            if (e != NULL && e->kind == WIDGET && same_name(s, a, n, "class", 5) &&
+                has_class(sc->classes, s, r, p))
+                return -1;
+        }
+    }
+}
+
+/* The first "</" + name s[a:b] (any case) + a delimiter from p: the index of its "<". */
+static Py_ssize_t find_end_tag(const unsigned char *s, Py_ssize_t a, Py_ssize_t b, Py_ssize_t p,
+                               Py_ssize_t end)
+{
+    Py_ssize_t n = b - a, i;
+    while (p < end) {
+        const unsigned char *lt = memchr(s + p, '<', (size_t)(end - p));
+        if (lt == NULL)
+            return -1;
+        p = lt - s;
+        if (p + 2 + n < end && s[p + 1] == '/' && is_delim(s[p + 2 + n])) {
+            for (i = 0; i < n && lower(s[p + 2 + i]) == lower(s[a + i]); i++)
+                ;
+            if (i == n)
+                return p;
+        }
+        p++;
+    }
+    return -1;
+}
+
+/* A whole raw-text element whose name is s[a:b], from its name's end: the index after
+ * its end tag, or AT_STOP when it is cut off. */
+static Py_ssize_t raw_element(const unsigned char *s, Py_ssize_t a, Py_ssize_t b,
+                              Py_ssize_t end)
+{
+    Py_ssize_t p = attributes(NULL, NULL, s, b, end);
+    if (p < 0)
+        return AT_STOP;
+    p = find_end_tag(s, a, b, p, end);
+    if (p < 0)
+        return AT_STOP;
+    p = attributes(NULL, NULL, s, p + 2 + (b - a), end);
+    return p < 0 ? AT_STOP : p;
+}
+
+/* A tag after its "<" (at p, a letter) or "</" (p after the "/"): the index after it
+ * when the pattern consumes it unseen, else -1. */
+static Py_ssize_t tag(const Scanner *sc, const Table *t, const unsigned char *s, Py_ssize_t p,
+                      Py_ssize_t end)
+{
+    Py_ssize_t a = p;
+    const Name *e;
+    int is_lower = 0;
+    if (t->all)
+        return -1;
+    while (p < end && !is_space(s[p]) && s[p] != '/' && s[p] != '>')
+        p++;
+    if (p >= end)
+        return -1;
+    e = lookup(t, s, a, p, &is_lower);
+    if (e != NULL && e->kind == DEFER)
+        return AT_DEFER;
+    if (e != NULL && e->kind == RAW)
+        return raw_element(s, a, p, end);
+    if (e != NULL && (e->kind == STOP || !is_lower))
+        return AT_STOP;
+    return attributes(sc, e, s, p, end);
+}
+
+/* A comment after its "<!--" (at p): the index after its end, or -1 if cut off. */
+static Py_ssize_t comment(const unsigned char *s, Py_ssize_t p, Py_ssize_t end)
+{
+    if (p < end && s[p] == '>')
+        return p + 1;
+    if (p + 1 < end && s[p] == '-' && s[p + 1] == '>')
+        return p + 2;
+    for (; p + 2 < end; p++) {
+        const unsigned char *d = memchr(s + p, '-', (size_t)(end - p - 2));
+        if (d == NULL)
+            return -1;
+        p = d - s;
+        if (s[p + 1] != '-')
+            continue;
+        if (s[p + 2] == '>')
+            return p + 3;
+        if (s[p + 2] == '!' && p + 3 < end && s[p + 3] == '>')
+            return p + 4;
+    }
+    return -1;
+}
+
+static Py_ssize_t after_gt(const unsigned char *s, Py_ssize_t p, Py_ssize_t end)
+{
+    const unsigned char *g = p < end ? memchr(s + p, '>', (size_t)(end - p)) : NULL;
+    return g == NULL ? -1 : g - s + 1;
+}
+
+/* The token starting with the "<" at p: the index after it, or -1 where the scan stops. */
+static Py_ssize_t token(const Scanner *sc, const unsigned char *s, Py_ssize_t p,
+                        Py_ssize_t end)
+{
+    unsigned char c;
+    if (p + 1 >= end)
+        return -1;
+    c = s[p + 1];
+    if (is_alpha(c))
+        return sc->mode == MODE_FOREIGN ? AT_DEFER : tag(sc, &sc->starts, s, p + 1, end);
+    if (c == '/') {
+        if (p + 2 >= end)
+            return -1;
+        if (is_alpha(s[p + 2]))
+            return sc->mode == MODE_FOREIGN ? AT_DEFER : tag(sc, &sc->ends, s, p + 2, end);
+        return after_gt(s, p + 2, end); /* a bogus comment */
+    }
+    if (c == '!') {
+        if (p + 3 < end && s[p + 2] == '-' && s[p + 3] == '-')
+            return sc->comments ? comment(s, p + 4, end) : -1;
+        if (p + 8 < end && memcmp(s + p + 2, "[CDATA[", 7) == 0)
+            return -1;
+        return after_gt(s, p + 2, end); /* a declaration or bogus comment */
+    }
+    if (c == '?')
+        return after_gt(s, p + 2, end);
+    return c == '<' ? p + 1 : p + 2; /* a "<" that is text */
+}
+
+/* The last token boundary the scan reaches from pos, before end; *defer is set when the
+ * pattern must decide what comes there. */
+static Py_ssize_t skip(const Scanner *sc, const unsigned char *s, Py_ssize_t p, Py_ssize_t end,
+                       int *defer)
+{
+    *defer = 0;
+    while (p < end) {
+        const unsigned char *lt = memchr(s + p, '<', (size_t)(end - p));
+        Py_ssize_t q;
+        if (lt == NULL)
+            return end;
+        p = lt - s;
+        q = token(sc, s, p, end);
+        if (q < 0) {
+            *defer = q == AT_DEFER;
+            return p;
+        }
+        p = q;
+    }
+    return p;
+}
+
+/* ---- the stop: what the pattern captures where its loop stops ---- */
+
+static void set(Stop *m, int g, Py_ssize_t a, Py_ssize_t b)
+{
+    m->regs[g][0] = a;
+    m->regs[g][1] = b;
+}
+
+/* A whole <script> at p (groups 2-4): 1 if it is one, else 0. */
+static int script(const unsigned char *s, Py_ssize_t p, Py_ssize_t end, Stop *m)
+{
+    static const char name[] = "script";
+    Py_ssize_t e, t, z, i;
+    if (p + 7 >= end || !same_name(s, p + 1, p + 7, name, 6) || !is_delim(s[p + 7]))
+        return 0;
+    e = attributes(NULL, NULL, s, p + 7, end);
+    if (e < 0)
+        return 0;
+    for (t = e;; t++) { /* its text: up to "</script" and a delimiter, or "<!--" */
+        const unsigned char *lt = t < end ? memchr(s + t, '<', (size_t)(end - t)) : NULL;
+        if (lt == NULL) {
+            set(m, 2, p, e);
+            set(m, 3, e, end);
+            set(m, 4, end, end);
+            m->lastindex = 4;
+            m->regs[0][1] = end;
+            return 1;
+        }
+        t = lt - s;
+        if (t + 3 < end && s[t + 1] == '!' && s[t + 2] == '-' && s[t + 3] == '-')
+            return 0;
+        if (t + 8 < end && s[t + 1] == '/' && is_delim(s[t + 8])) {
+            for (i = 0; i < 6 && lower(s[t + 2 + i]) == (unsigned char)name[i]; i++)
+                ;
+            if (i == 6)
+                break;
+        }
+    }
+    z = attributes(NULL, NULL, s, t + 8, end);
+    if (z < 0)
+        return 0;
+    set(m, 2, p, e);
+    set(m, 3, e, t);
+    m->lastindex = 3;
+    m->regs[0][1] = z;
+    return 1;
+}
+
+/* The pattern's captures after its loop stopped at p: a whole script (2-4), a quiet
+ * tag in lower case (5-6), any tag (7-9), or none. */
+static void tail(const Scanner *sc, const unsigned char *s, Py_ssize_t p, Py_ssize_t end,
+                 Stop *m)
+{
+    Py_ssize_t a, b, e;
+    int is_lower = 0, slash;
+    m->regs[0][1] = p;
+    if (p + 1 >= end || s[p] != '<')
+        return;
+    if (sc->mode == MODE_HTML && script(s, p, end, m))
+        return;
+    slash = s[p + 1] == '/';
+    a = p + 1 + slash;
+    if (a >= end || !is_alpha(s[a]))
+        return;
+    for (b = a; b < end && !is_delim(s[b]); b++)
+        ;
+    e = attributes(NULL, NULL, s, b, end);
+    if (e < 0)
+        return;
+    m->regs[0][1] = e;
+    if (sc->mode == MODE_HTML && !slash && lookup(&sc->voids, s, a, b, &is_lower) != NULL &&
+        is_lower) {
+        set(m, 5, p, e);
+        set(m, 6, b, b);
+        m->lastindex = 5;
+        return;
+    }
+    set(m, 7, p, e);
+    set(m, 8, p + 1, a);
+    set(m, 9, a, b);
+    m->lastindex = 7;
+}
+
+/* ---- tables from Python ---- */
+
+static int copy_name(PyObject *o, char *out, unsigned char *len)
+{
+    Py_ssize_t n, i;
+    const char *u;
+    if (!PyUnicode_Check(o)) {
+        PyErr_SetString(PyExc_TypeError, "names must be str");
+        return -1;
+    }
+    u = PyUnicode_AsUTF8AndSize(o, &n);
+    if (u == NULL)
+        return -1;
+    if (n < 1 || n > MAX_NAME) {
+        PyErr_Format(PyExc_ValueError, "name %R: 1 to %d bytes", o, MAX_NAME);
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        if ((unsigned char)u[i] >= 0x80 || u[i] != (char)lower((unsigned char)u[i])) {
+            PyErr_Format(PyExc_ValueError, "name %R: lower-case ASCII only", o);
+            return -1;
+        }
+        out[i] = u[i];
+    }
+    out[n] = 0;
+    *len = (unsigned char)n;
+    return 0;
+}
+
+static Name *add(Table *t, PyObject *name)
+{
+    Name *e;
+    unsigned char len;
+    char buf[MAX_NAME + 1];
+    int k;
+    if (copy_name(name, buf, &len) < 0)
+        return NULL;
+    for (k = 0; k < t->count; k++)
+        if (t->names[k].len == len && memcmp(t->names[k].name, buf, len) == 0)
+            return &t->names[k];
+    if (t->count == MAX_NAMES) {
+        PyErr_SetString(PyExc_ValueError, "too many names");
+        return NULL;
+    }
+    e = &t->names[t->count++];
+    memset(e, 0, sizeof(*e));
+    memcpy(e->name, buf, (size_t)len + 1);
+    e->len = len;
+    e->kind = STOP;
+    return e;
+}
+
+static int fill_kind(Table *t, PyObject *names, int kind)
+{
+    PyObject *it = PyObject_GetIter(names), *o;
+    if (it == NULL)
+        return -1;
+    while ((o = PyIter_Next(it)) != NULL) {
+        Name *e = add(t, o);
+        Py_DECREF(o);
+        if (e == NULL) {
+            Py_DECREF(it);
+            return -1;
+        }
+        e->kind = (unsigned char)kind;
+    }
+    Py_DECREF(it);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static int fill(Table *t, PyObject *names)
+{
+    if (names == Py_None) {
+        t->all = 1;
+        return 0;
+    }
+    return fill_kind(t, names, STOP);
+}
+
+static int fill_quiet(Table *t, PyObject *quiet)
+{
+    PyObject *key, *value;
+    Py_ssize_t i = 0;
+    if (!PyDict_Check(quiet)) {
+        PyErr_SetString(PyExc_TypeError, "quiet must be a dict");
+        return -1;
+    }
+    while (PyDict_Next(quiet, &i, &key, &value)) {
+        Name *e = add(t, key);
+        if (e == NULL || copy_name(value, e->attr, &e->attr_len) < 0)
+            return -1;
+        e->kind = QUIET;
+    }
+    return 0;
+}
+
+static int fill_widgets(Scanner *sc, PyObject *widgets, PyObject *classes)
+{
+    Py_ssize_t i, j, n;
+    if (!PyTuple_Check(classes)) {
+        PyErr_SetString(PyExc_TypeError, "classes must be a tuple of bytes");
+        return -1;
+    }
+    n = PyTuple_GET_SIZE(classes);
+    for (i = 0; i < n; i++) {
+        PyObject *c = PyTuple_GET_ITEM(classes, i);
+        const char *w;
+        if (!PyBytes_Check(c)) {
+            PyErr_SetString(PyExc_TypeError, "classes must be a tuple of bytes");
+            return -1;
+        }
+        w = PyBytes_AS_STRING(c);
+        /* A class the value's quoting could cut: the pattern decides every widget tag. */
+        for (j = 0; j < PyBytes_GET_SIZE(c); j++)
+            if (is_space((unsigned char)w[j]) || strchr("\"'>", w[j]) != NULL)
+                return 0;
+        if (PyBytes_GET_SIZE(c) == 0)
+            return 0;
+    }
+    Py_INCREF(classes);
+    sc->classes = classes;
+    return fill_kind(&sc->starts, widgets, WIDGET);
+}
+
+/* ---- Scanner ---- */
+
+static PyObject *Scanner_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"pattern", "mode",   "starts",   "ends", "quiet", "widgets",
+                             "classes", "raw",    "deferred", "voids", "comments", NULL};
+    PyObject *pattern, *starts, *ends, *quiet, *widgets, *classes, *raw, *defer, *voids;
+    int comments, mode;
+    Scanner *sc;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OiOOOOOOOOp:Scanner", kwlist, &pattern, &mode,
+                                     &starts, &ends, &quiet, &widgets, &classes, &raw, &defer,
+                                     &voids, &comments))
+        return NULL;
+    if (mode < MODE_FOREIGN || mode > MODE_HTML) {
+        PyErr_SetString(PyExc_ValueError, "mode: 0, 1 or 2");
+        return NULL;
+    }
+    sc = (Scanner *)type->tp_alloc(type, 0);
+    if (sc == NULL)
+        return NULL;
+    Py_INCREF(pattern);
+    sc->pattern = pattern;
+    sc->comments = comments;
+    sc->mode = mode;
+    sc->match = PyObject_GetAttrString(pattern, "match");
+    if (sc->match == NULL || fill(&sc->starts, starts) < 0 || fill(&sc->ends, ends) < 0 ||
+        fill(&sc->voids, voids) < 0 ||
+        (!sc->starts.all && fill_quiet(&sc->starts, quiet) < 0) ||
+        (!sc->starts.all && fill_widgets(sc, widgets, classes) < 0) ||
+        (!sc->starts.all && fill_kind(&sc->starts, raw, RAW) < 0) ||
+        (!sc->starts.all && fill_kind(&sc->starts, defer, DEFER) < 0)) {
+        Py_DECREF(sc);
+        return NULL;
+    }
+    return (PyObject *)sc;
+}
+
+static void Scanner_dealloc(Scanner *sc)
+{
+    Py_XDECREF(sc->match);
+    Py_XDECREF(sc->pattern);
+    Py_XDECREF(sc->classes);
+    Py_TYPE(sc)->tp_free((PyObject *)sc);
+}
+
+static int clamp(PyObject *buf, Py_ssize_t *pos, Py_ssize_t *end)
+{
+    Py_ssize_t n = PyBytes_GET_SIZE(buf);
+    *pos = *pos < 0 ? 0 : *pos > n ? n : *pos;
+    *end = *end < 0 ? 0 : *end > n ? n : *end;
+    return 0;
+}
+
+static PyObject *Scanner_finditer(Scanner *sc, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t pos, end;
+    Scan *it;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "finditer(buf, pos, endpos)");
+        return NULL;
+    }
+    if (!PyBytes_CheckExact(args[0]))  /* only bytes are walked here */
+        return PyObject_CallMethod(sc->pattern, "finditer", "OOO", args[0], args[1], args[2]);
+    pos = PyLong_AsSsize_t(args[1]);
+    if (pos == -1 && PyErr_Occurred())
+        return NULL;
+    end = PyLong_AsSsize_t(args[2]);
+    if (end == -1 && PyErr_Occurred())
+        return NULL;
+    clamp(args[0], &pos, &end);
+    it = PyObject_New(Scan, &ScanType);
+    if (it == NULL)
+        return NULL;
+    Py_INCREF(sc);
+    it->scanner = sc;
+    Py_INCREF(args[0]);
+    it->buf = args[0];
+    it->pos = pos;
+    it->end = end;
+    it->done = 0;
+    return (PyObject *)it;
+}
+
+static PyObject *Scanner_skip(Scanner *sc, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t pos, end;
+    int defer;
+    if (nargs != 3 || !PyBytes_CheckExact(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "skip(buf: bytes, pos, endpos)");
+        return NULL;
+    }
+    pos = PyLong_AsSsize_t(args[1]);
+    if (pos == -1 && PyErr_Occurred())
+        return NULL;
+    end = PyLong_AsSsize_t(args[2]);
+    if (end == -1 && PyErr_Occurred())
+        return NULL;
+    clamp(args[0], &pos, &end);
+    if (pos >= end)
+        return PyLong_FromSsize_t(pos);
+    return PyLong_FromSsize_t(
+        skip(sc, (const unsigned char *)PyBytes_AS_STRING(args[0]), pos, end, &defer));
+}
+
+static PyMethodDef Scanner_methods[] = {
+    {"finditer", (PyCFunction)(void (*)(void))Scanner_finditer, METH_FASTCALL,
+     "finditer(buf, pos, endpos): the pattern's matches, one after another, as "
+     "Pattern.finditer gives them while none is empty."},
+    {"skip", (PyCFunction)(void (*)(void))Scanner_skip, METH_FASTCALL,
+     "skip(buf, pos, endpos): the token boundary the compiled walk reaches from pos."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef Scanner_members[] = {
+    {"pattern", T_OBJECT, offsetof(Scanner, pattern), READONLY, "the pattern it fronts"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyTypeObject ScannerType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "consentgate._speedups.Scanner",
+    .tp_basicsize = sizeof(Scanner),
+    .tp_dealloc = (destructor)Scanner_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A skipper pattern with its compiled front.",
+    .tp_methods = Scanner_methods,
+    .tp_members = Scanner_members,
+    .tp_new = Scanner_new,
+};
+
+/* ---- Scan: the iterator ---- */
+
+static void Scan_dealloc(Scan *it)
+{
+    Py_XDECREF(it->scanner);
+    Py_XDECREF(it->buf);
+    PyObject_Free(it);
+}
+
+/* The pattern's own match from p: where this walk leaves the decision to it. */
+static PyObject *deferred(Scan *it, Py_ssize_t p, Py_ssize_t *stop)
+{
+    PyObject *m, *e, *args[3];
+    args[0] = it->buf;
+    args[1] = PyLong_FromSsize_t(p);
+    args[2] = PyLong_FromSsize_t(it->end);
+    m = (args[1] && args[2]) ? PyObject_Vectorcall(it->scanner->match, args, 3, NULL) : NULL;
+    Py_XDECREF(args[1]);
+    Py_XDECREF(args[2]);
+    if (m == NULL || m == Py_None) {
+        if (m == Py_None)
+            PyErr_SetString(PyExc_RuntimeError, "a skipper pattern did not match");
+        Py_XDECREF(m);
+        return NULL;
+    }
+    e = PyObject_CallMethodNoArgs(m, str_end);
+    if (e == NULL) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    *stop = PyLong_AsSsize_t(e);
+    Py_DECREF(e);
+    if (*stop == -1 && PyErr_Occurred()) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* The next match, as the pattern gives it from where the last one ended. */
+static PyObject *Scan_next(Scan *it)
+{
+    const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(it->buf);
+    Py_ssize_t p, stop;
+    int defer, g;
+    Stop *m;
+    if (it->done)
+        return NULL;
+    p = skip(it->scanner, s, it->pos, it->end, &defer);
+    if (defer) {
+        PyObject *found = deferred(it, p, &stop);
+        if (found == NULL)
+            return NULL;
+        it->done = stop == it->pos; /* after an empty match the gate starts a new scan */
+        it->pos = stop;
+        return found;
+    }
+    m = PyObject_New(Stop, &StopType);
+    if (m == NULL)
+        return NULL;
+    for (g = 0; g < NGROUPS; g++)
+        m->regs[g][0] = m->regs[g][1] = -1;
+    m->regs[0][0] = it->pos;
+    m->lastindex = -1;
+    tail(it->scanner, s, p, it->end, m);
+    it->done = m->regs[0][1] == it->pos;
+    it->pos = m->regs[0][1];
+    return (PyObject *)m;
+}
+
+static PyTypeObject ScanType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "consentgate._speedups.Scan",
+    .tp_basicsize = sizeof(Scan),
+    .tp_dealloc = (destructor)Scan_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_iter = PyObject_SelfIter,
+    .tp_iternext = (iternextfunc)Scan_next,
+};
+
+/* ---- Stop: the match-like result ---- */
+
+static int group(PyObject *const *args, Py_ssize_t nargs, int *g)
+{
+    long n = 0;
+    if (nargs > 1) {
+        PyErr_SetString(PyExc_TypeError, "one group number at most");
+        return -1;
+    }
+    if (nargs == 1) {
+        n = PyLong_AsLong(args[0]);
+        if (n == -1 && PyErr_Occurred())
+            return -1;
+    }
+    if (n < 0 || n >= NGROUPS) {
+        PyErr_SetString(PyExc_IndexError, "no such group");
+        return -1;
+    }
+    *g = (int)n;
+    return 0;
+}
+
+static PyObject *Stop_start(Stop *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    int g;
+    return group(args, nargs, &g) < 0 ? NULL : PyLong_FromSsize_t(m->regs[g][0]);
+}
+
+static PyObject *Stop_end(Stop *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    int g;
+    return group(args, nargs, &g) < 0 ? NULL : PyLong_FromSsize_t(m->regs[g][1]);
+}
+
+static PyObject *Stop_span(Stop *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    int g;
+    if (group(args, nargs, &g) < 0)
+        return NULL;
+    return Py_BuildValue("(nn)", m->regs[g][0], m->regs[g][1]);
+}
+
+static PyObject *Stop_lastindex(Stop *m, void *closure)
+{
+    (void)closure;
+    if (m->lastindex < 0)
+        Py_RETURN_NONE;
+    return PyLong_FromLong(m->lastindex);
+}
+
+static PyObject *Stop_regs(Stop *m, void *closure)
+{
+    PyObject *t = PyTuple_New(NGROUPS);
+    int g;
+    (void)closure;
+    if (t == NULL)
+        return NULL;
+    for (g = 0; g < NGROUPS; g++) {
+        PyObject *pair = Py_BuildValue("(nn)", m->regs[g][0], m->regs[g][1]);
+        if (pair == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, g, pair);
+    }
+    return t;
+}
+
+static PyMethodDef Stop_methods[] = {
+    {"start", (PyCFunction)(void (*)(void))Stop_start, METH_FASTCALL, "as Match.start"},
+    {"end", (PyCFunction)(void (*)(void))Stop_end, METH_FASTCALL, "as Match.end"},
+    {"span", (PyCFunction)(void (*)(void))Stop_span, METH_FASTCALL, "as Match.span"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Stop_getset[] = {
+    {"lastindex", (getter)Stop_lastindex, NULL, "as Match.lastindex", NULL},
+    {"regs", (getter)Stop_regs, NULL, "as Match.regs", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static void Stop_dealloc(Stop *m)
+{
+    PyObject_Free(m);
+}
+
+static PyTypeObject StopType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "consentgate._speedups.Stop",
+    .tp_basicsize = sizeof(Stop),
+    .tp_dealloc = (destructor)Stop_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Where a skipper stopped, read as its pattern's match object is read.",
+    .tp_methods = Stop_methods,
+    .tp_getset = Stop_getset,
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "consentgate._speedups",
+    .m_doc = "The compiled front of consentgate's skipper patterns.",
+    .m_size = -1,
+};
+
+PyMODINIT_FUNC PyInit__speedups(void)
+{
+    PyObject *m;
+    if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&ScanType) < 0 ||
+        PyType_Ready(&StopType) < 0)
+        return NULL;
+    str_end = PyUnicode_InternFromString("end");
+    if (str_end == NULL)
+        return NULL;
+    m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&ScannerType);
+    if (PyModule_AddObject(m, "Scanner", (PyObject *)&ScannerType) < 0) {
+        Py_DECREF(&ScannerType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,109 @@
+"""Which implementation of the gate's hot path runs: the compiled scanner or pure Python.
+
+The skippers of :mod:`consentgate.tokens` are regular expressions that pass, token by
+token, what the gate need not see. ``consentgate._speedups`` (C, built at install time
+where a compiler exists) walks the commonest of those tokens itself and hands each
+pattern only the rest, from a token boundary the pattern's own loop would pass: the
+patterns stay the one definition of what is skipped, and the compiled walk is proven to
+give the same matches by ``tests/test_speedups.py``. Without the extension, or with
+``CONSENTGATE_PURE=1`` in the environment when consentgate is first imported, the
+patterns run alone.
+
+Example::
+
+    >>> import consentgate
+    >>> consentgate.accelerated  # True where the compiled scanner is in use
+    True
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from types import ModuleType
+from typing import Protocol
+
+__all__ = ["ACCELERATED", "PURE_ENV", "Skipper", "skipper"]
+
+#: The environment variable that, set to anything but ``""`` or ``"0"``, forces the
+#: pure-Python gate (the fallback, and the oracle of the differential tests).
+PURE_ENV = "CONSENTGATE_PURE"
+
+
+class Skipper(Protocol):
+    """What the gate calls on a skipper: a compiled pattern, or the scanner fronting it."""
+
+    def finditer(self, string: bytes, pos: int, endpos: int, /) -> Iterator[re.Match[bytes]]:
+        """The pattern's matches from ``pos``, each starting where the last one ended.
+
+        The scanner's matches are its own small objects where it decided alone; the gate
+        reads them as match objects (``lastindex``, ``start``, ``end``, ``span``), and
+        they hold the same numbers. After an empty match it gives no more.
+        """
+        ...
+
+
+def _load() -> ModuleType | None:
+    if os.environ.get(PURE_ENV, "") not in ("", "0"):
+        return None
+    try:
+        from . import _speedups  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return _speedups  # type: ignore[no-any-return]
+
+
+_native = _load()
+#: Whether the compiled scanner runs (False: the pure-Python gate).
+ACCELERATED = _native is not None
+
+
+#: How the scanner reads a skipper: in SVG/MathML content it leaves every tag to the
+#: pattern; at every tag it stops at each; in HTML content it passes the tags the pattern
+#: passes and captures what the pattern captures where it stops (a whole script, a quiet
+#: tag, any tag).
+FOREIGN_CONTENT, ANY_TAG, HTML_CONTENT = 0, 1, 2
+
+
+def skipper(
+    pattern: re.Pattern[bytes],
+    mode: int,
+    starts: Iterable[str] | None = None,
+    ends: Iterable[str] | None = None,
+    *,
+    quiet: Mapping[str, str] | None = None,
+    widgets: Iterable[str] = (),
+    classes: tuple[str, ...] = (),
+    raw: Iterable[str] = (),
+    deferred: Iterable[str] = (),
+    voids: Iterable[str] = (),
+    comments: bool = True,
+) -> Skipper:
+    """``pattern``, fronted by the compiled scanner when it runs.
+
+    The arguments describe the pattern (see :func:`consentgate.tokens._skipper`), for the
+    scanner to pass what its loop passes and capture what it captures: start tags named
+    in ``starts`` and end tags named in ``ends`` stop it (every tag when None); start tags
+    named in ``quiet`` and written in lower case are passed when no attribute has the
+    mapped name, ``widgets`` when their ``class`` holds none of ``classes``, and the
+    ``raw`` elements whole; at ``deferred`` ones the pattern decides. ``voids`` are the
+    lower-case start tags it captures apart (groups 5-6). Comments are passed unless
+    ``comments`` is false.
+    """
+    if _native is None:
+        return pattern
+    scanner: Skipper = _native.Scanner(
+        pattern,
+        mode,
+        None if starts is None else frozenset(starts) | frozenset(widgets),
+        None if ends is None else frozenset(ends),
+        dict(quiet or {}),
+        frozenset(widgets),
+        tuple(c.encode() for c in classes),
+        frozenset(raw),
+        frozenset(deferred),
+        frozenset(voids),
+        comments,
+    )
+    return scanner

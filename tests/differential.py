@@ -1,0 +1,51 @@
+"""The documents and chunkings on which the compiled and pure gates must agree.
+
+``python -m tests.differential`` prints, as JSON, the SHA-256 of the gate's output for
+each document at each chunk size; ``tests/test_speedups.py`` runs it once as is and once
+with ``CONSENTGATE_PURE=1`` and compares. The documents: every html5lib-tests document
+with trackers placed in it, and the shared corpus where it exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from tests.test_conformance import BANNER, gate_cut
+from tests.test_html5lib_data import tokenizer, tree_construction, with_trackers
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+#: The chunk sizes compared (0: the whole document in one feed).
+CHUNKS = (1, 1024, 16 * 1024, 0)
+#: 1-byte chunks feed only this much of each corpus page (the whole corpus byte by byte
+#: takes minutes); the other sizes feed whole pages.
+ONE_BYTE_PREFIX = 32 * 1024
+
+
+def documents() -> Iterator[tuple[str, bytes]]:
+    """(name, document) for every document compared."""
+    for kind, found in (("tree", tree_construction()), ("tokenizer", tokenizer())):
+        for ident, text in found:
+            yield f"{kind}:{ident}", with_trackers(text)
+    if CORPUS.is_dir():
+        for page in sorted(CORPUS.glob("*/*.html")):
+            yield f"corpus:{page.parent.name}/{page.name}", page.read_bytes()
+
+
+def digests() -> dict[str, str]:
+    """The SHA-256 of the gate's output, per document and chunk size."""
+    out = {}
+    for name, doc in documents():
+        for size in CHUNKS:
+            data = doc[:ONE_BYTE_PREFIX] if size == 1 and name.startswith("corpus") else doc
+            step = size or max(len(data), 1)
+            got = gate_cut(data, range(0, len(data), step), BANNER)
+            out[f"{name}@{size}"] = hashlib.sha256(got).hexdigest()
+    return out
+
+
+if __name__ == "__main__":
+    json.dump(digests(), sys.stdout)

@@ -1,0 +1,213 @@
+"""The compiled scanner (``consentgate._speedups``) against the pure-Python gate.
+
+The scanner walks tokens in front of each skipper pattern and must stop only at token
+boundaries the pattern's own loop passes. Proven three ways: the pattern's match from
+where the scanner stopped equals its match from where the scanner started (random
+markup, every skipper); the gate's output with the scanner equals its output with the
+patterns alone (random markup and chunkings, in process); and the output of the real
+fallback (``CONSENTGATE_PURE=1``, in a subprocess) equals the compiled one on the
+html5lib-tests documents and the shared corpus at 1 B, 1 KB, 16 KB and whole-document
+chunks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from consentgate import rewriter, speedups, tokens
+from tests.differential import CORPUS, documents
+from tests.test_conformance import _DOCUMENTS, BANNER, gate_cut
+from tests.test_rewriter import ALPHABET, FakeEmbeds, FakeRules
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Widget classes for the skipper that also stops at widgets (:func:`tokens.fast_widgets`).
+CLASSES = ("twitter-tweet", "post")
+
+if not speedups.ACCELERATED:
+    if os.environ.get("CI") == "true" and not os.environ.get(speedups.PURE_ENV):
+        pytest.fail("CI: consentgate._speedups was not built", pytrace=False)
+    pytest.skip(
+        "the compiled scanner is not in use (no C compiler at install, or CONSENTGATE_PURE)",
+        allow_module_level=True,
+    )
+
+
+def skippers() -> dict[str, tokens.Skipper]:
+    return {
+        "FAST": tokens.FAST,
+        "FOREIGN": tokens.FOREIGN,
+        "SLOW": tokens.SLOW,
+        "UNSURE": tokens.UNSURE,
+        "widgets": tokens.fast_widgets(CLASSES),
+    }
+
+
+# Markup that reaches each of the scanner's decisions: quiet tags with and without the
+# attribute that loads, any case, widgets, comments, declarations, cut-off tokens.
+_TOKENS = st.sampled_from(
+    [
+        "<td>", "<TD>", "<td background=x.png>", "<td BACKGROUND = 'x'>", "<tr class=a>",
+        "<meta charset=utf-8>", '<meta http-equiv="refresh" content=1>', "<input src=x>",
+        "<input type=text>", "<body>", "</body>", "</BODY x>", "<div class=post>",
+        "<div CLASS = 'a post'>", '<blockquote class="twitter-tweet">', "<div class=posts>",
+        "<div data-x='class=post'>", "<DIV class=post>", "<p>", "</p>", "<a href=x/>",
+        "<a b = \"c\" d='e' f=g h>", "<!---->", "<!--->", "<!-->", "<!-- x --!>", "--", "->",
+        "<!doctype html>", "<![CDATA[x]]>", "<?pi x>", "</ x>", "</>", "< ", "<<", "<", "/",
+        "=", "\"", "'", ">", " ", "\n", "x", "<script>", "</script>", "<svg>", "</svg>",
+        "<style>", "</style>", "<img src=x>", "<use href=#a>", "<path d=1/>", "<tdx>", "é",
+    ]
+)  # fmt: skip
+MARKUP = (
+    st.lists(_TOKENS | st.sampled_from(ALPHABET) | st.text(max_size=4), max_size=40).map(
+        lambda parts: b"".join(p if isinstance(p, bytes) else p.encode() for p in parts)
+    )
+    | _DOCUMENTS
+)
+
+
+def _groups(m: re.Match[bytes]) -> object:
+    return (m.end(), m.lastindex, tuple(m.regs[1:]))
+
+
+def _pattern_scan(pattern: re.Pattern[bytes], doc: bytes, pos: int, end: int) -> list[object]:
+    """The pattern's matches from pos, each from where the last ended, up to an empty one."""
+    found = []
+    while True:
+        m = pattern.match(doc, pos, end)
+        assert m is not None
+        found.append(_groups(m))
+        if m.end() == pos:
+            return found
+        pos = m.end()
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=MARKUP, start=st.integers(min_value=0, max_value=60), cut=st.integers(min_value=0))
+def test_the_scanner_matches_as_its_pattern(doc: bytes, start: int, cut: int) -> None:
+    end = cut % (len(doc) + 1)
+    start = min(start, end)
+    for name, scanner in skippers().items():
+        pattern = scanner.pattern  # type: ignore[attr-defined]
+        stop = scanner.skip(doc, start, end)  # type: ignore[attr-defined]
+        assert start <= stop <= end, name
+        assert _groups(pattern.match(doc, stop, end)) == _groups(pattern.match(doc, start, end))
+        compiled = [_groups(m) for m in scanner.finditer(doc, start, end)]
+        assert compiled == _pattern_scan(pattern, doc, start, end), name
+
+
+def test_other_buffers_go_to_the_pattern() -> None:
+    doc = b"<p>a<img src=x><script>b</script>"
+    for scanner in skippers().values():
+        pattern = scanner.pattern  # type: ignore[attr-defined]
+        got = [_groups(m) for m in scanner.finditer(bytearray(doc), 0, len(doc))]
+        assert got == [_groups(m) for m in pattern.finditer(bytearray(doc), 0, len(doc))]
+
+
+def test_hostile_input_is_walked_in_linear_steps() -> None:
+    # Long runs of what each walk loops over: attributes, comments, "<", cut-off tags.
+    for doc in (
+        b"<p " + b"a=b " * 20_000 + b">",
+        b"<!--" + b"-" * 40_000,
+        b"<" * 40_000,
+        b"<style>" + b"</styl" * 10_000,
+        b"<script>" + b"<!-" * 10_000 + b"</script>",
+    ):
+        for scanner in skippers().values():
+            pattern = scanner.pattern  # type: ignore[attr-defined]
+            assert _groups(next(scanner.finditer(doc, 0, len(doc)))) == _groups(
+                pattern.match(doc, 0, len(doc))
+            )
+
+
+@contextlib.contextmanager
+def pure_gate() -> Iterator[None]:
+    """The rewriter with the bare patterns, as ``CONSENTGATE_PURE=1`` runs it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rewriter.HtmlGate, "_fast", tokens.FAST.pattern)  # type: ignore[attr-defined]
+        for name in ("FOREIGN", "SLOW", "UNSURE"):
+            patch.setattr(rewriter, name, getattr(tokens, name).pattern)
+        patch.setattr(rewriter, "fast_widgets", lambda c: tokens.fast_widgets(c).pattern)
+        yield
+
+
+def _gate(doc: bytes, bounds: list[int], embeds: bool) -> bytes:
+    options = {"embeds": FakeEmbeds()} if embeds else {}
+    return gate_cut(doc, bounds, BANNER, **options)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=MARKUP, cuts=st.lists(st.integers(min_value=0), max_size=8), embeds=st.booleans())
+def test_compiled_and_pure_gates_give_the_same_bytes(
+    doc: bytes, cuts: list[int], embeds: bool
+) -> None:
+    every = list(range(len(doc)))
+    for bounds in (cuts, every, []):
+        compiled = _gate(doc, bounds, embeds)
+        with pure_gate():
+            assert _gate(doc, bounds, embeds) == compiled
+
+
+def test_the_pure_swap_reaches_every_skipper() -> None:
+    # The in-process differential test above is only as good as this swap.
+    with pure_gate():
+        gate = rewriter.HtmlGate(FakeRules(), bool, embeds=FakeEmbeds())  # type: ignore[arg-type]
+        assert isinstance(gate._fast, re.Pattern)
+        names = ("FOREIGN", "SLOW", "UNSURE")
+        assert all(isinstance(getattr(rewriter, n), re.Pattern) for n in names)
+    assert not isinstance(rewriter.HtmlGate(FakeRules(), bool)._fast, re.Pattern)  # type: ignore[arg-type]
+
+
+def test_pure_env_forces_the_fallback() -> None:
+    code = "import consentgate, consentgate.tokens as t, re; "
+    code += "print(consentgate.accelerated, isinstance(t.FAST, re.Pattern))"
+    env = {**os.environ, speedups.PURE_ENV: "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["False", "True"]
+
+
+def test_the_accelerated_flag_says_which_runs() -> None:
+    import consentgate
+
+    assert consentgate.accelerated is True
+    assert not isinstance(tokens.FAST, re.Pattern)
+
+
+def _digests(pure: bool) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k != speedups.PURE_ENV}
+    if pure:
+        env[speedups.PURE_ENV] = "1"
+    command = [sys.executable, "-m", "tests.differential"]
+    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE)
+
+
+def test_compiled_and_pure_agree_on_every_document_and_chunking() -> None:
+    if not CORPUS.is_dir():
+        print(f"note: {CORPUS} is absent; only the html5lib-tests documents are compared")
+    runs = [_digests(False), _digests(True)]  # one per core
+    outputs = [run.communicate()[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0]
+    compiled, pure = (json.loads(out) for out in outputs)
+    assert compiled.keys() == pure.keys()
+    differ = sorted(k for k in compiled if compiled[k] != pure[k])
+    assert not differ, differ[:20]
+
+
+def test_documents_cover_the_corpus_when_present() -> None:
+    names = [name for name, _ in documents()]
+    assert len(names) > 1000
+    if not CORPUS.is_dir():
+        pytest.skip(f"the shared corpus ({CORPUS}) is absent: html5lib-tests documents only")
+    assert sum(n.startswith("corpus:") for n in names) >= 100
