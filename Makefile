@@ -38,7 +38,7 @@ $(SCAN_STAMP): pyproject.toml $(SPEEDUPS) | $(VENV)/bin/python
 	touch $@
 
 # The Django example needs the package and Django only.
-$(DJANGO_STAMP): pyproject.toml | $(VENV)/bin/python
+$(DJANGO_STAMP): pyproject.toml $(SPEEDUPS) | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e '.[django]'
 	touch $@
 
