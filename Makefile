@@ -8,7 +8,12 @@ BENCH_STAMP := $(VENV)/.installed-bench
 SCAN_STAMP := $(VENV)/.installed-scan
 DJANGO_STAMP := $(VENV)/.installed-django
 
-.PHONY: demo django-example test test-pure check bench lint scan-demo
+.PHONY: demo django-example test test-pure check bench lint scan-demo messages catalogues
+
+# The compiled translations, rebuilt when their .po source changes (installing the
+# package compiles them too: setup.py).
+PO_FILES := $(wildcard consentgate/locale/*/LC_MESSAGES/consentgate.po)
+MO_FILES := $(PO_FILES:.po=.mo)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +25,7 @@ SPEEDUPS := setup.py consentgate/_speedups.c
 
 # The demo needs the package and Flask only, not the test and lint tools.
 $(DEMO_STAMP): pyproject.toml $(SPEEDUPS) | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -e '.[flask]'
+	$(PY) -m pip install --quiet -e '.[flask,i18n]'
 	touch $@
 
 $(STAMP): pyproject.toml $(SPEEDUPS) | $(VENV)/bin/python
@@ -42,7 +47,12 @@ $(DJANGO_STAMP): pyproject.toml $(SPEEDUPS) | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e '.[django]'
 	touch $@
 
-demo: $(DEMO_STAMP)
+catalogues: $(MO_FILES)
+
+consentgate/locale/%/LC_MESSAGES/consentgate.mo: consentgate/locale/%/LC_MESSAGES/consentgate.po
+	$(PY) -c 'import setup; setup.compile_catalogues()'
+
+demo: $(DEMO_STAMP) catalogues
 	$(PY) -m demo_site
 
 # examples/django on http://127.0.0.1:8000/: its database, an admin user for local use
@@ -60,7 +70,7 @@ scan-demo: $(SCAN_STAMP)
 	$(PY) -m consentgate scan --config demo_site/consent.toml --wsgi 'demo_site:create_app()' \
 		--crawl 20 --html build/scan-demo.html /
 
-test: $(STAMP)
+test: $(STAMP) catalogues
 	$(PY) -m pytest
 
 # The tokenizer's tests again on the pure-Python gate (the fallback where no compiler is).
@@ -69,7 +79,7 @@ test-pure: $(STAMP)
 		tests/test_conformance.py tests/test_html5lib_data.py
 
 # The unit tests, without the browser suite: seconds, for every change.
-check: $(STAMP)
+check: $(STAMP) catalogues
 	$(PY) -m pytest -q --ignore=tests/browser
 
 bench: $(BENCH_STAMP)
@@ -79,3 +89,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check consentgate demo_site tests bench examples
 	$(VENV)/bin/ruff format --check consentgate demo_site tests bench examples
 	$(VENV)/bin/mypy
+
+# Extract the gate's messages into the catalogue template (after marking new ones).
+messages: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k consent_gettext -k consent_ngettext:1,2 -c "Translators:" --no-wrap --sort-by-file \
+		--project consentgate --version 0.1.0 --msgid-bugs-address "" \
+		-o consentgate/locale/consentgate.pot .

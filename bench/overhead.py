@@ -62,6 +62,9 @@ class Case:
     expect: str  # expected status line prefix
 
 
+#: A German-speaking visitor's header, as a browser sends it.
+ACCEPT_LANGUAGE = "de-AT,de;q=0.9,en-US;q=0.8,en;q=0.7"
+
 CASES = (
     Case("non-HTML (JSON)", "GET", "/data", "accepted", False, 0.05, "200"),
     Case("HEAD of an HTML page", "HEAD", "/page", "accepted", False, 0.05, "200"),
@@ -109,7 +112,8 @@ def call(app: WSGIApplication, environ: WSGIEnvironment) -> tuple[str, bytes]:
 
 
 def _environ(case: Case, gate: ConsentGate, bare: bool) -> WSGIEnvironment:
-    headers: dict[str, str] = {}
+    # What a browser sends: the gate negotiates the banner's language from it.
+    headers: dict[str, str] = {"Accept-Language": ACCEPT_LANGUAGE}
     if case.visitor == "accepted":
         cookie = gate.codec.dumps(policy.accepted())
         headers["Cookie"] = f"{gate.settings.cookie_name}={cookie}"

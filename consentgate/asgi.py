@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from .config import Settings
 from .endpoint import FormRequest
 from .gate import Environ, Gate
+from .i18n import LANGUAGE_KEY as I18N_LANGUAGE_KEY
 from .passage import Head, Passage
 
 if TYPE_CHECKING:
@@ -56,6 +57,9 @@ CONSENT_KEY = "consentgate.consent"
 #: Scope key of the request as the gate read it: keys an app sets there
 #: (``consentgate.csp_nonce``, ``consentgate.banner_placed``...) tell the gate.
 ENVIRON_KEY = "consentgate.environ"
+#: Scope key of the language the app chose for the consent UI (as in a WSGI environ);
+#: while answering, the app may set it in ``scope["consentgate.environ"]`` instead.
+LANGUAGE_KEY = I18N_LANGUAGE_KEY
 #: Request headers the core may rewrite for the app, and their CGI names.
 _REWRITTEN = {b"accept-encoding": "HTTP_ACCEPT_ENCODING", b"if-none-match": "HTTP_IF_NONE_MATCH"}
 #: Server extensions that send a file without its bytes passing here: withheld from the
@@ -99,6 +103,8 @@ class ConsentGateMiddleware:
             await self.app(scope, receive, send)
             return
         environ = environ_from_scope(scope)
+        if LANGUAGE_KEY in scope:  # the app's choice, from a middleware before this one
+            environ[LANGUAGE_KEY] = scope[LANGUAGE_KEY]
         before = _rewritable(environ)
         passage = self.gate.admit(environ)
         if passage is None:

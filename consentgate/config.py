@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from .cookies import valid_host
+from .i18n import Texts, check_table, has_catalogue, shipped_languages
 from .jurisdiction import GPC_POLICIES, MODES
 
 if TYPE_CHECKING:
@@ -199,6 +200,8 @@ class Category:
     :param name: ``[a-z0-9][a-z0-9_-]{0,31}``; used in the consent cookie and forms.
     :param required: Always granted (strictly necessary cookies).
     :param label: Shown in the banner (default ``name.capitalize()``), above ``description``.
+        Either may be a string or a table of translations, ``{"en": "...", "fr": "..."}``,
+        which must hold the ``default_language``'s (:func:`~consentgate.messages.category_label`).
     :param cookies: Cookie names, globs, :class:`CookieSpec` objects or tables.
     :param sources: URL patterns for ``src``/``href``: ``host.tld`` (and its
         subdomains), ``host.tld/path``, ``/path`` (same site), ``*/file.js`` (any host).
@@ -219,8 +222,8 @@ class Category:
 
     name: str
     required: bool = False
-    label: str = ""
-    description: str = ""
+    label: str | Mapping[str, str] = ""
+    description: str | Mapping[str, str] = ""
     cookies: tuple[CookieSpec, ...] = ()
     sources: tuple[str, ...] = ()
     inline: tuple[str, ...] = ()
@@ -240,7 +243,7 @@ class Category:
         _require(not (self.required and self.gpc), "gpc", why, self.gpc)
         _check_type(self.youtube_nocookie, bool, "youtube_nocookie", "true or false")
         for key in ("label", "description"):
-            _check_type(getattr(self, key), str, key, "a string")
+            _set_texts(self, key)
         items = _items(self.cookies, "cookies", "cookie names or tables")
         cookies = [_coerce(CookieSpec, c, f"cookies[{i}]") for i, c in enumerate(items)]
         sources = [s.strip() for s in _strings(self.sources, "sources")]
@@ -280,6 +283,18 @@ class Category:
         trackers = _entries(self.trackers, "trackers")
         # An embed by Google (YouTube, Maps) is content, not a tag that reads Consent Mode.
         return own or any(t.provider == "Google" and t.embed is None for t in trackers)
+
+
+def _set_texts(category: Category, key: str) -> None:
+    """Check a label or description (a string or a table of translations) and keep a
+    table as a read-only :class:`~consentgate.i18n.Texts`."""
+    value = getattr(category, key)
+    try:
+        check_table(value, key)
+    except ValueError as error:
+        raise ConfigError(key, str(error)) from None
+    if not isinstance(value, str):
+        object.__setattr__(category, key, Texts(value))
 
 
 def _consent_types(value: object) -> tuple[str, ...]:
@@ -564,6 +579,14 @@ class Settings:
     #: Seconds a placeholder's "Load this video" link stays valid: it lets that one embed
     #: of that one page through, and records nothing.
     load_once_seconds: int = 300
+    #: Languages the consent UI is shown in, chosen per request (``Accept-Language``, the
+    #: visitor's pick, the app's); empty: every language shipped (the 24 of the EU).
+    languages: tuple[str, ...] = ()
+    #: The language when no other fits; label tables must have it.
+    default_language: str = "en"
+    #: The site's own catalogue directories (``<lang>/LC_MESSAGES/consentgate.mo``), read
+    #: before the shipped ones: to add a language or reword messages.
+    locale_dirs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         set_ = functools.partial(object.__setattr__, self)
@@ -598,6 +621,7 @@ class Settings:
         set_("region_headers", _header_names(self.region_headers))
         _check_options(self)
         _check_jurisdiction(self)
+        _check_languages(self)
 
     @functools.cached_property
     def required_names(self) -> frozenset[str]:
@@ -720,6 +744,33 @@ def _check_jurisdiction(s: Settings) -> None:
     why = "lists what a region callback reads, and there is none"
     _require(s.region is not None or not s.region_headers, "region_headers", why, s.region_headers)
     _check_type(s.gpc_answers_banner, bool, "gpc_answers_banner", "true or false")
+
+
+def _check_languages(s: Settings) -> None:
+    """Check ``languages``, ``default_language``, ``locale_dirs`` and the label tables:
+    every language needs a catalogue, and every table the default language's text."""
+    set_ = functools.partial(object.__setattr__, s)
+    items = _items(s.locale_dirs, "locale_dirs", "directories")
+    dirs = tuple(os.fspath(d) if isinstance(d, os.PathLike) else d for d in items)
+    for i, directory in enumerate(dirs):
+        ok = isinstance(directory, str) and os.path.isdir(directory)
+        _require(ok, f"locale_dirs[{i}]", "must be a directory", directory)
+    set_("locale_dirs", cast(tuple[str, ...], dirs))
+    dirs = s.locale_dirs
+    languages = _strings(s.languages, "languages") or shipped_languages() or ("en",)
+    for i, tag in enumerate(languages):
+        why = "has no catalogue (shipped or in locale_dirs)"
+        _require(has_catalogue(tag, dirs), f"languages[{i}]", why, tag)
+    set_("languages", tuple(dict.fromkeys(languages)))
+    default = s.default_language
+    why = f"must be one of languages ({', '.join(languages)})"
+    _require(default in languages, "default_language", why, default)
+    for i, category in enumerate(s.categories):
+        for key in ("label", "description"):
+            value = getattr(category, key)
+            if not isinstance(value, str) and default not in value:
+                why = f"has no {default!r} text (the default_language)"
+                raise ConfigError(f"categories[{i}].{key}", why)
 
 
 def _cookie_domain(value: object) -> str | None:

@@ -31,6 +31,8 @@ MAX_CONSENT_ID_LENGTH = 64
 
 #: The sixth payload item of a choice made in opt-out mode.
 _OPT_OUT = "opt-out"
+#: Longest language tag kept in a cookie (BCP 47 tags are shorter).
+MAX_LANGUAGE_LENGTH = 35
 
 #: Cookie values whose verification is kept, and the bytes they may hold.
 _VERIFY_CACHE = 4096
@@ -56,6 +58,8 @@ class Consent:
     :param mode: The mode the choice was made in, ``"opt-in"`` or ``"opt-out"``.
         In opt-in mode a choice made in opt-out mode grants nothing optional
         (:func:`~consentgate.jurisdiction.effective_consent`).
+    :param language: The language the visitor picked for the consent UI on the
+        preferences page, or ``""`` (the browser's language is used).
 
     .. code-block:: python
 
@@ -69,6 +73,7 @@ class Consent:
     decided_at: int = 0
     consent_id: str = ""
     mode: str = "opt-in"
+    language: str = ""
 
     @classmethod
     def undecided(cls, required: Iterable[str]) -> Consent:
@@ -102,7 +107,9 @@ class ConsentCodec:
     category added since then was never offered, so the cookie reads as
     undecided and the visitor is asked, whatever ``accept_all`` meant before.
     Cookies written without the fifth item are read as before. A choice made
-    in opt-out mode has a sixth item, ``"opt-out"``. It is signed
+    in opt-out mode has a sixth item, ``"opt-out"``. A visitor's pick of language
+    is a seventh item (the sixth is then the mode, ``"opt-in"`` or ``"opt-out"``),
+    so every cookie written before it still verifies. It is signed
     with :class:`itsdangerous.URLSafeSerializer`.
 
     :param secret_keys: Signing keys, oldest first. The last one signs,
@@ -168,7 +175,9 @@ class ConsentCodec:
             consent.consent_id,
             self._offered,
         ]
-        if consent.mode == "opt-out":
+        if consent.language:
+            payload += [consent.mode, consent.language]
+        elif consent.mode == "opt-out":
             payload.append(_OPT_OUT)
         return self._serializer.dumps(payload)
 
@@ -211,15 +220,19 @@ class ConsentCodec:
         return payload[3] if payload is not None and _is_id(payload[3]) else ""
 
     def _payload(self, value: str) -> list[t.Any] | None:
-        """The signed list in ``value`` (four to six items, the sixth only ``"opt-out"``),
-        or None."""
+        """The signed list in ``value`` (four to seven items: the sixth only ``"opt-out"``,
+        or with a seventh, the mode and the language), or None."""
         try:
             payload = self._serializer.loads(value)
         except BadData:
             return None
-        if not isinstance(payload, list) or len(payload) not in (4, 5, 6):
+        if not isinstance(payload, list) or len(payload) not in (4, 5, 6, 7):
             return None
-        return None if len(payload) == 6 and payload[5] != _OPT_OUT else payload
+        if len(payload) == 6 and payload[5] != _OPT_OUT:
+            return None
+        if len(payload) == 7 and not (payload[5] in ("opt-in", _OPT_OUT) and _is_tag(payload[6])):
+            return None
+        return payload
 
     def _was_offered_all(self, offered: object) -> bool:
         """Whether the visitor was asked about every optional category there is now."""
@@ -254,8 +267,19 @@ class ConsentCodec:
             version=version,
             decided_at=decided_at,
             consent_id=consent_id,
-            mode=_OPT_OUT if len(payload) == 6 else "opt-in",
+            mode=payload[5] if len(payload) >= 6 else "opt-in",
+            language=payload[6] if len(payload) == 7 else "",
         )
+
+
+def _is_tag(value: object) -> bool:
+    """Whether a cookie's language item is one this codec writes: a short ASCII tag."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= MAX_LANGUAGE_LENGTH
+        and value.replace("-", "").isalnum()
+        and value.isascii()
+    )
 
 
 def _is_id(value: object) -> bool:

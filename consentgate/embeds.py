@@ -19,12 +19,13 @@ import functools
 import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import unquote_plus, urlencode
 
 from itsdangerous import BadData, URLSafeSerializer
 
 from .config import Category, Settings, Tracker, tracker_catalogue
+from .i18n import Translations, localized
 from .rules import Rules
 from .tokens import WIDGETS
 
@@ -251,6 +252,9 @@ class Placeholder:
     granted: tuple[str, ...]
     assets: str
     widget: bool = False
+    #: The language of the page's consent UI (the placeholder's ``lang``), and its catalogue.
+    language: str = "en"
+    translations: Translations = field(default_factory=Translations, compare=False, repr=False)
 
     @property
     def sends_to(self) -> str:
@@ -273,6 +277,9 @@ class PageContext:
     assets: str
     loaded: str | None = None
     mark_ids: bool = False
+    #: The language the placeholders speak, and its catalogue.
+    language: str = "en"
+    translations: Translations = field(default_factory=Translations, compare=False)
 
 
 class PageEmbeds:
@@ -363,7 +370,9 @@ class PageEmbeds:
         if self._count == 1:
             assets = context.assets
         found = context.settings.category(category)
-        label = found.label if found is not None else category
+        default = context.settings.default_language
+        where = f"category {category!r} label"
+        label = localized(found.label, context.language, default, where) if found else category
         granted = context.granted - context.settings.required_names
         assert tracker.embed is not None
         return Placeholder(
@@ -382,4 +391,6 @@ class PageEmbeds:
             next_url=f"{context.next_url.partition('#')[0]}#{ident}",
             granted=tuple(sorted(granted)),
             assets=assets,
+            language=context.language,
+            translations=context.translations,
         )

@@ -10,6 +10,7 @@ API's state (:func:`state_response`) and script (:func:`script_response`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 from collections.abc import Callable
@@ -20,11 +21,13 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
+from . import messages as m
 from . import ui
 from .cookies import consent_cookie_header, cookie_value, expiry_header
 from .csp import nonce_attr
 from .decision import behind_proxy, decide, is_cross_site, referer_path, safe_next, wants_json
 from .embeds import MAX_ID, with_token
+from .i18n import LANGUAGE_KEY, NEGOTIATED_KEY
 from .jurisdiction import DEFAULT_STATE
 from .recording import build_record, entry_point, language_of
 from .records import Notice, Record, StoreUnavailable
@@ -35,7 +38,6 @@ if TYPE_CHECKING:
     from .gate import Gate
 
 
-_REFUSED = "Consent can only be given from this site's own pages."
 #: Why a same-site post can look cross-site, and the fix; the site owner reads it in the log.
 _PROXY_HINT = (
     "The browser posted from this site, but the app sees another scheme or host: behind a "
@@ -85,11 +87,36 @@ def endpoint_response(gate: Gate, request: Request, here: str) -> Response:
     consent = request.environ["consentgate.consent"]
     nonce = nonce_attr(request.environ)
     state = gate.request_state(request.environ)
-    page = ui.preferences_page(gate.settings, consent, back or here, prefix, back, nonce, state)
+    language = page_language(gate, request)
+    page = ui.preferences_page(
+        gate.settings, consent, back or here, prefix, back, nonce, state, language
+    )
     response = Response(page, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Vary"] = ", ".join((*gate.vary, "Accept"))
+    language_headers(request, response)
     return response
+
+
+def page_language(gate: Gate, request: Request) -> str:
+    """The preferences page's language: the one the visitor asked for with the page's
+    "Change language" (``?lang=``), else the request's (:class:`~consentgate.i18n.LanguageChooser`).
+    Either way it becomes the request's language, which the page's form then saves."""
+    asked = gate.languages.match(request.args.get("lang"))
+    if asked is not None:
+        request.environ[LANGUAGE_KEY] = asked
+        request.environ.pop(NEGOTIATED_KEY, None)
+    return gate.languages.current(request.environ)
+
+
+def language_headers(request: Request, response: Response) -> None:
+    """``Content-Language`` of a page the gate wrote whole, and ``Vary: Accept-Language``
+    when that header chose it."""
+    language = request.environ.get(LANGUAGE_KEY)
+    if isinstance(language, str):
+        response.headers["Content-Language"] = language
+        if request.environ.get(NEGOTIATED_KEY) == language:
+            response.vary.add("Accept-Language")
 
 
 def state_response(gate: Gate, request: Request) -> Response:
@@ -149,8 +176,9 @@ def decision_response(
         return refusal
     try:
         form = _form(request)
-    except HTTPException as error:  # too large, too many fields: werkzeug's own answer
-        return error.get_response(request.environ)
+    except HTTPException as error:  # too large, too many fields
+        why = m.TOO_LARGE if error.code == 413 else m.UNREADABLE
+        return _plain(error.code or 400, _say(gate, request, why))
     if form.get("action") == "load_once":
         return load_once_response(gate, request, form)
     now = gate.clock()
@@ -166,7 +194,8 @@ def decision_response(
         mode=mode,
     )
     if consent is None:
-        return _plain(400, _unknown_action(form.get("action"), mode))
+        return _plain(400, _unknown_action(gate, request, form.get("action"), mode))
+    consent = _with_language(gate, request, consent, form.get("lang") or previous.language)
     json_client = wants_json(request.headers.get("Accept"))
     record = None
     if gate.recorder.active:
@@ -182,6 +211,18 @@ def decision_response(
     if record is not None:
         gate.recorder.after(record)
     return response
+
+
+def _with_language(gate: Gate, request: Request, consent: Consent, lang: str) -> Consent:
+    """``consent`` with the language the visitor picked on the preferences page (or
+    picked before), which also becomes the request's: the pages that answer and the
+    record speak it."""
+    picked = gate.languages.match(lang)
+    if picked is None:
+        return consent
+    request.environ[LANGUAGE_KEY] = picked
+    request.environ.pop(NEGOTIATED_KEY, None)
+    return dataclasses.replace(consent, language=picked)
 
 
 def _signed_id(gate: Gate, request: Request) -> str:
@@ -236,13 +277,17 @@ def _decided(
 def _unavailable(gate: Gate, request: Request, next_url: str, json_client: bool) -> Response:
     """503 for a decision that could not be recorded: nothing changes, no cookie is set
     (the gate is told to let none out), and the visitor is asked to try again."""
+    language = gate.languages.current(request.environ)
+    t = ui.translations(gate.settings, language)
     if json_client:
-        body = json.dumps({"error": ui.UNAVAILABLE, "retry_after": RETRY_AFTER})
+        body = json.dumps({"error": t.gettext(m.UNAVAILABLE), "retry_after": RETRY_AFTER})
         response = Response(body, status=503, mimetype="application/json")
     else:
         prefix = gate.mount_prefix(request.environ)
-        page = ui.unavailable_page(prefix, next_url, RETRY_AFTER, nonce_attr(request.environ))
+        nonce = nonce_attr(request.environ)
+        page = ui.unavailable_page(prefix, next_url, RETRY_AFTER, nonce, t, language)
         response = Response(page, status=503, mimetype="text/html")
+        language_headers(request, response)
     response.headers["Retry-After"] = str(RETRY_AFTER)
     response.headers["Cache-Control"] = "no-store"
     request.environ[NO_COOKIES] = True
@@ -297,10 +342,12 @@ def _refusal(gate: Gate, request: Request) -> Response | None:
     seen = {"origin": origin, "referer": referer, "sec_fetch_site": fetch}
     if not is_cross_site(host=host, scheme=scheme, trusted_origins=trusted, **seen):
         return None
+    refused = _say(gate, request, m.REFUSED)
     if not behind_proxy(host=host, scheme=scheme, **seen):
-        return _plain(403, _REFUSED)
+        return _plain(403, refused)
     gate.warn_once("proxy", _PROXY_HINT)
-    return _plain(403, f"{_REFUSED}\n{_PROXY_HINT}")
+    # The hint is for the site's owner, who reads the log in English.
+    return _plain(403, f"{refused}\n{_PROXY_HINT}")
 
 
 def _form(request: Request) -> MultiDict[str, str]:
@@ -347,15 +394,19 @@ def _not_allowed(allow: str) -> Response:
     return response
 
 
-def _unknown_action(action: str | None, mode: str) -> str:
-    """Why a posted action is refused, with the actions this mode takes."""
+def _unknown_action(gate: Gate, request: Request, action: str | None, mode: str) -> str:
+    """Why a posted action is refused, with the actions this mode takes (a script's
+    mistake, answered in English, except the visitor's "OK" in the wrong mode)."""
     if action == "acknowledge" and mode == "opt-in":
-        return (
-            "This page is served where optional cookies need your consent, so a notice "
-            "cannot be acknowledged here: please choose on the cookie settings page."
-        )
+        return _say(gate, request, m.NO_NOTICE)
     expected = "accept_all, opt_out, acknowledge" if mode == "opt-out" else "accept_all"
     return f"Unknown action: expected {expected}, reject_all, save or load_once."
+
+
+def _say(gate: Gate, request: Request, message: str) -> str:
+    """``message`` (one of :mod:`consentgate.messages`) in the request's language."""
+    language = gate.languages.current(request.environ)
+    return ui.translations(gate.settings, language).gettext(message)
 
 
 def _plain(status: int, message: str) -> Response:

@@ -15,13 +15,21 @@ the same code the plain middleware runs.
 Under a strict Content Security Policy, ``CONSENTGATE_CSP_NONCE`` is a callable that
 returns the response's nonce (with Flask-Talisman: ``lambda: flask.request.csp_nonce``);
 it fills ``environ["consentgate.csp_nonce"]`` and the templates' ``consentgate_nonce``.
+
+The consent UI speaks the request's language (:mod:`consentgate.i18n`): the app's
+choice is ``CONSENTGATE_LOCALE_SELECTOR`` (a callable returning a language tag) or,
+without one, Flask-Babel's locale when the app uses Flask-Babel. The templates get
+``consent_gettext``/``consent_ngettext`` (the gate's own catalogue, apart from the
+app's ``_``) and ``consent_lang``.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 from collections.abc import Callable
+from html import escape
 from typing import Any
 
 import click
@@ -39,20 +47,37 @@ from .endpoint import (
     FormRequest,
     decision_response,
     embed_script,
+    language_headers,
+    page_language,
     script_response,
     state_response,
 )
 from .http import HTML_TYPES
+from .i18n import LANGUAGE_KEY, NEGOTIATED_KEY, language_name
+from .messages import (
+    UNAVAILABLE,
+    category_description,
+    category_label,
+    declared_cookies,
+    embed_words,
+    purposes_list,
+)
 from .middleware import ConsentGate
+from .notice import notice_text
 from .paths import app_path
 from .records import Notice
 from .records import cli as records_cli
 from .script import SCRIPT_NAME
-from .ui import BANNER_CSS, EMBED_JS_PATH, UNAVAILABLE, notice_text, receipt_html, site_url
+from .ui import BANNER_CSS, EMBED_JS_PATH, language_picker, receipt_html, site_url, translations
 
 _PREFIX = "CONSENTGATE_"
 #: Keys that configure the extension itself rather than the gate.
-_OWN_KEYS = {"CONSENTGATE_CONFIG", "CONSENTGATE_BASE_TEMPLATE", "CONSENTGATE_CSP_NONCE"}
+_OWN_KEYS = {
+    "CONSENTGATE_CONFIG",
+    "CONSENTGATE_BASE_TEMPLATE",
+    "CONSENTGATE_CSP_NONCE",
+    "CONSENTGATE_LOCALE_SELECTOR",
+}
 
 blueprint = Blueprint("consent", __name__, template_folder="templates")
 
@@ -71,16 +96,22 @@ class FlaskConsent:
         """Wrap ``app`` with the gate and register the blueprint and helpers."""
         app.config.setdefault("CONSENTGATE_BASE_TEMPLATE", "consentgate/base.html")
         app.config.setdefault("CONSENTGATE_CSP_NONCE", None)
-        hook = app.config["CONSENTGATE_CSP_NONCE"]
-        if hook is not None and not callable(hook):
-            why = f"must be a callable returning the CSP nonce, got {type(hook).__name__}"
-            raise ConfigError("CONSENTGATE_CSP_NONCE", why)
+        app.config.setdefault("CONSENTGATE_LOCALE_SELECTOR", None)
+        for key, what in (
+            ("CONSENTGATE_CSP_NONCE", "the CSP nonce"),
+            ("CONSENTGATE_LOCALE_SELECTOR", "a language tag"),
+        ):
+            hook = app.config[key]
+            if hook is not None and not callable(hook):
+                why = f"must be a callable returning {what}, got {type(hook).__name__}"
+                raise ConfigError(key, why)
         settings = settings_from_config(app)
         gate = ConsentGate(app.wsgi_app, settings, serve_endpoint=False)
         app.wsgi_app = gate  # type: ignore[method-assign]
         app.extensions["consentgate"] = gate
         app.register_blueprint(blueprint, url_prefix=settings.endpoint)
         app.context_processor(_template_context)
+        app.before_request(_app_language)
         app.after_request(_prepare_banner)
 
 
@@ -147,16 +178,21 @@ def preferences() -> Any:
         return _decision()
     if wants_json(request.headers.get("Accept")):
         return state_response(_gate(), request)
+    gate = _gate()
+    language = page_language(gate, request)
+    action = gate.mount_prefix(request.environ) + gate.settings.endpoint
     page = render_template(
         "consentgate/preferences.html",
         # Without ?next= the visitor comes back here and sees what they saved.
         next_url=safe_next(request.args.get("next"), default=_current_path()),
         base_template=current_app.config["CONSENTGATE_BASE_TEMPLATE"],
-        consent_receipt=Markup(receipt_html(_gate().settings, _consent())),
+        consent_receipt=Markup(receipt_html(gate.settings, _consent(), language)),
+        consent_language_picker=Markup(language_picker(gate.settings, language, escape(action))),
     )
     response = Response(page)
     response.headers["Cache-Control"] = "no-store"
-    response.vary.update((*_gate().vary, "Accept"))
+    response.vary.update((*gate.vary, "Accept"))
+    language_headers(request, response)
     return response
 
 
@@ -172,6 +208,7 @@ def _decision() -> WerkzeugResponse:
     response = decision_response(_gate(), posted, _banner_notice)
     if response.status_code == 503 and response.mimetype == "text/html":
         back = _gate().mount_prefix(request.environ) + safe_next(posted.form.get("next"))
+        language_headers(request, response)
         response.set_data(
             render_template(
                 "consentgate/unavailable.html",
@@ -197,6 +234,68 @@ def script() -> Any:
     return script_response(request)
 
 
+def _app_language() -> None:
+    """Take the app's choice of language, if it makes one: ``CONSENTGATE_LOCALE_SELECTOR``,
+    else Flask-Babel's locale when the app uses Flask-Babel. A choice that is none of
+    the gate's ``languages`` leaves the gate's own (the visitor's pick, then theirs)."""
+    gate = current_app.extensions.get("consentgate")
+    if gate is None:
+        return
+    selector: Callable[[], object] | None = current_app.config["CONSENTGATE_LOCALE_SELECTOR"]
+    choice = selector() if selector is not None else _flask_babel_locale()
+    language = gate.languages.match(str(choice)) if choice else None
+    if language is not None:
+        request.environ[LANGUAGE_KEY] = language
+        request.environ.pop(NEGOTIATED_KEY, None)
+
+
+def _flask_babel_locale() -> object:
+    """Flask-Babel's locale for this request, when the app set Flask-Babel up with a
+    locale selector (without one it always answers its default, which would hide the
+    visitor's pick and their browser's language)."""
+    babel = current_app.extensions.get("babel")
+    if getattr(babel, "locale_selector", None) is None:
+        return None
+    try:
+        flask_babel = importlib.import_module("flask_babel")
+    except ImportError:
+        return None
+    return flask_babel.get_locale()
+
+
+def _words() -> dict[str, Any]:
+    """What the templates need to speak the request's language: the gate's catalogue
+    (``consent_gettext(message, **values)``, its values escaped), the language, and
+    the categories' words in it."""
+    gate: ConsentGate = current_app.extensions["consentgate"]
+    settings, language = gate.settings, gate.languages.current(request.environ)
+    t = translations(settings, language)
+
+    def consent_gettext(message: str, **values: object) -> Markup:
+        text = Markup(t.gettext(message))
+        return text % values if values else text
+
+    def consent_ngettext(singular: str, plural: str, n: int, **values: object) -> Markup:
+        return Markup(t.ngettext(singular, plural, n)) % {"count": n, **values}
+
+    def consent_purposes(which: str = "optional") -> str:
+        if which == "gpc":
+            return purposes_list(settings, language, lambda c: bool(c.gpc))
+        return purposes_list(settings, language, lambda c: not c.required)
+
+    return {
+        "consent_lang": language,
+        "consent_gettext": consent_gettext,
+        "consent_ngettext": consent_ngettext,
+        "consent_purposes": consent_purposes,
+        "consent_label": lambda c: category_label(settings, c, language),
+        "consent_description": lambda c: category_description(settings, c, language),
+        "consent_declared": lambda: declared_cookies(settings, t),
+        # (tag, the language's own name) of each language, for a site's own switcher.
+        "consent_languages": [(tag, language_name(tag)) for tag in settings.languages],
+    }
+
+
 def _template_context() -> dict[str, Any]:
     gate = current_app.extensions.get("consentgate")
     if gate is None or "consentgate.consent" not in request.environ:
@@ -204,6 +303,7 @@ def _template_context() -> dict[str, Any]:
     # Not url_for: it writes SCRIPT_NAME as it comes, and a form must not post off the site.
     prefix = gate.mount_prefix(request.environ)
     return {
+        **_words(),
         "consent": _consent(),
         "consent_mode": request.environ.get("consentgate.mode", "opt-in"),
         "consent_gpc": bool(request.environ.get("consentgate.gpc")),
@@ -291,7 +391,8 @@ def _render_placeholder(app: Flask, placeholder: Placeholder) -> str:
     """A placeholder from the app's templates; called while the body streams, when no
     request context is left, so the template gets only ``placeholder``."""
     template = app.jinja_env.get_template("consentgate/placeholder.html")
-    return template.render(placeholder=placeholder)
+    words = embed_words(placeholder, placeholder.translations)
+    return template.render(placeholder=placeholder, words=words)
 
 
 def _current_path() -> str:

@@ -50,6 +50,7 @@ from .embeds import (
 from .encoding import readable_accept_encoding
 from .endpoint import FormRequest, endpoint_response
 from .http import hostname, state_tag, strip_conditional
+from .i18n import LanguageChooser
 from .jurisdiction import (
     ALL_STATES,
     RequestState,
@@ -202,6 +203,8 @@ class Gate:
             self._state_text, max_entries=_STATE_CACHE, max_bytes=_STATE_CACHE_BYTES
         )
         self._warned_once: set[str] = set()
+        #: Chooses each request's language (:mod:`consentgate.i18n`).
+        self.languages = LanguageChooser(config.languages, config.default_language)
 
     def admit(self, environ: Environ) -> Passage | None:
         """Read a request: its consent goes into ``environ`` (``consentgate.consent``,
@@ -216,6 +219,10 @@ class Gate:
         environ["consentgate.mode"] = state.mode
         environ["consentgate.gpc"] = state.gpc
         environ["consentgate.gate"] = self
+        language = self.languages.choose(environ, visitor.consent.language)
+        tag = visitor.tag  # a page per language: its own ETag
+        if language != self.settings.default_language:
+            tag = f"{tag}.{language}"
         if self.serve_endpoint and (
             self.is_endpoint(environ) or environ.get("PATH_INFO") == self.script_path
         ):
@@ -223,13 +230,13 @@ class Gate:
         if TOKEN_PARAM in environ.get("QUERY_STRING", ""):
             self._take_token(environ)
         # Most requests are not conditional: spare them the call.
-        conditional = "HTTP_IF_NONE_MATCH" in environ and strip_conditional(environ, visitor.tag)
+        conditional = "HTTP_IF_NONE_MATCH" in environ and strip_conditional(environ, tag)
         accept = environ.get("HTTP_ACCEPT_ENCODING")
         # If the page may need gating (or an insertion), ask for a coding the gate reads.
         inserts = not visitor.consent.decided or self.settings.inject_script
         if accept and (visitor.strict or inserts):
             environ["HTTP_ACCEPT_ENCODING"] = readable_accept_encoding(accept)
-        return Passage(self, environ, visitor, conditional)
+        return Passage(self, environ, visitor, conditional, tag)
 
     def endpoint(self, environ: Environ) -> Response:
         """The answer to a request :meth:`admit` left to the gate (the decision endpoint,
@@ -275,6 +282,8 @@ class Gate:
             assets=ui.embed_assets(script, environ.get("consentgate.csp_nonce")),
             loaded=environ.get("consentgate.load_once"),
             mark_ids=bool(environ.get(IDS_HEADER)),
+            language=(language := self.languages.current(environ)),
+            translations=ui.translations(self.settings, language),
         )
 
     def warn_once(self, kind: str, message: str) -> None:
@@ -470,7 +479,8 @@ class Gate:
             # Cached by the raw path and request state, so that a hit needs no quoting;
             # the nonce is per response.
             state = environ.get("consentgate.mode", "opt-in"), bool(environ.get("consentgate.gpc"))
-            form = self._banners[(*raw_path(environ), *state)]
+            language = self.languages.current(environ)
+            form = self._banners[(*raw_path(environ), *state, language)]
             banner = ui.style_tag(nonce_attr(environ)) + form
         else:
             banner = str(html).encode("utf-8")
@@ -495,13 +505,14 @@ class Gate:
             return None
         return self.script_tags(environ).encode("utf-8")
 
-    def _render_banner(self, key: tuple[str, str, str, str, bool]) -> bytes:
-        script_name, path_info, query, mode, gpc = key
+    def _render_banner(self, key: tuple[str, str, str, str, bool, str]) -> bytes:
+        script_name, path_info, query, mode, gpc, lang = key
         next_url = path_and_query("", path_info, query)
         prefix = self.mount_prefix({"SCRIPT_NAME": script_name})
         if mode == "opt-out":
-            return ui.notice_form(self.settings, next_url, prefix, gpc=gpc).encode("utf-8")
-        return ui.banner_form(self.settings, next_url, prefix).encode("utf-8")
+            form = ui.notice_form(self.settings, next_url, prefix, gpc=gpc, language=lang)
+            return form.encode("utf-8")
+        return ui.banner_form(self.settings, next_url, prefix, lang).encode("utf-8")
 
     def consent_mode_script(self, environ: Environ, script: str | None) -> bytes | None:
         """The Consent Mode ``<script>`` element for this response (with the CSP nonce),

@@ -121,6 +121,7 @@ def plan_response(
     conditional: bool,
     keep_load: Callable[[str, dict[str, str]], bool] | None = None,
     vary: Sequence[str] = ("Cookie",),
+    language: str | None = None,
 ) -> ResponsePlan | None:
     """Filter the app's headers and decide whether the body is gated.
 
@@ -136,6 +137,8 @@ def plan_response(
     :param keep_load: whether an element (tag name, attributes) may load; ``Link`` and
         ``Refresh`` headers are read as the ``<link>`` and ``<meta>`` they stand for.
         None when the visitor refuses nothing.
+    :param language: the language ``Accept-Language`` chose for what the gate adds to
+        a gated page: added to its ``Content-Language``, and ``Accept-Language`` to ``Vary``.
     """
     content_type = encoding = length = ""
     has_cookie = loads = False
@@ -171,6 +174,9 @@ def plan_response(
     skipped, escapes = charset_facts(content_type)
     if skipped is not None:
         return ResponsePlan(headers, skipped=skipped)
+    if language is not None:
+        headers = _with_language(headers, language)
+        vary = (*vary, "Accept-Language")
     headers = _gated_headers(headers, tag, vary)
     # HEAD has no body to gate, but its headers must match what GET would send.
     if environ.get("REQUEST_METHOD") == "HEAD":
@@ -193,11 +199,11 @@ def _keeps_load(header: tuple[str, str], keep: Callable[[str, dict[str, str]], b
     return len(value) <= _MAX_LINK and all(keep(tag, {"href": url}) for url in urls)
 
 
-def bad_gateway_headers() -> list[tuple[str, str]]:
-    """Headers of the :data:`BAD_GATEWAY` page."""
+def bad_gateway_headers(length: int = len(BAD_GATEWAY)) -> list[tuple[str, str]]:
+    """Headers of the :data:`BAD_GATEWAY` page (or its translation, ``length`` bytes)."""
     return [
         ("Content-Type", "text/html; charset=utf-8"),
-        ("Content-Length", str(len(BAD_GATEWAY))),
+        ("Content-Length", str(length)),
         ("Cache-Control", "no-store"),
     ]
 
@@ -227,6 +233,20 @@ def _gated_headers(
             value = _with_tag(value, tag)
         out.append((name, value))
     out.append(("Vary", with_vary(vary, depends_on)))
+    return out
+
+
+def _with_language(headers: list[tuple[str, str]], language: str) -> list[tuple[str, str]]:
+    """``headers`` with ``language`` in ``Content-Language``, after the app's own."""
+    out, value = [], ""
+    for name, given in headers:
+        if name.lower() == "content-language":
+            value = f"{value}, {given}" if value else given
+        else:
+            out.append((name, given))
+    if language.lower() not in {tag.strip().lower() for tag in value.split(",")}:
+        value = f"{value}, {language}" if value else language
+    out.append(("Content-Language", value))
     return out
 
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, NamedTuple
 
+from . import ui
 from .charset import watch
 from .csp import CSP_NONCE, header_nonce
 from .embeds import IDS_HEADER
 from .encoding import Feeder, Recoder, Unreadable
 from .endpoint import NO_COOKIES
-from .http import BAD_GATEWAY, ResponsePlan, bad_gateway_headers, plan_response
+from .http import ResponsePlan, bad_gateway_headers, plan_response
 from .paths import log_path
 from .rewriter import HtmlGate
 
@@ -66,14 +67,25 @@ class Passage:
         "environ",
         "gate",
         "plan",
+        "tag",
         "visitor",
     )
 
-    def __init__(self, gate: Gate, environ: Environ, visitor: Visitor, conditional: bool) -> None:
+    def __init__(
+        self,
+        gate: Gate,
+        environ: Environ,
+        visitor: Visitor,
+        conditional: bool,
+        tag: str | None = None,
+    ) -> None:
         self.gate = gate
         self.environ = environ
         self.visitor = visitor
         self.conditional = conditional
+        #: What this response's ETags are tagged with: the visitor's state, and the
+        #: language when it is not the default one (a page per language).
+        self.tag = visitor.tag if tag is None else tag
         #: How the body is gated; None while it passes on untouched.
         self.plan: ResponsePlan | None = None
         #: Whether nothing more of the app's body is sent (refused or cut).
@@ -102,10 +114,11 @@ class Passage:
             headers,
             keep_cookie=_no_cookie if frozen else self.keep_cookie,
             expire=self.gate.expire_cookies(refused, self.environ) if refused else (),
-            tag=self.visitor.tag,
+            tag=self.tag,
             vary=self.gate.vary,
             conditional=self.conditional,
             keep_load=None if self.visitor.grants_all else self.keep_load,
+            language=self.gate.languages.negotiated(self.environ),
         )
         self.plan = None
         if plan is None:
@@ -198,8 +211,9 @@ class Passage:
         self.plan = None
         self._head = None
         self.ended = True
-        self._page = b"" if self.environ.get("REQUEST_METHOD") == "HEAD" else BAD_GATEWAY
-        return BAD_GATEWAY_STATUS, bad_gateway_headers()
+        page = ui.bad_gateway_page(self.gate.settings, self.gate.languages.current(self.environ))
+        self._page = b"" if self.environ.get("REQUEST_METHOD") == "HEAD" else page
+        return BAD_GATEWAY_STATUS, bad_gateway_headers(len(page))
 
     def feeder(self, first: bytes) -> Feeder:
         """The rewriter for this body, built on first use (with its ``first`` chunk)."""

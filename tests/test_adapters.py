@@ -135,7 +135,7 @@ def test_a_head_request_gets_the_headers_of_the_page(serve: Serve) -> None:
     client = serve(lambda seen: Reply(b"" if seen.method == "HEAD" else PAGE))
     head, get = client.request("HEAD", "/"), client.request("GET", "/")
     assert head.status == 200 and head.body == b""
-    assert head.header("Vary") == get.header("Vary") == "Cookie"
+    assert head.header("Vary") == get.header("Vary") == "Cookie, Accept-Language"
     assert head.header("Content-Length") is None
 
 

@@ -563,3 +563,36 @@ def test_demo_says_in_its_own_layout_when_a_choice_could_not_be_recorded(
     assert "Your choice was not saved" in page and "could not be recorded" in page
     assert '<a href="/facts">Back to the page you were on</a>' in page
     assert "Strategic partnerships" in page  # the site's navigation: its own layout
+
+
+# --- languages ------------------------------------------------------------------
+
+
+def test_every_category_of_the_demo_speaks_every_official_language(app: Flask) -> None:
+    from consentgate.i18n import EU_LANGUAGES
+
+    settings = app.extensions["consentgate"].settings
+    for category in settings.categories:
+        for key in ("label", "description"):
+            table = getattr(category, key)
+            assert sorted(table) == sorted(EU_LANGUAGES), f"{category.name} {key}"
+
+
+def test_the_privacy_pages_cookie_table_follows_the_language(client: FlaskClient) -> None:
+    page = client.get("/privacy", headers={"Accept-Language": "de-DE"}).text
+    assert '<th scope="col">Anbieter</th>' in page and '<th scope="col">Zweck</th>' in page
+    assert "Notwendige Cookies (immer aktiv)" in page and "Statistik-Cookies" in page
+    assert "Speichert Ihre Cookie-Auswahl" in page
+    # The banner on the same page speaks German too; the page itself stays English.
+    assert 'id="consentgate-banner" lang="de"' in page and '<html lang="en">' in page
+
+
+def test_the_footer_switches_the_consent_uis_language(client: FlaskClient) -> None:
+    page = client.get("/alliances").text
+    assert page.count('<option value="') >= 24 and '<option value="fi" lang="fi">suomi' in page
+    assert 'name="next" value="/alliances?"' in page
+    settings = client.get("/consent?lang=fi&next=/alliances").text
+    assert '<section id="consentgate-preferences" lang="fi"' in settings
+    client.post("/consent", data={"action": "reject_all", "lang": "fi", "next": "/alliances"})
+    table = client.get("/privacy", headers={"Accept-Language": "de"}).text
+    assert "Välttämättömät evästeet" in table  # the visitor's pick, not the browser's

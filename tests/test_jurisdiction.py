@@ -306,7 +306,8 @@ def test_region_picks_the_mode_per_request(make_gate: Gate) -> None:
     de = visit(gate, **{"CF-IPCountry": "DE"})
     assert TRACKER in us.data and banner_kind(us.data) == "notice"
     assert TRACKER not in de.data and banner_kind(de.data) == "banner"
-    assert us.headers["Vary"] == de.headers["Vary"] == "Cookie, Sec-GPC, CF-IPCountry"
+    vary = "Cookie, Sec-GPC, CF-IPCountry, Accept-Language"
+    assert us.headers["Vary"] == de.headers["Vary"] == vary
 
 
 def raising(environ: dict[str, Any]) -> str:
@@ -351,11 +352,15 @@ def test_a_region_mistake_fails_closed_and_is_logged_once(
             "Cookie, CF-IPCountry",
             id="region",
         ),
+        pytest.param({"languages": ["en"]}, "Cookie", id="one-language"),
     ],
 )
 def test_vary_names_what_the_page_depends_on(
     make_gate: Gate, options: dict[str, Any], vary: str
 ) -> None:
+    # The banner's language follows Accept-Language too, unless the site has one language.
+    if "languages" not in options:
+        vary += ", Accept-Language"
     assert visit(make_gate(**options)).headers["Vary"] == vary
 
 

@@ -532,7 +532,8 @@ def test_head_gets_the_headers_get_would_get(client: Client) -> None:
     head, get = client.head("/"), client.get("/")
     assert head.status_code == 200
     assert "Content-Length" not in head.headers and "Content-Length" not in get.headers
-    assert head.headers["Vary"] == get.headers["Vary"] == "Cookie"
+    assert head.headers["Vary"] == get.headers["Vary"] == "Cookie, Accept-Language"
+    assert head.headers["Content-Language"] == get.headers["Content-Language"] == "en"
 
 
 @pytest.mark.parametrize("status", ["204 No Content", "304 Not Modified"])

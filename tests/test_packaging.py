@@ -71,3 +71,38 @@ def test_readme_starts_with_the_two_commands_and_names_the_port() -> None:
         "make test",
     ]
     assert "DEMO_PORT" in readme and "--port" in readme
+
+
+def test_a_wheel_ships_every_catalogue_compiled_from_its_source(tmp_path: Path) -> None:
+    """The build compiles each ``.po`` (none of the ``.mo`` are in git) into the wheel."""
+    import sys
+    import zipfile
+
+    from consentgate.i18n import EU_LANGUAGES
+
+    tree = tmp_path / "tree"
+    skip = shutil.ignore_patterns("*.mo", "__pycache__", "*.egg-info")
+    shutil.copytree(ROOT / "consentgate", tree / "consentgate", ignore=skip)
+    for name in ("setup.py", "pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, tree / name)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(tree),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    [wheel] = (tmp_path / "dist").glob("consentgate-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for language in EU_LANGUAGES:
+        for suffix in ("po", "mo"):
+            assert f"consentgate/locale/{language}/LC_MESSAGES/consentgate.{suffix}" in names
+    assert "consentgate/locale/consentgate.pot" in names

@@ -227,11 +227,12 @@ def test_the_record_says_language_gpc_and_mode(
     assert (record.gpc, record.mode, record.language) == (True, "opt-out", "fr")
     assert record.action == "opt_out"
     assert record.ip_prefix == "192.0.2.0/24"
-    # The notice recorded is the opt-out notice the visitor was shown, GPC line and all.
+    # The notice recorded is the opt-out notice the visitor was shown, in French, GPC
+    # line and all.
     notice = store.notices[record.notice_digest]
-    assert "Do not sell or share my personal information" in notice
-    assert "Global Privacy Control signal. We honour it" in notice
-    assert "Accept all" not in notice
+    assert "Ne pas vendre ni partager mes données personnelles" in notice
+    assert "signal Global Privacy Control. Nous le respectons" in notice
+    assert "Tout accepter" not in notice and "Do not sell" not in notice
 
 
 def test_no_address_is_kept_unless_asked(gate: ConsentGate, store: MemoryStore) -> None:

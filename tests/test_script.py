@@ -130,7 +130,8 @@ def test_a_browser_still_gets_the_preferences_page(make_client: Callable[[], Cli
     assert response.mimetype == "text/html"
     assert "Cookie settings" in response.get_data(as_text=True)
     # One URL, two kinds of answer: a cache must tell them apart.
-    assert {v.strip() for v in response.headers["Vary"].split(",")} == {"Cookie", "Accept"}
+    vary = {v.strip() for v in response.headers["Vary"].split(",")}
+    assert vary == {"Cookie", "Accept", "Accept-Language"}
 
 
 @pytest.mark.parametrize("make_client", BOTH)

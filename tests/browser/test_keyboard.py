@@ -15,6 +15,7 @@ MAX_TAB_STOPS = 150
 
 #: The first layer of the banner, in the order Tab should visit it.
 BANNER_STOPS = [
+    "cookie settings page",  # the link in the banner's sentence, as the built-in banner has it
     "Privacy and cookie policy",
     "Accept all",
     "Reject all",

@@ -91,3 +91,25 @@ def test_with_javascript_a_failing_store_keeps_the_banner_and_says_so(
     assert visitor.banner_shown() and visitor.url_path() == "/resources"
     assert not visitor.consent().decided
     assert visitor.tracking() == []
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["no-script", "script"])
+def test_a_failing_store_says_so_in_the_visitors_language(
+    make_visitor: Any, javascript: bool
+) -> None:
+    visitor: Visitor = make_visitor(java_script_enabled=javascript, locale="fr-FR")
+    gate = visitor.site.gate
+    gate.recorder = Recorder(gate.settings.replace(records=FailingStore()))
+    visitor.goto("/resources")
+    page = visitor.page
+    page.locator(BANNER).get_by_role("button", name="Tout accepter").click()
+    if javascript:
+        alert = page.locator(BANNER).get_by_role("alert")
+        alert.wait_for()
+        assert alert.inner_text().startswith("Votre choix n\u2019a pas pu être enregistré")
+    else:
+        page.wait_for_load_state()
+        heading = page.get_by_role("heading", level=1)
+        assert heading.inner_text() == "Votre choix n\u2019a pas été enregistré"
+        assert "Veuillez réessayer dans 30 secondes." in page.locator("main").inner_text()
+    assert not visitor.consent().decided

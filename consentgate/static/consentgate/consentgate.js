@@ -20,6 +20,7 @@
 
   var STATE_ID = "consentgate-state";
   var BANNER_ID = "consentgate-banner";
+  // The banner carries this message in its own language (data-consentgate-error).
   var ERROR = "Your choice could not be saved, so nothing has changed. Please try again.";
 
   // Options a page set before the script ran: window.consentgate = { reload: false }.
@@ -181,7 +182,8 @@
       note.setAttribute("role", "alert");
       form.appendChild(note);
     }
-    note.textContent = ERROR;
+    var banner = form.closest("#" + BANNER_ID);
+    note.textContent = (banner && banner.getAttribute("data-consentgate-error")) || ERROR;
   }
 
   // The banner's buttons decide through the API (the notice's "OK" and opt-out too);

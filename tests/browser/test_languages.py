@@ -1,0 +1,88 @@
+"""The consent UI in every shipped language: lang set, fair choice, WCAG 2.2 AA, 320 px.
+
+One page load per language and viewport, on the one session Chromium: the browser's
+``locale`` is the visitor's language (``Accept-Language``), the gate negotiates it.
+German, Finnish and Hungarian labels are long: at 320 px nothing may scroll sideways
+or cut a button's label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from consentgate.i18n import shipped_languages
+
+from .support import BANNER, Visitor, contrast_ratio
+from .test_accessibility import axe_violations
+from .test_fair_choice import BUTTON_FACTS
+
+pytestmark = pytest.mark.browser
+
+#: What may not happen to a control at 320 px: its label cut or spilling out of it,
+#: or the control itself outside the screen.
+CLIPPED = """(el) => {
+  const box = el.getBoundingClientRect();
+  const spills = el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1;
+  const outside = box.left < 0 || box.right > window.innerWidth;
+  return spills || outside ? `${el.innerText.trim()} (${Math.round(box.width)} px)` : '';
+}"""
+
+
+def buttons(visitor: Visitor) -> dict[str, dict[str, Any]]:
+    banner = visitor.page.locator(BANNER)
+    return {
+        value: banner.locator(f'button[value="{value}"]').evaluate(BUTTON_FACTS)
+        for value in ("accept_all", "reject_all")
+    }
+
+
+@pytest.mark.parametrize("language", shipped_languages())
+def test_the_banner_in_each_language_on_a_desktop(
+    make_visitor: Callable[..., Visitor], language: str
+) -> None:
+    visitor = make_visitor(locale=language)
+    response = visitor.goto("/")
+    assert response is not None and response.headers.get("content-language") == language
+    banner = visitor.page.locator(BANNER)
+    assert banner.get_attribute("lang") == language
+    problems: list[str] = []
+    facts = buttons(visitor)
+    accept, reject = facts["accept_all"], facts["reject_all"]
+    if accept["text"] == reject["text"] or not (accept["text"] and reject["text"]):
+        problems.append(f"accept and reject read {accept['text']!r} and {reject['text']!r}")
+    for key in ("tag", "type", "color", "backgrounds", "inFirstLayer"):
+        if accept[key] != reject[key]:
+            problems.append(f"{key}: accept {accept[key]!r}, reject {reject[key]!r}")
+    for key in ("fontSize", "fontWeight", "area"):
+        if not 0.9 <= reject[key] / accept[key] <= 1.1:
+            problems.append(f"{key}: reject {reject[key]}, accept {accept[key]}")
+    for name, button in facts.items():
+        if contrast_ratio(button["color"], button["backgrounds"]) < 4.5:
+            problems.append(f"{name}: text contrast under 4.5:1")
+    # The page around it is the same in every language (test_accessibility checks it).
+    problems += axe_violations(visitor.page, f"the banner in {language}", context=BANNER)
+    assert problems == []
+
+
+@pytest.mark.parametrize("language", shipped_languages())
+def test_the_banner_in_each_language_at_320_px(
+    make_visitor: Callable[..., Visitor], language: str
+) -> None:
+    visitor = make_visitor(locale=language, viewport={"width": 320, "height": 640})
+    visitor.goto("/")
+    page = visitor.page
+    banner = page.locator(BANNER)
+    assert banner.get_attribute("lang") == language
+    banner.locator("summary").click()  # the categories and the save button too
+    problems = []
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    if width[0] > width[1]:
+        problems.append(f"scrolls sideways: {width[0]} px wide at {width[1]} px")
+    for control in banner.locator("button, summary, a[href], label").all():
+        clipped = control.evaluate(CLIPPED)
+        if clipped:
+            problems.append(f"clipped or outside the screen: {clipped}")
+    assert problems == []
