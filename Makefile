@@ -57,7 +57,7 @@ demo: $(DEMO_STAMP) catalogues
 
 # examples/django on http://127.0.0.1:8000/: its database, an admin user for local use
 # (admin / admin-example) and Django's development server.
-django-example: $(DJANGO_STAMP)
+django-example: $(DJANGO_STAMP) catalogues
 	cd examples/django && ../../$(PY) manage.py migrate -v0
 	cd examples/django && ../../$(PY) manage.py shell -c "from django.contrib.auth.models \
 		import User; User.objects.filter(username='admin').exists() or \

@@ -16,6 +16,7 @@ from django.template.loader import get_template, render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from ..csp import nonce_attr
+from ..messages import category_description, category_label, purposes_list
 from ..paths import app_path
 from ..records import Notice
 from ..ui import BANNER_CSS, notice_text, site_url
@@ -79,7 +80,7 @@ def template_context(request: HttpRequest) -> dict[str, Any]:
     mode = environ.get("consentgate.mode", "opt-in")
     gpc = bool(environ.get("consentgate.gpc"))
     prefix = gate.mount_prefix(environ)
-    optional = [c.label.lower() for c in settings.categories if not c.required]
+    language = gate.languages.current(environ)
     return {
         "consent": TemplateConsent(consent, settings.names),
         "consent_mode": mode,
@@ -87,21 +88,30 @@ def template_context(request: HttpRequest) -> dict[str, Any]:
         "consent_settings": settings,
         "consent_url": prefix + settings.endpoint,
         "consent_privacy_url": site_url(prefix, settings.privacy_url),
-        "consent_optional": ", ".join(optional),
-        "consent_gpc_refused": ", ".join(
-            c.label.lower() for c in settings.categories if c.name in settings.gpc_names
+        "consent_lang": language,
+        "consent_optional": purposes_list(settings, language, lambda c: not c.required),
+        "consent_gpc_refused": purposes_list(
+            settings, language, lambda c: c.name in settings.gpc_names
         ),
-        "consent_categories": [_row(c, consent, mode, gpc) for c in settings.categories],
+        "consent_categories": [
+            _row(settings, c, consent, (mode, gpc, language)) for c in settings.categories
+        ],
         "consentgate_css": mark_safe(BANNER_CSS),
         "consentgate_nonce": mark_safe(nonce_attr(environ)),
     }
 
 
-def _row(category: Category, consent: Consent, mode: str, gpc: bool) -> dict[str, Any]:
+def _row(
+    settings: Settings, category: Category, consent: Consent, state: tuple[str, bool, str]
+) -> dict[str, Any]:
     """One category's checkbox: on and locked when required, off and locked when the
-    GPC signal refuses it (opt-out mode), else as the consent in effect has it."""
+    GPC signal refuses it (opt-out mode), else as the consent in effect has it; its
+    label and description in the page's language."""
+    mode, gpc, language = state
     return {
         "category": category,
+        "label": category_label(settings, category, language),
+        "description": category_description(settings, category, language),
         "required": category.required,
         "gpc_locked": not category.required and gpc and mode == "opt-out" and category.gpc,
         "checked": consent.allows(category.name),
@@ -143,10 +153,17 @@ def placeholder_renderer() -> Callable[[Placeholder], str]:
     return render
 
 
-def declaration(settings: Settings) -> SafeString:
-    """The table of cookies per category, from ``consentgate/declaration.html``."""
+def declaration(settings: Settings, language: str) -> SafeString:
+    """The table of cookies per category, from ``consentgate/declaration.html``, the
+    category labels in ``language``."""
     by_category: dict[str, list[Any]] = {c.name: [] for c in settings.categories}
     for category, cookie in settings.declared_cookies():
         by_category[category.name].append(cookie)
-    tables = [(c, by_category[c.name]) for c in settings.categories]
+    tables = [
+        (
+            {"label": category_label(settings, c, language), "required": c.required},
+            by_category[c.name],
+        )
+        for c in settings.categories
+    ]
     return render_to_string("consentgate/declaration.html", {"consent_tables": tables})

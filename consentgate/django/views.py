@@ -28,8 +28,9 @@ from ..endpoint import (
     script_response,
     state_response,
 )
+from ..messages import UNAVAILABLE
 from ..paths import app_path
-from ..ui import UNAVAILABLE, receipt_html
+from ..ui import receipt_html
 from .conf import BASE_TEMPLATE, FALLBACK_BASE_TEMPLATE, current
 from .render import banner_notice, template_context
 from .responses import from_werkzeug
@@ -54,7 +55,9 @@ def preferences(request: HttpRequest) -> HttpResponse:
         # Without ?next= the visitor comes back here and sees what they saved.
         next_url=safe_next(request.GET.get("next"), default=app_path(request.META)),
         base_template=_base_template(),
-        consent_receipt=mark_safe(receipt_html(gate.settings, consent)),
+        consent_receipt=mark_safe(
+            receipt_html(gate.settings, consent, gate.languages.current(request.META))
+        ),
     )
     response = HttpResponse(render_to_string("consentgate/preferences.html", context, request))
     response["Cache-Control"] = "no-store"

@@ -42,10 +42,13 @@ def consentgate_script(context: template.Context) -> SafeString:
     return mark_safe(current().gate.place_script(environ))
 
 
-@register.simple_tag
-def cookie_declaration() -> SafeString:
-    """The table of cookies per category."""
-    return declaration(current().gate.settings)
+@register.simple_tag(takes_context=True)
+def cookie_declaration(context: template.Context) -> SafeString:
+    """The table of cookies per category (its labels in the page's language)."""
+    gate = current().gate
+    request = context.get("request")
+    environ = request.META if isinstance(request, HttpRequest) else {}
+    return declaration(gate.settings, gate.languages.current(environ))
 
 
 def _request(context: Any, tag: str) -> HttpRequest:
