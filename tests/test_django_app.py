@@ -223,6 +223,22 @@ def test_the_api_placed_by_its_tag_comes_once_before_the_banner(client: Any) -> 
     assert html.index(b'id="consentgate-state"') < html.index(b"</head>") < html.index(BANNER)
 
 
+def test_the_banner_speaks_the_language_localemiddleware_chose(client: Any) -> None:
+    from django.conf import settings
+
+    categories = [
+        {"name": "necessary", "required": True},
+        {"name": "analytics", "label": {"en": "Analytics", "de": "Statistik"}},
+    ]
+    with settings_changed(languages=["en", "de"], categories=categories):
+        german = body(client.get("/", HTTP_ACCEPT_LANGUAGE="de"))
+        assert b"also use\n      Statistik." in german  # German nouns keep their capital
+        # Django's language cookie is the app's choice, over the browser's header.
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        english = body(client.get("/", HTTP_ACCEPT_LANGUAGE="de"))
+        assert b"also use\n      analytics." in english
+
+
 def test_opt_out_mode_shows_the_sites_notice(client: Any) -> None:
     with settings_changed(mode="opt-out"):
         html = body(client.get("/"))
