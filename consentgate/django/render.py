@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from ..consent import Consent
     from ..embeds import Placeholder
 
+#: Set in ``request.META`` once LocaleMiddleware's language was handed to the core.
+_APP_LANGUAGE_SEEN = "consentgate.django.app_language"
+
 
 class TemplateConsent:
     """The visitor's consent as templates read it: ``consent.analytics`` is whether
@@ -69,14 +72,20 @@ class TemplateConsent:
 
 
 def use_app_language(request: HttpRequest) -> None:
-    """Hand LocaleMiddleware's language (``request.LANGUAGE_CODE``) to the core: it is
-    the app's choice, before the consent cookie's and ``Accept-Language``. Called
-    before the gate's pages and messages are made, and again for the page's banner
-    (LocaleMiddleware runs after the gate's middleware has seen the request)."""
+    """Hand LocaleMiddleware's language (``request.LANGUAGE_CODE``) to the core, once a
+    request: it is the app's choice, before the consent cookie's and
+    ``Accept-Language``. LocaleMiddleware runs after the gate's middleware saw the
+    request, so this is done when the app's views or templates first need the
+    language; once done, what the core decides later (a language the visitor picks
+    with a decision) stands."""
+    environ = request.META
+    if environ.get(_APP_LANGUAGE_SEEN):
+        return
+    environ[_APP_LANGUAGE_SEEN] = True
     language = current().gate.languages.match(getattr(request, "LANGUAGE_CODE", None))
     if language is not None:
-        request.META[LANGUAGE_KEY] = language
-        request.META.pop(NEGOTIATED_KEY, None)
+        environ[LANGUAGE_KEY] = language
+        environ.pop(NEGOTIATED_KEY, None)
 
 
 def template_context(request: HttpRequest) -> dict[str, Any]:
