@@ -308,6 +308,18 @@ def test_a_message_escapes_its_values_and_keeps_its_own_markup(client: Any) -> N
     assert '<a href="/consent?next=/%3Fa%3D1%26b%3D2">cookie settings page</a>' in html
 
 
+@pytest.mark.usefixtures("test_urls")
+def test_a_refused_embeds_placeholder_speaks_the_visitors_language(client: Any) -> None:
+    media = {"name": "media", "label": {"en": "Media", "de": "Medien"}, "trackers": ["youtube"]}
+    categories = [{"name": "necessary", "required": True}, media]
+    with settings_changed(languages=["en", "de"], categories=categories):
+        html = body(client.get("/video/", HTTP_ACCEPT_LANGUAGE="de")).decode()
+    assert "<iframe" not in html  # refused: the placeholder stands in for it
+    placeholder = html[html.index('class="consentgate-embed"') : html.rindex("</form>")]
+    assert 'lang="de"' in placeholder and "Video von YouTube" in placeholder
+    assert "Load this" not in placeholder and "Always allow" not in placeholder
+
+
 def test_a_translation_that_does_not_fit_gives_way_to_its_message(
     client: Any, tmp_path: Any, caplog: Any
 ) -> None:
@@ -477,6 +489,15 @@ def placed(request: Any) -> Any:
     return HttpResponse(template.render({}, request))
 
 
+def video(request: Any) -> Any:
+    from django.http import HttpResponse
+
+    return HttpResponse(
+        "<!DOCTYPE html><title>Video</title><body><iframe width=560 height=315"
+        ' src="https://www.youtube.com/embed/dQw4w9WgXcQ"></iframe></body>'
+    )
+
+
 def scripted(request: Any) -> Any:
     from django.http import HttpResponse
     from django.template import engines
@@ -498,6 +519,7 @@ def _urls() -> list[Any]:
         path("placed/", placed),
         path("csp/", strict_csp),
         path("scripted/", scripted),
+        path("video/", video),
         *urlpatterns,
     ]
 
