@@ -308,6 +308,14 @@ def test_a_message_escapes_its_values_and_keeps_its_own_markup(client: Any) -> N
     assert '<a href="/consent?next=/%3Fa%3D1%26b%3D2">cookie settings page</a>' in html
 
 
+def test_the_cookie_declaration_speaks_the_visitors_language(client: Any) -> None:
+    html = body(client.get("/privacy/", HTTP_ACCEPT_LANGUAGE="de")).decode()
+    table = html[html.index("<table") : html.rindex("</table>")]
+    assert "(immer aktiv)</caption>" in table and '<th scope="col">Anbieter</th>' in table
+    consent_row = re.search(r"<tr><td><code>consentgate</code></td>.*?</tr>", table)
+    assert consent_row and "This site" not in consent_row[0] and "180 " in consent_row[0]
+
+
 @pytest.mark.usefixtures("test_urls")
 def test_a_refused_embeds_placeholder_speaks_the_visitors_language(client: Any) -> None:
     media = {"name": "media", "label": {"en": "Media", "de": "Medien"}, "trackers": ["youtube"]}

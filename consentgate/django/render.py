@@ -18,10 +18,16 @@ from django.utils.safestring import SafeString, mark_safe
 
 from ..csp import nonce_attr
 from ..i18n import LANGUAGE_KEY, NEGOTIATED_KEY
-from ..messages import category_description, category_label, embed_words, purposes_list
+from ..messages import (
+    category_description,
+    category_label,
+    declared_cookies,
+    embed_words,
+    purposes_list,
+)
 from ..paths import app_path
 from ..records import Notice
-from ..ui import BANNER_CSS, notice_text, site_url
+from ..ui import BANNER_CSS, notice_text, site_url, translations
 from .conf import current
 
 if TYPE_CHECKING:
@@ -186,7 +192,8 @@ def declaration(settings: Settings, language: str) -> SafeString:
     """The table of cookies per category, from ``consentgate/declaration.html``, the
     category labels in ``language``."""
     by_category: dict[str, list[Any]] = {c.name: [] for c in settings.categories}
-    for category, cookie in settings.declared_cookies():
+    # The consent cookie's own row in ``language`` too, as the other adapters show it.
+    for category, cookie in declared_cookies(settings, translations(settings, language)):
         by_category[category.name].append(cookie)
     tables = [
         (
