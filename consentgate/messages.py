@@ -365,7 +365,7 @@ def declared_cookies(
     for category, spec in settings.declared_cookies():
         if spec.name == settings.cookie_name:
             rows.append((category, own))
-        elif spec in built_in_cookies():
+        elif _wording(spec) in built_in_cookies():
             rows.append((category, _built_in_row(settings, t, spec, language)))
         else:
             rows.append((category, _site_row(settings, spec, language)))
@@ -399,11 +399,17 @@ def _site_row(settings: Settings, spec: CookieSpec, language: str) -> CookieSpec
 
 
 @functools.cache
-def built_in_cookies() -> frozenset[CookieSpec]:
-    """The cookie rows of the tracker catalogue and the presets, as the package ships
-    them: a row equal to one of them has its purpose and lifetime translated."""
+def built_in_cookies() -> frozenset[tuple[object, ...]]:
+    """The wording (:func:`_wording`) of every cookie row of the tracker catalogue and the
+    presets, as the package ships them: a row worded as one of them, under any name (a
+    renamed framework cookie keeps its preset's words), has its purpose and lifetime
+    translated."""
     entries = [*tracker_catalogue().values(), *preset_catalogue().values()]
-    return frozenset(spec for entry in entries for spec in entry.cookies)
+    return frozenset(_wording(spec) for entry in entries for spec in entry.cookies)
+
+
+def _wording(spec: CookieSpec) -> tuple[object, ...]:
+    return spec.provider, spec.purpose, spec.lifetime, spec.domain
 
 
 #: Languages whose nouns keep their capital inside a sentence, so a category's label
