@@ -232,11 +232,119 @@ def test_the_banner_speaks_the_language_localemiddleware_chose(client: Any) -> N
     ]
     with settings_changed(languages=["en", "de"], categories=categories):
         german = body(client.get("/", HTTP_ACCEPT_LANGUAGE="de"))
-        assert b"also use\n      Statistik." in german  # German nouns keep their capital
+        # German nouns keep their capital.
+        assert b"Folgendes verwenden: Statistik." in german
         # Django's language cookie is the app's choice, over the browser's header.
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
         english = body(client.get("/", HTTP_ACCEPT_LANGUAGE="de"))
-        assert b"also use\n      analytics." in english
+        assert b"also use analytics." in english
+
+
+GERMAN = {
+    "banner": ("Cookies auf dieser Website", "Alle akzeptieren", "Alle ablehnen"),
+    "preferences": ("<title>Cookie-Einstellungen ·", "Alle akzeptieren"),
+    "unavailable": ("Ihre Auswahl wurde nicht gespeichert",),
+}
+FRENCH = {
+    "banner": ("Cookies sur ce site", "Tout accepter", "Tout refuser"),
+    "preferences": ("<title>Paramètres des cookies ·", "Tout accepter"),
+    "unavailable": ("Votre choix n\u2019a pas été enregistré",),
+}
+
+
+def _pages(client: Any, tmp_path: Any, **headers: str) -> dict[str, str]:
+    """The banner, the preferences page and the 503 page, as this visitor gets them."""
+    banner = body(client.get("/", **headers)).decode()
+    preferences = body(client.get("/consent", **headers)).decode()
+    (tmp_path / "file").write_text("")  # a store under a file cannot be opened
+    with settings_changed(records=f"sqlite:///{tmp_path}/file/consent.sqlite3"):
+        form = {"action": "accept_all", "next": "/"}
+        answer = client.post("/consent", form, HTTP_ORIGIN=SITE, **headers)
+    assert answer.status_code == 503
+    return {"banner": banner, "preferences": preferences, "unavailable": body(answer).decode()}
+
+
+@pytest.mark.parametrize(
+    ("language", "words", "cookie", "headers"),
+    [
+        pytest.param("de", GERMAN, None, {"HTTP_ACCEPT_LANGUAGE": "de"}, id="accept-language"),
+        # LocaleMiddleware's choice (Django's language cookie) over the browser's header.
+        pytest.param("fr", FRENCH, "fr", {"HTTP_ACCEPT_LANGUAGE": "de"}, id="localemiddleware"),
+    ],
+)
+def test_the_templates_speak_the_visitors_language(
+    client: Any,
+    tmp_path: Any,
+    language: str,
+    words: dict[str, tuple[str, ...]],
+    cookie: str | None,
+    headers: dict[str, str],
+) -> None:
+    from django.conf import settings
+
+    if cookie:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = cookie
+    pages = _pages(client, tmp_path, **headers)
+    for page, html in pages.items():
+        assert all(word in html for word in words[page]), page
+        ours = html[html.index("<section") : html.rindex("</section>")]
+        assert not re.search("Accept all|Cookie settings|Your choice|Please try", ours), page
+    assert f'<section id="consentgate-banner" lang="{language}"' in pages["banner"]
+    error = re.search(r'data-consentgate-error="([^"]+)"', pages["banner"])
+    assert error and "Your choice" not in error[1]
+    for page in ("preferences", "unavailable"):
+        assert f'<section id="consentgate-preferences" lang="{language}"' in pages[page]
+
+
+def test_a_message_escapes_its_values_and_keeps_its_own_markup(client: Any) -> None:
+    categories = [
+        {"name": "necessary", "required": True},
+        {"name": "analytics", "label": {"en": "<b>Stats</b> & co", "de": "Statistik"}},
+    ]
+    with settings_changed(languages=["en", "de"], categories=categories):
+        html = body(client.get("/?a=1&b=2")).decode()
+    assert "also use &lt;b&gt;stats&lt;/b&gt; &amp; co." in html  # English lists lower-case
+    assert "<strong>&lt;b&gt;Stats&lt;/b&gt; &amp; co</strong>" in html
+    assert '<a href="/consent?next=/%3Fa%3D1%26b%3D2">cookie settings page</a>' in html
+
+
+def test_the_cookie_declaration_speaks_the_visitors_language(client: Any) -> None:
+    html = body(client.get("/privacy/", HTTP_ACCEPT_LANGUAGE="de")).decode()
+    table = html[html.index("<table") : html.rindex("</table>")]
+    assert "(immer aktiv)</caption>" in table and '<th scope="col">Anbieter</th>' in table
+    consent_row = re.search(r"<tr><td><code>consentgate</code></td>.*?</tr>", table)
+    assert consent_row and "This site" not in consent_row[0] and "180 " in consent_row[0]
+
+
+@pytest.mark.usefixtures("test_urls")
+def test_a_refused_embeds_placeholder_speaks_the_visitors_language(client: Any) -> None:
+    media = {"name": "media", "label": {"en": "Media", "de": "Medien"}, "trackers": ["youtube"]}
+    categories = [{"name": "necessary", "required": True}, media]
+    with settings_changed(languages=["en", "de"], categories=categories):
+        html = body(client.get("/video/", HTTP_ACCEPT_LANGUAGE="de")).decode()
+    assert "<iframe" not in html  # refused: the placeholder stands in for it
+    placeholder = html[html.index('class="consentgate-embed"') : html.rindex("</form>")]
+    assert 'lang="de"' in placeholder and "Video von YouTube" in placeholder
+    assert "Load this" not in placeholder and "Always allow" not in placeholder
+
+
+def test_a_translation_that_does_not_fit_gives_way_to_its_message(
+    client: Any, tmp_path: Any, caplog: Any
+) -> None:
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+
+    catalog = Catalog(locale="de", domain="consentgate")
+    catalog.add("%(label)s (always on)", "%(etikett)s (immer an)")  # a site's typo
+    (tmp_path / "de" / "LC_MESSAGES").mkdir(parents=True)
+    with (tmp_path / "de" / "LC_MESSAGES" / "consentgate.mo").open("wb") as file:
+        write_mo(file, catalog)
+    with settings_changed(languages=["en", "de"], locale_dirs=[str(tmp_path)]):
+        page = client.get("/", HTTP_ACCEPT_LANGUAGE="de")
+    html = body(page).decode()
+    assert page.status_code == 200 and "Alle akzeptieren" in html
+    assert re.search(r"<strong>[^<]+ \(always on\)</strong>", html)
+    assert "does not fit its placeholders" in caplog.text
 
 
 def test_the_cookie_declaration_speaks_the_language_too(client: Any) -> None:
@@ -402,6 +510,15 @@ def placed(request: Any) -> Any:
     return HttpResponse(template.render({}, request))
 
 
+def video(request: Any) -> Any:
+    from django.http import HttpResponse
+
+    return HttpResponse(
+        "<!DOCTYPE html><title>Video</title><body><iframe width=560 height=315"
+        ' src="https://www.youtube.com/embed/dQw4w9WgXcQ"></iframe></body>'
+    )
+
+
 def scripted(request: Any) -> Any:
     from django.http import HttpResponse
     from django.template import engines
@@ -423,6 +540,7 @@ def _urls() -> list[Any]:
         path("placed/", placed),
         path("csp/", strict_csp),
         path("scripted/", scripted),
+        path("video/", video),
         *urlpatterns,
     ]
 

@@ -470,3 +470,54 @@ def test_a_cookie_with_a_bad_language_reads_as_undecided(tail: list[object]) -> 
     codec = _codec()
     value = codec._serializer.dumps(["1", "analytics", 1000, "abc", "analytics", *tail])
     assert not codec.loads(value, now=1000).decided
+
+
+# --- the Django app's templates ---------------------------------------------------
+
+DJANGO_TEMPLATES = ROOT / "consentgate" / "django" / "templates" / "consentgate"
+#: A string literal in a ``{% consent_text %}`` or ``{% consent_plural %}`` tag.
+_DJANGO_TAG = re.compile(r"{%\s*consent_(?:text|plural)\s+(.*?)%}", re.DOTALL)
+_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
+#: What is not a sentence of a template: comments, tags, variables, markup, entities.
+_NOT_TEXT = re.compile(
+    r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}|{%.*?%}|{{.*?}}|<[^>]*>|&\w+;", re.DOTALL
+)
+
+
+def _django_msgids(source: str) -> list[str]:
+    """The msgids of the tags: their leading string literals (then come variables)."""
+    ids = []
+    for arguments in _DJANGO_TAG.findall(source):
+        while literal := _LITERAL.match(arguments.lstrip()):
+            ids.append(literal[1] if literal[1] is not None else literal[2])
+            arguments = arguments.lstrip()[literal.end() :]
+    return ids
+
+
+def _template_all_ids() -> set[str]:
+    """Every msgid of the template, plural ones too."""
+    return {i for m in _read(POT) if m.id for i in ((m.id,) if isinstance(m.id, str) else m.id)}
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in DJANGO_TEMPLATES.glob("*.html")))
+def test_the_django_templates_say_only_messages_of_the_template(name: str) -> None:
+    source = (DJANGO_TEMPLATES / name).read_text(encoding="utf-8")
+    ids = _template_all_ids()
+    assert [m for m in _django_msgids(source) if m not in ids] == []
+    # No English written into the markup: every word comes from the catalogue.
+    assert re.findall(r"[A-Za-z]{2,}", _NOT_TEXT.sub(" ", source)) == []
+
+
+def test_the_django_templates_say_what_the_jinja_templates_say() -> None:
+    jinja = ROOT / "consentgate" / "templates" / "consentgate"
+    call = re.compile(r"consent_n?gettext\(\s*((?:\"(?:[^\"\\]|\\.)*\"|'[^']*'|[\s,])+)")
+    said_in_jinja = {
+        (double or single).replace('\\"', '"')
+        for path in jinja.glob("*.html")
+        for arguments in call.findall(path.read_text(encoding="utf-8"))
+        for double, single in _LITERAL.findall(arguments)
+    }
+    said_in_django = {
+        m for path in DJANGO_TEMPLATES.glob("*.html") for m in _django_msgids(path.read_text())
+    }
+    assert len(said_in_jinja) > 30 and said_in_jinja == said_in_django

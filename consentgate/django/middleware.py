@@ -29,9 +29,8 @@ from django.http.response import HttpResponseBase
 
 from ..csp import CSP_NONCE, header_nonce
 from ..http import HTML_TYPES
-from ..i18n import LANGUAGE_KEY, NEGOTIATED_KEY
 from .conf import current
-from .render import placeholder_renderer, render_banner
+from .render import placeholder_renderer, render_banner, use_app_language
 from .responses import apply_head, head_of
 
 if TYPE_CHECKING:
@@ -133,11 +132,7 @@ def _prepare_page(request: HttpRequest, response: HttpResponseBase) -> None:
     environ = request.META
     if CSP_NONCE not in environ:  # the site's policy (django-csp, say), for the banner too
         environ[CSP_NONCE] = header_nonce(response.items())
-    # LocaleMiddleware's choice is the app's: it comes before the cookie's and the header's.
-    language = current().gate.languages.match(getattr(request, "LANGUAGE_CODE", None))
-    if language is not None:
-        environ[LANGUAGE_KEY] = language
-        environ.pop(NEGOTIATED_KEY, None)
+    use_app_language(request)
     environ["consentgate.placeholder"] = placeholder_renderer()
     match = request.resolver_match
     if match is not None and "admin" in match.app_names:

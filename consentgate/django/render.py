@@ -11,12 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from django.template.loader import get_template, render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from ..csp import nonce_attr
-from ..messages import category_description, category_label, declared_cookies, purposes_list
+from ..i18n import LANGUAGE_KEY, NEGOTIATED_KEY
+from ..messages import (
+    category_description,
+    category_label,
+    declared_cookies,
+    embed_words,
+    purposes_list,
+)
 from ..paths import app_path
 from ..records import Notice
 from ..ui import BANNER_CSS, notice_text, site_url, translations
@@ -28,6 +36,9 @@ if TYPE_CHECKING:
     from ..config import Category, Settings
     from ..consent import Consent
     from ..embeds import Placeholder
+
+#: Set in ``request.META`` once LocaleMiddleware's language was handed to the core.
+_APP_LANGUAGE_SEEN = "consentgate.django.app_language"
 
 
 class TemplateConsent:
@@ -66,6 +77,23 @@ class TemplateConsent:
         return self._consent.allows(name)
 
 
+def use_app_language(request: HttpRequest) -> None:
+    """Hand LocaleMiddleware's language (``request.LANGUAGE_CODE``) to the core, once a
+    request: it is the app's choice, before the consent cookie's and
+    ``Accept-Language``. LocaleMiddleware runs after the gate's middleware saw the
+    request, so this is done when the app's views or templates first need the
+    language; once done, what the core decides later (a language the visitor picks
+    with a decision) stands."""
+    environ = request.META
+    if environ.get(_APP_LANGUAGE_SEEN):
+        return
+    environ[_APP_LANGUAGE_SEEN] = True
+    language = current().gate.languages.match(getattr(request, "LANGUAGE_CODE", None))
+    if language is not None:
+        environ[LANGUAGE_KEY] = language
+        environ.pop(NEGOTIATED_KEY, None)
+
+
 def template_context(request: HttpRequest) -> dict[str, Any]:
     """What the consent templates (and the site's, by the context processor) read.
 
@@ -75,6 +103,7 @@ def template_context(request: HttpRequest) -> dict[str, Any]:
     consent: Consent | None = environ.get("consentgate.consent")
     if consent is None:
         return {}
+    use_app_language(request)
     gate = current().gate
     settings = gate.settings
     mode = environ.get("consentgate.mode", "opt-in")
@@ -129,6 +158,10 @@ def render_banner(request: HttpRequest, next_url: str | None = None) -> SafeStri
     """The banner (or opt-out notice) from the site's templates, leading back here."""
     context = template_context(request)
     context["next_url"] = app_path(request.META) if next_url is None else next_url
+    # The cookie settings page, leading back here (quoted as Django's urlencode does).
+    context["consent_settings_url"] = (
+        f"{context['consent_url']}?next={quote(context['next_url'], safe='/')}"
+    )
     return render_to_string(banner_template(request), context, request)
 
 
@@ -144,11 +177,13 @@ def banner_notice(request: HttpRequest) -> Callable[[str], Notice]:
 
 def placeholder_renderer() -> Callable[[Placeholder], str]:
     """A refused embed's placeholder from ``consentgate/placeholder.html``; called while
-    the body streams, so the template gets only ``placeholder``."""
+    the body streams, so the template gets only ``placeholder`` and ``words``, its
+    text in the page's language (:class:`consentgate.messages.EmbedWords`)."""
     template = get_template("consentgate/placeholder.html")
 
     def render(placeholder: Placeholder) -> str:
-        return str(template.render({"placeholder": placeholder}))
+        words = embed_words(placeholder, placeholder.translations)
+        return str(template.render({"placeholder": placeholder, "words": words}))
 
     return render
 
@@ -168,4 +203,5 @@ def declaration(settings: Settings, language: str) -> SafeString:
         )
         for c in settings.categories
     ]
-    return render_to_string("consentgate/declaration.html", {"consent_tables": tables})
+    context = {"consent_tables": tables, "consent_lang": language}
+    return render_to_string("consentgate/declaration.html", context)

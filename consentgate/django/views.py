@@ -32,7 +32,7 @@ from ..messages import UNAVAILABLE
 from ..paths import app_path
 from ..ui import receipt_html
 from .conf import BASE_TEMPLATE, FALLBACK_BASE_TEMPLATE, current
-from .render import banner_notice, template_context
+from .render import banner_notice, template_context, use_app_language
 from .responses import from_werkzeug
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 @csrf_exempt
 def preferences(request: HttpRequest) -> HttpResponse:
     """Take a decision (POST), or show the visitor's choices (GET; JSON to a script)."""
+    use_app_language(request)
     if request.method == "POST":
         return _decision(request)
     if request.method not in ("GET", "HEAD"):
