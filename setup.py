@@ -3,7 +3,8 @@
 Two jobs, both run by every build (a wheel, an sdist install, and the editable install
 of ``make test`` and ``make demo`` on a fresh clone):
 
-- The gate's translations: ``build_py`` compiles each ``consentgate.po`` to ``.mo``
+- The gate's translations: ``build_py`` compiles each ``consentgate.po`` and
+  ``catalogue.po`` (the tracker catalogue's cookie texts) to ``.mo``
   beside it with Babel (a build requirement) before the package data is collected, so
   the package ships them; the ``.po`` are the only translations kept in git, and
   ``tests/test_i18n.py`` checks that the shipped ``.mo`` match them.
@@ -30,17 +31,18 @@ _FALLBACK = "consentgate: no C compiler could build the speedups; the pure-Pytho
 
 
 def compile_catalogues(locale: Path = LOCALE) -> list[Path]:
-    """Write ``consentgate.mo`` beside every ``consentgate.po`` that is newer."""
+    """Write the ``.mo`` beside every ``.po`` (both domains, ``consentgate`` and the
+    tracker catalogue's ``catalogue``) that is newer."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
     written = []
-    for po in sorted(locale.glob("*/LC_MESSAGES/consentgate.po")):
+    for po in sorted(locale.glob("*/LC_MESSAGES/*.po")):
         mo = po.with_suffix(".mo")
         if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
             continue
         with po.open("rb") as source:
-            catalog = read_po(source, locale=po.parts[-3], domain="consentgate")
+            catalog = read_po(source, locale=po.parts[-3], domain=po.stem)
         with mo.open("wb") as target:
             write_mo(target, catalog, use_fuzzy=False)
         written.append(mo)

@@ -59,9 +59,7 @@ def catalogue_messages(
             for cookie in entry.get("cookies", ()):
                 where = f"{filename} [{entry_id}] {cookie['name']}"
                 if cookie.get("purpose"):
-                    messages.setdefault((None, cookie["purpose"]), []).append(
-                        f"{where} purpose"
-                    )
+                    messages.setdefault((None, cookie["purpose"]), []).append(f"{where} purpose")
                 if cookie.get("lifetime"):
                     messages.setdefault((LIFETIME, cookie["lifetime"]), []).append(
                         f"{where} lifetime"

@@ -290,7 +290,7 @@ def _words() -> dict[str, Any]:
         "consent_purposes": consent_purposes,
         "consent_label": lambda c: category_label(settings, c, language),
         "consent_description": lambda c: category_description(settings, c, language),
-        "consent_declared": lambda: declared_cookies(settings, t),
+        "consent_declared": lambda: declared_cookies(settings, t, language),
         # (tag, the language's own name) of each language, for a site's own switcher.
         "consent_languages": [(tag, language_name(tag)) for tag in settings.languages],
     }

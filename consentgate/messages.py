@@ -16,12 +16,15 @@ messages, so both give the visitor one wording, and the catalogue holds it once.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from .config import CookieSpec
+from .config import CookieSpec, preset_catalogue, tracker_catalogue
+from .cookie_texts import translate_lifetime, translate_purpose
 from .i18n import N_, Translations, localized
 
 if TYPE_CHECKING:
@@ -343,17 +346,44 @@ def category_description(settings: Settings, category: Category, language: str) 
     return localized(category.description, language, settings.default_language, where)
 
 
-def declared_cookies(settings: Settings, t: Translations) -> list[tuple[Category, CookieSpec]]:
+def declared_cookies(
+    settings: Settings, t: Translations, language: str = "en"
+) -> list[tuple[Category, CookieSpec]]:
     """:meth:`Settings.declared_cookies <consentgate.config.Settings.declared_cookies>`,
-    with the consent cookie's own row (provider, purpose, lifetime) translated by ``t``."""
-    rows = settings.declared_cookies()
+    with the consent cookie's own row (provider, purpose, lifetime) translated by ``t``
+    and each built-in cookie's purpose and lifetime (from the tracker catalogue or a
+    preset) in ``language`` (:mod:`consentgate.cookie_texts`; the English text where a
+    translation is missing). A site's own rows are shown as written."""
     own = CookieSpec(
         settings.cookie_name,
         t.gettext(CONSENT_COOKIE_PROVIDER),
         t.gettext(CONSENT_COOKIE_PURPOSE),
         days_text(t, settings.max_age_days),
     )
-    return [(c, own if s.name == settings.cookie_name else s) for c, s in rows]
+    rows = []
+    for category, spec in settings.declared_cookies():
+        if spec.name == settings.cookie_name:
+            spec = own
+        elif spec in built_in_cookies():
+            provider = spec.provider
+            if provider == CONSENT_COOKIE_PROVIDER:  # a preset's: the site's own cookie
+                provider = t.gettext(CONSENT_COOKIE_PROVIDER)
+            spec = dataclasses.replace(
+                spec,
+                provider=provider,
+                purpose=translate_purpose(spec.purpose, language, settings.locale_dirs),
+                lifetime=translate_lifetime(spec.lifetime, language, settings.locale_dirs),
+            )
+        rows.append((category, spec))
+    return rows
+
+
+@functools.cache
+def built_in_cookies() -> frozenset[CookieSpec]:
+    """The cookie rows of the tracker catalogue and the presets, as the package ships
+    them: a row equal to one of them has its purpose and lifetime translated."""
+    entries = [*tracker_catalogue().values(), *preset_catalogue().values()]
+    return frozenset(spec for entry in entries for spec in entry.cookies)
 
 
 #: Languages whose nouns keep their capital inside a sentence, so a category's label
