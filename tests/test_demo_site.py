@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import stat
 import threading
 from collections.abc import Iterator
@@ -201,6 +202,16 @@ def test_privacy_page_declares_the_cookies(client: FlaskClient) -> None:
     assert "ka2_visitor" in html
     assert "consentgate" in html
     assert "Analytics cookies" in html
+
+
+def test_privacy_page_gives_a_german_visitor_the_cookie_table_in_german(
+    client: FlaskClient,
+) -> None:
+    html = client.get("/privacy", headers={"Accept-Language": "de-DE,de;q=0.9"}).text
+    row = re.search(r"<tr><td><code>_ga</code></td>(.*?)</tr>", html)
+    assert row is not None
+    cells = re.findall(r"<td>(.*?)</td>", row.group(1))
+    assert cells[1:] == ["Unterscheidet Besucher anhand einer zufälligen Client-ID", "2 Jahre"]
 
 
 @pytest.mark.parametrize("name", ["site.css", "consent.js", "analytics.js", "favicon.svg"])

@@ -10,13 +10,20 @@ import sys
 from pathlib import Path
 
 import pytest
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
 from consentgate import Category, ConfigError, Settings
 from consentgate.consent import Consent, ConsentCodec
+from consentgate.cookie_texts import (
+    LIFETIME,
+    catalogue_messages,
+    translate_lifetime,
+    translate_purpose,
+    translations,
+)
 from consentgate.i18n import (
     EU_LANGUAGES,
     LOCALE_DIR,
@@ -34,6 +41,8 @@ from .conftest import SECRET, categories
 
 ROOT = Path(__file__).resolve().parents[1]
 POT = LOCALE_DIR / "consentgate.pot"
+#: The gettext domains the package ships: the gate's messages, the cookie table's texts.
+DOMAINS = ("consentgate", "catalogue")
 #: A python-format placeholder, and the markup a message may hold.
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 _TAG = re.compile(r"</?([a-z]+)[^>]*>")
@@ -44,12 +53,17 @@ def _read(path: Path) -> Catalog:
         return read_po(file)
 
 
-def _po(language: str) -> Path:
-    return LOCALE_DIR / language / "LC_MESSAGES" / "consentgate.po"
+def _po(language: str, domain: str = "consentgate") -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{domain}.po"
 
 
-def _template_ids() -> set[str]:
-    return {m.id if isinstance(m.id, str) else m.id[0] for m in _read(POT) if m.id}
+def _key(message: Message) -> tuple[str | None, str]:
+    """A message's identity in its catalogue: its context and (singular) msgid."""
+    return message.context, message.id if isinstance(message.id, str) else message.id[0]
+
+
+def _template_ids(domain: str = "consentgate") -> set[tuple[str | None, str]]:
+    return {_key(m) for m in _read(LOCALE_DIR / f"{domain}.pot") if m.id}
 
 
 def _shape(text: str) -> tuple[list[str], list[str]]:
@@ -60,18 +74,20 @@ def _shape(text: str) -> tuple[list[str], list[str]]:
 # --- the catalogues -----------------------------------------------------------
 
 
+@pytest.mark.parametrize("domain", DOMAINS)
 @pytest.mark.parametrize("language", EU_LANGUAGES)
-def test_every_official_language_has_a_complete_catalogue(language: str) -> None:
-    """Every message of the template is translated, none fuzzy or empty, with the
-    placeholders and markup of its message and as many plural forms as the language has."""
-    path = _po(language)
+def test_every_official_language_has_a_complete_catalogue(language: str, domain: str) -> None:
+    """Every message of the template (the gate's, and the tracker catalogue's cookie
+    texts) is translated, none fuzzy or empty, with the placeholders and markup of its
+    message and as many plural forms as the language has."""
+    path = _po(language, domain)
     assert path.is_file(), f"no catalogue for {language}: {path.relative_to(ROOT)}"
     catalog = _read(path)
     assert str(catalog.locale) == language
     assert catalog.num_plurals == get_plural(language).num_plurals, "Plural-Forms header"
-    wanted = _template_ids()
-    found = {m.id if isinstance(m.id, str) else m.id[0]: m for m in catalog if m.id}
-    assert sorted(wanted - set(found)) == [], "messages missing"
+    wanted = _template_ids(domain)
+    found = {_key(m): m for m in catalog if m.id}
+    assert sorted(wanted - set(found), key=str) == [], "messages missing"
     for key in wanted:
         message = found[key]
         assert not message.fuzzy, f"fuzzy: {key!r}"
@@ -103,6 +119,24 @@ def test_the_shipped_mo_says_what_the_po_says(language: str) -> None:
                 assert translations.ngettext(*message.id, n) == message.string[index]
 
 
+@pytest.mark.parametrize(
+    "language", sorted(p.parts[-3] for p in LOCALE_DIR.glob("*/LC_MESSAGES/catalogue.po"))
+)
+def test_the_shipped_cookie_texts_mo_says_what_the_po_says(language: str) -> None:
+    """The compiled ``catalogue`` domain matches its source: each purpose, and each
+    lifetime under its context."""
+    catalog = _read(_po(language, "catalogue"))
+    shipped = translations(language)
+    for message in catalog:
+        if not message.id:
+            continue
+        assert isinstance(message.id, str) and isinstance(message.string, str)
+        if message.context == LIFETIME:
+            assert shipped.pgettext(LIFETIME, message.id) == message.string
+        else:
+            assert shipped.gettext(message.id) == message.string
+
+
 def _plural_index(catalog: Catalog, n: int) -> int:
     """The plural form ``n`` takes, by the catalogue's own ``Plural-Forms`` rule."""
     compiled = gettext.c2py(catalog.plural_expr)
@@ -123,8 +157,56 @@ def test_the_template_holds_every_message_of_the_code(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    fresh = {m.id if isinstance(m.id, str) else m.id[0] for m in _read(out) if m.id}
+    fresh = {_key(m) for m in _read(out) if m.id}
     assert fresh == _template_ids()
+
+
+def test_the_cookie_texts_template_holds_every_purpose_and_lifetime() -> None:
+    """``catalogue.pot`` holds exactly the purposes and lifetimes of trackers.toml and
+    presets.toml, so a new tracker cannot ship text translators never saw (``make
+    messages`` writes it again)."""
+    fresh = set(catalogue_messages())
+    template = _template_ids("catalogue")
+    assert sorted(fresh - template, key=str) == [], "not in catalogue.pot: run make messages"
+    assert sorted(template - fresh, key=str) == [], "no longer used: run make messages"
+
+
+def test_the_cookie_texts_template_says_where_each_text_is_used() -> None:
+    """Each message tells translators which cookie uses it, and whether as its
+    purpose or its lifetime."""
+    uses = catalogue_messages()
+    assert uses[(LIFETIME, "2 years")][0] == "trackers.toml [google-analytics] _ga lifetime"
+    template = {_key(m): m for m in _read(LOCALE_DIR / "catalogue.pot") if m.id}
+    message = template[(None, "Keeps you signed in")]
+    assert "presets.toml [django] sessionid purpose" in message.auto_comments
+
+
+def test_cookie_texts_are_read_from_any_toml() -> None:
+    """A purpose and a lifetime with the same words stay two messages."""
+    toml = '[x]\ncookies = [{ name = "a", purpose = "Session", lifetime = "Session" }]\n'
+    assert catalogue_messages({"t.toml": toml}) == {
+        (None, "Session"): ["t.toml [x] a purpose"],
+        (LIFETIME, "Session"): ["t.toml [x] a lifetime"],
+    }
+
+
+def test_a_cookie_text_without_translation_stays_english(tmp_path: Path) -> None:
+    """A text no catalogue holds, and a language with no ``catalogue`` domain, give
+    the English text; a site's ``locale_dirs`` catalogue goes first."""
+    assert translate_purpose("Keeps the site's theme", "de") == "Keeps the site's theme"
+    assert translate_lifetime("2 years", "eo") == "2 years"
+    assert translate_lifetime("2 years", "de") == "2 Jahre"
+    catalog = Catalog(locale="de", domain="catalogue")
+    catalog.add("2 years", "zwei Jahre", context=LIFETIME)
+    target = tmp_path / "de" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    with (target / "catalogue.mo").open("wb") as file:
+        write_mo(file, catalog)
+    site = (str(tmp_path),)
+    assert translate_lifetime("2 years", "de", site) == "zwei Jahre"
+    assert translate_lifetime("24 hours", "de", site) == "24 Stunden"
+    # A lifetime's translation is not a purpose's: the context keeps them apart.
+    assert translate_purpose("2 years", "de", site) == "2 years"
 
 
 def test_a_site_catalogue_goes_first_and_the_shipped_one_fills_in(tmp_path: Path) -> None:

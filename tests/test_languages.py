@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 from collections.abc import Callable
 from typing import Any
@@ -201,20 +202,16 @@ def test_the_record_holds_the_language_and_its_text(make_gate: Gate) -> None:
 # --- Flask -----------------------------------------------------------------------
 
 
+FLASK_CATEGORIES = [
+    {"name": "necessary", "required": True, "label": {"en": "Necessary", "de": "Notwendig"}},
+    {"name": "analytics", "label": STATS, "trackers": ["google-analytics"]},
+]
+
+
 def flask_app(**config: Any) -> Flask:
     app = Flask(__name__)
-    app.config.update(
-        CONSENTGATE_SECRET_KEY=SECRET,
-        CONSENTGATE_CATEGORIES=[
-            {
-                "name": "necessary",
-                "required": True,
-                "label": {"en": "Necessary", "de": "Notwendig"},
-            },
-            {"name": "analytics", "label": STATS, "trackers": ["google-analytics"]},
-        ],
-        **config,
-    )
+    app.config.update(CONSENTGATE_SECRET_KEY=SECRET, CONSENTGATE_CATEGORIES=FLASK_CATEGORIES)
+    app.config.update(**config)
 
     @app.route("/")
     def home() -> str:
@@ -239,6 +236,33 @@ def test_flask_templates_speak_the_browsers_language() -> None:
     table = client.get("/privacy", headers=GERMAN).text
     assert '<th scope="col">Anbieter</th>' in table and "Notwendig (immer aktiv)" in table
     assert "Speichert Ihre Cookie-Auswahl" in table and "180 Tage" in table
+
+
+def test_flask_cookie_table_gives_built_in_cookies_in_the_language() -> None:
+    """A tracker's cookies get their purpose and lifetime from the ``catalogue``
+    domain; a site's own row is shown as the site wrote it."""
+    own = {"name": "ka_pref", "purpose": "Keeps the site's theme", "lifetime": "2 years"}
+    necessary, analytics = FLASK_CATEGORIES
+    app = flask_app(CONSENTGATE_CATEGORIES=[{**necessary, "cookies": [own]}, analytics])
+    client = app.test_client()
+    german = client.get("/privacy", headers=GERMAN).text
+    assert _row(german, "_ga") == [
+        "Google",
+        "Unterscheidet Besucher anhand einer zufälligen Client-ID",
+        "2 Jahre",
+    ]
+    assert _row(german, "ka_pref") == ["", "Keeps the site's theme", "2 years"]
+    french = client.get("/privacy", headers={"Accept-Language": "fr"}).text
+    assert _row(french, "_gid")[1:] == ["Distingue les visiteurs (analytics.js)", "24 heures"]
+    english = client.get("/privacy", headers={"Accept-Language": "en"}).text
+    assert _row(english, "_ga")[1:] == ["Distinguishes visitors with a random client ID", "2 years"]
+
+
+def _row(table: str, cookie: str) -> list[str]:
+    """The provider, purpose and lifetime cells of ``cookie``'s row of the table."""
+    row = re.search(rf"<tr><td><code>{re.escape(cookie)}</code></td>(.*?)</tr>", table)
+    assert row is not None, f"no row for {cookie}"
+    return [html.unescape(cell) for cell in re.findall(r"<td>(.*?)</td>", row.group(1))]
 
 
 def test_flask_locale_selector_is_the_apps_choice() -> None:

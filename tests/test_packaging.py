@@ -105,4 +105,11 @@ def test_a_wheel_ships_every_catalogue_compiled_from_its_source(tmp_path: Path) 
     for language in EU_LANGUAGES:
         for suffix in ("po", "mo"):
             assert f"consentgate/locale/{language}/LC_MESSAGES/consentgate.{suffix}" in names
+    # The tracker catalogue's cookie texts: every .po of the tree, compiled beside it.
+    cookie_texts = sorted((tree / "consentgate").glob("locale/*/LC_MESSAGES/catalogue.po"))
+    assert cookie_texts, "no catalogue.po in the tree"
+    for po in cookie_texts:
+        source = po.relative_to(tree).as_posix()
+        assert source in names and source.replace(".po", ".mo") in names
     assert "consentgate/locale/consentgate.pot" in names
+    assert "consentgate/locale/catalogue.pot" in names
