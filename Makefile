@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 BENCH_STAMP := $(VENV)/.installed-bench
 SCAN_STAMP := $(VENV)/.installed-scan
+DJANGO_STAMP := $(VENV)/.installed-django
 
-.PHONY: demo test test-pure check bench lint scan-demo messages catalogues
+.PHONY: demo django-example test test-pure check bench lint scan-demo messages catalogues
 
 # The compiled translations, rebuilt when their .po source changes (installing the
 # package compiles them too: setup.py).
@@ -42,6 +43,11 @@ $(SCAN_STAMP): pyproject.toml $(SPEEDUPS) | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e '.[flask,scan]'
 	touch $@
 
+# The Django example needs the package and Django only.
+$(DJANGO_STAMP): pyproject.toml $(SPEEDUPS) | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e '.[django]'
+	touch $@
+
 catalogues: $(MO_FILES)
 
 consentgate/locale/%.mo: consentgate/locale/%.po
@@ -49,6 +55,15 @@ consentgate/locale/%.mo: consentgate/locale/%.po
 
 demo: $(DEMO_STAMP) catalogues
 	$(PY) -m demo_site
+
+# examples/django on http://127.0.0.1:8000/: its database, an admin user for local use
+# (admin / admin-example) and Django's development server.
+django-example: $(DJANGO_STAMP) catalogues
+	cd examples/django && ../../$(PY) manage.py migrate -v0
+	cd examples/django && ../../$(PY) manage.py shell -c "from django.contrib.auth.models \
+		import User; User.objects.filter(username='admin').exists() or \
+		User.objects.create_superuser('admin', 'admin@example.com', 'admin-example')"
+	cd examples/django && ../../$(PY) manage.py runserver 127.0.0.1:8000
 
 # Serve the demo on a free port, scan every page it links to as three visitors, stop it.
 scan-demo: $(SCAN_STAMP)
@@ -72,8 +87,8 @@ bench: $(BENCH_STAMP)
 	$(PY) -m bench
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check consentgate demo_site tests bench
-	$(VENV)/bin/ruff format --check consentgate demo_site tests bench
+	$(VENV)/bin/ruff check consentgate demo_site tests bench examples
+	$(VENV)/bin/ruff format --check consentgate demo_site tests bench examples
 	$(VENV)/bin/mypy
 
 # Extract the gate's messages into the catalogue template (after marking new ones), and

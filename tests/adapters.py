@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 import httpx
 import uvicorn
@@ -28,7 +29,7 @@ from consentgate import ConsentGate
 from consentgate.asgi import ConsentGateMiddleware
 from consentgate.consent import Consent
 
-from .conftest import PAGE, SECRET, categories
+from .conftest import PAGE, SECRET, categories, setup_django
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 #: The content type of :data:`~tests.conftest.PAGE`.
@@ -256,20 +257,170 @@ class AsgiAdapter:
         return AsgiClient(handler, root_path, options)
 
 
+# --- Django -------------------------------------------------------------------
+
+
+def django_view(handler: Handler, asynchronous: bool = False) -> Any:
+    """``handler`` as a Django view: a streamed response for a reply of several chunks,
+    from an async iterator when ``asynchronous`` (as under ASGI Django)."""
+    from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+    from django.http.response import HttpResponseBase
+
+    from consentgate.django.responses import RawCookie
+
+    def view(request: HttpRequest) -> HttpResponseBase:
+        meta = request.META
+        headers = {k[5:].replace("_", "-").lower(): v for k, v in meta.items() if k[:5] == "HTTP_"}
+        seen = Seen(
+            meta["REQUEST_METHOD"],
+            meta.get("PATH_INFO", ""),
+            meta.get("QUERY_STRING", ""),
+            headers,
+            meta.get("consentgate.consent"),
+        )
+        reply = handler(seen)
+        chunks = reply.chunks()
+        response: HttpResponseBase = (
+            HttpResponse(chunks[0] if chunks else b"", status=reply.status)
+            if isinstance(reply.body, bytes)
+            else StreamingHttpResponse(
+                _async_chunks(chunks) if asynchronous else iter(chunks), status=reply.status
+            )
+        )
+        del response["Content-Type"]  # only the reply's own headers
+        for name, value in reply.headers:
+            if name.lower() == "set-cookie":
+                cookie = RawCookie(value)
+                response.cookies[cookie.key] = cookie
+            else:
+                response[name] = value
+        return response
+
+    return view
+
+
+async def _async_chunks(chunks: list[bytes]) -> Any:
+    for chunk in chunks:
+        yield chunk
+
+
+class _UrlConf:
+    """A URLconf of its own for one client (Django caches resolvers by URLconf)."""
+
+    def __init__(self, urlpatterns: list[Any]) -> None:
+        self.urlpatterns = urlpatterns
+
+
+class DjangoClient:
+    """Django's test client in front of :class:`~consentgate.django.middleware.
+    ConsentGateMiddleware`, the gate built from ``settings.CONSENTGATE``."""
+
+    def __init__(
+        self,
+        handler: Handler,
+        root_path: str,
+        options: dict[str, Any],
+        asynchronous: bool = False,
+    ) -> None:
+        from django.test import Client, override_settings
+        from django.urls import include, path, re_path
+
+        from consentgate.django.conf import current
+
+        urls = _UrlConf(
+            [
+                path("", include("consentgate.django.urls")),
+                re_path(r"", django_view(handler, asynchronous)),
+            ]
+        )
+        self.settings = override_settings(
+            CONSENTGATE=gate_options(options),
+            MIDDLEWARE=["consentgate.django.middleware.ConsentGateMiddleware"],
+            ROOT_URLCONF=urls,
+        )
+        self.settings.enable()
+        self.gate = current().gate
+        self.client = Client(SCRIPT_NAME=root_path)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        form: Mapping[str, str | list[str]] | None = None,
+        body: bytes | None = None,
+    ) -> Answer:
+        headers = dict(headers or {})
+        content_type = headers.pop("Content-Type", "application/x-www-form-urlencoded")
+        data = urlencode(form, doseq=True).encode() if form is not None else body or b""
+        response = self.client.generic(
+            method, path, data, content_type=content_type, headers=headers
+        )
+        sent = list(response.items())
+        sent += [("Set-Cookie", morsel.OutputString()) for morsel in response.cookies.values()]
+        data = b"".join(response.streaming_content) if response.streaming else response.content
+        response.close()
+        return Answer(response.status_code, sent, data)
+
+    def set_cookie(self, name: str, value: str) -> None:
+        self.client.cookies[name] = value
+
+    def close(self) -> None:
+        self.settings.disable()
+
+
+class DjangoAsgiClient(AsgiClient):
+    """httpx's ASGI transport in front of Django's ASGI handler: the middleware's async
+    path, as under uvicorn (Django's own AsyncClient would put a WSGI-style path in
+    the scope)."""
+
+    def __init__(self, handler: Handler, root_path: str, options: dict[str, Any]) -> None:
+        from django.core.handlers.asgi import ASGIHandler
+
+        self.django = DjangoClient(handler, root_path, options, asynchronous=True)
+        self.gate = self.django.gate
+        transport = httpx.ASGITransport(app=ASGIHandler(), root_path=root_path)
+        self.client = httpx.AsyncClient(transport=transport, base_url="http://localhost")
+        del self.client.headers["Accept-Encoding"]
+        self.root_path = root_path
+        self.loop = asyncio.new_event_loop()
+
+    def close(self) -> None:
+        super().close()
+        self.django.close()
+
+
+class DjangoAdapter:
+    def __init__(self, name: str, client: type[DjangoClient | DjangoAsgiClient]) -> None:
+        self.name = name
+        self.client_class = client
+
+    def client(self, handler: Handler, root_path: str, options: dict[str, Any]) -> GateClient:
+        setup_django()
+        return self.client_class(handler, root_path, options)
+
+
 #: Every adapter the shared suite runs against.
-ADAPTERS: list[Adapter] = [WsgiAdapter(), AsgiAdapter()]
+ADAPTERS: list[Adapter] = [
+    WsgiAdapter(),
+    AsgiAdapter(),
+    DjangoAdapter("django", DjangoClient),
+    DjangoAdapter("django-asgi", DjangoAsgiClient),
+]
 
 
 # --- ASGI apps for real -----------------------------------------------------------
 
 
 @contextmanager
-def uvicorn_served(app: Any) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn on a free port of 127.0.0.1 (its lifespan run);
-    yields the base URL, and stops the server on exit."""
+def uvicorn_served(app: Any, lifespan: str = "on") -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free port of 127.0.0.1 (its lifespan run,
+    unless ``lifespan="off"``: Django has none); yields the base URL, and stops the
+    server on exit."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import threading
 import tracemalloc
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -155,3 +157,51 @@ def postgres_url(pg_cluster: pgcluster.PgCluster) -> str:
     if not pg_cluster.is_running():  # an outage test that failed half-way stopped it
         pg_cluster.start()
     return pg_cluster.create_database()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last: Playwright's sync API keeps an event loop running in
+    the main thread from its first use to the end of the session, and there ``asyncio``
+    cannot run another (the ASGI tests) nor Django touch its database."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+#: The Django example project, which the Django app's tests drive in this process.
+DJANGO_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "django"
+
+
+def setup_django() -> None:
+    """Set Django up, once per session, with ``examples/django``'s settings."""
+    from django.conf import settings as django_settings
+
+    if django_settings.configured:
+        return
+    import django
+
+    sys.path.insert(0, str(DJANGO_EXAMPLE))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "example.settings"
+    django.setup()
+
+
+@pytest.fixture(scope="session")
+def django_example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Django set up once for the session with ``examples/django``'s settings, and a
+    test database (migrated, in a file any thread opens) for its admin."""
+    from django.db import connections
+    from django.test.utils import (
+        setup_databases,
+        setup_test_environment,
+        teardown_databases,
+        teardown_test_environment,
+    )
+
+    setup_django()
+    test_db = tmp_path_factory.mktemp("django") / "test.sqlite3"
+    connections["default"].settings_dict["TEST"]["NAME"] = str(test_db)
+    setup_test_environment()
+    # Set up and torn down in one thread: the connections made are that thread's.
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        databases = worker.submit(setup_databases, verbosity=0, interactive=False).result()
+        yield
+        worker.submit(teardown_databases, databases, verbosity=0).result()
+    teardown_test_environment()

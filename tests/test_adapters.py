@@ -1,7 +1,10 @@
-"""One behavioural suite for every adapter: WSGI and ASGI give a visitor the same gate.
+"""One behavioural suite for every adapter: WSGI, ASGI and Django give a visitor the
+same gate.
 
 Each case runs once per adapter in :data:`tests.adapters.ADAPTERS`, through that
-adapter's own test client (Werkzeug's for WSGI, httpx's ASGI transport for ASGI).
+adapter's own test client (Werkzeug's for WSGI, httpx's ASGI transport for ASGI,
+Django's test client, and httpx's ASGI transport to Django's ASGI handler, for the
+Django middleware's sync and async paths).
 """
 
 from __future__ import annotations

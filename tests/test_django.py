@@ -1,4 +1,5 @@
-"""The README's Django section, pasted as it stands into a new project and served for real."""
+"""The README's Django section, pasted as it stands into a new project and served for real:
+the Django app (settings, urls, a template) and the plain WSGI route (wsgi.py, consent.toml)."""
 
 from __future__ import annotations
 
@@ -21,12 +22,35 @@ ADMIN, PASSWORD = "admin", "a-long-test-password-1"
 STARTUP_SECONDS = 60
 
 
-def readme_snippets() -> dict[str, str]:
-    """The code blocks of the README's Django section, by the file each one names."""
+#: Where the README's plain WSGI route for Django starts, after the app's.
+WSGI_ROUTE = "#### Django without the app"
+
+
+def readme_snippets(route: str = "") -> dict[str, str]:
+    """The code blocks of the README's Django section, by the file each one names on its
+    first line; ``route`` "app" or "wsgi" keeps that part of the section only."""
     text = README.read_text("utf-8")
     section = text[text.index("### Django") : text.index("### Flask")]
-    blocks = re.findall(r"```(?:python|toml)\n(.*?)```", section, re.DOTALL)
-    return {block.splitlines()[0].lstrip("# ").strip(): block for block in blocks}
+    app, _, wsgi = section.partition(WSGI_ROUTE)
+    part = {"app": app, "wsgi": wsgi}.get(route, section)
+    blocks = re.findall(r"```(?:python|toml|html)\n(.*?)```", part, re.DOTALL)
+    return {_file_named(block.splitlines()[0]): block for block in blocks}
+
+
+def _file_named(first_line: str) -> str:
+    found = re.search(r"[\w./-]+\.(?:py|toml|html)", first_line)
+    assert found, f"a README block names no file: {first_line!r}"
+    return found.group()
+
+
+def write_snippets(project: Path, route: str) -> None:
+    """Write the route's files into the project; a settings block is added at the end."""
+    for name, code in readme_snippets(route).items():
+        path = project / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if "(add at the end)" in code.splitlines()[0]:
+            code = path.read_text("utf-8") + "\n" + code
+        path.write_text(code, "utf-8")
 
 
 def free_port() -> int:
@@ -49,13 +73,13 @@ def wait_until_up(base: str, server: subprocess.Popen[bytes], log: Path) -> None
     pytest.fail("the server did not answer")
 
 
-@pytest.fixture
-def django_site(tmp_path: Path) -> Iterator[str]:
-    """A new Django project with the README's files, served by waitress; yields its URL."""
+@pytest.fixture(params=["app", "wsgi"])
+def django_site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new Django project with the README's files of one route, served by waitress;
+    yields its URL (the test reads the route from ``request.param``)."""
     bin_dir = Path(sys.executable).parent
     subprocess.run([bin_dir / "django-admin", "startproject", "mysite", tmp_path], check=True)
-    for name, code in readme_snippets().items():
-        (tmp_path / name).write_text(code, "utf-8")
+    write_snippets(tmp_path, request.param)
     env = {**os.environ, "CONSENTGATE_SECRET_KEY": SECRET, "PYTHONPATH": str(tmp_path)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     manage = [sys.executable, "manage.py"]
@@ -82,13 +106,24 @@ def django_site(tmp_path: Path) -> Iterator[str]:
 
 
 def test_readme_names_the_files_it_writes() -> None:
-    assert set(readme_snippets()) == {"mysite/wsgi.py", "mysite/consent.toml"}
+    assert set(readme_snippets("app")) == {
+        "mysite/settings.py",
+        "mysite/urls.py",
+        "mysite/templates/home.html",
+    }
+    assert set(readme_snippets("wsgi")) == {"mysite/wsgi.py", "mysite/consent.toml"}
 
 
-def test_readme_django_section_runs_as_pasted(django_site: str) -> None:
+def test_readme_django_section_runs_as_pasted(
+    django_site: str, request: pytest.FixtureRequest
+) -> None:
+    app = request.node.callspec.params["django_site"] == "app"
     visitor = requests.Session()
     home = visitor.get(django_site + "/")
     assert 'id="consentgate-banner"' in home.text
+    if app:  # the template's tags and the gate's cuts
+        assert "googletagmanager" not in home.text and "Thanks" not in home.text
+        assert "<code>csrftoken</code>" in home.text  # {% cookie_declaration %}
 
     login = visitor.get(django_site + "/admin/login/")
     assert login.status_code == 200 and "consentgate-banner" not in login.text
@@ -102,7 +137,10 @@ def test_readme_django_section_runs_as_pasted(django_site: str) -> None:
     assert visitor.cookies.get("sessionid")
     assert "Site administration" in signed_in.text and "consentgate-banner" not in signed_in.text
 
-    decided = visitor.post(django_site + "/consent", data={"action": "reject_all", "next": "/"})
+    action = "accept_all" if app else "reject_all"
+    decided = visitor.post(django_site + "/consent", data={"action": action, "next": "/"})
     assert decided.history[0].status_code == 303
     assert "consentgate" in visitor.cookies
     assert "consentgate-banner" not in decided.text
+    if app:
+        assert "googletagmanager" in decided.text and "Thanks for allowing" in decided.text
