@@ -165,6 +165,9 @@ class CookieSpec:
     :param name: The exact cookie name, or an :mod:`fnmatch` glob such as ``_ga_*``.
     :param provider: Who sets or reads it (``"Google"``, ``"This site"``); ``purpose``
         says in one line what it is for, ``lifetime`` how long it lasts (``"2 years"``).
+        A site's purpose and lifetime may each be a table of translations
+        (``{"en": "2 years", "de": "2 Jahre"}``), as a category's label; the built-in
+        cookies' are translated by the package (:mod:`consentgate.cookie_texts`).
     :param domain: The other site whose domain it is set on (``"youtube.com"``), for a
         cookie an embed or tracker keeps there: it is listed in the cookie table, but never
         matched against your site's own cookies, among which it can never be. So a common
@@ -173,15 +176,17 @@ class CookieSpec:
 
     name: str
     provider: str = ""
-    purpose: str = ""
-    lifetime: str = ""
+    purpose: str | Mapping[str, str] = ""
+    lifetime: str | Mapping[str, str] = ""
     domain: str = ""
 
     def __post_init__(self) -> None:
         valid = isinstance(self.name, str) and _COOKIE_GLOB.fullmatch(self.name) is not None
         _require(valid, "name", "must be a cookie name or a glob such as '_ga_*'", self.name)
-        for key in ("provider", "purpose", "lifetime"):
-            _check_type(getattr(self, key), str, key, "a string")
+        _check_type(self.provider, str, "provider", "a string")
+        for key in ("purpose", "lifetime"):
+            if getattr(self, key) != "":
+                _set_texts(self, key)
         if self.domain != "":
             valid = isinstance(self.domain, str) and valid_host(self.domain) == self.domain
             why = "must be a lower-case domain name such as 'youtube.com'"
@@ -285,16 +290,17 @@ class Category:
         return own or any(t.provider == "Google" and t.embed is None for t in trackers)
 
 
-def _set_texts(category: Category, key: str) -> None:
-    """Check a label or description (a string or a table of translations) and keep a
-    table as a read-only :class:`~consentgate.i18n.Texts`."""
-    value = getattr(category, key)
+def _set_texts(owner: Category | CookieSpec, key: str) -> None:
+    """Check a label or description, or a cookie's purpose or lifetime (a string or a
+    table of translations) and keep a table as a read-only
+    :class:`~consentgate.i18n.Texts`."""
+    value = getattr(owner, key)
     try:
         check_table(value, key)
     except ValueError as error:
         raise ConfigError(key, str(error)) from None
     if not isinstance(value, str):
-        object.__setattr__(category, key, Texts(value))
+        object.__setattr__(owner, key, Texts(value))
 
 
 def _consent_types(value: object) -> tuple[str, ...]:
@@ -765,12 +771,17 @@ def _check_languages(s: Settings) -> None:
     default = s.default_language
     why = f"must be one of languages ({', '.join(languages)})"
     _require(default in languages, "default_language", why, default)
+    why = f"has no {default!r} text (the default_language)"
     for i, category in enumerate(s.categories):
         for key in ("label", "description"):
             value = getattr(category, key)
             if not isinstance(value, str) and default not in value:
-                why = f"has no {default!r} text (the default_language)"
                 raise ConfigError(f"categories[{i}].{key}", why)
+        for j, spec in enumerate(category.cookies):
+            for key in ("purpose", "lifetime"):
+                value = getattr(spec, key)
+                if not isinstance(value, str) and default not in value:
+                    raise ConfigError(f"categories[{i}].cookies[{j}].{key}", why)
 
 
 def _cookie_domain(value: object) -> str | None:

@@ -21,13 +21,11 @@ from __future__ import annotations
 
 import functools
 import gettext
-import itertools
 import tomllib
 from collections.abc import Mapping, Sequence
 from importlib.resources import files
-from pathlib import Path
 
-from .i18n import LOCALE_DIR
+from .i18n import LOCALE_DIR, load_chain
 
 #: The gettext domain of the tracker catalogue's texts (``catalogue.po``/``.mo``).
 DOMAIN = "catalogue"
@@ -72,17 +70,8 @@ def translations(language: str, extra: tuple[str, ...] = ()) -> gettext.NullTran
     """The ``catalogue`` domain's translations for ``language``: a site's directories
     (``extra``, the ``locale_dirs`` option) first, then the shipped ones; a null
     translation (the English text) where there are none."""
-    found = []
-    for directory in (*extra, str(LOCALE_DIR)):
-        path = Path(directory) / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
-        if path.is_file():
-            with path.open("rb") as fp:
-                found.append(gettext.GNUTranslations(fp))
-    if not found:
-        return gettext.NullTranslations()
-    for first, then in itertools.pairwise(found):
-        first.add_fallback(then)
-    return found[0]
+    found = load_chain(language, (*extra, str(LOCALE_DIR)), DOMAIN)
+    return gettext.NullTranslations() if found is None else found
 
 
 def translate_purpose(text: str, language: str, extra: Sequence[str] = ()) -> str:

@@ -134,9 +134,8 @@ def catalogue(
     :param default: the site's ``default_language``.
     :param extra: directories laid out as ``<lang>/LC_MESSAGES/consentgate.mo``.
     """
-    dirs = [*extra, str(LOCALE_DIR)]
-    found = [t for d in dirs if (t := _load(d, language)) is not None]
-    if not found:
+    found = load_chain(language, (*extra, str(LOCALE_DIR)))
+    if found is None:
         if language not in ("en", default):
             warn_once(
                 f"catalogue:{language}",
@@ -146,13 +145,27 @@ def catalogue(
             )
             return catalogue(default, default, extra)
         return gettext.NullTranslations()
+    return found
+
+
+def load_chain(
+    language: str, dirs: Sequence[str], domain: str = DOMAIN
+) -> gettext.GNUTranslations | None:
+    """The compiled catalogues of ``domain`` for ``language`` in each of ``dirs`` that
+    has one, chained so that the first holding a message gives it; None when none has.
+
+    :param dirs: directories laid out as ``<lang>/LC_MESSAGES/<domain>.mo``.
+    """
+    found = [t for d in dirs if (t := _load(d, language, domain)) is not None]
+    if not found:
+        return None
     for first, then in itertools.pairwise(found):
         first.add_fallback(then)
     return found[0]
 
 
-def _load(directory: str, language: str) -> gettext.GNUTranslations | None:
-    path = Path(directory) / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+def _load(directory: str, language: str, domain: str) -> gettext.GNUTranslations | None:
+    path = Path(directory) / language / "LC_MESSAGES" / f"{domain}.mo"
     if not path.is_file():
         return None
     with path.open("rb") as fp:

@@ -349,11 +349,12 @@ def category_description(settings: Settings, category: Category, language: str) 
 def declared_cookies(
     settings: Settings, t: Translations, language: str = "en"
 ) -> list[tuple[Category, CookieSpec]]:
-    """:meth:`Settings.declared_cookies <consentgate.config.Settings.declared_cookies>`,
-    with the consent cookie's own row (provider, purpose, lifetime) translated by ``t``
-    and each built-in cookie's purpose and lifetime (from the tracker catalogue or a
-    preset) in ``language`` (:mod:`consentgate.cookie_texts`; the English text where a
-    translation is missing). A site's own rows are shown as written."""
+    """:meth:`Settings.declared_cookies <consentgate.config.Settings.declared_cookies>`
+    in ``language``: the consent cookie's own row (provider, purpose, lifetime)
+    translated by ``t``; each built-in cookie's purpose and lifetime (from the tracker
+    catalogue or a preset) by :mod:`consentgate.cookie_texts` (the English text where
+    a translation is missing); a site's own rows as written, or from their tables
+    of translations (:func:`~consentgate.i18n.localized`)."""
     own = CookieSpec(
         settings.cookie_name,
         t.gettext(CONSENT_COOKIE_PROVIDER),
@@ -363,27 +364,52 @@ def declared_cookies(
     rows = []
     for category, spec in settings.declared_cookies():
         if spec.name == settings.cookie_name:
-            spec = own
-        elif spec in built_in_cookies():
-            provider = spec.provider
-            if provider == CONSENT_COOKIE_PROVIDER:  # a preset's: the site's own cookie
-                provider = t.gettext(CONSENT_COOKIE_PROVIDER)
-            spec = dataclasses.replace(
-                spec,
-                provider=provider,
-                purpose=translate_purpose(spec.purpose, language, settings.locale_dirs),
-                lifetime=translate_lifetime(spec.lifetime, language, settings.locale_dirs),
-            )
-        rows.append((category, spec))
+            rows.append((category, own))
+        elif _wording(spec) in built_in_cookies():
+            rows.append((category, _built_in_row(settings, t, spec, language)))
+        else:
+            rows.append((category, _site_row(settings, spec, language)))
     return rows
 
 
+def _built_in_row(settings: Settings, t: Translations, spec: CookieSpec, lang: str) -> CookieSpec:
+    """A cookie of the tracker catalogue or a preset, in ``lang``."""
+    provider = spec.provider
+    if provider == CONSENT_COOKIE_PROVIDER:  # a preset's: the site's own cookie
+        provider = t.gettext(CONSENT_COOKIE_PROVIDER)
+    dirs = settings.locale_dirs
+    return dataclasses.replace(
+        spec,
+        provider=provider,
+        purpose=translate_purpose(str(spec.purpose), lang, dirs),
+        lifetime=translate_lifetime(str(spec.lifetime), lang, dirs),
+    )
+
+
+def _site_row(settings: Settings, spec: CookieSpec, language: str) -> CookieSpec:
+    """A site's own cookie, its purpose and lifetime tables (if any) in ``language``."""
+    if isinstance(spec.purpose, str) and isinstance(spec.lifetime, str):
+        return spec
+    default, where = settings.default_language, f"cookie {spec.name!r}"
+    return dataclasses.replace(
+        spec,
+        purpose=localized(spec.purpose, language, default, f"{where} purpose"),
+        lifetime=localized(spec.lifetime, language, default, f"{where} lifetime"),
+    )
+
+
 @functools.cache
-def built_in_cookies() -> frozenset[CookieSpec]:
-    """The cookie rows of the tracker catalogue and the presets, as the package ships
-    them: a row equal to one of them has its purpose and lifetime translated."""
+def built_in_cookies() -> frozenset[tuple[object, ...]]:
+    """The wording (:func:`_wording`) of every cookie row of the tracker catalogue and the
+    presets, as the package ships them: a row worded as one of them, under any name (a
+    renamed framework cookie keeps its preset's words), has its purpose and lifetime
+    translated."""
     entries = [*tracker_catalogue().values(), *preset_catalogue().values()]
-    return frozenset(spec for entry in entries for spec in entry.cookies)
+    return frozenset(_wording(spec) for entry in entries for spec in entry.cookies)
+
+
+def _wording(spec: CookieSpec) -> tuple[object, ...]:
+    return spec.provider, spec.purpose, spec.lifetime, spec.domain
 
 
 #: Languages whose nouns keep their capital inside a sentence, so a category's label

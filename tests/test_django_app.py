@@ -239,6 +239,19 @@ def test_the_banner_speaks_the_language_localemiddleware_chose(client: Any) -> N
         assert b"also use\n      analytics." in english
 
 
+def test_the_cookie_declaration_speaks_the_language_too(client: Any) -> None:
+    """Built-in cookies' purposes and lifetimes come in the page's language; Django's
+    renamed session cookie keeps its preset's words, translated."""
+    from django.test import override_settings
+
+    with settings_changed(languages=["en", "de"]), override_settings(SESSION_COOKIE_NAME="sid"):
+        german = body(client.get("/privacy/", HTTP_ACCEPT_LANGUAGE="de")).decode()
+    ga = german[german.index("<code>_ga</code>") :]
+    assert "<td>Unterscheidet Besucher anhand einer zufälligen Client-ID</td><td>2 Jahre</td>" in ga
+    sid = german[german.index("<code>sid</code>") :]
+    assert "<td>Hält Sie angemeldet</td><td>2 Wochen</td>" in sid
+
+
 def test_opt_out_mode_shows_the_sites_notice(client: Any) -> None:
     with settings_changed(mode="opt-out"):
         html = body(client.get("/"))

@@ -36,6 +36,7 @@ from consentgate.i18n import (
     parse_accept_language,
     shipped_languages,
 )
+from consentgate.messages import declared_cookies
 
 from .conftest import SECRET, categories
 
@@ -347,6 +348,35 @@ def test_a_label_table_needs_the_default_language() -> None:
     assert raised.value.key == "categories[2].label"
     assert "no 'en' text" in raised.value.why
     Settings(secret_key=SECRET, categories=[*categories(), stats], default_language="fr")
+
+
+def test_a_site_cookie_may_give_its_purpose_and_lifetime_as_tables() -> None:
+    """A site's own cookie row is shown in the language from its tables, and as written
+    when it is a string; a table needs the default language's text."""
+    theme = {
+        "name": "theme",
+        "purpose": {"en": "Keeps the colour scheme", "de": "Speichert das Farbschema"},
+        "lifetime": {"en": "1 year", "de": "ein Jahr"},
+    }
+    plain = {"name": "seen", "purpose": "Hides the tour", "lifetime": "30 days"}
+    prefs = Category("prefs", cookies=[theme, plain])
+    assert isinstance(prefs.cookies[0].purpose, Texts)
+    settings = Settings(secret_key=SECRET, categories=[*categories(), prefs])
+    rows = {spec.name: spec for _, spec in declared_cookies(settings, catalogue("de"), "de")}
+    assert (rows["theme"].purpose, rows["theme"].lifetime) == (
+        "Speichert das Farbschema",
+        "ein Jahr",
+    )
+    assert (rows["seen"].purpose, rows["seen"].lifetime) == ("Hides the tour", "30 days")
+    fr = {spec.name: spec for _, spec in declared_cookies(settings, catalogue("fr"), "fr")}
+    assert fr["theme"].lifetime == "1 year"  # no French: the default language's
+    french_only = Category("prefs", cookies=[{"name": "x", "lifetime": {"fr": "1 an"}}])
+    with pytest.raises(ConfigError) as raised:
+        Settings(secret_key=SECRET, categories=[*categories(), french_only])
+    assert raised.value.key == "categories[2].cookies[0].lifetime"
+    with pytest.raises(ConfigError) as raised:
+        Category("prefs", cookies=[{"name": "x", "purpose": 3}])
+    assert raised.value.key == "cookies[0].purpose"
 
 
 # --- the options --------------------------------------------------------------------

@@ -16,10 +16,10 @@ from django.template.loader import get_template, render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from ..csp import nonce_attr
-from ..messages import category_description, category_label, purposes_list
+from ..messages import category_description, category_label, declared_cookies, purposes_list
 from ..paths import app_path
 from ..records import Notice
-from ..ui import BANNER_CSS, notice_text, site_url
+from ..ui import BANNER_CSS, notice_text, site_url, translations
 from .conf import current
 
 if TYPE_CHECKING:
@@ -155,9 +155,11 @@ def placeholder_renderer() -> Callable[[Placeholder], str]:
 
 def declaration(settings: Settings, language: str) -> SafeString:
     """The table of cookies per category, from ``consentgate/declaration.html``, the
-    category labels in ``language``."""
+    category labels and the rows (:func:`~consentgate.messages.declared_cookies`: the
+    consent cookie's, the built-in cookies' purposes and lifetimes) in ``language``."""
     by_category: dict[str, list[Any]] = {c.name: [] for c in settings.categories}
-    for category, cookie in settings.declared_cookies():
+    t = translations(settings, language)
+    for category, cookie in declared_cookies(settings, t, language):
         by_category[category.name].append(cookie)
     tables = [
         (

@@ -8,6 +8,7 @@ or cut a button's label.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -86,3 +87,20 @@ def test_the_banner_in_each_language_at_320_px(
         if clipped:
             problems.append(f"clipped or outside the screen: {clipped}")
     assert problems == []
+
+
+def test_a_german_visitor_reads_the_cookie_table_in_german(
+    make_visitor: Callable[..., Visitor],
+) -> None:
+    """The privacy page's table gives the tracker catalogue's purposes and lifetimes in
+    the visitor's language, and its long German words still fit a 320 px screen."""
+    visitor = make_visitor(locale="de-DE", viewport={"width": 320, "height": 640})
+    visitor.goto(visitor.site.settings.privacy_url)
+    row = visitor.page.locator(
+        "table.consentgate-declaration tr",
+        has=visitor.page.locator("code", has_text=re.compile(r"^_ga$")),
+    )
+    cells = row.locator("td").all_inner_texts()
+    assert cells[2:] == ["Unterscheidet Besucher anhand einer zufälligen Client-ID", "2 Jahre"]
+    width = visitor.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"the page scrolls sideways: {width}"
