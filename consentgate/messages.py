@@ -368,33 +368,41 @@ def declared_cookies(
         elif _wording(spec) in built_in_cookies():
             rows.append((category, _built_in_row(settings, t, spec, language)))
         else:
-            rows.append((category, _site_row(settings, spec, language)))
+            rows.append((category, _site_row(settings, t, spec, language)))
     return rows
 
 
 def _built_in_row(settings: Settings, t: Translations, spec: CookieSpec, lang: str) -> CookieSpec:
     """A cookie of the tracker catalogue or a preset, in ``lang``."""
-    provider = spec.provider
-    if provider == CONSENT_COOKIE_PROVIDER:  # a preset's: the site's own cookie
-        provider = t.gettext(CONSENT_COOKIE_PROVIDER)
     dirs = settings.locale_dirs
     return dataclasses.replace(
         spec,
-        provider=provider,
+        provider=_provider(t, spec),
         purpose=translate_purpose(str(spec.purpose), lang, dirs),
         lifetime=translate_lifetime(str(spec.lifetime), lang, dirs),
     )
 
 
-def _site_row(settings: Settings, spec: CookieSpec, language: str) -> CookieSpec:
-    """A site's own cookie, its purpose and lifetime tables (if any) in ``language``."""
-    if isinstance(spec.purpose, str) and isinstance(spec.lifetime, str):
-        return spec
+def _provider(t: Translations, spec: CookieSpec) -> str:
+    """The cookie's provider, "This site" (a preset's or the site's own) translated."""
+    if spec.provider == CONSENT_COOKIE_PROVIDER:
+        return t.gettext(CONSENT_COOKIE_PROVIDER)
+    return spec.provider
+
+
+def _site_row(settings: Settings, t: Translations, spec: CookieSpec, lang: str) -> CookieSpec:
+    """A site's own cookie in ``lang``: its purpose and lifetime tables (if any), a
+    lifetime written as one of the catalogue's ("1 year", "Session") and the provider
+    "This site" translated too; other text as written."""
     default, where = settings.default_language, f"cookie {spec.name!r}"
+    lifetime = spec.lifetime
+    if isinstance(lifetime, str):
+        lifetime = translate_lifetime(lifetime, lang, settings.locale_dirs)
     return dataclasses.replace(
         spec,
-        purpose=localized(spec.purpose, language, default, f"{where} purpose"),
-        lifetime=localized(spec.lifetime, language, default, f"{where} lifetime"),
+        provider=_provider(t, spec),
+        purpose=localized(spec.purpose, lang, default, f"{where} purpose"),
+        lifetime=localized(lifetime, lang, default, f"{where} lifetime"),
     )
 
 

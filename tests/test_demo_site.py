@@ -607,3 +607,23 @@ def test_the_footer_switches_the_consent_uis_language(client: FlaskClient) -> No
     client.post("/consent", data={"action": "reject_all", "lang": "fi", "next": "/alliances"})
     table = client.get("/privacy", headers={"Accept-Language": "de"}).text
     assert "Välttämättömät evästeet" in table  # the visitor's pick, not the browser's
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("de", ["Diese Website", "Enthält eine Zufallszahl", "1 Jahr"]),
+        ("fi", ["Tämä sivusto", "Sisältää satunnaisen luvun", "1 vuosi"]),
+        ("en", ["This site", "Holds a random number", "1 year"]),
+    ],
+)
+def test_the_demos_own_cookie_row_follows_the_language(
+    client: FlaskClient, language: str, expected: list[str]
+) -> None:
+    """The site's own row: its purpose from the demo's table, "This site" and "1 year"
+    translated by the gate."""
+    html = client.get("/privacy", headers={"Accept-Language": language}).text
+    row = re.search(r"<tr><td><code>ka2_visitor</code></td>(.*?)</tr>", html)
+    assert row is not None
+    provider, purpose, lifetime = re.findall(r"<td>(.*?)</td>", row.group(1))
+    assert [provider, purpose[: len(expected[1])], lifetime] == expected

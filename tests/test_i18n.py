@@ -351,15 +351,17 @@ def test_a_label_table_needs_the_default_language() -> None:
 
 
 def test_a_site_cookie_may_give_its_purpose_and_lifetime_as_tables() -> None:
-    """A site's own cookie row is shown in the language from its tables, and as written
-    when it is a string; a table needs the default language's text."""
+    """A site's own cookie row is shown in the language from its tables; a string purpose
+    as written, a string lifetime worded as the catalogue's in the language (the
+    catalogue has "30 days", not "31 days"); a table needs the default language's text."""
     theme = {
         "name": "theme",
         "purpose": {"en": "Keeps the colour scheme", "de": "Speichert das Farbschema"},
         "lifetime": {"en": "1 year", "de": "ein Jahr"},
     }
     plain = {"name": "seen", "purpose": "Hides the tour", "lifetime": "30 days"}
-    prefs = Category("prefs", cookies=[theme, plain])
+    odd = {"name": "odd", "lifetime": "31 days"}
+    prefs = Category("prefs", cookies=[theme, plain, odd])
     assert isinstance(prefs.cookies[0].purpose, Texts)
     settings = Settings(secret_key=SECRET, categories=[*categories(), prefs])
     rows = {spec.name: spec for _, spec in declared_cookies(settings, catalogue("de"), "de")}
@@ -367,7 +369,8 @@ def test_a_site_cookie_may_give_its_purpose_and_lifetime_as_tables() -> None:
         "Speichert das Farbschema",
         "ein Jahr",
     )
-    assert (rows["seen"].purpose, rows["seen"].lifetime) == ("Hides the tour", "30 days")
+    assert (rows["seen"].purpose, rows["seen"].lifetime) == ("Hides the tour", "30 Tage")
+    assert rows["odd"].lifetime == "31 days"
     fr = {spec.name: spec for _, spec in declared_cookies(settings, catalogue("fr"), "fr")}
     assert fr["theme"].lifetime == "1 year"  # no French: the default language's
     french_only = Category("prefs", cookies=[{"name": "x", "lifetime": {"fr": "1 an"}}])
