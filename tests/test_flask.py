@@ -246,6 +246,14 @@ def test_csp_nonce_hook_reaches_every_inline_style_and_script() -> None:
     assert '<script nonce="nonce-2">window.dataLayer=' in page
 
 
+def test_csp_nonce_reaches_the_opt_out_notices_style() -> None:
+    """The opt-out notice is the banner's counterpart: a strict CSP must not block it."""
+    client = make_app(CONSENTGATE_MODE="opt-out", CONSENTGATE_CSP_NONCE=lambda: "n0").test_client()
+    page = client.get("/").data.decode()
+    assert "Do not sell or share my personal information" in page
+    assert re.findall(r"<style( nonce=\"[^\"]*\")?>", page) == [' nonce="n0"']
+
+
 def test_csp_nonce_set_by_the_app_wins_over_the_hook() -> None:
     app = make_app(CONSENTGATE_CSP_NONCE=lambda: "from-hook")
 
