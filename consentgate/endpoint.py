@@ -35,7 +35,7 @@ from .script import IMMUTABLE, JAVASCRIPT, SCRIPT, SCRIPT_ETAG, script_path
 
 if TYPE_CHECKING:
     from .consent import Consent
-    from .gate import Gate
+    from .gate import Environ, Gate
 
 
 #: Why a same-site post can look cross-site, and the fix; the site owner reads it in the log.
@@ -102,11 +102,19 @@ def page_language(gate: Gate, request: Request) -> str:
     """The preferences page's language: the one the visitor asked for with the page's
     "Change language" (``?lang=``), else the request's (:class:`~consentgate.i18n.LanguageChooser`).
     Either way it becomes the request's language, which the page's form then saves."""
-    asked = gate.languages.match(request.args.get("lang"))
-    if asked is not None:
-        request.environ[LANGUAGE_KEY] = asked
-        request.environ.pop(NEGOTIATED_KEY, None)
+    use_language(gate, request.environ, request.args.get("lang"))
     return gate.languages.current(request.environ)
+
+
+def use_language(gate: Gate, environ: Environ, tag: object) -> str | None:
+    """Make ``tag`` the request's language when it is one of the site's (the app's
+    choice, or the visitor's pick: either goes before ``Accept-Language``); returns
+    that language, or None (and nothing changes) for any other value."""
+    language = gate.languages.match(tag)
+    if language is not None:
+        environ[LANGUAGE_KEY] = language
+        environ.pop(NEGOTIATED_KEY, None)
+    return language
 
 
 def language_headers(request: Request, response: Response) -> None:
@@ -217,11 +225,9 @@ def _with_language(gate: Gate, request: Request, consent: Consent, lang: str) ->
     """``consent`` with the language the visitor picked on the preferences page (or
     picked before), which also becomes the request's: the pages that answer and the
     record speak it."""
-    picked = gate.languages.match(lang)
+    picked = use_language(gate, request.environ, lang)
     if picked is None:
         return consent
-    request.environ[LANGUAGE_KEY] = picked
-    request.environ.pop(NEGOTIATED_KEY, None)
     return dataclasses.replace(consent, language=picked)
 
 

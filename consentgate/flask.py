@@ -10,7 +10,9 @@ serves the decision endpoint and the preferences page from a blueprint inside
 the site's own layout, and renders the banner with the app's Jinja loader, so a
 ``consentgate/banner.html`` in the app's templates folder replaces the default.
 The decision itself is taken by :func:`consentgate.endpoint.decision_response`,
-the same code the plain middleware runs.
+the same code the plain middleware runs; which page is due and what each template
+gets is decided by :mod:`consentgate.site_pages`, as for Django: this module only
+renders them with Jinja.
 
 Under a strict Content Security Policy, ``CONSENTGATE_CSP_NONCE`` is a callable that
 returns the response's nonce (with Flask-Talisman: ``lambda: flask.request.csp_nonce``);
@@ -29,33 +31,20 @@ import functools
 import importlib
 import os
 from collections.abc import Callable
-from html import escape
 from typing import Any
 
 import click
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 from markupsafe import Markup
-from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .config import ConfigError, Settings, load_config
 from .consent import Consent
 from .csp import CSP_NONCE, nonce_attr
-from .decision import safe_next, wants_json
 from .embeds import Placeholder
-from .endpoint import (
-    RETRY_AFTER,
-    FormRequest,
-    decision_response,
-    embed_script,
-    language_headers,
-    page_language,
-    script_response,
-    state_response,
-)
+from .endpoint import FormRequest, embed_script, script_response, use_language
 from .http import HTML_TYPES
-from .i18n import LANGUAGE_KEY, NEGOTIATED_KEY, language_name
+from .i18n import language_name
 from .messages import (
-    UNAVAILABLE,
     category_description,
     category_label,
     declared_cookies,
@@ -63,12 +52,16 @@ from .messages import (
     purposes_list,
 )
 from .middleware import ConsentGate
-from .notice import notice_text
-from .paths import app_path
-from .records import Notice
 from .records import cli as records_cli
 from .script import SCRIPT_NAME
-from .ui import BANNER_CSS, EMBED_JS_PATH, language_picker, receipt_html, site_url, translations
+from .site_pages import (
+    SitePage,
+    placed_banner,
+    preferences_response,
+    prepare_banner,
+    site_decision_response,
+)
+from .ui import BANNER_CSS, EMBED_JS_PATH, site_url, translations
 
 _PREFIX = "CONSENTGATE_"
 #: Keys that configure the extension itself rather than the gate.
@@ -173,27 +166,12 @@ def _consent() -> Consent:
 
 @blueprint.route("", methods=["GET", "HEAD", "POST"], strict_slashes=False)
 def preferences() -> Any:
-    """Show the visitor's choices (GET; JSON to a script) or take a new decision (POST)."""
+    """Show the visitor's choices (GET; JSON to a script) or take a new decision (POST);
+    the pages are the app's templates, in its layout (``CONSENTGATE_BASE_TEMPLATE``)."""
+    posted = FormRequest(request.environ)
     if request.method == "POST":
-        return _decision()
-    if wants_json(request.headers.get("Accept")):
-        return state_response(_gate(), request)
-    gate = _gate()
-    language = page_language(gate, request)
-    action = gate.mount_prefix(request.environ) + gate.settings.endpoint
-    page = render_template(
-        "consentgate/preferences.html",
-        # Without ?next= the visitor comes back here and sees what they saved.
-        next_url=safe_next(request.args.get("next"), default=_current_path()),
-        base_template=current_app.config["CONSENTGATE_BASE_TEMPLATE"],
-        consent_receipt=Markup(receipt_html(gate.settings, _consent(), language)),
-        consent_language_picker=Markup(language_picker(gate.settings, language, escape(action))),
-    )
-    response = Response(page)
-    response.headers["Cache-Control"] = "no-store"
-    response.vary.update((*gate.vary, "Accept"))
-    language_headers(request, response)
-    return response
+        return site_decision_response(_gate(), posted, _render)
+    return preferences_response(_gate(), posted, _render)
 
 
 @blueprint.route(EMBED_JS_PATH, methods=["GET", "HEAD"])
@@ -202,30 +180,15 @@ def embeds_script() -> Any:
     return embed_script()
 
 
-def _decision() -> WerkzeugResponse:
-    """Take the posted decision; a 503 page is shown inside the site's layout."""
-    posted = FormRequest(request.environ)
-    response = decision_response(_gate(), posted, _banner_notice)
-    if response.status_code == 503 and response.mimetype == "text/html":
-        back = _gate().mount_prefix(request.environ) + safe_next(posted.form.get("next"))
-        language_headers(request, response)
-        response.set_data(
-            render_template(
-                "consentgate/unavailable.html",
-                message=UNAVAILABLE,
-                retry_after=RETRY_AFTER,
-                back_url=back,
-                base_template=current_app.config["CONSENTGATE_BASE_TEMPLATE"],
-            )
-        )
-    return response
-
-
-def _banner_notice(language: str) -> Notice:
-    """The notice the site's banner template shows (the app's own ``banner.html`` if it
-    has one; ``notice.html`` in opt-out mode), read from the rendered template so the
-    record names what was shown."""
-    return Notice(language, notice_text(render_template(_banner_template(), next_url="/")))
+def _render(page: SitePage) -> str:
+    """One of the consent templates (the app's own if it has it), with the request's
+    template context: the core's HTML marked safe, the layout given to those that
+    extend it."""
+    values: dict[str, Any] = {**page.values}
+    values.update((key, Markup(html)) for key, html in page.markup.items())
+    if page.in_layout:
+        values["base_template"] = current_app.config["CONSENTGATE_BASE_TEMPLATE"]
+    return render_template(page.template, **values)
 
 
 @blueprint.route(f"/{SCRIPT_NAME}", methods=["GET", "HEAD"])
@@ -243,10 +206,8 @@ def _app_language() -> None:
         return
     selector: Callable[[], object] | None = current_app.config["CONSENTGATE_LOCALE_SELECTOR"]
     choice = selector() if selector is not None else _flask_babel_locale()
-    language = gate.languages.match(str(choice)) if choice else None
-    if language is not None:
-        request.environ[LANGUAGE_KEY] = language
-        request.environ.pop(NEGOTIATED_KEY, None)
+    if choice:
+        use_language(gate, request.environ, str(choice))
 
 
 def _flask_babel_locale() -> object:
@@ -336,11 +297,8 @@ def _nonce_attr() -> str:
 
 def consent_banner() -> Markup:
     """Place the banner by hand; the middleware then injects no second one."""
-    request.environ["consentgate.banner_placed"] = True
-    if _consent().decided:
-        return Markup("")
-    banner = render_template(_banner_template(), next_url=_current_path())
-    return Markup(banner) + consentgate_script()
+    _nonce_attr()  # asks the CONSENTGATE_CSP_NONCE hook, which the API's tags read
+    return Markup(placed_banner(_gate(), request.environ, _render))
 
 
 def consentgate_script() -> Markup:
@@ -362,29 +320,15 @@ def _prepare_banner(response: Response) -> Response:
     """Render the banner in the site's templates for the middleware to inject, hand it
     this response's CSP nonce, and let it render embed placeholders with
     ``consentgate/placeholder.html``."""
-    environ = request.environ
     if response.mimetype not in HTML_TYPES:
         return response
     _nonce_attr()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    environ["consentgate.placeholder"] = functools.partial(_render_placeholder, app)
-    if (
-        not environ.get("consentgate.banner_placed")
-        and request.blueprint != blueprint.name
-        and "consentgate.consent" in environ
-        and not _consent().decided
-    ):
-        environ["consentgate.banner_html"] = render_template(
-            _banner_template(), next_url=_current_path()
-        )
+    request.environ["consentgate.placeholder"] = functools.partial(_render_placeholder, app)
+    gate = current_app.extensions.get("consentgate")
+    if gate is not None:
+        prepare_banner(gate, request.environ, _render)
     return response
-
-
-def _banner_template() -> str:
-    """The banner in opt-in mode; in opt-out mode, the notice that replaces it."""
-    if request.environ.get("consentgate.mode") == "opt-out":
-        return "consentgate/notice.html"
-    return "consentgate/banner.html"
 
 
 def _render_placeholder(app: Flask, placeholder: Placeholder) -> str:
@@ -393,7 +337,3 @@ def _render_placeholder(app: Flask, placeholder: Placeholder) -> str:
     template = app.jinja_env.get_template("consentgate/placeholder.html")
     words = embed_words(placeholder, placeholder.translations)
     return template.render(placeholder=placeholder, words=words)
-
-
-def _current_path() -> str:
-    return app_path(request.environ)

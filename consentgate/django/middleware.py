@@ -29,8 +29,9 @@ from django.http.response import HttpResponseBase
 
 from ..csp import CSP_NONCE, header_nonce
 from ..http import HTML_TYPES
+from ..site_pages import BANNER_PLACED, prepare_banner
 from .conf import current
-from .render import placeholder_renderer, render_banner, use_app_language
+from .render import page_renderer, placeholder_renderer, use_app_language
 from .responses import apply_head, head_of
 
 if TYPE_CHECKING:
@@ -136,9 +137,9 @@ def _prepare_page(request: HttpRequest, response: HttpResponseBase) -> None:
     environ["consentgate.placeholder"] = placeholder_renderer()
     match = request.resolver_match
     if match is not None and "admin" in match.app_names:
-        environ["consentgate.banner_placed"] = True
-    elif not (environ.get("consentgate.banner_placed") or environ["consentgate.consent"].decided):
-        environ["consentgate.banner_html"] = render_banner(request)
+        environ[BANNER_PLACED] = True
+    else:
+        prepare_banner(current().gate, environ, page_renderer(request))
 
 
 def _body(response: HttpResponseBase) -> Iterable[bytes]:

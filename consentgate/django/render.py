@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
+from django.template import TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from ..csp import nonce_attr
-from ..i18n import LANGUAGE_KEY, NEGOTIATED_KEY
+from ..endpoint import use_language
 from ..messages import (
     category_description,
     category_label,
@@ -25,10 +25,9 @@ from ..messages import (
     embed_words,
     purposes_list,
 )
-from ..paths import app_path
-from ..records import Notice
-from ..ui import BANNER_CSS, notice_text, site_url, translations
-from .conf import current
+from ..site_pages import Render, SitePage
+from ..ui import BANNER_CSS, site_url, translations
+from .conf import BASE_TEMPLATE, FALLBACK_BASE_TEMPLATE, current
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -88,10 +87,7 @@ def use_app_language(request: HttpRequest) -> None:
     if environ.get(_APP_LANGUAGE_SEEN):
         return
     environ[_APP_LANGUAGE_SEEN] = True
-    language = current().gate.languages.match(getattr(request, "LANGUAGE_CODE", None))
-    if language is not None:
-        environ[LANGUAGE_KEY] = language
-        environ.pop(NEGOTIATED_KEY, None)
+    use_language(current().gate, environ, getattr(request, "LANGUAGE_CODE", None))
 
 
 def template_context(request: HttpRequest) -> dict[str, Any]:
@@ -147,32 +143,33 @@ def _row(
     }
 
 
-def banner_template(request: HttpRequest) -> str:
-    """The banner in opt-in mode; in opt-out mode, the notice that replaces it."""
-    if request.META.get("consentgate.mode") == "opt-out":
-        return "consentgate/notice.html"
-    return "consentgate/banner.html"
+def page_renderer(request: HttpRequest) -> Render:
+    """Renders a consent page (:class:`~consentgate.site_pages.SitePage`) from the
+    site's templates with :func:`template_context`: the core's HTML marked safe, the
+    layout (:func:`base_template`) given to the pages that extend it."""
+
+    def render(page: SitePage) -> str:
+        context = template_context(request)
+        context.update(page.values)
+        context.update((key, mark_safe(html)) for key, html in page.markup.items())
+        if page.in_layout:
+            context["base_template"] = base_template()
+        return render_to_string(page.template, context, request)
+
+    return render
 
 
-def render_banner(request: HttpRequest, next_url: str | None = None) -> SafeString:
-    """The banner (or opt-out notice) from the site's templates, leading back here."""
-    context = template_context(request)
-    context["next_url"] = app_path(request.META) if next_url is None else next_url
-    # The cookie settings page, leading back here (quoted as Django's urlencode does).
-    context["consent_settings_url"] = (
-        f"{context['consent_url']}?next={quote(context['next_url'], safe='/')}"
-    )
-    return render_to_string(banner_template(request), context, request)
-
-
-def banner_notice(request: HttpRequest) -> Callable[[str], Notice]:
-    """The notice the site's banner template shows, for the decision's record: read
-    from the rendered template, so the record names what was shown."""
-
-    def notice(language: str) -> Notice:
-        return Notice(language, notice_text(render_banner(request, "/")))
-
-    return notice
+def base_template() -> str:
+    """The layout the pages extend: the configured one, else the site's ``base.html``,
+    else the app's minimal one."""
+    configured = current().base_template
+    if configured is not None:
+        return configured
+    try:
+        get_template(BASE_TEMPLATE)
+    except TemplateDoesNotExist:
+        return FALLBACK_BASE_TEMPLATE
+    return BASE_TEMPLATE
 
 
 def placeholder_renderer() -> Callable[[Placeholder], str]:

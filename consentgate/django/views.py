@@ -5,7 +5,9 @@ They are exempt from Django's CSRF token, as the plain endpoint is: a consent fo
 is posted from cached pages and from the banner the gate injects, which carry no
 token. The core's own check refuses a post from another site (``Origin``, else
 ``Referer``) with 403 before anything changes. The decision itself is taken by
-:func:`consentgate.endpoint.decision_response`, the code every adapter runs.
+:func:`consentgate.endpoint.decision_response`, the code every adapter runs, and
+the pages are those :mod:`consentgate.site_pages` decides for Flask too: these
+views only render them with Django's templates.
 """
 
 from __future__ import annotations
@@ -13,26 +15,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template, render_to_string
-from django.utils.cache import patch_vary_headers
-from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 
-from ..decision import safe_next, wants_json
-from ..endpoint import (
-    RETRY_AFTER,
-    FormRequest,
-    decision_response,
-    embed_script,
-    script_response,
-    state_response,
-)
-from ..messages import UNAVAILABLE
-from ..paths import app_path
-from ..ui import receipt_html
-from .conf import BASE_TEMPLATE, FALLBACK_BASE_TEMPLATE, current
-from .render import banner_notice, template_context, use_app_language
+from ..endpoint import FormRequest, embed_script, script_response
+from ..site_pages import preferences_response, site_decision_response
+from .conf import current
+from .render import page_renderer, use_app_language
 from .responses import from_werkzeug
 
 if TYPE_CHECKING:
@@ -47,23 +35,9 @@ def preferences(request: HttpRequest) -> HttpResponse:
         return _decision(request)
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
-    gate = current().gate
-    if wants_json(request.headers.get("Accept")):
-        return from_werkzeug(state_response(gate, _core_request(request)))
-    consent: Consent = _consent(request)
-    context = template_context(request)
-    context.update(
-        # Without ?next= the visitor comes back here and sees what they saved.
-        next_url=safe_next(request.GET.get("next"), default=app_path(request.META)),
-        base_template=_base_template(),
-        consent_receipt=mark_safe(
-            receipt_html(gate.settings, consent, gate.languages.current(request.META))
-        ),
-    )
-    response = HttpResponse(render_to_string("consentgate/preferences.html", context, request))
-    response["Cache-Control"] = "no-store"
-    patch_vary_headers(response, (*gate.vary, "Accept"))
-    return response
+    _consent(request)  # the page needs the middleware's reading of the request
+    page = preferences_response(current().gate, _core_request(request), page_renderer(request))
+    return from_werkzeug(page)
 
 
 def script(request: HttpRequest) -> HttpResponse:
@@ -85,26 +59,13 @@ def _decision(request: HttpRequest) -> HttpResponse:
     # The body, read through Django (whatever read it before); FormRequest caps it.
     request.META["wsgi.input"] = request
     try:
-        answer = decision_response(current().gate, posted, banner_notice(request))
+        answer = site_decision_response(current().gate, posted, page_renderer(request))
     finally:  # not the request itself: it would keep itself alive
         if stream is None:
             del request.META["wsgi.input"]
         else:
             request.META["wsgi.input"] = stream
-    response = from_werkzeug(answer)
-    if answer.status_code == 503 and answer.mimetype == "text/html":
-        prefix = current().gate.mount_prefix(request.META)
-        context = template_context(request)
-        context.update(
-            message=UNAVAILABLE,
-            retry_after=RETRY_AFTER,
-            back_url=prefix + safe_next(posted.form.get("next")),
-            base_template=_base_template(),
-        )
-        page = render_to_string("consentgate/unavailable.html", context, request)
-        response.content = page.encode("utf-8")
-        response["Content-Length"] = str(len(response.content))
-    return response
+    return from_werkzeug(answer)
 
 
 def _core_request(request: HttpRequest) -> FormRequest:
@@ -116,6 +77,7 @@ def _core_request(request: HttpRequest) -> FormRequest:
 
 
 def _consent(request: HttpRequest) -> Consent:
+    """The visitor's consent, as the middleware read it; a clear error without it."""
     try:
         consent: Consent = request.META["consentgate.consent"]
     except KeyError:
@@ -123,16 +85,3 @@ def _consent(request: HttpRequest) -> Consent:
             "consentgate.django.middleware.ConsentGateMiddleware is not in MIDDLEWARE"
         ) from None
     return consent
-
-
-def _base_template() -> str:
-    """The layout the pages extend: the configured one, else the site's ``base.html``,
-    else the app's minimal one."""
-    configured = current().base_template
-    if configured is not None:
-        return configured
-    try:
-        get_template(BASE_TEMPLATE)
-    except TemplateDoesNotExist:
-        return FALLBACK_BASE_TEMPLATE
-    return BASE_TEMPLATE

@@ -27,9 +27,10 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from ...i18n import Translations, warn_once
+from ...site_pages import placed_banner
 from ...ui import translations
 from ..conf import current
-from ..render import declaration, render_banner
+from ..render import declaration, page_renderer
 
 register = template.Library()
 
@@ -38,10 +39,7 @@ register = template.Library()
 def consent_banner(context: template.Context) -> SafeString:
     """The banner (or opt-out notice) here, while the visitor has not decided."""
     request = _request(context, "consent_banner")
-    request.META["consentgate.banner_placed"] = True
-    if request.META["consentgate.consent"].decided:
-        return mark_safe("")
-    return render_banner(request) + consentgate_script(context)
+    return mark_safe(placed_banner(current().gate, request.META, page_renderer(request)))
 
 
 @register.simple_tag(takes_context=True)
