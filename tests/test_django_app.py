@@ -160,6 +160,19 @@ def test_the_preferences_page_is_in_the_sites_own_layout(client: Any) -> None:
     assert b'value="analytics" checked' in body(client.get("/consent"))
 
 
+def test_the_preferences_page_takes_the_visitors_pick_of_language(client: Any) -> None:
+    with settings_changed(languages=["en", "de", "fr"]):
+        page = client.get("/consent?lang=de", HTTP_ACCEPT_LANGUAGE="fr")
+        html = body(page).decode()
+        assert '<section id="consentgate-preferences" lang="de"' in html
+        assert "Cookie-Einstellungen" in html and page["Content-Language"] == "de"
+        # The picker lists each language in its own name, the page's one selected.
+        assert '<option value="de" lang="de" selected>Deutsch</option>' in html
+        assert '<option value="fr" lang="fr">français</option>' in html
+        # The form's "Change language" asks this page again, as a GET.
+        assert 'formmethod="get" formaction="/consent"' in html
+
+
 def test_a_script_gets_the_state_as_json(client: Any) -> None:
     decide(client, "accept_all")
     state = json.loads(client.get("/consent", HTTP_ACCEPT="application/json").content)
