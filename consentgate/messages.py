@@ -66,6 +66,14 @@ BAD_GATEWAY_TEXT = N_(
 CONSENT_COOKIE_PROVIDER = N_("This site")
 # Translators: the purpose of the consent cookie in the cookie table.
 CONSENT_COOKIE_PURPOSE = N_("Remembers your cookie choices")
+#: The preferences page's line in opt-out mode when the GPC signal turns categories off:
+#: said by the built-in page and the Flask and Django templates alike.
+# Translators: opt-out mode, when the browser's Global Privacy Control signal refuses
+# some kinds of cookie: the page shows them off and locked.
+GPC_LOCKED_STATUS = N_(
+    "You have not opted out here, but your browser's Global Privacy Control signal "
+    "turns off the kinds of cookie shown as off below; every kind ticked is in use."
+)
 #: Month names for the date of the visitor's last choice, as they follow a day number.
 MONTHS = (
     # Translators: a month as it follows a day number in a date ("2 January 2026").
@@ -182,10 +190,13 @@ def back_text(t: Translations) -> str:
     return t.gettext("Back to the page you were on")
 
 
-def status_text(t: Translations, decided: bool, opt_out: bool) -> str:
-    """The preferences page's line on the consent in effect."""
+def status_text(t: Translations, decided: bool, opt_out: bool, gpc_locked: bool = False) -> str:
+    """The preferences page's line on the consent in effect; ``gpc_locked`` when the
+    GPC signal refuses categories the page then shows locked off (opt-out mode)."""
     if decided:
         return t.gettext("You have made a choice; you can change it here.")
+    if opt_out and gpc_locked:
+        return t.gettext(GPC_LOCKED_STATUS)
     if opt_out:
         return t.gettext(
             "You have not opted out here: every kind of cookie ticked below is in use."

@@ -229,7 +229,7 @@ def preferences_page(
         '<section id="consentgate-banner" aria-labelledby="consentgate-title">'
         f'<form method="post" action="{action}">'
         f'<h1 id="consentgate-title">{title}</h1>'
-        f"<p>{escape(m.status_text(t, consent.decided, opt_out))}</p>"
+        f"<p>{escape(m.status_text(t, consent.decided, opt_out, bool(locked)))}</p>"
         f"{receipt_html(settings, consent, language)}"
         f"{gpc_note}{fieldset}{language_picker(settings, language, action)}"
         '<div class="consentgate-actions">'

@@ -381,6 +381,16 @@ def test_opt_out_mode_shows_the_sites_notice(client: Any) -> None:
         assert GA_SCRIPT in html and b"analytics are on" in html
 
 
+def test_opt_out_settings_page_says_what_the_signal_turned_off(client: Any) -> None:
+    with settings_changed(mode="opt-out"):
+        page = body(client.get("/consent")).decode()
+        signalled = body(client.get("/consent", HTTP_SEC_GPC="1")).decode()
+    assert "every kind of cookie ticked below is in use" in page
+    assert '<input type="checkbox" id="consentgate-analytics" disabled>' in signalled
+    assert "Global Privacy Control signal turns off the kinds of cookie shown as off" in signalled
+    assert "every kind of cookie ticked below is in use" not in signalled
+
+
 def test_a_decision_that_cannot_be_recorded_is_a_503_in_the_sites_layout(
     client: Any, tmp_path: Any
 ) -> None:

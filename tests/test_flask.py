@@ -323,6 +323,16 @@ def test_opt_out_settings_page_opts_out_and_honours_the_signal() -> None:
     assert client.get("/state").get_data(as_text=True) == "off"
 
 
+def test_opt_out_settings_page_says_what_the_signal_turned_off() -> None:
+    client = make_app(CONSENTGATE_MODE="opt-out").test_client()
+    page = client.get("/consent").get_data(as_text=True)
+    assert "every kind of cookie ticked below is in use" in page
+    signalled = client.get("/consent", headers={"Sec-GPC": "1"}).get_data(as_text=True)
+    assert re.search(r'id="consentgate-analytics" disabled>', signalled)
+    assert "Global Privacy Control signal turns off the kinds of cookie shown as off" in signalled
+    assert "every kind of cookie ticked below is in use" not in signalled
+
+
 def test_gpc_answers_the_banner_in_opt_in_mode_when_asked_to() -> None:
     client = make_app(CONSENTGATE_GPC_ANSWERS_BANNER=True).test_client()
     assert 'id="consentgate-banner"' in client.get("/").get_data(as_text=True)

@@ -282,6 +282,27 @@ def test_the_settings_page_locks_what_the_signal_refuses(make_gate: Gate) -> Non
     assert TRACKER in client.get("/").data
 
 
+#: The settings page's status line in opt-out mode, without and with the signal.
+NOT_OPTED_OUT = b"You have not opted out here: every kind of cookie ticked below is in use."
+SIGNAL_OPTED_OUT = b"Global Privacy Control signal turns off the kinds of cookie shown as off below"
+
+
+def test_the_settings_page_says_what_the_signal_turned_off(make_gate: Gate) -> None:
+    """Under the signal the refused categories are shown off: the status line says so,
+    rather than that the visitor's unticked boxes are in use."""
+    client = Client(make_gate(mode="opt-out"))
+    page = client.get("/consent").data
+    assert NOT_OPTED_OUT in page and SIGNAL_OPTED_OUT not in page
+    signalled = client.get("/consent", headers={"Sec-GPC": "1"}).data
+    assert SIGNAL_OPTED_OUT in signalled and NOT_OPTED_OUT not in signalled
+    french = client.get("/consent", headers={"Sec-GPC": "1", "Accept-Language": "fr"})
+    assert "mais le signal Global Privacy Control" in french.text
+    # Only categories marked gpc = false: the signal turns nothing off.
+    unmarked = [Category("necessary", required=True), Category("fonts", gpc=False)]
+    client = Client(make_gate(mode="opt-out", categories=unmarked))
+    assert NOT_OPTED_OUT in client.get("/consent", headers={"Sec-GPC": "1"}).data
+
+
 def test_the_signal_expires_cookies_set_before_it(make_gate: Gate) -> None:
     client = Client(make_gate(mode="opt-out"))
     post(client, "accept_all")
