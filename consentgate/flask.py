@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import click
@@ -59,9 +59,10 @@ from .site_pages import (
     placed_banner,
     preferences_response,
     prepare_banner,
+    shared_context,
     site_decision_response,
 )
-from .ui import BANNER_CSS, EMBED_JS_PATH, site_url, translations
+from .ui import EMBED_JS_PATH, translations
 
 _PREFIX = "CONSENTGATE_"
 #: Keys that configure the extension itself rather than the gate.
@@ -184,8 +185,7 @@ def _render(page: SitePage) -> str:
     """One of the consent templates (the app's own if it has it), with the request's
     template context: the core's HTML marked safe, the layout given to those that
     extend it."""
-    values: dict[str, Any] = {**page.values}
-    values.update((key, Markup(html)) for key, html in page.markup.items())
+    values: dict[str, Any] = {**page.values, **_marked(page.markup)}
     if page.in_layout:
         values["base_template"] = current_app.config["CONSENTGATE_BASE_TEMPLATE"]
     return render_template(page.template, **values)
@@ -224,12 +224,10 @@ def _flask_babel_locale() -> object:
     return flask_babel.get_locale()
 
 
-def _words() -> dict[str, Any]:
-    """What the templates need to speak the request's language: the gate's catalogue
-    (``consent_gettext(message, **values)``, its values escaped), the language, and
-    the categories' words in it."""
-    gate: ConsentGate = current_app.extensions["consentgate"]
-    settings, language = gate.settings, gate.languages.current(request.environ)
+def _words(settings: Settings, language: str) -> dict[str, Any]:
+    """What the templates need to speak ``language``: the gate's catalogue
+    (``consent_gettext(message, **values)``, its values escaped) and the categories'
+    words in it."""
     t = translations(settings, language)
 
     def consent_gettext(message: str, **values: object) -> Markup:
@@ -245,7 +243,6 @@ def _words() -> dict[str, Any]:
         return purposes_list(settings, language, lambda c: not c.required)
 
     return {
-        "consent_lang": language,
         "consent_gettext": consent_gettext,
         "consent_ngettext": consent_ngettext,
         "consent_purposes": consent_purposes,
@@ -258,25 +255,26 @@ def _words() -> dict[str, Any]:
 
 
 def _template_context() -> dict[str, Any]:
+    """The consent templates' context, in the site's templates too (see the README)."""
     gate = current_app.extensions.get("consentgate")
     if gate is None or "consentgate.consent" not in request.environ:
         return {}
-    # Not url_for: it writes SCRIPT_NAME as it comes, and a form must not post off the site.
-    prefix = gate.mount_prefix(request.environ)
+    _nonce_attr()  # asks the CONSENTGATE_CSP_NONCE hook before the nonce is written
+    shared = shared_context(gate, request.environ)
     return {
-        **_words(),
+        **shared.values,
+        **_marked(shared.markup),
+        **_words(gate.settings, str(shared.values["consent_lang"])),
         "consent": _consent(),
-        "consent_mode": request.environ.get("consentgate.mode", "opt-in"),
-        "consent_gpc": bool(request.environ.get("consentgate.gpc")),
-        "consent_settings": gate.settings,
-        "consent_url": prefix + gate.settings.endpoint,
-        "consent_privacy_url": site_url(prefix, gate.settings.privacy_url),
         "consent_banner": consent_banner,
         "consentgate_script": consentgate_script,
         "cookie_declaration": cookie_declaration,
-        "consentgate_css": Markup(BANNER_CSS),
-        "consentgate_nonce": Markup(_nonce_attr()),
     }
+
+
+def _marked(markup: Mapping[str, str]) -> dict[str, Markup]:
+    """The core's HTML, marked safe for Jinja."""
+    return {key: Markup(html) for key, html in markup.items()}
 
 
 def _nonce_attr() -> str:

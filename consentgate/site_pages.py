@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 from werkzeug.wrappers import Response
 
+from .csp import nonce_attr
 from .decision import safe_next, wants_json
 from .endpoint import (
     RETRY_AFTER,
@@ -42,7 +43,7 @@ from .messages import UNAVAILABLE
 from .notice import notice_text
 from .paths import app_path
 from .records import Notice
-from .ui import language_picker, receipt_html
+from .ui import BANNER_CSS, language_picker, receipt_html, site_url
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Request
@@ -76,8 +77,39 @@ class SitePage(NamedTuple):
     in_layout: bool = False
 
 
+class SharedContext(NamedTuple):
+    """The context every consent template gets (:func:`shared_context`)."""
+
+    #: Values the templates escape as they write them.
+    values: dict[str, object]
+    #: HTML the core wrote: the adapter marks it safe.
+    markup: dict[str, str]
+
+
 #: Renders a :class:`SitePage` with the adapter's template engine, as HTML.
 Render = Callable[[SitePage], str]
+
+
+def shared_context(gate: Gate, environ: Environ) -> SharedContext:
+    """What every consent template reads about this request, and a site's own through
+    the adapters' context processors: ``consent_mode``, ``consent_gpc`` (the signal is
+    honoured), ``consent_settings``, ``consent_url`` (the settings page, behind the
+    mount prefix), ``consent_privacy_url`` and ``consent_lang``; as HTML, the banner's
+    style (``consentgate_css``) and the CSP nonce attribute (``consentgate_nonce``).
+    """
+    settings = gate.settings
+    # Not the framework's URL builder: a form must never post off the site.
+    prefix = gate.mount_prefix(environ)
+    values = {
+        "consent_mode": environ.get("consentgate.mode", "opt-in"),
+        "consent_gpc": bool(environ.get("consentgate.gpc")),
+        "consent_settings": settings,
+        "consent_url": prefix + settings.endpoint,
+        "consent_privacy_url": site_url(prefix, settings.privacy_url),
+        "consent_lang": gate.languages.current(environ),
+    }
+    markup = {"consentgate_css": BANNER_CSS, "consentgate_nonce": nonce_attr(environ)}
+    return SharedContext(values, markup)
 
 
 def banner_due(gate: Gate, environ: Environ) -> bool:

@@ -19,6 +19,7 @@ from consentgate.site_pages import (
     placed_banner,
     preferences_response,
     prepare_banner,
+    shared_context,
     site_decision_response,
 )
 
@@ -190,3 +191,20 @@ def test_the_notice_recorded_is_the_sites_banner_as_rendered() -> None:
     assert page.template == "consentgate/banner.html" and page.values["next_url"] == "/"
     [notice] = store.notices.values()
     assert '"next_url": "/"' in notice  # the text of what the engine wrote
+
+
+def test_every_template_gets_the_urls_behind_the_prefix_and_the_nonce() -> None:
+    gate = make_gate(mode="opt-out", languages=["en", "fr"], privacy_url="/privacy")
+    environ = admitted(
+        gate,
+        "/page",
+        base_url="http://localhost/site",
+        headers={"Sec-GPC": "1", "Accept-Language": "fr"},
+    )
+    environ["consentgate.csp_nonce"] = "n0nce"
+    shared = shared_context(gate, environ)
+    assert shared.values["consent_url"] == "/site/consent"
+    assert shared.values["consent_privacy_url"] == "/site/privacy"
+    assert (shared.values["consent_mode"], shared.values["consent_gpc"]) == ("opt-out", True)
+    assert shared.values["consent_lang"] == "fr"
+    assert shared.markup["consentgate_nonce"] == ' nonce="n0nce"'

@@ -16,8 +16,8 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from ..csp import nonce_attr
 from ..endpoint import use_language
+from ..jurisdiction import gpc_refused
 from ..messages import (
     category_description,
     category_label,
@@ -25,8 +25,8 @@ from ..messages import (
     embed_words,
     purposes_list,
 )
-from ..site_pages import Render, SitePage
-from ..ui import BANNER_CSS, site_url, translations
+from ..site_pages import Render, SitePage, shared_context
+from ..ui import translations
 from .conf import BASE_TEMPLATE, FALLBACK_BASE_TEMPLATE, current
 
 if TYPE_CHECKING:
@@ -91,7 +91,9 @@ def use_app_language(request: HttpRequest) -> None:
 
 
 def template_context(request: HttpRequest) -> dict[str, Any]:
-    """What the consent templates (and the site's, by the context processor) read.
+    """What the consent templates (and the site's, by the context processor) read:
+    :func:`~consentgate.site_pages.shared_context`, the consent as templates read it,
+    and the words and checkboxes of the categories in the page's language.
 
     Empty when the middleware did not see the request (it is not in ``MIDDLEWARE``).
     """
@@ -102,44 +104,37 @@ def template_context(request: HttpRequest) -> dict[str, Any]:
     use_app_language(request)
     gate = current().gate
     settings = gate.settings
-    mode = environ.get("consentgate.mode", "opt-in")
-    gpc = bool(environ.get("consentgate.gpc"))
-    prefix = gate.mount_prefix(environ)
+    shared = shared_context(gate, environ)
     language = gate.languages.current(environ)
+    locked = gpc_refused(settings, gate.request_state(environ))
     return {
+        **shared.values,
+        **{key: mark_safe(html) for key, html in shared.markup.items()},
         "consent": TemplateConsent(consent, settings.names),
-        "consent_mode": mode,
-        "consent_gpc": gpc,
-        "consent_settings": settings,
-        "consent_url": prefix + settings.endpoint,
-        "consent_privacy_url": site_url(prefix, settings.privacy_url),
-        "consent_lang": language,
         "consent_optional": purposes_list(settings, language, lambda c: not c.required),
         "consent_gpc_refused": purposes_list(
             settings, language, lambda c: c.name in settings.gpc_names
         ),
         "consent_categories": [
-            _row(settings, c, consent, (mode, gpc, language)) for c in settings.categories
+            _row(settings, c, consent.allows(c.name), c.name in locked, language)
+            for c in settings.categories
         ],
-        "consentgate_css": mark_safe(BANNER_CSS),
-        "consentgate_nonce": mark_safe(nonce_attr(environ)),
     }
 
 
 def _row(
-    settings: Settings, category: Category, consent: Consent, state: tuple[str, bool, str]
+    settings: Settings, category: Category, checked: bool, locked: bool, language: str
 ) -> dict[str, Any]:
     """One category's checkbox: on and locked when required, off and locked when the
     GPC signal refuses it (opt-out mode), else as the consent in effect has it; its
     label and description in the page's language."""
-    mode, gpc, language = state
     return {
         "category": category,
         "label": category_label(settings, category, language),
         "description": category_description(settings, category, language),
         "required": category.required,
-        "gpc_locked": not category.required and gpc and mode == "opt-out" and category.gpc,
-        "checked": consent.allows(category.name),
+        "gpc_locked": locked,
+        "checked": checked,
     }
 
 
