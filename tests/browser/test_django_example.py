@@ -62,6 +62,11 @@ def test_a_visitor_rejects_then_accepts_on_the_django_example(
     expect(page.get_by_role("link", name="Admin")).to_be_visible()  # the site's layout
     page.get_by_role("button", name="Accept all").click()
     expect(page.locator("#consentgate-analytics")).to_be_checked()
+    # The page offers the site's languages, as the Flask and built-in pages do.
+    page.locator("#consentgate-lang").select_option("de")
+    page.get_by_role("button", name="Change language").click()
+    expect(page.locator("#consentgate-preferences-title")).to_have_text("Cookie-Einstellungen")
+    expect(page.locator("#consentgate-analytics")).to_be_checked()  # nothing was decided
     page.goto(example_url + "/analytics/")
     expect(page.locator("h1")).to_have_text("Analytics")
     assert fetched and "_ga" in cookies()
