@@ -65,6 +65,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import NamedTuple, Protocol
 
+from .speedups import Searcher
 from .tokens import (
     ATTRS_ON,
     BACKGROUND,
@@ -272,7 +273,7 @@ class HtmlGate:
     _cut_foreign = False
     _cut_open: list[str] | None = None  # open in a removed <video>, <audio>, <object>
     _tail = b""  # the byte before the buffer, or before a held script that left it
-    _until: re.Pattern[bytes] | None = None  # end of a comment-like section
+    _until: Searcher | None = None  # end of a comment-like section
     _ustart = 0
     _rname = ""  # raw-text element we are inside, if any
     _rscript = _rcut = False

@@ -9,6 +9,11 @@ give the same matches by ``tests/test_speedups.py``. Without the extension, or w
 ``CONSENTGATE_PURE=1`` in the environment when consentgate is first imported, the
 patterns run alone.
 
+The searches of the text states a chunk's end can leave the gate in (raw text, script
+data, a comment) are fronted the same way: the compiled side finds with ``memchr`` the
+first place where one of the pattern's few literal alternatives matches, and the pattern
+matches there (a pattern's own search is a byte-by-byte loop, several times slower).
+
 Example::
 
     >>> import consentgate
@@ -24,7 +29,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from types import ModuleType
 from typing import Protocol
 
-__all__ = ["ACCELERATED", "PURE_ENV", "Skipper", "skipper"]
+__all__ = ["ACCELERATED", "PURE_ENV", "Searcher", "Skipper", "searcher", "skipper"]
 
 #: The environment variable that, set to anything but ``""`` or ``"0"``, forces the
 #: pure-Python gate (the fallback, and the oracle of the differential tests).
@@ -41,6 +46,14 @@ class Skipper(Protocol):
         reads them as match objects (``lastindex``, ``start``, ``end``, ``span``), and
         they hold the same numbers. After an empty match it gives no more.
         """
+        ...
+
+
+class Searcher(Protocol):
+    """What the gate calls on a search pattern: a compiled pattern, or the finder fronting it."""
+
+    def search(self, string: bytes, pos: int = 0, /) -> re.Match[bytes] | None:
+        """The pattern's first match from ``pos`` (its own match object), or None."""
         ...
 
 
@@ -107,3 +120,17 @@ def skipper(
         comments,
     )
     return scanner
+
+
+def searcher(pattern: re.Pattern[bytes], alternatives: Iterable[tuple[bytes, bool]]) -> Searcher:
+    """``pattern``, fronted by a compiled finder when the scanner runs.
+
+    ``alternatives`` describe every match of the pattern: each a literal (in lower case;
+    a letter matches in either case, and none comes first) and whether a byte that ends a
+    tag name follows it. A match starts exactly where one of them matches; the finder
+    jumps there and lets the pattern match, so the pattern decides the groups.
+    """
+    if _native is None:
+        return pattern
+    finder: Searcher = _native.Finder(pattern, tuple(alternatives))
+    return finder

@@ -19,7 +19,7 @@ import string
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
-from .speedups import ANY_TAG, FOREIGN_CONTENT, HTML_CONTENT, Skipper, skipper
+from .speedups import ANY_TAG, FOREIGN_CONTENT, HTML_CONTENT, Searcher, Skipper, searcher, skipper
 
 __all__ = [
     "ATTRS_ON",
@@ -158,16 +158,28 @@ _ATTR_TEXT = re.compile(
     r"([^\t\n\f\r />][^\t\n\f\r />=]*+)"
     r"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:"([^"]*+)"|'([^']*+)'|([^\t\n\f\r >]*+)))?"""
 )
-COMMENT_END = re.compile(rb"--!?>")
+# The searches of text states come with the literal alternatives every match starts
+# with (True: a byte that ends a tag name follows), for the compiled finder.
+COMMENT_END = searcher(re.compile(rb"--!?>"), [(b"-->", False), (b"--!>", False)])
 GT = re.compile(rb">")
 CDATA_END = re.compile(rb"]]>")
+_COMMENT_END_ALT: tuple[bytes, bool] = (b"-->", False)
+_SCRIPT_END: tuple[bytes, bool] = (b"</script", True)
 #: Script data, escaped and double-escaped states (WHATWG 13.2.5.4 and following).
 SCRIPT = (
-    re.compile(rb"<(?:(!--)|/script[\t\n\f\r />])", re.I),
-    re.compile(rb"(-->)|<(/?)script[\t\n\f\r />]", re.I),
-    re.compile(rb"(-->)|</script[\t\n\f\r />]", re.I),
+    searcher(
+        re.compile(rb"<(?:(!--)|/script[\t\n\f\r />])", re.I), [(b"<!--", False), _SCRIPT_END]
+    ),
+    searcher(
+        re.compile(rb"(-->)|<(/?)script[\t\n\f\r />]", re.I),
+        [_COMMENT_END_ALT, (b"<script", True), _SCRIPT_END],
+    ),
+    searcher(re.compile(rb"(-->)|</script[\t\n\f\r />]", re.I), [_COMMENT_END_ALT, _SCRIPT_END]),
 )
-_END = {n: re.compile(rb"</" + n.encode() + _D, re.I) for n in RAW}
+_END = {
+    n: searcher(re.compile(rb"</" + n.encode() + _D, re.I), [(b"</" + n.encode(), True)])
+    for n in RAW
+}
 
 
 # What an SVG <script> holds, for its text: CDATA sections are text there; comments,
@@ -214,7 +226,7 @@ def foreign_text(buf: bytes, a: int, b: int) -> bytes:
     return b"".join(m[1] or m[2] or b"" for m in _FOREIGN_TOKEN.finditer(buf, a, b))
 
 
-def raw_end(name: str) -> re.Pattern[bytes]:
+def raw_end(name: str) -> Searcher:
     """The pattern finding the end tag of the raw-text element ``name``."""
     return _END[name]
 
@@ -395,9 +407,12 @@ def _skipper(
 _RAW_END = rb"(?=</(?i:" + _trie(RAW) + rb")" + _D + rb")"
 #: In SVG/MathML content that an HTML end tag may have closed, a comment and a bogus
 #: comment also end before the end tag of a raw-text element: in HTML they may lie in one.
-UNSURE_ENDS = {COMMENT_END: re.compile(rb"--!?>|" + _RAW_END), GT: re.compile(rb">|" + _RAW_END)}
+UNSURE_ENDS: dict[Searcher, Searcher] = {
+    COMMENT_END: re.compile(rb"--!?>|" + _RAW_END),
+    GT: re.compile(rb">|" + _RAW_END),
+}
 #: There, the end tag of any raw-text element ends raw text.
-RAW_END_ANY = re.compile(_RAW_END[3:-1])
+RAW_END_ANY = searcher(re.compile(_RAW_END[3:-1]), [(b"</" + n.encode(), True) for n in RAW])
 
 
 def _html_skipper(
