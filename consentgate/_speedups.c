@@ -1057,11 +1057,122 @@ static PyTypeObject FinderType = {
     .tp_new = Finder_new,
 };
 
+/* ---- tag_limit: where a tag cut off by the end of the buffer starts ---- */
+
+static Py_ssize_t rfind_byte(const unsigned char *s, Py_ssize_t a, Py_ssize_t b, unsigned char c)
+{
+#if defined(__GLIBC__)
+    const unsigned char *r = b > a ? memrchr(s + a, c, (size_t)(b - a)) : NULL;
+    return r == NULL ? -1 : r - s;
+#else
+    while (b > a)
+        if (s[--b] == c)
+            return b;
+    return -1;
+#endif
+}
+
+static Py_ssize_t find_byte(const unsigned char *s, Py_ssize_t a, Py_ssize_t n, unsigned char c)
+{
+    const unsigned char *r = a < n ? memchr(s + a, c, (size_t)(n - a)) : NULL;
+    return r == NULL ? -1 : r - s;
+}
+
+/* Whether the quote before `last` opens the value a complete tag's ">" at gt is in. */
+static Py_ssize_t opening_quote(const unsigned char *s, Py_ssize_t n, Py_ssize_t pos,
+                                Py_ssize_t last, Py_ssize_t gt)
+{
+    static const unsigned char quotes[2] = {'"', '\''};
+    int k;
+    for (k = 0; k < 2; k++) {
+        Py_ssize_t q = rfind_byte(s, pos, last, quotes[k]);
+        if (q > pos && s[q - 1] == '=' && find_byte(s, gt, n, quotes[k]) < 0)
+            return q;
+    }
+    return -1;
+}
+
+/* The end of the tag that `match` (TAG.match) matches at `at`, less one, or -1. */
+static int matched_gt(PyObject *match, PyObject *buf, Py_ssize_t at, Py_ssize_t *gt)
+{
+    PyObject *args[2], *m, *e;
+    args[0] = buf;
+    args[1] = PyLong_FromSsize_t(at);
+    if (args[1] == NULL)
+        return -1;
+    m = PyObject_Vectorcall(match, args, 2, NULL);
+    Py_DECREF(args[1]);
+    if (m == NULL)
+        return -1;
+    *gt = -1;
+    if (m != Py_None) {
+        e = PyObject_CallMethodNoArgs(m, str_end);
+        if (e == NULL) {
+            Py_DECREF(m);
+            return -1;
+        }
+        *gt = PyLong_AsSsize_t(e) - 1;
+        Py_DECREF(e);
+    }
+    Py_DECREF(m);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* tag_limit(match, buf, pos, end): consentgate.tokens.tag_limit, step for step. */
+static PyObject *tag_limit(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    const unsigned char *s;
+    Py_ssize_t n, pos, end, last, gt, next;
+    int i, quoted = 0;
+    (void)module;
+    if (nargs != 4 || !PyBytes_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "tag_limit(match, buf: bytes, pos, end)");
+        return NULL;
+    }
+    if (((pos = PyLong_AsSsize_t(args[2])) == -1 || (end = PyLong_AsSsize_t(args[3])) == -1) &&
+        PyErr_Occurred())
+        return NULL;
+    s = (const unsigned char *)PyBytes_AS_STRING(args[1]);
+    n = PyBytes_GET_SIZE(args[1]);
+    if (pos < 0 || end > n || pos > end) {
+        PyErr_SetString(PyExc_ValueError, "tag_limit: 0 <= pos <= end <= len(buf)");
+        return NULL;
+    }
+    last = end;
+    for (i = 0; i < 8; i++) {
+        last = rfind_byte(s, pos, last, '<');
+        if (last < 0)
+            return PyLong_FromSsize_t(end);
+        next = last + 1 < n && s[last + 1] == '/' ? last + 2 : last + 1;
+        if (next >= end)
+            return PyLong_FromSsize_t(last);
+        if (!is_alpha(s[next]))
+            continue;
+        gt = find_byte(s, next, n, '>');
+        if (quoted && gt >= 0 && matched_gt(args[0], args[1], last, &gt) < 0)
+            return NULL;
+        if (gt < 0)
+            return PyLong_FromSsize_t(last);
+        last = opening_quote(s, n, pos, last, gt);
+        if (last < 0)
+            return PyLong_FromSsize_t(end);
+        quoted = 1;
+    }
+    return PyLong_FromSsize_t(end);
+}
+
+static PyMethodDef module_methods[] = {
+    {"tag_limit", (PyCFunction)(void (*)(void))tag_limit, METH_FASTCALL,
+     "tag_limit(match, buf, pos, end): where a tag cut off by the buffer's end starts."},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "consentgate._speedups",
     .m_doc = "The compiled front of consentgate's skipper patterns.",
     .m_size = -1,
+    .m_methods = module_methods,
 };
 
 PyMODINIT_FUNC PyInit__speedups(void)

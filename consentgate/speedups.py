@@ -25,11 +25,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
 from types import ModuleType
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
-__all__ = ["ACCELERATED", "PURE_ENV", "Searcher", "Skipper", "searcher", "skipper"]
+__all__ = ["ACCELERATED", "PURE_ENV", "Searcher", "Skipper", "compiled", "searcher", "skipper"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 #: The environment variable that, set to anything but ``""`` or ``"0"``, forces the
 #: pure-Python gate (the fallback, and the oracle of the differential tests).
@@ -134,3 +137,12 @@ def searcher(pattern: re.Pattern[bytes], alternatives: Iterable[tuple[bytes, boo
         return pattern
     finder: Searcher = _native.Finder(pattern, tuple(alternatives))
     return finder
+
+
+def compiled(name: str, fallback: _F, *bound: object) -> _F:
+    """The compiled function ``name``, with ``bound`` as its first arguments, when the
+    scanner runs; else ``fallback``, the reference it follows step for step."""
+    if _native is None:
+        return fallback
+    function: _F = partial(getattr(_native, name), *bound)  # type: ignore[assignment]
+    return function

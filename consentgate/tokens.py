@@ -19,7 +19,16 @@ import string
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
-from .speedups import ANY_TAG, FOREIGN_CONTENT, HTML_CONTENT, Searcher, Skipper, searcher, skipper
+from .speedups import (
+    ANY_TAG,
+    FOREIGN_CONTENT,
+    HTML_CONTENT,
+    Searcher,
+    Skipper,
+    compiled,
+    searcher,
+    skipper,
+)
 
 __all__ = [
     "ATTRS_ON",
@@ -62,6 +71,7 @@ __all__ = [
     "raw_end",
     "self_closing",
     "skipped",
+    "tag_limit",
     "widget_search",
 ]
 
@@ -205,6 +215,51 @@ def last_attr(buf: bytes, a: int, b: int) -> int:
     if m is None or m.end() < b or (m[2] is not None and m[2][:1] in (b'"', b"'")):
         return b
     return m.start(1)
+
+
+def _tag_limit(buf: bytes, pos: int, end: int) -> int:
+    """Where markup in ``buf[pos:end]`` stops being worth tokenizing until more input comes.
+
+    That is the start of a tag the buffer ends in the middle of: every skipper path
+    would scan it and fail (a long attribute value cut off costs several scans), so
+    one look decides that it is cut off, and it waits for the next chunk. Only the
+    last few "<" that could open a tag are looked at. A complete tag may lie inside a
+    quoted attribute value that the buffer ends in (markup in JSON or HTML held by an
+    attribute): when the last quote before it follows an "=" and none of its kind comes
+    after it, the look goes on before that quote. The answer only saves work: the
+    skipper stops at a cut-off tag wherever the limit is. Called at every chunk: the
+    compiled scanner has it in C (:func:`consentgate.speedups.compiled`).
+    """
+    last, quoted = end, False
+    for _ in range(8):
+        last = buf.rfind(b"<", pos, last)
+        if last < 0:
+            return end
+        n = last + 2 if buf[last + 1 : last + 2] == b"/" else last + 1
+        if n >= end:
+            return last  # too little to tell what it opens
+        if 0x61 <= buf[n] | 0x20 <= 0x7A:  # a letter: a tag
+            # Without a ">" after it, it is cut off; with one, it is complete unless the
+            # ">" is in one of its quoted values, as may be when markup is in a value.
+            gt = buf.find(b">", n)
+            if quoted and gt >= 0:
+                m = TAG.match(buf, last)
+                gt = -1 if m is None else m.end() - 1
+            if gt < 0:
+                return last
+            # Inside a value, the quote that opened it follows an "=" and is the last
+            # of its kind: look on before it for the tag it belongs to.
+            q = buf.rfind(b'"', pos, last)
+            if q <= pos or buf[q - 1] != 0x3D or buf.find(b'"', gt) >= 0:
+                q = buf.rfind(b"'", pos, last)
+                if q <= pos or buf[q - 1] != 0x3D or buf.find(b"'", gt) >= 0:
+                    return end
+            last, quoted = q, True
+    return end
+
+
+#: :func:`_tag_limit`, compiled where the scanner is.
+tag_limit = compiled("tag_limit", _tag_limit, TAG.match)
 
 
 def skipped(name: str, end_tag: bool, foreign: bool, ip: bool) -> bool:

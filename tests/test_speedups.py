@@ -176,6 +176,30 @@ def test_finders_are_in_use() -> None:
     assert all(not isinstance(f, re.Pattern) for f in searchers().values())
 
 
+# Markup that reaches each step of tag_limit: tags cut off and whole, "<" that opens
+# nothing, quoted values holding markup, "=" before a quote or not.
+_LIMITS = st.sampled_from(
+    ["<p", "<P ", "</a", "</", "<", "<1", "<!--", ">", "<a href=", '"', "'", '="', "='", "=",
+     '<i title="<b>">', "<b>", " ", "x", "/", "{\"h\":\"<p>\"}"]
+)  # fmt: skip
+LIMITS = st.lists(_LIMITS | st.text(max_size=2), max_size=40).map(lambda p: "".join(p).encode())
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=LIMITS, start=st.integers(min_value=0), cut=st.integers(min_value=0))
+def test_tag_limit_is_its_reference(doc: bytes, start: int, cut: int) -> None:
+    end = cut % (len(doc) + 1)
+    pos = start % (end + 1)
+    assert tokens.tag_limit(doc, pos, end) == tokens._tag_limit(doc, pos, end)
+    assert tokens.tag_limit(doc, 0, len(doc)) == tokens._tag_limit(doc, 0, len(doc))
+
+
+def test_tag_limit_is_compiled() -> None:
+    assert tokens.tag_limit is not tokens._tag_limit
+    with pytest.raises(ValueError):
+        tokens.tag_limit(b"<p", 2, 1)
+
+
 @contextlib.contextmanager
 def pure_gate() -> Iterator[None]:
     """The rewriter with the bare patterns, as ``CONSENTGATE_PURE=1`` runs it."""
@@ -191,6 +215,7 @@ def pure_gate() -> Iterator[None]:
         patch.setattr(rewriter, "SCRIPT", tuple(f.pattern for f in tokens.SCRIPT))
         ends = {n: tokens.raw_end(n).pattern for n in tokens.RAW}  # type: ignore[attr-defined]
         patch.setattr(rewriter, "raw_end", ends.__getitem__)
+        patch.setattr(rewriter, "tag_limit", tokens._tag_limit)
         yield
 
 
@@ -220,6 +245,7 @@ def test_the_pure_swap_reaches_every_skipper() -> None:
         assert all(isinstance(getattr(rewriter, n), re.Pattern) for n in names)
         assert all(isinstance(p, re.Pattern) for p in rewriter.SCRIPT)
         assert all(isinstance(rewriter.raw_end(n), re.Pattern) for n in tokens.RAW)
+        assert rewriter.tag_limit is tokens._tag_limit
     assert not isinstance(rewriter.HtmlGate(FakeRules(), bool)._fast, re.Pattern)  # type: ignore[arg-type]
 
 
