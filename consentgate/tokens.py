@@ -170,11 +170,11 @@ _ATTR_TEXT = re.compile(
 )
 # The searches of text states come with the literal alternatives every match starts
 # with (True: a byte that ends a tag name follows), for the compiled finder.
-COMMENT_END = searcher(re.compile(rb"--!?>"), [(b"-->", False), (b"--!>", False)])
-GT = re.compile(rb">")
-CDATA_END = re.compile(rb"]]>")
 _COMMENT_END_ALT: tuple[bytes, bool] = (b"-->", False)
 _SCRIPT_END: tuple[bytes, bool] = (b"</script", True)
+COMMENT_END = searcher(re.compile(rb"--!?>"), [_COMMENT_END_ALT, (b"--!>", False)])
+GT = re.compile(rb">")
+CDATA_END = re.compile(rb"]]>")
 #: Script data, escaped and double-escaped states (WHATWG 13.2.5.4 and following).
 SCRIPT = (
     searcher(
