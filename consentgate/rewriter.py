@@ -328,7 +328,9 @@ class HtmlGate:
             return data
         data = data if type(data) is bytes else bytes(data)
         self._buf = self._buf + data if self._buf else data
-        self._run(False)
+        # Mostly markup, and the buffer ends in it: _run only once another state begins.
+        if self._in_text() or (self._markup(False) and not self._bypass):
+            self._run(False)
         return self._flush(data)
 
     def close(self) -> bytes:
@@ -385,7 +387,7 @@ class HtmlGate:
         if keep:
             self._buf, self._tail = buf[keep:], buf[keep - 1 : keep]
             self._rebase(keep)
-        return b"".join(pieces)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
     def _flush_held(self) -> bytes:
         """:meth:`_flush` while a script is held back, or once the gate gave up."""
@@ -417,16 +419,20 @@ class HtmlGate:
                 self._out = self._hold = keep = spill
         if keep:
             self._buf, self._tail = buf[keep:], buf[keep - 1 : keep] if tail is None else tail
+            if self._hold >= 0:
+                self._hold -= keep
+            if self._fhold >= 0:
+                self._fhold -= keep
+                self._fbody -= keep
             self._rebase(keep)
         return b"".join(pieces)
 
     def _rebase(self, n: int) -> None:
-        """Shift every remembered offset after ``n`` bytes left the buffer."""
+        """Shift the remembered offsets after ``n`` bytes left the buffer (those of a held
+        script, :meth:`_flush_held` shifts)."""
         self._pos -= n
         if self._out >= 0:
             self._out -= n
-        if self._hold >= 0:
-            self._hold -= n
         if self._rname:
             self._rbody -= n
             self._rend -= n if self._rend >= 0 else 0
@@ -434,10 +440,8 @@ class HtmlGate:
             self._ustart -= n
         if self._partial >= 0:
             self._partial -= n
-        self._deferred -= n
-        if self._fhold >= 0:
-            self._fhold -= n
-            self._fbody -= n
+        if self._deferred >= 0:  # once negative, it matches no script's start
+            self._deferred -= n
 
     def _overflow(self, what: str) -> bool:
         if self._warn is not None:
