@@ -1,19 +1,18 @@
 """Same-run A/B of the Flask extension's pages against another revision.
 
 ``python -m bench.flask_ab --base REV`` imports ``consentgate/`` of ``REV`` beside the
-working tree's (as :mod:`bench.ab` does, its catalogues compiled), sets up one Flask
-app with each, and times whole requests in turns: a tiny page whose banner the
-extension renders from the app's templates (an undecided visitor), the same page for a
-visitor who accepted all, and the preferences page. Each side's body must be the
-same, byte for byte; the ratio is this tree's speed over ``REV``'s in this one run.
+working tree's (as :mod:`bench.ab` does, compiled as this tree is, its catalogues
+compiled too), sets up one Flask app with each, and times whole requests in turns: a
+tiny page whose banner the extension renders from the app's templates (an undecided
+visitor), the same page for a visitor who accepted all, and the preferences page. Each
+side's body must be the same, byte for byte; the ratio is this tree's speed over
+``REV``'s in this one run.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +24,7 @@ from typing import Any
 from flask import Flask, render_template
 from werkzeug.test import EnvironBuilder
 
-from .ab import BASE_NAME, ROOT, load_revision
+from .ab import BASE_NAME, load_revision
 from .report import ratio, table
 from .timing import medians
 
@@ -80,20 +79,6 @@ CASES: dict[str, Callable[[str], dict[str, Any]]] = {
 }
 
 
-def same_scanner(rev: str, into: Path) -> None:
-    """Give ``rev``'s package this tree's compiled scanner when its C source is the
-    same, so that both sides run compiled (git holds no build)."""
-    source = subprocess.run(
-        ["git", "show", f"{rev}:consentgate/_speedups.c"], cwd=ROOT, capture_output=True
-    ).stdout
-    built = sorted((ROOT / "consentgate").glob("_speedups.*.so"))
-    if not built or source != (ROOT / "consentgate" / "_speedups.c").read_bytes():
-        print("  note: the base runs the pure-Python scanner", file=sys.stderr)
-        return
-    into.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(built[0], into / built[0].name)
-
-
 def compare(sites: dict[str, tuple[Flask, str]]) -> list[list[str]]:
     """Rows of the table: per case, each side's µs per request and the ratio."""
     rows = []
@@ -117,7 +102,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--base", default="HEAD", help="revision to compare with (default HEAD)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
-        same_scanner(args.base, Path(folder) / "consentgate")
         load_revision(args.base, Path(folder))
         setup = importlib.import_module("setup")
         setup.compile_catalogues(Path(folder) / "consentgate" / "locale")
