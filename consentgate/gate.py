@@ -113,6 +113,13 @@ class Visitor(NamedTuple):
     #: Whether a page that cannot be gated is refused (``unreadable = "block"``): something
     #: is cut, or the Consent Mode default is due and would be missing.
     strict: bool
+    #: Whether this visitor's pages may be rewritten (something cut or inserted): then
+    #: the app is asked for a coding the gate reads.
+    reads_body: bool
+    #: The language the visitor picked (:attr:`Consent.language`) as one of the site's, or "".
+    picked: str
+    #: What :meth:`Gate.admit` writes into the request's ``environ`` for this visitor.
+    marks: dict[str, Any]
 
 
 class Gate:
@@ -168,6 +175,9 @@ class Gate:
         #: Writes each decision's record; the store opens on the first decision.
         self.recorder = Recorder(config)
         self._undecided = Consent.undecided(config.required_names)
+        #: Chooses each request's language (:mod:`consentgate.i18n`).
+        self.languages = LanguageChooser(config.languages, config.default_language)
+        self._default_language = config.default_language
         #: What no cookie at all means, in each request state.
         self._nobody = {
             state: self._reading(
@@ -198,13 +208,15 @@ class Gate:
         self._endpoint_paths = frozenset((stem or "/", stem + "/", stem + ui.EMBED_JS_PATH))
         #: Where the JavaScript API's script is served, inside the app.
         self.script_path = script_path(config.endpoint)
+        #: The paths :meth:`admit` leaves to the gate: the endpoint's and the script's.
+        self._own_paths = (
+            self._endpoint_paths | {self.script_path} if serve_endpoint else frozenset()
+        )
         #: (consent, mode, GPC) -> the state as the pages' JSON, for the API's tags.
         self._state_texts = Memo(
             self._state_text, max_entries=_STATE_CACHE, max_bytes=_STATE_CACHE_BYTES
         )
         self._warned_once: set[str] = set()
-        #: Chooses each request's language (:mod:`consentgate.i18n`).
-        self.languages = LanguageChooser(config.languages, config.default_language)
 
     def admit(self, environ: Environ) -> Passage | None:
         """Read a request: its consent goes into ``environ`` (``consentgate.consent``,
@@ -213,28 +225,22 @@ class Gate:
         Returns the :class:`~consentgate.passage.Passage` of its response, or None when
         the gate answers it itself (:meth:`endpoint`).
         """
-        state = self.request_state(environ)
-        visitor = self._visitor(environ.get("HTTP_COOKIE"), state)
-        environ["consentgate.consent"] = visitor.consent
-        environ["consentgate.mode"] = state.mode
-        environ["consentgate.gpc"] = state.gpc
-        environ["consentgate.gate"] = self
-        language = self.languages.choose(environ, visitor.consent.language)
-        tag = visitor.tag  # a page per language: its own ETag
-        if language != self.settings.default_language:
-            tag = f"{tag}.{language}"
-        if self.serve_endpoint and (
-            self.is_endpoint(environ) or environ.get("PATH_INFO") == self.script_path
-        ):
+        # Every request passes here: what depends only on the cookie and the request's
+        # state is read once per visitor (Visitor), so this stays a few lookups.
+        visitor = self._visitor(
+            environ.get("HTTP_COOKIE"), self._fixed_state or self.request_state(environ)
+        )
+        environ.update(visitor.marks)
+        language = self.languages.choose(environ, visitor.picked)
+        # A page per language: its own ETag.
+        tag = visitor.tag if language == self._default_language else f"{visitor.tag}.{language}"
+        if environ.get("PATH_INFO") in self._own_paths:
             return None
         if TOKEN_PARAM in environ.get("QUERY_STRING", ""):
             self._take_token(environ)
         # Most requests are not conditional: spare them the call.
         conditional = "HTTP_IF_NONE_MATCH" in environ and strip_conditional(environ, tag)
-        accept = environ.get("HTTP_ACCEPT_ENCODING")
-        # If the page may need gating (or an insertion), ask for a coding the gate reads.
-        inserts = not visitor.consent.decided or self.settings.inject_script
-        if accept and (visitor.strict or inserts):
+        if visitor.reads_body and (accept := environ.get("HTTP_ACCEPT_ENCODING")):
             environ["HTTP_ACCEPT_ENCODING"] = readable_accept_encoding(accept)
         return Passage(self, environ, visitor, conditional, tag)
 
@@ -354,12 +360,24 @@ class Gate:
     def _reading(
         self, consent: Consent, refused: tuple[str, ...], until: float, state: RequestState
     ) -> Visitor:
+        """The :class:`Visitor` for ``consent`` in ``state``: all that a request needs of
+        it, worked out once per reading of a ``Cookie`` header."""
         grants_all = self.settings.names <= consent.granted
         mode = self.consent_mode
         script = mode.script(consent)
         strict = not grants_all or script is not None
         tag, keeps = state_tag(consent, state.mode, state.gpc), mode.keeps(consent)
-        return Visitor(consent, refused, tag, grants_all, until, keeps, script, strict)
+        reads_body = strict or not consent.decided or self.settings.inject_script
+        marks = {
+            "consentgate.consent": consent,
+            "consentgate.mode": state.mode,
+            "consentgate.gpc": state.gpc,
+            "consentgate.gate": self,
+        }
+        picked = self.languages.match(consent.language) or ""
+        return Visitor(
+            consent, refused, tag, grants_all, until, keeps, script, strict, reads_body, picked, marks
+        )
 
     def page_state(self, environ: Environ, consent: Consent | None = None) -> dict[str, Any]:
         """This request's consent state for scripts (:func:`~consentgate.script.consent_state`).

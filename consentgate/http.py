@@ -41,6 +41,8 @@ BAD_GATEWAY = (
     b"agreed to, so it was not sent. Please try again later.</p>\n"
 )
 _TAG = "-cg"
+#: Headers a rewritten response goes without: its length and date validator change.
+_DROPPED = frozenset(("content-length", "last-modified"))
 #: Longest ``If-None-Match`` read for tagged ETags; a longer one is dropped.
 _MAX_IF_NONE_MATCH = 8192
 
@@ -175,9 +177,8 @@ def plan_response(
     if skipped is not None:
         return ResponsePlan(headers, skipped=skipped)
     if language is not None:
-        headers = _with_language(headers, language)
         vary = (*vary, "Accept-Language")
-    headers = _gated_headers(headers, tag, vary)
+    headers = _gated_headers(headers, tag, vary, language)
     # HEAD has no body to gate, but its headers must match what GET would send.
     if environ.get("REQUEST_METHOD") == "HEAD":
         return ResponsePlan(headers)
@@ -217,41 +218,42 @@ def hostname(environ: WSGIEnvironment) -> str:
 
 
 def _gated_headers(
-    headers: list[tuple[str, str]], tag: str, depends_on: Sequence[str]
+    headers: list[tuple[str, str]], tag: str, depends_on: Sequence[str], language: str | None
 ) -> list[tuple[str, str]]:
-    """Headers of a rewritten response: no length or date validator, Vary, tagged ETag."""
+    """Headers of a rewritten response, in one pass: no length or date validator, a
+    tagged ETag, then ``Content-Language`` (when ``language`` is added to it) and ``Vary``
+    last, each gathered from the app's repeats of it."""
     out = []
-    vary = ""
+    vary = content_language = ""
     for name, value in headers:
         lower = name.lower()
-        if lower == "content-length" or lower == "last-modified":
+        if lower in _DROPPED:
             continue
         if lower == "vary":
             vary = f"{vary}, {value}" if vary else value
-            continue
-        if lower == "etag":
-            value = _with_tag(value, tag)
-        out.append((name, value))
+        elif lower == "content-language" and language is not None:
+            content_language = f"{content_language}, {value}" if content_language else value
+        elif lower == "etag":
+            out.append((name, _with_tag(value, tag)))
+        else:
+            out.append((name, value))
+    if language is not None:
+        out.append(("Content-Language", _with_language(content_language, language)))
     out.append(("Vary", with_vary(vary, depends_on)))
     return out
 
 
-def _with_language(headers: list[tuple[str, str]], language: str) -> list[tuple[str, str]]:
-    """``headers`` with ``language`` in ``Content-Language``, after the app's own."""
-    out, value = [], ""
-    for name, given in headers:
-        if name.lower() == "content-language":
-            value = f"{value}, {given}" if value else given
-        else:
-            out.append((name, given))
-    if language.lower() not in {tag.strip().lower() for tag in value.split(",")}:
-        value = f"{value}, {language}" if value else language
-    out.append(("Content-Language", value))
-    return out
+def _with_language(value: str, language: str) -> str:
+    """A ``Content-Language`` value with ``language`` after the app's own, unless listed."""
+    if language.lower() in {tag.strip().lower() for tag in value.split(",")}:
+        return value
+    return f"{value}, {language}" if value else language
 
 
 def with_vary(vary: str, names: Sequence[str]) -> str:
     """The ``Vary`` value ``vary`` with each of ``names`` it lacks appended."""
+    if not vary:  # the app's own page seldom varies
+        return ", ".join(names)
     if "*" in vary:
         return vary
     listed = {name.strip().lower() for name in vary.split(",")}
