@@ -74,7 +74,6 @@ logger = logging.getLogger("consentgate")
 #: ``HTTP_*``...) and the ``consentgate.*`` keys the gate and the app share.
 Environ: TypeAlias = dict[str, Any]
 
-logger = logging.getLogger("consentgate")
 #: Distinct Cookie headers whose verified state is kept, and the bytes they may hold.
 _VISITOR_CACHE = 4096
 _VISITOR_CACHE_BYTES = 8 << 20
@@ -89,6 +88,8 @@ _STATE_CACHE = 4096
 _STATE_CACHE_BYTES = 4 << 20
 #: Distinct unknown ``data-consent`` values warned about, at most.
 _UNKNOWN_NAMES = 256
+#: The API's tags depend on these: consent, mode, GPC honoured, mount prefix.
+_TagsKey: TypeAlias = tuple[Consent, str, bool, str]
 #: What tells a request state's readings of a ``Cookie`` header apart in the cache.
 _STATE_KEYS = {state: f"{state.mode}:{state.gpc:d}:" for state in ALL_STATES}
 
@@ -167,6 +168,7 @@ class Gate:
         self.load_once = LoadOnceCodec(config.secret_key, config.load_once_seconds)
         #: Which catalogue embed an element is, for its placeholder.
         self.embeds = EmbedFinder(config.categories)
+        self._has_embeds = bool(self.embeds)
         #: Source of the current time; tests replace it.
         self.clock: Callable[[], float] = time.time
         self.consent_mode = ConsentMode(config)
@@ -216,6 +218,18 @@ class Gate:
         self._state_texts = Memo(
             self._state_text, max_entries=_STATE_CACHE, max_bytes=_STATE_CACHE_BYTES
         )
+        #: (consent, mode, GPC, mount prefix) -> the API's tags without a nonce.
+        self._script_tags: Memo[_TagsKey, str] = Memo(
+            self._render_script_tags, max_entries=_STATE_CACHE, max_bytes=_STATE_CACHE_BYTES
+        )
+        #: The banner's key and the consent -> the banner, its style and the API's tags.
+        self._full_banners = Memo(
+            self._render_full_banner, max_entries=_BANNER_CACHE, max_bytes=_BANNER_CACHE_BYTES
+        )
+        #: A Consent Mode snippet -> its ``<script>`` element without a nonce.
+        self._mode_tags: Memo[str, bytes] = Memo(
+            _script_element, max_entries=_STATE_CACHE, max_bytes=_STATE_CACHE_BYTES
+        )
         self._warned_once: set[str] = set()
 
     def admit(self, environ: Environ) -> Passage | None:
@@ -264,7 +278,7 @@ class Gate:
         """What answers the rewriter about this response's embeds; None when no category
         has any. The placeholder is rendered by ``environ["consentgate.placeholder"]``
         (the Flask template) or :func:`~consentgate.ui.placeholder_html`."""
-        if not self.embeds:
+        if not self._has_embeds:
             return None
         render: Callable[[Placeholder], str] = environ.get(
             "consentgate.placeholder", ui.placeholder_html
@@ -399,9 +413,10 @@ class Gate:
         template helpers call :meth:`place_script`, which marks them placed.
         """
         state = self.request_state(environ)
-        data = self._state_texts[(environ["consentgate.consent"], state.mode, state.gpc)]
-        prefix = self.mount_prefix(environ)
-        return state_tags(data, prefix, self.settings.endpoint, nonce_attr(environ))
+        key = (environ["consentgate.consent"], state.mode, state.gpc, self.mount_prefix(environ))
+        nonce = nonce_attr(environ)
+        # Without a nonce the tags depend on the state and the prefix only: kept.
+        return self._render_script_tags(key, nonce) if nonce else self._script_tags[key]
 
     def place_script(self, environ: Environ) -> str:
         """:meth:`script_tags` the first time a page asks, marked placed so that the
@@ -415,6 +430,12 @@ class Gate:
     def _state_text(self, key: tuple[Consent, str, bool]) -> str:
         consent, mode, gpc = key
         return state_json(consent_state(consent, self.settings, gpc=gpc, mode=mode))
+
+    def _render_script_tags(self, key: _TagsKey, nonce: str = "") -> str:
+        """The API's tags for (consent, mode, GPC, mount prefix), with ``nonce``."""
+        consent, mode, gpc, prefix = key
+        data = self._state_texts[(consent, mode, gpc)]
+        return state_tags(data, prefix, self.settings.endpoint, nonce)
 
     def is_endpoint(self, environ: Environ) -> bool:
         """Whether this request is for the decision endpoint."""
@@ -493,15 +514,17 @@ class Gate:
         ):
             return None
         html = environ.get("consentgate.banner_html")
-        if html is None:
-            # Cached by the raw path and request state, so that a hit needs no quoting;
-            # the nonce is per response.
-            state = environ.get("consentgate.mode", "opt-in"), bool(environ.get("consentgate.gpc"))
-            language = self.languages.current(environ)
-            form = self._banners[(*raw_path(environ), *state, language)]
-            banner = ui.style_tag(nonce_attr(environ)) + form
-        else:
+        if html is not None:
             banner = str(html).encode("utf-8")
+        else:
+            # Cached by the raw path and request state, so that a hit needs no quoting.
+            state = environ.get("consentgate.mode", "opt-in"), bool(environ.get("consentgate.gpc"))
+            key = (*raw_path(environ), *state, self.languages.current(environ))
+            nonce = nonce_attr(environ)
+            placed = environ.get("consentgate.script_placed")
+            if not (nonce or placed):  # the whole insertion is the same for the next one
+                return self._full_banners[(*key, environ["consentgate.consent"])]
+            banner = ui.style_tag(nonce) + self._banners[key]
         if environ.get("consentgate.script_placed"):
             return banner
         # The state and nonce change per request: never part of the cached banner.
@@ -523,6 +546,15 @@ class Gate:
             return None
         return self.script_tags(environ).encode("utf-8")
 
+    def _render_full_banner(self, key: tuple[str, str, str, str, bool, str, Consent]) -> bytes:
+        """The banner with its style and the API's tags, as a response without a CSP
+        nonce gets it (:meth:`banner_for`)."""
+        script_name, path_info, query, mode, gpc, lang, consent = key
+        form = self._banners[(script_name, path_info, query, mode, gpc, lang)]
+        prefix = self.mount_prefix({"SCRIPT_NAME": script_name})
+        tags = self._script_tags[(consent, mode, gpc, prefix)]
+        return ui.style_tag() + form + tags.encode("utf-8")
+
     def _render_banner(self, key: tuple[str, str, str, str, bool, str]) -> bytes:
         script_name, path_info, query, mode, gpc, lang = key
         next_url = path_and_query("", path_info, query)
@@ -539,7 +571,8 @@ class Gate:
         # a second one there (run by a library that runs scripts it swaps in) comes too late.
         if script is None or environ.get("HTTP_SEC_FETCH_DEST") == "empty":
             return None
-        return f"<script{nonce_attr(environ)}>{script}</script>".encode()
+        nonce = nonce_attr(environ)
+        return f"<script{nonce}>{script}</script>".encode() if nonce else self._mode_tags[script]
 
     def _classify_request_cookies(self, cookie_header: str) -> tuple[tuple[str, str], ...]:
         pairs = []
@@ -548,3 +581,8 @@ class Gate:
             if category is not None and category not in self.settings.required_names:
                 pairs.append((name, category))
         return tuple(pairs)
+
+
+def _script_element(script: str) -> bytes:
+    """``script`` as an inline ``<script>`` element (one without a CSP nonce)."""
+    return f"<script>{script}</script>".encode()

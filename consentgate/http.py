@@ -41,8 +41,15 @@ BAD_GATEWAY = (
     b"agreed to, so it was not sent. Please try again later.</p>\n"
 )
 _TAG = "-cg"
-#: Headers a rewritten response goes without: its length and date validator change.
-_DROPPED = frozenset(("content-length", "last-modified"))
+#: Headers a rewritten response changes, by lower-case name: its length and date
+#: validator go ("drop"), the others are rewritten or gathered.
+_GATED = {
+    "content-length": "drop",
+    "last-modified": "drop",
+    "etag": "etag",
+    "vary": "vary",
+    "content-language": "content-language",
+}
 #: Longest ``If-None-Match`` read for tagged ETags; a longer one is dropped.
 _MAX_IF_NONE_MATCH = 8192
 
@@ -225,18 +232,21 @@ def _gated_headers(
     last, each gathered from the app's repeats of it."""
     out = []
     vary = content_language = ""
-    for name, value in headers:
-        lower = name.lower()
-        if lower in _DROPPED:
-            continue
-        if lower == "vary":
-            vary = f"{vary}, {value}" if vary else value
-        elif lower == "content-language" and language is not None:
-            content_language = f"{content_language}, {value}" if content_language else value
-        elif lower == "etag":
-            out.append((name, _with_tag(value, tag)))
-        else:
-            out.append((name, value))
+    for header in headers:
+        kind = _GATED.get(header[0].lower())
+        if kind is None:
+            out.append(header)  # most headers: kept as they are
+        elif kind == "etag":
+            out.append((header[0], _with_tag(header[1], tag)))
+        elif kind == "vary":
+            vary = f"{vary}, {header[1]}" if vary else header[1]
+        elif kind == "content-language":
+            if language is None:
+                out.append(header)
+            else:
+                value = header[1]
+                content_language = f"{content_language}, {value}" if content_language else value
+        # else "drop": the length and the date validator
     if language is not None:
         out.append(("Content-Language", _with_language(content_language, language)))
     out.append(("Vary", with_vary(vary, depends_on)))
@@ -245,9 +255,11 @@ def _gated_headers(
 
 def _with_language(value: str, language: str) -> str:
     """A ``Content-Language`` value with ``language`` after the app's own, unless listed."""
+    if not value:  # the app's own page seldom says
+        return language
     if language.lower() in {tag.strip().lower() for tag in value.split(",")}:
         return value
-    return f"{value}, {language}" if value else language
+    return f"{value}, {language}"
 
 
 def with_vary(vary: str, names: Sequence[str]) -> str:

@@ -15,6 +15,7 @@ before then is answered ``502``, one found unreadable later ends there
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
 
 from . import ui
@@ -151,10 +152,10 @@ class Passage:
         if self.plan is None:
             return Step(self._take_head(), chunk)
         try:
-            out = self.feeder(chunk).feed(chunk)
+            out = (self._feeder or self.feeder(chunk)).feed(chunk)
         except Unreadable as error:
             return self._fail(error)
-        return Step(self._take_head() if out else None, out)
+        return Step(self._take_head(), out) if out else _NOTHING
 
     def finish(self) -> Step:
         """The end of the app's body: the gate's tail, with the head if still due."""
@@ -243,24 +244,21 @@ class Passage:
             self.plan = None
 
     def _make_feeder(self, first: bytes) -> Feeder:
-        gate, plan, settings = self.gate, self.plan, self.gate.settings
+        gate, environ, visitor, plan = self.gate, self.environ, self.visitor, self.plan
         html_gate = HtmlGate(
             gate.rules,
-            self.visitor.keeps,
-            banner=gate.inserts_for(self.environ, self.visitor.consent),
-            first=gate.consent_mode_script(self.environ, self.visitor.consent_mode),
-            max_buffer=settings.max_buffer,
+            visitor.keeps,
+            banner=gate.inserts_for(environ, visitor.consent),
+            first=gate.consent_mode_script(environ, visitor.consent_mode),
+            max_buffer=gate.settings.max_buffer,
             warn=self._overflow,
-            embeds=gate.page_embeds(self.environ, self.visitor.consent),
+            embeds=gate.page_embeds(environ, visitor.consent),
         )
         escapes = plan is not None and plan.escapes
-
-        def watched(first: bytes) -> Feeder:
-            return watch(html_gate, first, escapes, self._unreadable)
-
         if plan is None or not plan.encoding:
-            return watched(first)
-        return Recoder(plan.encoding, watched, settings.max_inflated)
+            return watch(html_gate, first, escapes, self._unreadable)
+        watched = partial(watch, html_gate, escapes=escapes, unreadable=self._unreadable)
+        return Recoder(plan.encoding, watched, gate.settings.max_inflated)
 
     def _overflow(self, message: str) -> None:
         """Told by the rewriter that the page needs more than ``max_buffer`` held."""
@@ -275,6 +273,10 @@ class Passage:
         if self.blocking():
             raise Unreadable(reason)
         logger.warning("%s; unreadable = 'pass' lets it through (%s)", reason, self.path())
+
+
+#: The step of a chunk that sends nothing yet (the gate holds it back).
+_NOTHING = Step(None, b"")
 
 
 def _no_cookie(name: str) -> bool:
