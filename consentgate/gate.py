@@ -390,7 +390,17 @@ class Gate:
         }
         picked = self.languages.match(consent.language) or ""
         return Visitor(
-            consent, refused, tag, grants_all, until, keeps, script, strict, reads_body, picked, marks
+            consent,
+            refused,
+            tag,
+            grants_all,
+            until,
+            keeps,
+            script,
+            strict,
+            reads_body,
+            picked,
+            marks,
         )
 
     def page_state(self, environ: Environ, consent: Consent | None = None) -> dict[str, Any]:
