@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 from . import ui
-from .cache import Memo, SizedCache, short_key
+from .cache import MAX_KEY_LENGTH, Memo, SizedCache, short_key
 from .config import Settings, build_settings, secret_warnings
 from .consent import Consent, ConsentCodec
 from .consent_mode import ConsentMode
@@ -360,7 +360,8 @@ class Gate:
             return self._nobody[state]
         now = self.clock()
         # A fixed state keeps the header itself as the key; otherwise states are told apart.
-        key = short_key(header if self._fixed_state else _STATE_KEYS[state] + header)
+        text = header if self._fixed_state else _STATE_KEYS[state] + header
+        key = text if len(text) <= MAX_KEY_LENGTH else short_key(text)
         hit = self._visitors.get(key)
         if hit is not None and now < hit.until:
             return hit

@@ -130,7 +130,7 @@ def plan_response(
     conditional: bool,
     keep_load: Callable[[str, dict[str, str]], bool] | None = None,
     vary: Sequence[str] = ("Cookie",),
-    language: str | None = None,
+    negotiated: Callable[[WSGIEnvironment], str | None] | None = None,
 ) -> ResponsePlan | None:
     """Filter the app's headers and decide whether the body is gated.
 
@@ -146,8 +146,11 @@ def plan_response(
     :param keep_load: whether an element (tag name, attributes) may load; ``Link`` and
         ``Refresh`` headers are read as the ``<link>`` and ``<meta>`` they stand for.
         None when the visitor refuses nothing.
-    :param language: the language ``Accept-Language`` chose for what the gate adds to
-        a gated page: added to its ``Content-Language``, and ``Accept-Language`` to ``Vary``.
+    :param negotiated: reads from ``environ`` the language ``Accept-Language`` chose for
+        what the gate adds to a gated page, or None
+        (:meth:`~consentgate.i18n.LanguageChooser.negotiated`); asked of gated pages only.
+        That language is added to the page's ``Content-Language``, and ``Accept-Language``
+        to its ``Vary``.
     """
     content_type = encoding = length = ""
     has_cookie = loads = False
@@ -183,6 +186,7 @@ def plan_response(
     skipped, escapes = charset_facts(content_type)
     if skipped is not None:
         return ResponsePlan(headers, skipped=skipped)
+    language = None if negotiated is None else negotiated(environ)
     if language is not None:
         vary = (*vary, "Accept-Language")
     headers = _gated_headers(headers, tag, vary, language)

@@ -60,7 +60,6 @@ class Passage:
 
     __slots__ = (
         "_feeder",
-        "_first",
         "_head",
         "_page",
         "conditional",
@@ -96,7 +95,6 @@ class Passage:
         self._head: Head | None = None
         #: What a refused response sends instead of the app's body, until sent.
         self._page = b""
-        self._first = True
 
     @property
     def passes(self) -> bool:
@@ -119,7 +117,7 @@ class Passage:
             vary=self.gate.vary,
             conditional=self.conditional,
             keep_load=None if self.visitor.grants_all else self.keep_load,
-            language=self.gate.languages.negotiated(self.environ),
+            negotiated=self.gate.languages.negotiated,
         )
         self.plan = None
         if plan is None:
@@ -146,8 +144,7 @@ class Passage:
         first byte of a gated body, so an empty answer sends nothing)."""
         if self.ended:
             return Step(None, self._take_page())
-        if self._first:
-            self._first = False
+        if self._feeder is None:  # the first chunk (a gated body makes its feeder on it)
             self.skip_if_unchanged(chunk)
         if self.plan is None:
             return Step(self._take_head(), chunk)
