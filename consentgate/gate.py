@@ -561,7 +561,8 @@ class Gate:
         """The banner with its style and the API's tags, as a response without a CSP
         nonce gets it (:meth:`banner_for`)."""
         script_name, path_info, query, mode, gpc, lang, consent = key
-        form = self._banners[(script_name, path_info, query, mode, gpc, lang)]
+        # Rendered, not taken from _banners: that cache serves responses with a nonce.
+        form = self._render_banner((script_name, path_info, query, mode, gpc, lang))
         prefix = self.mount_prefix({"SCRIPT_NAME": script_name})
         tags = self._script_tags[(consent, mode, gpc, prefix)]
         return ui.style_tag() + form + tags.encode("utf-8")
