@@ -32,6 +32,8 @@ _LOADING = {"link": "link", "refresh": "meta"}
 #: Longest ``Link`` header read; a longer one is dropped.
 _MAX_LINK = 8192
 _LINK_URL = re.compile(r"<([^>]*)>")
+#: Response headers the gate may act on whatever the body: cookies and what loads.
+_ACTED_ON = frozenset(("set-cookie", *_LOADING))
 #: Statuses that have no body to gate.
 _NO_BODY = ("1", "204", "304")
 #: The answer to a page that cannot be gated (``unreadable = "block"``).
@@ -116,6 +118,25 @@ def strip_conditional(environ: WSGIEnvironment, tag: str) -> bool:
         environ["HTTP_IF_NONE_MATCH"] = ", ".join(kept)
     else:
         del environ["HTTP_IF_NONE_MATCH"]
+    return True
+
+
+def untouched(status: str, headers: list[tuple[str, str]], conditional: bool) -> bool:
+    """Whether the response surely passes on as the app gave it when no cookie is to be
+    expired: no HTML body, no ``Set-Cookie``, ``Link`` or ``Refresh``, not a ``304`` to
+    tagged ETags. A quicker look than :func:`plan_response`, which then returns None.
+
+    :param conditional: the request carried tagged ETags.
+    """
+    if conditional and status.startswith("304"):
+        return False
+    bodiless = status.startswith(_NO_BODY)
+    for name, value in headers:
+        lower = name.lower()
+        if lower in _ACTED_ON:
+            return False
+        if lower == "content-type" and not bodiless and value.lower().startswith(HTML_TYPES):
+            return False
     return True
 
 

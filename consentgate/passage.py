@@ -24,7 +24,7 @@ from .csp import CSP_NONCE, header_nonce
 from .embeds import IDS_HEADER
 from .encoding import Feeder, Recoder, Unreadable
 from .endpoint import NO_COOKIES
-from .http import ResponsePlan, bad_gateway_headers, plan_response
+from .http import ResponsePlan, bad_gateway_headers, plan_response, untouched
 from .paths import log_path
 from .rewriter import HtmlGate
 
@@ -104,6 +104,10 @@ class Passage:
     def start(self, status: str, headers: list[tuple[str, str]]) -> Head | None:
         """Take the app's head; return the head to send now, or None when it waits for
         the body's first byte (a gated page)."""
+        self.plan = None
+        # Most responses (no page, no cookie, nobody's cookie to expire) need no plan.
+        if not self.visitor.refused and untouched(status, headers, self.conditional):
+            return status, headers
         # A decision that could not be recorded leaves the visitor's cookies alone.
         frozen = self.environ.get(NO_COOKIES, False)
         refused = () if frozen else self.visitor.refused
