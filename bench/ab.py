@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -37,8 +38,12 @@ BASE_NAME = "consentgate_base"
 PURE_NAME = "consentgate_pure"
 
 
-def load_revision(rev: str, into: Path) -> ModuleType:
-    """Import ``consentgate/`` as it was at ``rev`` under :data:`BASE_NAME`."""
+def load_revision(rev: str, into: Path, *, built: bool = False) -> ModuleType:
+    """Import ``consentgate/`` as it was at ``rev`` under :data:`BASE_NAME`.
+
+    :param built: first copy in the working tree's built files (the compiled scanner and
+        catalogues, which git does not hold), so that only the Python source differs.
+    """
     archive = subprocess.run(
         ["git", "archive", "--format=tar", rev, "consentgate"],
         cwd=ROOT,
@@ -47,6 +52,9 @@ def load_revision(rev: str, into: Path) -> ModuleType:
     ).stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
+    if built:
+        for path in [*ROOT.glob("consentgate/*.so"), *ROOT.glob("consentgate/locale/*/*/*.mo")]:
+            shutil.copy(path, into / path.relative_to(ROOT))
     init = into / "consentgate" / "__init__.py"
     spec = importlib.util.spec_from_file_location(
         BASE_NAME, init, submodule_search_locations=[str(init.parent)]
