@@ -6,7 +6,8 @@ scanner and catalogues, so that only the Python differs), wraps the overhead
 benchmark's bare Flask app (:mod:`bench.overhead`) in both gates, and times the bare
 app and the two gates in turns on each case's request. It prints what each gate adds,
 in µs of CPU time per request, and head's added time over base's: the machine's load
-of the moment weighs on all three alike.
+of the moment weighs on all three alike. ``--trivial`` times them around a plain WSGI
+app with the same two routes instead, so that the gate's own cost stands out.
 """
 
 from __future__ import annotations
@@ -29,7 +30,29 @@ from .ab import load_revision
 from .report import ratio, table
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIApplication
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+
+def trivial_app(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+    """The overhead cases' two routes as plain WSGI, with no framework: timed around it,
+    a gate's own cost stands out (``--trivial``)."""
+    if environ["PATH_INFO"] == "/data":
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "12")])
+        return [b'{"ok": true}']
+    etag = f'"{overhead.ETAG}"'
+    if environ.get("HTTP_IF_NONE_MATCH") == etag:
+        start_response("304 Not Modified", [("ETag", etag)])
+        return []
+    page = overhead.TINY_PAGE.encode()
+    start_response(
+        "200 OK",
+        [
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(page))),
+            ("ETag", etag),
+        ],
+    )
+    return [] if environ["REQUEST_METHOD"] == "HEAD" else [page]
 
 
 def gate_of(package: ModuleType, app: WSGIApplication) -> WSGIApplication:
@@ -46,11 +69,14 @@ def gate_of(package: ModuleType, app: WSGIApplication) -> WSGIApplication:
     return gate
 
 
-def compare(base: ModuleType, rounds: int) -> list[list[str]]:
-    """Rows of the table: per case, the bare time, what each gate adds, and head / base."""
+def compare(base: ModuleType, rounds: int, *, trivial: bool = False) -> list[list[str]]:
+    """Rows of the table: per case, the bare time, what each gate adds, and head / base.
+
+    :param trivial: time the gates around :func:`trivial_app` instead of the Flask app.
+    """
     rows = []
     for case in overhead.CASES:
-        app = overhead.bare_app()
+        app: WSGIApplication = trivial_app if trivial else overhead.bare_app()
         head = ConsentGate(app, policy.settings())
         apps: dict[str, WSGIApplication] = {"bare": app, "base": gate_of(base, app), "head": head}
         environ = overhead._environ(case, head, False)  # one secret: one cookie for both
@@ -74,13 +100,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.ab_overhead", description=__doc__)
     parser.add_argument("--base", default="HEAD", help="revision to compare with (default HEAD)")
     parser.add_argument("--rounds", type=int, default=15, help="alternating rounds per case")
+    parser.add_argument(
+        "--trivial", action="store_true", help="around a plain WSGI app instead of Flask"
+    )
     args = parser.parse_args(argv)
     logging.getLogger("consentgate").setLevel(logging.ERROR)  # the policy's short key
     with tempfile.TemporaryDirectory() as folder:
         base = load_revision(args.base, Path(folder), built=True)
-        rows = compare(base, args.rounds)
+        rows = compare(base, args.rounds, trivial=args.trivial)
+    around = "a plain WSGI app" if args.trivial else "the bare Flask app"
     print(f"Per-response overhead, µs of CPU per request (median of {args.rounds} rounds);")
-    print(f"base = {args.base}, head = the working tree, around the bare Flask app")
+    print(f"base = {args.base}, head = the working tree, around {around}")
     print(table(["response", "bare µs", "base adds", "head adds", "head / base"], rows))
 
 
