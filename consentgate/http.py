@@ -106,6 +106,19 @@ def strip_conditional(environ: WSGIEnvironment, tag: str) -> bool:
         # Not worth reading tag by tag: the app answers in full instead.
         del environ["HTTP_IF_NONE_MATCH"]
         return False
+    kept = _untagged(header, tag)
+    if kept is not None:
+        environ["HTTP_IF_NONE_MATCH"] = kept
+    else:
+        del environ["HTTP_IF_NONE_MATCH"]
+    return True
+
+
+@lru_cache(maxsize=256)
+def _untagged(header: str, tag: str) -> str | None:
+    """``If-None-Match`` as the app may read it: ETags tagged ``tag`` untagged, others
+    the gate tagged dropped, the rest kept; None when none is left. Remembered: a
+    browser sends the same value again."""
     kept = []
     for etag in header.split(","):
         etag = etag.strip()
@@ -114,11 +127,7 @@ def strip_conditional(environ: WSGIEnvironment, tag: str) -> bool:
             kept.append(body[: -len(tag)] + '"')
         elif _TAG not in etag:
             kept.append(etag)
-    if kept:
-        environ["HTTP_IF_NONE_MATCH"] = ", ".join(kept)
-    else:
-        del environ["HTTP_IF_NONE_MATCH"]
-    return True
+    return ", ".join(kept) if kept else None
 
 
 def untouched(status: str, headers: list[tuple[str, str]], conditional: bool) -> bool:
