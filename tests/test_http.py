@@ -51,3 +51,53 @@ def test_pages_cookies_and_tagged_304s_get_the_full_plan() -> None:
     assert not untouched("200 OK", [("link", "</x.js>; rel=preload")], False)
     assert not untouched("304 Not Modified", [], True)
     assert untouched("304 Not Modified", [], False)
+
+
+def plan_page(headers: list[tuple[str, str]], language: str | None) -> list[tuple[str, str]]:
+    """The headers of a gated page for a visitor with state tag ``-cg0``."""
+    plan = plan_response(
+        {"REQUEST_METHOD": "GET"},
+        "200 OK",
+        headers,
+        keep_cookie=lambda name: True,
+        expire=(),
+        tag="-cg0",
+        conditional=False,
+        negotiated=lambda environ: language,
+    )
+    assert plan is not None and plan.encoding == ()
+    return plan.headers
+
+
+def test_a_gated_pages_headers_keep_their_order_with_vary_and_language_last() -> None:
+    headers = [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Vary", "Accept-Encoding"),
+        ("Content-Language", "en"),
+        ("Content-Length", "120"),
+        ("ETag", '"v1"'),
+        ("Last-Modified", "Wed, 02 Dec 2026 08:00:00 GMT"),
+        ("vary", "cookie"),
+        ("Content-Language", "DE"),
+        ("X-Frame-Options", "DENY"),
+    ]
+    assert plan_page(headers, "de") == [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("ETag", '"v1-cg0"'),
+        ("X-Frame-Options", "DENY"),
+        ("Content-Language", "en, DE"),  # "de" is listed already
+        ("Vary", "Accept-Encoding, cookie, Accept-Language"),
+    ]
+    assert plan_page(headers, None) == [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Content-Language", "en"),
+        ("ETag", '"v1-cg0"'),
+        ("Content-Language", "DE"),
+        ("X-Frame-Options", "DENY"),
+        ("Vary", "Accept-Encoding, cookie"),
+    ]
+    assert plan_page([("Content-Type", "text/html"), ("Vary", "*")], "fr") == [
+        ("Content-Type", "text/html"),
+        ("Content-Language", "fr"),
+        ("Vary", "*"),
+    ]
