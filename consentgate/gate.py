@@ -51,6 +51,7 @@ from .encoding import readable_accept_encoding
 from .endpoint import FormRequest, endpoint_response
 from .http import hostname, state_tag, strip_conditional
 from .i18n import LanguageChooser
+from .inserts import Inserts
 from .jurisdiction import (
     ALL_STATES,
     RequestState,
@@ -64,7 +65,7 @@ from .passage import Passage
 from .paths import app_path, log_path, path_and_query, raw_path
 from .recording import Recorder
 from .rules import Rules
-from .script import consent_state, script_path, state_json, state_tags
+from .script import consent_state, script_path
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response
@@ -80,16 +81,8 @@ _VISITOR_CACHE_BYTES = 8 << 20
 #: Distinct Cookie headers whose cookies' categories are kept, and their bytes.
 _COOKIE_CACHE = 1024
 _COOKIE_CACHE_BYTES = 4 << 20
-#: Distinct request paths whose banner is kept, and their bytes.
-_BANNER_CACHE = 1024
-_BANNER_CACHE_BYTES = 8 << 20
-#: Distinct consent states whose JSON for the JavaScript API is kept, and their bytes.
-_STATE_CACHE = 4096
-_STATE_CACHE_BYTES = 4 << 20
 #: Distinct unknown ``data-consent`` values warned about, at most.
 _UNKNOWN_NAMES = 256
-#: The API's tags depend on these: consent, mode, GPC honoured, mount prefix.
-_TagsKey: TypeAlias = tuple[Consent, str, bool, str]
 #: What tells a request state's readings of a ``Cookie`` header apart in the cache.
 _STATE_KEYS = {state: f"{state.mode}:{state.gpc:d}:" for state in ALL_STATES}
 
@@ -196,10 +189,6 @@ class Gate:
         self._gated_cookies = Memo(
             self._classify_request_cookies, max_entries=_COOKIE_CACHE, max_bytes=_COOKIE_CACHE_BYTES
         )
-        #: Raw path -> the default banner for it.
-        self._banners = Memo(
-            self._render_banner, max_entries=_BANNER_CACHE, max_bytes=_BANNER_CACHE_BYTES
-        )
         #: Cookie header (or its digest) -> what it says, until ``Visitor.until``.
         self._visitors: SizedCache[str | bytes, Visitor] = SizedCache(
             max_entries=_VISITOR_CACHE, max_bytes=_VISITOR_CACHE_BYTES
@@ -214,22 +203,8 @@ class Gate:
         self._own_paths = (
             self._endpoint_paths | {self.script_path} if serve_endpoint else frozenset()
         )
-        #: (consent, mode, GPC) -> the state as the pages' JSON, for the API's tags.
-        self._state_texts = Memo(
-            self._state_text, max_entries=_STATE_CACHE, max_bytes=_STATE_CACHE_BYTES
-        )
-        #: (consent, mode, GPC, mount prefix) -> the API's tags without a nonce.
-        self._script_tags: Memo[_TagsKey, str] = Memo(
-            self._render_script_tags, max_entries=_STATE_CACHE, max_bytes=_STATE_CACHE_BYTES
-        )
-        #: The banner's key and the consent -> the banner, its style and the API's tags.
-        self._full_banners = Memo(
-            self._render_full_banner, max_entries=_BANNER_CACHE, max_bytes=_BANNER_CACHE_BYTES
-        )
-        #: A Consent Mode snippet -> its ``<script>`` element without a nonce.
-        self._mode_tags: Memo[str, bytes] = Memo(
-            _script_element, max_entries=_STATE_CACHE, max_bytes=_STATE_CACHE_BYTES
-        )
+        #: The banner, the API's tags and the Consent Mode element, rendered once and kept.
+        self.inserts = Inserts(config, self._prefix_of)
         self._warned_once: set[str] = set()
 
     def admit(self, environ: Environ) -> Passage | None:
@@ -425,9 +400,7 @@ class Gate:
         """
         state = self.request_state(environ)
         key = (environ["consentgate.consent"], state.mode, state.gpc, self.mount_prefix(environ))
-        nonce = nonce_attr(environ)
-        # Without a nonce the tags depend on the state and the prefix only: kept.
-        return self._render_script_tags(key, nonce) if nonce else self._script_tags[key]
+        return self.inserts.script_tags(key, nonce_attr(environ))
 
     def place_script(self, environ: Environ) -> str:
         """:meth:`script_tags` the first time a page asks, marked placed so that the
@@ -437,16 +410,6 @@ class Gate:
             return ""
         environ["consentgate.script_placed"] = True
         return self.script_tags(environ)
-
-    def _state_text(self, key: tuple[Consent, str, bool]) -> str:
-        consent, mode, gpc = key
-        return state_json(consent_state(consent, self.settings, gpc=gpc, mode=mode))
-
-    def _render_script_tags(self, key: _TagsKey, nonce: str = "") -> str:
-        """The API's tags for (consent, mode, GPC, mount prefix), with ``nonce``."""
-        consent, mode, gpc, prefix = key
-        data = self._state_texts[(consent, mode, gpc)]
-        return state_tags(data, prefix, self.settings.endpoint, nonce)
 
     def is_endpoint(self, environ: Environ) -> bool:
         """Whether this request is for the decision endpoint."""
@@ -531,11 +494,9 @@ class Gate:
             # Cached by the raw path and request state, so that a hit needs no quoting.
             state = environ.get("consentgate.mode", "opt-in"), bool(environ.get("consentgate.gpc"))
             key = (*raw_path(environ), *state, self.languages.current(environ))
-            nonce = nonce_attr(environ)
-            placed = environ.get("consentgate.script_placed")
-            if not (nonce or placed):  # the whole insertion is the same for the next one
-                return self._full_banners[(*key, environ["consentgate.consent"])]
-            banner = ui.style_tag(nonce) + self._banners[key]
+            if environ.get("consentgate.script_placed"):
+                return self.inserts.form(key, nonce_attr(environ))
+            return self.inserts.banner(key, environ["consentgate.consent"], nonce_attr(environ))
         if environ.get("consentgate.script_placed"):
             return banner
         # The state and nonce change per request: never part of the cached banner.
@@ -557,24 +518,9 @@ class Gate:
             return None
         return self.script_tags(environ).encode("utf-8")
 
-    def _render_full_banner(self, key: tuple[str, str, str, str, bool, str, Consent]) -> bytes:
-        """The banner with its style and the API's tags, as a response without a CSP
-        nonce gets it (:meth:`banner_for`)."""
-        script_name, path_info, query, mode, gpc, lang, consent = key
-        # Rendered, not taken from _banners: that cache serves responses with a nonce.
-        form = self._render_banner((script_name, path_info, query, mode, gpc, lang))
-        prefix = self.mount_prefix({"SCRIPT_NAME": script_name})
-        tags = self._script_tags[(consent, mode, gpc, prefix)]
-        return ui.style_tag() + form + tags.encode("utf-8")
-
-    def _render_banner(self, key: tuple[str, str, str, str, bool, str]) -> bytes:
-        script_name, path_info, query, mode, gpc, lang = key
-        next_url = path_and_query("", path_info, query)
-        prefix = self.mount_prefix({"SCRIPT_NAME": script_name})
-        if mode == "opt-out":
-            form = ui.notice_form(self.settings, next_url, prefix, gpc=gpc, language=lang)
-            return form.encode("utf-8")
-        return ui.banner_form(self.settings, next_url, prefix, lang).encode("utf-8")
+    def _prefix_of(self, script_name: str) -> str:
+        """:meth:`mount_prefix` of a ``SCRIPT_NAME``, for what is rendered once per path."""
+        return self.mount_prefix({"SCRIPT_NAME": script_name})
 
     def consent_mode_script(self, environ: Environ, script: str | None) -> bytes | None:
         """The Consent Mode ``<script>`` element for this response (with the CSP nonce),
@@ -583,8 +529,7 @@ class Gate:
         # a second one there (run by a library that runs scripts it swaps in) comes too late.
         if script is None or environ.get("HTTP_SEC_FETCH_DEST") == "empty":
             return None
-        nonce = nonce_attr(environ)
-        return f"<script{nonce}>{script}</script>".encode() if nonce else self._mode_tags[script]
+        return self.inserts.consent_mode(script, nonce_attr(environ))
 
     def _classify_request_cookies(self, cookie_header: str) -> tuple[tuple[str, str], ...]:
         pairs = []
@@ -593,8 +538,3 @@ class Gate:
             if category is not None and category not in self.settings.required_names:
                 pairs.append((name, category))
         return tuple(pairs)
-
-
-def _script_element(script: str) -> bytes:
-    """``script`` as an inline ``<script>`` element (one without a CSP nonce)."""
-    return f"<script>{script}</script>".encode()
