@@ -153,7 +153,8 @@ class Passage:
         if self.plan is None:
             return Step(self._take_head(), chunk)
         try:
-            out = (self._feeder or self.feeder(chunk)).feed(chunk)
+            feeder = self._feeder if self._feeder is not None else self.feeder(chunk)
+            out = feeder.feed(chunk)
         except Unreadable as error:
             return self._fail(error)
         return Step(self._take_head(), out) if out else _NOTHING
