@@ -1,10 +1,10 @@
 """Same-run A/B of the per-response overhead: this tree's gate against another revision's.
 
 ``python -m bench.ab_overhead --base REV`` imports ``consentgate/`` of ``REV`` beside
-the working tree's package (:func:`bench.ab.load_revision`, with this tree's compiled
-scanner and catalogues, so that only the Python differs), wraps the overhead
-benchmark's bare Flask app (:mod:`bench.overhead`) in both gates, and times the bare
-app and the two gates in turns on each case's request. It prints what each gate adds,
+the working tree's package (:func:`bench.ab.load_revision`: compiled as the tree is, with
+the tree's compiled catalogues), wraps the overhead benchmark's bare Flask app
+(:mod:`bench.overhead`) in both gates, and times the bare app and the two gates in
+turns on each case's request. It prints what each gate adds,
 in µs of CPU time per request, and head's added time over base's: the machine's load
 of the moment weighs on all three alike. ``--trivial`` times them around a plain WSGI
 app with the same two routes instead, so that the gate's own cost stands out.
@@ -106,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.getLogger("consentgate").setLevel(logging.ERROR)  # the policy's short key
     with tempfile.TemporaryDirectory() as folder:
-        base = load_revision(args.base, Path(folder), built=True)
+        base = load_revision(args.base, Path(folder), catalogues=True)
         rows = compare(base, args.rounds, trivial=args.trivial)
     around = "a plain WSGI app" if args.trivial else "the bare Flask app"
     print(f"Per-response overhead, µs of CPU per request (median of {args.rounds} rounds);")
