@@ -68,11 +68,14 @@ from typing import NamedTuple, Protocol
 from .tokens import (
     ATTRS_ON,
     BACKGROUND,
+    BEFORE_FIRST,
     BODY_START,
     BREAKOUT,
     CDATA_END,
     COMMENT_END,
     FAST,
+    FIRST_OR_BODY,
+    FIRST_START,
     FOREIGN,
     FOREIGN_END,
     FOREIGN_GATED,
@@ -184,9 +187,6 @@ _BLOCK = 1 << 15  # inline scripts are searched in fixed blocks so chunking cann
 #: A script cut off by the end of the buffer with at most this many bytes in it waits for
 #: the next chunk once, to be taken whole; scanning it again costs less than the raw-text path.
 _DEFER = 1 << 13
-#: Start tags let through before the markup meant to run first: they run nothing, and a
-#: ``<meta charset>`` must stay near the top.
-_BEFORE_FIRST = frozenset({"html", "head", "meta", "title", "base", "link"})
 #: An ``<iframe srcdoc>`` is gated as a document of its own, nested at most this deep;
 #: deeper, the iframe is removed (each level costs a pass over the value).
 _SRCDOC_DEPTH = 3
@@ -441,15 +441,18 @@ class HtmlGate:
                 skip = SLOW
             else:
                 skip = fast if not stack else SLOW if stack[-1].ip else FOREIGN
-                if self._first is not None:  # every tag until the head's first is placed
-                    skip = SLOW
-                elif self._pending:
-                    if cand < pos:  # where the body might begin next
-                        found = BODY_START.search(buf, pos)
-                        cand = end if found is None else found.start()
-                    if cand > pos:
+                if self._first is not None or self._pending:
+                    if cand < pos:
+                        cand = self._candidate(buf, pos)
+                    if cand > pos:  # the skipper runs up to it: no tag before it places
                         stop = min(cand, limit)
-                    else:  # hand every tag to Python until that candidate is passed
+                    elif pos < limit:  # at it: read that tag alone
+                        if not self._token(pos, end, final):
+                            return False
+                        if self._in_text():
+                            return True
+                        continue
+                    else:
                         skip = SLOW
             # A skipper matches at every position (the empty string at least), so each
             # match starts where the one before ended, as long as none is empty.
@@ -556,11 +559,27 @@ class HtmlGate:
         self._insert(at, self._banner or b"")
         self._pending = False
 
+    def _candidate(self, buf: bytes, pos: int) -> int:
+        """Where, from ``pos``, the next tag is that may place what waits: the markup meant
+        to run first (:data:`FIRST_START`), the banner (:data:`BODY_START`) or either;
+        the end of ``buf`` if none.
+
+        The search is on the bytes alone, so it may find one in a comment, raw text or an
+        attribute value; the skipper then stops before it anyway, at what holds it. But no
+        tag it does not find can place either, so the skipper may pass all before it.
+        """
+        if self._first is None:
+            pattern = BODY_START
+        else:
+            pattern = FIRST_OR_BODY if self._pending else FIRST_START
+        found = pattern.search(buf, pos)
+        return len(buf) if found is None else found.start()
+
     def _first_start(self, name: str, s: int, e: int) -> None:
         """While the markup meant to run first waits, place it if the start tag
         ``buf[s:e]`` begins the head's content: right after ``<head>`` and the tags
-        that run nothing (:data:`_BEFORE_FIRST`), before any other."""
-        if name not in _BEFORE_FIRST:
+        that run nothing (:data:`BEFORE_FIRST`), before any other."""
+        if name not in BEFORE_FIRST:
             self._insert(s, self._first or b"")
             self._first = None
 

@@ -24,11 +24,14 @@ from .speedups import ANY_TAG, FOREIGN_CONTENT, HTML_CONTENT, Skipper, skipper
 __all__ = [
     "ATTRS_ON",
     "BACKGROUND",
+    "BEFORE_FIRST",
     "BODY_START",
     "BREAKOUT",
     "CDATA_END",
     "COMMENT_END",
     "FAST",
+    "FIRST_OR_BODY",
+    "FIRST_START",
     "FOREIGN",
     "FOREIGN_END",
     "FOREIGN_GATED",
@@ -541,9 +544,19 @@ def attr_spans(buf: bytes, a: int, b: int) -> tuple[dict[str, Span], bool]:
 #: (the HTML Standard's "in head" and "after head" insertion modes); and those of a
 #: frameset, which has no body (a banner inside it would not show, but break it).
 HEAD = _names("html head meta link base basefont bgsound title style script noframes frameset")
+_BODY_ENDS = rb"|/(?i:template|noscript|body)" + _D
 #: While the banner waits for its place: a start tag that may begin the body (any but head
 #: content), or one of ``template``, ``noscript`` or ``body`` ending.
 BODY_START = re.compile(
-    rb"<(?:(?!(?i:" + _trie(HEAD) + rb")" + _D + rb")[a-zA-Z]"
-    rb"|/(?i:template|noscript|body)" + _D + rb")"
+    rb"<(?:(?!(?i:" + _trie(HEAD) + rb")" + _D + rb")[a-zA-Z]" + _BODY_ENDS + b")"
 )
+#: Start tags let through before the markup meant to run first: they run nothing, and a
+#: ``<meta charset>`` must stay near the top.
+BEFORE_FIRST = _names("html head meta title base link")
+_FIRST = rb"(?!(?i:" + _trie(BEFORE_FIRST) + rb")" + _D + rb")[a-zA-Z]"
+#: While the markup meant to run first waits for its place: a start tag that may place it
+#: (any but :data:`BEFORE_FIRST`).
+FIRST_START = re.compile(b"<" + _FIRST)
+#: While both wait: where either may go. :data:`BEFORE_FIRST` is head content, so every
+#: start tag :data:`BODY_START` finds is one of these already.
+FIRST_OR_BODY = re.compile(b"<(?:" + _FIRST + _BODY_ENDS + b")")
