@@ -99,6 +99,7 @@ from .tokens import (
     VALUE_START,
     VOID,
     WIDGETS,
+    Finder,
     Span,
     attr_spans,
     decode_attrs,
@@ -534,18 +535,23 @@ class HtmlGate:
         if self._pending:
             self._head_end("body", s, True)
 
-    def _head_start(self, name: str, s: int, e: int, gate: bool) -> None:
-        """While the banner waits, place it if the start tag ``buf[s:e]`` begins the body.
+    def _head_start(self, name: str, s: int, gate: bool) -> bool:
+        """While the banner waits, place it if the start tag at ``s`` begins the body.
 
-        ``<body>`` does, the banner going right after it; so does any tag but head
-        content, the banner going before it (the HTML Standard's implied body). Not
-        when ``gate`` is false: the tag is being removed. Templates and noscripts are
-        counted even then, so that their end tags, removed or not, match them.
+        Any tag but head content does, the banner going before it (the HTML Standard's
+        implied body); ``<body>`` does too, the banner going right after it: then this
+        says True, and the caller places it once the tag itself is gated (an attribute
+        removed from it must not be sent before the banner). Not when ``gate`` is false:
+        the tag is being removed. Templates and noscripts are counted even then, so that
+        their end tags, removed or not, match them.
         """
         if name in _INERT:
             self._inert += 1
         elif gate and not self._inert and name not in HEAD:
-            self._place(e if name == "body" else s)
+            if name == "body":
+                return True
+            self._place(s)
+        return False
 
     def _head_end(self, name: str, s: int, gate: bool) -> None:
         """While the banner waits, follow the end tag at ``s``; ``</body>`` places it."""
@@ -568,12 +574,12 @@ class HtmlGate:
         attribute value; the skipper then stops before it anyway, at what holds it. But no
         tag it does not find can place either, so the skipper may pass all before it.
         """
+        pattern: Finder
         if self._first is None:
             pattern = BODY_START
         else:
             pattern = FIRST_OR_BODY if self._pending else FIRST_START
-        found = pattern.search(buf, pos)
-        return len(buf) if found is None else found.start()
+        return pattern.find(buf, pos)
 
     def _first_start(self, name: str, s: int, e: int) -> None:
         """While the markup meant to run first waits, place it if the start tag
@@ -800,8 +806,7 @@ class HtmlGate:
             self._open_in_cut(name, a, e)
         if self._first is not None:  # before it, nothing is open or being cut
             self._first_start(name, s, e)
-        if self._pending and not stack:
-            self._head_start(name, s, e, gate)
+        after = self._pending and not stack and self._head_start(name, s, gate)
         foreign = bool(stack) and (not stack[-1].ip or (name in GLYPHS and _math_text(stack[-1])))
         if foreign and self._foreign_start(name, s, e, a, gate):
             return
@@ -825,6 +830,8 @@ class HtmlGate:
             verdict = self._widget(name, s, e, a, self._embeds)
         if foreign and verdict == "cut":  # the removed tag ended SVG/MathML; so must the output
             self._pieces.append(b"<span></span>")
+        if after:  # the banner, after the <body> tag as gated
+            self._place(e)
         if name in RAW:
             hold = s if verdict == "hold" else -1
             self._enter_raw(name, e, hold, verdict == "cut", escapes=name == "script")

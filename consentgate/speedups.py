@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from types import ModuleType
 from typing import Protocol
 
-__all__ = ["ACCELERATED", "PURE_ENV", "Skipper", "skipper"]
+__all__ = ["ACCELERATED", "PURE_ENV", "Finder", "Skipper", "finder", "skipper"]
 
 #: The environment variable that, set to anything but ``""`` or ``"0"``, forces the
 #: pure-Python gate (the fallback, and the oracle of the differential tests).
@@ -107,3 +107,46 @@ def skipper(
         comments,
     )
     return scanner
+
+
+class Finder(Protocol):
+    """Where a candidate pattern (:data:`consentgate.tokens.BODY_START` and its kin)
+    first matches: the compiled search, or the pattern's own."""
+
+    @property
+    def pattern(self) -> re.Pattern[bytes]:
+        """The pattern it stands for."""
+        ...
+
+    def find(self, buf: bytes, pos: int, /) -> int:
+        """Where the pattern's first match in ``buf`` from ``pos`` starts; ``len(buf)``
+        if there is none."""
+        ...
+
+
+class _Search:
+    """A candidate pattern searched by the regex engine: the fallback, and the oracle of
+    the differential tests."""
+
+    def __init__(self, pattern: re.Pattern[bytes]) -> None:
+        self.pattern = pattern
+        self._search = pattern.search
+
+    def find(self, buf: bytes, pos: int, /) -> int:
+        found = self._search(buf, pos)
+        return len(buf) if found is None else found.start()
+
+
+def finder(pattern: re.Pattern[bytes], passed: Iterable[str], ends: Iterable[str]) -> Finder:
+    """``pattern``'s search, compiled when the scanner runs.
+
+    ``pattern`` must match ``<`` and a start tag whose (lower-case) name is not in
+    ``passed``, or ``</`` and an end tag whose name is in ``ends``, each followed by what
+    ends a tag name (a start tag's name may run to the end of the buffer instead). The
+    regex engine tries its lookahead at every ``<``; the compiled search looks each name
+    up once, several times faster on a page's head.
+    """
+    if _native is None:
+        return _Search(pattern)
+    found: Finder = _native.Finder(pattern, frozenset(passed), frozenset(ends))
+    return found

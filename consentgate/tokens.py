@@ -19,7 +19,7 @@ import string
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
-from .speedups import ANY_TAG, FOREIGN_CONTENT, HTML_CONTENT, Skipper, skipper
+from .speedups import ANY_TAG, FOREIGN_CONTENT, HTML_CONTENT, Finder, Skipper, finder, skipper
 
 __all__ = [
     "ATTRS_ON",
@@ -36,6 +36,7 @@ __all__ = [
     "FOREIGN_END",
     "FOREIGN_GATED",
     "FOREIGN_ONLY",
+    "Finder",
     "GATED",
     "GLYPHS",
     "GT",
@@ -544,11 +545,14 @@ def attr_spans(buf: bytes, a: int, b: int) -> tuple[dict[str, Span], bool]:
 #: (the HTML Standard's "in head" and "after head" insertion modes); and those of a
 #: frameset, which has no body (a banner inside it would not show, but break it).
 HEAD = _names("html head meta link base basefont bgsound title style script noframes frameset")
-_BODY_ENDS = rb"|/(?i:template|noscript|body)" + _D
+_BODY_ENDS = _names("template noscript body")
+_ENDS = rb"|/(?i:" + _trie(_BODY_ENDS) + rb")" + _D
 #: While the banner waits for its place: a start tag that may begin the body (any but head
 #: content), or one of ``template``, ``noscript`` or ``body`` ending.
-BODY_START = re.compile(
-    rb"<(?:(?!(?i:" + _trie(HEAD) + rb")" + _D + rb")[a-zA-Z]" + _BODY_ENDS + b")"
+BODY_START = finder(
+    re.compile(rb"<(?:(?!(?i:" + _trie(HEAD) + rb")" + _D + rb")[a-zA-Z]" + _ENDS + b")"),
+    HEAD,
+    _BODY_ENDS,
 )
 #: Start tags let through before the markup meant to run first: they run nothing, and a
 #: ``<meta charset>`` must stay near the top.
@@ -556,7 +560,7 @@ BEFORE_FIRST = _names("html head meta title base link")
 _FIRST = rb"(?!(?i:" + _trie(BEFORE_FIRST) + rb")" + _D + rb")[a-zA-Z]"
 #: While the markup meant to run first waits for its place: a start tag that may place it
 #: (any but :data:`BEFORE_FIRST`).
-FIRST_START = re.compile(b"<" + _FIRST)
+FIRST_START = finder(re.compile(b"<" + _FIRST), BEFORE_FIRST, ())
 #: While both wait: where either may go. :data:`BEFORE_FIRST` is head content, so every
 #: start tag :data:`BODY_START` finds is one of these already.
-FIRST_OR_BODY = re.compile(b"<(?:" + _FIRST + _BODY_ENDS + b")")
+FIRST_OR_BODY = finder(re.compile(b"<(?:" + _FIRST + _ENDS + b")"), BEFORE_FIRST, _BODY_ENDS)

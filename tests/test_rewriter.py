@@ -56,7 +56,7 @@ class FakeRules:
     def classify_element(self, tag: str, attrs: Mapping[str, str]) -> str | None:
         if "data-consent" in attrs:
             return attrs["data-consent"].strip()
-        for name in ("src", "data-src", "href", "data"):
+        for name in ("src", "data-src", "href", "data", "background"):
             url = attrs.get(name, "")
             for pattern, category in self.sources.items():
                 if url and pattern in url:
@@ -456,6 +456,11 @@ BANNERS = [
         b"<head></head><iframe src=https://youtube.com/x></iframe><p>x",
         b"<head></head>[B]<p>x",
         id="before-a-removed-element",
+    ),
+    pytest.param(
+        b"<head></head><body background=https://facebook.com/tr?x class=a><p>x",
+        b"<head></head><body class=a>[B]<p>x",
+        id="after-a-body-whose-background-is-removed",
     ),
 ]
 
