@@ -130,6 +130,40 @@ def test_hostile_input_is_walked_in_linear_steps() -> None:
             )
 
 
+#: The searches for where the banner or the markup meant to run first may go.
+FINDERS = ("BODY_START", "FIRST_START", "FIRST_OR_BODY")
+# Names each search decides on: passed or not, in any case, cut off by the end, longer
+# than any name it knows, end tags of the body and the inert elements.
+_NAMED = st.sampled_from(
+    [
+        "<html>", "<HEAD>", "<meta", "<meta ", "<Meta\n", "<title>", "<TITLE/", "<base",
+        "<basefont>", "<bases>", "<link", "<linkx>", "<style>", "<script>", "<noframes>",
+        "<frameset>", "<bgsound>", "<body>", "</body>", "</BODY ", "</body", "</bodyx>",
+        "</template>", "</noscript\t", "</p>", "<p", "<x" + "y" * 40, "<" + "b" * 31 + ">",
+        "<a\x00>", "<h\xc3\xa9ad>", "</ body>", "<!--<body>-->", "<1>", "</", "<",
+    ]
+)  # fmt: skip
+FINDER_MARKUP = st.lists(_NAMED | _TOKENS | st.text(max_size=3), max_size=30).map(
+    lambda parts: "".join(parts).encode("utf-8", "surrogateescape")
+)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=FINDER_MARKUP | MARKUP, start=st.integers(min_value=-2, max_value=80))
+def test_the_compiled_finders_find_what_their_patterns_find(doc: bytes, start: int) -> None:
+    for name in FINDERS:
+        finder = getattr(tokens, name)
+        expected = speedups._Search(finder.pattern).find(doc, max(start, 0))
+        assert finder.find(doc, start) == expected, name
+
+
+def test_the_finders_walk_hostile_input_in_linear_steps() -> None:
+    for doc in (b"<" * 50_000, b"<p" * 30_000, b"<meta " * 20_000, b"<" + b"x" * 100_000):
+        for name in FINDERS:
+            finder = getattr(tokens, name)
+            assert finder.find(doc, 0) == speedups._Search(finder.pattern).find(doc, 0)
+
+
 @contextlib.contextmanager
 def pure_gate() -> Iterator[None]:
     """The rewriter with the bare patterns, as ``CONSENTGATE_PURE=1`` runs it."""
@@ -137,25 +171,34 @@ def pure_gate() -> Iterator[None]:
         patch.setattr(rewriter.HtmlGate, "_fast", tokens.FAST.pattern)  # type: ignore[attr-defined]
         for name in ("FOREIGN", "SLOW", "UNSURE"):
             patch.setattr(rewriter, name, getattr(tokens, name).pattern)
+        for name in FINDERS:
+            patch.setattr(rewriter, name, speedups._Search(getattr(tokens, name).pattern))
         patch.setattr(rewriter, "fast_widgets", lambda c: tokens.fast_widgets(c).pattern)
         yield
 
 
-def _gate(doc: bytes, bounds: list[int], embeds: bool) -> bytes:
-    options = {"embeds": FakeEmbeds()} if embeds else {}
+def _gate(doc: bytes, bounds: list[int], embeds: bool, first: bool) -> bytes:
+    options: dict[str, object] = {"embeds": FakeEmbeds()} if embeds else {}
+    if first:
+        options["first"] = b"<script>F</script>"
     return gate_cut(doc, bounds, BANNER, **options)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(doc=MARKUP, cuts=st.lists(st.integers(min_value=0), max_size=8), embeds=st.booleans())
+@given(
+    doc=MARKUP,
+    cuts=st.lists(st.integers(min_value=0), max_size=8),
+    embeds=st.booleans(),
+    first=st.booleans(),
+)
 def test_compiled_and_pure_gates_give_the_same_bytes(
-    doc: bytes, cuts: list[int], embeds: bool
+    doc: bytes, cuts: list[int], embeds: bool, first: bool
 ) -> None:
     every = list(range(len(doc)))
     for bounds in (cuts, every, []):
-        compiled = _gate(doc, bounds, embeds)
+        compiled = _gate(doc, bounds, embeds, first)
         with pure_gate():
-            assert _gate(doc, bounds, embeds) == compiled
+            assert _gate(doc, bounds, embeds, first) == compiled
 
 
 def test_the_pure_swap_reaches_every_skipper() -> None:
@@ -165,17 +208,20 @@ def test_the_pure_swap_reaches_every_skipper() -> None:
         assert isinstance(gate._fast, re.Pattern)
         names = ("FOREIGN", "SLOW", "UNSURE")
         assert all(isinstance(getattr(rewriter, n), re.Pattern) for n in names)
+        assert all(isinstance(getattr(rewriter, n), speedups._Search) for n in FINDERS)
     assert not isinstance(rewriter.HtmlGate(FakeRules(), bool)._fast, re.Pattern)  # type: ignore[arg-type]
+    assert not any(isinstance(getattr(rewriter, n), speedups._Search) for n in FINDERS)
 
 
 def test_pure_env_forces_the_fallback() -> None:
-    code = "import consentgate, consentgate.tokens as t, re; "
-    code += "print(consentgate.accelerated, isinstance(t.FAST, re.Pattern))"
+    code = "import consentgate, consentgate.tokens as t, consentgate.speedups as s, re; "
+    code += "print(consentgate.accelerated, isinstance(t.FAST, re.Pattern), "
+    code += "isinstance(t.BODY_START, s._Search))"
     env = {**os.environ, speedups.PURE_ENV: "1"}
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
     )
-    assert out.stdout.split() == ["False", "True"]
+    assert out.stdout.split() == ["False", "True", "True"]
 
 
 def test_the_accelerated_flag_says_which_runs() -> None:
