@@ -986,8 +986,7 @@ WAITING = [
         id="upper-case",
     ),
     pytest.param(
-        b"<html><head><meta charset=utf-8><title>t</title><link rel=icon href=/i></head>"
-        b"</html>\n",
+        b"<html><head><meta charset=utf-8><title>t</title><link rel=icon href=/i></head></html>\n",
         b"<html><head><meta charset=utf-8><title>t</title><link rel=icon href=/i></head>"
         b"</html>\n[B]",
         id="head-only",
