@@ -74,6 +74,7 @@ from .tokens import (
     CDATA_END,
     COMMENT_END,
     FAST,
+    FAST_PLACED,
     FIRST_OR_BODY,
     FIRST_START,
     FOREIGN,
@@ -289,7 +290,9 @@ class HtmlGate:
     _eof_open = False  # the input ended inside a tag, comment or raw text
     _depth = 0  # how deep in <iframe srcdoc> documents this gate is
     _first: bytes | None = None  # markup to insert before the first script, until placed
-    _fast = FAST  # the skipper for HTML content: FAST, or one that also finds widgets
+    # The skipper for HTML content: FAST while a banner waits for </body>, then
+    # _fast_placed (FAST_PLACED, or with widgets one that also finds them).
+    _fast = _fast_placed = FAST_PLACED
     _widget_hint: Callable[[bytes], object] | None = None  # finds a widget's class
 
     def __init__(
@@ -309,7 +312,12 @@ class HtmlGate:
         self._embeds = embeds
         if embeds is not None and embeds.widget_classes:
             classes = embeds.widget_classes
-            self._fast, self._widget_hint = fast_widgets(classes), widget_search(classes)
+            self._widget_hint = widget_search(classes)
+            self._fast = self._fast_placed = fast_widgets(classes, False)
+            if banner is not None:
+                self._fast = fast_widgets(classes)
+        elif banner is not None:
+            self._fast = FAST
         self._max, self._warn = max_buffer, warn
         self._pending = banner is not None  # banner still to place
         # What every gate changes, set first and in one order: instances then share one
@@ -452,6 +460,7 @@ class HtmlGate:
                             return False
                         if self._in_text():
                             return True
+                        fast = self._fast  # FAST_PLACED once the banner is placed
                         continue
                     else:
                         skip = SLOW
@@ -563,7 +572,7 @@ class HtmlGate:
     def _place(self, at: int) -> None:
         """Insert the banner at ``at``, passing on what comes before it."""
         self._insert(at, self._banner or b"")
-        self._pending = False
+        self._pending, self._fast = False, self._fast_placed
 
     def _candidate(self, buf: bytes, pos: int) -> int:
         """Where, from ``pos``, the next tag is that may place what waits: the markup meant

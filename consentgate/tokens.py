@@ -30,6 +30,7 @@ __all__ = [
     "CDATA_END",
     "COMMENT_END",
     "FAST",
+    "FAST_PLACED",
     "FIRST_OR_BODY",
     "FIRST_START",
     "FOREIGN",
@@ -405,14 +406,16 @@ RAW_END_ANY = re.compile(_RAW_END[3:-1])
 
 
 def _html_skipper(
-    starts: frozenset[str], quieter: Mapping[str, bytes], classes: tuple[str, ...]
+    starts: frozenset[str],
+    quieter: Mapping[str, bytes],
+    classes: tuple[str, ...],
+    ends: frozenset[str],
 ) -> Skipper:
     """:func:`_skipper` for HTML content, fronted by the compiled scanner where it runs.
 
     The scanner is told what the pattern passes: the tags it does not stop at, the
     quiet ones (:data:`_LOADS_WITH`), and the ``quieter`` widget tags with their classes.
     """
-    ends = _names("body")
     pattern = _skipper(starts, ends, html_content=True, quieter=quieter)
     return skipper(
         pattern,
@@ -438,23 +441,28 @@ def _any_tag_skipper(
     return skipper(_skipper(starts, ends, comments=comments), mode, comments=comments)
 
 
+_BODY_END = _names("body")
 #: In HTML content: stops at start tags the gate classifies or that change the tokenizer's
-#: state, and at ``</body>``.
-FAST = _html_skipper(_HTML_START, {}, ())
+#: state, and at ``</body>`` (where a banner still due goes).
+FAST = _html_skipper(_HTML_START, {}, (), _BODY_END)
+#: :data:`FAST` for when no banner is due: it passes ``</body>`` too.
+FAST_PLACED = _html_skipper(_HTML_START, {}, (), frozenset())
 
 
 @functools.cache
-def fast_widgets(classes: tuple[str, ...]) -> Skipper:
+def fast_widgets(classes: tuple[str, ...], body_end: bool = True) -> Skipper:
     """:data:`FAST` that also stops at a ``<blockquote>`` or ``<div>`` whose ``class``
     value holds one of ``classes`` (a gated widget's element), compiled once per set of
     classes, on first use. It may stop at others too; it never passes one that holds one.
+    Without ``body_end``, it passes ``</body>`` as :data:`FAST_PLACED` does.
     """
     has = b"(?:" + b"|".join(re.escape(c.encode()) for c in classes) + b")"
     # The value, in any of its three quotings, up to one of the classes.
     quoted = rb'"[^"]*?' + has + rb"|'[^']*?" + has
     value = b"(?:" + quoted + rb"|(?![\"'])[^\t\n\f\r >]*?" + has + b")"
     allowed = rb"(?!(?i:class)[\t\n\f\r ]*+=[\t\n\f\r ]*+" + value + b")"
-    return _html_skipper(_HTML_START | WIDGETS, dict.fromkeys(WIDGETS, allowed), classes)
+    ends = _BODY_END if body_end else frozenset()
+    return _html_skipper(_HTML_START | WIDGETS, dict.fromkeys(WIDGETS, allowed), classes, ends)
 
 
 @functools.cache

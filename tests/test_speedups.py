@@ -46,10 +46,12 @@ if not speedups.ACCELERATED:
 def skippers() -> dict[str, tokens.Skipper]:
     return {
         "FAST": tokens.FAST,
+        "FAST_PLACED": tokens.FAST_PLACED,
         "FOREIGN": tokens.FOREIGN,
         "SLOW": tokens.SLOW,
         "UNSURE": tokens.UNSURE,
         "widgets": tokens.fast_widgets(CLASSES),
+        "widgets, placed": tokens.fast_widgets(CLASSES, False),
     }
 
 
@@ -168,12 +170,16 @@ def test_the_finders_walk_hostile_input_in_linear_steps() -> None:
 def pure_gate() -> Iterator[None]:
     """The rewriter with the bare patterns, as ``CONSENTGATE_PURE=1`` runs it."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(rewriter.HtmlGate, "_fast", tokens.FAST.pattern)  # type: ignore[attr-defined]
-        for name in ("FOREIGN", "SLOW", "UNSURE"):
+        placed = tokens.FAST_PLACED.pattern  # type: ignore[attr-defined]
+        patch.setattr(rewriter.HtmlGate, "_fast", placed)
+        patch.setattr(rewriter.HtmlGate, "_fast_placed", placed)
+        for name in ("FAST", "FOREIGN", "SLOW", "UNSURE"):
             patch.setattr(rewriter, name, getattr(tokens, name).pattern)
         for name in FINDERS:
             patch.setattr(rewriter, name, speedups._Search(getattr(tokens, name).pattern))
-        patch.setattr(rewriter, "fast_widgets", lambda c: tokens.fast_widgets(c).pattern)
+        patch.setattr(
+            rewriter, "fast_widgets", lambda c, *end: tokens.fast_widgets(c, *end).pattern
+        )
         yield
 
 
@@ -204,9 +210,12 @@ def test_compiled_and_pure_gates_give_the_same_bytes(
 def test_the_pure_swap_reaches_every_skipper() -> None:
     # The in-process differential test above is only as good as this swap.
     with pure_gate():
-        gate = rewriter.HtmlGate(FakeRules(), bool, embeds=FakeEmbeds())  # type: ignore[arg-type]
-        assert isinstance(gate._fast, re.Pattern)
-        names = ("FOREIGN", "SLOW", "UNSURE")
+        for banner in (None, BANNER):
+            gate = rewriter.HtmlGate(FakeRules(), bool, embeds=FakeEmbeds(), banner=banner)  # type: ignore[arg-type]
+            assert isinstance(gate._fast, re.Pattern)
+            assert isinstance(gate._fast_placed, re.Pattern)
+            assert isinstance(rewriter.HtmlGate(FakeRules(), bool, banner=banner)._fast, re.Pattern)  # type: ignore[arg-type]
+        names = ("FAST", "FOREIGN", "SLOW", "UNSURE")
         assert all(isinstance(getattr(rewriter, n), re.Pattern) for n in names)
         assert all(isinstance(getattr(rewriter, n), speedups._Search) for n in FINDERS)
     assert not isinstance(rewriter.HtmlGate(FakeRules(), bool)._fast, re.Pattern)  # type: ignore[arg-type]
