@@ -455,7 +455,11 @@ class HtmlGate:
                         cand = self._candidate(buf, pos)
                     if cand > pos:  # the skipper runs up to it: no tag before it places
                         stop = min(cand, limit)
-                    elif pos < limit:  # at it: read that tag alone
+                    elif pos < limit:  # at it: place what it places, or read it alone
+                        at = self._place_before(pos)
+                        if at >= 0:  # the skippers take the tag as if nothing had waited
+                            self._pos, cand, fast = at, -1, self._fast
+                            continue
                         if not self._token(pos, end, final):
                             return False
                         if self._in_text():
@@ -589,6 +593,34 @@ class HtmlGate:
         else:
             pattern = FIRST_OR_BODY if self._pending else FIRST_START
         return pattern.find(buf, pos)
+
+    def _place_before(self, s: int) -> int:
+        """At a candidate start tag at ``s``, in HTML content, place what it places when
+        nothing else about the tag needs Python: the markup meant to run first before it,
+        the banner before it (or after a ``<body>`` tag that nothing can classify). Returns
+        where tokenizing resumes (``s``, or the ``<body>`` tag's end), or -1: the tag is
+        read by :meth:`_token` as any other (an end tag, one cut off by the end of the
+        buffer or too long, a ``<template>`` or ``<noscript>``, one in SVG/MathML or in
+        an inert element)."""
+        buf = self._buf
+        m = TAG.match(buf, s)
+        if m is None or m[1] or self._stack or self._inert or m.end() - s > self._max:
+            return -1
+        name = m[2].lower().decode("latin-1")
+        first = self._first is not None and name not in BEFORE_FIRST
+        banner = self._pending and name not in HEAD
+        if name in _INERT or not (first or banner):
+            return -1
+        at = s
+        if banner and name == "body":  # after it, once sure that gating it changes nothing
+            at = m.end()
+            if self._rules.may_classify(buf[m.end(2) : at - 1]):
+                return -1
+        if first:
+            self._first_start(name, s, at)
+        if banner:
+            self._place(at)
+        return at
 
     def _first_start(self, name: str, s: int, e: int) -> None:
         """While the markup meant to run first waits, place it if the start tag
