@@ -517,6 +517,8 @@ class HtmlGate:
                         return False
                 elif pos == limit:
                     return False
+                elif pos == cand:  # up to the candidate, passed unseen: nothing changed
+                    continue
             may_classify = self._rules.may_classify  # a <base href> changes the rules
             if self._in_text():
                 return True
@@ -602,20 +604,23 @@ class HtmlGate:
         read by :meth:`_token` as any other (an end tag, one cut off by the end of the
         buffer or too long, a ``<template>`` or ``<noscript>``, one in SVG/MathML or in
         an inert element)."""
+        if self._stack or self._inert:
+            return -1
         buf = self._buf
         m = TAG.match(buf, s)
-        if m is None or m[1] or self._stack or self._inert or m.end() - s > self._max:
+        if m is None or m[1]:
             return -1
-        name = m[2].lower().decode("latin-1")
+        at, name = m.end(), m[2].lower().decode("latin-1")
         first = self._first is not None and name not in BEFORE_FIRST
         banner = self._pending and name not in HEAD
-        if name in _INERT or not (first or banner):
+        if name in _INERT or not (first or banner) or at - s > self._max:
             return -1
-        at = s
         if banner and name == "body":  # after it, once sure that gating it changes nothing
-            at = m.end()
-            if self._rules.may_classify(buf[m.end(2) : at - 1]):
+            raw = buf[m.end(2) : at - 1]  # (a <body> without attributes gates to itself)
+            if raw and self._rules.may_classify(raw):
                 return -1
+        else:
+            at = s
         if first:
             self._first_start(name, s, at)
         if banner:
