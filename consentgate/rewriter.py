@@ -290,6 +290,7 @@ class HtmlGate:
     _eof_open = False  # the input ended inside a tag, comment or raw text
     _depth = 0  # how deep in <iframe srcdoc> documents this gate is
     _first: bytes | None = None  # markup to insert before the first script, until placed
+    _finder: Finder | None = None  # finds where the first or the banner may go, while due
     # The skipper for HTML content: FAST while a banner waits for </body>, then
     # _fast_placed (FAST_PLACED, or with widgets one that also finds them).
     _fast = _fast_placed = FAST_PLACED
@@ -309,6 +310,9 @@ class HtmlGate:
         self._rules, self._allows, self._banner = rules, allows, banner
         if first:
             self._first = first
+            self._finder = FIRST_OR_BODY if banner is not None else FIRST_START
+        elif banner is not None:
+            self._finder = BODY_START
         self._embeds = embeds
         if embeds is not None and embeds.widget_classes:
             classes = embeds.widget_classes
@@ -450,9 +454,11 @@ class HtmlGate:
                 skip = SLOW
             else:
                 skip = fast if not stack else SLOW if stack[-1].ip else FOREIGN
-                if self._first is not None or self._pending:
+                if self._finder is not None:  # the first or the banner is due
+                    # The next tag that may place either, found in the bytes alone: if it is
+                    # in a comment, raw text or a value, the skipper stops at what holds it.
                     if cand < pos:
-                        cand = self._candidate(buf, pos)
+                        cand = self._finder.find(buf, pos)
                     if cand > pos:  # the skipper runs up to it: no tag before it places
                         stop = min(cand, limit)
                     elif pos < limit:  # at it: place what it places, or read it alone
@@ -579,22 +585,7 @@ class HtmlGate:
         """Insert the banner at ``at``, passing on what comes before it."""
         self._insert(at, self._banner or b"")
         self._pending, self._fast = False, self._fast_placed
-
-    def _candidate(self, buf: bytes, pos: int) -> int:
-        """Where, from ``pos``, the next tag is that may place what waits: the markup meant
-        to run first (:data:`FIRST_START`), the banner (:data:`BODY_START`) or either;
-        the end of ``buf`` if none.
-
-        The search is on the bytes alone, so it may find one in a comment, raw text or an
-        attribute value; the skipper then stops before it anyway, at what holds it. But no
-        tag it does not find can place either, so the skipper may pass all before it.
-        """
-        pattern: Finder
-        if self._first is None:
-            pattern = BODY_START
-        else:
-            pattern = FIRST_OR_BODY if self._pending else FIRST_START
-        return pattern.find(buf, pos)
+        self._finder = None if self._first is None else FIRST_START
 
     def _place_before(self, s: int) -> int:
         """At a candidate start tag at ``s``, in HTML content, place what it places when
@@ -633,7 +624,7 @@ class HtmlGate:
         that run nothing (:data:`BEFORE_FIRST`), before any other."""
         if name not in BEFORE_FIRST:
             self._insert(s, self._first or b"")
-            self._first = None
+            self._first, self._finder = None, BODY_START if self._pending else None
 
     def _insert(self, at: int, markup: bytes) -> None:
         """Insert ``markup`` at ``at``, passing on what comes before it."""

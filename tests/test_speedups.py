@@ -218,6 +218,8 @@ def test_the_pure_swap_reaches_every_skipper() -> None:
         names = ("FAST", "FOREIGN", "SLOW", "UNSURE")
         assert all(isinstance(getattr(rewriter, n), re.Pattern) for n in names)
         assert all(isinstance(getattr(rewriter, n), speedups._Search) for n in FINDERS)
+        waiting = rewriter.HtmlGate(FakeRules(), bool, banner=BANNER, first=b"F")  # type: ignore[arg-type]
+        assert isinstance(waiting._finder, speedups._Search)
     assert not isinstance(rewriter.HtmlGate(FakeRules(), bool)._fast, re.Pattern)  # type: ignore[arg-type]
     assert not any(isinstance(getattr(rewriter, n), speedups._Search) for n in FINDERS)
 
