@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -47,6 +48,19 @@ def load_revision(rev: str, into: Path) -> ModuleType:
     ).stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
+    return _import_base(into)
+
+
+def load_checkout(checkout: Path, into: Path) -> ModuleType:
+    """Import the ``consentgate/`` of another checkout, as built there (its compiled
+    scanner too, which :func:`load_revision` cannot extract from git), under
+    :data:`BASE_NAME`."""
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(checkout / "consentgate", into / "consentgate", ignore=ignore)
+    return _import_base(into)
+
+
+def _import_base(into: Path) -> ModuleType:
     init = into / "consentgate" / "__init__.py"
     spec = importlib.util.spec_from_file_location(
         BASE_NAME, init, submodule_search_locations=[str(init.parent)]
