@@ -553,14 +553,16 @@ def attr_spans(buf: bytes, a: int, b: int) -> tuple[dict[str, Span], bool]:
 #: (the HTML Standard's "in head" and "after head" insertion modes); and those of a
 #: frameset, which has no body (a banner inside it would not show, but break it).
 HEAD = _names("html head meta link base basefont bgsound title style script noframes frameset")
-_BODY_ENDS = _names("template noscript body")
-_ENDS = rb"|/(?i:" + _trie(_BODY_ENDS) + rb")" + _D
+#: End tags the banner's searches find: ``</body>`` places it, the others end what hides
+#: a body start from it.
+_BANNER_ENDS = _names("template noscript body")
+_ENDS = rb"|/(?i:" + _trie(_BANNER_ENDS) + rb")" + _D
 #: While the banner waits for its place: a start tag that may begin the body (any but head
 #: content), or one of ``template``, ``noscript`` or ``body`` ending.
 BODY_START = finder(
     re.compile(rb"<(?:(?!(?i:" + _trie(HEAD) + rb")" + _D + rb")[a-zA-Z]" + _ENDS + b")"),
     HEAD,
-    _BODY_ENDS,
+    _BANNER_ENDS,
 )
 #: Start tags let through before the markup meant to run first: they run nothing, and a
 #: ``<meta charset>`` must stay near the top.
@@ -571,4 +573,4 @@ _FIRST = rb"(?!(?i:" + _trie(BEFORE_FIRST) + rb")" + _D + rb")[a-zA-Z]"
 FIRST_START = finder(re.compile(b"<" + _FIRST), BEFORE_FIRST, ())
 #: While both wait: where either may go. :data:`BEFORE_FIRST` is head content, so every
 #: start tag :data:`BODY_START` finds is one of these already.
-FIRST_OR_BODY = finder(re.compile(b"<(?:" + _FIRST + _ENDS + b")"), BEFORE_FIRST, _BODY_ENDS)
+FIRST_OR_BODY = finder(re.compile(b"<(?:" + _FIRST + _ENDS + b")"), BEFORE_FIRST, _BANNER_ENDS)
