@@ -1,4 +1,4 @@
-"""The HTML gate's fixed cost on a tiny page: ``python -m bench.tiny [--base CHECKOUT]``.
+"""The HTML gate's fixed cost on a tiny page: ``python -m bench.tiny [--base REV]``.
 
 :class:`~consentgate.rewriter.HtmlGate` alone, a fresh gate per page, on
 :data:`bench.overhead.TINY_PAGE` (feed, then close), in four cases: nothing to
@@ -6,9 +6,9 @@ insert, the banner, the markup meant to run first (the Consent Mode default), bo
 What the gate costs there is construction, one feed and close, and finding where
 the insertions go; a large page hides it, a tiny one is mostly that.
 
-With ``--base``, the gate of another checkout, as built there (compiled scanner
-included: ``make .venv/.installed`` in it), is timed in the same rounds, in turns,
-and each case gets the ratio base / this tree. Each figure is the median CPU time
+With ``--base``, the gate of another revision (extracted from git and compiled as
+this tree's is, by :func:`bench.ab.load_revision`) is timed in the same rounds, in
+turns, and each case gets the ratio base / this tree. Each figure is the median CPU time
 of one page, from rounds of 500 pages.
 """
 
@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import policy
-from .ab import BASE_NAME, load_checkout
+from .ab import BASE_NAME, load_revision
 from .overhead import TINY_PAGE
 from .report import ratio, table
 from .timing import medians
@@ -80,12 +80,12 @@ def compare(packages: dict[str, str]) -> list[list[str]]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.tiny", description=__doc__)
-    parser.add_argument("--base", type=Path, help="another checkout, built, to compare with")
+    parser.add_argument("--base", help="a revision to compare with (git rev)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         packages = {"head": "consentgate"}
         if args.base is not None:
-            load_checkout(args.base, Path(folder))
+            load_revision(args.base, Path(folder))
             packages = {"base": BASE_NAME, **packages}
         rows = compare(packages)
     headers = ["case", *(f"{side} µs" for side in packages)]

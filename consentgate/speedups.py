@@ -9,6 +9,11 @@ give the same matches by ``tests/test_speedups.py``. Without the extension, or w
 ``CONSENTGATE_PURE=1`` in the environment when consentgate is first imported, the
 patterns run alone.
 
+The searches of the text states a chunk's end can leave the gate in (raw text, script
+data, a comment) are fronted the same way: the compiled side finds with ``memchr`` the
+first place where one of the pattern's few literal alternatives matches, and the pattern
+matches there (a pattern's own search is a byte-by-byte loop, several times slower).
+
 Example::
 
     >>> import consentgate
@@ -20,11 +25,24 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
 from types import ModuleType
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
-__all__ = ["ACCELERATED", "PURE_ENV", "Finder", "Skipper", "finder", "skipper"]
+__all__ = [
+    "ACCELERATED",
+    "PURE_ENV",
+    "Searcher",
+    "Skipper",
+    "TagFinder",
+    "compiled",
+    "searcher",
+    "skipper",
+    "tag_finder",
+]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 #: The environment variable that, set to anything but ``""`` or ``"0"``, forces the
 #: pure-Python gate (the fallback, and the oracle of the differential tests).
@@ -41,6 +59,14 @@ class Skipper(Protocol):
         reads them as match objects (``lastindex``, ``start``, ``end``, ``span``), and
         they hold the same numbers. After an empty match it gives no more.
         """
+        ...
+
+
+class Searcher(Protocol):
+    """What the gate calls on a search pattern: a compiled pattern, or the finder fronting it."""
+
+    def search(self, string: bytes, pos: int = 0, /) -> re.Match[bytes] | None:
+        """The pattern's first match from ``pos`` (its own match object), or None."""
         ...
 
 
@@ -109,7 +135,31 @@ def skipper(
     return scanner
 
 
-class Finder(Protocol):
+def searcher(pattern: re.Pattern[bytes], alternatives: Iterable[tuple[bytes, bool]]) -> Searcher:
+    """``pattern``, fronted by a compiled finder when the scanner runs.
+
+    ``alternatives`` describe every match of the pattern: each a literal in lower case
+    that does not start with a letter (its letters match in either case), and whether a
+    byte that ends a tag name follows it. A match starts exactly where one of them
+    matches; the finder jumps there and lets the pattern match, so the pattern decides
+    the groups (``tests/test_speedups.py`` proves the two searches find the same).
+    """
+    if _native is None:
+        return pattern
+    finder: Searcher = _native.Finder(pattern, tuple(alternatives))
+    return finder
+
+
+def compiled(name: str, fallback: _F, *bound: object) -> _F:
+    """The compiled function ``name``, with ``bound`` as its first arguments, when the
+    scanner runs; else ``fallback``, the reference it follows step for step."""
+    if _native is None:
+        return fallback
+    function: _F = partial(getattr(_native, name), *bound)  # type: ignore[assignment]
+    return function
+
+
+class TagFinder(Protocol):
     """Where a candidate pattern (:data:`consentgate.tokens.BODY_START` and its kin)
     first matches: the compiled search, or the pattern's own."""
 
@@ -124,7 +174,7 @@ class Finder(Protocol):
         ...
 
 
-class _Search:
+class _TagSearch:
     """A candidate pattern searched by the regex engine: the fallback, and the oracle of
     the differential tests."""
 
@@ -137,7 +187,7 @@ class _Search:
         return len(buf) if found is None else found.start()
 
 
-def finder(pattern: re.Pattern[bytes], passed: Iterable[str], ends: Iterable[str]) -> Finder:
+def tag_finder(pattern: re.Pattern[bytes], passed: Iterable[str], ends: Iterable[str]) -> TagFinder:
     """``pattern``'s search, compiled when the scanner runs.
 
     ``pattern`` must match ``<`` and a start tag whose (lower-case) name is not in
@@ -147,6 +197,6 @@ def finder(pattern: re.Pattern[bytes], passed: Iterable[str], ends: Iterable[str
     up once, several times faster on a page's head.
     """
     if _native is None:
-        return _Search(pattern)
-    found: Finder = _native.Finder(pattern, frozenset(passed), frozenset(ends))
+        return _TagSearch(pattern)
+    found: TagFinder = _native.TagFinder(pattern, frozenset(passed), frozenset(ends))
     return found
