@@ -252,7 +252,12 @@ def pure_gate() -> Iterator[None]:
         )
         for name in ("COMMENT_END", "RAW_END_ANY"):
             patch.setattr(rewriter, name, getattr(tokens, name).pattern)
-        unsure = {getattr(k, "pattern", k): v for k, v in tokens.UNSURE_ENDS.items()}
+        # Keys as the pure rewriter looks them up: GT is a bare pattern already (its own
+        # .pattern is its bytes), COMMENT_END the pattern a compiled finder fronts.
+        unsure = {
+            (k if isinstance(k, re.Pattern) else k.pattern): v  # type: ignore[attr-defined]
+            for k, v in tokens.UNSURE_ENDS.items()
+        }
         patch.setattr(rewriter, "UNSURE_ENDS", unsure)
         patch.setattr(rewriter, "SCRIPT", tuple(f.pattern for f in tokens.SCRIPT))
         ends = {n: tokens.raw_end(n).pattern for n in tokens.RAW}  # type: ignore[attr-defined]
