@@ -80,8 +80,8 @@ test: $(STAMP) catalogues
 
 # The tokenizer's tests again on the pure-Python gate (the fallback where no compiler is).
 test-pure: $(STAMP)
-	CONSENTGATE_PURE=1 $(PY) -m pytest -q tests/test_rewriter.py tests/test_rewriter_loads.py \
-		tests/test_conformance.py tests/test_html5lib_data.py
+	CONSENTGATE_PURE=1 $(PY) -m pytest -q -n $(TEST_JOBS) tests/test_rewriter.py \
+		tests/test_rewriter_loads.py tests/test_conformance.py tests/test_html5lib_data.py
 
 # The unit tests, without the browser suite: seconds, for every change.
 check: $(STAMP) catalogues
