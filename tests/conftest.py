@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from hypothesis import settings
 from werkzeug.serving import make_server
 from werkzeug.test import Client
@@ -20,6 +21,7 @@ from werkzeug.test import Client
 from consentgate import Category, ConsentGate
 
 from . import pgcluster
+from .jinja_cache import SharedTemplateCode
 
 # Timing is no part of a test's verdict: a busy machine must not fail an example.
 settings.register_profile("consentgate", deadline=None)
@@ -98,6 +100,16 @@ def retained_bytes(run: Callable[[], object]) -> int:
         return tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_template_code() -> Iterator[None]:
+    """Every Flask app of the session reuses the templates an earlier one compiled
+    (``tests/jinja_cache.py``): most tests build an app of their own."""
+    options = {**Flask.jinja_options, "bytecode_cache": SharedTemplateCode()}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Flask, "jinja_options", options)
+        yield
 
 
 @pytest.fixture
