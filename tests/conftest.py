@@ -5,20 +5,20 @@ from __future__ import annotations
 import gc
 import os
 import sys
-import threading
 import tracemalloc
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from hypothesis import settings
-from werkzeug.serving import make_server
 from werkzeug.test import Client
 
 from consentgate import Category, ConsentGate
+from consentgate.scan.serve import served
 
 from . import pgcluster
 from .jinja_cache import SharedTemplateCode
@@ -133,18 +133,8 @@ def client(make_gate: Callable[..., ConsentGate]) -> Client:
 @pytest.fixture
 def serve() -> Iterator[Callable[[Any], str]]:
     """Serve a WSGI app with Werkzeug on a free port of 127.0.0.1; yields its base URL."""
-    servers = []
-
-    def start(app: Any) -> str:
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    with ExitStack() as stack:
+        yield lambda app: stack.enter_context(served(app))
 
 
 @pytest.fixture(scope="session")
