@@ -36,6 +36,10 @@ _CACHE_SIZE = 4096
 _CACHE_BYTES = 2 << 20
 #: Longer URLs and cookie names are classified but not cached.
 _CACHE_MAX_LEN = 2048
+#: Inline script texts up to this many bytes are cached by their text: a site's snippets
+#: (a tag manager's loader, a JSON-LD block) come back unchanged on every page it serves,
+#: and looking one up costs a hash of its bytes, not a search. Longer ones are searched.
+_INLINE_CACHE_MAX_LEN = 8192
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 #: Rough frequency, per mille, of the commonest bytes in the inline scripts of real pages
 #: (others count as 2): the inline search anchors on bytes that are rare there.
@@ -119,8 +123,12 @@ class Rules:
         self._cookie_cache = Memo(
             self._match_cookie, max_entries=_CACHE_SIZE, max_bytes=_CACHE_BYTES
         )
+        self._inline_cache = Memo(
+            self._search_inline, max_entries=_CACHE_SIZE, max_bytes=_CACHE_BYTES
+        )
         self._cached_url = self._url_cache.__getitem__
         self._cached_cookie = self._cookie_cache.__getitem__
+        self._cached_inline = self._inline_cache.__getitem__
 
     def classify_element(self, tag: str, attrs: Mapping[str, str]) -> str | None:
         """The category an element belongs to, or None if it is not gated.
@@ -171,6 +179,14 @@ class Rules:
         When signatures of several categories start at that spot, the first
         category in configuration order wins.
         """
+        if len(text) > _INLINE_CACHE_MAX_LEN:
+            index = self._search_inline(text)
+        else:
+            index = self._cached_inline(text)
+        return None if index < 0 else self._names[index]
+
+    def _search_inline(self, text: bytes) -> int:
+        """The category index of :meth:`classify_inline`'s answer, -1 for None."""
         size = len(text)
         best, best_index, limit = size, -1, size
         # Each pass finds the signatures that hold its anchor byte; a regex led by
@@ -191,7 +207,7 @@ class Rules:
                         best, best_index = start, index
                         limit = min(size, start + self._longest)
                 match = search(text, at + 1, limit)
-        return None if best_index < 0 else self._names[best_index]
+        return best_index
 
     def may_classify(self, tag: bytes) -> bool:
         """Whether :meth:`classify_element` could place the element of this start tag.
