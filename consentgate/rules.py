@@ -13,10 +13,13 @@ import itertools
 import operator
 import re
 import string
+import sys
 from collections.abc import Callable, Mapping, Sequence
 
 from .cache import Memo
 from .config import Category
+from .speedups import literal_search
+from .tokens import decode_attrs
 from .urls import PAGE, Base, base_of, refresh_url, significant, srcset_urls, targets
 
 #: Attributes whose URL decides an element's category (``data`` only for ``<object>``, the
@@ -28,6 +31,7 @@ _SRCSET_ATTRS = ("srcset", "imagesrcset", "data-srcset")
 #: Bytes that may continue a JavaScript identifier (non-ASCII counted in): a
 #: signature starting with one must not follow one, so ``fbq(`` skips ``myfbq(``.
 _IDENT = frozenset(f"{string.ascii_letters}{string.digits}_$".encode()) | set(range(0x80, 0x100))
+_IDENT_TABLE = bytes(byte in _IDENT for byte in range(256))
 #: Characters that continue a path segment name; a path prefix must not stop inside one.
 _WORD = frozenset(f"{string.ascii_letters}{string.digits}_-")
 #: Results are cached for up to this many distinct URLs and cookie names each,
@@ -40,6 +44,10 @@ _CACHE_MAX_LEN = 2048
 #: (a tag manager's loader, a JSON-LD block) come back unchanged on every page it serves,
 #: and looking one up costs a hash of its bytes, not a search. Longer ones are searched.
 _INLINE_CACHE_MAX_LEN = 8192
+#: What a cache entry holds besides its own bytes, counted by the two caches keyed by
+#: markup: its key tuple (three items) and its share of the dict's table.
+_TUPLE_BYTES = sys.getsizeof((None, None, None))
+_ENTRY_BYTES = _TUPLE_BYTES + 64
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 #: Rough frequency, per mille, of the commonest bytes in the inline scripts of real pages
 #: (others count as 2): the inline search anchors on bytes that are rare there.
@@ -115,20 +123,30 @@ class Rules:
         signatures, self.inline_overlap = _collect_signatures(categories)
         self._passes = _inline_passes(signatures)
         self._longest = max(map(len, signatures), default=0)
+        compiled = literal_search(list(signatures), list(signatures.values()), ident=_IDENT_TABLE)
+        #: The compiled inline search, where it runs (the passes are its reference).
+        self._find_inline = None if compiled is None else compiled.find
         paths = [path.lstrip("/") for _, path in (*self._same_site, *self._any_host)]
-        hint = _tag_hint([*self._hosts, *paths, "data-consent"])
-        self._hint_search = None if hint is None else hint.search
+        hint = _hint_literals([*self._hosts, *paths, "data-consent"])
+        self._hint_search = None if hint is None else _tag_hint(hint).search
+        compiled = None if hint is None else literal_search(hint, [0] * len(hint), **_HINT_LOOK)
+        #: The compiled hint search, where it runs (``_hint_search`` is its reference).
+        self._hint_look = None if compiled is None else compiled.look
         self._exact_cookies, self._cookie_globs = _compile_cookies(categories)
         self._url_cache = Memo(self._match_key, max_entries=_CACHE_SIZE, max_bytes=_CACHE_BYTES)
         self._cookie_cache = Memo(
             self._match_cookie, max_entries=_CACHE_SIZE, max_bytes=_CACHE_BYTES
         )
+        self._tag_cache = Memo(
+            self._match_tag, max_entries=_CACHE_SIZE, max_bytes=_CACHE_BYTES, size=_tag_size
+        )
         self._inline_cache = Memo(
-            self._search_inline, max_entries=_CACHE_SIZE, max_bytes=_CACHE_BYTES
+            self._search_inline, max_entries=_CACHE_SIZE, max_bytes=_CACHE_BYTES, size=_text_size
         )
         self._cached_url = self._url_cache.__getitem__
         self._cached_cookie = self._cookie_cache.__getitem__
         self._cached_inline = self._inline_cache.__getitem__
+        self._cached_tag = self._tag_cache.__getitem__
 
     def classify_element(self, tag: str, attrs: Mapping[str, str]) -> str | None:
         """The category an element belongs to, or None if it is not gated.
@@ -141,6 +159,18 @@ class Rules:
         :param attrs: Attribute names in lower case, values entity-decoded.
         """
         return self._classify_element(tag, attrs, (PAGE,))
+
+    def classify_tag(self, tag: str, raw: bytes) -> str | None:
+        """:meth:`classify_element` of a start tag as it is written: its attributes' bytes.
+
+        They are decoded as the tokenizer reads them (:func:`~.tokens.decode_attrs`), and
+        the answer is cached by those bytes: a site's pages repeat the same tags, and a
+        lookup costs a hash instead of decoding and reading URLs.
+
+        :param tag: The tag name, lower case.
+        :param raw: What follows the name up to, not including, the ``>``.
+        """
+        return self._classify_tag(tag, raw, (PAGE,))
 
     def based(self, href: str) -> RulesWithBase:
         """These rules for the part of a page after its ``<base href>``.
@@ -156,6 +186,15 @@ class Rules:
             bool(self._same_site) and any(base != PAGE for base in bases)
         )
         return RulesWithBase(self, bases, blind)
+
+    def _classify_tag(self, tag: str, raw: bytes, bases: tuple[Base, ...]) -> str | None:
+        if len(raw) > _CACHE_MAX_LEN:
+            return self._classify_element(tag, decode_attrs(raw), bases)
+        return self._cached_tag((tag, raw, bases))
+
+    def _match_tag(self, key: tuple[str, bytes, tuple[Base, ...]]) -> str | None:
+        tag, raw, bases = key
+        return self._classify_element(tag, decode_attrs(raw), bases)
 
     def _classify_element(
         self, tag: str, attrs: Mapping[str, str], bases: tuple[Base, ...]
@@ -179,7 +218,9 @@ class Rules:
         When signatures of several categories start at that spot, the first
         category in configuration order wins.
         """
-        if len(text) > _INLINE_CACHE_MAX_LEN:
+        if self._find_inline is not None:
+            index = self._find_inline(text)
+        elif len(text) > _INLINE_CACHE_MAX_LEN:
             index = self._search_inline(text)
         else:
             index = self._cached_inline(text)
@@ -221,17 +262,17 @@ class Rules:
 
         :param tag: The start tag's bytes, or just its attributes.
         """
+        look = self._hint_look
+        if look is not None:  # compiled: one pass finds a literal, or bytes 1 or 3
+            found = look(tag)
+            if found & 1 or not found:  # a literal, or nothing that may hide one
+                return bool(found)
+            return _disguised(tag, tag.translate(_HINT_BYTES, b"\t\n\r"), found)
         search = self._hint_search
         if search is None:
             return True
         text = tag.translate(_HINT_BYTES, b"\t\n\r")
-        if 1 in text and (  # an int: a single memchr, cheaper than a bytes needle
-            # "%": looked for with white space kept, as it ends an unquoted attribute
-            (0x25 in tag and _ESCAPE.match(tag.translate(_HINT_BYTES)) is not None)
-            or tag.count(b"&") != tag.count(b"&amp;")
-        ):
-            return True
-        if 3 in text and (_MAPPED_AFTER_SLASHES(text) or _MAPPED_AFTER_COLON(text)):
+        if _disguised(tag, text, (1 in text) << 1 | (3 in text) << 2):
             return True
         return search(text) is not None
 
@@ -333,6 +374,10 @@ class RulesWithBase:
         """:meth:`Rules.classify_element`, relative URLs resolved against the base."""
         return self._rules._classify_element(tag, attrs, self._bases)
 
+    def classify_tag(self, tag: str, raw: bytes) -> str | None:
+        """:meth:`Rules.classify_tag`, relative URLs resolved against the base."""
+        return self._rules._classify_tag(tag, raw, self._bases)
+
     def may_classify(self, tag: bytes) -> bool:
         """True: a relative URL may load from a tracker (when the base can bring it to one)."""
         return True
@@ -340,6 +385,18 @@ class RulesWithBase:
     def based(self, href: str) -> RulesWithBase:
         """Itself: only a page's first ``<base href>`` counts."""
         return self
+
+
+def _tag_size(key: tuple[str, bytes, tuple[Base, ...]], value: str | None) -> int:
+    """What a tag cache entry holds: its bytes, its key tuple and a dict slot (the tag
+    name, the bases and the category name are shared with other entries)."""
+    return sys.getsizeof(key[1]) + _ENTRY_BYTES
+
+
+def _text_size(key: bytes, value: int) -> int:
+    """What an inline cache entry holds: the script's bytes and a dict slot (the index is
+    a small int, shared)."""
+    return sys.getsizeof(key) + _ENTRY_BYTES - _TUPLE_BYTES
 
 
 def _loaded_urls(tag: str, attrs: Mapping[str, str]) -> list[str]:
@@ -484,6 +541,8 @@ def _hint_table() -> bytes:
 
 
 _HINT_BYTES = _hint_table()
+#: How the compiled hint search reads a tag: as :meth:`Rules.may_classify` translates it.
+_HINT_LOOK = {"table": _HINT_BYTES, "delete": b"\t\n\r"}
 #: A percent-escape outside a query or fragment: hosts are percent-decoded, and servers
 #: decode escapes in paths. One pass from the start, skipping each "?" or "#" with the rest
 #: of its value (up to a quote or a space) and other bytes in runs, never going back.
@@ -494,24 +553,29 @@ _MAPPED_AFTER_SLASHES = re.compile(rb"""//[^/?#\s"'>\x03]*+\x03""").search
 _MAPPED_AFTER_COLON = re.compile(rb""":/?[^/?#\s"'>\x03]*+\x03""").search
 
 
-def _tag_hint(literals: Sequence[str]) -> re.Pattern[bytes] | None:
+def _hint_literals(literals: Sequence[str]) -> list[bytes] | None:
     """What a start tag must hold for :meth:`Rules.classify_element` to place it, or None.
 
     The literals are the hosts, same-site paths and file names of the source patterns,
-    and ``data-consent``; they are searched in the tag translated by
-    :data:`_HINT_BYTES` (so also without tab, LF and CR, which URL parsing drops). Each
-    is anchored on its first dot or hyphen, so the search jumps from one such byte to
-    the next and checks what follows and, by looking behind, what precedes. None when
-    a pattern matches any URL or a byte search could not see it.
+    and ``data-consent``, returned as they read in a tag translated by
+    :data:`_HINT_BYTES` (so also without tab, LF and CR, which URL parsing drops). None
+    when a pattern matches any URL or a byte search could not see it.
     """
     if any(not s or not s.isascii() or not s.isprintable() or "&" in s for s in literals):
         return None
+    texts = [literal.encode().translate(_HINT_BYTES) for literal in literals]
+    return None if any(b"\x01" in text for text in texts) else texts
+
+
+def _tag_hint(texts: Sequence[bytes]) -> re.Pattern[bytes]:
+    """The regex finding any of :func:`_hint_literals`' ``texts`` in a translated tag.
+
+    Each is anchored on its first dot or hyphen, so the search jumps from one such byte
+    to the next and checks what follows and, by looking behind, what precedes.
+    """
     anchored: dict[bytes, list[bytes]] = {}
     others: dict[bytes, bytes] = {}
-    for literal in literals:
-        text = literal.encode().translate(_HINT_BYTES)
-        if b"\x01" in text:
-            return None
+    for text in texts:
         at = text.find(b"\x02")
         if at < 0:
             others[text] = b""
@@ -522,6 +586,18 @@ def _tag_hint(literals: Sequence[str]) -> re.Pattern[bytes] | None:
     pattern = [b"\x02" + _trie(tails)] if tails else []
     pattern += [_trie(others)] if others else []
     return re.compile(b"|".join(pattern))
+
+
+def _disguised(tag: bytes, text: bytes, seen: int) -> bool:
+    """Whether a start tag may hide a host or path from :meth:`Rules.may_classify`'s
+    search: ``text`` is the tag translated by :data:`_HINT_BYTES`; ``seen`` has bit 2
+    set if byte 1 (``%``, ``&``) is in it, bit 4 if byte 3 (a mapped lead) is."""
+    if seen & 2 and (  # "%": looked for with white space kept, as it ends an unquoted attribute
+        (0x25 in tag and _ESCAPE.match(tag.translate(_HINT_BYTES)) is not None)
+        or tag.count(b"&") != tag.count(b"&amp;")
+    ):
+        return True
+    return bool(seen & 4) and bool(_MAPPED_AFTER_SLASHES(text) or _MAPPED_AFTER_COLON(text))
 
 
 def _compile_cookies(
