@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable
+from unittest import mock
 
 import idna
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from consentgate import speedups
 from consentgate.config import Category, tracker_catalogue
 from consentgate.rules import MAPPED_LEADS, Rules
 from consentgate.tokens import decode_attrs
@@ -648,6 +650,72 @@ def test_ordinary_tags_need_no_decoding(raw: bytes) -> None:
 )
 def test_what_may_classify_looks_for(raw: bytes) -> None:
     assert PATTERNS.may_classify(raw)
+
+
+# The compiled literal search (consentgate._speedups.Literals) against the regexes: the
+# same Rules built twice, once with the extension switched off.
+
+
+def _twins(categories: list[Category]) -> tuple[Rules, Rules]:
+    """The same rules with the compiled searches and with the regular expressions alone."""
+    if not speedups.ACCELERATED:
+        pytest.skip("the compiled scanner is not built (the pure path is all there is)")
+    compiled = Rules(categories)
+    with mock.patch.object(speedups, "_native", None):
+        pure = Rules(categories)
+    assert compiled._find_inline is not None and pure._find_inline is None
+    return compiled, pure
+
+
+@pytest.fixture(scope="module")
+def twins() -> tuple[Rules, Rules]:
+    """:data:`PATTERNS`' categories, twice (see :func:`_twins`)."""
+    return _twins(
+        [
+            Category("site", sources=["/lib/", "*/tracker.js"]),
+            Category("ads", sources=["ads.example.com/tr", "https://Pixel.Kit.example"]),
+            *(Category(tracker_id, trackers=[tracker_id]) for tracker_id in tracker_catalogue()),
+        ]
+    )
+
+
+@settings(max_examples=400)
+@given(raw=_start_tag() | st.binary(max_size=80) | st.text().map(str.encode))
+def test_compiled_and_pure_may_classify_agree(twins: tuple[Rules, Rules], raw: bytes) -> None:
+    compiled, pure = twins
+    assert compiled.may_classify(raw) == pure.may_classify(raw), raw
+
+
+@settings(max_examples=400)
+@given(
+    st.lists(
+        st.lists(st.text(_SIG_BYTES, min_size=1, max_size=5), max_size=4), min_size=1, max_size=3
+    ),
+    st.binary(max_size=60) | st.text(_SIG_BYTES + " x\u00e9", max_size=60).map(str.encode),
+)
+def test_compiled_and_pure_inline_searches_agree(signatures: list[list[str]], text: bytes) -> None:
+    compiled, pure = _twins([Category(f"c{i}", inline=s) for i, s in enumerate(signatures)])
+    assert compiled.classify_inline(text) == pure.classify_inline(text)
+
+
+def test_compiled_and_pure_agree_on_vendor_snippets(twins: tuple[Rules, Rules]) -> None:
+    compiled, pure = twins
+    filler = b"var x = a.b(c, 'g') || q.push(1); // gtag fbq myfbq(\n"
+    for code in (GA4, ANALYTICS_JS, GA_JS, GTM, MATOMO, META, HOTJAR, filler):
+        for text in (code, filler * 50 + code, b"x" + code[1:]):
+            assert compiled.classify_inline(text) == pure.classify_inline(text)
+    for url in _URLS:
+        raw = f' alt="x" src="{url}"'.encode()
+        assert compiled.may_classify(raw) == pure.may_classify(raw), raw
+
+
+def test_a_tag_longer_than_the_stack_buffer_is_searched_whole(
+    twins: tuple[Rules, Rules],
+) -> None:
+    compiled, pure = twins
+    raw = b' alt="' + b"x" * 5000 + b'" src="https://www.google-analytics.com/ga.js"'
+    assert compiled.may_classify(raw) and pure.may_classify(raw)
+    assert not compiled.may_classify(raw[:-20])
 
 
 def test_mapped_leads_start_every_character_uts46_maps_to_ascii_or_drops() -> None:
