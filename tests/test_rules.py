@@ -652,6 +652,50 @@ def test_what_may_classify_looks_for(raw: bytes) -> None:
     assert PATTERNS.may_classify(raw)
 
 
+# classify_tag: a start tag's raw attribute bytes, classified once and cached
+
+
+@settings(max_examples=300)
+@given(
+    raw=_start_tag() | st.binary(max_size=80),
+    tag=st.sampled_from(["script", "img", "object", "meta"]),
+)
+def test_classify_tag_reads_the_bytes_as_the_tokenizer_does(raw: bytes, tag: str) -> None:
+    expected = PATTERNS.classify_element(tag, decode_attrs(raw))
+    assert PATTERNS.classify_tag(tag, raw) == expected
+    assert PATTERNS.classify_tag(tag, raw) == expected, "the cached answer is the same"
+
+
+def test_a_cached_tag_answer_depends_on_the_tag_and_the_base() -> None:
+    raw = b' src="static/app.js"'
+    assert SITE.classify_tag("img", raw) == "necessary"  # the page's path is taken as /
+    assert SITE.based("https://cdn.example/js/").classify_tag("img", raw) is None
+    assert SITE.classify_tag("img", raw) == "necessary"
+    raw = b' data="https://www.facebook.com/tr"'
+    assert SITE.classify_tag("object", raw) == "marketing"
+    assert SITE.classify_tag("img", raw) is None  # data loads only for <object>
+
+
+def test_an_unknown_data_consent_is_told_even_when_cached() -> None:
+    told: list[str] = []
+    rules = Rules([Category("analytics")], told.append)
+    for _ in range(2):
+        assert rules.classify_tag("script", b' data-consent="analytcs"') == "analytcs"
+    assert told == ["analytcs"]
+
+
+def test_tag_cache_holds_bounded_memory_for_unique_tags() -> None:
+    rules = Rules([Category("analytics", trackers=["google-analytics"])])
+    alt = "x" * 1500
+
+    def classify() -> None:
+        for i in range(6000):
+            raw = f' alt="{alt}{i}" src="https://www.google-analytics.com/ga.js"'.encode()
+            assert rules.classify_tag("script", raw) == "analytics"
+
+    assert retained_bytes(classify) < 4 << 20
+
+
 # The compiled literal search (consentgate._speedups.Literals) against the regexes: the
 # same Rules built twice, once with the extension switched off.
 
