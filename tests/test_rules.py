@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from consentgate import speedups
 from consentgate.config import Category, tracker_catalogue
-from consentgate.rules import MAPPED_LEADS, Rules
+from consentgate.rules import Rules
+from consentgate.search import MAPPED_LEADS
 from consentgate.tokens import decode_attrs
 
 from .conftest import retained_bytes
