@@ -4,7 +4,13 @@
 git into a temporary folder, imports it beside the working tree's package
 (under another name), and times both gates in turns on the same documents,
 chunks and policy. A change is judged by the ratio in this one run, so the
-machine's load of the moment weighs on both sides alike.
+machine's load of the moment weighs on both sides alike. Where the working tree
+runs the compiled scanner, the base revision's is built too (the side without it
+would run pure).
+
+``--streaming`` compares instead how each side streams: on every corpus page over
+100 KB, the gate in 16 KB chunks against the whole document, both sides in turns;
+it prints each side's ratio per page, lowest and median.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -22,6 +29,7 @@ from io import BytesIO
 from pathlib import Path
 from types import ModuleType
 
+from consentgate import speedups
 from consentgate.speedups import PURE_ENV
 
 from . import policy
@@ -37,8 +45,23 @@ BASE_NAME = "consentgate_base"
 PURE_NAME = "consentgate_pure"
 
 
+def build_speedups(into: Path) -> None:
+    """Build the compiled scanner of the ``consentgate/`` under ``into``, in place."""
+    from setuptools import Distribution, Extension
+
+    source = into / "consentgate" / "_speedups.c"
+    if not source.exists():
+        return
+    extension = Extension("consentgate._speedups", [str(source)])
+    build = Distribution({"ext_modules": [extension]}).get_command_obj("build_ext")
+    build.build_lib, build.build_temp = str(into), str(into / "build")
+    build.ensure_finalized()
+    build.run()
+
+
 def load_revision(rev: str, into: Path) -> ModuleType:
-    """Import ``consentgate/`` as it was at ``rev`` under :data:`BASE_NAME`."""
+    """Import ``consentgate/`` as it was at ``rev`` under :data:`BASE_NAME`, compiled as
+    the working tree's is."""
     archive = subprocess.run(
         ["git", "archive", "--format=tar", rev, "consentgate"],
         cwd=ROOT,
@@ -47,6 +70,8 @@ def load_revision(rev: str, into: Path) -> ModuleType:
     ).stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
+    if speedups.ACCELERATED:
+        build_speedups(into)
     init = into / "consentgate" / "__init__.py"
     spec = importlib.util.spec_from_file_location(
         BASE_NAME, init, submodule_search_locations=[str(init.parent)]
@@ -124,15 +149,44 @@ def compare(
     return rows
 
 
+def streaming(
+    pages: Sequence[tuple[str, bytes]], gates: dict[str, Callable[[], object]]
+) -> list[list[object]]:
+    """Rows of the streaming table: per page over 100 KB, each side's chunked / whole
+    ratio (16 KB chunks), all four runs timed in turns; then the lowest and median."""
+    rows: list[list[object]] = []
+    ratios: dict[str, list[float]] = {name: [] for name in gates}
+    for page, data in pages:
+        if len(data) <= 100 * KB:
+            continue
+        runs = {}
+        for name, make in gates.items():
+            runs[f"{name} chunked"] = partial(rewrite, make, split(data, CHUNK))
+            runs[f"{name} whole"] = partial(rewrite, make, [data])
+        seconds = medians(runs, min_runs=7, budget=0.1)
+        for name in gates:
+            ratios[name].append(seconds[f"{name} whole"] / seconds[f"{name} chunked"])
+        rows.append([page, len(data) // KB, *(ratios[name][-1] for name in gates)])
+    for label, pick in (("lowest", min), ("median", statistics.median_low)):
+        rows.append([label, None, *(pick(ratios[name]) for name in gates)])
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.ab", description=__doc__)
     parser.add_argument("--base", default="HEAD", help="revision to compare with (default HEAD)")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--chunk", type=int, default=CHUNK, help="chunk size in bytes")
+    parser.add_argument("--streaming", action="store_true", help="16 KB chunks / whole, per page")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         load_revision(args.base, Path(folder))
         gates = {"base": factory(BASE_NAME), "head": factory("consentgate")}
+        if args.streaming:
+            pages = streaming(load_corpus(args.corpus), gates)
+            print(f"Streaming: 16 KB chunks / whole-document speed; base = {args.base}")
+            print(table(["page", "KB", "base", "head"], pages))
+            return
         rows = compare(documents(args.corpus), gates, args.chunk)
     print(f"Gate CPU time, ms (median per document, summed), {args.chunk} B chunks;")
     print(f"base = {args.base}, head = the working tree")

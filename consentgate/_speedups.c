@@ -9,6 +9,10 @@
  * pattern stays the one definition of what is skipped, and this walk only ever stops
  * early (at anything it does not know, it stops and lets the pattern decide).
  *
+ * A Finder fronts the search patterns of the text states that a chunk's end can leave
+ * the gate in (raw text, script data, a comment): it finds the first place where the
+ * pattern can match with memchr, and has the pattern match there.
+ *
  * Hostile input: every read is bounded by the end given to the scan; no recursion;
  * names longer than any configured name are never looked up.
  */
@@ -858,6 +862,311 @@ static PyTypeObject StopType = {
     .tp_getset = Stop_getset,
 };
 
+/* ---- Finder: where raw text, script data or a comment ends ---- */
+
+/* An alternative of a Finder's pattern: a literal whose letters match in any case,
+ * followed, when `delim` is set, by a byte that ends a tag name. */
+typedef struct {
+    unsigned char len;
+    unsigned char delim;
+    unsigned char lit[MAX_NAME + 3];
+} Alt;
+
+#define MAX_ALTS 16
+#define MAX_FIRSTS 4
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *pattern;
+    PyObject *match; /* the pattern's bound match method */
+    Alt alts[MAX_ALTS];
+    int count;
+    unsigned char firsts[MAX_FIRSTS]; /* the distinct first bytes of the alternatives */
+    int nfirsts;
+} Finder;
+
+static PyTypeObject FinderType;
+
+/* Whether alternative a matches at p, within end. */
+static int alt_at(const Alt *a, const unsigned char *s, Py_ssize_t p, Py_ssize_t end)
+{
+    Py_ssize_t i;
+    if (end - p < (Py_ssize_t)a->len + a->delim)
+        return 0;
+    for (i = 0; i < a->len; i++)
+        if (lower(s[p + i]) != a->lit[i])
+            return 0;
+    return !a->delim || is_delim(s[p + a->len]);
+}
+
+/* The first position from p where an alternative matches, or -1. Each first byte is
+ * found with memchr, and found again only once the search has passed it: linear. */
+static Py_ssize_t find(const Finder *f, const unsigned char *s, Py_ssize_t p, Py_ssize_t end)
+{
+    Py_ssize_t next[MAX_FIRSTS];
+    int k, i;
+    for (k = 0; k < f->nfirsts; k++)
+        next[k] = -1;
+    while (p < end) {
+        Py_ssize_t at = end;
+        for (k = 0; k < f->nfirsts; k++) {
+            if (next[k] < p) {
+                const unsigned char *c = memchr(s + p, f->firsts[k], (size_t)(end - p));
+                next[k] = c == NULL ? end : c - s;
+            }
+            if (next[k] < at)
+                at = next[k];
+        }
+        if (at >= end)
+            return -1;
+        for (i = 0; i < f->count; i++)
+            if (f->alts[i].lit[0] == lower(s[at]) && alt_at(&f->alts[i], s, at, end))
+                return at;
+        p = at + 1;
+    }
+    return -1;
+}
+
+static int add_alt(Finder *f, PyObject *item)
+{
+    PyObject *lit;
+    int delim, k;
+    Py_ssize_t n, i;
+    Alt *a;
+    if (!PyTuple_Check(item)) {
+        PyErr_SetString(PyExc_TypeError, "an alternative is a (bytes, bool) tuple");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(item, "Sp:alternative", &lit, &delim))
+        return -1;
+    n = PyBytes_GET_SIZE(lit);
+    if (f->count == MAX_ALTS || n < 1 || n > MAX_NAME + 2) {
+        PyErr_SetString(PyExc_ValueError, "alternatives: at most 16, of 1 to 33 bytes");
+        return -1;
+    }
+    a = &f->alts[f->count++];
+    a->len = (unsigned char)n;
+    a->delim = (unsigned char)delim;
+    for (i = 0; i < n; i++) {
+        a->lit[i] = (unsigned char)PyBytes_AS_STRING(lit)[i];
+        if (a->lit[i] != lower(a->lit[i])) {
+            PyErr_SetString(PyExc_ValueError, "alternatives: lower case only");
+            return -1;
+        }
+    }
+    for (k = 0; k < f->nfirsts && f->firsts[k] != a->lit[0]; k++)
+        ;
+    if (k == f->nfirsts) {
+        if (k == MAX_FIRSTS || is_alpha(a->lit[0])) {
+            PyErr_SetString(PyExc_ValueError, "alternatives: at most 4 first bytes, no letter");
+            return -1;
+        }
+        f->firsts[f->nfirsts++] = a->lit[0];
+    }
+    return 0;
+}
+
+static PyObject *Finder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"pattern", "alternatives", NULL};
+    PyObject *pattern, *alts;
+    Finder *f;
+    Py_ssize_t i;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!:Finder", kwlist, &pattern, &PyTuple_Type,
+                                     &alts))
+        return NULL;
+    f = (Finder *)type->tp_alloc(type, 0);
+    if (f == NULL)
+        return NULL;
+    Py_INCREF(pattern);
+    f->pattern = pattern;
+    f->match = PyObject_GetAttrString(pattern, "match");
+    if (f->match == NULL) {
+        Py_DECREF(f);
+        return NULL;
+    }
+    for (i = 0; i < PyTuple_GET_SIZE(alts); i++) {
+        if (add_alt(f, PyTuple_GET_ITEM(alts, i)) < 0) {
+            Py_DECREF(f);
+            return NULL;
+        }
+    }
+    return (PyObject *)f;
+}
+
+static void Finder_dealloc(Finder *f)
+{
+    Py_XDECREF(f->match);
+    Py_XDECREF(f->pattern);
+    Py_TYPE(f)->tp_free((PyObject *)f);
+}
+
+/* search(buf, pos=0, endpos=len): the pattern's match at the first place one of the
+ * alternatives matches. The match object is the pattern's own; where the pattern does
+ * not match there (never, by the differential tests) or the buffer is not bytes, the
+ * pattern searches by itself. */
+static PyObject *Finder_search(Finder *f, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t pos = 0, end = PY_SSIZE_T_MAX, at;
+    PyObject *m, *call[3];
+    if (nargs < 1 || nargs > 3) {
+        PyErr_SetString(PyExc_TypeError, "search(buf, pos=0, endpos=len(buf))");
+        return NULL;
+    }
+    if (nargs > 1 && (pos = PyLong_AsSsize_t(args[1])) == -1 && PyErr_Occurred())
+        return NULL;
+    if (nargs > 2 && (end = PyLong_AsSsize_t(args[2])) == -1 && PyErr_Occurred())
+        return NULL;
+    if (!PyBytes_CheckExact(args[0]))
+        return PyObject_CallMethod(f->pattern, "search", "Onn", args[0], pos, end);
+    clamp(args[0], &pos, &end);
+    at = find(f, (const unsigned char *)PyBytes_AS_STRING(args[0]), pos, end);
+    if (at < 0)
+        Py_RETURN_NONE;
+    call[0] = args[0];
+    call[1] = PyLong_FromSsize_t(at);
+    call[2] = PyLong_FromSsize_t(end);
+    m = (call[1] && call[2]) ? PyObject_Vectorcall(f->match, call, 3, NULL) : NULL;
+    Py_XDECREF(call[1]);
+    Py_XDECREF(call[2]);
+    if (m != Py_None)
+        return m;
+    Py_DECREF(m);
+    return PyObject_CallMethod(f->pattern, "search", "Onn", args[0], pos, end);
+}
+
+static PyMethodDef Finder_methods[] = {
+    {"search", (PyCFunction)(void (*)(void))Finder_search, METH_FASTCALL,
+     "search(buf, pos=0, endpos=len(buf)): as Pattern.search."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef Finder_members[] = {
+    {"pattern", T_OBJECT, offsetof(Finder, pattern), READONLY, "the pattern it fronts"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyTypeObject FinderType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "consentgate._speedups.Finder",
+    .tp_basicsize = sizeof(Finder),
+    .tp_dealloc = (destructor)Finder_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A search pattern of a few literal alternatives, found with memchr.",
+    .tp_methods = Finder_methods,
+    .tp_members = Finder_members,
+    .tp_new = Finder_new,
+};
+
+/* ---- tag_limit: where a tag cut off by the end of the buffer starts ---- */
+
+static Py_ssize_t rfind_byte(const unsigned char *s, Py_ssize_t a, Py_ssize_t b, unsigned char c)
+{
+#if defined(__GLIBC__)
+    const unsigned char *r = b > a ? memrchr(s + a, c, (size_t)(b - a)) : NULL;
+    return r == NULL ? -1 : r - s;
+#else
+    while (b > a)
+        if (s[--b] == c)
+            return b;
+    return -1;
+#endif
+}
+
+static Py_ssize_t find_byte(const unsigned char *s, Py_ssize_t a, Py_ssize_t n, unsigned char c)
+{
+    const unsigned char *r = a < n ? memchr(s + a, c, (size_t)(n - a)) : NULL;
+    return r == NULL ? -1 : r - s;
+}
+
+/* Whether the quote before `last` opens the value a complete tag's ">" at gt is in. */
+static Py_ssize_t opening_quote(const unsigned char *s, Py_ssize_t n, Py_ssize_t pos,
+                                Py_ssize_t last, Py_ssize_t gt)
+{
+    static const unsigned char quotes[2] = {'"', '\''};
+    int k;
+    for (k = 0; k < 2; k++) {
+        Py_ssize_t q = rfind_byte(s, pos, last, quotes[k]);
+        if (q > pos && s[q - 1] == '=' && find_byte(s, gt, n, quotes[k]) < 0)
+            return q;
+    }
+    return -1;
+}
+
+/* The end of the tag that `match` (TAG.match) matches at `at`, less one, or -1. */
+static int matched_gt(PyObject *match, PyObject *buf, Py_ssize_t at, Py_ssize_t *gt)
+{
+    PyObject *args[2], *m, *e;
+    args[0] = buf;
+    args[1] = PyLong_FromSsize_t(at);
+    if (args[1] == NULL)
+        return -1;
+    m = PyObject_Vectorcall(match, args, 2, NULL);
+    Py_DECREF(args[1]);
+    if (m == NULL)
+        return -1;
+    *gt = -1;
+    if (m != Py_None) {
+        e = PyObject_CallMethodNoArgs(m, str_end);
+        if (e == NULL) {
+            Py_DECREF(m);
+            return -1;
+        }
+        *gt = PyLong_AsSsize_t(e) - 1;
+        Py_DECREF(e);
+    }
+    Py_DECREF(m);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* tag_limit(match, buf, pos, end): consentgate.tokens.tag_limit, step for step. */
+static PyObject *tag_limit(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    const unsigned char *s;
+    Py_ssize_t n, pos, end, last, gt, next;
+    int i, quoted = 0;
+    (void)module;
+    if (nargs != 4 || !PyBytes_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "tag_limit(match, buf: bytes, pos, end)");
+        return NULL;
+    }
+    if (((pos = PyLong_AsSsize_t(args[2])) == -1 || (end = PyLong_AsSsize_t(args[3])) == -1) &&
+        PyErr_Occurred())
+        return NULL;
+    s = (const unsigned char *)PyBytes_AS_STRING(args[1]);
+    n = PyBytes_GET_SIZE(args[1]);
+    if (pos < 0 || end > n || pos > end) {
+        PyErr_SetString(PyExc_ValueError, "tag_limit: 0 <= pos <= end <= len(buf)");
+        return NULL;
+    }
+    last = end;
+    for (i = 0; i < 8; i++) {
+        last = rfind_byte(s, pos, last, '<');
+        if (last < 0)
+            return PyLong_FromSsize_t(end);
+        next = last + 1 < n && s[last + 1] == '/' ? last + 2 : last + 1;
+        if (next >= end)
+            return PyLong_FromSsize_t(last);
+        if (!is_alpha(s[next]))
+            continue;
+        gt = find_byte(s, next, n, '>');
+        if (quoted && gt >= 0 && matched_gt(args[0], args[1], last, &gt) < 0)
+            return NULL;
+        if (gt < 0)
+            return PyLong_FromSsize_t(last);
+        last = opening_quote(s, n, pos, last, gt);
+        if (last < 0)
+            return PyLong_FromSsize_t(end);
+        quoted = 1;
+    }
+    return PyLong_FromSsize_t(end);
+}
+
+static PyMethodDef module_methods[] = {
+    {"tag_limit", (PyCFunction)(void (*)(void))tag_limit, METH_FASTCALL,
+     "tag_limit(match, buf, pos, end): where a tag cut off by the buffer's end starts."},
+    {NULL, NULL, 0, NULL},
+};
+
 /* ---- Literals: the byte-string searches of consentgate.rules ----
  *
  * Rules looks for literal byte strings in every candidate element: its source patterns'
@@ -1074,13 +1383,14 @@ static struct PyModuleDef module = {
     .m_name = "consentgate._speedups",
     .m_doc = "The compiled front of consentgate's skipper patterns.",
     .m_size = -1,
+    .m_methods = module_methods,
 };
 
 PyMODINIT_FUNC PyInit__speedups(void)
 {
     PyObject *m;
     if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&ScanType) < 0 ||
-        PyType_Ready(&StopType) < 0)
+        PyType_Ready(&StopType) < 0 || PyType_Ready(&FinderType) < 0)
         return NULL;
     str_end = PyUnicode_InternFromString("end");
     if (str_end == NULL)
@@ -1091,6 +1401,12 @@ PyMODINIT_FUNC PyInit__speedups(void)
     Py_INCREF(&ScannerType);
     if (PyModule_AddObject(m, "Scanner", (PyObject *)&ScannerType) < 0) {
         Py_DECREF(&ScannerType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&FinderType);
+    if (PyModule_AddObject(m, "Finder", (PyObject *)&FinderType) < 0) {
+        Py_DECREF(&FinderType);
         Py_DECREF(m);
         return NULL;
     }

@@ -65,6 +65,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import NamedTuple, Protocol
 
+from .speedups import Searcher
 from .tokens import (
     ATTRS_ON,
     BACKGROUND,
@@ -106,6 +107,7 @@ from .tokens import (
     raw_end,
     self_closing,
     skipped,
+    tag_limit,
     widget_search,
 )
 
@@ -271,12 +273,12 @@ class HtmlGate:
     _done = _bypass = _plain = False
     _partial = -1  # end of the buffer when the tag at _pos was found cut off
     _lbuf: bytes | None = None  # the buffer that _lim was computed for
-    _lim = 0  # what _limit gave for it
+    _lim = 0  # what tag_limit gave for it
     _cut_name, _cut_depth, _cut_stack = "", 0, 0  # removed nested element
     _cut_foreign = False
     _cut_open: list[str] | None = None  # open in a removed <video>, <audio>, <object>
     _tail = b""  # the byte before the buffer, or before a held script that left it
-    _until: re.Pattern[bytes] | None = None  # end of a comment-like section
+    _until: Searcher | None = None  # end of a comment-like section
     _ustart = 0
     _rname = ""  # raw-text element we are inside, if any
     _rscript = _rcut = False
@@ -330,8 +332,10 @@ class HtmlGate:
             return data
         data = data if type(data) is bytes else bytes(data)
         self._buf = self._buf + data if self._buf else data
-        self._run(False)
-        return self._flush()
+        # Mostly markup, and the buffer ends in it: _run only once another state begins.
+        if self._in_text() or (self._markup(False) and not self._bypass):
+            self._run(False)
+        return self._flush(data)
 
     def close(self) -> bytes:
         """Finish the stream: return whatever was held back, resolved."""
@@ -364,8 +368,33 @@ class HtmlGate:
             else:
                 go = self._markup(final)
 
-    def _flush(self) -> bytes:
-        """Return what is decided, and drop it (and what was cut) from the buffer."""
+    def _flush(self, data: bytes = b"") -> bytes:
+        """Return what is decided, and drop it (and what was cut) from the buffer.
+
+        In a text state that passes what it reads (raw text, a comment), all that was
+        read is sent, though the end of the buffer stays for the search of the state's
+        end to resume: nothing before that end can be cut or moved any more. ``data``
+        is the chunk at the end of the buffer: when exactly it is to be sent, it is sent
+        as it came, not copied.
+        """
+        if self._hold >= 0 or self._fhold >= 0 or self._bypass:
+            return self._flush_held()
+        buf, pieces, out, keep = self._buf, self._pieces, self._out, self._pos
+        self._pieces = []
+        if out >= 0:
+            end = len(buf)
+            send = end if self._rname or self._until is not None else keep
+            if out < send:
+                exact = send == end and out == end - len(data)
+                pieces.append(data if exact else buf[out:send])
+                self._out = send
+        if keep:
+            self._buf, self._tail = buf[keep:], buf[keep - 1 : keep]
+            self._rebase(keep)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    def _flush_held(self) -> bytes:
+        """:meth:`_flush` while a script is held back, or once the gate gave up."""
         buf, pieces, out = self._buf, self._pieces, self._out
         self._pieces = []
         if self._fhold >= 0 and not self._bypass and self._pos - self._fhold > self._max:
@@ -394,16 +423,20 @@ class HtmlGate:
                 self._out = self._hold = keep = spill
         if keep:
             self._buf, self._tail = buf[keep:], buf[keep - 1 : keep] if tail is None else tail
+            if self._hold >= 0:
+                self._hold -= keep
+            if self._fhold >= 0:
+                self._fhold -= keep
+                self._fbody -= keep
             self._rebase(keep)
         return b"".join(pieces)
 
     def _rebase(self, n: int) -> None:
-        """Shift every remembered offset after ``n`` bytes left the buffer."""
+        """Shift the remembered offsets after ``n`` bytes left the buffer (those of a held
+        script, :meth:`_flush_held` shifts)."""
         self._pos -= n
         if self._out >= 0:
             self._out -= n
-        if self._hold >= 0:
-            self._hold -= n
         if self._rname:
             self._rbody -= n
             self._rend -= n if self._rend >= 0 else 0
@@ -411,10 +444,8 @@ class HtmlGate:
             self._ustart -= n
         if self._partial >= 0:
             self._partial -= n
-        self._deferred -= n
-        if self._fhold >= 0:
-            self._fhold -= n
-            self._fbody -= n
+        if self._deferred >= 0:  # once negative, it matches no script's start
+            self._deferred -= n
 
     def _overflow(self, what: str) -> bool:
         if self._warn is not None:
@@ -432,12 +463,12 @@ class HtmlGate:
         elif self._lbuf is buf and self._lim >= self._pos:  # this buffer's, still ahead
             limit = self._lim
         else:
-            limit = self._lim = self._limit(end)
+            limit = self._lim = tag_limit(buf, self._pos, end)
             self._lbuf = buf
         may_classify, cand, fast = self._rules.may_classify, -1, self._fast
         while True:
             if self._pos > limit:  # a whole tag read past a "<" in one of its values
-                limit = self._lim = self._limit(end)
+                limit = self._lim = tag_limit(buf, self._pos, end)
             pos, stop, stack = self._pos, limit, self._stack
             if stack and self._unsure:
                 skip = UNSURE
@@ -577,46 +608,6 @@ class HtmlGate:
         """Whether the input ended in ordinary HTML text, where the banner may follow."""
         open_ = self._eof_open or self._in_text() or self._inert or self._stack
         return not open_ and self._out >= 0 and self._fhold < 0
-
-    def _limit(self, end: int) -> int:
-        """Where markup stops being worth tokenizing until more input comes.
-
-        That is the start of a tag the buffer ends in the middle of: every skipper path
-        would scan it and fail (a long attribute value cut off costs several scans), so
-        one look decides that it is cut off, and it waits for the next chunk. Only the
-        last few "<" that could open a tag are looked at. A complete tag may lie inside a
-        quoted attribute value that the buffer ends in (markup in JSON or HTML held by an
-        attribute): when the last quote before it follows an "=" and none of its kind comes
-        after it, the look goes on before that quote. The answer only saves work: the
-        skipper stops at a cut-off tag wherever the limit is.
-        """
-        buf, pos = self._buf, self._pos
-        last, quoted = end, False
-        for _ in range(8):
-            last = buf.rfind(b"<", pos, last)
-            if last < 0:
-                return end
-            n = last + 2 if buf[last + 1 : last + 2] == b"/" else last + 1
-            if n >= end:
-                return last  # too little to tell what it opens
-            if 0x61 <= buf[n] | 0x20 <= 0x7A:  # a letter: a tag
-                # Without a ">" after it, it is cut off; with one, it is complete unless the
-                # ">" is in one of its quoted values, as may be when markup is in a value.
-                gt = buf.find(b">", n)
-                if quoted and gt >= 0:
-                    m = TAG.match(buf, last)
-                    gt = -1 if m is None else m.end() - 1
-                if gt < 0:
-                    return last
-                # Inside a value, the quote that opened it follows an "=" and is the last
-                # of its kind: look on before it for the tag it belongs to.
-                q = buf.rfind(b'"', pos, last)
-                if q <= pos or buf[q - 1] != 0x3D or buf.find(b'"', gt) >= 0:
-                    q = buf.rfind(b"'", pos, last)
-                    if q <= pos or buf[q - 1] != 0x3D or buf.find(b"'", gt) >= 0:
-                        return end
-                last, quoted = q, True
-        return end
 
     def _token(self, pos: int, end: int, final: bool) -> bool:
         """Handle what the skipper stopped at besides a whole tag; False to wait for input."""

@@ -9,6 +9,11 @@ give the same matches by ``tests/test_speedups.py``. Without the extension, or w
 ``CONSENTGATE_PURE=1`` in the environment when consentgate is first imported, the
 patterns run alone.
 
+The searches of the text states a chunk's end can leave the gate in (raw text, script
+data, a comment) are fronted the same way: the compiled side finds with ``memchr`` the
+first place where one of the pattern's few literal alternatives matches, and the pattern
+matches there (a pattern's own search is a byte-by-byte loop, several times slower).
+
 Example::
 
     >>> import consentgate
@@ -20,11 +25,24 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from types import ModuleType
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
-__all__ = ["ACCELERATED", "PURE_ENV", "LiteralSearch", "Skipper", "literal_search", "skipper"]
+__all__ = [
+    "ACCELERATED",
+    "PURE_ENV",
+    "LiteralSearch",
+    "Searcher",
+    "Skipper",
+    "compiled",
+    "literal_search",
+    "searcher",
+    "skipper",
+]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 #: The environment variable that, set to anything but ``""`` or ``"0"``, forces the
 #: pure-Python gate (the fallback, and the oracle of the differential tests).
@@ -41,6 +59,14 @@ class Skipper(Protocol):
         reads them as match objects (``lastindex``, ``start``, ``end``, ``span``), and
         they hold the same numbers. After an empty match it gives no more.
         """
+        ...
+
+
+class Searcher(Protocol):
+    """What the gate calls on a search pattern: a compiled pattern, or the finder fronting it."""
+
+    def search(self, string: bytes, pos: int = 0, /) -> re.Match[bytes] | None:
+        """The pattern's first match from ``pos`` (its own match object), or None."""
         ...
 
 
@@ -107,6 +133,30 @@ def skipper(
         comments,
     )
     return scanner
+
+
+def searcher(pattern: re.Pattern[bytes], alternatives: Iterable[tuple[bytes, bool]]) -> Searcher:
+    """``pattern``, fronted by a compiled finder when the scanner runs.
+
+    ``alternatives`` describe every match of the pattern: each a literal in lower case
+    that does not start with a letter (its letters match in either case), and whether a
+    byte that ends a tag name follows it. A match starts exactly where one of them
+    matches; the finder jumps there and lets the pattern match, so the pattern decides
+    the groups (``tests/test_speedups.py`` proves the two searches find the same).
+    """
+    if _native is None:
+        return pattern
+    finder: Searcher = _native.Finder(pattern, tuple(alternatives))
+    return finder
+
+
+def compiled(name: str, fallback: _F, *bound: object) -> _F:
+    """The compiled function ``name``, with ``bound`` as its first arguments, when the
+    scanner runs; else ``fallback``, the reference it follows step for step."""
+    if _native is None:
+        return fallback
+    function: _F = partial(getattr(_native, name), *bound)  # type: ignore[assignment]
+    return function
 
 
 class LiteralSearch(Protocol):

@@ -19,7 +19,16 @@ import string
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
-from .speedups import ANY_TAG, FOREIGN_CONTENT, HTML_CONTENT, Skipper, skipper
+from .speedups import (
+    ANY_TAG,
+    FOREIGN_CONTENT,
+    HTML_CONTENT,
+    Searcher,
+    Skipper,
+    compiled,
+    searcher,
+    skipper,
+)
 
 __all__ = [
     "ATTRS_ON",
@@ -62,6 +71,7 @@ __all__ = [
     "raw_end",
     "self_closing",
     "skipped",
+    "tag_limit",
     "widget_search",
 ]
 
@@ -158,16 +168,28 @@ _ATTR_TEXT = re.compile(
     r"([^\t\n\f\r />][^\t\n\f\r />=]*+)"
     r"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:"([^"]*+)"|'([^']*+)'|([^\t\n\f\r >]*+)))?"""
 )
-COMMENT_END = re.compile(rb"--!?>")
+# The searches of text states come with the literal alternatives every match starts
+# with (True: a byte that ends a tag name follows), for the compiled finder.
+_COMMENT_END_ALT: tuple[bytes, bool] = (b"-->", False)
+_SCRIPT_END: tuple[bytes, bool] = (b"</script", True)
+COMMENT_END = searcher(re.compile(rb"--!?>"), [_COMMENT_END_ALT, (b"--!>", False)])
 GT = re.compile(rb">")
 CDATA_END = re.compile(rb"]]>")
 #: Script data, escaped and double-escaped states (WHATWG 13.2.5.4 and following).
 SCRIPT = (
-    re.compile(rb"<(?:(!--)|/script[\t\n\f\r />])", re.I),
-    re.compile(rb"(-->)|<(/?)script[\t\n\f\r />]", re.I),
-    re.compile(rb"(-->)|</script[\t\n\f\r />]", re.I),
+    searcher(
+        re.compile(rb"<(?:(!--)|/script[\t\n\f\r />])", re.I), [(b"<!--", False), _SCRIPT_END]
+    ),
+    searcher(
+        re.compile(rb"(-->)|<(/?)script[\t\n\f\r />]", re.I),
+        [_COMMENT_END_ALT, (b"<script", True), _SCRIPT_END],
+    ),
+    searcher(re.compile(rb"(-->)|</script[\t\n\f\r />]", re.I), [_COMMENT_END_ALT, _SCRIPT_END]),
 )
-_END = {n: re.compile(rb"</" + n.encode() + _D, re.I) for n in RAW}
+_END = {
+    n: searcher(re.compile(rb"</" + n.encode() + _D, re.I), [(b"</" + n.encode(), True)])
+    for n in RAW
+}
 
 
 # What an SVG <script> holds, for its text: CDATA sections are text there; comments,
@@ -195,6 +217,51 @@ def last_attr(buf: bytes, a: int, b: int) -> int:
     return m.start(1)
 
 
+def _tag_limit(buf: bytes, pos: int, end: int) -> int:
+    """Where markup in ``buf[pos:end]`` stops being worth tokenizing until more input comes.
+
+    That is the start of a tag the buffer ends in the middle of: every skipper path
+    would scan it and fail (a long attribute value cut off costs several scans), so
+    one look decides that it is cut off, and it waits for the next chunk. Only the
+    last few "<" that could open a tag are looked at. A complete tag may lie inside a
+    quoted attribute value that the buffer ends in (markup in JSON or HTML held by an
+    attribute): when the last quote before it follows an "=" and none of its kind comes
+    after it, the look goes on before that quote. The answer only saves work: the
+    skipper stops at a cut-off tag wherever the limit is. Called at every chunk: the
+    compiled scanner has it in C (:func:`consentgate.speedups.compiled`).
+    """
+    last, quoted = end, False
+    for _ in range(8):
+        last = buf.rfind(b"<", pos, last)
+        if last < 0:
+            return end
+        n = last + 2 if buf[last + 1 : last + 2] == b"/" else last + 1
+        if n >= end:
+            return last  # too little to tell what it opens
+        if 0x61 <= buf[n] | 0x20 <= 0x7A:  # a letter: a tag
+            # Without a ">" after it, it is cut off; with one, it is complete unless the
+            # ">" is in one of its quoted values, as may be when markup is in a value.
+            gt = buf.find(b">", n)
+            if quoted and gt >= 0:
+                m = TAG.match(buf, last)
+                gt = -1 if m is None else m.end() - 1
+            if gt < 0:
+                return last
+            # Inside a value, the quote that opened it follows an "=" and is the last
+            # of its kind: look on before it for the tag it belongs to.
+            q = buf.rfind(b'"', pos, last)
+            if q <= pos or buf[q - 1] != 0x3D or buf.find(b'"', gt) >= 0:
+                q = buf.rfind(b"'", pos, last)
+                if q <= pos or buf[q - 1] != 0x3D or buf.find(b"'", gt) >= 0:
+                    return end
+            last, quoted = q, True
+    return end
+
+
+#: :func:`_tag_limit`, compiled where the scanner is.
+tag_limit = compiled("tag_limit", _tag_limit, TAG.match)
+
+
 def skipped(name: str, end_tag: bool, foreign: bool, ip: bool) -> bool:
     """Whether the skippers pass a tag of this (lower-case) name unseen.
 
@@ -214,7 +281,7 @@ def foreign_text(buf: bytes, a: int, b: int) -> bytes:
     return b"".join(m[1] or m[2] or b"" for m in _FOREIGN_TOKEN.finditer(buf, a, b))
 
 
-def raw_end(name: str) -> re.Pattern[bytes]:
+def raw_end(name: str) -> Searcher:
     """The pattern finding the end tag of the raw-text element ``name``."""
     return _END[name]
 
@@ -395,9 +462,12 @@ def _skipper(
 _RAW_END = rb"(?=</(?i:" + _trie(RAW) + rb")" + _D + rb")"
 #: In SVG/MathML content that an HTML end tag may have closed, a comment and a bogus
 #: comment also end before the end tag of a raw-text element: in HTML they may lie in one.
-UNSURE_ENDS = {COMMENT_END: re.compile(rb"--!?>|" + _RAW_END), GT: re.compile(rb">|" + _RAW_END)}
+UNSURE_ENDS: dict[Searcher, Searcher] = {
+    COMMENT_END: re.compile(rb"--!?>|" + _RAW_END),
+    GT: re.compile(rb">|" + _RAW_END),
+}
 #: There, the end tag of any raw-text element ends raw text.
-RAW_END_ANY = re.compile(_RAW_END[3:-1])
+RAW_END_ANY = searcher(re.compile(_RAW_END[3:-1]), [(b"</" + n.encode(), True) for n in RAW])
 
 
 def _html_skipper(

@@ -860,6 +860,49 @@ def test_a_text_lt_before_a_long_removed_script_stays_text(chunk: int) -> None:
     assert run(doc, chunk=chunk) == b"<p>a <<!---->script src=" + GA + b"></script>"
 
 
+# Where a chunk may end: inside a long kept <style>, comment or script (the text state's
+# end tag or close split too), a held script (its signature split), a tag, a removed script.
+_LONG = b"a { b: c } .d > e { f: '</styl' } " * 300
+CHUNK_ENDS = [
+    pytest.param(b"<p>x<style>" + _LONG + b"</style ><p>y", id="style"),
+    pytest.param(b"<p>x<!--" + _LONG + b"--!><p>y<!-- a --><p>z", id="comment"),
+    pytest.param(b"<p>x<script>var s = '" + _LONG + b"';</SCRIPT><p>y", id="kept-script"),
+    pytest.param(b"<script>x = '<!--" + _LONG + b"<script>--></script>y", id="escaped-script"),
+    pytest.param(b"<p>x<script>var s = '" + _LONG * 3 + b"'; gtag(1)</script><p>y", id="held"),
+    pytest.param(b"<p>x<script>var s = 1; gtag(1)</script>" + FILLER, id="short-held"),
+    pytest.param(FILLER + b'<img alt="' + _LONG + b'" src="' + GA + b'"><p>y', id="tag"),
+    pytest.param(
+        FILLER + b'<p title="' + _LONG + b'<b>"><script src=' + GA + b"></script>",
+        id="quoted-markup",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("doc", CHUNK_ENDS)
+def test_a_chunk_may_end_anywhere_in_a_state(doc: bytes) -> None:
+    whole = run(doc)
+    for chunk in (1, 7, 4096, 16 * 1024):
+        assert run(doc, chunk=chunk) == whole, chunk
+    # Cut at every byte around each state's end, and around a signature in a script.
+    marks = [doc.rfind(word) for word in (b"</sty", b"--!>", b"</SCR", b"--></", b"gtag", b'src="')]
+    for mark in (m for m in marks if m > 0):
+        for chunks in split_everywhere(doc, mark - 12, mark + 12):
+            assert feed_all(chunks, frozenset(), None) == whole, [len(c) for c in chunks]
+
+
+@pytest.mark.parametrize("opening", [b"<style>", b"<!--", b"<textarea>", b"<script src=a.js>"])
+def test_kept_text_is_sent_as_it_arrives(opening: bytes) -> None:
+    # Once in a long kept element (not an inline script: that is held until classified),
+    # each chunk of its text is sent when it comes, even the bytes that the search for
+    # its end looks at again with the next chunk.
+    gate = HtmlGate(FakeRules(), lambda category: True)  # type: ignore[arg-type]
+    start = b"<p>a</p>" + opening + b"x" * 9000
+    assert gate.feed(start[:50]) + gate.feed(start[50:]) == start
+    for piece in (b"x" * 5000 + b"</sty", b"le </scr", b"ipt </text", b"area --", b"! -"):
+        assert gate.feed(piece) == piece
+    assert gate.close() == b""
+
+
 # --- markup meant to run first (the Consent Mode default) ------------------------------
 
 FIRSTS = [

@@ -130,6 +130,76 @@ def test_hostile_input_is_walked_in_linear_steps() -> None:
             )
 
 
+def searchers() -> dict[str, tokens.Searcher]:
+    found = {"COMMENT_END": tokens.COMMENT_END, "RAW_END_ANY": tokens.RAW_END_ANY}
+    found |= {f"SCRIPT[{i}]": finder for i, finder in enumerate(tokens.SCRIPT)}
+    return found | {f"raw_end({n})": tokens.raw_end(n) for n in sorted(tokens.RAW)}
+
+
+def _found(m: re.Match[bytes] | None) -> object:
+    return None if m is None else (m.span(), m.regs, m.lastindex)
+
+
+# Text that reaches each alternative of the searches, whole, cut off and in any case.
+_TEXT = st.sampled_from(
+    [
+        "</script>", "</SCRIPT ", "</script", "</scripts>", "<script>", "<Script/", "<!--",
+        "<!-", "-->", "--!>", "--!", "->", "--", "-", "<", "</", "</style\t", "</StYlE>",
+        "</title\f", "</textarea/", "</xmp\r", "</iframe\n", "</noembed>", "</noframes>",
+        "</styles", "<style>", "x", " ", ">", "é", "\x00",
+    ]
+)  # fmt: skip
+TEXT = st.lists(_TEXT | st.text(max_size=3), max_size=30).map(lambda p: "".join(p).encode())
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=TEXT, start=st.integers(min_value=0, max_value=40))
+def test_the_finders_search_as_their_patterns(doc: bytes, start: int) -> None:
+    for name, finder in searchers().items():
+        pattern = finder.pattern  # type: ignore[attr-defined]
+        for pos in (start, 0):
+            assert _found(finder.search(doc, pos)) == _found(pattern.search(doc, pos)), name
+
+
+def test_finders_on_hostile_and_other_buffers() -> None:
+    for doc in (b"<" * 40_000, b"-" * 40_000 + b">", b"</scrip" * 10_000, b"<!-" * 10_000):
+        for name, finder in searchers().items():
+            pattern = finder.pattern  # type: ignore[attr-defined]
+            assert _found(finder.search(doc, 1)) == _found(pattern.search(doc, 1)), name
+    other = bytearray(b"a</style>b--><!--</script>")
+    for finder in searchers().values():
+        pattern = finder.pattern  # type: ignore[attr-defined]
+        assert _found(finder.search(other, 0)) == _found(pattern.search(other, 0))
+
+
+def test_finders_are_in_use() -> None:
+    assert all(not isinstance(f, re.Pattern) for f in searchers().values())
+
+
+# Markup that reaches each step of tag_limit: tags cut off and whole, "<" that opens
+# nothing, quoted values holding markup, "=" before a quote or not.
+_LIMITS = st.sampled_from(
+    ["<p", "<P ", "</a", "</", "<", "<1", "<!--", ">", "<a href=", '"', "'", '="', "='", "=",
+     '<i title="<b>">', "<b>", " ", "x", "/", "{\"h\":\"<p>\"}"]
+)  # fmt: skip
+LIMITS = st.lists(_LIMITS | st.text(max_size=2), max_size=40).map(lambda p: "".join(p).encode())
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=LIMITS, start=st.integers(min_value=0), cut=st.integers(min_value=0))
+def test_tag_limit_is_its_reference(doc: bytes, start: int, cut: int) -> None:
+    end = cut % (len(doc) + 1)
+    pos = start % (end + 1)
+    assert tokens.tag_limit(doc, pos, end) == tokens._tag_limit(doc, pos, end)
+    assert tokens.tag_limit(doc, 0, len(doc)) == tokens._tag_limit(doc, 0, len(doc))
+
+
+def test_tag_limit_is_compiled() -> None:
+    assert tokens.tag_limit is not tokens._tag_limit
+    with pytest.raises(ValueError):
+        tokens.tag_limit(b"<p", 2, 1)
+
+
 @contextlib.contextmanager
 def pure_gate() -> Iterator[None]:
     """The rewriter with the bare patterns, as ``CONSENTGATE_PURE=1`` runs it."""
@@ -138,6 +208,14 @@ def pure_gate() -> Iterator[None]:
         for name in ("FOREIGN", "SLOW", "UNSURE"):
             patch.setattr(rewriter, name, getattr(tokens, name).pattern)
         patch.setattr(rewriter, "fast_widgets", lambda c: tokens.fast_widgets(c).pattern)
+        for name in ("COMMENT_END", "RAW_END_ANY"):
+            patch.setattr(rewriter, name, getattr(tokens, name).pattern)
+        unsure = {getattr(k, "pattern", k): v for k, v in tokens.UNSURE_ENDS.items()}
+        patch.setattr(rewriter, "UNSURE_ENDS", unsure)
+        patch.setattr(rewriter, "SCRIPT", tuple(f.pattern for f in tokens.SCRIPT))
+        ends = {n: tokens.raw_end(n).pattern for n in tokens.RAW}  # type: ignore[attr-defined]
+        patch.setattr(rewriter, "raw_end", ends.__getitem__)
+        patch.setattr(rewriter, "tag_limit", tokens._tag_limit)
         yield
 
 
@@ -163,8 +241,11 @@ def test_the_pure_swap_reaches_every_skipper() -> None:
     with pure_gate():
         gate = rewriter.HtmlGate(FakeRules(), bool, embeds=FakeEmbeds())  # type: ignore[arg-type]
         assert isinstance(gate._fast, re.Pattern)
-        names = ("FOREIGN", "SLOW", "UNSURE")
+        names = ("FOREIGN", "SLOW", "UNSURE", "COMMENT_END", "RAW_END_ANY")
         assert all(isinstance(getattr(rewriter, n), re.Pattern) for n in names)
+        assert all(isinstance(p, re.Pattern) for p in rewriter.SCRIPT)
+        assert all(isinstance(rewriter.raw_end(n), re.Pattern) for n in tokens.RAW)
+        assert rewriter.tag_limit is tokens._tag_limit
     assert not isinstance(rewriter.HtmlGate(FakeRules(), bool)._fast, re.Pattern)  # type: ignore[arg-type]
 
 
