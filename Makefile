@@ -71,17 +71,21 @@ scan-demo: $(SCAN_STAMP)
 	$(PY) -m consentgate scan --config demo_site/consent.toml --wsgi 'demo_site:create_app()' \
 		--crawl 20 --html build/scan-demo.html /
 
+# Test processes (pytest-xdist): one per core of the 2-core CI machine. Each runs its
+# browser tests after its other tests (tests/conftest.py); TEST_JOBS=0 runs in one process.
+TEST_JOBS ?= 2
+
 test: $(STAMP) catalogues
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_JOBS)
 
 # The tokenizer's tests again on the pure-Python gate (the fallback where no compiler is).
 test-pure: $(STAMP)
-	CONSENTGATE_PURE=1 $(PY) -m pytest -q tests/test_rewriter.py tests/test_rewriter_loads.py \
-		tests/test_conformance.py tests/test_html5lib_data.py
+	CONSENTGATE_PURE=1 $(PY) -m pytest -q -n $(TEST_JOBS) tests/test_rewriter.py \
+		tests/test_rewriter_loads.py tests/test_conformance.py tests/test_html5lib_data.py
 
 # The unit tests, without the browser suite: seconds, for every change.
 check: $(STAMP) catalogues
-	$(PY) -m pytest -q --ignore=tests/browser
+	$(PY) -m pytest -q --ignore=tests/browser -n $(TEST_JOBS)
 
 bench: $(BENCH_STAMP)
 	$(PY) -m bench

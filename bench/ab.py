@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -59,9 +60,13 @@ def build_speedups(into: Path) -> None:
     build.run()
 
 
-def load_revision(rev: str, into: Path) -> ModuleType:
+def load_revision(rev: str, into: Path, *, catalogues: bool = False) -> ModuleType:
     """Import ``consentgate/`` as it was at ``rev`` under :data:`BASE_NAME`, compiled as
-    the working tree's is."""
+    the working tree's is.
+
+    :param catalogues: copy in the working tree's compiled catalogues (git holds only
+        their sources), so that pages come in the visitor's language as the tree's do.
+    """
     archive = subprocess.run(
         ["git", "archive", "--format=tar", rev, "consentgate"],
         cwd=ROOT,
@@ -72,6 +77,9 @@ def load_revision(rev: str, into: Path) -> ModuleType:
         tar.extractall(into, filter="data")
     if speedups.ACCELERATED:
         build_speedups(into)
+    if catalogues:
+        for path in ROOT.glob("consentgate/locale/*/*/*.mo"):
+            shutil.copy(path, into / path.relative_to(ROOT))
     init = into / "consentgate" / "__init__.py"
     spec = importlib.util.spec_from_file_location(
         BASE_NAME, init, submodule_search_locations=[str(init.parent)]

@@ -69,7 +69,8 @@ CASES = (
     Case("non-HTML (JSON)", "GET", "/data", "accepted", False, 0.05, "200"),
     Case("HEAD of an HTML page", "HEAD", "/page", "accepted", False, 0.05, "200"),
     Case("304 Not Modified", "GET", "/page", "accepted", True, 0.05, "304"),
-    Case("HTML, visitor accepted all", "GET", "/page", "accepted", False, 0.05, "200"),
+    # Rewritten: a visitor who accepted all still gets the Consent Mode default script.
+    Case("tiny HTML + Consent Mode, accepted", "GET", "/page", "accepted", False, 0.20, "200"),
     Case("tiny HTML + banner, undecided", "GET", "/page", "undecided", False, 0.20, "200"),
 )
 

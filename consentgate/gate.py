@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 from . import ui
-from .cache import Memo, SizedCache, short_key
+from .cache import MAX_KEY_LENGTH, Memo, SizedCache, short_key
 from .config import Settings, build_settings, secret_warnings
 from .consent import Consent, ConsentCodec
 from .consent_mode import ConsentMode
@@ -51,6 +51,7 @@ from .encoding import readable_accept_encoding
 from .endpoint import FormRequest, endpoint_response
 from .http import hostname, state_tag, strip_conditional
 from .i18n import LanguageChooser
+from .inserts import Inserts
 from .jurisdiction import (
     ALL_STATES,
     RequestState,
@@ -64,7 +65,7 @@ from .passage import Passage
 from .paths import app_path, log_path, path_and_query, raw_path
 from .recording import Recorder
 from .rules import Rules
-from .script import consent_state, script_path, state_json, state_tags
+from .script import consent_state, script_path
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response
@@ -74,19 +75,12 @@ logger = logging.getLogger("consentgate")
 #: ``HTTP_*``...) and the ``consentgate.*`` keys the gate and the app share.
 Environ: TypeAlias = dict[str, Any]
 
-logger = logging.getLogger("consentgate")
 #: Distinct Cookie headers whose verified state is kept, and the bytes they may hold.
 _VISITOR_CACHE = 4096
 _VISITOR_CACHE_BYTES = 8 << 20
 #: Distinct Cookie headers whose cookies' categories are kept, and their bytes.
 _COOKIE_CACHE = 1024
 _COOKIE_CACHE_BYTES = 4 << 20
-#: Distinct request paths whose banner is kept, and their bytes.
-_BANNER_CACHE = 1024
-_BANNER_CACHE_BYTES = 8 << 20
-#: Distinct consent states whose JSON for the JavaScript API is kept, and their bytes.
-_STATE_CACHE = 4096
-_STATE_CACHE_BYTES = 4 << 20
 #: Distinct unknown ``data-consent`` values warned about, at most.
 _UNKNOWN_NAMES = 256
 #: What tells a request state's readings of a ``Cookie`` header apart in the cache.
@@ -113,6 +107,13 @@ class Visitor(NamedTuple):
     #: Whether a page that cannot be gated is refused (``unreadable = "block"``): something
     #: is cut, or the Consent Mode default is due and would be missing.
     strict: bool
+    #: Whether this visitor's pages may be rewritten (something cut or inserted): then
+    #: the app is asked for a coding the gate reads.
+    reads_body: bool
+    #: The language the visitor picked (:attr:`Consent.language`) as one of the site's, or "".
+    picked: str
+    #: What :meth:`Gate.admit` writes into the request's ``environ`` for this visitor.
+    marks: dict[str, Any]
 
 
 class Gate:
@@ -160,6 +161,7 @@ class Gate:
         self.load_once = LoadOnceCodec(config.secret_key, config.load_once_seconds)
         #: Which catalogue embed an element is, for its placeholder.
         self.embeds = EmbedFinder(config.categories)
+        self._has_embeds = bool(self.embeds)
         #: Source of the current time; tests replace it.
         self.clock: Callable[[], float] = time.time
         self.consent_mode = ConsentMode(config)
@@ -168,6 +170,9 @@ class Gate:
         #: Writes each decision's record; the store opens on the first decision.
         self.recorder = Recorder(config)
         self._undecided = Consent.undecided(config.required_names)
+        #: Chooses each request's language (:mod:`consentgate.i18n`).
+        self.languages = LanguageChooser(config.languages, config.default_language)
+        self._default_language = config.default_language
         #: What no cookie at all means, in each request state.
         self._nobody = {
             state: self._reading(
@@ -184,10 +189,6 @@ class Gate:
         self._gated_cookies = Memo(
             self._classify_request_cookies, max_entries=_COOKIE_CACHE, max_bytes=_COOKIE_CACHE_BYTES
         )
-        #: Raw path -> the default banner for it.
-        self._banners = Memo(
-            self._render_banner, max_entries=_BANNER_CACHE, max_bytes=_BANNER_CACHE_BYTES
-        )
         #: Cookie header (or its digest) -> what it says, until ``Visitor.until``.
         self._visitors: SizedCache[str | bytes, Visitor] = SizedCache(
             max_entries=_VISITOR_CACHE, max_bytes=_VISITOR_CACHE_BYTES
@@ -198,13 +199,13 @@ class Gate:
         self._endpoint_paths = frozenset((stem or "/", stem + "/", stem + ui.EMBED_JS_PATH))
         #: Where the JavaScript API's script is served, inside the app.
         self.script_path = script_path(config.endpoint)
-        #: (consent, mode, GPC) -> the state as the pages' JSON, for the API's tags.
-        self._state_texts = Memo(
-            self._state_text, max_entries=_STATE_CACHE, max_bytes=_STATE_CACHE_BYTES
+        #: The paths :meth:`admit` leaves to the gate: the endpoint's and the script's.
+        self._own_paths = (
+            self._endpoint_paths | {self.script_path} if serve_endpoint else frozenset()
         )
+        #: The banner, the API's tags and the Consent Mode element, rendered once and kept.
+        self.inserts = Inserts(config, self._prefix_of)
         self._warned_once: set[str] = set()
-        #: Chooses each request's language (:mod:`consentgate.i18n`).
-        self.languages = LanguageChooser(config.languages, config.default_language)
 
     def admit(self, environ: Environ) -> Passage | None:
         """Read a request: its consent goes into ``environ`` (``consentgate.consent``,
@@ -213,28 +214,22 @@ class Gate:
         Returns the :class:`~consentgate.passage.Passage` of its response, or None when
         the gate answers it itself (:meth:`endpoint`).
         """
-        state = self.request_state(environ)
-        visitor = self._visitor(environ.get("HTTP_COOKIE"), state)
-        environ["consentgate.consent"] = visitor.consent
-        environ["consentgate.mode"] = state.mode
-        environ["consentgate.gpc"] = state.gpc
-        environ["consentgate.gate"] = self
-        language = self.languages.choose(environ, visitor.consent.language)
-        tag = visitor.tag  # a page per language: its own ETag
-        if language != self.settings.default_language:
-            tag = f"{tag}.{language}"
-        if self.serve_endpoint and (
-            self.is_endpoint(environ) or environ.get("PATH_INFO") == self.script_path
-        ):
+        # Every request passes here: what depends only on the cookie and the request's
+        # state is read once per visitor (Visitor), so this stays a few lookups.
+        visitor = self._visitor(
+            environ.get("HTTP_COOKIE"), self._fixed_state or self.request_state(environ)
+        )
+        environ.update(visitor.marks)
+        language = self.languages.choose(environ, visitor.picked)
+        # A page per language: its own ETag.
+        tag = visitor.tag if language == self._default_language else f"{visitor.tag}.{language}"
+        if environ.get("PATH_INFO") in self._own_paths:
             return None
         if TOKEN_PARAM in environ.get("QUERY_STRING", ""):
             self._take_token(environ)
         # Most requests are not conditional: spare them the call.
         conditional = "HTTP_IF_NONE_MATCH" in environ and strip_conditional(environ, tag)
-        accept = environ.get("HTTP_ACCEPT_ENCODING")
-        # If the page may need gating (or an insertion), ask for a coding the gate reads.
-        inserts = not visitor.consent.decided or self.settings.inject_script
-        if accept and (visitor.strict or inserts):
+        if visitor.reads_body and (accept := environ.get("HTTP_ACCEPT_ENCODING")):
             environ["HTTP_ACCEPT_ENCODING"] = readable_accept_encoding(accept)
         return Passage(self, environ, visitor, conditional, tag)
 
@@ -258,7 +253,7 @@ class Gate:
         """What answers the rewriter about this response's embeds; None when no category
         has any. The placeholder is rendered by ``environ["consentgate.placeholder"]``
         (the Flask template) or :func:`~consentgate.ui.placeholder_html`."""
-        if not self.embeds:
+        if not self._has_embeds:
             return None
         render: Callable[[Placeholder], str] = environ.get(
             "consentgate.placeholder", ui.placeholder_html
@@ -340,7 +335,8 @@ class Gate:
             return self._nobody[state]
         now = self.clock()
         # A fixed state keeps the header itself as the key; otherwise states are told apart.
-        key = short_key(header if self._fixed_state else _STATE_KEYS[state] + header)
+        text = header if self._fixed_state else _STATE_KEYS[state] + header
+        key = text if len(text) <= MAX_KEY_LENGTH else short_key(text)
         hit = self._visitors.get(key)
         if hit is not None and now < hit.until:
             return hit
@@ -354,12 +350,34 @@ class Gate:
     def _reading(
         self, consent: Consent, refused: tuple[str, ...], until: float, state: RequestState
     ) -> Visitor:
+        """The :class:`Visitor` for ``consent`` in ``state``: all that a request needs of
+        it, worked out once per reading of a ``Cookie`` header."""
         grants_all = self.settings.names <= consent.granted
         mode = self.consent_mode
         script = mode.script(consent)
         strict = not grants_all or script is not None
         tag, keeps = state_tag(consent, state.mode, state.gpc), mode.keeps(consent)
-        return Visitor(consent, refused, tag, grants_all, until, keeps, script, strict)
+        reads_body = strict or not consent.decided or self.settings.inject_script
+        marks = {
+            "consentgate.consent": consent,
+            "consentgate.mode": state.mode,
+            "consentgate.gpc": state.gpc,
+            "consentgate.gate": self,
+        }
+        picked = self.languages.match(consent.language) or ""
+        return Visitor(
+            consent,
+            refused,
+            tag,
+            grants_all,
+            until,
+            keeps,
+            script,
+            strict,
+            reads_body,
+            picked,
+            marks,
+        )
 
     def page_state(self, environ: Environ, consent: Consent | None = None) -> dict[str, Any]:
         """This request's consent state for scripts (:func:`~consentgate.script.consent_state`).
@@ -381,9 +399,8 @@ class Gate:
         template helpers call :meth:`place_script`, which marks them placed.
         """
         state = self.request_state(environ)
-        data = self._state_texts[(environ["consentgate.consent"], state.mode, state.gpc)]
-        prefix = self.mount_prefix(environ)
-        return state_tags(data, prefix, self.settings.endpoint, nonce_attr(environ))
+        key = (environ["consentgate.consent"], state.mode, state.gpc, self.mount_prefix(environ))
+        return self.inserts.script_tags(key, nonce_attr(environ))
 
     def place_script(self, environ: Environ) -> str:
         """:meth:`script_tags` the first time a page asks, marked placed so that the
@@ -393,10 +410,6 @@ class Gate:
             return ""
         environ["consentgate.script_placed"] = True
         return self.script_tags(environ)
-
-    def _state_text(self, key: tuple[Consent, str, bool]) -> str:
-        consent, mode, gpc = key
-        return state_json(consent_state(consent, self.settings, gpc=gpc, mode=mode))
 
     def is_endpoint(self, environ: Environ) -> bool:
         """Whether this request is for the decision endpoint."""
@@ -475,15 +488,15 @@ class Gate:
         ):
             return None
         html = environ.get("consentgate.banner_html")
-        if html is None:
-            # Cached by the raw path and request state, so that a hit needs no quoting;
-            # the nonce is per response.
-            state = environ.get("consentgate.mode", "opt-in"), bool(environ.get("consentgate.gpc"))
-            language = self.languages.current(environ)
-            form = self._banners[(*raw_path(environ), *state, language)]
-            banner = ui.style_tag(nonce_attr(environ)) + form
-        else:
+        if html is not None:
             banner = str(html).encode("utf-8")
+        else:
+            # Cached by the raw path and request state, so that a hit needs no quoting.
+            state = environ.get("consentgate.mode", "opt-in"), bool(environ.get("consentgate.gpc"))
+            key = (*raw_path(environ), *state, self.languages.current(environ))
+            if environ.get("consentgate.script_placed"):
+                return self.inserts.form(key, nonce_attr(environ))
+            return self.inserts.banner(key, environ["consentgate.consent"], nonce_attr(environ))
         if environ.get("consentgate.script_placed"):
             return banner
         # The state and nonce change per request: never part of the cached banner.
@@ -505,14 +518,9 @@ class Gate:
             return None
         return self.script_tags(environ).encode("utf-8")
 
-    def _render_banner(self, key: tuple[str, str, str, str, bool, str]) -> bytes:
-        script_name, path_info, query, mode, gpc, lang = key
-        next_url = path_and_query("", path_info, query)
-        prefix = self.mount_prefix({"SCRIPT_NAME": script_name})
-        if mode == "opt-out":
-            form = ui.notice_form(self.settings, next_url, prefix, gpc=gpc, language=lang)
-            return form.encode("utf-8")
-        return ui.banner_form(self.settings, next_url, prefix, lang).encode("utf-8")
+    def _prefix_of(self, script_name: str) -> str:
+        """:meth:`mount_prefix` of a ``SCRIPT_NAME``, for what is rendered once per path."""
+        return self.mount_prefix({"SCRIPT_NAME": script_name})
 
     def consent_mode_script(self, environ: Environ, script: str | None) -> bytes | None:
         """The Consent Mode ``<script>`` element for this response (with the CSP nonce),
@@ -521,7 +529,7 @@ class Gate:
         # a second one there (run by a library that runs scripts it swaps in) comes too late.
         if script is None or environ.get("HTTP_SEC_FETCH_DEST") == "empty":
             return None
-        return f"<script{nonce_attr(environ)}>{script}</script>".encode()
+        return self.inserts.consent_mode(script, nonce_attr(environ))
 
     def _classify_request_cookies(self, cookie_header: str) -> tuple[tuple[str, str], ...]:
         pairs = []

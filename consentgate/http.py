@@ -32,6 +32,8 @@ _LOADING = {"link": "link", "refresh": "meta"}
 #: Longest ``Link`` header read; a longer one is dropped.
 _MAX_LINK = 8192
 _LINK_URL = re.compile(r"<([^>]*)>")
+#: Response headers the gate may act on whatever the body: cookies and what loads.
+_ACTED_ON = frozenset(("set-cookie", *_LOADING))
 #: Statuses that have no body to gate.
 _NO_BODY = ("1", "204", "304")
 #: The answer to a page that cannot be gated (``unreadable = "block"``).
@@ -41,6 +43,15 @@ BAD_GATEWAY = (
     b"agreed to, so it was not sent. Please try again later.</p>\n"
 )
 _TAG = "-cg"
+#: Headers a rewritten response changes, by lower-case name: its length and date
+#: validator go ("drop"), the others are rewritten or gathered.
+_GATED = {
+    "content-length": "drop",
+    "last-modified": "drop",
+    "etag": "etag",
+    "vary": "vary",
+    "content-language": "content-language",
+}
 #: Longest ``If-None-Match`` read for tagged ETags; a longer one is dropped.
 _MAX_IF_NONE_MATCH = 8192
 
@@ -95,6 +106,19 @@ def strip_conditional(environ: WSGIEnvironment, tag: str) -> bool:
         # Not worth reading tag by tag: the app answers in full instead.
         del environ["HTTP_IF_NONE_MATCH"]
         return False
+    kept = _untagged(header, tag)
+    if kept is not None:
+        environ["HTTP_IF_NONE_MATCH"] = kept
+    else:
+        del environ["HTTP_IF_NONE_MATCH"]
+    return True
+
+
+@lru_cache(maxsize=256)
+def _untagged(header: str, tag: str) -> str | None:
+    """``If-None-Match`` as the app may read it: ETags tagged ``tag`` untagged, others
+    the gate tagged dropped, the rest kept; None when none is left. Remembered: a
+    browser sends the same value again."""
     kept = []
     for etag in header.split(","):
         etag = etag.strip()
@@ -103,10 +127,25 @@ def strip_conditional(environ: WSGIEnvironment, tag: str) -> bool:
             kept.append(body[: -len(tag)] + '"')
         elif _TAG not in etag:
             kept.append(etag)
-    if kept:
-        environ["HTTP_IF_NONE_MATCH"] = ", ".join(kept)
-    else:
-        del environ["HTTP_IF_NONE_MATCH"]
+    return ", ".join(kept) if kept else None
+
+
+def untouched(status: str, headers: list[tuple[str, str]], conditional: bool) -> bool:
+    """Whether the response surely passes on as the app gave it when no cookie is to be
+    expired: no HTML body, no ``Set-Cookie``, ``Link`` or ``Refresh``, not a ``304`` to
+    tagged ETags. A quicker look than :func:`plan_response`, which then returns None.
+
+    :param conditional: the request carried tagged ETags.
+    """
+    if conditional and status.startswith("304"):
+        return False
+    bodiless = status.startswith(_NO_BODY)
+    for name, value in headers:
+        lower = name.lower()
+        if lower in _ACTED_ON:
+            return False
+        if lower == "content-type" and not bodiless and value.lower().startswith(HTML_TYPES):
+            return False
     return True
 
 
@@ -121,7 +160,7 @@ def plan_response(
     conditional: bool,
     keep_load: Callable[[str, dict[str, str]], bool] | None = None,
     vary: Sequence[str] = ("Cookie",),
-    language: str | None = None,
+    negotiated: Callable[[WSGIEnvironment], str | None] | None = None,
 ) -> ResponsePlan | None:
     """Filter the app's headers and decide whether the body is gated.
 
@@ -137,8 +176,11 @@ def plan_response(
     :param keep_load: whether an element (tag name, attributes) may load; ``Link`` and
         ``Refresh`` headers are read as the ``<link>`` and ``<meta>`` they stand for.
         None when the visitor refuses nothing.
-    :param language: the language ``Accept-Language`` chose for what the gate adds to
-        a gated page: added to its ``Content-Language``, and ``Accept-Language`` to ``Vary``.
+    :param negotiated: reads from ``environ`` the language ``Accept-Language`` chose for
+        what the gate adds to a gated page, or None
+        (:meth:`~consentgate.i18n.LanguageChooser.negotiated`); asked of gated pages only.
+        That language is added to the page's ``Content-Language``, and ``Accept-Language``
+        to its ``Vary``.
     """
     content_type = encoding = length = ""
     has_cookie = loads = False
@@ -174,10 +216,10 @@ def plan_response(
     skipped, escapes = charset_facts(content_type)
     if skipped is not None:
         return ResponsePlan(headers, skipped=skipped)
+    language = None if negotiated is None else negotiated(environ)
     if language is not None:
-        headers = _with_language(headers, language)
         vary = (*vary, "Accept-Language")
-    headers = _gated_headers(headers, tag, vary)
+    headers = _gated_headers(headers, tag, vary, language)
     # HEAD has no body to gate, but its headers must match what GET would send.
     if environ.get("REQUEST_METHOD") == "HEAD":
         return ResponsePlan(headers)
@@ -217,41 +259,47 @@ def hostname(environ: WSGIEnvironment) -> str:
 
 
 def _gated_headers(
-    headers: list[tuple[str, str]], tag: str, depends_on: Sequence[str]
+    headers: list[tuple[str, str]], tag: str, depends_on: Sequence[str], language: str | None
 ) -> list[tuple[str, str]]:
-    """Headers of a rewritten response: no length or date validator, Vary, tagged ETag."""
+    """Headers of a rewritten response, in one pass: no length or date validator, a
+    tagged ETag, then ``Content-Language`` (when ``language`` is added to it) and ``Vary``
+    last, each gathered from the app's repeats of it."""
     out = []
-    vary = ""
-    for name, value in headers:
-        lower = name.lower()
-        if lower == "content-length" or lower == "last-modified":
-            continue
-        if lower == "vary":
-            vary = f"{vary}, {value}" if vary else value
-            continue
-        if lower == "etag":
-            value = _with_tag(value, tag)
-        out.append((name, value))
+    vary = content_language = ""
+    for header in headers:
+        kind = _GATED.get(header[0].lower())
+        if kind is None:
+            out.append(header)  # most headers: kept as they are
+        elif kind == "etag":
+            out.append((header[0], _with_tag(header[1], tag)))
+        elif kind == "vary":
+            vary = f"{vary}, {header[1]}" if vary else header[1]
+        elif kind == "content-language":
+            if language is None:
+                out.append(header)
+            else:
+                value = header[1]
+                content_language = f"{content_language}, {value}" if content_language else value
+        # else "drop": the length and the date validator
+    if language is not None:
+        out.append(("Content-Language", _with_language(content_language, language)))
     out.append(("Vary", with_vary(vary, depends_on)))
     return out
 
 
-def _with_language(headers: list[tuple[str, str]], language: str) -> list[tuple[str, str]]:
-    """``headers`` with ``language`` in ``Content-Language``, after the app's own."""
-    out, value = [], ""
-    for name, given in headers:
-        if name.lower() == "content-language":
-            value = f"{value}, {given}" if value else given
-        else:
-            out.append((name, given))
-    if language.lower() not in {tag.strip().lower() for tag in value.split(",")}:
-        value = f"{value}, {language}" if value else language
-    out.append(("Content-Language", value))
-    return out
+def _with_language(value: str, language: str) -> str:
+    """A ``Content-Language`` value with ``language`` after the app's own, unless listed."""
+    if not value:  # the app's own page seldom says
+        return language
+    if language.lower() in {tag.strip().lower() for tag in value.split(",")}:
+        return value
+    return f"{value}, {language}"
 
 
 def with_vary(vary: str, names: Sequence[str]) -> str:
     """The ``Vary`` value ``vary`` with each of ``names`` it lacks appended."""
+    if not vary:  # the app's own page seldom varies
+        return ", ".join(names)
     if "*" in vary:
         return vary
     listed = {name.strip().lower() for name in vary.split(",")}

@@ -323,10 +323,17 @@ class LanguageChooser:
 
         :param picked: the language the visitor picked (:attr:`Consent.language`).
         """
-        language = self.match(environ.get(LANGUAGE_KEY)) or self.match(picked)
+        # Every request passes here; most carry neither the app's choice nor a pick.
+        chosen = environ.get(LANGUAGE_KEY)
+        language = None if chosen is None else self.match(chosen)
+        if language is None and picked:
+            language = self.match(picked)
         if language is None:
             header = environ.get("HTTP_ACCEPT_LANGUAGE")
-            language = self._negotiate(header) if header else self.default
+            if header:
+                language = self._negotiated.get(header) or self._negotiate(header)
+            else:
+                language = self.default
             environ[NEGOTIATED_KEY] = language
         environ[LANGUAGE_KEY] = language
         return language
@@ -346,10 +353,10 @@ class LanguageChooser:
         """The request's language when ``Accept-Language`` chose it (a page the gate
         writes into then gets ``Content-Language`` and ``Vary: Accept-Language``),
         else None: the app or the visitor chose, or the site has one language."""
-        language = environ.get(NEGOTIATED_KEY)
+        language: str | None = environ.get(NEGOTIATED_KEY)
         if language is None or language != environ.get(LANGUAGE_KEY) or len(self._exact) < 2:
             return None  # the app or the visitor chose since, or there is nothing to choose
-        return self.current(environ)
+        return language  # one of the site's, or the default: what current() would say
 
 
 def localized(

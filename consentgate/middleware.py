@@ -89,10 +89,12 @@ class _Body:
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
     ) -> Callable[[bytes], object]:
         self._exc_info = exc_info
-        head = self.passage.start(status, headers)
-        if head is not None:
-            self._send(head)
-        return _nowhere if self.passage.ended else self.write
+        passage = self.passage
+        head = passage.start(status, headers)
+        if head is not None:  # the head goes now (what _send does, on every request's path)
+            self._write = self.outer_start_response(*head, exc_info)
+            self._sent = True
+        return _nowhere if passage.ended else self.write
 
     def write(self, data: bytes) -> None:
         """The ``write`` callable of PEP 3333, for apps that push their body."""

@@ -15,6 +15,7 @@ before then is answered ``502``, one found unreadable later ends there
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
 
 from . import ui
@@ -23,7 +24,7 @@ from .csp import CSP_NONCE, header_nonce
 from .embeds import IDS_HEADER
 from .encoding import Feeder, Recoder, Unreadable
 from .endpoint import NO_COOKIES
-from .http import ResponsePlan, bad_gateway_headers, plan_response
+from .http import ResponsePlan, bad_gateway_headers, plan_response, untouched
 from .paths import log_path
 from .rewriter import HtmlGate
 
@@ -59,7 +60,6 @@ class Passage:
 
     __slots__ = (
         "_feeder",
-        "_first",
         "_head",
         "_page",
         "conditional",
@@ -95,7 +95,6 @@ class Passage:
         self._head: Head | None = None
         #: What a refused response sends instead of the app's body, until sent.
         self._page = b""
-        self._first = True
 
     @property
     def passes(self) -> bool:
@@ -105,6 +104,10 @@ class Passage:
     def start(self, status: str, headers: list[tuple[str, str]]) -> Head | None:
         """Take the app's head; return the head to send now, or None when it waits for
         the body's first byte (a gated page)."""
+        self.plan = None
+        # Most responses (no page, no cookie, nobody's cookie to expire) need no plan.
+        if not self.visitor.refused and untouched(status, headers, self.conditional):
+            return status, headers
         # A decision that could not be recorded leaves the visitor's cookies alone.
         frozen = self.environ.get(NO_COOKIES, False)
         refused = () if frozen else self.visitor.refused
@@ -118,7 +121,7 @@ class Passage:
             vary=self.gate.vary,
             conditional=self.conditional,
             keep_load=None if self.visitor.grants_all else self.keep_load,
-            language=self.gate.languages.negotiated(self.environ),
+            negotiated=self.gate.languages.negotiated,
         )
         self.plan = None
         if plan is None:
@@ -145,16 +148,16 @@ class Passage:
         first byte of a gated body, so an empty answer sends nothing)."""
         if self.ended:
             return Step(None, self._take_page())
-        if self._first:
-            self._first = False
+        if self._feeder is None:  # the first chunk (a gated body makes its feeder on it)
             self.skip_if_unchanged(chunk)
         if self.plan is None:
             return Step(self._take_head(), chunk)
         try:
-            out = self.feeder(chunk).feed(chunk)
+            feeder = self._feeder if self._feeder is not None else self.feeder(chunk)
+            out = feeder.feed(chunk)
         except Unreadable as error:
             return self._fail(error)
-        return Step(self._take_head() if out else None, out)
+        return Step(self._take_head(), out) if out else _NOTHING
 
     def finish(self) -> Step:
         """The end of the app's body: the gate's tail, with the head if still due."""
@@ -243,24 +246,21 @@ class Passage:
             self.plan = None
 
     def _make_feeder(self, first: bytes) -> Feeder:
-        gate, plan, settings = self.gate, self.plan, self.gate.settings
+        gate, environ, visitor, plan = self.gate, self.environ, self.visitor, self.plan
         html_gate = HtmlGate(
             gate.rules,
-            self.visitor.keeps,
-            banner=gate.inserts_for(self.environ, self.visitor.consent),
-            first=gate.consent_mode_script(self.environ, self.visitor.consent_mode),
-            max_buffer=settings.max_buffer,
+            visitor.keeps,
+            banner=gate.inserts_for(environ, visitor.consent),
+            first=gate.consent_mode_script(environ, visitor.consent_mode),
+            max_buffer=gate.settings.max_buffer,
             warn=self._overflow,
-            embeds=gate.page_embeds(self.environ, self.visitor.consent),
+            embeds=gate.page_embeds(environ, visitor.consent),
         )
         escapes = plan is not None and plan.escapes
-
-        def watched(first: bytes) -> Feeder:
-            return watch(html_gate, first, escapes, self._unreadable)
-
         if plan is None or not plan.encoding:
-            return watched(first)
-        return Recoder(plan.encoding, watched, settings.max_inflated)
+            return watch(html_gate, first, escapes, self._unreadable)
+        watched = partial(watch, html_gate, escapes=escapes, unreadable=self._unreadable)
+        return Recoder(plan.encoding, watched, gate.settings.max_inflated)
 
     def _overflow(self, message: str) -> None:
         """Told by the rewriter that the page needs more than ``max_buffer`` held."""
@@ -275,6 +275,10 @@ class Passage:
         if self.blocking():
             raise Unreadable(reason)
         logger.warning("%s; unreadable = 'pass' lets it through (%s)", reason, self.path())
+
+
+#: The step of a chunk that sends nothing yet (the gate holds it back).
+_NOTHING = Step(None, b"")
 
 
 def _no_cookie(name: str) -> bool:

@@ -5,21 +5,23 @@ from __future__ import annotations
 import gc
 import os
 import sys
-import threading
 import tracemalloc
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from hypothesis import settings
-from werkzeug.serving import make_server
 from werkzeug.test import Client
 
 from consentgate import Category, ConsentGate
+from consentgate.scan.serve import served
 
 from . import pgcluster
+from .jinja_cache import SharedTemplateCode
 
 # Timing is no part of a test's verdict: a busy machine must not fail an example.
 settings.register_profile("consentgate", deadline=None)
@@ -100,6 +102,16 @@ def retained_bytes(run: Callable[[], object]) -> int:
         tracemalloc.stop()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_template_code() -> Iterator[None]:
+    """Every Flask app of the session reuses the templates an earlier one compiled
+    (``tests/jinja_cache.py``): most tests build an app of their own."""
+    options = {**Flask.jinja_options, "bytecode_cache": SharedTemplateCode()}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Flask, "jinja_options", options)
+        yield
+
+
 @pytest.fixture
 def make_gate() -> Callable[..., ConsentGate]:
     """Build a ConsentGate with the test secret and categories."""
@@ -121,18 +133,8 @@ def client(make_gate: Callable[..., ConsentGate]) -> Client:
 @pytest.fixture
 def serve() -> Iterator[Callable[[Any], str]]:
     """Serve a WSGI app with Werkzeug on a free port of 127.0.0.1; yields its base URL."""
-    servers = []
-
-    def start(app: Any) -> str:
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    with ExitStack() as stack:
+        yield lambda app: stack.enter_context(served(app))
 
 
 @pytest.fixture(scope="session")

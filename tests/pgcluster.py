@@ -1,5 +1,6 @@
-"""A throw-away PostgreSQL cluster for the tests: ``initdb`` into a temporary directory,
-a free port on 127.0.0.1, its unix socket in the same directory, gone at the end.
+"""A throw-away PostgreSQL cluster for the tests: ``initdb`` into a temporary directory
+(in memory, ``/dev/shm``, where there is room), a free port on 127.0.0.1, its unix
+socket in the same directory, gone at the end.
 
 The server binaries are found with ``pg_config --bindir``, in ``/usr/lib/postgresql/*/bin``
 (newest first) or on ``PATH``. ``initdb`` refuses to run as root, so as root (CI) the
@@ -32,6 +33,12 @@ SYSTEM_USER = "postgres"
 WAIT_SECONDS = 60
 #: Ports tried before giving up, when another process takes a free port first.
 STARTS = 3
+#: Where the cluster's directory goes when there is room: memory (tmpfs), so that a
+#: database per test, and deleting them all at the end, costs no disk writes.
+MEMORY_DIR = "/dev/shm"
+#: Free bytes :data:`MEMORY_DIR` must have (a session's databases take about 1 GB);
+#: with less, or none, the cluster goes to the system's temporary directory.
+MEMORY_DIR_ROOM = 2 * 1024**3
 
 
 def _has_server(bindir: str) -> bool:
@@ -64,6 +71,17 @@ def find_bindir() -> str | None:
     return next((d for d in [*candidates, *resolved] if d and _has_server(d)), None)
 
 
+def cluster_parent() -> str | None:
+    """:data:`MEMORY_DIR` when it is a writable folder with room, else None (the default
+    temporary directory)."""
+    try:
+        room = shutil.disk_usage(MEMORY_DIR).free
+    except OSError:
+        return None
+    writable = os.access(MEMORY_DIR, os.W_OK | os.X_OK)
+    return MEMORY_DIR if writable and room >= MEMORY_DIR_ROOM else None
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -82,7 +100,7 @@ class PgCluster:
 
     def __init__(self, bindir: str) -> None:
         self.bindir = bindir
-        self.root = Path(tempfile.mkdtemp(prefix="consentgate-pg-"))
+        self.root = Path(tempfile.mkdtemp(prefix="consentgate-pg-", dir=cluster_parent()))
         self.data = self.root / "data"
         self.log = self.root / "server.log"
         self.port = free_port()

@@ -391,6 +391,39 @@ def test_nonce_is_per_response_though_the_banner_is_cached() -> None:
     assert b'<style nonce="second">' in client.get("/").data
 
 
+@pytest.mark.parametrize(
+    ("options", "action", "script_name"),
+    [
+        pytest.param({}, None, "", id="banner"),
+        pytest.param({}, None, "/mounted", id="banner-mounted"),
+        pytest.param({"mode": "opt-out"}, None, "", id="opt-out-notice"),
+        pytest.param({}, "accept_all", "", id="consent-mode-default"),
+        pytest.param({"inject_script": True}, "reject_all", "/mounted", id="api-tags"),
+    ],
+)
+def test_what_the_gate_adds_is_the_same_with_a_nonce_but_for_the_attribute(
+    options: dict[str, Any], action: str | None, script_name: str
+) -> None:
+    """Responses without a nonce get what the gate adds ready-made from its caches; with
+    one, it is written afresh. A visitor must not tell the two apart but by the nonce."""
+    inner = gate(**options)
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if "HTTP_X_NONCE" in environ:  # as a CSP middleware would hand it over
+            environ["consentgate.csp_nonce"] = environ["HTTP_X_NONCE"]
+        return inner(environ, start_response)
+
+    client = visit(app, action)
+    base = {"SCRIPT_NAME": script_name}
+    pages = [
+        client.get("/page?x=1", environ_overrides=base, headers=headers).data
+        for headers in ({}, {"X-Nonce": "n0nce"}, {}, {"X-Nonce": "n0nce"})
+    ]
+    assert b"nonce" not in pages[0] and pages[0] == pages[2]
+    assert b' nonce="n0nce"' in pages[1] and pages[1] == pages[3]
+    assert pages[1].replace(b' nonce="n0nce"', b"") == pages[0]
+
+
 def test_nonce_is_escaped() -> None:
     page = visit(gate(nonce='x"><script>alert(1)</script>'), "accept_all").get("/").data
     found = snippet_of(page)

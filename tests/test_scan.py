@@ -362,3 +362,26 @@ def test_a_browser_that_does_not_start_is_a_clear_error(
     monkeypatch.setenv("CONSENTGATE_CHROMIUM", not_a_browser)
     assert main(["scan", "--config", "demo_site/consent.toml", "http://127.0.0.1:9/"]) == 2
     assert "Chromium did not start" in capsys.readouterr().err
+
+
+def test_served_app_closes_a_response_the_browser_hung_up_on() -> None:
+    """Werkzeug skips close() when the client drops mid-drain; the handler closes it."""
+    from consentgate.scan import serve
+
+    closed: list[bool] = []
+
+    class Body(list[bytes]):
+        def close(self) -> None:
+            closed.append(True)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "image/svg+xml")])
+        return Body([b"<svg/>"])
+
+    environ: dict[str, Any] = {}
+    body = serve._remembering(app)(environ, lambda *args: None)
+    handler = serve._QuietHandler.__new__(serve._QuietHandler)
+    handler.connection_dropped(ConnectionResetError(), environ)
+    assert body == [b"<svg/>"] and closed == [True]
+    handler.connection_dropped(ConnectionResetError(), None)  # no request read yet
+    assert closed == [True]

@@ -4,7 +4,10 @@ Install with ``pip install consentgate[postgres]``. Each process opens its own p
 first use (a pool never crosses ``fork``). Timeouts are short, so an unreachable database
 answers :class:`~consentgate.records.StoreUnavailable` within a few seconds instead of
 hanging a worker, and every connection is checked as it leaves the pool, so after the
-database restarts the broken ones are replaced and the store recovers by itself.
+database restarts the broken ones are replaced and the store recovers by itself. A pool
+waits longer and longer between its attempts to reconnect (1, 2, 4, 8 s); a request that
+found none in time has the store start a fresh pool, which tries at once, so the records
+are back within about a second of the database.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .base import StoreUnavailable
 from .schema import migrate
@@ -29,6 +33,8 @@ CONNECT_TIMEOUT = 2
 POOL_TIMEOUT = 3.0
 #: Seconds a statement may run for the gate (the site owner's commands have no limit).
 STATEMENT_TIMEOUT = 5.0
+#: Least seconds between two fresh pools started after requests found no connection.
+RENEW_INTERVAL = 1.0
 #: Most connections one process keeps to the database.
 POOL_SIZE = 10
 #: Rows an export or history fetches at a time (through a server-side cursor).
@@ -62,6 +68,7 @@ class PostgresStore(SQLStore):
         # parent's sessions, whose sockets the child shares.
         self._inherited: list[ConnectionPool] = []
         self._migrated = False
+        self._renewed_at = 0.0
 
     def __repr__(self) -> str:
         return f"PostgresStore({_redacted(self.url)!r})"
@@ -101,6 +108,8 @@ class PostgresStore(SQLStore):
         return pool
 
     def _unavailable(self, error: Exception) -> StoreUnavailable:
+        if isinstance(error, PoolTimeout):
+            self._renew()
         return StoreUnavailable(f"consent records in {_redacted(self.url)}: {error}")
 
     @contextmanager
@@ -131,6 +140,18 @@ class PostgresStore(SQLStore):
         cursor.execute(
             "SELECT set_config('consentgate.purge_before', %s, true)", (cutoff.isoformat(),)
         )
+
+    def _renew(self) -> None:
+        """Drop this process's pool after a request found no connection in time, at most
+        once per :data:`RENEW_INTERVAL`: the next request opens a fresh one, which connects
+        at once instead of at the old pool's next, ever later, attempt."""
+        now = time.monotonic()
+        with self._lock:
+            pool = self._pool
+            if pool is None or self._pid != os.getpid() or now - self._renewed_at < RENEW_INTERVAL:
+                return
+            self._pool, self._renewed_at = None, now
+        pool.close(timeout=0)  # connections still out are closed as they come back
 
     def close(self) -> None:
         """Close this process's pool; the next use opens a new one."""

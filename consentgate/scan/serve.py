@@ -16,12 +16,36 @@ from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+#: Where :func:`_remembering` keeps the app's response iterable in the environ.
+_BODY = "consentgate.serve.body"
+
 
 class _QuietHandler(WSGIRequestHandler):
     """Werkzeug's handler without a log line per request (errors are still logged)."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
+
+    def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
+        """Close the response's iterable when the browser hung up before the end.
+
+        Werkzeug skips ``close()`` when the connection drops while it drains the
+        request, which PEP 3333 requires; a file the app was sending stayed open.
+        """
+        close = getattr((environ or {}).get(_BODY), "close", None)
+        if close is not None:
+            close()
+
+
+def _remembering(app: Any) -> Any:
+    """``app``, keeping each response's iterable in its environ for the handler."""
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        body = app(environ, start_response)
+        environ[_BODY] = body
+        return body
+
+    return wsgi
 
 
 @contextmanager
@@ -30,7 +54,9 @@ def served(app: Any) -> Iterator[str]:
 
     Yields the base URL (``http://127.0.0.1:PORT``); the server is shut down on exit.
     """
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    server = make_server(
+        "127.0.0.1", 0, _remembering(app), threaded=True, request_handler=_QuietHandler
+    )
     # A short poll interval lets shutdown() return quickly.
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()

@@ -1,0 +1,103 @@
+"""Response heads: the quick look that lets most responses pass, against the full plan."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from consentgate.http import plan_response, untouched
+
+NAMES = (
+    *("Content-Type", "content-type", "Set-Cookie", "SET-COOKIE", "Link", "Refresh"),
+    *("Content-Length", "Content-Encoding", "ETag", "Vary", "Content-Language", "X-Other"),
+)
+VALUES = (
+    *("text/html", "TEXT/HTML; charset=utf-8", "application/xhtml+xml", "application/json"),
+    *("text/plain", "session=1", "_ga=GA1", '"v1"', "gzip", "Cookie", "de", ""),
+    "<https://www.google-analytics.com/analytics.js>; rel=preload",
+    "0; url=https://example.org/",
+)
+STATUSES = ("200 OK", "204 No Content", "304 Not Modified", "101 Switching Protocols", "404 X")
+heads = st.lists(st.tuples(st.sampled_from(NAMES), st.sampled_from(VALUES)), max_size=6)
+
+
+@given(st.sampled_from(STATUSES), heads, st.booleans(), st.booleans())
+def test_a_head_passed_untouched_is_one_the_full_plan_leaves_alone(
+    status: str, headers: list[tuple[str, str]], conditional: bool, refuses: bool
+) -> None:
+    """The quick look may send a response to the full plan for nothing, never the
+    reverse: whatever it lets pass, the plan would have passed as it is."""
+    if untouched(status, headers, conditional):
+        plan = plan_response(
+            {"REQUEST_METHOD": "GET"},
+            status,
+            list(headers),
+            keep_cookie=lambda name: False,
+            expire=(),
+            tag="-cg0",
+            conditional=conditional,
+            keep_load=(lambda tag, attrs: False) if refuses else None,
+            negotiated=lambda environ: "de",
+        )
+        assert plan is None
+
+
+def test_pages_cookies_and_tagged_304s_get_the_full_plan() -> None:
+    html = [("Content-Type", "text/html; charset=utf-8")]
+    assert untouched("200 OK", [("Content-Type", "application/json")], False)
+    assert untouched("204 No Content", html, False)
+    assert not untouched("200 OK", html, False)
+    assert not untouched("200 OK", [("Set-Cookie", "a=1")], False)
+    assert not untouched("200 OK", [("link", "</x.js>; rel=preload")], False)
+    assert not untouched("304 Not Modified", [], True)
+    assert untouched("304 Not Modified", [], False)
+
+
+def plan_page(headers: list[tuple[str, str]], language: str | None) -> list[tuple[str, str]]:
+    """The headers of a gated page for a visitor with state tag ``-cg0``."""
+    plan = plan_response(
+        {"REQUEST_METHOD": "GET"},
+        "200 OK",
+        headers,
+        keep_cookie=lambda name: True,
+        expire=(),
+        tag="-cg0",
+        conditional=False,
+        negotiated=lambda environ: language,
+    )
+    assert plan is not None and plan.encoding == ()
+    return plan.headers
+
+
+def test_a_gated_pages_headers_keep_their_order_with_vary_and_language_last() -> None:
+    headers = [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Vary", "Accept-Encoding"),
+        ("Content-Language", "en"),
+        ("Content-Length", "120"),
+        ("ETag", '"v1"'),
+        ("Last-Modified", "Wed, 02 Dec 2026 08:00:00 GMT"),
+        ("vary", "cookie"),
+        ("Content-Language", "DE"),
+        ("X-Frame-Options", "DENY"),
+    ]
+    assert plan_page(headers, "de") == [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("ETag", '"v1-cg0"'),
+        ("X-Frame-Options", "DENY"),
+        ("Content-Language", "en, DE"),  # "de" is listed already
+        ("Vary", "Accept-Encoding, cookie, Accept-Language"),
+    ]
+    assert plan_page(headers, None) == [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Content-Language", "en"),
+        ("ETag", '"v1-cg0"'),
+        ("Content-Language", "DE"),
+        ("X-Frame-Options", "DENY"),
+        ("Vary", "Accept-Encoding, cookie"),
+    ]
+    assert plan_page([("Content-Type", "text/html"), ("Vary", "*")], "fr") == [
+        ("Content-Type", "text/html"),
+        ("Content-Language", "fr"),
+        ("Vary", "*"),
+    ]
