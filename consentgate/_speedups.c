@@ -13,6 +13,10 @@
  * the gate in (raw text, script data, a comment): it finds the first place where the
  * pattern can match with memchr, and has the pattern match there.
  *
+ * A TagFinder stands for a search pattern of where the banner or the Consent Mode
+ * default may go next (a start tag whose name is not in a set, or an end tag whose name
+ * is): it looks each name up once, where the pattern's lookahead runs at every "<".
+ *
  * Hostile input: every read is bounded by the end given to the scan; no recursion;
  * names longer than any configured name are never looked up.
  */
@@ -1161,6 +1165,114 @@ static PyObject *tag_limit(PyObject *module, PyObject *const *args, Py_ssize_t n
     return PyLong_FromSsize_t(end);
 }
 
+/* ---- TagFinder: where the next tag is that may place an insertion ---- */
+
+/* The compiled form of a candidate pattern of consentgate.tokens (BODY_START,
+ * FIRST_START, FIRST_OR_BODY): "<" and a start tag whose name is not in `passed`
+ * (followed by what ends a name), or "</" and an end tag whose name is in `ends`
+ * (followed by what ends a name). A name that runs to the end of the buffer is not
+ * known to be in `passed`, so it is found, as the pattern's lookahead finds it. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *pattern;
+    Table passed;
+    Table ends;
+} TagFinder;
+
+static PyTypeObject TagFinderType;
+
+/* Whether the tag at s[p] ("<" there) is one the finder looks for. Reads at most
+ * MAX_NAME + 2 bytes of its name. */
+static int wanted(const TagFinder *f, const unsigned char *s, Py_ssize_t p, Py_ssize_t end)
+{
+    Py_ssize_t a = p + 1, b;
+    int end_tag = 0, is_lower;
+    if (a < end && s[a] == '/') {
+        end_tag = 1;
+        a++;
+    }
+    if (a >= end || !is_alpha(s[a]))
+        return 0;
+    for (b = a + 1; b < end && b - a <= MAX_NAME && !is_delim(s[b]); b++)
+        ;
+    if (b == end || !is_delim(s[b])) /* cut off by the end, or longer than any name */
+        return !end_tag;
+    if (end_tag)
+        return lookup(&f->ends, s, a, b, &is_lower) != NULL;
+    return lookup(&f->passed, s, a, b, &is_lower) == NULL;
+}
+
+static PyObject *TagFinder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"pattern", "passed", "ends", NULL};
+    PyObject *pattern, *passed, *ends;
+    TagFinder *f;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO:TagFinder", kwlist, &pattern, &passed, &ends))
+        return NULL;
+    f = (TagFinder *)type->tp_alloc(type, 0);
+    if (f == NULL)
+        return NULL;
+    Py_INCREF(pattern);
+    f->pattern = pattern;
+    if (fill(&f->passed, passed) < 0 || fill(&f->ends, ends) < 0) {
+        Py_DECREF(f);
+        return NULL;
+    }
+    return (PyObject *)f;
+}
+
+static void TagFinder_dealloc(TagFinder *f)
+{
+    Py_XDECREF(f->pattern);
+    Py_TYPE(f)->tp_free((PyObject *)f);
+}
+
+static PyObject *TagFinder_find(TagFinder *f, PyObject *const *args, Py_ssize_t nargs)
+{
+    const unsigned char *s;
+    const void *lt;
+    Py_ssize_t pos, end;
+    if (nargs != 2 || !PyBytes_CheckExact(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "find(buf: bytes, pos)");
+        return NULL;
+    }
+    pos = PyLong_AsSsize_t(args[1]);
+    if (pos == -1 && PyErr_Occurred())
+        return NULL;
+    end = PyBytes_GET_SIZE(args[0]);
+    pos = pos < 0 ? 0 : pos > end ? end : pos;
+    s = (const unsigned char *)PyBytes_AS_STRING(args[0]);
+    while ((lt = memchr(s + pos, '<', (size_t)(end - pos))) != NULL) {
+        pos = (const unsigned char *)lt - s;
+        if (wanted(f, s, pos, end))
+            return PyLong_FromSsize_t(pos);
+        pos++;
+    }
+    return PyLong_FromSsize_t(end);
+}
+
+static PyMethodDef TagFinder_methods[] = {
+    {"find", (PyCFunction)(void (*)(void))TagFinder_find, METH_FASTCALL,
+     "find(buf, pos): where the pattern's first match from pos starts, or len(buf)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef TagFinder_members[] = {
+    {"pattern", T_OBJECT, offsetof(TagFinder, pattern), READONLY, "the pattern it stands for"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyTypeObject TagFinderType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "consentgate._speedups.TagFinder",
+    .tp_basicsize = sizeof(TagFinder),
+    .tp_dealloc = (destructor)TagFinder_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A candidate pattern's search, compiled.",
+    .tp_methods = TagFinder_methods,
+    .tp_members = TagFinder_members,
+    .tp_new = TagFinder_new,
+};
+
 static PyMethodDef module_methods[] = {
     {"tag_limit", (PyCFunction)(void (*)(void))tag_limit, METH_FASTCALL,
      "tag_limit(match, buf, pos, end): where a tag cut off by the buffer's end starts."},
@@ -1390,7 +1502,8 @@ PyMODINIT_FUNC PyInit__speedups(void)
 {
     PyObject *m;
     if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&ScanType) < 0 ||
-        PyType_Ready(&StopType) < 0 || PyType_Ready(&FinderType) < 0)
+        PyType_Ready(&StopType) < 0 || PyType_Ready(&FinderType) < 0 ||
+        PyType_Ready(&TagFinderType) < 0)
         return NULL;
     str_end = PyUnicode_InternFromString("end");
     if (str_end == NULL)
@@ -1407,6 +1520,12 @@ PyMODINIT_FUNC PyInit__speedups(void)
     Py_INCREF(&FinderType);
     if (PyModule_AddObject(m, "Finder", (PyObject *)&FinderType) < 0) {
         Py_DECREF(&FinderType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&TagFinderType);
+    if (PyModule_AddObject(m, "TagFinder", (PyObject *)&TagFinderType) < 0) {
+        Py_DECREF(&TagFinderType);
         Py_DECREF(m);
         return NULL;
     }

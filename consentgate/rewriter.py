@@ -69,11 +69,15 @@ from .speedups import Searcher
 from .tokens import (
     ATTRS_ON,
     BACKGROUND,
+    BEFORE_FIRST,
     BODY_START,
     BREAKOUT,
     CDATA_END,
     COMMENT_END,
     FAST,
+    FAST_PLACED,
+    FIRST_OR_BODY,
+    FIRST_START,
     FOREIGN,
     FOREIGN_END,
     FOREIGN_GATED,
@@ -98,6 +102,7 @@ from .tokens import (
     VOID,
     WIDGETS,
     Span,
+    TagFinder,
     attr_spans,
     decode_attrs,
     fast_widgets,
@@ -190,9 +195,6 @@ _BLOCK = 1 << 15  # inline scripts are searched in fixed blocks so chunking cann
 #: A script cut off by the end of the buffer with at most this many bytes in it waits for
 #: the next chunk once, to be taken whole; scanning it again costs less than the raw-text path.
 _DEFER = 1 << 13
-#: Start tags let through before the markup meant to run first: they run nothing, and a
-#: ``<meta charset>`` must stay near the top.
-_BEFORE_FIRST = frozenset({"html", "head", "meta", "title", "base", "link"})
 #: An ``<iframe srcdoc>`` is gated as a document of its own, nested at most this deep;
 #: deeper, the iframe is removed (each level costs a pass over the value).
 _SRCDOC_DEPTH = 3
@@ -294,7 +296,10 @@ class HtmlGate:
     _eof_open = False  # the input ended inside a tag, comment or raw text
     _depth = 0  # how deep in <iframe srcdoc> documents this gate is
     _first: bytes | None = None  # markup to insert before the first script, until placed
-    _fast = FAST  # the skipper for HTML content: FAST, or one that also finds widgets
+    _finder: TagFinder | None = None  # finds where the first or the banner may go, while due
+    # The skipper for HTML content: FAST while a banner waits for </body>, then
+    # _fast_placed (FAST_PLACED, or with widgets one that also finds them).
+    _fast = _fast_placed = FAST_PLACED
     _widget_hint: Callable[[bytes], object] | None = None  # finds a widget's class
 
     def __init__(
@@ -311,10 +316,18 @@ class HtmlGate:
         self._rules, self._allows, self._banner = rules, allows, banner
         if first:
             self._first = first
+            self._finder = FIRST_OR_BODY if banner is not None else FIRST_START
+        elif banner is not None:
+            self._finder = BODY_START
         self._embeds = embeds
         if embeds is not None and embeds.widget_classes:
             classes = embeds.widget_classes
-            self._fast, self._widget_hint = fast_widgets(classes), widget_search(classes)
+            self._widget_hint = widget_search(classes)
+            self._fast = self._fast_placed = fast_widgets(classes, False)
+            if banner is not None:
+                self._fast = fast_widgets(classes)
+        elif banner is not None:
+            self._fast = FAST
         self._max, self._warn = max_buffer, warn
         self._pending = banner is not None  # banner still to place
         # What every gate changes, set first and in one order: instances then share one
@@ -476,15 +489,25 @@ class HtmlGate:
                 skip = SLOW
             else:
                 skip = fast if not stack else SLOW if stack[-1].ip else FOREIGN
-                if self._first is not None:  # every tag until the head's first is placed
-                    skip = SLOW
-                elif self._pending:
-                    if cand < pos:  # where the body might begin next
-                        found = BODY_START.search(buf, pos)
-                        cand = end if found is None else found.start()
-                    if cand > pos:
+                if self._finder is not None:  # the first or the banner is due
+                    # The next tag that may place either, found in the bytes alone: if it is
+                    # in a comment, raw text or a value, the skipper stops at what holds it.
+                    if cand < pos:
+                        cand = self._finder.find(buf, pos)
+                    if cand > pos:  # the skipper runs up to it: no tag before it places
                         stop = min(cand, limit)
-                    else:  # hand every tag to Python until that candidate is passed
+                    elif pos < limit:  # at it: place what it places, or read it alone
+                        at = self._place_before(pos)
+                        if at >= 0:  # the skippers take the tag as if nothing had waited
+                            self._pos, cand, fast = at, -1, self._fast
+                            continue
+                        if not self._token(pos, end, final):
+                            return False
+                        if self._in_text():
+                            return True
+                        fast = self._fast  # FAST_PLACED once the banner is placed
+                        continue
+                    else:
                         skip = SLOW
             # A skipper matches at every position (the empty string at least), so each
             # match starts where the one before ended, as long as none is empty.
@@ -535,6 +558,8 @@ class HtmlGate:
                         return False
                 elif pos == limit:
                     return False
+                elif pos == cand:  # up to the candidate, passed unseen: nothing changed
+                    continue
             may_classify = self._rules.may_classify  # a <base href> changes the rules
             if self._in_text():
                 return True
@@ -566,18 +591,23 @@ class HtmlGate:
         if self._pending:
             self._head_end("body", s, True)
 
-    def _head_start(self, name: str, s: int, e: int, gate: bool) -> None:
-        """While the banner waits, place it if the start tag ``buf[s:e]`` begins the body.
+    def _head_start(self, name: str, s: int, gate: bool) -> bool:
+        """While the banner waits, place it if the start tag at ``s`` begins the body.
 
-        ``<body>`` does, the banner going right after it; so does any tag but head
-        content, the banner going before it (the HTML Standard's implied body). Not
-        when ``gate`` is false: the tag is being removed. Templates and noscripts are
-        counted even then, so that their end tags, removed or not, match them.
+        Any tag but head content does, the banner going before it (the HTML Standard's
+        implied body); ``<body>`` does too, the banner going right after it: then this
+        says True, and the caller places it once the tag itself is gated (an attribute
+        removed from it must not be sent before the banner). Not when ``gate`` is false:
+        the tag is being removed. Templates and noscripts are counted even then, so that
+        their end tags, removed or not, match them.
         """
         if name in _INERT:
             self._inert += 1
         elif gate and not self._inert and name not in HEAD:
-            self._place(e if name == "body" else s)
+            if name == "body":
+                return True
+            self._place(s)
+        return False
 
     def _head_end(self, name: str, s: int, gate: bool) -> None:
         """While the banner waits, follow the end tag at ``s``; ``</body>`` places it."""
@@ -589,15 +619,47 @@ class HtmlGate:
     def _place(self, at: int) -> None:
         """Insert the banner at ``at``, passing on what comes before it."""
         self._insert(at, self._banner or b"")
-        self._pending = False
+        self._pending, self._fast = False, self._fast_placed
+        self._finder = None if self._first is None else FIRST_START
+
+    def _place_before(self, s: int) -> int:
+        """At a candidate start tag at ``s``, in HTML content, place what it places when
+        nothing else about the tag needs Python: the markup meant to run first before it,
+        the banner before it (or after a ``<body>`` tag that nothing can classify). Returns
+        where tokenizing resumes (``s``, or the ``<body>`` tag's end), or -1: the tag is
+        read by :meth:`_token` as any other (an end tag, one cut off by the end of the
+        buffer or too long, a ``<template>`` or ``<noscript>``, one in SVG/MathML or in
+        an inert element)."""
+        if self._stack or self._inert:
+            return -1
+        buf = self._buf
+        m = TAG.match(buf, s)
+        if m is None or m[1]:
+            return -1
+        at, name = m.end(), m[2].lower().decode("latin-1")
+        first = self._first is not None and name not in BEFORE_FIRST
+        banner = self._pending and name not in HEAD
+        if name in _INERT or not (first or banner) or at - s > self._max:
+            return -1
+        if banner and name == "body":  # after it, once sure that gating it changes nothing
+            raw = buf[m.end(2) : at - 1]  # (a <body> without attributes gates to itself)
+            if raw and self._rules.may_classify(raw):
+                return -1
+        else:
+            at = s
+        if first:
+            self._first_start(name, s, at)
+        if banner:
+            self._place(at)
+        return at
 
     def _first_start(self, name: str, s: int, e: int) -> None:
         """While the markup meant to run first waits, place it if the start tag
         ``buf[s:e]`` begins the head's content: right after ``<head>`` and the tags
-        that run nothing (:data:`_BEFORE_FIRST`), before any other."""
-        if name not in _BEFORE_FIRST:
+        that run nothing (:data:`BEFORE_FIRST`), before any other."""
+        if name not in BEFORE_FIRST:
             self._insert(s, self._first or b"")
-            self._first = None
+            self._first, self._finder = None, BODY_START if self._pending else None
 
     def _insert(self, at: int, markup: bytes) -> None:
         """Insert ``markup`` at ``at``, passing on what comes before it."""
@@ -776,8 +838,7 @@ class HtmlGate:
             self._open_in_cut(name, a, e)
         if self._first is not None:  # before it, nothing is open or being cut
             self._first_start(name, s, e)
-        if self._pending and not stack:
-            self._head_start(name, s, e, gate)
+        after = self._pending and not stack and self._head_start(name, s, gate)
         foreign = bool(stack) and (not stack[-1].ip or (name in GLYPHS and _math_text(stack[-1])))
         if foreign and self._foreign_start(name, s, e, a, gate):
             return
@@ -801,6 +862,8 @@ class HtmlGate:
             verdict = self._widget(name, s, e, a, self._embeds)
         if foreign and verdict == "cut":  # the removed tag ended SVG/MathML; so must the output
             self._pieces.append(b"<span></span>")
+        if after:  # the banner, after the <body> tag as gated
+            self._place(e)
         if name in RAW:
             hold = s if verdict == "hold" else -1
             self._enter_raw(name, e, hold, verdict == "cut", escapes=name == "script")

@@ -36,10 +36,12 @@ __all__ = [
     "LiteralSearch",
     "Searcher",
     "Skipper",
+    "TagFinder",
     "compiled",
     "literal_search",
     "searcher",
     "skipper",
+    "tag_finder",
 ]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -157,6 +159,49 @@ def compiled(name: str, fallback: _F, *bound: object) -> _F:
         return fallback
     function: _F = partial(getattr(_native, name), *bound)  # type: ignore[assignment]
     return function
+
+
+class TagFinder(Protocol):
+    """Where a candidate pattern (:data:`consentgate.tokens.BODY_START` and its kin)
+    first matches: the compiled search, or the pattern's own."""
+
+    @property
+    def pattern(self) -> re.Pattern[bytes]:
+        """The pattern it stands for."""
+        ...
+
+    def find(self, buf: bytes, pos: int, /) -> int:
+        """Where the pattern's first match in ``buf`` from ``pos`` starts; ``len(buf)``
+        if there is none."""
+        ...
+
+
+class _TagSearch:
+    """A candidate pattern searched by the regex engine: the fallback, and the oracle of
+    the differential tests."""
+
+    def __init__(self, pattern: re.Pattern[bytes]) -> None:
+        self.pattern = pattern
+        self._search = pattern.search
+
+    def find(self, buf: bytes, pos: int, /) -> int:
+        found = self._search(buf, pos)
+        return len(buf) if found is None else found.start()
+
+
+def tag_finder(pattern: re.Pattern[bytes], passed: Iterable[str], ends: Iterable[str]) -> TagFinder:
+    """``pattern``'s search, compiled when the scanner runs.
+
+    ``pattern`` must match ``<`` and a start tag whose (lower-case) name is not in
+    ``passed``, or ``</`` and an end tag whose name is in ``ends``, each followed by what
+    ends a tag name (a start tag's name may run to the end of the buffer instead). The
+    regex engine tries its lookahead at every ``<``; the compiled search looks each name
+    up once, several times faster on a page's head.
+    """
+    if _native is None:
+        return _TagSearch(pattern)
+    found: TagFinder = _native.TagFinder(pattern, frozenset(passed), frozenset(ends))
+    return found
 
 
 class LiteralSearch(Protocol):

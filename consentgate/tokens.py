@@ -25,19 +25,25 @@ from .speedups import (
     HTML_CONTENT,
     Searcher,
     Skipper,
+    TagFinder,
     compiled,
     searcher,
     skipper,
+    tag_finder,
 )
 
 __all__ = [
     "ATTRS_ON",
     "BACKGROUND",
+    "BEFORE_FIRST",
     "BODY_START",
     "BREAKOUT",
     "CDATA_END",
     "COMMENT_END",
     "FAST",
+    "FAST_PLACED",
+    "FIRST_OR_BODY",
+    "FIRST_START",
     "FOREIGN",
     "FOREIGN_END",
     "FOREIGN_GATED",
@@ -62,6 +68,7 @@ __all__ = [
     "VOID",
     "WIDGETS",
     "Span",
+    "TagFinder",
     "attr_spans",
     "decode_attrs",
     "fast_widgets",
@@ -471,14 +478,16 @@ RAW_END_ANY = searcher(re.compile(_RAW_END[3:-1]), [(b"</" + n.encode(), True) f
 
 
 def _html_skipper(
-    starts: frozenset[str], quieter: Mapping[str, bytes], classes: tuple[str, ...]
+    starts: frozenset[str],
+    quieter: Mapping[str, bytes],
+    classes: tuple[str, ...],
+    ends: frozenset[str],
 ) -> Skipper:
     """:func:`_skipper` for HTML content, fronted by the compiled scanner where it runs.
 
     The scanner is told what the pattern passes: the tags it does not stop at, the
     quiet ones (:data:`_LOADS_WITH`), and the ``quieter`` widget tags with their classes.
     """
-    ends = _names("body")
     pattern = _skipper(starts, ends, html_content=True, quieter=quieter)
     return skipper(
         pattern,
@@ -504,23 +513,28 @@ def _any_tag_skipper(
     return skipper(_skipper(starts, ends, comments=comments), mode, comments=comments)
 
 
+_BODY_END = _names("body")
 #: In HTML content: stops at start tags the gate classifies or that change the tokenizer's
-#: state, and at ``</body>``.
-FAST = _html_skipper(_HTML_START, {}, ())
+#: state, and at ``</body>`` (where a banner still due goes).
+FAST = _html_skipper(_HTML_START, {}, (), _BODY_END)
+#: :data:`FAST` for when no banner is due: it passes ``</body>`` too.
+FAST_PLACED = _html_skipper(_HTML_START, {}, (), frozenset())
 
 
 @functools.cache
-def fast_widgets(classes: tuple[str, ...]) -> Skipper:
+def fast_widgets(classes: tuple[str, ...], body_end: bool = True) -> Skipper:
     """:data:`FAST` that also stops at a ``<blockquote>`` or ``<div>`` whose ``class``
     value holds one of ``classes`` (a gated widget's element), compiled once per set of
     classes, on first use. It may stop at others too; it never passes one that holds one.
+    Without ``body_end``, it passes ``</body>`` as :data:`FAST_PLACED` does.
     """
     has = b"(?:" + b"|".join(re.escape(c.encode()) for c in classes) + b")"
     # The value, in any of its three quotings, up to one of the classes.
     quoted = rb'"[^"]*?' + has + rb"|'[^']*?" + has
     value = b"(?:" + quoted + rb"|(?![\"'])[^\t\n\f\r >]*?" + has + b")"
     allowed = rb"(?!(?i:class)[\t\n\f\r ]*+=[\t\n\f\r ]*+" + value + b")"
-    return _html_skipper(_HTML_START | WIDGETS, dict.fromkeys(WIDGETS, allowed), classes)
+    ends = _BODY_END if body_end else frozenset()
+    return _html_skipper(_HTML_START | WIDGETS, dict.fromkeys(WIDGETS, allowed), classes, ends)
 
 
 @functools.cache
@@ -611,9 +625,24 @@ def attr_spans(buf: bytes, a: int, b: int) -> tuple[dict[str, Span], bool]:
 #: (the HTML Standard's "in head" and "after head" insertion modes); and those of a
 #: frameset, which has no body (a banner inside it would not show, but break it).
 HEAD = _names("html head meta link base basefont bgsound title style script noframes frameset")
+#: End tags the banner's searches find: ``</body>`` places it, the others end what hides
+#: a body start from it.
+_BANNER_ENDS = _names("template noscript body")
+_ENDS = rb"|/(?i:" + _trie(_BANNER_ENDS) + rb")" + _D
 #: While the banner waits for its place: a start tag that may begin the body (any but head
 #: content), or one of ``template``, ``noscript`` or ``body`` ending.
-BODY_START = re.compile(
-    rb"<(?:(?!(?i:" + _trie(HEAD) + rb")" + _D + rb")[a-zA-Z]"
-    rb"|/(?i:template|noscript|body)" + _D + rb")"
+BODY_START = tag_finder(
+    re.compile(rb"<(?:(?!(?i:" + _trie(HEAD) + rb")" + _D + rb")[a-zA-Z]" + _ENDS + b")"),
+    HEAD,
+    _BANNER_ENDS,
 )
+#: Start tags let through before the markup meant to run first: they run nothing, and a
+#: ``<meta charset>`` must stay near the top.
+BEFORE_FIRST = _names("html head meta title base link")
+_FIRST = rb"(?!(?i:" + _trie(BEFORE_FIRST) + rb")" + _D + rb")[a-zA-Z]"
+#: While the markup meant to run first waits for its place: a start tag that may place it
+#: (any but :data:`BEFORE_FIRST`).
+FIRST_START = tag_finder(re.compile(b"<" + _FIRST), BEFORE_FIRST, ())
+#: While both wait: where either may go. :data:`BEFORE_FIRST` is head content, so every
+#: start tag :data:`BODY_START` finds is one of these already.
+FIRST_OR_BODY = tag_finder(re.compile(b"<(?:" + _FIRST + _ENDS + b")"), BEFORE_FIRST, _BANNER_ENDS)

@@ -57,7 +57,7 @@ class FakeRules:
     def classify_element(self, tag: str, attrs: Mapping[str, str]) -> str | None:
         if "data-consent" in attrs:
             return attrs["data-consent"].strip()
-        for name in ("src", "data-src", "href", "data"):
+        for name in ("src", "data-src", "href", "data", "background"):
             url = attrs.get(name, "")
             for pattern, category in self.sources.items():
                 if url and pattern in url:
@@ -460,6 +460,11 @@ BANNERS = [
         b"<head></head><iframe src=https://youtube.com/x></iframe><p>x",
         b"<head></head>[B]<p>x",
         id="before-a-removed-element",
+    ),
+    pytest.param(
+        b"<head></head><body background=https://facebook.com/tr?x class=a><p>x",
+        b"<head></head><body class=a>[B]<p>x",
+        id="after-a-body-whose-background-is-removed",
     ),
 ]
 
@@ -984,6 +989,99 @@ def test_first_runs_before_every_other_script(
         assert scripts[:1] == ["F"] and scripts.count("F") == 1
     else:
         assert scripts == []
+
+
+# Where the first and the banner go while both wait, the skipper running up to the next
+# tag that may place either: candidates hidden in comments, raw text, attribute values,
+# <template>, <noscript> and SVG; names in upper case or that only begin like a passed one.
+WAITING = [
+    pytest.param(
+        b"<!-- <p> <script>x</script> --><head><meta charset=utf-8><p>x",
+        b"<!-- <p> <script>x</script> --><head><meta charset=utf-8>[F][B]<p>x",
+        id="comment",
+    ),
+    pytest.param(
+        b"<!DOCTYPE html><html><head><title><p></title><style>p{}</style></head><p>x",
+        b"<!DOCTYPE html><html><head><title><p></title>[F]<style>p{}</style></head>[B]<p>x",
+        id="raw-text",
+    ),
+    pytest.param(
+        b"<head><meta content='<p> </body>'><textarea><b></textarea></head><body>x",
+        b"<head><meta content='<p> </body>'>[F][B]<textarea><b></textarea></head><body>x",
+        id="attribute-value",
+    ),
+    pytest.param(
+        b"<head><template><p>t</p><body></template><noscript><p>n</noscript></head><body>x",
+        b"<head>[F]<template><p>t</p><body></template><noscript><p>n</noscript></head><body>[B]x",
+        id="template-noscript",
+    ),
+    pytest.param(
+        b"<head><noscript><script>x</script></noscript></head><body>y",
+        b"<head>[F]<noscript><script>x</script></noscript></head><body>[B]y",
+        id="noscript",
+    ),
+    pytest.param(
+        b"<title>t</title><svg><p><body></svg>",
+        b"<title>t</title>[F][B]<svg><p><body></svg>",
+        id="svg",
+    ),
+    pytest.param(
+        b"<HTML><HEAD><META charset=utf-8><TITLE>t</TITLE><SCRIPT>x</SCRIPT></HEAD>"
+        b"<BODY class=a>y</BODY>",
+        b"<HTML><HEAD><META charset=utf-8><TITLE>t</TITLE>[F]<SCRIPT>x</SCRIPT></HEAD>"
+        b"<BODY class=a>[B]y</BODY>",
+        id="upper-case",
+    ),
+    pytest.param(
+        b"<html><head><meta charset=utf-8><title>t</title><link rel=icon href=/i></head></html>\n",
+        b"<html><head><meta charset=utf-8><title>t</title><link rel=icon href=/i></head>"
+        b"</html>\n[B]",
+        id="head-only",
+    ),
+    pytest.param(
+        b"<head><base href=/><link rel=stylesheet href=/s.css><script src=/a.js></script></head>"
+        b"<body>x",
+        b"<head><base href=/><link rel=stylesheet href=/s.css>[F]<script src=/a.js></script>"
+        b"</head><body>[B]x",
+        id="after-base-and-link",
+    ),
+    pytest.param(
+        b"<head><Meta charset=utf-8><metal><body>x",
+        b"<head><Meta charset=utf-8>[F][B]<metal><body>x",
+        id="a-name-that-begins-as-meta",
+    ),
+    pytest.param(
+        b"<html lang=en><head><meta charset=utf-8></head>\n<BODY\nclass=x>y</body></html>",
+        b"<html lang=en><head><meta charset=utf-8></head>\n[F]<BODY\nclass=x>[B]y</body></html>",
+        id="both-at-body",
+    ),
+    pytest.param(
+        b"<head><title>a</title><script>gtag(1)</script><body>x",
+        b"<head><title>a</title>[F]<body>[B]x",
+        id="before-a-removed-script",
+    ),
+    pytest.param(
+        b"<head><meta charset=utf-8></head><template><script>x</script></template><body>y",
+        b"<head><meta charset=utf-8></head>[F]<template><script>x</script></template><body>[B]y",
+        id="template-after-head",
+    ),
+]
+
+
+@pytest.mark.parametrize(("doc", "expected"), WAITING)
+def test_first_and_banner_waiting_at_any_chunking(doc: bytes, expected: bytes) -> None:
+    both = {"first": b"[F]", "banner": b"[B]"}
+    for options, want in (
+        (both, expected),
+        ({"first": b"[F]"}, expected.replace(b"[B]", b"")),
+        ({"banner": b"[B]"}, expected.replace(b"[F]", b"")),
+    ):
+        assert run_all(doc, **options) == want
+        for i in range(len(doc) + 1):  # every cut, inside each candidate tag too
+            for chunks in ([doc[:i], doc[i:]], [doc[:i], doc[i : i + 3], doc[i + 3 :]]):
+                gate = HtmlGate(FakeRules(), frozenset().__contains__, **options)  # type: ignore[arg-type]
+                out = b"".join(gate.feed(c) for c in chunks) + gate.close()
+                assert out == want, (options, [len(c) for c in chunks])
 
 
 # --- embeds: a refused iframe replaced by a placeholder -----------------------

@@ -46,10 +46,12 @@ if not speedups.ACCELERATED:
 def skippers() -> dict[str, tokens.Skipper]:
     return {
         "FAST": tokens.FAST,
+        "FAST_PLACED": tokens.FAST_PLACED,
         "FOREIGN": tokens.FOREIGN,
         "SLOW": tokens.SLOW,
         "UNSURE": tokens.UNSURE,
         "widgets": tokens.fast_widgets(CLASSES),
+        "widgets, placed": tokens.fast_widgets(CLASSES, False),
     }
 
 
@@ -130,6 +132,40 @@ def test_hostile_input_is_walked_in_linear_steps() -> None:
             )
 
 
+#: The searches for where the banner or the markup meant to run first may go.
+FINDERS = ("BODY_START", "FIRST_START", "FIRST_OR_BODY")
+# Names each search decides on: passed or not, in any case, cut off by the end, longer
+# than any name it knows, end tags of the body and the inert elements.
+_NAMED = st.sampled_from(
+    [
+        "<html>", "<HEAD>", "<meta", "<meta ", "<Meta\n", "<title>", "<TITLE/", "<base",
+        "<basefont>", "<bases>", "<link", "<linkx>", "<style>", "<script>", "<noframes>",
+        "<frameset>", "<bgsound>", "<body>", "</body>", "</BODY ", "</body", "</bodyx>",
+        "</template>", "</noscript\t", "</p>", "<p", "<x" + "y" * 40, "<" + "b" * 31 + ">",
+        "<a\x00>", "<h\xc3\xa9ad>", "</ body>", "<!--<body>-->", "<1>", "</", "<",
+    ]
+)  # fmt: skip
+FINDER_MARKUP = st.lists(_NAMED | _TOKENS | st.text(max_size=3), max_size=30).map(
+    lambda parts: "".join(parts).encode("utf-8", "surrogateescape")
+)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=FINDER_MARKUP | MARKUP, start=st.integers(min_value=-2, max_value=80))
+def test_the_tag_finders_find_what_their_patterns_find(doc: bytes, start: int) -> None:
+    for name in FINDERS:
+        finder = getattr(tokens, name)
+        expected = speedups._TagSearch(finder.pattern).find(doc, max(start, 0))
+        assert finder.find(doc, start) == expected, name
+
+
+def test_the_tag_finders_walk_hostile_input_in_linear_steps() -> None:
+    for doc in (b"<" * 50_000, b"<p" * 30_000, b"<meta " * 20_000, b"<" + b"x" * 100_000):
+        for name in FINDERS:
+            finder = getattr(tokens, name)
+            assert finder.find(doc, 0) == speedups._TagSearch(finder.pattern).find(doc, 0)
+
+
 def searchers() -> dict[str, tokens.Searcher]:
     found = {"COMMENT_END": tokens.COMMENT_END, "RAW_END_ANY": tokens.RAW_END_ANY}
     found |= {f"SCRIPT[{i}]": finder for i, finder in enumerate(tokens.SCRIPT)}
@@ -204,13 +240,24 @@ def test_tag_limit_is_compiled() -> None:
 def pure_gate() -> Iterator[None]:
     """The rewriter with the bare patterns, as ``CONSENTGATE_PURE=1`` runs it."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(rewriter.HtmlGate, "_fast", tokens.FAST.pattern)  # type: ignore[attr-defined]
-        for name in ("FOREIGN", "SLOW", "UNSURE"):
+        placed = tokens.FAST_PLACED.pattern  # type: ignore[attr-defined]
+        patch.setattr(rewriter.HtmlGate, "_fast", placed)
+        patch.setattr(rewriter.HtmlGate, "_fast_placed", placed)
+        for name in ("FAST", "FOREIGN", "SLOW", "UNSURE"):
             patch.setattr(rewriter, name, getattr(tokens, name).pattern)
-        patch.setattr(rewriter, "fast_widgets", lambda c: tokens.fast_widgets(c).pattern)
+        for name in FINDERS:
+            patch.setattr(rewriter, name, speedups._TagSearch(getattr(tokens, name).pattern))
+        patch.setattr(
+            rewriter, "fast_widgets", lambda c, *end: tokens.fast_widgets(c, *end).pattern
+        )
         for name in ("COMMENT_END", "RAW_END_ANY"):
             patch.setattr(rewriter, name, getattr(tokens, name).pattern)
-        unsure = {getattr(k, "pattern", k): v for k, v in tokens.UNSURE_ENDS.items()}
+        # Keys as the pure rewriter looks them up: GT is a bare pattern already (its own
+        # .pattern is its bytes), COMMENT_END the pattern a compiled finder fronts.
+        unsure = {
+            (k if isinstance(k, re.Pattern) else k.pattern): v  # type: ignore[attr-defined]
+            for k, v in tokens.UNSURE_ENDS.items()
+        }
         patch.setattr(rewriter, "UNSURE_ENDS", unsure)
         patch.setattr(rewriter, "SCRIPT", tuple(f.pattern for f in tokens.SCRIPT))
         ends = {n: tokens.raw_end(n).pattern for n in tokens.RAW}  # type: ignore[attr-defined]
@@ -219,44 +266,59 @@ def pure_gate() -> Iterator[None]:
         yield
 
 
-def _gate(doc: bytes, bounds: list[int], embeds: bool) -> bytes:
-    options = {"embeds": FakeEmbeds()} if embeds else {}
+def _gate(doc: bytes, bounds: list[int], embeds: bool, first: bool) -> bytes:
+    options: dict[str, object] = {"embeds": FakeEmbeds()} if embeds else {}
+    if first:
+        options["first"] = b"<script>F</script>"
     return gate_cut(doc, bounds, BANNER, **options)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(doc=MARKUP, cuts=st.lists(st.integers(min_value=0), max_size=8), embeds=st.booleans())
+@given(
+    doc=MARKUP,
+    cuts=st.lists(st.integers(min_value=0), max_size=8),
+    embeds=st.booleans(),
+    first=st.booleans(),
+)
 def test_compiled_and_pure_gates_give_the_same_bytes(
-    doc: bytes, cuts: list[int], embeds: bool
+    doc: bytes, cuts: list[int], embeds: bool, first: bool
 ) -> None:
     every = list(range(len(doc)))
     for bounds in (cuts, every, []):
-        compiled = _gate(doc, bounds, embeds)
+        compiled = _gate(doc, bounds, embeds, first)
         with pure_gate():
-            assert _gate(doc, bounds, embeds) == compiled
+            assert _gate(doc, bounds, embeds, first) == compiled
 
 
 def test_the_pure_swap_reaches_every_skipper() -> None:
     # The in-process differential test above is only as good as this swap.
     with pure_gate():
-        gate = rewriter.HtmlGate(FakeRules(), bool, embeds=FakeEmbeds())  # type: ignore[arg-type]
-        assert isinstance(gate._fast, re.Pattern)
-        names = ("FOREIGN", "SLOW", "UNSURE", "COMMENT_END", "RAW_END_ANY")
+        for banner in (None, BANNER):
+            gate = rewriter.HtmlGate(FakeRules(), bool, embeds=FakeEmbeds(), banner=banner)  # type: ignore[arg-type]
+            assert isinstance(gate._fast, re.Pattern)
+            assert isinstance(gate._fast_placed, re.Pattern)
+            assert isinstance(rewriter.HtmlGate(FakeRules(), bool, banner=banner)._fast, re.Pattern)  # type: ignore[arg-type]
+        names = ("FAST", "FOREIGN", "SLOW", "UNSURE", "COMMENT_END", "RAW_END_ANY")
         assert all(isinstance(getattr(rewriter, n), re.Pattern) for n in names)
         assert all(isinstance(p, re.Pattern) for p in rewriter.SCRIPT)
         assert all(isinstance(rewriter.raw_end(n), re.Pattern) for n in tokens.RAW)
         assert rewriter.tag_limit is tokens._tag_limit
+        assert all(isinstance(getattr(rewriter, n), speedups._TagSearch) for n in FINDERS)
+        waiting = rewriter.HtmlGate(FakeRules(), bool, banner=BANNER, first=b"F")  # type: ignore[arg-type]
+        assert isinstance(waiting._finder, speedups._TagSearch)
     assert not isinstance(rewriter.HtmlGate(FakeRules(), bool)._fast, re.Pattern)  # type: ignore[arg-type]
+    assert not any(isinstance(getattr(rewriter, n), speedups._TagSearch) for n in FINDERS)
 
 
 def test_pure_env_forces_the_fallback() -> None:
-    code = "import consentgate, consentgate.tokens as t, re; "
-    code += "print(consentgate.accelerated, isinstance(t.FAST, re.Pattern))"
+    code = "import consentgate, consentgate.tokens as t, consentgate.speedups as s, re; "
+    code += "print(consentgate.accelerated, isinstance(t.FAST, re.Pattern), "
+    code += "isinstance(t.BODY_START, s._TagSearch))"
     env = {**os.environ, speedups.PURE_ENV: "1"}
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
     )
-    assert out.stdout.split() == ["False", "True"]
+    assert out.stdout.split() == ["False", "True", "True"]
 
 
 def test_the_accelerated_flag_says_which_runs() -> None:
