@@ -1279,6 +1279,217 @@ static PyMethodDef module_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* ---- Literals: the byte-string searches of consentgate.rules ----
+ *
+ * Rules looks for literal byte strings in every candidate element: its source patterns'
+ * hosts and paths in a start tag's bytes, once translated (Rules.may_classify, through
+ * look()), and its inline signatures in a script's text (Rules.classify_inline, through
+ * find()). Here both are one pass: a bit per pair of first two bytes finds where a
+ * literal may start, memcmp confirms. The regular expressions of rules.py stay the
+ * reference; the tests run both on the same input. Reads are bounded by the text's
+ * length, and the work by its length times the literals sharing a first pair.
+ */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *literals;         /* tuple of bytes */
+    Py_ssize_t count;
+    Py_ssize_t *order;          /* literal indexes by first byte: order[first[c]:first[c+1]] */
+    int *rank;                  /* each literal's rank: of those found first, the least wins */
+    unsigned char *bounded;     /* the literal starts with an identifier byte */
+    Py_ssize_t first[257];
+    unsigned char pairs[8192];  /* bit a << 8 | b: some literal starts with bytes a, b */
+    unsigned char single[256];  /* some literal is this one byte */
+    unsigned char ident[256];   /* identifier bytes: a bounded literal never follows one */
+    unsigned char table[256];   /* look(): what each byte is translated to */
+    unsigned char drop[256];    /* look(): bytes deleted before translating */
+} Literals;
+
+static PyTypeObject LiteralsType;
+
+static inline int may_start(const Literals *lt, const unsigned char *s, Py_ssize_t i,
+                            Py_ssize_t n)
+{
+    unsigned pair;
+    if (lt->single[s[i]])
+        return 1;
+    if (i + 1 >= n)
+        return 0;
+    pair = (unsigned)s[i] << 8 | s[i + 1];
+    return lt->pairs[pair >> 3] >> (pair & 7) & 1;
+}
+
+/* The rank of the leftmost literal in s[0:n] (the least rank of those starting there),
+ * or -1. A bounded literal right after an identifier byte does not count there. */
+static int find_literal(const Literals *lt, const unsigned char *s, Py_ssize_t n)
+{
+    Py_ssize_t i, k;
+    for (i = 0; i < n; i++) {
+        int best = -1;
+        if (!may_start(lt, s, i, n))
+            continue;
+        for (k = lt->first[s[i]]; k < lt->first[s[i] + 1]; k++) {
+            Py_ssize_t j = lt->order[k];
+            PyObject *lit = PyTuple_GET_ITEM(lt->literals, j);
+            Py_ssize_t len = PyBytes_GET_SIZE(lit);
+            if (len <= n - i && memcmp(s + i, PyBytes_AS_STRING(lit), (size_t)len) == 0 &&
+                !(lt->bounded[j] && i > 0 && lt->ident[s[i - 1]]) &&
+                (best < 0 || lt->rank[j] < best))
+                best = lt->rank[j];
+        }
+        if (best >= 0)
+            return best;
+    }
+    return -1;
+}
+
+static int fill_literals(Literals *lt, PyObject *ranks, const unsigned char *ident)
+{
+    Py_ssize_t j, c, n = lt->count;
+    Py_ssize_t counts[256] = {0};
+    lt->order = PyMem_New(Py_ssize_t, n ? n : 1);
+    lt->rank = PyMem_New(int, n ? n : 1);
+    lt->bounded = PyMem_New(unsigned char, n ? n : 1);
+    if (lt->order == NULL || lt->rank == NULL || lt->bounded == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (j = 0; j < n; j++) {
+        PyObject *lit = PyTuple_GET_ITEM(lt->literals, j);
+        const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(lit);
+        long rank = PyLong_AsLong(PyTuple_GET_ITEM(ranks, j));
+        if (rank == -1 && PyErr_Occurred())
+            return -1;
+        if (PyBytes_GET_SIZE(lit) == 0 || rank < 0 || rank > INT_MAX) {
+            PyErr_SetString(PyExc_ValueError, "literals must be non-empty, ranks >= 0");
+            return -1;
+        }
+        lt->rank[j] = (int)rank;
+        lt->bounded[j] = ident[b[0]];
+        counts[b[0]]++;
+        if (PyBytes_GET_SIZE(lit) == 1)
+            lt->single[b[0]] = 1;
+        else
+            lt->pairs[((unsigned)b[0] << 8 | b[1]) >> 3] |= (unsigned char)(1 << (b[1] & 7));
+    }
+    lt->first[0] = 0;
+    for (c = 0; c < 256; c++)
+        lt->first[c + 1] = lt->first[c] + counts[c];
+    memset(counts, 0, sizeof counts);
+    for (j = 0; j < n; j++) {
+        unsigned char b = (unsigned char)PyBytes_AS_STRING(PyTuple_GET_ITEM(lt->literals, j))[0];
+        lt->order[lt->first[b] + counts[b]++] = j;
+    }
+    return 0;
+}
+
+static PyObject *Literals_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *literals, *ranks;
+    Py_buffer ident, table, drop;
+    Literals *lt;
+    Py_ssize_t j;
+    (void)kwds;
+    if (!PyArg_ParseTuple(args, "O!O!y*y*y*", &PyTuple_Type, &literals, &PyTuple_Type, &ranks,
+                          &ident, &table, &drop))
+        return NULL;
+    lt = NULL;
+    if (ident.len != 256 || table.len != 256 ||
+        PyTuple_GET_SIZE(literals) != PyTuple_GET_SIZE(ranks)) {
+        PyErr_SetString(PyExc_ValueError, "Literals: bad table or rank count");
+        goto done;
+    }
+    for (j = 0; j < PyTuple_GET_SIZE(literals); j++)
+        if (!PyBytes_CheckExact(PyTuple_GET_ITEM(literals, j))) {
+            PyErr_SetString(PyExc_TypeError, "Literals: literals must be bytes");
+            goto done;
+        }
+    lt = (Literals *)type->tp_alloc(type, 0);
+    if (lt == NULL)
+        goto done;
+    Py_INCREF(literals);
+    lt->literals = literals;
+    lt->count = PyTuple_GET_SIZE(literals);
+    memcpy(lt->ident, ident.buf, 256);
+    memcpy(lt->table, table.buf, 256);
+    for (j = 0; j < drop.len; j++)
+        lt->drop[((const unsigned char *)drop.buf)[j]] = 1;
+    if (fill_literals(lt, ranks, lt->ident) < 0)
+        Py_CLEAR(lt);
+done:
+    PyBuffer_Release(&ident);
+    PyBuffer_Release(&table);
+    PyBuffer_Release(&drop);
+    return (PyObject *)lt;
+}
+
+static void Literals_dealloc(Literals *lt)
+{
+    PyMem_Free(lt->order);
+    PyMem_Free(lt->rank);
+    PyMem_Free(lt->bounded);
+    Py_XDECREF(lt->literals);
+    Py_TYPE(lt)->tp_free((PyObject *)lt);
+}
+
+static PyObject *Literals_find(Literals *lt, PyObject *text)
+{
+    if (!PyBytes_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "find() takes bytes");
+        return NULL;
+    }
+    return PyLong_FromLong(find_literal(lt, (const unsigned char *)PyBytes_AS_STRING(text),
+                                        PyBytes_GET_SIZE(text)));
+}
+
+/* The text translated (bytes in drop deleted first), then searched: 1 if a literal is
+ * in it, plus 2 if byte 1 is and 4 if byte 3 is (what the caller looks at further). */
+static PyObject *Literals_look(Literals *lt, PyObject *text)
+{
+    unsigned char local[1024], *u = local;
+    const unsigned char *s;
+    Py_ssize_t i, m = 0, n;
+    long flags = 0;
+    if (!PyBytes_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "look() takes bytes");
+        return NULL;
+    }
+    s = (const unsigned char *)PyBytes_AS_STRING(text);
+    n = PyBytes_GET_SIZE(text);
+    if (n > (Py_ssize_t)sizeof local && (u = PyMem_Malloc((size_t)n)) == NULL)
+        return PyErr_NoMemory();
+    for (i = 0; i < n; i++) {
+        unsigned char t;
+        if (lt->drop[s[i]])
+            continue;
+        t = lt->table[s[i]];
+        flags |= t == 1 ? 2 : t == 3 ? 4 : 0;
+        u[m++] = t;
+    }
+    flags |= find_literal(lt, u, m) >= 0;
+    if (u != local)
+        PyMem_Free(u);
+    return PyLong_FromLong(flags);
+}
+
+static PyMethodDef Literals_methods[] = {
+    {"find", (PyCFunction)Literals_find, METH_O,
+     "find(text) -> the rank of the leftmost literal in text, or -1"},
+    {"look", (PyCFunction)Literals_look, METH_O,
+     "look(text) -> 1 if a literal is in the translated text, | 2 if byte 1, | 4 if byte 3"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject LiteralsType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "consentgate._speedups.Literals",
+    .tp_basicsize = sizeof(Literals),
+    .tp_dealloc = (destructor)Literals_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Literals(literals, ranks, ident, table, delete): the searches of Rules.",
+    .tp_methods = Literals_methods,
+    .tp_new = Literals_new,
+};
+
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "consentgate._speedups",
@@ -1315,6 +1526,11 @@ PyMODINIT_FUNC PyInit__speedups(void)
     Py_INCREF(&TagFinderType);
     if (PyModule_AddObject(m, "TagFinder", (PyObject *)&TagFinderType) < 0) {
         Py_DECREF(&TagFinderType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    if (PyType_Ready(&LiteralsType) < 0 ||
+        PyModule_AddObjectRef(m, "Literals", (PyObject *)&LiteralsType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -129,6 +129,10 @@ class RulesLike(Protocol):
     def classify_element(self, tag: str, attrs: Mapping[str, str]) -> str | None:
         """Category of an element from its lower-cased name and decoded attributes."""
 
+    def classify_tag(self, tag: str, raw: bytes) -> str | None:
+        """``classify_element`` of a start tag from its raw attribute bytes (what follows
+        the name, up to the ``>``), decoded as :func:`~.tokens.decode_attrs` does."""
+
     def classify_inline(self, text: bytes) -> str | None:
         """Category of an inline script from a piece of its text."""
 
@@ -923,12 +927,15 @@ class HtmlGate:
             if name != "script" or has_src(self._buf, a, e - 1):
                 return ""
             return "hold"
-        attrs = decode_attrs(raw)
         tag = "img" if name == "image" else name  # the tree builder turns <image> into <img>
-        cat = None
-        if tag != "noscript" or "data-consent" in attrs:
-            cat = self._rules.classify_element(tag, attrs)
+        attrs = None
+        if tag != "noscript":
+            cat = self._rules.classify_tag(tag, raw)
+        else:  # only its data-consent places a <noscript>
+            attrs = decode_attrs(raw)
+            cat = self._rules.classify_element(tag, attrs) if "data-consent" in attrs else None
         if cat is None or self._allows(cat):
+            attrs = decode_attrs(raw) if attrs is None else attrs
             if "<" in attrs.get("srcdoc", ""):  # its document wins over src: gate it instead
                 return "cut" if self._srcdoc(s, e, a) else ""
             if cat is not None:
@@ -944,6 +951,7 @@ class HtmlGate:
             return ""
         placeholder = None
         if self._embeds is not None and (tag in _EMBEDS or tag == "script") and not foreign:
+            attrs = decode_attrs(raw) if attrs is None else attrs
             answer = self._embeds.refused(tag, attrs, cat)
             if answer is not None and not isinstance(answer, bytes):  # let through this once
                 self._activate(s, e, a, attrs, answer)
@@ -1051,7 +1059,7 @@ class HtmlGate:
         raw = self._buf[a : e - 1]
         if not self._rules.may_classify(raw):
             return False
-        cat = self._rules.classify_element("img" if name == "image" else name, decode_attrs(raw))
+        cat = self._rules.classify_tag("img" if name == "image" else name, raw)
         return cat is not None and not self._allows(cat)
 
     def _hold_foreign(self, s: int, e: int) -> None:

@@ -2,21 +2,22 @@
 
 :class:`Rules` compiles the categories once; the rewriter and the middleware
 then ask it about every tag, script and cookie of every response, so each
-question is answered with a few dictionary lookups or one regular expression.
+question is answered with a few dictionary lookups or one pass over the bytes
+(:mod:`consentgate.search`).
 """
 
 from __future__ import annotations
 
 import fnmatch
-import functools
-import itertools
-import operator
 import re
 import string
+import sys
 from collections.abc import Callable, Mapping, Sequence
 
 from .cache import Memo
 from .config import Category
+from .search import InlineSignatures, TagHint
+from .tokens import decode_attrs
 from .urls import PAGE, Base, base_of, refresh_url, significant, srcset_urls, targets
 
 #: Attributes whose URL decides an element's category (``data`` only for ``<object>``, the
@@ -25,9 +26,6 @@ from .urls import PAGE, Base, base_of, refresh_url, significant, srcset_urls, ta
 _URL_ATTRS = ("src", "data-src", "href", "xlink:href", "poster", "background")
 #: Attributes holding a list of image candidates, each with its URL.
 _SRCSET_ATTRS = ("srcset", "imagesrcset", "data-srcset")
-#: Bytes that may continue a JavaScript identifier (non-ASCII counted in): a
-#: signature starting with one must not follow one, so ``fbq(`` skips ``myfbq(``.
-_IDENT = frozenset(f"{string.ascii_letters}{string.digits}_$".encode()) | set(range(0x80, 0x100))
 #: Characters that continue a path segment name; a path prefix must not stop inside one.
 _WORD = frozenset(f"{string.ascii_letters}{string.digits}_-")
 #: Results are cached for up to this many distinct URLs and cookie names each,
@@ -36,25 +34,16 @@ _CACHE_SIZE = 4096
 _CACHE_BYTES = 2 << 20
 #: Longer URLs and cookie names are classified but not cached.
 _CACHE_MAX_LEN = 2048
+#: Without the compiled extension, inline script texts up to this many bytes are cached by
+#: their text: a site's snippets (a tag manager's loader, a JSON-LD block) come back
+#: unchanged on every page it serves, and a lookup costs a hash of the bytes where the
+#: regular expressions cost more. (The compiled search costs less than the hash.)
+_INLINE_CACHE_MAX_LEN = 8192
+#: What a cache entry holds besides its own bytes, counted by the two caches keyed by
+#: markup: its key tuple (three items) and its share of the dict's table.
+_TUPLE_BYTES = sys.getsizeof((None, None, None))
+_ENTRY_BYTES = _TUPLE_BYTES + 64
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-#: Rough frequency, per mille, of the commonest bytes in the inline scripts of real pages
-#: (others count as 2): the inline search anchors on bytes that are rare there.
-_SCRIPT_BYTES = {
-    **dict.fromkeys(b" ", 250),
-    **dict.fromkeys(b'e"ta', 40),
-    **dict.fromkeys(b"niorsl,0", 20),
-    **dict.fromkeys(b"d:ucpm2\\.gh1", 13),
-    **dict.fromkeys(b"43-\nfy8957b_w=", 7),
-    **dict.fromkeys(b"6Tv/(){};Fk", 4),
-}
-#: What one more candidate per thousand bytes costs, in passes over the text.
-_CANDIDATE_COST = 0.045
-
-#: One pass of the inline search: the regex's ``search`` and, for each signature it
-#: finds, the signature, the offset of the anchor byte in it and its category index.
-_Pass = tuple[
-    Callable[[bytes, int, int], "re.Match[bytes] | None"], tuple[tuple[bytes, int, int], ...]
-]
 
 
 class Rules:
@@ -108,19 +97,28 @@ class Rules:
         for index, category in enumerate(categories):
             for pattern in category.sources:
                 self._add_source(index, pattern)
-        signatures, self.inline_overlap = _collect_signatures(categories)
-        self._passes = _inline_passes(signatures)
-        self._longest = max(map(len, signatures), default=0)
+        self._inline = InlineSignatures(categories)
+        self.inline_overlap = self._inline.overlap
+        self._find_inline = self._inline.compiled
         paths = [path.lstrip("/") for _, path in (*self._same_site, *self._any_host)]
-        hint = _tag_hint([*self._hosts, *paths, "data-consent"])
-        self._hint_search = None if hint is None else hint.search
+        self._hint = TagHint([*self._hosts, *paths, "data-consent"])
+        # Asked about most tags of every page: the hint answers with no call in between.
+        self.may_classify = self._hint.__call__  # type: ignore[method-assign]
         self._exact_cookies, self._cookie_globs = _compile_cookies(categories)
         self._url_cache = Memo(self._match_key, max_entries=_CACHE_SIZE, max_bytes=_CACHE_BYTES)
         self._cookie_cache = Memo(
             self._match_cookie, max_entries=_CACHE_SIZE, max_bytes=_CACHE_BYTES
         )
+        self._tag_cache = Memo(
+            self._match_tag, max_entries=_CACHE_SIZE, max_bytes=_CACHE_BYTES, size=_tag_size
+        )
+        self._inline_cache = Memo(
+            self._inline.search, max_entries=_CACHE_SIZE, max_bytes=_CACHE_BYTES, size=_text_size
+        )
         self._cached_url = self._url_cache.__getitem__
         self._cached_cookie = self._cookie_cache.__getitem__
+        self._cached_inline = self._inline_cache.__getitem__
+        self._cached_tag = self._tag_cache.__getitem__
 
     def classify_element(self, tag: str, attrs: Mapping[str, str]) -> str | None:
         """The category an element belongs to, or None if it is not gated.
@@ -133,6 +131,18 @@ class Rules:
         :param attrs: Attribute names in lower case, values entity-decoded.
         """
         return self._classify_element(tag, attrs, (PAGE,))
+
+    def classify_tag(self, tag: str, raw: bytes) -> str | None:
+        """:meth:`classify_element` of a start tag as it is written: its attributes' bytes.
+
+        They are decoded as the tokenizer reads them (:func:`~.tokens.decode_attrs`), and
+        the answer is cached by those bytes: a site's pages repeat the same tags, and a
+        lookup costs a hash instead of decoding and reading URLs.
+
+        :param tag: The tag name, lower case.
+        :param raw: What follows the name up to, not including, the ``>``.
+        """
+        return self._classify_tag(tag, raw, (PAGE,))
 
     def based(self, href: str) -> RulesWithBase:
         """These rules for the part of a page after its ``<base href>``.
@@ -148,6 +158,15 @@ class Rules:
             bool(self._same_site) and any(base != PAGE for base in bases)
         )
         return RulesWithBase(self, bases, blind)
+
+    def _classify_tag(self, tag: str, raw: bytes, bases: tuple[Base, ...]) -> str | None:
+        if len(raw) > _CACHE_MAX_LEN:
+            return self._classify_element(tag, decode_attrs(raw), bases)
+        return self._cached_tag((tag, raw, bases))
+
+    def _match_tag(self, key: tuple[str, bytes, tuple[Base, ...]]) -> str | None:
+        tag, raw, bases = key
+        return self._classify_element(tag, decode_attrs(raw), bases)
 
     def _classify_element(
         self, tag: str, attrs: Mapping[str, str], bases: tuple[Base, ...]
@@ -171,27 +190,13 @@ class Rules:
         When signatures of several categories start at that spot, the first
         category in configuration order wins.
         """
-        size = len(text)
-        best, best_index, limit = size, -1, size
-        # Each pass finds the signatures that hold its anchor byte; a regex led by
-        # one literal byte scans at memory speed, where one alternation of every
-        # signature would stop at each byte that starts any of them.
-        for search, entries in self._passes:
-            match = search(text, 0, limit)
-            while match is not None:
-                at = match.start()
-                for signature, offset, index in entries:
-                    start = at - offset
-                    if (
-                        0 <= start <= best
-                        and (start < best or index < best_index)
-                        and text.startswith(signature, start)
-                        and not (start and text[start] in _IDENT and text[start - 1] in _IDENT)
-                    ):
-                        best, best_index = start, index
-                        limit = min(size, start + self._longest)
-                match = search(text, at + 1, limit)
-        return None if best_index < 0 else self._names[best_index]
+        if self._find_inline is not None:
+            index = self._find_inline(text)
+        elif len(text) > _INLINE_CACHE_MAX_LEN:
+            index = self._inline.search(text)
+        else:
+            index = self._cached_inline(text)
+        return None if index < 0 else self._names[index]
 
     def may_classify(self, tag: bytes) -> bool:
         """Whether :meth:`classify_element` could place the element of this start tag.
@@ -201,23 +206,11 @@ class Rules:
         ``data-consent``, for each source pattern's host or path, and for what could
         hide one from a plain search: a character reference other than ``&amp;``, a
         percent-escape in a host or path, a character in a host that UTS 46 maps to ASCII
-        or drops (fullwidth letters, ``。``, soft hyphens...; see :data:`MAPPED_LEADS`).
+        or drops (fullwidth letters, ``。``, soft hyphens...; see :data:`~.search.MAPPED_LEADS`).
 
         :param tag: The start tag's bytes, or just its attributes.
         """
-        search = self._hint_search
-        if search is None:
-            return True
-        text = tag.translate(_HINT_BYTES, b"\t\n\r")
-        if 1 in text and (  # an int: a single memchr, cheaper than a bytes needle
-            # "%": looked for with white space kept, as it ends an unquoted attribute
-            (0x25 in tag and _ESCAPE.match(tag.translate(_HINT_BYTES)) is not None)
-            or tag.count(b"&") != tag.count(b"&amp;")
-        ):
-            return True
-        if 3 in text and (_MAPPED_AFTER_SLASHES(text) or _MAPPED_AFTER_COLON(text)):
-            return True
-        return search(text) is not None
+        return self._hint(tag)
 
     def classify_url(self, *urls: str) -> str | None:
         """The first category, in configuration order, that any of ``urls`` loads from.
@@ -317,6 +310,10 @@ class RulesWithBase:
         """:meth:`Rules.classify_element`, relative URLs resolved against the base."""
         return self._rules._classify_element(tag, attrs, self._bases)
 
+    def classify_tag(self, tag: str, raw: bytes) -> str | None:
+        """:meth:`Rules.classify_tag`, relative URLs resolved against the base."""
+        return self._rules._classify_tag(tag, raw, self._bases)
+
     def may_classify(self, tag: bytes) -> bool:
         """True: a relative URL may load from a tracker (when the base can bring it to one)."""
         return True
@@ -324,6 +321,18 @@ class RulesWithBase:
     def based(self, href: str) -> RulesWithBase:
         """Itself: only a page's first ``<base href>`` counts."""
         return self
+
+
+def _tag_size(key: tuple[str, bytes, tuple[Base, ...]], value: str | None) -> int:
+    """What a tag cache entry holds: its bytes, its key tuple and a dict slot (the tag
+    name, the bases and the category name are shared with other entries)."""
+    return sys.getsizeof(key[1]) + _ENTRY_BYTES
+
+
+def _text_size(key: bytes, value: int) -> int:
+    """What an inline cache entry holds: the script's bytes and a dict slot (the index is
+    a small int, shared)."""
+    return sys.getsizeof(key) + _ENTRY_BYTES - _TUPLE_BYTES
 
 
 def _loaded_urls(tag: str, attrs: Mapping[str, str]) -> list[str]:
@@ -348,164 +357,6 @@ def _has_prefix(path: str, prefix: str) -> bool:
         return False
     rest = path[len(prefix) :]
     return not rest or prefix[-1] not in _WORD or rest[0] not in _WORD
-
-
-def _collect_signatures(categories: Sequence[Category]) -> tuple[dict[bytes, int], int]:
-    """Each inline signature with its first category, and the overlap they need."""
-    signatures: dict[bytes, int] = {}
-    overlap = 0
-    for index, category in enumerate(categories):
-        for signature in category.inline:
-            raw = signature.encode("utf-8")
-            signatures.setdefault(raw, index)
-            # A boundary check needs the byte before the signature as well.
-            overlap = max(overlap, len(raw) - 1 + (raw[0] in _IDENT))
-    return signatures, overlap
-
-
-def _inline_passes(signatures: Mapping[bytes, int]) -> tuple[_Pass, ...]:
-    """Group the signatures by an anchor byte each holds, rare in scripts; one regex per group.
-
-    Each regex starts with its anchor byte, so the engine jumps from one occurrence of
-    that byte to the next; there it checks what follows the anchor and, by looking
-    behind, what precedes it.
-    """
-    uncovered = dict(signatures)
-    passes: list[_Pass] = []
-    for anchor in _anchors(list(signatures)):
-        group = [signature for signature in uncovered if anchor in signature]
-        entries = tuple((s, s.index(anchor), uncovered.pop(s)) for s in group)
-        before: dict[bytes, list[bytes]] = {}
-        for signature, offset, _ in entries:
-            before.setdefault(signature[offset + 1 :], []).append(signature[:offset])
-        ends = {rest: _behind(heads, bytes([anchor]) + rest) for rest, heads in before.items()}
-        pattern = re.escape(bytes([anchor])) + _trie(ends)
-        passes.append((re.compile(pattern).search, entries))
-    return tuple(passes)
-
-
-def _anchors(signatures: Sequence[bytes]) -> list[int]:
-    """Bytes such that each signature holds one, at the least cost for the passes they lead.
-
-    A pass costs one scan plus a little per candidate, so rare bytes are cheap. The best
-    pair (or single byte) is found by trying them all; the greedy choice, most signatures
-    per cost, is kept when it is cheaper or no pair covers everything.
-    """
-
-    def cost(byte: int) -> float:
-        return 1 + _CANDIDATE_COST * _SCRIPT_BYTES.get(byte, 2)
-
-    holders: dict[int, int] = {}  # byte -> bit set of the signatures holding it
-    for i, signature in enumerate(signatures):
-        for byte in set(signature):
-            holders[byte] = holders.get(byte, 0) | 1 << i
-    everything = (1 << len(signatures)) - 1
-    chosen: list[int] = []
-    left = everything
-    while left:
-        byte = max(sorted(holders), key=lambda b: (holders[b] & left).bit_count() / cost(b))
-        chosen.append(byte)
-        left &= ~holders[byte]
-    candidates = sorted(holders)
-    for pair in [(b,) for b in candidates] + list(itertools.combinations(candidates, 2)):
-        covered = functools.reduce(operator.or_, (holders[b] for b in pair))
-        if covered == everything and sum(map(cost, pair)) < sum(map(cost, chosen)):
-            chosen = sorted(pair, key=lambda b: -holders[b].bit_count())
-    return chosen
-
-
-def _behind(heads: Sequence[bytes], tail: bytes) -> bytes:
-    """A regex that checks, just after ``tail``, that one of ``heads`` precedes it."""
-    if not all(heads):
-        return b""
-    looks = [b"(?<=" + re.escape(head + tail) + b")" for head in sorted(heads)]
-    return looks[0] if len(looks) == 1 else b"(?:" + b"|".join(looks) + b")"
-
-
-def _trie(branches: Mapping[bytes, bytes]) -> bytes:
-    """A regex matching each key, then its value, branching on one byte at a time.
-
-    Keys sharing a start are tried as one, so a candidate is dropped at its first
-    differing byte instead of once per key.
-    """
-    groups: dict[bytes, dict[bytes, bytes]] = {}
-    tails: list[bytes] = []
-    for key, tail in sorted(branches.items()):
-        if key:
-            groups.setdefault(key[:1], {})[key[1:]] = tail
-        else:
-            tails.append(tail)
-    alternatives = [re.escape(first) + _trie(rest) for first, rest in groups.items()]
-    alternatives += [tail or b"(?:)" for tail in tails]
-    if len(alternatives) == 1:
-        return alternatives[0]
-    return b"(?:" + b"|".join(alternatives) + b")"
-
-
-#: UTF-8 lead bytes of the characters that UTS 46 maps to ASCII or to nothing (fullwidth
-#: forms, "。", soft hyphen, zero-width and compatibility characters...): only with them can
-#: a host written in non-ASCII be a tracker's. Most letters of most scripts (lead bytes
-#: C3, D0-DF, E4-E9...) map to non-ASCII only. Checked against idna by the tests.
-MAPPED_LEADS = bytes.fromhex("c2 c4 c5 c7 ca cb cd e0 e1 e2 e3 ea ef f0 f1 f2 f3 f4")
-
-
-def _hint_table() -> bytes:
-    """The translation :meth:`Rules.may_classify` applies to a tag before its search.
-
-    ASCII letters are lower-cased and ``\\`` becomes ``/``, as URL parsing does; ``.``
-    and ``-`` become 2, the one byte the hint's regex is anchored on; ``%`` and ``&``
-    become 1 and the lead bytes in :data:`MAPPED_LEADS` 3, so that one look finds each
-    kind; bytes 1 to 3 themselves become 0.
-    """
-    table = bytearray(range(256))
-    table[1:4] = bytes(3)
-    table[0x41:0x5B] = bytes(range(0x61, 0x7B))
-    for byte, code in zip(b"\\.-%&", b"/\x02\x02\x01\x01", strict=True):
-        table[byte] = code
-    for byte in MAPPED_LEADS:
-        table[byte] = 3
-    return bytes(table)
-
-
-_HINT_BYTES = _hint_table()
-#: A percent-escape outside a query or fragment: hosts are percent-decoded, and servers
-#: decode escapes in paths. One pass from the start, skipping each "?" or "#" with the rest
-#: of its value (up to a quote or a space) and other bytes in runs, never going back.
-_ESCAPE = re.compile(rb"""(?:[?#][^\s"']*+|[^?#\x01]++|\x01(?![0-9a-f]{2}))*+\x01[0-9a-f]{2}""")
-#: A character of :data:`MAPPED_LEADS` in a host: after "//" (or "\\"), or after a
-#: scheme's ":" and at most one slash (two searches, each led by a literal).
-_MAPPED_AFTER_SLASHES = re.compile(rb"""//[^/?#\s"'>\x03]*+\x03""").search
-_MAPPED_AFTER_COLON = re.compile(rb""":/?[^/?#\s"'>\x03]*+\x03""").search
-
-
-def _tag_hint(literals: Sequence[str]) -> re.Pattern[bytes] | None:
-    """What a start tag must hold for :meth:`Rules.classify_element` to place it, or None.
-
-    The literals are the hosts, same-site paths and file names of the source patterns,
-    and ``data-consent``; they are searched in the tag translated by
-    :data:`_HINT_BYTES` (so also without tab, LF and CR, which URL parsing drops). Each
-    is anchored on its first dot or hyphen, so the search jumps from one such byte to
-    the next and checks what follows and, by looking behind, what precedes. None when
-    a pattern matches any URL or a byte search could not see it.
-    """
-    if any(not s or not s.isascii() or not s.isprintable() or "&" in s for s in literals):
-        return None
-    anchored: dict[bytes, list[bytes]] = {}
-    others: dict[bytes, bytes] = {}
-    for literal in literals:
-        text = literal.encode().translate(_HINT_BYTES)
-        if b"\x01" in text:
-            return None
-        at = text.find(b"\x02")
-        if at < 0:
-            others[text] = b""
-        else:
-            anchored.setdefault(text[at + 1 :], []).append(text[:at])
-    tails = {rest: _behind(heads, b"\x02" + rest) for rest, heads in anchored.items()}
-    # Literals with a dot or hyphen first: alone, they make a pattern led by one byte.
-    pattern = [b"\x02" + _trie(tails)] if tails else []
-    pattern += [_trie(others)] if others else []
-    return re.compile(b"|".join(pattern))
 
 
 def _compile_cookies(

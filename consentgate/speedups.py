@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from types import ModuleType
 from typing import Any, Protocol, TypeVar
@@ -33,10 +33,12 @@ from typing import Any, Protocol, TypeVar
 __all__ = [
     "ACCELERATED",
     "PURE_ENV",
+    "LiteralSearch",
     "Searcher",
     "Skipper",
     "TagFinder",
     "compiled",
+    "literal_search",
     "searcher",
     "skipper",
     "tag_finder",
@@ -200,3 +202,38 @@ def tag_finder(pattern: re.Pattern[bytes], passed: Iterable[str], ends: Iterable
         return _TagSearch(pattern)
     found: TagFinder = _native.TagFinder(pattern, frozenset(passed), frozenset(ends))
     return found
+
+
+class LiteralSearch(Protocol):
+    """The compiled search for a set of byte strings (see :func:`literal_search`)."""
+
+    def find(self, text: bytes, /) -> int:
+        """The rank of the leftmost literal in ``text`` (the least of those starting
+        there), or -1. A literal starting with an ``ident`` byte does not count right
+        after one."""
+        ...
+
+    def look(self, text: bytes, /) -> int:
+        """Translate ``text`` (``delete`` bytes removed, then ``table`` applied) and search
+        it: 1 if a literal is in it, plus 2 if byte 1 is and 4 if byte 3 is."""
+        ...
+
+
+def literal_search(
+    literals: Sequence[bytes],
+    ranks: Sequence[int],
+    *,
+    ident: bytes = bytes(256),
+    table: bytes = bytes(range(256)),
+    delete: bytes = b"",
+) -> LiteralSearch | None:
+    """The compiled search for ``literals`` (non-empty), or None where it does not run.
+
+    :mod:`consentgate.rules` uses it for what its regular expressions find, as fast as
+    a look at each byte: inline signatures (``ranks`` their categories, ``ident`` a table
+    of identifier bytes) and the hosts and paths of source patterns in a start tag.
+    """
+    if _native is None:
+        return None
+    search: LiteralSearch = _native.Literals(tuple(literals), tuple(ranks), ident, table, delete)
+    return search

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from consentgate import rewriter
 from consentgate.rewriter import HtmlGate
+from consentgate.tokens import decode_attrs
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 GA = b"https://www.google-analytics.com/analytics.js"
@@ -62,6 +63,9 @@ class FakeRules:
                 if url and pattern in url:
                     return category
         return None
+
+    def classify_tag(self, tag: str, raw: bytes) -> str | None:
+        return self.classify_element(tag, decode_attrs(raw))
 
     def classify_inline(self, text: bytes) -> str | None:
         m = self._inline.search(text)

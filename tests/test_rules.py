@@ -2,14 +2,17 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable
+from unittest import mock
 
 import idna
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from consentgate import speedups
 from consentgate.config import Category, tracker_catalogue
-from consentgate.rules import MAPPED_LEADS, Rules
+from consentgate.rules import Rules
+from consentgate.search import MAPPED_LEADS
 from consentgate.tokens import decode_attrs
 
 from .conftest import retained_bytes
@@ -648,6 +651,116 @@ def test_ordinary_tags_need_no_decoding(raw: bytes) -> None:
 )
 def test_what_may_classify_looks_for(raw: bytes) -> None:
     assert PATTERNS.may_classify(raw)
+
+
+# classify_tag: a start tag's raw attribute bytes, classified once and cached
+
+
+@settings(max_examples=300)
+@given(
+    raw=_start_tag() | st.binary(max_size=80),
+    tag=st.sampled_from(["script", "img", "object", "meta"]),
+)
+def test_classify_tag_reads_the_bytes_as_the_tokenizer_does(raw: bytes, tag: str) -> None:
+    expected = PATTERNS.classify_element(tag, decode_attrs(raw))
+    assert PATTERNS.classify_tag(tag, raw) == expected
+    assert PATTERNS.classify_tag(tag, raw) == expected, "the cached answer is the same"
+
+
+def test_a_cached_tag_answer_depends_on_the_tag_and_the_base() -> None:
+    raw = b' src="static/app.js"'
+    assert SITE.classify_tag("img", raw) == "necessary"  # the page's path is taken as /
+    assert SITE.based("https://cdn.example/js/").classify_tag("img", raw) is None
+    assert SITE.classify_tag("img", raw) == "necessary"
+    raw = b' data="https://www.facebook.com/tr"'
+    assert SITE.classify_tag("object", raw) == "marketing"
+    assert SITE.classify_tag("img", raw) is None  # data loads only for <object>
+
+
+def test_an_unknown_data_consent_is_told_even_when_cached() -> None:
+    told: list[str] = []
+    rules = Rules([Category("analytics")], told.append)
+    for _ in range(2):
+        assert rules.classify_tag("script", b' data-consent="analytcs"') == "analytcs"
+    assert told == ["analytcs"]
+
+
+def test_tag_cache_holds_bounded_memory_for_unique_tags() -> None:
+    rules = Rules([Category("analytics", trackers=["google-analytics"])])
+    alt = "x" * 1500
+
+    def classify() -> None:
+        for i in range(6000):
+            raw = f' alt="{alt}{i}" src="https://www.google-analytics.com/ga.js"'.encode()
+            assert rules.classify_tag("script", raw) == "analytics"
+
+    assert retained_bytes(classify) < 4 << 20
+
+
+# The compiled literal search (consentgate._speedups.Literals) against the regexes: the
+# same Rules built twice, once with the extension switched off.
+
+
+def _twins(categories: list[Category]) -> tuple[Rules, Rules]:
+    """The same rules with the compiled searches and with the regular expressions alone."""
+    if not speedups.ACCELERATED:
+        pytest.skip("the compiled scanner is not built (the pure path is all there is)")
+    compiled = Rules(categories)
+    with mock.patch.object(speedups, "_native", None):
+        pure = Rules(categories)
+    assert compiled._find_inline is not None and pure._find_inline is None
+    return compiled, pure
+
+
+@pytest.fixture(scope="module")
+def twins() -> tuple[Rules, Rules]:
+    """:data:`PATTERNS`' categories, twice (see :func:`_twins`)."""
+    return _twins(
+        [
+            Category("site", sources=["/lib/", "*/tracker.js"]),
+            Category("ads", sources=["ads.example.com/tr", "https://Pixel.Kit.example"]),
+            *(Category(tracker_id, trackers=[tracker_id]) for tracker_id in tracker_catalogue()),
+        ]
+    )
+
+
+@settings(max_examples=400)
+@given(raw=_start_tag() | st.binary(max_size=80) | st.text().map(str.encode))
+def test_compiled_and_pure_may_classify_agree(twins: tuple[Rules, Rules], raw: bytes) -> None:
+    compiled, pure = twins
+    assert compiled.may_classify(raw) == pure.may_classify(raw), raw
+
+
+@settings(max_examples=400)
+@given(
+    st.lists(
+        st.lists(st.text(_SIG_BYTES, min_size=1, max_size=5), max_size=4), min_size=1, max_size=3
+    ),
+    st.binary(max_size=60) | st.text(_SIG_BYTES + " x\u00e9", max_size=60).map(str.encode),
+)
+def test_compiled_and_pure_inline_searches_agree(signatures: list[list[str]], text: bytes) -> None:
+    compiled, pure = _twins([Category(f"c{i}", inline=s) for i, s in enumerate(signatures)])
+    assert compiled.classify_inline(text) == pure.classify_inline(text)
+
+
+def test_compiled_and_pure_agree_on_vendor_snippets(twins: tuple[Rules, Rules]) -> None:
+    compiled, pure = twins
+    filler = b"var x = a.b(c, 'g') || q.push(1); // gtag fbq myfbq(\n"
+    for code in (GA4, ANALYTICS_JS, GA_JS, GTM, MATOMO, META, HOTJAR, filler):
+        for text in (code, filler * 50 + code, b"x" + code[1:]):
+            assert compiled.classify_inline(text) == pure.classify_inline(text)
+    for url in _URLS:
+        raw = f' alt="x" src="{url}"'.encode()
+        assert compiled.may_classify(raw) == pure.may_classify(raw), raw
+
+
+def test_a_tag_longer_than_the_stack_buffer_is_searched_whole(
+    twins: tuple[Rules, Rules],
+) -> None:
+    compiled, pure = twins
+    raw = b' alt="' + b"x" * 5000 + b'" src="https://www.google-analytics.com/ga.js"'
+    assert compiled.may_classify(raw) and pure.may_classify(raw)
+    assert not compiled.may_classify(raw[:-20])
 
 
 def test_mapped_leads_start_every_character_uts46_maps_to_ascii_or_drops() -> None:
