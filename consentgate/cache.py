@@ -20,6 +20,8 @@ V = TypeVar("V")
 #: An entry may take at most this fraction of a cache's bytes (1/N): so a
 #: cache always holds many entries, however large the keys clients send.
 ENTRY_SHARE = 64
+#: What :meth:`SizedCache.put` finds for a key it does not hold.
+_ABSENT = object()
 #: Keys longer than this are stored as a digest (see :func:`short_key`).
 MAX_KEY_LENGTH = 1024
 
@@ -79,8 +81,10 @@ class SizedCache(dict[K, V]):
         size = self.size(key, value)
         if size > self.max_bytes // ENTRY_SHARE:
             return value
-        if key in self:
-            self.nbytes -= self.size(key, self.pop(key))
+        # One call, not a look then a pop: another thread may empty the cache in between.
+        old = self.pop(key, _ABSENT)
+        if old is not _ABSENT:
+            self.nbytes -= self.size(key, old)  # type: ignore[arg-type]
         if len(self) >= self.max_entries or self.nbytes + size > self.max_bytes:
             self.clear()
         self[key] = value
