@@ -473,19 +473,24 @@ class Gate:
             )
         return policy != "block"
 
-    def banner_for(self, environ: Environ, consent: Consent) -> bytes | None:
-        """The banner to inject into this response, or None when none is due."""
+    def banner_due(self, environ: Environ, consent: Consent) -> bool:
+        """Whether this page gets the banner: the visitor has not decided, the page placed
+        none itself, and the gate injects one here (``inject_banner``; not its own pages,
+        not a fragment a script fetches, not an excluded path)."""
         if consent.decided or not self.settings.inject_banner:
-            return None
+            return False
         # The preferences page is the banner's long form: one form is enough.
         if environ.get("consentgate.banner_placed") or self.is_endpoint(environ):
-            return None
+            return False
         # A script's fetch of an HTML fragment: the page it goes into has the banner.
         if environ.get("HTTP_SEC_FETCH_DEST") == "empty":
-            return None
-        if self.settings.exclude_paths and environ.get("PATH_INFO", "").startswith(
-            self.settings.exclude_paths
-        ):
+            return False
+        excluded = self.settings.exclude_paths
+        return not (excluded and environ.get("PATH_INFO", "").startswith(excluded))
+
+    def banner_for(self, environ: Environ, consent: Consent) -> bytes | None:
+        """The banner to inject into this response, or None when none is due."""
+        if not self.banner_due(environ, consent):
             return None
         html = environ.get("consentgate.banner_html")
         if html is not None:

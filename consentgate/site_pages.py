@@ -118,15 +118,7 @@ def banner_due(gate: Gate, environ: Environ) -> bool:
     gate injects one here (``inject_banner``; not its own pages, not a fragment a
     script fetches, not an excluded path). Where none is due, none is rendered."""
     consent: Consent | None = environ.get(CONSENT)
-    if consent is None or consent.decided or environ.get(BANNER_PLACED):
-        return False
-    settings = gate.settings
-    if not settings.inject_banner or gate.is_endpoint(environ):
-        return False
-    if environ.get("HTTP_SEC_FETCH_DEST") == "empty":
-        return False
-    excluded = settings.exclude_paths
-    return not (excluded and environ.get("PATH_INFO", "").startswith(excluded))
+    return consent is not None and gate.banner_due(environ, consent)
 
 
 def banner_page(gate: Gate, environ: Environ, next_url: str | None = None) -> SitePage:
