@@ -159,6 +159,10 @@ static int has_class(PyObject *classes, const unsigned char *s, Py_ssize_t a, Py
     return 0;
 }
 
+/* The site's own mark of a category: a quiet tag carrying it is gated like any other. */
+#define MARK "data-consent"
+#define MARK_LEN 12
+
 /* The attributes of a tag from p (after its name) through its ">", as the WHATWG
  * tokenizer reads them: the index after the ">", or -1 where the tag is cut off by the
  * end, or where an attribute of `e` would make it load (the pattern decides then). */
@@ -182,7 +186,8 @@ static Py_ssize_t attributes(const Scanner *sc, const Name *e, const unsigned ch
         while (p < end && !is_space(s[p]) && s[p] != '/' && s[p] != '>' && s[p] != '=')
             p++;
         n = p;
-        if (e != NULL && e->kind == QUIET && same_name(s, a, n, e->attr, e->attr_len))
+        if (e != NULL && e->kind == QUIET &&
+            (same_name(s, a, n, e->attr, e->attr_len) || same_name(s, a, n, MARK, MARK_LEN)))
             return -1;
         r = p;
         while (r < end && is_space(s[r]))

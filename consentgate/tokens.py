@@ -348,17 +348,21 @@ def _tags(
 def _quiet(foreign: bool = False) -> dict[str, bytes]:
     """The gated elements whose start tags the skippers pass when they cannot load
     anything, each with the lookahead every attribute name of the tag must pass: without
-    their loading attribute (:data:`_LOADS_WITH`), or an SVG ``<use>`` whose references
+    their loading attribute (:data:`_LOADS_WITH`) and the site's ``data-consent`` mark
+    (which gates any of them, as it does every gated element), or an SVG ``<use>`` whose references
     are all to the page's own fragments (``href="#icon"``). In SVG/MathML (``foreign``) a
     tag that breaks out to HTML must still stop the skipper."""
     quiet = {
-        name: rb"(?!(?i:" + re.escape(attr.encode()) + rb")[\t\n\f\r />=])"
+        name: rb"(?!(?i:" + re.escape(attr.encode()) + rb"|data-consent)[\t\n\f\r />=])"
         for name, attr in _LOADS_WITH.items()
         if not (foreign and name in BREAKOUT)
     }
     if foreign:
         local = rb"(?![\t\n\f\r ]*+=[\t\n\f\r ]*+[\"']?#)"
-        quiet["use"] = rb"(?!(?i:(?:xlink:)?href)" + local + rb"[\t\n\f\r />=])"
+        quiet["use"] = (
+            rb"(?!(?i:(?:xlink:)?href)" + local + rb"[\t\n\f\r />=])"
+            rb"(?!(?i:data-consent)[\t\n\f\r />=])"
+        )
     return quiet
 
 

@@ -150,6 +150,12 @@ REMOVAL = [
     pytest.param(b'a<script src="' + GA + b'">x', b"a", id="unclosed-src"),
     pytest.param(b"a<script>gtag(</script foo='>'>b", b"ab", id="end-tag-attrs"),
     pytest.param(b"a<script>fbq(1)</script>b", b"ab", id="other-category"),
+    # The site's mark gates the tags the skippers pass when they cannot load anything.
+    pytest.param(b'a<input data-consent="analytics" value=t>b', b"ab", id="marked-input"),
+    pytest.param(b"a<META Data-Consent=analytics name=t>b", b"ab", id="marked-meta"),
+    pytest.param(
+        b'a<svg><use data-consent=analytics href="#i"/></svg>b', b"a<svg></svg>b", id="marked-use"
+    ),
 ]
 
 
