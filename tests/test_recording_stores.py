@@ -111,11 +111,22 @@ class Outcome:
 def waitress_serving(app: Any) -> Iterator[str]:
     """``app`` behind waitress with :data:`SERVER_THREADS` threads on a free port."""
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=SERVER_THREADS)
-    thread = threading.Thread(target=server.run, daemon=True)
+    closing = threading.Event()
+
+    def run() -> None:
+        try:
+            server.run()
+        except OSError:
+            # close() from this thread ends sockets under the loop's select(): its end.
+            if not closing.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
     finally:
+        closing.set()
         server.close()
         thread.join(10)
 
