@@ -179,10 +179,12 @@ class Visitor:
         return self.page.locator(BANNER).is_visible()
 
     def press(self, control: Locator) -> None:
-        """Click a button that posts a decision and wait for the page it leads to.
+        """Click a link or a button and wait for the page it leads to to load.
 
-        With JavaScript the choice is posted with fetch and the page reloads;
-        without, the form posts and the server redirects: a new page either way.
+        Reading the page right after a bare click can see the old document or
+        an empty new one. A decision is a new page too: with JavaScript it is
+        posted with fetch and the page reloads; without, the form posts and
+        the server redirects.
         """
         with self.page.expect_event("load"):
             control.click()

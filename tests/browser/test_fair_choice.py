@@ -112,7 +112,7 @@ def test_banner_names_purposes_and_policy_without_pressure(visitor: Visitor) -> 
         for claim, wording in FORBIDDEN.items():
             said = wording.search(text)
             assert said is None, f"{path}: the banner claims {claim}: {said and said[0]!r}"
-    visitor.page.locator(BANNER).get_by_role("link", name="Privacy and cookie policy").click()
+    visitor.press(visitor.page.locator(BANNER).get_by_role("link", name="Privacy and cookie policy"))
     assert visitor.url_path() == settings.privacy_url
     assert visitor.page.locator("table.consentgate-declaration").count() >= 1
 
@@ -140,7 +140,7 @@ def test_no_cookie_wall(visitor: Visitor, choice: str | None) -> None:
         )
         assert hidden == "", f"{path} cannot be read: {hidden.strip()}"
     main_menu = page.get_by_role("navigation", name="Main")
-    main_menu.get_by_role("link", name="Facts and figures").click()
+    visitor.press(main_menu.get_by_role("link", name="Facts and figures"))
     assert visitor.url_path() == "/facts"
 
 
