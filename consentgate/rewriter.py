@@ -470,7 +470,7 @@ class HtmlGate:
         """Tokenize markup until a text state begins (True) or more input is needed (False)."""
         buf, end = self._buf, len(self._buf)
         if self._partial >= 0 and not self._resume_partial(final):
-            return self._in_text()
+            return False
         if final or end - self._pos < 4096:
             limit = end
         elif self._lbuf is buf and self._lim >= self._pos:  # this buffer's, still ahead
@@ -565,18 +565,17 @@ class HtmlGate:
                 return True
 
     def _resume_partial(self, final: bool) -> bool:
-        """Retry a tag cut off by the end of the last chunk; False to stop tokenizing markup.
+        """Whether a tag cut off by the end of the last chunk may have ended; False to wait.
 
-        Only a ">" in the new bytes can end it, and it alone needs matching again (not
-        every skipper path over its length); past ``max_buffer`` it cannot wait longer.
+        Only a ">" in the new bytes can end it; past ``max_buffer`` it cannot wait longer.
+        Once it may have ended, the skipper reads it as it reads any tag (one it passes
+        unseen, such as a long ``<input value>``, is not decoded and classified).
         """
         buf = self._buf
         if not final and buf.find(b">", self._partial) < 0 and len(buf) - self._pos <= self._max:
             return False
         self._partial = -1
-        if not self._token(self._pos, len(self._buf), final):
-            return False
-        return not self._in_text()
+        return True
 
     def _in_text(self) -> bool:
         """Whether a state other than markup began: raw text, a comment-like section, a
