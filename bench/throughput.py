@@ -137,8 +137,7 @@ def streaming(
     min_size: int = 100 * KB,
     quick: bool = False,
 ) -> list[StreamingResult]:
-    """Compare chunked and whole-document gating on every page over ``min_size``, in
-    rounds that alternate which of the two runs first."""
+    """Compare chunked and whole-document gating on every page over ``min_size``."""
     rules, allows = policy.rules(), policy.refused().allows
 
     def gate() -> HtmlGate:
@@ -152,7 +151,7 @@ def streaming(
             "chunked": partial(rewrite, gate, split(data, CHUNK)),
             "whole": partial(rewrite, gate, [data]),
         }
-        times = samples(runs, alternate=True, **streaming_options(quick))
+        times = samples(runs, **streaming_options(quick))
         chunked, whole = times["chunked"], times["whole"]
         ratio = paired_ratio(whole, chunked)
         results.append(StreamingResult(name, len(data), median(chunked), median(whole), ratio))

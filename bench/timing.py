@@ -35,7 +35,6 @@ def samples(
     budget: float = 0.3,
     warmup: int = 1,
     max_runs: int = 1000,
-    alternate: bool = False,
 ) -> dict[str, list[float]]:
     """CPU times, in seconds, of each of ``runs``, one per round, timed in turns.
 
@@ -43,19 +42,20 @@ def samples(
     them once, in turn, so that a change in the machine's load (it may be
     shared) affects all of them alike. Rounds go on until there are at
     least ``min_runs`` and ``budget`` seconds were spent per callable on
-    average. With ``alternate``, every other round takes them in reverse
-    order, so that none always runs right after the same other one. The
-    garbage collector is paused while a run is timed.
+    average. The order stays the same from round to round: a run timed
+    right after another of its own kind (as a reversed order would have at
+    every other round's start) finds the caches as it left them, and a side
+    of an A/B comparison would gain from it. The garbage collector is
+    paused while a run is timed.
     """
     for run in runs.values():
         for _ in range(warmup):
             run()
     found: dict[str, list[float]] = {name: [] for name in runs}
-    order = list(runs.items())
     spent = 0.0
     rounds = 0
     while rounds < max_runs and (rounds < min_runs or spent < budget * len(runs)):
-        for name, run in order[::-1] if alternate and rounds % 2 else order:
+        for name, run in runs.items():
             elapsed = _timed(run)
             found[name].append(elapsed)
             spent += elapsed

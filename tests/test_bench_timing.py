@@ -7,15 +7,12 @@ import pytest
 from bench.timing import medians, paired_ratio, samples
 
 
-def test_rounds_alternate_the_order_when_asked() -> None:
+def test_rounds_time_each_run_in_the_same_order() -> None:
     calls: list[str] = []
     runs = {name: (lambda name=name: calls.append(name)) for name in "abc"}
-    found = samples(runs, min_runs=4, budget=0, warmup=0, alternate=True)
-    assert calls == list("abccbaabccba")
-    assert [len(times) for times in found.values()] == [4, 4, 4]
-    calls.clear()
-    samples(runs, min_runs=2, budget=0, warmup=0)
-    assert calls == list("abcabc")
+    found = samples(runs, min_runs=3, budget=0, warmup=1)
+    assert calls == list("abcabcabcabc")
+    assert [len(times) for times in found.values()] == [3, 3, 3]
 
 
 def test_medians_are_the_samples_medians() -> None:
