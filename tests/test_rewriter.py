@@ -692,6 +692,32 @@ def test_long_held_scripts_in_small_chunks(
     assert feed_all(splits(doc, cuts), grant, BANNER) == whole
 
 
+# Script text in which nothing changes the state of script data: chunks of it are set
+# aside until a search block is full (or the end may be in one).
+PLAIN_HELD = b'{"a": [1, 2, 3], "b": "x < y > z", "c": null, "d": "/scrip"},\n' * 1700
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    at=st.integers(min_value=0, max_value=len(PLAIN_HELD)),
+    signature=st.sampled_from([b"", b"gtag(1)", b"fbq(2)", b"<!--", b"</script>"]),
+    chunk=st.integers(min_value=17, max_value=40000),
+    cuts=st.lists(st.integers(min_value=0), max_size=6),
+    allowed=st.sets(st.sampled_from(["analytics", "marketing"])),
+    limit=st.sampled_from([1 << 20, 50_000]),
+)
+def test_long_plain_held_script_in_any_chunks(
+    at: int, signature: bytes, chunk: int, cuts: list[int], allowed: set[str], limit: int
+) -> None:
+    text = PLAIN_HELD[:at] + signature + PLAIN_HELD[at:]
+    doc = b"<p>a</p><script>" + text + b'</script><img src="' + GA + b'"><p>b</p>'
+    grant = frozenset(allowed)
+    whole = run(doc, grant, max_buffer=limit)
+    assert run(doc, grant, chunk=chunk, max_buffer=limit) == whole
+    gate = HtmlGate(FakeRules(), grant.__contains__, max_buffer=limit)  # type: ignore[arg-type]
+    assert b"".join(map(gate.feed, splits(doc, cuts))) + gate.close() == whole
+
+
 def test_real_rules() -> None:
     config = pytest.importorskip("consentgate.config")
     rules_module = pytest.importorskip("consentgate.rules")
