@@ -500,7 +500,7 @@ class HtmlGate:
         """Tokenize markup until a text state begins (True) or more input is needed (False)."""
         buf, end = self._buf, len(self._buf)
         if self._partial >= 0 and not self._resume_partial(final):
-            return False
+            return self._in_text()
         if final or end - self._pos < 4096:
             limit = end
         elif self._lbuf is buf and self._lim >= self._pos:  # this buffer's, still ahead
@@ -595,17 +595,22 @@ class HtmlGate:
                 return True
 
     def _resume_partial(self, final: bool) -> bool:
-        """Whether a tag cut off by the end of the last chunk may have ended; False to wait.
+        """Retry a tag cut off by the end of the last chunk; False to stop tokenizing markup.
 
-        Only a ">" in the new bytes can end it; past ``max_buffer`` it cannot wait longer.
-        Once it may have ended, the skipper reads it as it reads any tag (one it passes
-        unseen, such as a long ``<input value>``, is not decoded and classified).
+        Only a ">" in the new bytes can end it, and it alone is matched again (not every
+        skipper path over its length); past ``max_buffer`` it cannot wait longer. Once
+        whole, the skipper reads it as it reads any tag: one it passes unseen, such as a
+        long ``<input value>``, is not decoded and classified.
         """
-        buf = self._buf
-        if not final and buf.find(b">", self._partial) < 0 and len(buf) - self._pos <= self._max:
+        buf, pos = self._buf, self._pos
+        if not final and buf.find(b">", self._partial) < 0 and len(buf) - pos <= self._max:
             return False
         self._partial = -1
-        return True
+        if final or TAG.match(buf, pos) is not None:
+            return True
+        if not self._token(pos, len(buf), final):  # still cut off, or too long to wait
+            return False
+        return not self._in_text()
 
     def _in_text(self) -> bool:
         """Whether a state other than markup began: raw text, a comment-like section, a
