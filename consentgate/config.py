@@ -7,18 +7,27 @@ option (``categories[1].trackers[0]``), never a gate that silently lets a tracke
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
 import importlib.resources
 import os
 import re
-import reprlib
 import tomllib
 import types
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
+from .checks import (
+    ConfigError,
+    check_keys,
+    check_type,
+    describe,
+    hint,
+    items,
+    keyword_errors,
+    require,
+    strings,
+)
 from .cookies import valid_host
 from .i18n import Texts, check_table, has_catalogue, shipped_languages
 from .jurisdiction import GPC_POLICIES, MODES
@@ -33,7 +42,6 @@ UndeclaredPolicy = Literal["allow", "warn", "block"]
 UnreadablePolicy = Literal["block", "pass"]
 GoogleConsentMode = Literal["basic", "advanced"]
 _D = TypeVar("_D", "CookieSpec", "Category")
-_T = TypeVar("_T")
 
 _CATEGORY_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an RFC 6265 token
@@ -62,84 +70,6 @@ MIN_SECRET_BYTES = 32
 EXAMPLE_SECRETS = frozenset({"change-me", "changeme", "secret", "secret-key", "your-secret-key"})
 
 
-class ConfigError(ValueError):
-    """A configuration value is missing, misspelt, of the wrong type or out of range.
-
-    :param key: Where, as a path such as ``categories[1].cookies[0].name``.
-    :param why: What is wrong, with the fix when there is an obvious one.
-    """
-
-    def __init__(self, key: str, why: str) -> None:
-        super().__init__(key, why)
-        self.key, self.why = key, why
-
-    def __str__(self) -> str:
-        return f"{self.key}: {self.why}"
-
-
-def _describe(value: object) -> str:
-    return f"{type(value).__name__} {reprlib.repr(value)}"
-
-
-def _hint(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def _require(ok: bool, key: str, why: str, value: object) -> None:
-    if not ok:
-        raise ConfigError(key, f"{why}, got {_describe(value)}")
-
-
-def _check_type(value: object, kind: type | tuple[type, ...], key: str, what: str) -> None:
-    ok = isinstance(value, kind) and not (isinstance(value, bool) and kind is int)
-    _require(ok, key, f"must be {what}", value)
-
-
-def _check_keys(data: Mapping[Any, Any], allowed: tuple[str, ...], path: str) -> None:
-    for key in data:
-        if key not in allowed:
-            hint = _hint(str(key), allowed) or f" (known: {', '.join(allowed)})"
-            raise ConfigError(f"{path}{key}", f"unknown option{hint}")
-
-
-def _items(value: object, key: str, what: str) -> tuple[object, ...]:
-    """Turn a list into a tuple; a bare string or table is refused, not iterated."""
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise ConfigError(key, f"must be a list of {what}, got {_describe(value)}")
-    return tuple(value)
-
-
-def _strings(value: object, key: str) -> tuple[str, ...]:
-    items = _items(value, key, "strings")
-    for i, item in enumerate(items):
-        valid = isinstance(item, str) and bool(item.strip())
-        _require(valid, f"{key}[{i}]", "must be a non-empty string", item)
-    return cast(tuple[str, ...], items)
-
-
-def _keyword_errors(cls: type[_T]) -> type[_T]:
-    """Make a dataclass's constructor name the field in a :class:`ConfigError` for a
-    mistyped keyword (with the close match) or a missing required field, rather than
-    raise the ``TypeError`` that says neither."""
-    init = cls.__init__
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-    names = tuple(f.name for f in fields)
-    required = [f.name for f in fields if f.default is dataclasses.MISSING]
-
-    @functools.wraps(init)
-    def checked_init(self: object, *args: Any, **kwargs: Any) -> None:
-        _check_keys(kwargs, names, "")
-        given = {*names[: len(args)], *kwargs}
-        for name in required:
-            if name not in given:
-                raise ConfigError(name, "is required")
-        init(self, *args, **kwargs)
-
-    setattr(cls, "__init__", checked_init)  # noqa: B010 (mypy refuses assigning a method)
-    return cls
-
-
 def _coerce(cls: type[_D], value: object, key: str) -> _D:
     """Build ``cls`` from a table (or a bare name), with error keys under ``key``."""
     if isinstance(value, cls):
@@ -147,8 +77,8 @@ def _coerce(cls: type[_D], value: object, key: str) -> _D:
     if isinstance(value, str) and cls is CookieSpec:
         value = {"name": value}
     if not isinstance(value, Mapping):
-        raise ConfigError(key, f"must be a table, got {_describe(value)}")
-    _check_keys(value, tuple(f.name for f in dataclasses.fields(cls)), f"{key}.")
+        raise ConfigError(key, f"must be a table, got {describe(value)}")
+    check_keys(value, tuple(f.name for f in dataclasses.fields(cls)), f"{key}.")
     if "name" not in value:
         raise ConfigError(f"{key}.name", "is required")
     try:
@@ -157,7 +87,7 @@ def _coerce(cls: type[_D], value: object, key: str) -> _D:
         raise ConfigError(f"{key}.{error.key}", error.why) from None
 
 
-@_keyword_errors
+@keyword_errors
 @dataclass(frozen=True)
 class CookieSpec:
     """A cookie that a category may set, as the cookie table describes it.
@@ -182,18 +112,18 @@ class CookieSpec:
 
     def __post_init__(self) -> None:
         valid = isinstance(self.name, str) and _COOKIE_GLOB.fullmatch(self.name) is not None
-        _require(valid, "name", "must be a cookie name or a glob such as '_ga_*'", self.name)
-        _check_type(self.provider, str, "provider", "a string")
+        require(valid, "name", "must be a cookie name or a glob such as '_ga_*'", self.name)
+        check_type(self.provider, str, "provider", "a string")
         for key in ("purpose", "lifetime"):
             if getattr(self, key) != "":
                 _set_texts(self, key)
         if self.domain != "":
             valid = isinstance(self.domain, str) and valid_host(self.domain) == self.domain
             why = "must be a lower-case domain name such as 'youtube.com'"
-            _require(valid, "domain", why, self.domain)
+            require(valid, "domain", why, self.domain)
 
 
-@_keyword_errors
+@keyword_errors
 @dataclass(frozen=True)
 class Category:
     """A purpose the visitor can accept or refuse, and what belongs to it.
@@ -241,22 +171,22 @@ class Category:
 
     def __post_init__(self) -> None:
         valid = isinstance(self.name, str) and _CATEGORY_NAME.fullmatch(self.name) is not None
-        _require(valid, "name", "must match [a-z0-9][a-z0-9_-]{0,31}", self.name)
-        _check_type(self.required, bool, "required", "true or false")
-        _check_type(self.gpc, (bool, type(None)), "gpc", "true, false or None")
+        require(valid, "name", "must match [a-z0-9][a-z0-9_-]{0,31}", self.name)
+        check_type(self.required, bool, "required", "true or false")
+        check_type(self.gpc, (bool, type(None)), "gpc", "true, false or None")
         why = "must be false for a required category: the signal cannot refuse it"
-        _require(not (self.required and self.gpc), "gpc", why, self.gpc)
-        _check_type(self.youtube_nocookie, bool, "youtube_nocookie", "true or false")
+        require(not (self.required and self.gpc), "gpc", why, self.gpc)
+        check_type(self.youtube_nocookie, bool, "youtube_nocookie", "true or false")
         for key in ("label", "description"):
             _set_texts(self, key)
-        items = _items(self.cookies, "cookies", "cookie names or tables")
-        cookies = [_coerce(CookieSpec, c, f"cookies[{i}]") for i, c in enumerate(items)]
-        sources = [s.strip() for s in _strings(self.sources, "sources")]
+        listed = items(self.cookies, "cookies", "cookie names or tables")
+        cookies = [_coerce(CookieSpec, c, f"cookies[{i}]") for i, c in enumerate(listed)]
+        sources = [s.strip() for s in strings(self.sources, "sources")]
         for i, source in enumerate(sources):
             _check_source(source, f"sources[{i}]")
-        inline = list(_strings(self.inline, "inline"))
-        trackers = _strings(self.trackers, "trackers")
-        presets = _strings(self.presets, "presets")
+        inline = list(strings(self.inline, "inline"))
+        trackers = strings(self.trackers, "trackers")
+        presets = strings(self.presets, "presets")
         consent_types = list(_consent_types(self.consent_types))
         entries = _entries(trackers, "trackers")
         _check_consent_mode(self.google_consent_mode, entries)
@@ -305,11 +235,11 @@ def _set_texts(owner: Category | CookieSpec, key: str) -> None:
 
 def _consent_types(value: object) -> tuple[str, ...]:
     """Google Consent Mode v2 types, each one of :data:`CONSENT_TYPES`."""
-    types = _strings(value, "consent_types")
+    types = strings(value, "consent_types")
     for i, name in enumerate(types):
         if name not in CONSENT_TYPES:
             why = f"must be a Google Consent Mode v2 type, got {name!r}"
-            raise ConfigError(f"consent_types[{i}]", why + _hint(name, CONSENT_TYPES))
+            raise ConfigError(f"consent_types[{i}]", why + hint(name, CONSENT_TYPES))
     return types
 
 
@@ -317,8 +247,8 @@ def _check_consent_mode(mode: object, trackers: list[Tracker]) -> None:
     """``"basic"`` or ``"advanced"``; advanced keeps every tag of the category for a
     visitor who refused it, so it may hold Google's trackers only."""
     if mode not in _CONSENT_MODES:
-        why = f"must be 'basic' or 'advanced', got {_describe(mode)}"
-        raise ConfigError("google_consent_mode", why + _hint(str(mode), _CONSENT_MODES))
+        why = f"must be 'basic' or 'advanced', got {describe(mode)}"
+        raise ConfigError("google_consent_mode", why + hint(str(mode), _CONSENT_MODES))
     for i, tracker in enumerate(trackers):
         if mode == "advanced" and tracker.provider != "Google":
             why = (
@@ -397,8 +327,8 @@ def _entries(ids: tuple[str, ...], field: str) -> list[Tracker]:
     what = "tracker" if field == "trackers" else "preset"
     for i, entry_id in enumerate(ids):
         if entry_id not in catalogue:
-            hint = f"{_hint(entry_id, catalogue)} (known: {', '.join(catalogue)})"
-            raise ConfigError(f"{field}[{i}]", f"unknown {what} {entry_id!r}{hint}")
+            known = f"{hint(entry_id, catalogue)} (known: {', '.join(catalogue)})"
+            raise ConfigError(f"{field}[{i}]", f"unknown {what} {entry_id!r}{known}")
     return [catalogue[entry_id] for entry_id in ids]
 
 
@@ -432,23 +362,23 @@ _TRACKER_KEYS = (*_TRACKER_REQUIRED, "privacy_url", "consent_types", "embed", "c
 def _tracker(tracker_id: str, entry: Mapping[str, Any]) -> Tracker:
     """One catalogue entry, checked as strictly as a site's own category: a mistake in
     the package's data must fail every start, not leave a tracker ungated."""
-    _check_keys(entry, _TRACKER_KEYS, "")
+    check_keys(entry, _TRACKER_KEYS, "")
     for key in _TRACKER_REQUIRED:
         if key not in entry:
             raise ConfigError(key, "is required")
     for key in ("name", "provider"):
         valid = isinstance(entry[key], str) and bool(entry[key].strip())
-        _require(valid, key, "must be a non-empty string", entry[key])
-    items = _items(entry["cookies"], "cookies", "cookie tables")
+        require(valid, key, "must be a non-empty string", entry[key])
+    listed = items(entry["cookies"], "cookies", "cookie tables")
     # A cookie's provider defaults to the tracker's.
-    tables = [{"provider": entry["provider"], **cast(dict[str, Any], c)} for c in items]
+    tables = [{"provider": entry["provider"], **cast(dict[str, Any], c)} for c in listed]
     cookies = [_coerce(CookieSpec, c, f"cookies[{i}]") for i, c in enumerate(tables)]
     return Tracker(
         tracker_id,
         entry["name"],
         entry["provider"],
         _catalogue_sources(entry["sources"]),
-        _strings(entry["inline"], "inline"),
+        strings(entry["inline"], "inline"),
         tuple(cookies),
         _privacy_url(entry.get("privacy_url", "")),
         _consent_types(entry.get("consent_types", ())),
@@ -460,44 +390,44 @@ def _tracker(tracker_id: str, entry: Mapping[str, Any]) -> Tracker:
 def _suggested_category(value: object) -> str:
     """The category a catalogue entry suggests: a valid category name, or none."""
     valid = value == "" or (isinstance(value, str) and _CATEGORY_NAME.fullmatch(value) is not None)
-    _require(valid, "category", "must be a category name such as 'analytics'", value)
+    require(valid, "category", "must be a category name such as 'analytics'", value)
     return cast(str, value)
 
 
 def _catalogue_sources(value: object) -> tuple[str, ...]:
     """Source patterns written as the catalogue writes them: a lower-case host first."""
-    sources = _strings(value, "sources")
+    sources = strings(value, "sources")
     for i, source in enumerate(sources):
         _check_source(source, f"sources[{i}]")
         host = source.partition("/")[0]
         valid = source.startswith(("/", "*/")) or valid_host(host) == host
-        _require(valid, f"sources[{i}]", "must start with a lower-case host name", source)
+        require(valid, f"sources[{i}]", "must start with a lower-case host name", source)
     return sources
 
 
 def _privacy_url(value: object) -> str:
     """A provider's policy: an https URL (the cookie table links it), or empty."""
     valid = value == "" or (isinstance(value, str) and _HTTPS_URL.fullmatch(value) is not None)
-    _require(valid, "privacy_url", "must be an https:// URL", value)
+    require(valid, "privacy_url", "must be an https:// URL", value)
     return cast(str, value)
 
 
 def _embed(value: object) -> Embed:
     """The ``embed`` table of a catalogue entry."""
     if not isinstance(value, Mapping):
-        raise ConfigError("embed", f"must be a table, got {_describe(value)}")
-    _check_keys(value, ("kind", "widget_classes"), "embed.")
+        raise ConfigError("embed", f"must be a table, got {describe(value)}")
+    check_keys(value, ("kind", "widget_classes"), "embed.")
     kind = value.get("kind")
-    why = f"must be one of {', '.join(EMBED_KINDS)}{_hint(str(kind), EMBED_KINDS)}"
-    _require(kind in EMBED_KINDS, "embed.kind", why, kind)
-    classes = _strings(value.get("widget_classes", ()), "embed.widget_classes")
+    why = f"must be one of {', '.join(EMBED_KINDS)}{hint(str(kind), EMBED_KINDS)}"
+    require(kind in EMBED_KINDS, "embed.kind", why, kind)
+    classes = strings(value.get("widget_classes", ()), "embed.widget_classes")
     for i, name in enumerate(classes):
         valid = _CLASS_NAME.fullmatch(name) is not None
-        _require(valid, f"embed.widget_classes[{i}]", "must be one class name", name)
+        require(valid, f"embed.widget_classes[{i}]", "must be one class name", name)
     return Embed(cast(str, kind), classes)
 
 
-@_keyword_errors
+@keyword_errors
 @dataclass(frozen=True)
 class Settings:
     """Everything the gate needs to know, validated once and then read-only.
@@ -598,20 +528,20 @@ class Settings:
         set_ = functools.partial(object.__setattr__, self)
         key: object = self.secret_key
         single = isinstance(key, str | bytes) or not isinstance(key, Sequence)
-        items = (key,) if single else tuple(cast(Sequence[object], key))
+        given = (key,) if single else tuple(cast(Sequence[object], key))
         keys = [
-            k.encode() if isinstance(k, str) else k for k in items if isinstance(k, str | bytes)
+            k.encode() if isinstance(k, str) else k for k in given if isinstance(k, str | bytes)
         ]
-        if not keys or len(keys) != len(items) or not all(keys):
+        if not keys or len(keys) != len(given) or not all(keys):
             # Never show the value: it is a secret.
             raise ConfigError("secret_key", "must be one or more non-empty str or bytes keys")
         set_("secret_key", tuple(keys))
-        categories = _items(self.categories, "categories", "Category objects")
-        _require(bool(categories), "categories", "needs at least one category", categories)
+        categories = items(self.categories, "categories", "Category objects")
+        require(bool(categories), "categories", "needs at least one category", categories)
         names: set[str] = set()
         for i, category in enumerate(categories):
             if not isinstance(category, Category):
-                why = f"must be a Category (from_mapping takes tables), got {_describe(category)}"
+                why = f"must be a Category (from_mapping takes tables), got {describe(category)}"
                 raise ConfigError(f"categories[{i}]", why)
             if category.name in names:
                 raise ConfigError(f"categories[{i}].name", f"duplicate name {category.name!r}")
@@ -686,22 +616,22 @@ class Settings:
         :raise ConfigError: naming the key, with a "did you mean" hint if unknown.
         """
         try:
-            _check_keys(data, (*(f.name for f in dataclasses.fields(cls)), "secret_key_env"), "")
+            check_keys(data, (*(f.name for f in dataclasses.fields(cls)), "secret_key_env"), "")
             kwargs = dict(data)
             if "secret_key_env" in kwargs:
                 if "secret_key" in kwargs:
                     raise ConfigError("secret_key_env", "give it or secret_key, not both")
                 variable = kwargs.pop("secret_key_env")
-                _check_type(variable, str, "secret_key_env", "an environment variable's name")
+                check_type(variable, str, "secret_key_env", "an environment variable's name")
                 keys = [k.strip() for k in os.environ.get(variable, "").split(",")]
-                _require(any(keys), "secret_key_env", "must name a set variable", variable)
+                require(any(keys), "secret_key_env", "must name a set variable", variable)
                 kwargs["secret_key"] = [k for k in keys if k]
             for key in ("secret_key", "categories"):
                 if key not in kwargs:
                     raise ConfigError(key, "is required")
-            items = _items(kwargs["categories"], "categories", "category tables")
+            listed = items(kwargs["categories"], "categories", "category tables")
             kwargs["categories"] = [
-                _coerce(Category, c, f"categories[{i}]") for i, c in enumerate(items)
+                _coerce(Category, c, f"categories[{i}]") for i, c in enumerate(listed)
             ]
             return cls(**kwargs)
         except ConfigError as error:
@@ -713,29 +643,29 @@ class Settings:
 def _origins(value: object) -> tuple[str, ...]:
     """Normalise origins to the form browsers send: lower case, no default port."""
     origins = []
-    for i, origin in enumerate(_strings(value, "trusted_origins")):
+    for i, origin in enumerate(strings(value, "trusted_origins")):
         scheme, sep, host = origin.strip().lower().rstrip("/").partition("://")
         valid = scheme in ("http", "https") and bool(sep and host) and "/" not in host
-        _require(valid, f"trusted_origins[{i}]", "must be like 'https://www.example.com'", origin)
+        require(valid, f"trusted_origins[{i}]", "must be like 'https://www.example.com'", origin)
         origins.append(f"{scheme}://{host.removesuffix(':443' if scheme == 'https' else ':80')}")
     return tuple(origins)
 
 
 def _paths(value: object) -> tuple[str, ...]:
     """Path prefixes, each starting with ``/`` as ``PATH_INFO`` does."""
-    paths = _strings(value, "exclude_paths")
+    paths = strings(value, "exclude_paths")
     for i, path in enumerate(paths):
-        _require(path.startswith("/"), f"exclude_paths[{i}]", "must start with '/'", path)
+        require(path.startswith("/"), f"exclude_paths[{i}]", "must start with '/'", path)
     return paths
 
 
 def _header_names(value: object) -> tuple[str, ...]:
     """Request header names, as ``Vary`` lists them."""
-    names = tuple(name.strip() for name in _strings(value, "region_headers"))
+    names = tuple(name.strip() for name in strings(value, "region_headers"))
     for i, name in enumerate(names):
         valid = _COOKIE_NAME.fullmatch(name) is not None  # a header name is a token too
         why = "must be a header name such as 'CF-IPCountry'"
-        _require(valid, f"region_headers[{i}]", why, name)
+        require(valid, f"region_headers[{i}]", why, name)
     return names
 
 
@@ -743,34 +673,34 @@ def _check_jurisdiction(s: Settings) -> None:
     """Check the mode, region and Global Privacy Control options."""
     for key, value, choices in (("mode", s.mode, MODES), ("gpc", s.gpc, GPC_POLICIES)):
         if value not in choices:
-            why = f"must be {' or '.join(map(repr, choices))}, got {_describe(value)}"
-            raise ConfigError(key, why + _hint(str(value), choices))
+            why = f"must be {' or '.join(map(repr, choices))}, got {describe(value)}"
+            raise ConfigError(key, why + hint(str(value), choices))
     why = "must be a function of the WSGI environ (Python only, not in TOML)"
-    _require(s.region is None or callable(s.region), "region", why, s.region)
+    require(s.region is None or callable(s.region), "region", why, s.region)
     why = "lists what a region callback reads, and there is none"
-    _require(s.region is not None or not s.region_headers, "region_headers", why, s.region_headers)
-    _check_type(s.gpc_answers_banner, bool, "gpc_answers_banner", "true or false")
+    require(s.region is not None or not s.region_headers, "region_headers", why, s.region_headers)
+    check_type(s.gpc_answers_banner, bool, "gpc_answers_banner", "true or false")
 
 
 def _check_languages(s: Settings) -> None:
     """Check ``languages``, ``default_language``, ``locale_dirs`` and the label tables:
     every language needs a catalogue, and every table the default language's text."""
     set_ = functools.partial(object.__setattr__, s)
-    items = _items(s.locale_dirs, "locale_dirs", "directories")
-    dirs = tuple(os.fspath(d) if isinstance(d, os.PathLike) else d for d in items)
+    listed = items(s.locale_dirs, "locale_dirs", "directories")
+    dirs = tuple(os.fspath(d) if isinstance(d, os.PathLike) else d for d in listed)
     for i, directory in enumerate(dirs):
         ok = isinstance(directory, str) and os.path.isdir(directory)
-        _require(ok, f"locale_dirs[{i}]", "must be a directory", directory)
+        require(ok, f"locale_dirs[{i}]", "must be a directory", directory)
     set_("locale_dirs", cast(tuple[str, ...], dirs))
     dirs = s.locale_dirs
-    languages = _strings(s.languages, "languages") or shipped_languages() or ("en",)
+    languages = strings(s.languages, "languages") or shipped_languages() or ("en",)
     for i, tag in enumerate(languages):
         why = "has no catalogue (shipped or in locale_dirs)"
-        _require(has_catalogue(tag, dirs), f"languages[{i}]", why, tag)
+        require(has_catalogue(tag, dirs), f"languages[{i}]", why, tag)
     set_("languages", tuple(dict.fromkeys(languages)))
     default = s.default_language
     why = f"must be one of languages ({', '.join(languages)})"
-    _require(default in languages, "default_language", why, default)
+    require(default in languages, "default_language", why, default)
     why = f"has no {default!r} text (the default_language)"
     for i, category in enumerate(s.categories):
         for key in ("label", "description"):
@@ -788,11 +718,11 @@ def _cookie_domain(value: object) -> str | None:
     """The domain as cookies name it: lower case, without a leading or trailing dot."""
     if value is None:
         return None
-    _check_type(value, str, "cookie_domain", "a domain name such as 'example.org'")
+    check_type(value, str, "cookie_domain", "a domain name such as 'example.org'")
     domain = valid_host(cast(str, value).strip().lstrip("."))
     valid = domain is not None and ":" not in cast(str, value)
     why = "must be a domain name such as 'example.org' (ASCII: punycode for IDNs; no port)"
-    _require(valid, "cookie_domain", why, value)
+    require(valid, "cookie_domain", why, value)
     return domain
 
 
@@ -800,45 +730,45 @@ def _check_options(s: Settings) -> None:
     """Check the scalar fields, which are stored as given."""
     name, days, path, policy = s.cookie_name, s.max_age_days, s.endpoint, s.undeclared_cookies
     valid_name = isinstance(name, str) and _COOKIE_NAME.fullmatch(name) is not None
-    _require(valid_name, "cookie_name", "must be a valid cookie name", name)
-    _check_type(days, int, "max_age_days", "a whole number of days")
-    _require(1 <= days <= 400, "max_age_days", "must be 1 to 400 (the browsers' limit)", days)
+    require(valid_name, "cookie_name", "must be a valid cookie name", name)
+    check_type(days, int, "max_age_days", "a whole number of days")
+    require(1 <= days <= 400, "max_age_days", "must be 1 to 400 (the browsers' limit)", days)
     valid_path = isinstance(path, str) and _ENDPOINT.fullmatch(path) is not None
-    _require(valid_path, "endpoint", "must be a path such as '/consent'", path)
+    require(valid_path, "endpoint", "must be a path such as '/consent'", path)
     valid_version = isinstance(s.policy_version, str) and bool(s.policy_version.strip())
-    _require(valid_version, "policy_version", "must be a non-empty string", s.policy_version)
-    _check_type(s.privacy_url, str, "privacy_url", "a string")
-    _require(bool(s.privacy_url.strip()), "privacy_url", "must not be empty", s.privacy_url)
-    _check_type(s.secure, (bool, type(None)), "secure", "true, false or None")
+    require(valid_version, "policy_version", "must be a non-empty string", s.policy_version)
+    check_type(s.privacy_url, str, "privacy_url", "a string")
+    require(bool(s.privacy_url.strip()), "privacy_url", "must not be empty", s.privacy_url)
+    check_type(s.secure, (bool, type(None)), "secure", "true, false or None")
     valid_cookie_path = s.cookie_path is None or (
         isinstance(s.cookie_path, str) and _COOKIE_PATH.fullmatch(s.cookie_path) is not None
     )
-    _require(valid_cookie_path, "cookie_path", "must be a path such as '/app'", s.cookie_path)
+    require(valid_cookie_path, "cookie_path", "must be a path such as '/app'", s.cookie_path)
     if policy not in _POLICIES:
-        why = f"must be 'allow', 'warn' or 'block', got {_describe(policy)}"
-        raise ConfigError("undeclared_cookies", why + _hint(str(policy), _POLICIES))
-    _check_type(s.inject_banner, bool, "inject_banner", "true or false")
-    _check_type(s.inject_script, bool, "inject_script", "true or false")
-    _check_type(s.max_buffer, int, "max_buffer", "a number of bytes")
-    _require(s.max_buffer >= 1024, "max_buffer", "must be at least 1024 bytes", s.max_buffer)
+        why = f"must be 'allow', 'warn' or 'block', got {describe(policy)}"
+        raise ConfigError("undeclared_cookies", why + hint(str(policy), _POLICIES))
+    check_type(s.inject_banner, bool, "inject_banner", "true or false")
+    check_type(s.inject_script, bool, "inject_script", "true or false")
+    check_type(s.max_buffer, int, "max_buffer", "a number of bytes")
+    require(s.max_buffer >= 1024, "max_buffer", "must be at least 1024 bytes", s.max_buffer)
     if s.unreadable not in _UNREADABLE:
-        why = f"must be 'block' or 'pass', got {_describe(s.unreadable)}"
-        raise ConfigError("unreadable", why + _hint(str(s.unreadable), _UNREADABLE))
-    _check_type(s.max_inflated, int, "max_inflated", "a number of bytes")
-    _require(s.max_inflated >= 1 << 20, "max_inflated", "must be at least 1 MiB", s.max_inflated)
+        why = f"must be 'block' or 'pass', got {describe(s.unreadable)}"
+        raise ConfigError("unreadable", why + hint(str(s.unreadable), _UNREADABLE))
+    check_type(s.max_inflated, int, "max_inflated", "a number of bytes")
+    require(s.max_inflated >= 1 << 20, "max_inflated", "must be at least 1 MiB", s.max_inflated)
     _check_records(s.records)
-    _require(
+    require(
         s.on_decision is None or callable(s.on_decision),
         "on_decision",
         "must be callable",
         s.on_decision,
     )
-    _check_type(s.record_ip_prefix, bool, "record_ip_prefix", "true or false")
+    check_type(s.record_ip_prefix, bool, "record_ip_prefix", "true or false")
     for key in ("consent_mode", "ads_data_redaction", "url_passthrough"):
-        _check_type(getattr(s, key), bool, key, "true or false")
-    _check_type(s.load_once_seconds, int, "load_once_seconds", "a number of seconds")
+        check_type(getattr(s, key), bool, key, "true or false")
+    check_type(s.load_once_seconds, int, "load_once_seconds", "a number of seconds")
     valid_seconds = 10 <= s.load_once_seconds <= 3600
-    _require(valid_seconds, "load_once_seconds", "must be 10 to 3600", s.load_once_seconds)
+    require(valid_seconds, "load_once_seconds", "must be 10 to 3600", s.load_once_seconds)
 
 
 #: URL schemes of the record stores that ship with the gate.
@@ -853,7 +783,7 @@ def _check_records(records: object) -> None:
         return
     scheme = records.partition("://")[0] if isinstance(records, str) and "://" in records else ""
     why = "must be 'sqlite:///path', 'postgresql://...', a RecordStore or None"
-    _require(scheme in RECORD_SCHEMES, "records", why, records)
+    require(scheme in RECORD_SCHEMES, "records", why, records)
 
 
 def build_settings(config: object, options: Mapping[str, Any]) -> Settings:
@@ -868,9 +798,9 @@ def build_settings(config: object, options: Mapping[str, Any]) -> Settings:
     if isinstance(config, Mapping):
         return Settings.from_mapping({**config, **options})
     if not isinstance(config, Settings):
-        why = f"must be Settings (from load_config) or a mapping, got {_describe(config)}"
+        why = f"must be Settings (from load_config) or a mapping, got {describe(config)}"
         raise ConfigError("config", why)
-    _check_keys(options, tuple(f.name for f in dataclasses.fields(Settings)), "")
+    check_keys(options, tuple(f.name for f in dataclasses.fields(Settings)), "")
     return config.replace(**options)
 
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from consentgate.checks import ConfigError
 from consentgate.config import (
     CONSENT_TYPES,
     EMBED_KINDS,
     Category,
-    ConfigError,
     Tracker,
     _tracker,
     tracker_catalogue,

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from consentgate.checks import ConfigError
 from consentgate.config import (
     Category,
-    ConfigError,
     CookieSpec,
     Settings,
     build_settings,
