@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from .config import CookieSpec, preset_catalogue, tracker_catalogue
+from .catalogue import CookieSpec, preset_catalogue, tracker_catalogue
 from .cookie_texts import translate_lifetime, translate_purpose
 from .i18n import N_, Translations, localized
 

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from consentgate.checks import ConfigError
-from consentgate.config import (
+from consentgate.catalogue import (
     CONSENT_TYPES,
     EMBED_KINDS,
-    Category,
     Tracker,
     _tracker,
     tracker_catalogue,
 )
+from consentgate.checks import ConfigError
+from consentgate.config import Category
 from consentgate.cookies import valid_host
 from consentgate.rewriter import HtmlGate
 from consentgate.rules import Rules

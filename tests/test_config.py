@@ -7,15 +7,14 @@ from typing import Any
 
 import pytest
 
+from consentgate.catalogue import CookieSpec, tracker_catalogue
 from consentgate.checks import ConfigError
 from consentgate.config import (
     Category,
-    CookieSpec,
     Settings,
     build_settings,
     load_config,
     secret_warnings,
-    tracker_catalogue,
 )
 
 SECRET = "test-secret-key-0123456789abcdef"

@@ -32,8 +32,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from ..catalogue import CookieSpec, preset_catalogue
 from ..checks import ConfigError
-from ..config import Category, CookieSpec, Settings, load_config, preset_catalogue
+from ..config import Category, Settings, load_config
 from ..gate import Gate
 
 #: Keys of ``CONSENTGATE`` that configure the Django app rather than the gate: a TOML
