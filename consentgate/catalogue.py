@@ -33,7 +33,7 @@ from .cookies import valid_host
 from .i18n import Texts, check_table
 
 if TYPE_CHECKING:
-    from .config import Category
+    from .categories import Category
 
 _D = TypeVar("_D", "CookieSpec", "Category")
 

@@ -25,7 +25,8 @@ from urllib.parse import unquote_plus, urlencode
 from itsdangerous import BadData, URLSafeSerializer
 
 from .catalogue import Tracker, tracker_catalogue
-from .config import Category, Settings
+from .categories import Category
+from .config import Settings
 from .i18n import Translations, localized
 from .rules import Rules
 from .tokens import WIDGETS

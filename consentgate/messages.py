@@ -28,7 +28,8 @@ from .cookie_texts import translate_lifetime, translate_purpose
 from .i18n import N_, Translations, localized
 
 if TYPE_CHECKING:
-    from .config import Category, Settings
+    from .categories import Category
+    from .config import Settings
     from .embeds import Placeholder
 
 #: English, the language of the messages in the code (no catalogue needed).

@@ -21,8 +21,8 @@ from consentgate.catalogue import (
     _tracker,
     tracker_catalogue,
 )
+from consentgate.categories import Category
 from consentgate.checks import ConfigError
-from consentgate.config import Category
 from consentgate.cookies import valid_host
 from consentgate.rewriter import HtmlGate
 from consentgate.rules import Rules

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from consentgate.catalogue import CookieSpec, tracker_catalogue
+from consentgate.categories import Category
 from consentgate.checks import ConfigError
 from consentgate.config import (
-    Category,
     Settings,
     build_settings,
     load_config,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from consentgate import speedups
 from consentgate.catalogue import tracker_catalogue
-from consentgate.config import Category
+from consentgate.categories import Category
 from consentgate.rules import Rules
 from consentgate.search import MAPPED_LEADS
 from consentgate.tokens import decode_attrs

@@ -33,8 +33,9 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from ..catalogue import CookieSpec, preset_catalogue
+from ..categories import Category
 from ..checks import ConfigError
-from ..config import Category, Settings, load_config
+from ..config import Settings, load_config
 from ..gate import Gate
 
 #: Keys of ``CONSENTGATE`` that configure the Django app rather than the gate: a TOML
