@@ -1,7 +1,9 @@
-"""Consent categories, the tracker catalogue and the frozen settings object.
+"""The frozen settings object, and reading it from a TOML file or plain data.
 
-Everything is checked at start-up: a mistake raises :class:`ConfigError` naming the
-option (``categories[1].trackers[0]``), never a gate that silently lets a tracker through.
+Everything is checked at start-up: a mistake raises
+:class:`~consentgate.checks.ConfigError` naming the option (``categories[1].trackers[0]``),
+never a gate that silently lets a tracker through. The categories it holds are
+:mod:`consentgate.categories`, their catalogue entries :mod:`consentgate.catalogue`.
 """
 
 from __future__ import annotations

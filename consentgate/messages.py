@@ -280,7 +280,7 @@ def retry_text(t: Translations, seconds: int) -> str:
     return text % {"count": seconds}
 
 
-#: The words of an embed's placeholder, per kind (:data:`~consentgate.config.EMBED_KINDS`):
+#: The words of an embed's placeholder, per kind (:data:`~consentgate.catalogue.EMBED_KINDS`):
 #: its title, what loading it does, and its button.
 EMBED_TEXTS = {
     "video": (
