@@ -17,10 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from .catalogue import (
-    CookieSpec,
-    coerce,
-)
+from .catalogue import CookieSpec, coerce
 from .categories import Category
 from .checks import (
     ConfigError,
