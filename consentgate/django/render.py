@@ -35,7 +35,8 @@ from .conf import BASE_TEMPLATE, FALLBACK_BASE_TEMPLATE, current
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-    from ..config import Category, Settings
+    from ..categories import Category
+    from ..config import Settings
     from ..consent import Consent
     from ..embeds import Placeholder
 
