@@ -132,6 +132,10 @@ class Gate:
     module's docstring shows.
     """
 
+    #: What :meth:`admit` builds for a response: an adapter may extend
+    #: :class:`~consentgate.passage.Passage` with its own protocol's side of it.
+    passage_type: type[Passage] = Passage
+
     def __init__(
         self,
         config: Settings | Mapping[str, Any] | None = None,
@@ -231,7 +235,7 @@ class Gate:
         conditional = "HTTP_IF_NONE_MATCH" in environ and strip_conditional(environ, tag)
         if visitor.reads_body and (accept := environ.get("HTTP_ACCEPT_ENCODING")):
             environ["HTTP_ACCEPT_ENCODING"] = readable_accept_encoding(accept)
-        return Passage(self, environ, visitor, conditional, tag)
+        return self.passage_type(self, environ, visitor, conditional, tag)
 
     def endpoint(self, environ: Environ) -> Response:
         """The answer to a request :meth:`admit` left to the gate (the decision endpoint,

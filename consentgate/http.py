@@ -34,6 +34,14 @@ _MAX_LINK = 8192
 _LINK_URL = re.compile(r"<([^>]*)>")
 #: Response headers the gate may act on whatever the body: cookies and what loads.
 _ACTED_ON = frozenset(("set-cookie", *_LOADING))
+#: What the quick look (:func:`untouched`) makes of a header name: acted on, the
+#: content type, or neither.
+_ACTS, _TYPE, _OTHER = "acts", "type", "other"
+#: Header names as the app spells them -> their look; at most _MAX_LOOKS names of at
+#: most _MAX_LOOK_NAME characters.
+_LOOKS: dict[str, str] = {}
+_MAX_LOOKS = 256
+_MAX_LOOK_NAME = 64
 #: Statuses that have no body to gate.
 _NO_BODY = ("1", "204", "304")
 #: The answer to a page that cannot be gated (``unreadable = "block"``).
@@ -139,14 +147,28 @@ def untouched(status: str, headers: list[tuple[str, str]], conditional: bool) ->
     """
     if conditional and status.startswith("304"):
         return False
-    bodiless = status.startswith(_NO_BODY)
+    looks = _LOOKS
     for name, value in headers:
-        lower = name.lower()
-        if lower in _ACTED_ON:
-            return False
-        if lower == "content-type" and not bodiless and value.lower().startswith(HTML_TYPES):
+        look = looks.get(name)
+        if look is None:
+            look = _look(name)
+        if look is _ACTS or (
+            look is _TYPE
+            and value.lower().startswith(HTML_TYPES)
+            and not status.startswith(_NO_BODY)
+        ):
             return False
     return True
+
+
+def _look(name: str) -> str:
+    """What :func:`untouched` makes of a header name, kept for the next response when
+    short (apps send a few names, as they spell them; the cache is bounded)."""
+    lower = name.lower()
+    look = _ACTS if lower in _ACTED_ON else _TYPE if lower == "content-type" else _OTHER
+    if len(_LOOKS) < _MAX_LOOKS and len(name) <= _MAX_LOOK_NAME:
+        _LOOKS[name] = look
+    return look
 
 
 def plan_response(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from consentgate import http
 from consentgate.http import plan_response, untouched
 
 NAMES = (
@@ -51,6 +52,18 @@ def test_pages_cookies_and_tagged_304s_get_the_full_plan() -> None:
     assert not untouched("200 OK", [("link", "</x.js>; rel=preload")], False)
     assert not untouched("304 Not Modified", [], True)
     assert untouched("304 Not Modified", [], False)
+
+
+def test_the_quick_looks_names_are_kept_within_bounds() -> None:
+    """Header names are remembered as the app spells them, so a name the app builds from
+    what clients send cannot grow the cache past its bounds, and is read alike."""
+    many = [(f"X-Echo-{i}", "1") for i in range(2 * http._MAX_LOOKS)]
+    long = [("X-" + "a" * http._MAX_LOOK_NAME, "1"), ("sEt-CoOkIe", "a=1")]
+    assert untouched("200 OK", many, False)
+    assert not untouched("200 OK", many + long, False)
+    assert len(http._LOOKS) <= http._MAX_LOOKS
+    assert all(len(name) <= http._MAX_LOOK_NAME for name in http._LOOKS)
+    assert not untouched("200 OK", [("sEt-CoOkIe", "a=1")], False)  # read again, alike
 
 
 def plan_page(headers: list[tuple[str, str]], language: str | None) -> list[tuple[str, str]]:
