@@ -219,10 +219,12 @@ class Gate:
         the gate answers it itself (:meth:`endpoint`).
         """
         # Every request passes here: what depends only on the cookie and the request's
-        # state is read once per visitor (Visitor), so this stays a few lookups.
-        visitor = self._visitor(
-            environ.get("HTTP_COOKIE"), self._fixed_state or self.request_state(environ)
-        )
+        # state is read once per visitor (Visitor), so this stays a few lookups. With a
+        # fixed state, a header seen before is its own key (see _visitor).
+        header = environ.get("HTTP_COOKIE")
+        visitor = self._visitors.get(header) if header and self._fixed_state else None
+        if visitor is None or self.clock() >= visitor.until:
+            visitor = self._visitor(header, self._fixed_state or self.request_state(environ))
         environ.update(visitor.marks)
         language = self.languages.choose(environ, visitor.picked)
         # A page per language: its own ETag.

@@ -75,13 +75,6 @@ class _Body(Passage):
         if out:
             self._write(out)
 
-    def start_body(self, app_iter: Iterable[bytes]) -> Iterable[bytes]:
-        """Return the app's iterable itself when nothing needs rewriting."""
-        if self._sent and self.plan is None and not self.ended:  # self.passes, inlined
-            return app_iter
-        self.app_iter = app_iter
-        return self
-
     def __iter__(self) -> Iterator[bytes]:
         if not self.ended:
             for chunk in self.app_iter:
@@ -151,7 +144,11 @@ class ConsentGate(Gate):
         if body is None:
             return self.endpoint(environ)(environ, start_response)
         body.outer_start_response = start_response
-        return body.start_body(self.app(environ, body.start_response))
+        app_iter = self.app(environ, body.start_response)
+        if body._sent and body.plan is None and not body.ended:  # the head went, untouched
+            return app_iter  # so wsgi.file_wrapper keeps its fast path
+        body.app_iter = app_iter
+        return body
 
 
 def _nowhere(data: bytes) -> None:

@@ -256,6 +256,20 @@ def test_expired_cookie_asks_again(make_gate: Gate) -> None:
     assert b"consentgate-banner" in client.get("/").data
 
 
+def test_a_long_cookie_header_is_read_alike_and_expires(make_gate: Gate) -> None:
+    """A Cookie header too long to be its own cache key is kept under its digest: read
+    the same on every request, and asked again once the choice expires."""
+    gate = make_gate()
+    client = Client(gate)
+    decide(client, "reject_all")
+    client.set_cookie("padding", "p" * 3000)
+    for _ in range(3):
+        assert b"consentgate-banner" not in client.get("/").data
+    start = gate.clock()
+    gate.clock = lambda: start + 181 * 86400
+    assert b"consentgate-banner" in client.get("/").data
+
+
 def test_rotated_key_still_honours_old_cookies(make_gate: Gate) -> None:
     old = make_gate()
     client = Client(old)
