@@ -48,7 +48,7 @@ class _Body(Passage):
         conditional: bool,
         tag: str | None = None,
     ) -> None:
-        super().__init__(gate, environ, visitor, conditional, tag)
+        Passage.__init__(self, gate, environ, visitor, conditional, tag)
         #: The server's ``start_response``, set by :meth:`ConsentGate.__call__`.
         self.outer_start_response: StartResponse = _no_server
         self.app_iter: Iterable[bytes] = ()
