@@ -13,6 +13,9 @@ same two routes instead, so that the gate's own cost stands out.
 
 The bare app and the floor get the request as it reaches the app through a gate (for the
 304 case, the ETag the app gave, not the one the gate tagged), so all four answer alike.
+Each round times each of the four once for about 5 ms of CPU; what one adds is the median
+over the rounds of its time less the bare app's in the same round (paired, so that a
+moment of load on the shared machine weighs on both sides of each difference).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import operator
 import statistics
 import sys
 import tempfile
@@ -36,6 +40,9 @@ from .report import ratio, table
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+#: CPU seconds of one timed run of each app in a round: short runs, many rounds.
+ROUND_SECONDS = 0.005
 
 
 def trivial_app(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
@@ -110,7 +117,7 @@ def compare(base: ModuleType, rounds: int, *, trivial: bool = False) -> list[lis
             print(f"  note: the two gates answer {case.name!r} differently", file=sys.stderr)
         if overhead.call(app, plain)[0] != overhead.call(head, environ)[0]:
             print(f"  note: the bare app answers {case.name!r} otherwise", file=sys.stderr)
-        loops = max(50, int(0.02 / overhead._loop(app, plain, 100)()))
+        loops = max(20, int(ROUND_SECONDS / overhead._loop(app, plain, 100)()))
         runs = {
             name: overhead._loop(wsgi, plain if name in ("bare", "floor") else environ, loops)
             for name, wsgi in apps.items()
@@ -119,7 +126,13 @@ def compare(base: ModuleType, rounds: int, *, trivial: bool = False) -> list[lis
         for _ in range(rounds):
             for name, run in runs.items():
                 times[name].append(run())
-        bare, floor_t, base_t, head_t = (statistics.median(times[name]) * 1e6 for name in runs)
+        # What each adds: the median over rounds of its time less the bare app's in the
+        # same round, so that the machine's load of the moment cancels out.
+        bare = statistics.median(times["bare"]) * 1e6
+        floor_t, base_t, head_t = (
+            bare + statistics.median(map(operator.sub, times[name], times["bare"])) * 1e6
+            for name in ("floor", "base", "head")
+        )
         share = ratio((head_t - bare) / (base_t - bare)) if base_t > bare else "-"
         rows.append(
             [
@@ -138,7 +151,7 @@ def compare(base: ModuleType, rounds: int, *, trivial: bool = False) -> list[lis
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.ab_overhead", description=__doc__)
     parser.add_argument("--base", default="HEAD", help="revision to compare with (default HEAD)")
-    parser.add_argument("--rounds", type=int, default=15, help="alternating rounds per case")
+    parser.add_argument("--rounds", type=int, default=61, help="alternating rounds per case")
     parser.add_argument(
         "--trivial", action="store_true", help="around a plain WSGI app instead of Flask"
     )
@@ -148,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         base = load_revision(args.base, Path(folder), catalogues=True)
         rows = compare(base, args.rounds, trivial=args.trivial)
     around = "a plain WSGI app" if args.trivial else "the bare Flask app"
-    print(f"Per-response overhead, µs of CPU per request (median of {args.rounds} rounds);")
+    print(f"Per-response overhead, µs of CPU per request ({args.rounds} rounds, paired medians);")
     print(f"base = {args.base}, head = the working tree, around {around}")
     print("(floor: a middleware that only wraps start_response; head %: head adds / bare)")
     columns = ["response", "bare µs", "floor adds", "base adds", "head adds", "head %"]
