@@ -11,7 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from consentgate.config import Category, Settings
+from consentgate.categories import Category
+from consentgate.config import Settings
 from consentgate.consent import Consent
 from consentgate.rules import Rules
 

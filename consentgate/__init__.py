@@ -8,9 +8,9 @@ dropped or expired. :class:`ConsentGate` wraps a WSGI app;
 
 from __future__ import annotations
 
-from .config import Category as Category
-from .config import ConfigError as ConfigError
-from .config import CookieSpec as CookieSpec
+from .catalogue import CookieSpec as CookieSpec
+from .categories import Category as Category
+from .checks import ConfigError as ConfigError
 from .config import Settings as Settings
 from .config import load_config as load_config
 from .consent import Consent as Consent

@@ -1,27 +1,41 @@
-"""Consent categories, the tracker catalogue and the frozen settings object.
+"""The frozen settings object, and reading it from a TOML file or plain data.
 
-Everything is checked at start-up: a mistake raises :class:`ConfigError` naming the
-option (``categories[1].trackers[0]``), never a gate that silently lets a tracker through.
+Everything is checked at start-up: a mistake raises
+:class:`~consentgate.checks.ConfigError` naming the option (``categories[1].trackers[0]``),
+never a gate that silently lets a tracker through. The categories it holds are
+:mod:`consentgate.categories`, their catalogue entries :mod:`consentgate.catalogue`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
-import importlib.resources
 import os
-import re
-import reprlib
 import tomllib
-import types
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-from .cookies import valid_host
-from .i18n import Texts, check_table, has_catalogue, shipped_languages
-from .jurisdiction import GPC_POLICIES, MODES
+from .catalogue import CookieSpec, coerce
+from .categories import Category
+from .checks import (
+    ConfigError,
+    check_keys,
+    check_type,
+    describe,
+    items,
+    keyword_errors,
+    require,
+)
+from .options import (
+    check_jurisdiction,
+    check_languages,
+    check_options,
+    cookie_domain,
+    header_names,
+    origins,
+    paths,
+)
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -31,473 +45,14 @@ if TYPE_CHECKING:
 
 UndeclaredPolicy = Literal["allow", "warn", "block"]
 UnreadablePolicy = Literal["block", "pass"]
-GoogleConsentMode = Literal["basic", "advanced"]
-_D = TypeVar("_D", "CookieSpec", "Category")
-_T = TypeVar("_T")
 
-_CATEGORY_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
-_COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an RFC 6265 token
-_COOKIE_GLOB = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z?\[\]]+")
-_ENDPOINT = re.compile(r"/(?!/)[^\s?#\\]*")
-_COOKIE_PATH = re.compile(r"/[!-:<-~]*")  # printable ASCII without ';'
-_POLICIES = ("allow", "warn", "block")
-_UNREADABLE = ("block", "pass")
-_CONSENT_MODES = ("basic", "advanced")
-#: Google Consent Mode v2's consent types, in the order its documentation lists them.
-CONSENT_TYPES = (
-    "ad_storage",
-    "ad_user_data",
-    "ad_personalization",
-    "analytics_storage",
-    "functionality_storage",
-    "personalization_storage",
-    "security_storage",
-)
-#: What a regular expression has and a source pattern never does: anchors, groups,
-#: classes, alternation, escapes, ``.*``, or a ``*`` other than ``*/`` or ``*.`` up front.
-_REGEX_LIKE = re.compile(r"[\^()\[\]{}|\\]|\$$|\.[*+]|(?<!^)\*|^\*(?![./])")
 #: Secrets shorter than this are easy to guess offline from one signed cookie.
 MIN_SECRET_BYTES = 32
 #: Placeholder keys from examples, which anyone can sign cookies with.
 EXAMPLE_SECRETS = frozenset({"change-me", "changeme", "secret", "secret-key", "your-secret-key"})
 
 
-class ConfigError(ValueError):
-    """A configuration value is missing, misspelt, of the wrong type or out of range.
-
-    :param key: Where, as a path such as ``categories[1].cookies[0].name``.
-    :param why: What is wrong, with the fix when there is an obvious one.
-    """
-
-    def __init__(self, key: str, why: str) -> None:
-        super().__init__(key, why)
-        self.key, self.why = key, why
-
-    def __str__(self) -> str:
-        return f"{self.key}: {self.why}"
-
-
-def _describe(value: object) -> str:
-    return f"{type(value).__name__} {reprlib.repr(value)}"
-
-
-def _hint(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def _require(ok: bool, key: str, why: str, value: object) -> None:
-    if not ok:
-        raise ConfigError(key, f"{why}, got {_describe(value)}")
-
-
-def _check_type(value: object, kind: type | tuple[type, ...], key: str, what: str) -> None:
-    ok = isinstance(value, kind) and not (isinstance(value, bool) and kind is int)
-    _require(ok, key, f"must be {what}", value)
-
-
-def _check_keys(data: Mapping[Any, Any], allowed: tuple[str, ...], path: str) -> None:
-    for key in data:
-        if key not in allowed:
-            hint = _hint(str(key), allowed) or f" (known: {', '.join(allowed)})"
-            raise ConfigError(f"{path}{key}", f"unknown option{hint}")
-
-
-def _items(value: object, key: str, what: str) -> tuple[object, ...]:
-    """Turn a list into a tuple; a bare string or table is refused, not iterated."""
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise ConfigError(key, f"must be a list of {what}, got {_describe(value)}")
-    return tuple(value)
-
-
-def _strings(value: object, key: str) -> tuple[str, ...]:
-    items = _items(value, key, "strings")
-    for i, item in enumerate(items):
-        valid = isinstance(item, str) and bool(item.strip())
-        _require(valid, f"{key}[{i}]", "must be a non-empty string", item)
-    return cast(tuple[str, ...], items)
-
-
-def _keyword_errors(cls: type[_T]) -> type[_T]:
-    """Make a dataclass's constructor name the field in a :class:`ConfigError` for a
-    mistyped keyword (with the close match) or a missing required field, rather than
-    raise the ``TypeError`` that says neither."""
-    init = cls.__init__
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-    names = tuple(f.name for f in fields)
-    required = [f.name for f in fields if f.default is dataclasses.MISSING]
-
-    @functools.wraps(init)
-    def checked_init(self: object, *args: Any, **kwargs: Any) -> None:
-        _check_keys(kwargs, names, "")
-        given = {*names[: len(args)], *kwargs}
-        for name in required:
-            if name not in given:
-                raise ConfigError(name, "is required")
-        init(self, *args, **kwargs)
-
-    setattr(cls, "__init__", checked_init)  # noqa: B010 (mypy refuses assigning a method)
-    return cls
-
-
-def _coerce(cls: type[_D], value: object, key: str) -> _D:
-    """Build ``cls`` from a table (or a bare name), with error keys under ``key``."""
-    if isinstance(value, cls):
-        return value
-    if isinstance(value, str) and cls is CookieSpec:
-        value = {"name": value}
-    if not isinstance(value, Mapping):
-        raise ConfigError(key, f"must be a table, got {_describe(value)}")
-    _check_keys(value, tuple(f.name for f in dataclasses.fields(cls)), f"{key}.")
-    if "name" not in value:
-        raise ConfigError(f"{key}.name", "is required")
-    try:
-        return cls(**value)
-    except ConfigError as error:
-        raise ConfigError(f"{key}.{error.key}", error.why) from None
-
-
-@_keyword_errors
-@dataclass(frozen=True)
-class CookieSpec:
-    """A cookie that a category may set, as the cookie table describes it.
-
-    :param name: The exact cookie name, or an :mod:`fnmatch` glob such as ``_ga_*``.
-    :param provider: Who sets or reads it (``"Google"``, ``"This site"``); ``purpose``
-        says in one line what it is for, ``lifetime`` how long it lasts (``"2 years"``).
-        A site's purpose and lifetime may each be a table of translations
-        (``{"en": "2 years", "de": "2 Jahre"}``), as a category's label; the built-in
-        cookies' are translated by the package (:mod:`consentgate.cookie_texts`).
-    :param domain: The other site whose domain it is set on (``"youtube.com"``), for a
-        cookie an embed or tracker keeps there: it is listed in the cookie table, but never
-        matched against your site's own cookies, among which it can never be. So a common
-        name such as ``player`` or ``lang`` cannot catch a cookie of your site's.
-    """
-
-    name: str
-    provider: str = ""
-    purpose: str | Mapping[str, str] = ""
-    lifetime: str | Mapping[str, str] = ""
-    domain: str = ""
-
-    def __post_init__(self) -> None:
-        valid = isinstance(self.name, str) and _COOKIE_GLOB.fullmatch(self.name) is not None
-        _require(valid, "name", "must be a cookie name or a glob such as '_ga_*'", self.name)
-        _check_type(self.provider, str, "provider", "a string")
-        for key in ("purpose", "lifetime"):
-            if getattr(self, key) != "":
-                _set_texts(self, key)
-        if self.domain != "":
-            valid = isinstance(self.domain, str) and valid_host(self.domain) == self.domain
-            why = "must be a lower-case domain name such as 'youtube.com'"
-            _require(valid, "domain", why, self.domain)
-
-
-@_keyword_errors
-@dataclass(frozen=True)
-class Category:
-    """A purpose the visitor can accept or refuse, and what belongs to it.
-
-    Lists may be any iterable and are stored as tuples. The cookies, sources
-    and inline signatures of ``trackers`` are merged in after the explicit ones,
-    so ``Category("analytics", trackers=["google-analytics"])`` is enough.
-
-    :param name: ``[a-z0-9][a-z0-9_-]{0,31}``; used in the consent cookie and forms.
-    :param required: Always granted (strictly necessary cookies).
-    :param label: Shown in the banner (default ``name.capitalize()``), above ``description``.
-        Either may be a string or a table of translations, ``{"en": "...", "fr": "..."}``,
-        which must hold the ``default_language``'s (:func:`~consentgate.messages.category_label`).
-    :param cookies: Cookie names, globs, :class:`CookieSpec` objects or tables.
-    :param sources: URL patterns for ``src``/``href``: ``host.tld`` (and its
-        subdomains), ``host.tld/path``, ``/path`` (same site), ``*/file.js`` (any host).
-    :param inline: Byte strings that identify an inline script (case-sensitive).
-    :param trackers: Ids from the built-in tracker catalogue.
-    :param presets: Frameworks whose own cookies belong here: ``"django"``, ``"flask"``.
-    :param consent_types: Google Consent Mode types this category grants (``ad_storage``,
-        ``analytics_storage`` ...), added to those of its ``trackers``.
-    :param google_consent_mode: ``"basic"``: the category's tags are removed while it is
-        refused; ``"advanced"``: they stay and run with its consent types ``denied``
-        (only Google trackers may then be listed in ``trackers``).
-    :param gpc: Refused in opt-out mode for a browser that sends Global Privacy
-        Control (``Sec-GPC: 1``). None (the default) is true for every optional
-        category and false for required ones, which can never be refused.
-    :param youtube_nocookie: Load its YouTube embeds from ``www.youtube-nocookie.com``,
-        which stores nothing until the video plays (they stay gated all the same).
-    """
-
-    name: str
-    required: bool = False
-    label: str | Mapping[str, str] = ""
-    description: str | Mapping[str, str] = ""
-    cookies: tuple[CookieSpec, ...] = ()
-    sources: tuple[str, ...] = ()
-    inline: tuple[str, ...] = ()
-    trackers: tuple[str, ...] = ()
-    presets: tuple[str, ...] = ()
-    consent_types: tuple[str, ...] = ()
-    google_consent_mode: GoogleConsentMode = "basic"
-    gpc: bool | None = None
-    youtube_nocookie: bool = False
-
-    def __post_init__(self) -> None:
-        valid = isinstance(self.name, str) and _CATEGORY_NAME.fullmatch(self.name) is not None
-        _require(valid, "name", "must match [a-z0-9][a-z0-9_-]{0,31}", self.name)
-        _check_type(self.required, bool, "required", "true or false")
-        _check_type(self.gpc, (bool, type(None)), "gpc", "true, false or None")
-        why = "must be false for a required category: the signal cannot refuse it"
-        _require(not (self.required and self.gpc), "gpc", why, self.gpc)
-        _check_type(self.youtube_nocookie, bool, "youtube_nocookie", "true or false")
-        for key in ("label", "description"):
-            _set_texts(self, key)
-        items = _items(self.cookies, "cookies", "cookie names or tables")
-        cookies = [_coerce(CookieSpec, c, f"cookies[{i}]") for i, c in enumerate(items)]
-        sources = [s.strip() for s in _strings(self.sources, "sources")]
-        for i, source in enumerate(sources):
-            _check_source(source, f"sources[{i}]")
-        inline = list(_strings(self.inline, "inline"))
-        trackers = _strings(self.trackers, "trackers")
-        presets = _strings(self.presets, "presets")
-        consent_types = list(_consent_types(self.consent_types))
-        entries = _entries(trackers, "trackers")
-        _check_consent_mode(self.google_consent_mode, entries)
-        for tracker in (*entries, *_entries(presets, "presets")):
-            cookies.extend(tracker.cookies)
-            sources.extend(tracker.sources)
-            inline.extend(tracker.inline)
-            consent_types.extend(tracker.consent_types)
-        by_name: dict[str, CookieSpec] = {}
-        for spec in cookies:
-            by_name.setdefault(spec.name, spec)  # an explicit description wins
-        set_ = functools.partial(object.__setattr__, self)
-        set_("label", self.label or self.name.capitalize())
-        set_("gpc", not self.required if self.gpc is None else self.gpc)
-        set_("cookies", tuple(by_name.values()))
-        set_("sources", tuple(dict.fromkeys(sources)))
-        set_("inline", tuple(dict.fromkeys(inline)))
-        set_("trackers", tuple(dict.fromkeys(trackers)))
-        set_("presets", tuple(dict.fromkeys(presets)))
-        set_("consent_types", tuple(dict.fromkeys(consent_types)))
-
-    @property
-    def google(self) -> bool:
-        """Whether a Google tag belongs here: the category lists a tracker Google provides
-        (Tag Manager maps no consent type), or maps a consent type and lists sources or
-        inline signatures of its own (a required category that only maps
-        ``security_storage`` holds no tag)."""
-        own = bool(self.consent_types) and bool(self.sources or self.inline)
-        trackers = _entries(self.trackers, "trackers")
-        # An embed by Google (YouTube, Maps) is content, not a tag that reads Consent Mode.
-        return own or any(t.provider == "Google" and t.embed is None for t in trackers)
-
-
-def _set_texts(owner: Category | CookieSpec, key: str) -> None:
-    """Check a label or description, or a cookie's purpose or lifetime (a string or a
-    table of translations) and keep a table as a read-only
-    :class:`~consentgate.i18n.Texts`."""
-    value = getattr(owner, key)
-    try:
-        check_table(value, key)
-    except ValueError as error:
-        raise ConfigError(key, str(error)) from None
-    if not isinstance(value, str):
-        object.__setattr__(owner, key, Texts(value))
-
-
-def _consent_types(value: object) -> tuple[str, ...]:
-    """Google Consent Mode v2 types, each one of :data:`CONSENT_TYPES`."""
-    types = _strings(value, "consent_types")
-    for i, name in enumerate(types):
-        if name not in CONSENT_TYPES:
-            why = f"must be a Google Consent Mode v2 type, got {name!r}"
-            raise ConfigError(f"consent_types[{i}]", why + _hint(name, CONSENT_TYPES))
-    return types
-
-
-def _check_consent_mode(mode: object, trackers: list[Tracker]) -> None:
-    """``"basic"`` or ``"advanced"``; advanced keeps every tag of the category for a
-    visitor who refused it, so it may hold Google's trackers only."""
-    if mode not in _CONSENT_MODES:
-        why = f"must be 'basic' or 'advanced', got {_describe(mode)}"
-        raise ConfigError("google_consent_mode", why + _hint(str(mode), _CONSENT_MODES))
-    for i, tracker in enumerate(trackers):
-        if mode == "advanced" and tracker.provider != "Google":
-            why = (
-                f"{tracker.id!r} is not a Google tracker: advanced Consent Mode keeps the "
-                "category's tags for visitors who refused it; move it to a basic category"
-            )
-            raise ConfigError(f"trackers[{i}]", why)
-        if mode == "advanced" and tracker.embed is not None:
-            why = (
-                f"{tracker.id!r} is an embed, which does not read Consent Mode: advanced "
-                "mode would load it for visitors who refused it; move it to a basic category"
-            )
-            raise ConfigError(f"trackers[{i}]", why)
-
-
-def _check_source(source: str, key: str) -> None:
-    """Refuse a regular expression given as a source pattern: it would match nothing."""
-    if _REGEX_LIKE.search(source.removeprefix("https://").removeprefix("http://")):
-        why = (
-            "is a URL pattern, not a regular expression: write 'host.example' (with its "
-            "subdomains), 'host.example/path', '/path' (this site) or '*/file.js' (any host)"
-        )
-        raise ConfigError(key, f"{why}, got {source!r}")
-
-
-#: What an embed's placeholder offers to load ("Load this video"): ``Embed.kind``.
-EMBED_KINDS = ("video", "map", "post", "audio", "calendar", "form")
-_CLASS_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-_HTTPS_URL = re.compile(r"https://[a-z0-9-]+(\.[a-z0-9-]+)+(/\S*)?")
-
-
-@dataclass(frozen=True)
-class Embed:
-    """How a tracker shows up as page content (a video, a map, a post) rather than unseen.
-
-    A gate replaces such an element with a placeholder that offers to load it.
-
-    :param kind: What the content is, one of :data:`EMBED_KINDS`; the placeholder says
-        "Load this <kind>".
-    :param widget_classes: Class names of the ``blockquote`` or ``div`` that the
-        provider's script turns into the embed (``twitter-tweet``): that element stands for
-        the embed, and is replaced while the script is removed.
-    """
-
-    kind: str
-    widget_classes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Tracker:
-    """A known third-party tracker: where it loads from, its snippet and its cookies.
-
-    :param privacy_url: the provider's privacy policy, linked from the cookie table.
-    :param consent_types: Google Consent Mode types (``analytics_storage``, ``ad_storage`` ...)
-        that a category using this tracker grants.
-    :param embed: How it shows as content, for trackers that are embeds (None otherwise).
-    :param category: The category sites usually put it in (``"analytics"``), as
-        ``consentgate scan --suggest`` proposes it.
-    """
-
-    id: str
-    name: str
-    provider: str
-    sources: tuple[str, ...]
-    inline: tuple[str, ...]
-    cookies: tuple[CookieSpec, ...]
-    privacy_url: str = ""
-    consent_types: tuple[str, ...] = ()
-    embed: Embed | None = None
-    category: str = ""
-
-
-def _entries(ids: tuple[str, ...], field: str) -> list[Tracker]:
-    """The catalogue entries that ``ids`` name; an unknown id is an error with a hint."""
-    catalogue = tracker_catalogue() if field == "trackers" else preset_catalogue()
-    what = "tracker" if field == "trackers" else "preset"
-    for i, entry_id in enumerate(ids):
-        if entry_id not in catalogue:
-            hint = f"{_hint(entry_id, catalogue)} (known: {', '.join(catalogue)})"
-            raise ConfigError(f"{field}[{i}]", f"unknown {what} {entry_id!r}{hint}")
-    return [catalogue[entry_id] for entry_id in ids]
-
-
-def tracker_catalogue() -> Mapping[str, Tracker]:
-    """The built-in trackers by id, read once from the package's ``trackers.toml``."""
-    return _catalogue("trackers.toml")
-
-
-def preset_catalogue() -> Mapping[str, Tracker]:
-    """The frameworks' own cookies by framework, from the package's ``presets.toml``."""
-    return _catalogue("presets.toml")
-
-
-@functools.cache
-def _catalogue(filename: str) -> Mapping[str, Tracker]:
-    text = importlib.resources.files("consentgate").joinpath(filename).read_text("utf-8")
-    catalogue = {}
-    for tracker_id, entry in tomllib.loads(text).items():
-        try:
-            catalogue[tracker_id] = _tracker(tracker_id, entry)
-        except ConfigError as error:
-            raise ConfigError(f"{filename} [{tracker_id}].{error.key}", error.why) from None
-    return types.MappingProxyType(catalogue)
-
-
-#: What a catalogue entry must have, then what it may have.
-_TRACKER_REQUIRED = ("name", "provider", "sources", "inline", "cookies")
-_TRACKER_KEYS = (*_TRACKER_REQUIRED, "privacy_url", "consent_types", "embed", "category")
-
-
-def _tracker(tracker_id: str, entry: Mapping[str, Any]) -> Tracker:
-    """One catalogue entry, checked as strictly as a site's own category: a mistake in
-    the package's data must fail every start, not leave a tracker ungated."""
-    _check_keys(entry, _TRACKER_KEYS, "")
-    for key in _TRACKER_REQUIRED:
-        if key not in entry:
-            raise ConfigError(key, "is required")
-    for key in ("name", "provider"):
-        valid = isinstance(entry[key], str) and bool(entry[key].strip())
-        _require(valid, key, "must be a non-empty string", entry[key])
-    items = _items(entry["cookies"], "cookies", "cookie tables")
-    # A cookie's provider defaults to the tracker's.
-    tables = [{"provider": entry["provider"], **cast(dict[str, Any], c)} for c in items]
-    cookies = [_coerce(CookieSpec, c, f"cookies[{i}]") for i, c in enumerate(tables)]
-    return Tracker(
-        tracker_id,
-        entry["name"],
-        entry["provider"],
-        _catalogue_sources(entry["sources"]),
-        _strings(entry["inline"], "inline"),
-        tuple(cookies),
-        _privacy_url(entry.get("privacy_url", "")),
-        _consent_types(entry.get("consent_types", ())),
-        _embed(entry["embed"]) if "embed" in entry else None,
-        _suggested_category(entry.get("category", "")),
-    )
-
-
-def _suggested_category(value: object) -> str:
-    """The category a catalogue entry suggests: a valid category name, or none."""
-    valid = value == "" or (isinstance(value, str) and _CATEGORY_NAME.fullmatch(value) is not None)
-    _require(valid, "category", "must be a category name such as 'analytics'", value)
-    return cast(str, value)
-
-
-def _catalogue_sources(value: object) -> tuple[str, ...]:
-    """Source patterns written as the catalogue writes them: a lower-case host first."""
-    sources = _strings(value, "sources")
-    for i, source in enumerate(sources):
-        _check_source(source, f"sources[{i}]")
-        host = source.partition("/")[0]
-        valid = source.startswith(("/", "*/")) or valid_host(host) == host
-        _require(valid, f"sources[{i}]", "must start with a lower-case host name", source)
-    return sources
-
-
-def _privacy_url(value: object) -> str:
-    """A provider's policy: an https URL (the cookie table links it), or empty."""
-    valid = value == "" or (isinstance(value, str) and _HTTPS_URL.fullmatch(value) is not None)
-    _require(valid, "privacy_url", "must be an https:// URL", value)
-    return cast(str, value)
-
-
-def _embed(value: object) -> Embed:
-    """The ``embed`` table of a catalogue entry."""
-    if not isinstance(value, Mapping):
-        raise ConfigError("embed", f"must be a table, got {_describe(value)}")
-    _check_keys(value, ("kind", "widget_classes"), "embed.")
-    kind = value.get("kind")
-    why = f"must be one of {', '.join(EMBED_KINDS)}{_hint(str(kind), EMBED_KINDS)}"
-    _require(kind in EMBED_KINDS, "embed.kind", why, kind)
-    classes = _strings(value.get("widget_classes", ()), "embed.widget_classes")
-    for i, name in enumerate(classes):
-        valid = _CLASS_NAME.fullmatch(name) is not None
-        _require(valid, f"embed.widget_classes[{i}]", "must be one class name", name)
-    return Embed(cast(str, kind), classes)
-
-
-@_keyword_errors
+@keyword_errors
 @dataclass(frozen=True)
 class Settings:
     """Everything the gate needs to know, validated once and then read-only.
@@ -598,20 +153,20 @@ class Settings:
         set_ = functools.partial(object.__setattr__, self)
         key: object = self.secret_key
         single = isinstance(key, str | bytes) or not isinstance(key, Sequence)
-        items = (key,) if single else tuple(cast(Sequence[object], key))
+        given = (key,) if single else tuple(cast(Sequence[object], key))
         keys = [
-            k.encode() if isinstance(k, str) else k for k in items if isinstance(k, str | bytes)
+            k.encode() if isinstance(k, str) else k for k in given if isinstance(k, str | bytes)
         ]
-        if not keys or len(keys) != len(items) or not all(keys):
+        if not keys or len(keys) != len(given) or not all(keys):
             # Never show the value: it is a secret.
             raise ConfigError("secret_key", "must be one or more non-empty str or bytes keys")
         set_("secret_key", tuple(keys))
-        categories = _items(self.categories, "categories", "Category objects")
-        _require(bool(categories), "categories", "needs at least one category", categories)
+        categories = items(self.categories, "categories", "Category objects")
+        require(bool(categories), "categories", "needs at least one category", categories)
         names: set[str] = set()
         for i, category in enumerate(categories):
             if not isinstance(category, Category):
-                why = f"must be a Category (from_mapping takes tables), got {_describe(category)}"
+                why = f"must be a Category (from_mapping takes tables), got {describe(category)}"
                 raise ConfigError(f"categories[{i}]", why)
             if category.name in names:
                 raise ConfigError(f"categories[{i}].name", f"duplicate name {category.name!r}")
@@ -619,15 +174,15 @@ class Settings:
         set_("categories", categories)
         if isinstance(self.policy_version, int) and not isinstance(self.policy_version, bool):
             set_("policy_version", str(self.policy_version))
-        set_("trusted_origins", _origins(self.trusted_origins))
-        set_("exclude_paths", _paths(self.exclude_paths))
-        set_("cookie_domain", _cookie_domain(self.cookie_domain))
+        set_("trusted_origins", origins(self.trusted_origins))
+        set_("exclude_paths", paths(self.exclude_paths))
+        set_("cookie_domain", cookie_domain(self.cookie_domain))
         if cast(str, self.gpc) == "honor":  # the US spelling
             set_("gpc", "honour")
-        set_("region_headers", _header_names(self.region_headers))
-        _check_options(self)
-        _check_jurisdiction(self)
-        _check_languages(self)
+        set_("region_headers", header_names(self.region_headers))
+        check_options(self)
+        check_jurisdiction(self)
+        check_languages(self)
 
     @functools.cached_property
     def required_names(self) -> frozenset[str]:
@@ -686,174 +241,28 @@ class Settings:
         :raise ConfigError: naming the key, with a "did you mean" hint if unknown.
         """
         try:
-            _check_keys(data, (*(f.name for f in dataclasses.fields(cls)), "secret_key_env"), "")
+            check_keys(data, (*(f.name for f in dataclasses.fields(cls)), "secret_key_env"), "")
             kwargs = dict(data)
             if "secret_key_env" in kwargs:
                 if "secret_key" in kwargs:
                     raise ConfigError("secret_key_env", "give it or secret_key, not both")
                 variable = kwargs.pop("secret_key_env")
-                _check_type(variable, str, "secret_key_env", "an environment variable's name")
+                check_type(variable, str, "secret_key_env", "an environment variable's name")
                 keys = [k.strip() for k in os.environ.get(variable, "").split(",")]
-                _require(any(keys), "secret_key_env", "must name a set variable", variable)
+                require(any(keys), "secret_key_env", "must name a set variable", variable)
                 kwargs["secret_key"] = [k for k in keys if k]
             for key in ("secret_key", "categories"):
                 if key not in kwargs:
                     raise ConfigError(key, "is required")
-            items = _items(kwargs["categories"], "categories", "category tables")
+            listed = items(kwargs["categories"], "categories", "category tables")
             kwargs["categories"] = [
-                _coerce(Category, c, f"categories[{i}]") for i, c in enumerate(items)
+                coerce(Category, c, f"categories[{i}]") for i, c in enumerate(listed)
             ]
             return cls(**kwargs)
         except ConfigError as error:
             if not where:
                 raise
             raise ConfigError(error.key, f"{error.why} (in {where})") from None
-
-
-def _origins(value: object) -> tuple[str, ...]:
-    """Normalise origins to the form browsers send: lower case, no default port."""
-    origins = []
-    for i, origin in enumerate(_strings(value, "trusted_origins")):
-        scheme, sep, host = origin.strip().lower().rstrip("/").partition("://")
-        valid = scheme in ("http", "https") and bool(sep and host) and "/" not in host
-        _require(valid, f"trusted_origins[{i}]", "must be like 'https://www.example.com'", origin)
-        origins.append(f"{scheme}://{host.removesuffix(':443' if scheme == 'https' else ':80')}")
-    return tuple(origins)
-
-
-def _paths(value: object) -> tuple[str, ...]:
-    """Path prefixes, each starting with ``/`` as ``PATH_INFO`` does."""
-    paths = _strings(value, "exclude_paths")
-    for i, path in enumerate(paths):
-        _require(path.startswith("/"), f"exclude_paths[{i}]", "must start with '/'", path)
-    return paths
-
-
-def _header_names(value: object) -> tuple[str, ...]:
-    """Request header names, as ``Vary`` lists them."""
-    names = tuple(name.strip() for name in _strings(value, "region_headers"))
-    for i, name in enumerate(names):
-        valid = _COOKIE_NAME.fullmatch(name) is not None  # a header name is a token too
-        why = "must be a header name such as 'CF-IPCountry'"
-        _require(valid, f"region_headers[{i}]", why, name)
-    return names
-
-
-def _check_jurisdiction(s: Settings) -> None:
-    """Check the mode, region and Global Privacy Control options."""
-    for key, value, choices in (("mode", s.mode, MODES), ("gpc", s.gpc, GPC_POLICIES)):
-        if value not in choices:
-            why = f"must be {' or '.join(map(repr, choices))}, got {_describe(value)}"
-            raise ConfigError(key, why + _hint(str(value), choices))
-    why = "must be a function of the WSGI environ (Python only, not in TOML)"
-    _require(s.region is None or callable(s.region), "region", why, s.region)
-    why = "lists what a region callback reads, and there is none"
-    _require(s.region is not None or not s.region_headers, "region_headers", why, s.region_headers)
-    _check_type(s.gpc_answers_banner, bool, "gpc_answers_banner", "true or false")
-
-
-def _check_languages(s: Settings) -> None:
-    """Check ``languages``, ``default_language``, ``locale_dirs`` and the label tables:
-    every language needs a catalogue, and every table the default language's text."""
-    set_ = functools.partial(object.__setattr__, s)
-    items = _items(s.locale_dirs, "locale_dirs", "directories")
-    dirs = tuple(os.fspath(d) if isinstance(d, os.PathLike) else d for d in items)
-    for i, directory in enumerate(dirs):
-        ok = isinstance(directory, str) and os.path.isdir(directory)
-        _require(ok, f"locale_dirs[{i}]", "must be a directory", directory)
-    set_("locale_dirs", cast(tuple[str, ...], dirs))
-    dirs = s.locale_dirs
-    languages = _strings(s.languages, "languages") or shipped_languages() or ("en",)
-    for i, tag in enumerate(languages):
-        why = "has no catalogue (shipped or in locale_dirs)"
-        _require(has_catalogue(tag, dirs), f"languages[{i}]", why, tag)
-    set_("languages", tuple(dict.fromkeys(languages)))
-    default = s.default_language
-    why = f"must be one of languages ({', '.join(languages)})"
-    _require(default in languages, "default_language", why, default)
-    why = f"has no {default!r} text (the default_language)"
-    for i, category in enumerate(s.categories):
-        for key in ("label", "description"):
-            value = getattr(category, key)
-            if not isinstance(value, str) and default not in value:
-                raise ConfigError(f"categories[{i}].{key}", why)
-        for j, spec in enumerate(category.cookies):
-            for key in ("purpose", "lifetime"):
-                value = getattr(spec, key)
-                if not isinstance(value, str) and default not in value:
-                    raise ConfigError(f"categories[{i}].cookies[{j}].{key}", why)
-
-
-def _cookie_domain(value: object) -> str | None:
-    """The domain as cookies name it: lower case, without a leading or trailing dot."""
-    if value is None:
-        return None
-    _check_type(value, str, "cookie_domain", "a domain name such as 'example.org'")
-    domain = valid_host(cast(str, value).strip().lstrip("."))
-    valid = domain is not None and ":" not in cast(str, value)
-    why = "must be a domain name such as 'example.org' (ASCII: punycode for IDNs; no port)"
-    _require(valid, "cookie_domain", why, value)
-    return domain
-
-
-def _check_options(s: Settings) -> None:
-    """Check the scalar fields, which are stored as given."""
-    name, days, path, policy = s.cookie_name, s.max_age_days, s.endpoint, s.undeclared_cookies
-    valid_name = isinstance(name, str) and _COOKIE_NAME.fullmatch(name) is not None
-    _require(valid_name, "cookie_name", "must be a valid cookie name", name)
-    _check_type(days, int, "max_age_days", "a whole number of days")
-    _require(1 <= days <= 400, "max_age_days", "must be 1 to 400 (the browsers' limit)", days)
-    valid_path = isinstance(path, str) and _ENDPOINT.fullmatch(path) is not None
-    _require(valid_path, "endpoint", "must be a path such as '/consent'", path)
-    valid_version = isinstance(s.policy_version, str) and bool(s.policy_version.strip())
-    _require(valid_version, "policy_version", "must be a non-empty string", s.policy_version)
-    _check_type(s.privacy_url, str, "privacy_url", "a string")
-    _require(bool(s.privacy_url.strip()), "privacy_url", "must not be empty", s.privacy_url)
-    _check_type(s.secure, (bool, type(None)), "secure", "true, false or None")
-    valid_cookie_path = s.cookie_path is None or (
-        isinstance(s.cookie_path, str) and _COOKIE_PATH.fullmatch(s.cookie_path) is not None
-    )
-    _require(valid_cookie_path, "cookie_path", "must be a path such as '/app'", s.cookie_path)
-    if policy not in _POLICIES:
-        why = f"must be 'allow', 'warn' or 'block', got {_describe(policy)}"
-        raise ConfigError("undeclared_cookies", why + _hint(str(policy), _POLICIES))
-    _check_type(s.inject_banner, bool, "inject_banner", "true or false")
-    _check_type(s.inject_script, bool, "inject_script", "true or false")
-    _check_type(s.max_buffer, int, "max_buffer", "a number of bytes")
-    _require(s.max_buffer >= 1024, "max_buffer", "must be at least 1024 bytes", s.max_buffer)
-    if s.unreadable not in _UNREADABLE:
-        why = f"must be 'block' or 'pass', got {_describe(s.unreadable)}"
-        raise ConfigError("unreadable", why + _hint(str(s.unreadable), _UNREADABLE))
-    _check_type(s.max_inflated, int, "max_inflated", "a number of bytes")
-    _require(s.max_inflated >= 1 << 20, "max_inflated", "must be at least 1 MiB", s.max_inflated)
-    _check_records(s.records)
-    _require(
-        s.on_decision is None or callable(s.on_decision),
-        "on_decision",
-        "must be callable",
-        s.on_decision,
-    )
-    _check_type(s.record_ip_prefix, bool, "record_ip_prefix", "true or false")
-    for key in ("consent_mode", "ads_data_redaction", "url_passthrough"):
-        _check_type(getattr(s, key), bool, key, "true or false")
-    _check_type(s.load_once_seconds, int, "load_once_seconds", "a number of seconds")
-    valid_seconds = 10 <= s.load_once_seconds <= 3600
-    _require(valid_seconds, "load_once_seconds", "must be 10 to 3600", s.load_once_seconds)
-
-
-#: URL schemes of the record stores that ship with the gate.
-RECORD_SCHEMES = ("sqlite", "postgresql", "postgres")
-
-
-def _check_records(records: object) -> None:
-    """A store URL of a known scheme, an object with ``append``, or None."""
-    if records is None or (
-        not isinstance(records, str) and callable(getattr(records, "append", None))
-    ):
-        return
-    scheme = records.partition("://")[0] if isinstance(records, str) and "://" in records else ""
-    why = "must be 'sqlite:///path', 'postgresql://...', a RecordStore or None"
-    _require(scheme in RECORD_SCHEMES, "records", why, records)
 
 
 def build_settings(config: object, options: Mapping[str, Any]) -> Settings:
@@ -868,9 +277,9 @@ def build_settings(config: object, options: Mapping[str, Any]) -> Settings:
     if isinstance(config, Mapping):
         return Settings.from_mapping({**config, **options})
     if not isinstance(config, Settings):
-        why = f"must be Settings (from load_config) or a mapping, got {_describe(config)}"
+        why = f"must be Settings (from load_config) or a mapping, got {describe(config)}"
         raise ConfigError("config", why)
-    _check_keys(options, tuple(f.name for f in dataclasses.fields(Settings)), "")
+    check_keys(options, tuple(f.name for f in dataclasses.fields(Settings)), "")
     return config.replace(**options)
 
 

@@ -30,7 +30,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from .config import CONSENT_TYPES, Settings
+from .catalogue import CONSENT_TYPES
+from .config import Settings
 from .consent import Consent
 
 __all__ = ["ConsentMode"]

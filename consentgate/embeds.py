@@ -24,7 +24,9 @@ from urllib.parse import unquote_plus, urlencode
 
 from itsdangerous import BadData, URLSafeSerializer
 
-from .config import Category, Settings, Tracker, tracker_catalogue
+from .catalogue import Tracker, tracker_catalogue
+from .categories import Category
+from .config import Settings
 from .i18n import Translations, localized
 from .rules import Rules
 from .tokens import WIDGETS

@@ -37,7 +37,8 @@ import click
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 from markupsafe import Markup
 
-from .config import ConfigError, Settings, load_config
+from .checks import ConfigError
+from .config import Settings, load_config
 from .consent import Consent
 from .csp import CSP_NONCE, nonce_attr
 from .embeds import Placeholder

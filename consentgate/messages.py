@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from .config import CookieSpec, preset_catalogue, tracker_catalogue
+from .catalogue import CookieSpec, preset_catalogue, tracker_catalogue
 from .cookie_texts import translate_lifetime, translate_purpose
 from .i18n import N_, Translations, localized
 
 if TYPE_CHECKING:
-    from .config import Category, Settings
+    from .categories import Category
+    from .config import Settings
     from .embeds import Placeholder
 
 #: English, the language of the messages in the code (no catalogue needed).
@@ -279,7 +280,7 @@ def retry_text(t: Translations, seconds: int) -> str:
     return text % {"count": seconds}
 
 
-#: The words of an embed's placeholder, per kind (:data:`~consentgate.config.EMBED_KINDS`):
+#: The words of an embed's placeholder, per kind (:data:`~consentgate.catalogue.EMBED_KINDS`):
 #: its title, what loading it does, and its button.
 EMBED_TEXTS = {
     "video": (

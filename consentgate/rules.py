@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 
 from .cache import Memo
-from .config import Category
+from .categories import Category
 from .search import InlineSignatures, TagHint
 from .tokens import decode_attrs
 from .urls import PAGE, Base, base_of, refresh_url, significant, srcset_urls, targets

@@ -17,7 +17,7 @@ import re
 import string
 from collections.abc import Callable, Mapping, Sequence
 
-from .config import Category
+from .categories import Category
 from .speedups import literal_search
 
 __all__ = ["MAPPED_LEADS", "InlineSignatures", "TagHint"]

@@ -6,9 +6,11 @@ the key handling can be tested without building an app.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -56,8 +58,9 @@ def secret_keys(
 def development_key(instance_path: Path, logger: logging.Logger) -> str:
     """Read the development key from the instance folder, creating it once.
 
-    The file is created with mode 0600 and ``O_EXCL``, so two processes
-    starting together cannot each write a different key.
+    The key is written to a private temporary file first and then linked into
+    place, which fails if the file exists: the file appears whole or not at
+    all, so processes starting together all read the one key that won.
 
     :param instance_path: the folder to keep the key in; created if missing.
     :param logger: receives one warning naming the file.
@@ -65,21 +68,32 @@ def development_key(instance_path: Path, logger: logging.Logger) -> str:
     path = instance_path / DEV_KEY_FILE
     instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
         key = path.read_text("utf-8").strip()
-        if key:
-            logger.warning(
-                "Using the development secret key from %s; production must set %s.",
-                path,
-                SECRET_KEY_ENV,
-            )
-            return key
-        path.unlink()
-        return development_key(instance_path, logger)
+        empty = not key  # left by an interrupted older version: replaced below
+    except FileNotFoundError:
+        key, empty = "", False
+    if key:
+        logger.warning(
+            "Using the development secret key from %s; production must set %s.",
+            path,
+            SECRET_KEY_ENV,
+        )
+        return key
     key = secrets.token_urlsafe(32)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(key + "\n")
+    fd, temporary = tempfile.mkstemp(dir=instance_path, prefix=".dev-secret-key-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:  # mkstemp makes it 0600
+            handle.write(key + "\n")
+        if empty:
+            os.replace(temporary, path)
+        else:
+            try:
+                os.link(temporary, path)
+            except FileExistsError:  # another process won: use its key
+                return development_key(instance_path, logger)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
     logger.warning(
         "Generated a development secret key in %s; production must set %s.",
         path,

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from consentgate.config import (
+from consentgate.catalogue import (
     CONSENT_TYPES,
     EMBED_KINDS,
-    Category,
-    ConfigError,
     Tracker,
     _tracker,
     tracker_catalogue,
 )
+from consentgate.categories import Category
+from consentgate.checks import ConfigError
 from consentgate.cookies import valid_host
 from consentgate.rewriter import HtmlGate
 from consentgate.rules import Rules
@@ -909,11 +909,31 @@ def test_entries_the_demo_does_not_use_leave_its_pages_alone() -> None:
 # The data itself, checked for every entry
 
 
+#: Trackers the README has always documented: sites name them, so none may go.
+DOCUMENTED = (
+    "google-analytics",
+    "google-tag-manager",
+    "matomo",
+    "plausible",
+    "hotjar",
+    "microsoft-clarity",
+    "meta-pixel",
+    "linkedin-insight",
+)
+
+
+def test_catalogue_has_the_documented_trackers() -> None:
+    assert set(DOCUMENTED) <= set(CATALOGUE)
+
+
 def test_every_entry_is_complete() -> None:
     for tracker_id, tracker in CATALOGUE.items():
         assert tracker.id == tracker_id
         assert tracker.name and tracker.provider
         assert tracker.sources, f"{tracker_id} loads from nowhere"
+        # An iframe-only embed (OpenStreetMap's, LinkedIn's) has no script to recognise.
+        iframe_only = tracker.embed is not None
+        assert tracker.inline or iframe_only, f"{tracker_id} has no inline signatures"
         assert tracker.privacy_url.startswith("https://"), tracker_id
         assert valid_host(tracker.privacy_url.split("/")[2]), tracker_id
         assert set(tracker.consent_types) <= set(CONSENT_TYPES), tracker_id
@@ -934,6 +954,37 @@ def test_embed_entries_say_what_they_show() -> None:
     assert CATALOGUE["google-maps"].embed is not None
     assert CATALOGUE["google-maps"].embed.kind == "map"
     assert CATALOGUE["google-analytics"].embed is None
+
+
+@pytest.mark.parametrize(
+    ("tracker_id", "cookie", "lifetime"),
+    [
+        pytest.param("google-analytics", "_ga", "2 years", id="ga4-client-id"),
+        pytest.param("google-analytics", "_ga_*", "2 years", id="ga4-session"),
+        pytest.param("google-analytics", "_gid", "24 hours", id="ua-gid"),
+        pytest.param("google-analytics", "__utmb", "30 minutes", id="ga-js-session"),
+        pytest.param("matomo", "_pk_id.*", "13 months", id="matomo-visitor"),
+        pytest.param("matomo", "_pk_ses.*", "30 minutes", id="matomo-session"),
+        pytest.param("hotjar", "_hjSessionUser_*", "365 days", id="hotjar-user"),
+        pytest.param("microsoft-clarity", "_clck", "1 year", id="clarity-user"),
+        pytest.param("meta-pixel", "_fbp", "90 days", id="meta-browser"),
+        pytest.param("linkedin-insight", "li_sugr", "90 days", id="linkedin-sugr"),
+    ],
+)
+def test_catalogue_lifetimes_follow_the_vendors(
+    tracker_id: str, cookie: str, lifetime: str
+) -> None:
+    cookies = {spec.name: spec for spec in tracker_catalogue()[tracker_id].cookies}
+    assert cookies[cookie].lifetime == lifetime
+
+
+def test_plausible_sets_no_cookies() -> None:
+    assert tracker_catalogue()["plausible"].cookies == ()
+
+
+def test_catalogue_is_read_only() -> None:
+    with pytest.raises(TypeError):
+        tracker_catalogue()["mine"] = tracker_catalogue()["matomo"]  # type: ignore[index]
 
 
 def _entry(**changes: object) -> dict[str, object]:

@@ -1,34 +1,24 @@
+"""Settings: every option checked, read from TOML, built from Python."""
+
 from __future__ import annotations
 
 import dataclasses
-import pickle
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from consentgate.catalogue import CookieSpec
+from consentgate.categories import Category
+from consentgate.checks import ConfigError
 from consentgate.config import (
-    Category,
-    ConfigError,
-    CookieSpec,
     Settings,
     build_settings,
     load_config,
     secret_warnings,
-    tracker_catalogue,
 )
 
 SECRET = "test-secret-key-0123456789abcdef"
-REQUIRED_TRACKERS = (
-    "google-analytics",
-    "google-tag-manager",
-    "matomo",
-    "plausible",
-    "hotjar",
-    "microsoft-clarity",
-    "meta-pixel",
-    "linkedin-insight",
-)
 
 
 def minimal(**options: Any) -> dict[str, Any]:
@@ -45,175 +35,6 @@ def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "consent.toml"
     path.write_text(text, encoding="utf-8")
     return path
-
-
-# ConfigError
-
-
-def test_config_error_names_the_key() -> None:
-    error = ConfigError("categories[1].name", "is required")
-    assert str(error) == "categories[1].name: is required"
-    assert (error.key, error.why) == ("categories[1].name", "is required")
-    assert isinstance(error, ValueError)
-
-
-def test_config_error_survives_pickling() -> None:
-    error = pickle.loads(pickle.dumps(ConfigError("endpoint", "must be a path")))
-    assert str(error) == "endpoint: must be a path"
-    assert error.key == "endpoint"
-
-
-# Category
-
-
-def test_category_defaults() -> None:
-    category = Category("analytics")
-    assert category.label == "Analytics"
-    assert category.required is False
-    assert (category.cookies, category.sources, category.inline, category.trackers) == (
-        (),
-        (),
-        (),
-        (),
-    )
-
-
-def test_category_normalises_lists_to_tuples() -> None:
-    category = Category(
-        "stats",
-        cookies=["visits", CookieSpec("seen", purpose="x"), {"name": "_my_*", "lifetime": "1 day"}],
-        sources=[" stats.example.com ", "/js/stats.js"],
-        inline=["myStats.track("],
-    )
-    assert category.cookies == (
-        CookieSpec("visits"),
-        CookieSpec("seen", purpose="x"),
-        CookieSpec("_my_*", lifetime="1 day"),
-    )
-    assert category.sources == ("stats.example.com", "/js/stats.js")
-    assert category.inline == ("myStats.track(",)
-
-
-@pytest.mark.parametrize(
-    "field", ["cookies", "sources", "inline", "trackers"], ids=lambda field: field
-)
-def test_category_refuses_a_bare_string_instead_of_a_list(field: str) -> None:
-    with pytest.raises(ConfigError) as info:
-        Category("analytics", **{field: "google-analytics"})
-    assert info.value.key == field
-    assert "must be a list" in info.value.why
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param("", id="empty"),
-        pytest.param("Analytics", id="upper-case"),
-        pytest.param("-ads", id="leading-dash"),
-        pytest.param("my ads", id="space"),
-        pytest.param("a" * 33, id="too-long"),
-        pytest.param(7, id="not-a-string"),
-    ],
-)
-def test_category_name_is_checked(name: Any) -> None:
-    with pytest.raises(ConfigError) as info:
-        Category(name)
-    assert info.value.key == "name"
-
-
-@pytest.mark.parametrize("name", ["a", "ads", "third_party", "social-media", "a" * 32, "2fa"])
-def test_category_name_accepts(name: str) -> None:
-    assert Category(name).name == name
-
-
-def test_trackers_merge_cookies_sources_and_signatures_after_the_explicit_ones() -> None:
-    category = Category(
-        "analytics",
-        cookies=[{"name": "_ga", "purpose": "Our own words", "lifetime": "1 year"}, "visits"],
-        sources=["stats.example.com"],
-        trackers=["google-analytics", "matomo", "google-analytics"],
-    )
-    names = [spec.name for spec in category.cookies]
-    assert names[:2] == ["_ga", "visits"]
-    assert len(names) == len(set(names)), "duplicates are dropped"
-    assert {"_ga_*", "_gid", "__utma", "_pk_id.*", "_pk_ses.*"} <= set(names)
-    assert category.cookies[0].purpose == "Our own words", "the explicit description wins"
-    assert category.sources[0] == "stats.example.com"
-    assert {"google-analytics.com", "matomo.cloud"} <= set(category.sources)
-    assert {"gtag(", "_paq.push"} <= set(category.inline)
-    assert category.trackers == ("google-analytics", "matomo")
-
-
-def test_tracker_cookies_carry_provider_purpose_and_lifetime() -> None:
-    cookies = {spec.name: spec for spec in Category("a", trackers=["google-analytics"]).cookies}
-    assert cookies["_ga"] == CookieSpec(
-        "_ga", "Google", "Distinguishes visitors with a random client ID", "2 years"
-    )
-    assert cookies["_gid"].lifetime == "24 hours"
-
-
-def test_unknown_tracker_is_named_with_a_suggestion_and_the_known_ids() -> None:
-    with pytest.raises(ConfigError) as info:
-        Category("analytics", trackers=["matomo", "gogle-analytics"])
-    error = info.value
-    assert error.key == "trackers[1]"
-    assert "'gogle-analytics'" in error.why
-    assert "did you mean 'google-analytics'?" in error.why
-    assert all(tracker_id in error.why for tracker_id in REQUIRED_TRACKERS)
-
-
-# The tracker catalogue
-
-
-def test_catalogue_has_the_documented_trackers() -> None:
-    catalogue = tracker_catalogue()
-    assert set(REQUIRED_TRACKERS) <= set(catalogue)
-    for tracker_id, tracker in catalogue.items():
-        assert tracker.id == tracker_id
-        assert tracker.name and tracker.provider
-        assert tracker.sources, f"{tracker_id} has no sources"
-        # An iframe-only embed (OpenStreetMap's, LinkedIn's) has no script to recognise.
-        iframe_only = tracker.embed is not None
-        assert tracker.inline or iframe_only, f"{tracker_id} has no inline signatures"
-
-
-def test_catalogue_cookies_are_described() -> None:
-    for tracker in tracker_catalogue().values():
-        for spec in tracker.cookies:
-            assert spec.provider, f"{tracker.id} {spec.name}"
-            assert spec.purpose, f"{tracker.id} {spec.name}"
-            assert spec.lifetime, f"{tracker.id} {spec.name}"
-
-
-@pytest.mark.parametrize(
-    ("tracker_id", "cookie", "lifetime"),
-    [
-        pytest.param("google-analytics", "_ga", "2 years", id="ga4-client-id"),
-        pytest.param("google-analytics", "_ga_*", "2 years", id="ga4-session"),
-        pytest.param("google-analytics", "_gid", "24 hours", id="ua-gid"),
-        pytest.param("google-analytics", "__utmb", "30 minutes", id="ga-js-session"),
-        pytest.param("matomo", "_pk_id.*", "13 months", id="matomo-visitor"),
-        pytest.param("matomo", "_pk_ses.*", "30 minutes", id="matomo-session"),
-        pytest.param("hotjar", "_hjSessionUser_*", "365 days", id="hotjar-user"),
-        pytest.param("microsoft-clarity", "_clck", "1 year", id="clarity-user"),
-        pytest.param("meta-pixel", "_fbp", "90 days", id="meta-browser"),
-        pytest.param("linkedin-insight", "li_sugr", "90 days", id="linkedin-sugr"),
-    ],
-)
-def test_catalogue_lifetimes_follow_the_vendors(
-    tracker_id: str, cookie: str, lifetime: str
-) -> None:
-    cookies = {spec.name: spec for spec in tracker_catalogue()[tracker_id].cookies}
-    assert cookies[cookie].lifetime == lifetime
-
-
-def test_plausible_sets_no_cookies() -> None:
-    assert tracker_catalogue()["plausible"].cookies == ()
-
-
-def test_catalogue_is_read_only() -> None:
-    with pytest.raises(TypeError):
-        tracker_catalogue()["mine"] = tracker_catalogue()["matomo"]  # type: ignore[index]
 
 
 # Settings
@@ -700,41 +521,6 @@ def test_weak_secrets_are_reported(keys: Any, warnings: list[str]) -> None:
 
 
 @pytest.mark.parametrize(
-    "source",
-    [
-        pytest.param(r"^https://stats\.example\.com/", id="anchored-escaped"),
-        pytest.param("stats.example.com/.*", id="dot-star"),
-        pytest.param("(stats|pixel).example.com", id="alternation"),
-        pytest.param("stats.example.com/js/[a-z]+.js", id="class"),
-        pytest.param("stats.example.com/*.js", id="glob-in-path"),
-    ],
-)
-def test_source_that_looks_like_a_regular_expression_is_refused(source: str) -> None:
-    with pytest.raises(ConfigError, match="not a regular expression") as caught:
-        Category("analytics", sources=["ok.example", source])
-    assert caught.value.key == "sources[1]"
-
-
-@pytest.mark.parametrize(
-    "source",
-    [
-        pytest.param("stats.example.com", id="host"),
-        pytest.param("*.stats.example.com", id="star-dot-host"),
-        pytest.param("https://stats.example.com/js/a+b.js?v=1", id="pasted-url"),
-        pytest.param("*/matomo.js", id="any-host"),
-        pytest.param("/js/stats.js", id="same-site"),
-    ],
-)
-def test_source_patterns_as_documented_are_accepted(source: str) -> None:
-    assert Category("analytics", sources=[source]).sources == (source,)
-
-
-def test_unknown_preset_is_named_with_a_suggestion() -> None:
-    with pytest.raises(ConfigError, match=r"unknown preset 'djnago'; did you mean 'django'"):
-        Category("necessary", required=True, presets=["djnago"])
-
-
-@pytest.mark.parametrize(
     ("paths", "key"),
     [
         pytest.param("/admin/", "exclude_paths", id="bare-string"),
@@ -745,33 +531,6 @@ def test_exclude_paths_are_checked(paths: Any, key: str) -> None:
     with pytest.raises(ConfigError) as caught:
         Settings.from_mapping(minimal(exclude_paths=paths))
     assert caught.value.key == key
-
-
-@pytest.mark.parametrize(
-    ("build", "key", "why"),
-    [
-        pytest.param(
-            lambda: Category("analytics", tracker=["matomo"]),
-            "tracker",
-            "'trackers'",
-            id="category",
-        ),
-        pytest.param(
-            lambda: CookieSpec("x", lifetme="1 day"), "lifetme", "'lifetime'", id="cookie"
-        ),
-        pytest.param(lambda: Settings(categories=[]), "secret_key", "is required", id="no-secret"),
-        pytest.param(
-            lambda: Settings(secret_key=SECRET, categories=[], endpont="/c"),
-            "endpont",
-            "'endpoint'",
-            id="settings-typo",
-        ),
-    ],
-)
-def test_constructor_mistakes_name_the_field(build: Any, key: str, why: str) -> None:
-    with pytest.raises(ConfigError) as caught:
-        build()
-    assert caught.value.key == key and why in caught.value.why
 
 
 # --- modes, region and Global Privacy Control ---------------------------------

@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.pages import generate_page
-from consentgate.config import Category
+from consentgate.categories import Category
 from consentgate.consent import Consent
 from consentgate.rewriter import HtmlGate
 from consentgate.rules import Rules

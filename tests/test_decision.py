@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consentgate.config import Category, Settings
+from consentgate.categories import Category
+from consentgate.config import Settings
 from consentgate.consent import Consent
 from consentgate.decision import decide, is_cross_site, safe_next, wants_json
 

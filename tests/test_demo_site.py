@@ -7,6 +7,7 @@ import re
 import stat
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -456,6 +457,22 @@ def test_empty_development_key_file_is_replaced(tmp_path: Path) -> None:
     (tmp_path / DEV_KEY_FILE).write_text("\n")
     key = development_key(tmp_path, logging.getLogger("demo_site.test"))
     assert key and (tmp_path / DEV_KEY_FILE).read_text().strip() == key
+
+
+def test_development_key_is_one_key_when_processes_start_together(tmp_path: Path) -> None:
+    logger = logging.getLogger("demo_site.test")
+    start = threading.Barrier(8)
+
+    def one(instance: Path) -> str:
+        start.wait()
+        return development_key(instance, logger)
+
+    for round_ in range(20):
+        instance = tmp_path / str(round_)
+        with ThreadPoolExecutor(8) as pool:
+            keys = set(pool.map(one, [instance] * 8))
+        assert keys == {(instance / DEV_KEY_FILE).read_text().strip()}
+        assert [p.name for p in instance.iterdir()] == [DEV_KEY_FILE]
 
 
 def test_configured_key_wins_over_environment(tmp_path: Path) -> None:

@@ -173,6 +173,20 @@ def test_the_preferences_page_takes_the_visitors_pick_of_language(client: Any) -
         assert 'formmethod="get" formaction="/consent"' in html
 
 
+def test_the_visitors_pick_of_language_lasts_past_localemiddleware(client: Any) -> None:
+    from django.conf import settings
+
+    with settings_changed(languages=["en", "de", "fr"]):
+        decide(client, "reject_all", lang="de")
+        # LocaleMiddleware read French off the header: no choice of the site's.
+        page = body(client.get("/consent", HTTP_ACCEPT_LANGUAGE="fr")).decode()
+        assert '<section id="consentgate-preferences" lang="de"' in page
+        # The site's own language switcher (Django's language cookie) is its choice.
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+        page = body(client.get("/consent", HTTP_ACCEPT_LANGUAGE="fr")).decode()
+        assert '<section id="consentgate-preferences" lang="fr"' in page
+
+
 def test_a_script_gets_the_state_as_json(client: Any) -> None:
     decide(client, "accept_all")
     state = json.loads(client.get("/consent", HTTP_ACCEPT="application/json").content)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from consentgate.config import ConfigError
+from consentgate.checks import ConfigError
 from consentgate.records import (
     CategoryCount,
     Notice,

@@ -693,10 +693,10 @@ def test_long_held_scripts_in_small_chunks(
 
 
 def test_real_rules() -> None:
-    config = pytest.importorskip("consentgate.config")
+    categories = pytest.importorskip("consentgate.categories")
     rules_module = pytest.importorskip("consentgate.rules")
     trackers = ["google-analytics", "google-tag-manager", "meta-pixel"]
-    rules = rules_module.Rules([config.Category("analytics", trackers=trackers)])
+    rules = rules_module.Rules([categories.Category("analytics", trackers=trackers)])
     doc = (
         b'<head><script async src="https://www.googletagmanager.com/gtag/js?id=G-1"></script>'
         b"<script>window.dataLayer=[];function gtag(){dataLayer.push(arguments)}</script>"
@@ -715,9 +715,9 @@ def test_real_rules() -> None:
 
 def test_real_rules_script_with_data_src_is_not_searched() -> None:
     # Its URL decides, as for src: its text is not run by a browser, so not searched.
-    config = pytest.importorskip("consentgate.config")
+    categories = pytest.importorskip("consentgate.categories")
     rules_module = pytest.importorskip("consentgate.rules")
-    rules = rules_module.Rules([config.Category("analytics", trackers=["google-analytics"])])
+    rules = rules_module.Rules([categories.Category("analytics", trackers=["google-analytics"])])
     kept = b'<script type="text/plain" DATA-SRC="/app.js">gtag("js")</script><p>x</p>'
     assert run_all(kept, rules=rules) == kept
     assert run_all(b"<script>gtag('js')</script><p>x</p>", rules=rules) == b"<p>x</p>"
@@ -737,9 +737,9 @@ def test_corpus_granted_is_identical() -> None:
 
 def test_corpus_refused_is_chunk_invariant() -> None:
     rules = pytest.importorskip("consentgate.rules")
-    config = pytest.importorskip("consentgate.config")
+    categories = pytest.importorskip("consentgate.categories")
     trackers = ["google-analytics", "google-tag-manager", "matomo", "meta-pixel", "hotjar"]
-    real = rules.Rules([config.Category("analytics", trackers=trackers)])
+    real = rules.Rules([categories.Category("analytics", trackers=trackers)])
     changed = 0
     for page in corpus_pages():
         data = page.read_bytes()

@@ -6,7 +6,7 @@ import html
 
 import pytest
 
-from consentgate.config import Category
+from consentgate.categories import Category
 from consentgate.rules import Rules
 
 from .test_rewriter import run_all

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consentgate import speedups
-from consentgate.config import Category, tracker_catalogue
+from consentgate.catalogue import tracker_catalogue
+from consentgate.categories import Category
 from consentgate.rules import Rules
 from consentgate.search import MAPPED_LEADS
 from consentgate.tokens import decode_attrs

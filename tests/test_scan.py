@@ -333,7 +333,7 @@ def test_the_progress_bar_shows_on_a_terminal_only() -> None:
 
 
 def test_every_catalogue_entry_names_the_category_it_is_suggested_for() -> None:
-    from consentgate.config import preset_catalogue, tracker_catalogue
+    from consentgate.catalogue import preset_catalogue, tracker_catalogue
 
     trackers = {t.id: t.category for t in tracker_catalogue().values()}
     assert set(trackers.values()) == {"analytics", "marketing", "media"}

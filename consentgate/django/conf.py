@@ -32,7 +32,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from ..config import Category, ConfigError, CookieSpec, Settings, load_config, preset_catalogue
+from ..catalogue import CookieSpec, preset_catalogue
+from ..categories import Category
+from ..checks import ConfigError
+from ..config import Settings, load_config
 from ..gate import Gate
 
 #: Keys of ``CONSENTGATE`` that configure the Django app rather than the gate: a TOML

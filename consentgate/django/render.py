@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings as django_settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_supported_language_variant
 
 from ..endpoint import use_language
 from ..jurisdiction import gpc_refused
@@ -32,7 +35,8 @@ from .conf import BASE_TEMPLATE, FALLBACK_BASE_TEMPLATE, current
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-    from ..config import Category, Settings
+    from ..categories import Category
+    from ..config import Settings
     from ..consent import Consent
     from ..embeds import Placeholder
 
@@ -78,16 +82,34 @@ class TemplateConsent:
 
 def use_app_language(request: HttpRequest) -> None:
     """Hand LocaleMiddleware's language (``request.LANGUAGE_CODE``) to the core, once a
-    request: it is the app's choice, before the consent cookie's and
-    ``Accept-Language``. LocaleMiddleware runs after the gate's middleware saw the
-    request, so this is done when the app's views or templates first need the
-    language; once done, what the core decides later (a language the visitor picks
-    with a decision) stands."""
+    request, when the site chose it: it then goes before the language the visitor
+    picked on the preferences page and before ``Accept-Language``. LocaleMiddleware
+    runs after the gate's middleware saw the request, so this is done when the app's
+    views or templates first need the language; once done, what the core decides
+    later (a language the visitor picks with a decision) stands."""
     environ = request.META
     if environ.get(_APP_LANGUAGE_SEEN):
         return
     environ[_APP_LANGUAGE_SEEN] = True
-    use_language(current().gate, environ, getattr(request, "LANGUAGE_CODE", None))
+    if _site_chose_language(request):
+        use_language(current().gate, environ, getattr(request, "LANGUAGE_CODE", None))
+
+
+def _site_chose_language(request: HttpRequest) -> bool:
+    """Whether LocaleMiddleware took its language from the site, as Django's
+    ``get_language_from_request`` looks: a URL under ``i18n_patterns`` or the language
+    cookie the site's language switcher sets. What it read off ``Accept-Language``
+    is no choice: the core reads that header itself, after the visitor's pick."""
+    prefixed, _ = is_language_prefix_patterns_used(
+        getattr(request, "urlconf", django_settings.ROOT_URLCONF)
+    )
+    cookie = request.COOKIES.get(django_settings.LANGUAGE_COOKIE_NAME)
+    if prefixed or not cookie:
+        return prefixed
+    try:
+        return bool(get_supported_language_variant(cookie))
+    except LookupError:
+        return False
 
 
 def template_context(request: HttpRequest) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-from ..config import ConfigError
+from ..checks import ConfigError
 from .base import CategoryCount as CategoryCount
 from .base import Notice as Notice
 from .base import Purged as Purged

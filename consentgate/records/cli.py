@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ..config import ConfigError, Settings, read_toml
+from ..checks import ConfigError
+from ..config import Settings, read_toml
 from . import RecordReader, StoreUnavailable, open_store, sqlite_url
 from .report import (
     FORMATS,

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 from publicsuffixlist import PublicSuffixList
 
-from ..config import CookieSpec, Settings, preset_catalogue, tracker_catalogue
+from ..catalogue import CookieSpec, preset_catalogue, tracker_catalogue
+from ..config import Settings
 from ..rules import Rules
 from .model import (
     PROBLEMS,

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from ..config import ConfigError, Settings, load_config
+from ..checks import ConfigError
+from ..config import Settings, load_config
 from .chromium import find_chromium, missing_message
 from .model import PROBLEMS, Problem
 

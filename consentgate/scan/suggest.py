@@ -11,7 +11,7 @@ import fnmatch
 import json
 from collections.abc import Iterable, Mapping
 
-from ..config import CookieSpec, Tracker, preset_catalogue, tracker_catalogue
+from ..catalogue import CookieSpec, Tracker, preset_catalogue, tracker_catalogue
 from .model import Finding
 
 

@@ -112,7 +112,9 @@ def test_banner_names_purposes_and_policy_without_pressure(visitor: Visitor) -> 
         for claim, wording in FORBIDDEN.items():
             said = wording.search(text)
             assert said is None, f"{path}: the banner claims {claim}: {said and said[0]!r}"
-    visitor.press(visitor.page.locator(BANNER).get_by_role("link", name="Privacy and cookie policy"))
+    visitor.press(
+        visitor.page.locator(BANNER).get_by_role("link", name="Privacy and cookie policy")
+    )
     assert visitor.url_path() == settings.privacy_url
     assert visitor.page.locator("table.consentgate-declaration").count() >= 1
 
