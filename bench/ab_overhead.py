@@ -13,9 +13,10 @@ same two routes instead, so that the gate's own cost stands out.
 
 The bare app and the floor get the request as it reaches the app through a gate (for the
 304 case, the ETag the app gave, not the one the gate tagged), so all four answer alike.
-Each round times each of the four once for about 5 ms of CPU; what one adds is the median
-over the rounds of its time less the bare app's in the same round (paired, so that a
-moment of load on the shared machine weighs on both sides of each difference).
+Each round times each of the four once for about 5 ms of CPU, every other round in the
+reverse order; what one adds is the median over the rounds of its time less the bare
+app's in the same round (paired, so that a moment of load on the shared machine weighs
+on both sides of each difference).
 """
 
 from __future__ import annotations
@@ -123,9 +124,10 @@ def compare(base: ModuleType, rounds: int, *, trivial: bool = False) -> list[lis
             for name, wsgi in apps.items()
         }
         times: dict[str, list[float]] = {name: [] for name in runs}
-        for _ in range(rounds):
-            for name, run in runs.items():
-                times[name].append(run())
+        for turn in range(rounds):
+            # Every other round in the reverse order: no app always follows the same one.
+            for name in runs if turn % 2 == 0 else reversed(runs):
+                times[name].append(runs[name]())
         # What each adds: the median over rounds of its time less the bare app's in the
         # same round, so that the machine's load of the moment cancels out.
         bare = statistics.median(times["bare"]) * 1e6
