@@ -132,6 +132,10 @@ class Gate:
     module's docstring shows.
     """
 
+    #: What :meth:`admit` builds for a response: an adapter may extend
+    #: :class:`~consentgate.passage.Passage` with its own protocol's side of it.
+    passage_type: type[Passage] = Passage
+
     def __init__(
         self,
         config: Settings | Mapping[str, Any] | None = None,
@@ -215,10 +219,12 @@ class Gate:
         the gate answers it itself (:meth:`endpoint`).
         """
         # Every request passes here: what depends only on the cookie and the request's
-        # state is read once per visitor (Visitor), so this stays a few lookups.
-        visitor = self._visitor(
-            environ.get("HTTP_COOKIE"), self._fixed_state or self.request_state(environ)
-        )
+        # state is read once per visitor (Visitor), so this stays a few lookups. With a
+        # fixed state, a header seen before is its own key (see _visitor).
+        header = environ.get("HTTP_COOKIE")
+        visitor = self._visitors.get(header) if header and self._fixed_state else None
+        if visitor is None or self.clock() >= visitor.until:
+            visitor = self._visitor(header, self._fixed_state or self.request_state(environ))
         environ.update(visitor.marks)
         language = self.languages.choose(environ, visitor.picked)
         # A page per language: its own ETag.
@@ -231,7 +237,7 @@ class Gate:
         conditional = "HTTP_IF_NONE_MATCH" in environ and strip_conditional(environ, tag)
         if visitor.reads_body and (accept := environ.get("HTTP_ACCEPT_ENCODING")):
             environ["HTTP_ACCEPT_ENCODING"] = readable_accept_encoding(accept)
-        return Passage(self, environ, visitor, conditional, tag)
+        return self.passage_type(self, environ, visitor, conditional, tag)
 
     def endpoint(self, environ: Environ) -> Response:
         """The answer to a request :meth:`admit` left to the gate (the decision endpoint,

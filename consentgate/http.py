@@ -34,6 +34,15 @@ _MAX_LINK = 8192
 _LINK_URL = re.compile(r"<([^>]*)>")
 #: Response headers the gate may act on whatever the body: cookies and what loads.
 _ACTED_ON = frozenset(("set-cookie", *_LOADING))
+#: What :func:`quick_look` says of a response.
+PASSES, TAGS, PLANS = "passes", "tags", "plans"
+#: What :func:`quick_look` makes of a header name: acted on, the content type, or neither.
+_ACTS, _TYPE, _OTHER = "acts", "type", "other"
+#: Header names as the app spells them -> their look; at most _MAX_LOOKS names of at
+#: most _MAX_LOOK_NAME characters.
+_LOOKS: dict[str, str] = {}
+_MAX_LOOKS = 256
+_MAX_LOOK_NAME = 64
 #: Statuses that have no body to gate.
 _NO_BODY = ("1", "204", "304")
 #: The answer to a page that cannot be gated (``unreadable = "block"``).
@@ -130,23 +139,40 @@ def _untagged(header: str, tag: str) -> str | None:
     return ", ".join(kept) if kept else None
 
 
-def untouched(status: str, headers: list[tuple[str, str]], conditional: bool) -> bool:
-    """Whether the response surely passes on as the app gave it when no cookie is to be
-    expired: no HTML body, no ``Set-Cookie``, ``Link`` or ``Refresh``, not a ``304`` to
-    tagged ETags. A quicker look than :func:`plan_response`, which then returns None.
+def quick_look(status: str, headers: list[tuple[str, str]], conditional: bool) -> str:
+    """What a response needs when no cookie is to be expired, in one quicker look than
+    :func:`plan_response`'s, which gives the same:
+
+    - :data:`PASSES`: it passes on as the app gave it (no HTML body, no ``Set-Cookie``,
+      ``Link`` or ``Refresh``, not a ``304`` to tagged ETags); the plan is None;
+    - :data:`TAGS`: a ``304`` to tagged ETags that needs nothing else: its headers are
+      :func:`tag_etags`;
+    - :data:`PLANS`: anything else, for :func:`plan_response`.
 
     :param conditional: the request carried tagged ETags.
     """
-    if conditional and status.startswith("304"):
-        return False
-    bodiless = status.startswith(_NO_BODY)
+    looks = _LOOKS
     for name, value in headers:
-        lower = name.lower()
-        if lower in _ACTED_ON:
-            return False
-        if lower == "content-type" and not bodiless and value.lower().startswith(HTML_TYPES):
-            return False
-    return True
+        look = looks.get(name)
+        if look is None:
+            look = _look(name)
+        if look is _ACTS or (
+            look is _TYPE
+            and value.lower().startswith(HTML_TYPES)
+            and not status.startswith(_NO_BODY)
+        ):
+            return PLANS
+    return TAGS if conditional and status.startswith("304") else PASSES
+
+
+def _look(name: str) -> str:
+    """What :func:`quick_look` makes of a header name, kept for the next response when
+    short (apps send a few names, as they spell them; the cache is bounded)."""
+    lower = name.lower()
+    look = _ACTS if lower in _ACTED_ON else _TYPE if lower == "content-type" else _OTHER
+    if len(_LOOKS) < _MAX_LOOKS and len(name) <= _MAX_LOOK_NAME:
+        _LOOKS[name] = look
+    return look
 
 
 def plan_response(
@@ -209,7 +235,7 @@ def plan_response(
     if expire:
         headers = [*headers, *expire]
     if not gated:
-        return ResponsePlan(_tag_etags(headers, tag) if tagged else headers)
+        return ResponsePlan(tag_etags(headers, tag) if tagged else headers)
     codings = content_codings(encoding) if encoding else ()
     if codings is None:
         return ResponsePlan(headers, skipped=f"Content-Encoding {encoding!r} cannot be decoded")
@@ -307,7 +333,8 @@ def with_vary(vary: str, names: Sequence[str]) -> str:
     return ", ".join(filter(None, (vary, *missing)))
 
 
-def _tag_etags(headers: list[tuple[str, str]], tag: str) -> list[tuple[str, str]]:
+def tag_etags(headers: list[tuple[str, str]], tag: str) -> list[tuple[str, str]]:
+    """``headers`` with each ``ETag`` tagged ``tag`` (:func:`state_tag`)."""
     return [
         (name, _with_tag(value, tag)) if name.lower() == "etag" else (name, value)
         for name, value in headers

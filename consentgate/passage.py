@@ -24,7 +24,15 @@ from .csp import CSP_NONCE, header_nonce
 from .embeds import IDS_HEADER
 from .encoding import Feeder, Recoder, Unreadable
 from .endpoint import NO_COOKIES
-from .http import ResponsePlan, bad_gateway_headers, plan_response, untouched
+from .http import (
+    PASSES,
+    TAGS,
+    ResponsePlan,
+    bad_gateway_headers,
+    plan_response,
+    quick_look,
+    tag_etags,
+)
 from .paths import log_path
 from .rewriter import HtmlGate
 
@@ -106,8 +114,12 @@ class Passage:
         the body's first byte (a gated page)."""
         self.plan = None
         # Most responses (no page, no cookie, nobody's cookie to expire) need no plan.
-        if not self.visitor.refused and untouched(status, headers, self.conditional):
-            return status, headers
+        if not self.visitor.refused:
+            look = quick_look(status, headers, self.conditional)
+            if look is PASSES:
+                return status, headers
+            if look is TAGS:
+                return status, tag_etags(headers, self.tag)
         # A decision that could not be recorded leaves the visitor's cookies alone.
         frozen = self.environ.get(NO_COOKIES, False)
         refused = () if frozen else self.visitor.refused

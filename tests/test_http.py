@@ -5,7 +5,16 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consentgate.http import plan_response, untouched
+from consentgate import http
+from consentgate.http import (
+    PASSES,
+    PLANS,
+    TAGS,
+    ResponsePlan,
+    plan_response,
+    quick_look,
+    tag_etags,
+)
 
 NAMES = (
     *("Content-Type", "content-type", "Set-Cookie", "SET-COOKIE", "Link", "Refresh"),
@@ -22,35 +31,58 @@ heads = st.lists(st.tuples(st.sampled_from(NAMES), st.sampled_from(VALUES)), max
 
 
 @given(st.sampled_from(STATUSES), heads, st.booleans(), st.booleans())
-def test_a_head_passed_untouched_is_one_the_full_plan_leaves_alone(
+def test_the_quick_look_says_what_the_full_plan_does(
     status: str, headers: list[tuple[str, str]], conditional: bool, refuses: bool
 ) -> None:
     """The quick look may send a response to the full plan for nothing, never the
-    reverse: whatever it lets pass, the plan would have passed as it is."""
-    if untouched(status, headers, conditional):
-        plan = plan_response(
-            {"REQUEST_METHOD": "GET"},
-            status,
-            list(headers),
-            keep_cookie=lambda name: False,
-            expire=(),
-            tag="-cg0",
-            conditional=conditional,
-            keep_load=(lambda tag, attrs: False) if refuses else None,
-            negotiated=lambda environ: "de",
-        )
+    reverse: what it lets pass, the plan would have passed as it is, and the 304s it
+    tags, the plan would have tagged alike and left at that."""
+    look = quick_look(status, headers, conditional)
+    if look == PLANS:
+        return
+    plan = plan_response(
+        {"REQUEST_METHOD": "GET"},
+        status,
+        list(headers),
+        keep_cookie=lambda name: False,
+        expire=(),
+        tag="-cg0",
+        conditional=conditional,
+        keep_load=(lambda tag, attrs: False) if refuses else None,
+        negotiated=lambda environ: "de",
+    )
+    if look == PASSES:
         assert plan is None
+    else:
+        assert look == TAGS
+        assert plan == ResponsePlan(tag_etags(headers, "-cg0"))
 
 
-def test_pages_cookies_and_tagged_304s_get_the_full_plan() -> None:
+def test_pages_cookies_and_tagged_304s_get_more_than_a_pass() -> None:
     html = [("Content-Type", "text/html; charset=utf-8")]
-    assert untouched("200 OK", [("Content-Type", "application/json")], False)
-    assert untouched("204 No Content", html, False)
-    assert not untouched("200 OK", html, False)
-    assert not untouched("200 OK", [("Set-Cookie", "a=1")], False)
-    assert not untouched("200 OK", [("link", "</x.js>; rel=preload")], False)
-    assert not untouched("304 Not Modified", [], True)
-    assert untouched("304 Not Modified", [], False)
+    etag = [("ETag", '"v1"')]
+    assert quick_look("200 OK", [("Content-Type", "application/json")], False) == PASSES
+    assert quick_look("204 No Content", html, False) == PASSES
+    assert quick_look("200 OK", html, False) == PLANS
+    assert quick_look("200 OK", [("Set-Cookie", "a=1")], False) == PLANS
+    assert quick_look("200 OK", [("link", "</x.js>; rel=preload")], False) == PLANS
+    assert quick_look("304 Not Modified", etag, True) == TAGS
+    assert quick_look("304 Not Modified", [*etag, *html], True) == TAGS
+    assert quick_look("304 Not Modified", [*etag, ("Set-Cookie", "a=1")], True) == PLANS
+    assert quick_look("304 Not Modified", etag, False) == PASSES
+    assert tag_etags([*etag, *html], "-cg0") == [("ETag", '"v1-cg0"'), *html]
+
+
+def test_the_quick_looks_names_are_kept_within_bounds() -> None:
+    """Header names are remembered as the app spells them, so a name the app builds from
+    what clients send cannot grow the cache past its bounds, and is read alike."""
+    many = [(f"X-Echo-{i}", "1") for i in range(2 * http._MAX_LOOKS)]
+    long = [("X-" + "a" * http._MAX_LOOK_NAME, "1"), ("sEt-CoOkIe", "a=1")]
+    assert quick_look("200 OK", many, False) == PASSES
+    assert quick_look("200 OK", many + long, False) == PLANS
+    assert len(http._LOOKS) <= http._MAX_LOOKS
+    assert all(len(name) <= http._MAX_LOOK_NAME for name in http._LOOKS)
+    assert quick_look("200 OK", [("sEt-CoOkIe", "a=1")], False) == PLANS  # read again, alike
 
 
 def plan_page(headers: list[tuple[str, str]], language: str | None) -> list[tuple[str, str]]:

@@ -20,6 +20,7 @@ from werkzeug.test import Client, EnvironBuilder, TestResponse, run_wsgi_app
 
 from consentgate import Category, ConfigError, Consent, ConsentGate
 from consentgate.cookies import MAX_EXPIRY_HEADERS
+from consentgate.passage import Passage
 
 from .conftest import (
     GTAG,
@@ -250,6 +251,20 @@ def test_expired_cookie_asks_again(make_gate: Gate) -> None:
     client = Client(gate)
     decide(client, "reject_all")
     assert b"consentgate-banner" not in client.get("/").data
+    start = gate.clock()
+    gate.clock = lambda: start + 181 * 86400
+    assert b"consentgate-banner" in client.get("/").data
+
+
+def test_a_long_cookie_header_is_read_alike_and_expires(make_gate: Gate) -> None:
+    """A Cookie header too long to be its own cache key is kept under its digest: read
+    the same on every request, and asked again once the choice expires."""
+    gate = make_gate()
+    client = Client(gate)
+    decide(client, "reject_all")
+    client.set_cookie("padding", "p" * 3000)
+    for _ in range(3):
+        assert b"consentgate-banner" not in client.get("/").data
     start = gate.clock()
     gate.clock = lambda: start + 181 * 86400
     assert b"consentgate-banner" in client.get("/").data
@@ -503,6 +518,22 @@ def test_non_html_returns_the_apps_own_iterable(make_gate: Gate) -> None:
 
     result = make_gate(app)({"REQUEST_METHOD": "GET", "PATH_INFO": "/"}, lambda *a: None)
     assert result is body
+
+
+def test_a_gated_body_is_its_passage(make_gate: Gate) -> None:
+    """One object per response: the passage :meth:`Gate.admit` builds is also the
+    response's ``start_response`` and, for a gated page, its iterable."""
+    body = Closing([b"<p>a</p>"])
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Closing:
+        start_response("200 OK", [("Content-Type", "text/html")])
+        return body
+
+    result = make_gate(app)({"REQUEST_METHOD": "GET", "PATH_INFO": "/"}, lambda *a: None)
+    assert isinstance(result, Passage)
+    assert b"<p>a</p>" in b"".join(result)
+    result.close()  # type: ignore[attr-defined]
+    assert body.closed
 
 
 def test_file_wrapper_passes_through(make_gate: Gate, tmp_path: Any) -> None:
