@@ -563,11 +563,10 @@ def test_demo_decision_is_recorded_with_the_banner_it_showed(
     assert 'name="entry_point" value="banner"' in client.get("/").get_data(as_text=True)
     client.post("/consent", data={"action": "accept_all", "entry_point": "banner", "next": "/"})
     page = client.get("/consent").get_data(as_text=True)
-    consent_id = (
-        app.extensions["consentgate"]
-        .consent_for({"HTTP_COOKIE": f"consentgate={client.get_cookie('consentgate').value}"})
-        .consent_id
-    )
+    cookie = client.get_cookie("consentgate")
+    assert cookie is not None
+    environ = {"HTTP_COOKIE": f"consentgate={cookie.value}"}
+    consent_id = app.extensions["consentgate"].consent_for(environ).consent_id
     assert f"<code>{consent_id}</code>" in page
     store = open_store(app.config["CONSENTGATE_RECORDS"])
     try:

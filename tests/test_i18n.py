@@ -97,6 +97,7 @@ def test_every_official_language_has_a_complete_catalogue(language: str, domain:
             assert _shape(message.string) == _shape(message.id), f"placeholders: {key!r}"
             continue
         forms = message.string
+        assert isinstance(forms, tuple | list), f"plural forms: {key!r}"
         assert len(forms) == catalog.num_plurals, f"plural forms: {key!r}"
         for form in forms:
             assert form.strip(), f"empty plural form: {key!r}"
@@ -115,9 +116,12 @@ def test_the_shipped_mo_says_what_the_po_says(language: str) -> None:
         if isinstance(message.id, str):
             assert translations.gettext(message.id) == message.string
         else:
+            singular, plural = message.id
+            forms = message.string
+            assert isinstance(forms, tuple | list)
             for n in (1, 2, 5, 21):
                 index = _plural_index(catalog, n)
-                assert translations.ngettext(*message.id, n) == message.string[index]
+                assert translations.ngettext(singular, plural, n) == forms[index]
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import pairwise
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -825,7 +825,7 @@ def test_a_cut_off_script_is_not_scanned_again_with_each_chunk(
     # taken whole; after that its text is followed as raw text, not scanned from its start
     # again with every chunk (quadratic in its length when chunks are small).
     scanned = 0
-    skipper = rewriter.FAST
+    skipper = rewriter.FAST  # type: ignore[attr-defined]
 
     class Counting:
         def finditer(self, buf: bytes, pos: int, end: int) -> Iterator[re.Match[bytes]]:
@@ -906,7 +906,7 @@ def test_kept_text_is_sent_as_it_arrives(opening: bytes) -> None:
     # Once in a long kept element (not an inline script: that is held until classified),
     # each chunk of its text is sent when it comes, even the bytes that the search for
     # its end looks at again with the next chunk.
-    gate = HtmlGate(FakeRules(), lambda category: True)  # type: ignore[arg-type]
+    gate = HtmlGate(FakeRules(), lambda category: True)
     start = b"<p>a</p>" + opening + b"x" * 9000
     assert gate.feed(start[:50]) + gate.feed(start[50:]) == start
     for piece in (b"x" * 5000 + b"</sty", b"le </scr", b"ipt </text", b"area --", b"! -"):
@@ -1190,7 +1190,7 @@ EMBEDS = [
 
 @pytest.mark.parametrize(("doc", "expected", "options"), EMBEDS)
 def test_refused_embed_is_replaced_the_same_for_any_chunking(
-    doc: bytes, expected: bytes, options: dict[str, str]
+    doc: bytes, expected: bytes, options: dict[str, Any]
 ) -> None:
     outputs = set()
     for chunk in (0, 1, 7):
