@@ -206,8 +206,8 @@ def test_threads_appending_at_once_lose_nothing(store: Any, url: str) -> None:
 
 
 def test_stores_follow_both_protocols(store: Any) -> None:
-    assert isinstance(store, RecordReader)
     assert callable(store.append) and callable(store.close)
+    assert isinstance(store, RecordReader)
 
 
 def test_an_unreachable_store_raises_store_unavailable(tmp_path: Path) -> None:
@@ -218,6 +218,7 @@ def test_an_unreachable_store_raises_store_unavailable(tmp_path: Path) -> None:
         open_store(f"postgresql://postgres@127.0.0.1:{_closed_port()}/none"),
     ]
     for unreachable in stores:
+        assert isinstance(unreachable, RecordReader)
         with pytest.raises(StoreUnavailable):
             unreachable.append(record("c1"), NOTICE)
         with pytest.raises(StoreUnavailable):
@@ -238,6 +239,7 @@ def test_postgres_store_recovers_after_the_database_restarts(
     pg_cluster: Any, postgres_url: str
 ) -> None:
     store = open_store(postgres_url)
+    assert isinstance(store, RecordReader)
     store.append(record("before"), NOTICE)
     pg_cluster.stop("immediate")
     try:
@@ -269,6 +271,7 @@ def test_a_thread_per_request_leaves_no_connection_open(tmp_path: Path) -> None:
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_a_store_works_in_a_child_after_fork_and_the_parent_keeps_working(url: str) -> None:
     store = open_store(url)
+    assert isinstance(store, RecordReader)
     store.append(record("parent"), NOTICE)  # connections open before the fork, as in
     pid = os.fork()  # a server that loads the app, then forks its workers
     if pid == 0:
