@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.catalog import Catalog, Message
@@ -405,9 +406,9 @@ def test_languages_default_to_every_shipped_catalogue() -> None:
         pytest.param({"languages": "en"}, "languages", id="a-string"),
     ],
 )
-def test_language_options_are_checked_at_start_up(options: dict[str, object], key: str) -> None:
+def test_language_options_are_checked_at_start_up(options: dict[str, Any], key: str) -> None:
     with pytest.raises(ConfigError) as raised:
-        Settings(secret_key=SECRET, categories=categories(), **options)  # type: ignore[arg-type]
+        Settings(secret_key=SECRET, categories=categories(), **options)
     assert raised.value.key == key
 
 

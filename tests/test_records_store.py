@@ -44,8 +44,12 @@ def store(url: str) -> Iterator[Any]:
 
 
 def test_records_read_back_in_order_with_their_notice(store: Any) -> None:
-    refused = {"granted": ("necessary",), "refused": ("analytics",), "notice": NOTICE_FR}
-    later = record("c1", T0 + days(1), **refused)  # type: ignore[arg-type]
+    refused: dict[str, Any] = {
+        "granted": ("necessary",),
+        "refused": ("analytics",),
+        "notice": NOTICE_FR,
+    }
+    later = record("c1", T0 + days(1), **refused)
     store.append(later, NOTICE_FR)  # appended first, decided later
     first = record("c1", T0)
     store.append(first, NOTICE)
@@ -102,8 +106,12 @@ def test_many_records_export_in_batches(store: Any) -> None:
 def test_stats_count_days_actions_and_categories(store: Any) -> None:
     store.append(record("a", T0), NOTICE)
     store.append(record("b", T0 + days(0.1)), NOTICE)
-    refuse = {"granted": ("necessary",), "refused": ("analytics",), "action": "reject_all"}
-    store.append(record("c", T0 + days(1), **refuse), NOTICE)  # type: ignore[arg-type]
+    refuse: dict[str, Any] = {
+        "granted": ("necessary",),
+        "refused": ("analytics",),
+        "action": "reject_all",
+    }
+    store.append(record("c", T0 + days(1), **refuse), NOTICE)
     store.append(record("d", T0 + days(9)), NOTICE)
     stats = store.stats(T0, T0 + days(2))
     assert stats.total == 3
