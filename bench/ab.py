@@ -36,8 +36,8 @@ from consentgate.speedups import PURE_ENV
 from . import policy
 from .pages import DEFAULT_CORPUS, KB, MB, generate_page, load_corpus, split
 from .report import ratio, table
-from .throughput import CHUNK, rewrite
-from .timing import medians
+from .throughput import CHUNK, rewrite, streaming_options
+from .timing import medians, paired_ratio, samples
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The package name the base revision is imported under.
@@ -161,7 +161,8 @@ def streaming(
     pages: Sequence[tuple[str, bytes]], gates: dict[str, Callable[[], object]]
 ) -> list[list[object]]:
     """Rows of the streaming table: per page over 100 KB, each side's chunked / whole
-    ratio (16 KB chunks), all four runs timed in turns; then the lowest and median."""
+    ratio (16 KB chunks), all four runs timed in turns (as :func:`.throughput.streaming`
+    times its two); then the lowest and median."""
     rows: list[list[object]] = []
     ratios: dict[str, list[float]] = {name: [] for name in gates}
     for page, data in pages:
@@ -171,9 +172,9 @@ def streaming(
         for name, make in gates.items():
             runs[f"{name} chunked"] = partial(rewrite, make, split(data, CHUNK))
             runs[f"{name} whole"] = partial(rewrite, make, [data])
-        seconds = medians(runs, min_runs=7, budget=0.1)
+        seconds = samples(runs, **streaming_options(quick=True))
         for name in gates:
-            ratios[name].append(seconds[f"{name} whole"] / seconds[f"{name} chunked"])
+            ratios[name].append(paired_ratio(seconds[f"{name} whole"], seconds[f"{name} chunked"]))
         rows.append([page, len(data) // KB, *(ratios[name][-1] for name in gates)])
     for label, pick in (("lowest", min), ("median", statistics.median_low)):
         rows.append([label, None, *(pick(ratios[name]) for name in gates)])

@@ -344,11 +344,41 @@ class HtmlGate:
         if self._done:
             return data
         data = data if type(data) is bytes else bytes(data)
-        self._buf = self._buf + data if self._buf else data
+        if not self._buf:
+            self._buf = data
+        elif self._rname and self._pass_raw(data):
+            return data
+        else:
+            self._buf += data
         # Mostly markup, and the buffer ends in it: _run only once another state begins.
         if self._in_text() or (self._markup(False) and not self._bypass):
             self._run(False)
         return self._flush(data)
+
+    def _pass_raw(self, data: bytes) -> bool:
+        """Pass ``data`` on as it came if it is raw text through and through: True then.
+
+        That is the commonest chunk inside a long style or script (one not held back to be
+        classified): the search for the raw text's end (or, in script data, for what
+        changes its state) finds nothing in the bytes kept before the chunk and its first
+        few, nor in the chunk itself. The gate is then left as if it had read the chunk
+        appended to its buffer, without copying the chunk into it.
+        """
+        n, buf = len(data), self._buf
+        if self._hold >= 0 or self._fhold >= 0 or self._out != len(buf) or self._rend >= 0:
+            return False
+        search, back = self._raw_search()
+        if n <= 2 * back or search.search(data):
+            return False
+        # A match is at most back + 1 bytes long: one starting in the kept bytes ends
+        # within the chunk's first back.
+        if search.search(buf[self._pos :] + data[: back + 1]):
+            return False
+        end = len(buf) + n
+        self._pos, self._out = end - back, end
+        self._buf, self._tail = data[n - back :], data[n - back - 1 : n - back]
+        self._rebase(end - back)
+        return True
 
     def close(self) -> bytes:
         """Finish the stream: return whatever was held back, resolved."""
@@ -567,14 +597,18 @@ class HtmlGate:
     def _resume_partial(self, final: bool) -> bool:
         """Retry a tag cut off by the end of the last chunk; False to stop tokenizing markup.
 
-        Only a ">" in the new bytes can end it, and it alone needs matching again (not
-        every skipper path over its length); past ``max_buffer`` it cannot wait longer.
+        Only a ">" in the new bytes can end it, and it alone is matched again (not every
+        skipper path over its length); past ``max_buffer`` it cannot wait longer. Once
+        whole, the skipper reads it as it reads any tag: one it passes unseen, such as a
+        long ``<input value>``, is not decoded and classified.
         """
-        buf = self._buf
-        if not final and buf.find(b">", self._partial) < 0 and len(buf) - self._pos <= self._max:
+        buf, pos = self._buf, self._pos
+        if not final and buf.find(b">", self._partial) < 0 and len(buf) - pos <= self._max:
             return False
         self._partial = -1
-        if not self._token(self._pos, len(self._buf), final):
+        if final or TAG.match(buf, pos) is not None:
+            return True
+        if not self._token(pos, len(buf), final):  # still cut off, or too long to wait
             return False
         return not self._in_text()
 
@@ -1198,17 +1232,26 @@ class HtmlGate:
         self._rname = ""
         return True
 
+    def _raw_search(self) -> tuple[Searcher, int]:
+        """What finds the end of raw text (or, in script data, the next change of state),
+        and how many bytes at the end of the buffer a match cut off by it may start in."""
+        if self._rscript:
+            return SCRIPT[self._rstate], 8
+        # Where SVG/MathML may have been closed, an element raw text in HTML may hold
+        # is too: raw text ends at any raw-text end tag.
+        if self._unsure and self._stack:
+            return RAW_END_ANY, 10
+        return raw_end(self._rname), len(self._rname) + 2
+
     def _find_end(self, end: int) -> int:
         """Offset of the end tag closing the raw text, or -1 (searching resumes later)."""
         buf, pos = self._buf, self._pos
         if not self._rscript:
-            # Where SVG/MathML may have been closed, an element raw text in HTML may hold
-            # is too: raw text ends at any raw-text end tag.
-            unsure = self._unsure and bool(self._stack)
-            m = (RAW_END_ANY if unsure else raw_end(self._rname)).search(buf, pos)
+            search, back = self._raw_search()
+            m = search.search(buf, pos)
             if m is not None:
                 return m.start()
-            self._pos = max(pos, end - (10 if unsure else len(self._rname) + 2))
+            self._pos = max(pos, end - back)
             return -1
         state = self._rstate
         while (m := SCRIPT[state].search(buf, pos)) is not None:

@@ -27,11 +27,25 @@ CHUNKS = (1, 1024, 16 * 1024, 0)
 ONE_BYTE_PREFIX = 32 * 1024
 
 
+def _chunk_boundaries() -> Iterator[tuple[str, bytes]]:
+    """Documents whose chunk boundaries fall where the gate carries state from one chunk to
+    the next without reading it again: inside a long kept raw text (passed on as it came)
+    and its end tag, and inside a long tag the skipper passes unseen."""
+    css = b".a > b { c: d } /* </styl */ " * 700
+    value = b"[{&quot;u&quot;:&quot;https://www.google-analytics.com/a.js&quot;}]" * 40
+    for lead in (b"", b"<p>" + b"x" * 900):
+        yield "chunks:style", lead + b"<style>" + css + b"</style ><p>a</p>"
+        yield "chunks:script", lead + b"<script src=a.js>x='<!--" + css + b"--></script><p>a"
+        yield "chunks:quiet-tag", lead + b'<input type=hidden value="' + value + b'"><img src=x>'
+
+
 def documents() -> Iterator[tuple[str, bytes]]:
     """(name, document) for every document compared."""
     for kind, found in (("tree", tree_construction()), ("tokenizer", tokenizer())):
         for ident, text in found:
             yield f"{kind}:{ident}", with_trackers(text)
+    for i, (name, doc) in enumerate(_chunk_boundaries()):
+        yield f"{name}:{i}", doc
     if CORPUS.is_dir():
         for page in sorted(CORPUS.glob("*/*.html")):
             yield f"corpus:{page.parent.name}/{page.name}", page.read_bytes()

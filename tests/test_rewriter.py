@@ -692,6 +692,32 @@ def test_long_held_scripts_in_small_chunks(
     assert feed_all(splits(doc, cuts), grant, BANNER) == whole
 
 
+# Script text in which nothing changes the state of script data: chunks of it are set
+# aside until a search block is full (or the end may be in one).
+PLAIN_HELD = b'{"a": [1, 2, 3], "b": "x < y > z", "c": null, "d": "/scrip"},\n' * 1700
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    at=st.integers(min_value=0, max_value=len(PLAIN_HELD)),
+    signature=st.sampled_from([b"", b"gtag(1)", b"fbq(2)", b"<!--", b"</script>"]),
+    chunk=st.integers(min_value=17, max_value=40000),
+    cuts=st.lists(st.integers(min_value=0), max_size=6),
+    allowed=st.sets(st.sampled_from(["analytics", "marketing"])),
+    limit=st.sampled_from([1 << 20, 50_000]),
+)
+def test_long_plain_held_script_in_any_chunks(
+    at: int, signature: bytes, chunk: int, cuts: list[int], allowed: set[str], limit: int
+) -> None:
+    text = PLAIN_HELD[:at] + signature + PLAIN_HELD[at:]
+    doc = b"<p>a</p><script>" + text + b'</script><img src="' + GA + b'"><p>b</p>'
+    grant = frozenset(allowed)
+    whole = run(doc, grant, max_buffer=limit)
+    assert run(doc, grant, chunk=chunk, max_buffer=limit) == whole
+    gate = HtmlGate(FakeRules(), grant.__contains__, max_buffer=limit)  # type: ignore[arg-type]
+    assert b"".join(map(gate.feed, splits(doc, cuts))) + gate.close() == whole
+
+
 def test_real_rules() -> None:
     categories = pytest.importorskip("consentgate.categories")
     rules_module = pytest.importorskip("consentgate.rules")
@@ -750,10 +776,10 @@ def test_corpus_refused_is_chunk_invariant() -> None:
     assert changed > 50
 
 
-def split_everywhere(doc: bytes, start: int, stop: int) -> Iterable[list[bytes]]:
-    """``doc`` in two pieces cut at each of ``start:stop``, then in three (one more cut
-    a little over a chunk later)."""
-    for i in range(start, stop):
+def split_everywhere(doc: bytes, start: int, stop: int, step: int = 1) -> Iterable[list[bytes]]:
+    """``doc`` in two pieces cut at each of ``start:stop`` (every ``step``), then in three
+    (one more cut a little over a chunk later)."""
+    for i in range(start, stop, step):
         yield [doc[:i], doc[i:]]
         yield [doc[:i], doc[i : i + 4100], doc[i + 4100 :]]
 
@@ -912,6 +938,59 @@ def test_kept_text_is_sent_as_it_arrives(opening: bytes) -> None:
     for piece in (b"x" * 5000 + b"</sty", b"le </scr", b"ipt </text", b"area --", b"! -"):
         assert gate.feed(piece) == piece
     assert gate.close() == b""
+
+
+@pytest.mark.parametrize(
+    ("opening", "closing"),
+    [
+        (b"<style>", b"</style>"),
+        (b"<textarea>", b"</textarea>"),
+        (b"<script src=a.js>", b"</script>"),
+        (b"<script src=a.js>x = '<!--", b"--></script>"),
+    ],
+    ids=["style", "textarea", "script", "escaped-script"],
+)
+def test_a_chunk_of_kept_raw_text_is_sent_as_it_came(opening: bytes, closing: bytes) -> None:
+    # A chunk that holds no end of the raw text (nor of the state script data is in) is
+    # sent as the very object that came, not copied into the buffer; the end tag, also
+    # cut across two chunks, still ends the raw text there.
+    body = b"a { b: c } d < e " * 2400
+    doc = b"<p>a</p>" + opening + body + closing + b'<img src="' + GA + b'"><p>end</p>'
+    whole = run(doc)
+    assert GA not in whole and whole.endswith(closing + b"<p>end</p>")
+    for size in (4096, 5000):
+        gate = HtmlGate(FakeRules(), frozenset().__contains__)  # type: ignore[arg-type]
+        chunks = [doc[i : i + size] for i in range(0, len(doc), size)]
+        out = [gate.feed(chunk) for chunk in chunks]
+        assert b"".join(out) + gate.close() == whole
+        # (a script's first chunk waits once to be taken whole: the second may too)
+        assert all(o is c for o, c in zip(out[2:6], chunks[2:6], strict=True))
+    end = doc.index(closing)
+    for chunks in split_everywhere(doc, end - 12, end + 12):
+        assert feed_all(chunks, frozenset(), None) == whole, [len(c) for c in chunks]
+
+
+def test_a_quiet_tag_cut_by_a_chunk_is_not_classified(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A tag the skippers pass unseen (an <input> without src) is read by the skipper once
+    # the chunk that ends it comes, as in a whole document: not decoded and classified.
+    classified: list[bytes] = []
+
+    def classify_tag(self: FakeRules, tag: str, raw: bytes) -> str | None:
+        classified.append(raw)
+        return self.classify_element(tag, decode_attrs(raw))
+
+    monkeypatch.setattr(FakeRules, "classify_tag", classify_tag)
+    value = b"[{&quot;u&quot;:&quot;" + GA + b"&quot;}]" * 60
+    tag = b'<input type="hidden" value="' + value + b'" name="f">'
+    lead = b"<p>a</p>"  # a short buffer is read to its end, up to the cut-off tag
+    doc = lead + tag + b'<img src="' + GA + b'"><p>end</p>'
+    whole = run(doc)
+    assert whole == lead + tag + b"<p>end</p>"
+    assert len(classified) == 1  # the <img>
+    for chunks in split_everywhere(doc, len(lead) + 1, len(lead) + len(tag), step=97):
+        classified.clear()
+        assert feed_all(chunks, frozenset(), None) == whole, [len(c) for c in chunks]
+        assert len(classified) == 1, [len(c) for c in chunks]
 
 
 # --- markup meant to run first (the Consent Mode default) ------------------------------
