@@ -714,7 +714,7 @@ def test_long_plain_held_script_in_any_chunks(
     grant = frozenset(allowed)
     whole = run(doc, grant, max_buffer=limit)
     assert run(doc, grant, chunk=chunk, max_buffer=limit) == whole
-    gate = HtmlGate(FakeRules(), grant.__contains__, max_buffer=limit)  # type: ignore[arg-type]
+    gate = HtmlGate(FakeRules(), grant.__contains__, max_buffer=limit)
     assert b"".join(map(gate.feed, splits(doc, cuts))) + gate.close() == whole
 
 
@@ -959,7 +959,7 @@ def test_a_chunk_of_kept_raw_text_is_sent_as_it_came(opening: bytes, closing: by
     whole = run(doc)
     assert GA not in whole and whole.endswith(closing + b"<p>end</p>")
     for size in (4096, 5000):
-        gate = HtmlGate(FakeRules(), frozenset().__contains__)  # type: ignore[arg-type]
+        gate = HtmlGate(FakeRules(), frozenset().__contains__)
         chunks = [doc[i : i + size] for i in range(0, len(doc), size)]
         out = [gate.feed(chunk) for chunk in chunks]
         assert b"".join(out) + gate.close() == whole
