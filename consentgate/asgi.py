@@ -89,6 +89,7 @@ class ConsentGateMiddleware:
     def __init__(
         self,
         app: ASGIApp,
+        /,  # as Starlette's add_middleware() types its factories: the options take any name
         config: Settings | Mapping[str, Any] | None = None,
         *,
         serve_endpoint: bool = True,

@@ -7,9 +7,9 @@ catalogue entries it names (:mod:`consentgate.catalogue`), checked when it is bu
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .catalogue import (
     CATEGORY_NAME,
@@ -81,6 +81,26 @@ class Category:
     google_consent_mode: GoogleConsentMode = "basic"
     gpc: bool | None = None
     youtube_nocookie: bool = False
+
+    if TYPE_CHECKING:
+        # What the constructor accepts; the fields above are what it stores (the
+        # dataclass's own __init__ runs, this only types it).
+        def __init__(
+            self,
+            name: str,
+            required: bool = ...,
+            label: str | Mapping[str, str] = ...,
+            description: str | Mapping[str, str] = ...,
+            cookies: Iterable[str | CookieSpec | Mapping[str, object]] = ...,
+            sources: Iterable[str] = ...,
+            inline: Iterable[str] = ...,
+            trackers: Iterable[str] = ...,
+            presets: Iterable[str] = ...,
+            consent_types: Iterable[str] = ...,
+            google_consent_mode: GoogleConsentMode = ...,
+            gpc: bool | None = ...,
+            youtube_nocookie: bool = ...,
+        ) -> None: ...
 
     def __post_init__(self) -> None:
         valid = isinstance(self.name, str) and CATEGORY_NAME.fullmatch(self.name) is not None

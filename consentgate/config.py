@@ -12,7 +12,7 @@ import dataclasses
 import functools
 import os
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -148,6 +148,46 @@ class Settings:
     #: The site's own catalogue directories (``<lang>/LC_MESSAGES/consentgate.mo``), read
     #: before the shipped ones: to add a language or reword messages.
     locale_dirs: tuple[str, ...] = ()
+
+    if TYPE_CHECKING:
+        # What the constructor accepts; the fields above are what it stores (the
+        # dataclass's own __init__ runs, this only types it).
+        def __init__(
+            self,
+            secret_key: str | bytes | Sequence[str | bytes],
+            categories: Iterable[Category],
+            cookie_name: str = ...,
+            max_age_days: int = ...,
+            policy_version: str | int = ...,
+            endpoint: str = ...,
+            privacy_url: str = ...,
+            secure: bool | None = ...,
+            cookie_path: str | None = ...,
+            undeclared_cookies: UndeclaredPolicy = ...,
+            inject_banner: bool = ...,
+            inject_script: bool = ...,
+            exclude_paths: Iterable[str] = ...,
+            max_buffer: int = ...,
+            unreadable: UnreadablePolicy = ...,
+            max_inflated: int = ...,
+            trusted_origins: Iterable[str] = ...,
+            cookie_domain: str | None = ...,
+            records: str | RecordStore | None = ...,
+            on_decision: Callable[[Record], None] | None = ...,
+            record_ip_prefix: bool = ...,
+            consent_mode: bool = ...,
+            ads_data_redaction: bool = ...,
+            url_passthrough: bool = ...,
+            mode: Mode = ...,
+            region: Callable[[WSGIEnvironment], str] | None = ...,
+            region_headers: Iterable[str] = ...,
+            gpc: GpcPolicy | Literal["honor"] = ...,
+            gpc_answers_banner: bool = ...,
+            load_once_seconds: int = ...,
+            languages: Iterable[str] = ...,
+            default_language: str = ...,
+            locale_dirs: Iterable[str | os.PathLike[str]] = ...,
+        ) -> None: ...
 
     def __post_init__(self) -> None:
         set_ = functools.partial(object.__setattr__, self)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import urlencode
 
 import httpx
@@ -359,7 +359,8 @@ class DjangoClient:
         )
         sent = list(response.items())
         sent += [("Set-Cookie", morsel.OutputString()) for morsel in response.cookies.values()]
-        data = b"".join(response.streaming_content) if response.streaming else response.content
+        # django-stubs types the test client's response as one that never streams.
+        data = b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined]
         response.close()
         return Answer(response.status_code, sent, data)
 
@@ -380,7 +381,8 @@ class DjangoAsgiClient(AsgiClient):
 
         self.django = DjangoClient(handler, root_path, options, asynchronous=True)
         self.gate = self.django.gate
-        transport = httpx.ASGITransport(app=ASGIHandler(), root_path=root_path)
+        # django-stubs types the scope as a dict, httpx passes a MutableMapping: both are dicts.
+        transport = httpx.ASGITransport(app=ASGIHandler(), root_path=root_path)  # type: ignore[arg-type]
         self.client = httpx.AsyncClient(transport=transport, base_url="http://localhost")
         del self.client.headers["Accept-Encoding"]
         self.root_path = root_path
@@ -414,7 +416,7 @@ ADAPTERS: list[Adapter] = [
 
 
 @contextmanager
-def uvicorn_served(app: Any, lifespan: str = "on") -> Iterator[str]:
+def uvicorn_served(app: Any, lifespan: Literal["auto", "on", "off"] = "on") -> Iterator[str]:
     """Serve an ASGI app with uvicorn on a free port of 127.0.0.1 (its lifespan run,
     unless ``lifespan="off"``: Django has none); yields the base URL, and stops the
     server on exit."""

@@ -72,7 +72,9 @@ def categories() -> list[Category]:
     ]
 
 
-def html_app(body: bytes = PAGE, headers: Iterable[tuple[str, str]] = ()) -> Any:
+def html_app(
+    body: bytes = PAGE, headers: Iterable[tuple[str, str]] = ()
+) -> Callable[[dict[str, Any], Callable[..., Any]], list[bytes]]:
     """A WSGI app answering every request with ``body`` as HTML."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:

@@ -8,7 +8,7 @@ import asyncio
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, MutableMapping
 from contextlib import ExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,13 +26,14 @@ from bench.memory import LIMIT, measure_asgi
 from bench.pages import MB
 from consentgate import Consent
 from consentgate.asgi import ConsentGateMiddleware, consent, script_tags
+from consentgate.records import RecordReader
 
 from .adapters import readme_module, uvicorn_served
 from .conftest import GTAG, PAGE, PAGE_ACCEPTED, SECRET, categories
 
 BANNER = b'id="consentgate-banner"'
 OPTIONS: dict[str, Any] = {"secret_key": SECRET, "categories": categories()}
-Message = dict[str, Any]
+Message = MutableMapping[str, Any]
 
 
 def run(coroutine: Any) -> Any:
@@ -240,12 +241,14 @@ def test_a_decision_is_recorded_before_it_is_answered(tmp_path: Path) -> None:
     body = {"type": "http.request", "body": b"action=accept_all&next=/"}
     sent = run(call(gate, http_scope("/consent", "POST", form), [body]))
     assert sent[0]["status"] == 303
-    assert gate.gate.recorder.store().stats().total == 1
+    opened = gate.gate.recorder.store()
+    assert isinstance(opened, RecordReader)
+    assert opened.stats().total == 1
     gate.gate.recorder.close()
 
 
 def test_a_chunked_post_over_the_limit_is_refused_unread() -> None:
-    pieces = [{"type": "http.request", "body": b"x" * 4096, "more_body": True}] * 100
+    pieces: list[Message] = [{"type": "http.request", "body": b"x" * 4096, "more_body": True}] * 100
     scope = http_scope(
         "/consent", "POST", [(b"content-type", b"application/x-www-form-urlencoded")]
     )
@@ -256,7 +259,7 @@ def test_a_chunked_post_over_the_limit_is_refused_unread() -> None:
 
 def test_a_client_gone_before_its_post_arrived_gets_nothing() -> None:
     scope = http_scope("/consent", "POST")
-    disconnect = [{"type": "http.disconnect"}]
+    disconnect: list[Message] = [{"type": "http.disconnect"}]
     assert (
         run(call(ConsentGateMiddleware(PlainTextResponse("app"), **OPTIONS), scope, disconnect))
         == []
@@ -272,7 +275,7 @@ def test_a_disconnect_ends_an_endless_stream() -> None:
 
     app = ConsentGateMiddleware(StreamingResponse(endless(), media_type="text/html"), **OPTIONS)
     # Starlette's response listens for the disconnect (ASGI spec 2.3) and stops.
-    incoming = [{"type": "http.request", "body": b""}, {"type": "http.disconnect"}]
+    incoming: list[Message] = [{"type": "http.request", "body": b""}, {"type": "http.disconnect"}]
     sent = run(call(app, http_scope(), incoming))  # returns: the stream ended
     assert b"googletagmanager" not in body_of(sent)
     assert not any(m.get("more_body") is False for m in sent[1:])
@@ -314,7 +317,10 @@ def test_file_sending_extensions_are_withheld_from_the_app() -> None:
         seen.append(scope)
         await PlainTextResponse("ok")(scope, receive, send)
 
-    extensions = {"http.response.pathsend": {}, "http.response.trailers": {}}
+    extensions: dict[str, dict[str, Any]] = {
+        "http.response.pathsend": {},
+        "http.response.trailers": {},
+    }
     run(call(ConsentGateMiddleware(app, **OPTIONS), http_scope(extensions=extensions), []))
     assert seen[0]["extensions"] == {"http.response.trailers": {}}
 

@@ -43,8 +43,9 @@ def test_category_normalises_lists_to_tuples() -> None:
     "field", ["cookies", "sources", "inline", "trackers"], ids=lambda field: field
 )
 def test_category_refuses_a_bare_string_instead_of_a_list(field: str) -> None:
+    options: dict[str, Any] = {field: "google-analytics"}
     with pytest.raises(ConfigError) as info:
-        Category("analytics", **{field: "google-analytics"})
+        Category("analytics", **options)
     assert info.value.key == field
     assert "must be a list" in info.value.why
 

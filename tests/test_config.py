@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import inspect
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +60,39 @@ def test_settings_defaults() -> None:
     assert settings.max_inflated == 64 << 20
     assert settings.trusted_origins == ()
     assert settings.cookie_domain is None
+
+
+def test_the_documented_example_type_checks() -> None:
+    """The example of the README and of ``Settings``: lists and a str key, as users write
+    them. ``make lint`` runs mypy --strict on this module, so the constructors' types
+    must accept them; the fields still hold tuples and bytes."""
+    settings = Settings(
+        secret_key=SECRET,
+        categories=[Category("necessary", required=True), Category("stats", trackers=["matomo"])],
+        exclude_paths=["/admin/"],
+    )
+    stats = Category("stats", cookies=["_pk_id*", {"name": "tz", "provider": "This site"}])
+    assert settings.secret_key == (SECRET.encode(),)
+    assert isinstance(settings.categories, tuple)
+    assert settings.exclude_paths == ("/admin/",)
+    assert [spec.name for spec in stats.cookies] == ["_pk_id*", "tz"]
+
+
+@pytest.mark.parametrize("cls", [Settings, Category])
+def test_the_typed_constructor_lists_every_field(cls: type[Any]) -> None:
+    """The ``__init__`` declared for type checkers names every field, in order, with a
+    default where the field has one (the dataclass's own constructor is the one that runs)."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    init = next(
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef) and node.name == "__init__"
+    )
+    declared = [arg.arg for arg in init.args.args[1:]]
+    fields = dataclasses.fields(cls)
+    assert declared == [f.name for f in fields]
+    optional = [f.name for f in fields if f.default is not dataclasses.MISSING]
+    assert declared[len(declared) - len(init.args.defaults) :] == optional
 
 
 def test_settings_helpers() -> None:

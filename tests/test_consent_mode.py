@@ -14,6 +14,7 @@ import pytest
 from werkzeug.test import Client
 
 from consentgate import Category, ConfigError, Consent, ConsentGate, Settings, load_config
+from consentgate.categories import GoogleConsentMode
 from consentgate.consent_mode import ConsentMode
 
 from .conftest import SECRET
@@ -35,7 +36,7 @@ NO_HEAD = b"<!DOCTYPE html><html lang=en><meta charset=utf-8><title>KA2</title>"
 BARE = b"<!-- <head><script> -->\n<p>Hello</p>" + OWN + GA + b"<p>Bye</p>"
 
 
-def categories(*, ads_mode: str = "basic") -> list[Category]:
+def categories(*, ads_mode: GoogleConsentMode = "basic") -> list[Category]:
     """Necessary (security), analytics with Google Analytics, and Google Ads."""
     return [
         Category("necessary", required=True, consent_types=["security_storage"]),
@@ -184,8 +185,9 @@ def test_consent_mode_mistakes_name_the_option(
 
 @pytest.mark.parametrize("option", ["consent_mode", "ads_data_redaction", "url_passthrough"])
 def test_consent_mode_switches_are_booleans(option: str) -> None:
+    options: dict[str, Any] = {option: "yes"}
     with pytest.raises(ConfigError) as error:
-        Settings(secret_key=SECRET, categories=categories(), **{option: "yes"})
+        Settings(secret_key=SECRET, categories=categories(), **options)
     assert error.value.key == option
 
 
@@ -310,7 +312,7 @@ def test_tag_manager_category_gets_the_snippet_with_the_other_categories_types()
         ),
     ],
 )
-def test_ads_options_follow_the_default(options: dict[str, bool], sets: bytes) -> None:
+def test_ads_options_follow_the_default(options: dict[str, Any], sets: bytes) -> None:
     found = snippet_of(visit(gate(**options), "accept_all").get("/").data)
     assert found is not None and found["sets"] == sets
 
@@ -444,7 +446,7 @@ def test_readme_example_does_what_it_says(tmp_path: Path) -> None:
     settings = load_config(tmp_path / "consent.toml", secret_key=SECRET)
     ads = b'<script src="https://www.googleadservices.com/pagead/conversion.js"></script>'
     page = WITH_HEAD.replace(ADS, ads)
-    options = {"ads_data_redaction": True, "url_passthrough": True}
+    options: dict[str, Any] = {"ads_data_redaction": True, "url_passthrough": True}
     assert {k: getattr(settings, k) for k in options} == options
     app = gate(page, categories=settings.categories, **options)
     partial = visit(app, "save", "analytics").get("/").data

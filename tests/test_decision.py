@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Set
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
@@ -298,7 +299,7 @@ def test_decide_unknown_action(action: str | None, settings: Settings) -> None:
     ],
 )
 def test_decide_in_a_mode(
-    action: str, mode: str, granted: set[str] | None, settings: Settings
+    action: str, mode: str, granted: Set[str] | None, settings: Settings
 ) -> None:
     consent = decide(action, [], settings, now=NOW, consent_id="abc", mode=mode)
     if granted is None:

@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from consentgate.recording import Recorder
-from consentgate.records import open_store
+from consentgate.records import RecordReader, open_store
 from demo_site import create_app
 from demo_site.__main__ import parse_args
 from demo_site.analytics import MAX_BEACON_BYTES, BeaconError, PageViewLog, parse_beacon
@@ -563,19 +563,20 @@ def test_demo_decision_is_recorded_with_the_banner_it_showed(
     assert 'name="entry_point" value="banner"' in client.get("/").get_data(as_text=True)
     client.post("/consent", data={"action": "accept_all", "entry_point": "banner", "next": "/"})
     page = client.get("/consent").get_data(as_text=True)
-    consent_id = (
-        app.extensions["consentgate"]
-        .consent_for({"HTTP_COOKIE": f"consentgate={client.get_cookie('consentgate').value}"})
-        .consent_id
-    )
+    cookie = client.get_cookie("consentgate")
+    assert cookie is not None
+    environ = {"HTTP_COOKIE": f"consentgate={cookie.value}"}
+    consent_id = app.extensions["consentgate"].consent_for(environ).consent_id
     assert f"<code>{consent_id}</code>" in page
     store = open_store(app.config["CONSENTGATE_RECORDS"])
     try:
-        [record] = store.history(consent_id)  # type: ignore[attr-defined]
-        notice = store.notice(record.notice_digest)  # type: ignore[attr-defined]
+        assert isinstance(store, RecordReader)
+        [record] = store.history(consent_id)
+        notice = store.notice(record.notice_digest)
     finally:
         store.close()
     assert (record.action, record.entry_point) == ("accept_all", "banner")
+    assert notice is not None
     assert "Google Analytics and our own small page counter" in notice.text
 
 

@@ -92,7 +92,11 @@ def django_site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
         check=True,
     )
     port, log = free_port(), tmp_path / "server.log"
-    command = [bin_dir / "waitress-serve", f"--listen=127.0.0.1:{port}", "mysite.wsgi:application"]
+    command: list[str | Path] = [
+        bin_dir / "waitress-serve",
+        f"--listen=127.0.0.1:{port}",
+        "mysite.wsgi:application",
+    ]
     with log.open("wb") as stderr:
         # Another working directory: the configuration must be found from wsgi.py.
         server = subprocess.Popen(command, cwd=tmp_path.parent, env=env, stderr=stderr)

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import html5lib  # type: ignore[import-untyped]
+import html5lib
 import pytest
 
 from tests.test_conformance import gate, refused, refused_elements

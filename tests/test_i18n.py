@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.catalog import Catalog, Message
@@ -97,6 +98,7 @@ def test_every_official_language_has_a_complete_catalogue(language: str, domain:
             assert _shape(message.string) == _shape(message.id), f"placeholders: {key!r}"
             continue
         forms = message.string
+        assert isinstance(forms, tuple | list), f"plural forms: {key!r}"
         assert len(forms) == catalog.num_plurals, f"plural forms: {key!r}"
         for form in forms:
             assert form.strip(), f"empty plural form: {key!r}"
@@ -115,9 +117,12 @@ def test_the_shipped_mo_says_what_the_po_says(language: str) -> None:
         if isinstance(message.id, str):
             assert translations.gettext(message.id) == message.string
         else:
+            singular, plural = message.id
+            forms = message.string
+            assert isinstance(forms, tuple | list)
             for n in (1, 2, 5, 21):
                 index = _plural_index(catalog, n)
-                assert translations.ngettext(*message.id, n) == message.string[index]
+                assert translations.ngettext(singular, plural, n) == forms[index]
 
 
 @pytest.mark.parametrize(
@@ -401,9 +406,9 @@ def test_languages_default_to_every_shipped_catalogue() -> None:
         pytest.param({"languages": "en"}, "languages", id="a-string"),
     ],
 )
-def test_language_options_are_checked_at_start_up(options: dict[str, object], key: str) -> None:
+def test_language_options_are_checked_at_start_up(options: dict[str, Any], key: str) -> None:
     with pytest.raises(ConfigError) as raised:
-        Settings(secret_key=SECRET, categories=categories(), **options)  # type: ignore[arg-type]
+        Settings(secret_key=SECRET, categories=categories(), **options)
     assert raised.value.key == key
 
 

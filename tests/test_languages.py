@@ -202,7 +202,7 @@ def test_the_record_holds_the_language_and_its_text(make_gate: Gate) -> None:
 # --- Flask -----------------------------------------------------------------------
 
 
-FLASK_CATEGORIES = [
+FLASK_CATEGORIES: list[dict[str, Any]] = [
     {"name": "necessary", "required": True, "label": {"en": "Necessary", "de": "Notwendig"}},
     {"name": "analytics", "label": STATS, "trackers": ["google-analytics"]},
 ]

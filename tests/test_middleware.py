@@ -516,7 +516,9 @@ def test_non_html_returns_the_apps_own_iterable(make_gate: Gate) -> None:
         start_response("200 OK", [("Content-Type", "image/png"), ("Content-Length", "7")])
         return body
 
-    result = make_gate(app)({"REQUEST_METHOD": "GET", "PATH_INFO": "/"}, lambda *a: None)
+    result = make_gate(app)(
+        {"REQUEST_METHOD": "GET", "PATH_INFO": "/"}, lambda *a: lambda data: None
+    )
     assert result is body
 
 
@@ -545,7 +547,7 @@ def test_file_wrapper_passes_through(make_gate: Gate, tmp_path: Any) -> None:
         return environ["wsgi.file_wrapper"](path.open("rb"))
 
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "wsgi.file_wrapper": FileWrapper}
-    result = make_gate(app)(environ, lambda *a: None)
+    result = make_gate(app)(environ, lambda *a: lambda data: None)
     assert isinstance(result, FileWrapper)
     assert b"".join(result) == path.read_bytes()
     result.close()
@@ -988,7 +990,7 @@ def _fuzz_categories() -> list[Category]:
 
 def _through_gate(gate: ConsentGate, chunks: list[bytes], cookie: str) -> bytes:
     gate.app = _soup_app(chunks)
-    environ = EnvironBuilder(path="/", headers={"Cookie": cookie} if cookie else {})
+    environ = EnvironBuilder(path="/", headers=[("Cookie", cookie)] if cookie else [])
     body, status, _ = run_wsgi_app(gate, environ.get_environ(), buffered=True)
     assert status == "200 OK"
     return b"".join(body)

@@ -124,7 +124,7 @@ def waitress_serving(app: Any) -> Iterator[str]:
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
+        yield f"http://127.0.0.1:{server.effective_port}"
     finally:
         closing.set()
         server.close()

@@ -35,7 +35,11 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         location = request.getfixturevalue("postgres_url")
     store = open_store(location)
     store.append(record("alice", T0, notice=NOTICE_FR), NOTICE_FR)
-    refuse = {"granted": ("necessary",), "refused": ("analytics",), "action": "reject_all"}
+    refuse: dict[str, Any] = {
+        "granted": ("necessary",),
+        "refused": ("analytics",),
+        "action": "reject_all",
+    }
     store.append(record("alice", T0 + days(1), entry_point="preferences", **refuse), NOTICE)
     store.append(record("bob", T0 + days(1.25)), NOTICE)
     # Purged by --older-than 29y for decades yet, unlike everything else here.

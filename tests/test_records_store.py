@@ -44,8 +44,12 @@ def store(url: str) -> Iterator[Any]:
 
 
 def test_records_read_back_in_order_with_their_notice(store: Any) -> None:
-    refused = {"granted": ("necessary",), "refused": ("analytics",), "notice": NOTICE_FR}
-    later = record("c1", T0 + days(1), **refused)  # type: ignore[arg-type]
+    refused: dict[str, Any] = {
+        "granted": ("necessary",),
+        "refused": ("analytics",),
+        "notice": NOTICE_FR,
+    }
+    later = record("c1", T0 + days(1), **refused)
     store.append(later, NOTICE_FR)  # appended first, decided later
     first = record("c1", T0)
     store.append(first, NOTICE)
@@ -102,8 +106,12 @@ def test_many_records_export_in_batches(store: Any) -> None:
 def test_stats_count_days_actions_and_categories(store: Any) -> None:
     store.append(record("a", T0), NOTICE)
     store.append(record("b", T0 + days(0.1)), NOTICE)
-    refuse = {"granted": ("necessary",), "refused": ("analytics",), "action": "reject_all"}
-    store.append(record("c", T0 + days(1), **refuse), NOTICE)  # type: ignore[arg-type]
+    refuse: dict[str, Any] = {
+        "granted": ("necessary",),
+        "refused": ("analytics",),
+        "action": "reject_all",
+    }
+    store.append(record("c", T0 + days(1), **refuse), NOTICE)
     store.append(record("d", T0 + days(9)), NOTICE)
     stats = store.stats(T0, T0 + days(2))
     assert stats.total == 3
@@ -206,8 +214,8 @@ def test_threads_appending_at_once_lose_nothing(store: Any, url: str) -> None:
 
 
 def test_stores_follow_both_protocols(store: Any) -> None:
-    assert isinstance(store, RecordReader)
     assert callable(store.append) and callable(store.close)
+    assert isinstance(store, RecordReader)
 
 
 def test_an_unreachable_store_raises_store_unavailable(tmp_path: Path) -> None:
@@ -218,6 +226,7 @@ def test_an_unreachable_store_raises_store_unavailable(tmp_path: Path) -> None:
         open_store(f"postgresql://postgres@127.0.0.1:{_closed_port()}/none"),
     ]
     for unreachable in stores:
+        assert isinstance(unreachable, RecordReader)
         with pytest.raises(StoreUnavailable):
             unreachable.append(record("c1"), NOTICE)
         with pytest.raises(StoreUnavailable):
@@ -238,6 +247,7 @@ def test_postgres_store_recovers_after_the_database_restarts(
     pg_cluster: Any, postgres_url: str
 ) -> None:
     store = open_store(postgres_url)
+    assert isinstance(store, RecordReader)
     store.append(record("before"), NOTICE)
     pg_cluster.stop("immediate")
     try:
@@ -269,6 +279,7 @@ def test_a_thread_per_request_leaves_no_connection_open(tmp_path: Path) -> None:
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_a_store_works_in_a_child_after_fork_and_the_parent_keeps_working(url: str) -> None:
     store = open_store(url)
+    assert isinstance(store, RecordReader)
     store.append(record("parent"), NOTICE)  # connections open before the fork, as in
     pid = os.fork()  # a server that loads the app, then forks its workers
     if pid == 0:

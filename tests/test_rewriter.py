@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import pairwise
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -714,7 +714,7 @@ def test_long_plain_held_script_in_any_chunks(
     grant = frozenset(allowed)
     whole = run(doc, grant, max_buffer=limit)
     assert run(doc, grant, chunk=chunk, max_buffer=limit) == whole
-    gate = HtmlGate(FakeRules(), grant.__contains__, max_buffer=limit)  # type: ignore[arg-type]
+    gate = HtmlGate(FakeRules(), grant.__contains__, max_buffer=limit)
     assert b"".join(map(gate.feed, splits(doc, cuts))) + gate.close() == whole
 
 
@@ -851,7 +851,7 @@ def test_a_cut_off_script_is_not_scanned_again_with_each_chunk(
     # taken whole; after that its text is followed as raw text, not scanned from its start
     # again with every chunk (quadratic in its length when chunks are small).
     scanned = 0
-    skipper = rewriter.FAST
+    skipper = rewriter.FAST  # type: ignore[attr-defined]
 
     class Counting:
         def finditer(self, buf: bytes, pos: int, end: int) -> Iterator[re.Match[bytes]]:
@@ -932,7 +932,7 @@ def test_kept_text_is_sent_as_it_arrives(opening: bytes) -> None:
     # Once in a long kept element (not an inline script: that is held until classified),
     # each chunk of its text is sent when it comes, even the bytes that the search for
     # its end looks at again with the next chunk.
-    gate = HtmlGate(FakeRules(), lambda category: True)  # type: ignore[arg-type]
+    gate = HtmlGate(FakeRules(), lambda category: True)
     start = b"<p>a</p>" + opening + b"x" * 9000
     assert gate.feed(start[:50]) + gate.feed(start[50:]) == start
     for piece in (b"x" * 5000 + b"</sty", b"le </scr", b"ipt </text", b"area --", b"! -"):
@@ -959,7 +959,7 @@ def test_a_chunk_of_kept_raw_text_is_sent_as_it_came(opening: bytes, closing: by
     whole = run(doc)
     assert GA not in whole and whole.endswith(closing + b"<p>end</p>")
     for size in (4096, 5000):
-        gate = HtmlGate(FakeRules(), frozenset().__contains__)  # type: ignore[arg-type]
+        gate = HtmlGate(FakeRules(), frozenset().__contains__)
         chunks = [doc[i : i + size] for i in range(0, len(doc), size)]
         out = [gate.feed(chunk) for chunk in chunks]
         assert b"".join(out) + gate.close() == whole
@@ -1269,7 +1269,7 @@ EMBEDS = [
 
 @pytest.mark.parametrize(("doc", "expected", "options"), EMBEDS)
 def test_refused_embed_is_replaced_the_same_for_any_chunking(
-    doc: bytes, expected: bytes, options: dict[str, str]
+    doc: bytes, expected: bytes, options: dict[str, Any]
 ) -> None:
     outputs = set()
     for chunk in (0, 1, 7):

@@ -43,7 +43,7 @@ if not speedups.ACCELERATED:
     )
 
 
-def skippers() -> dict[str, tokens.Skipper]:
+def skippers() -> dict[str, speedups.Skipper]:
     return {
         "FAST": tokens.FAST,
         "FAST_PLACED": tokens.FAST_PLACED,
@@ -112,7 +112,7 @@ def test_other_buffers_go_to_the_pattern() -> None:
     doc = b"<p>a<img src=x><script>b</script>"
     for scanner in skippers().values():
         pattern = scanner.pattern  # type: ignore[attr-defined]
-        got = [_groups(m) for m in scanner.finditer(bytearray(doc), 0, len(doc))]
+        got = [_groups(m) for m in scanner.finditer(bytearray(doc), 0, len(doc))]  # type: ignore[arg-type]
         assert got == [_groups(m) for m in pattern.finditer(bytearray(doc), 0, len(doc))]
 
 
@@ -166,7 +166,7 @@ def test_the_tag_finders_walk_hostile_input_in_linear_steps() -> None:
             assert finder.find(doc, 0) == speedups._TagSearch(finder.pattern).find(doc, 0)
 
 
-def searchers() -> dict[str, tokens.Searcher]:
+def searchers() -> dict[str, speedups.Searcher]:
     found = {"COMMENT_END": tokens.COMMENT_END, "RAW_END_ANY": tokens.RAW_END_ANY}
     found |= {f"SCRIPT[{i}]": finder for i, finder in enumerate(tokens.SCRIPT)}
     return found | {f"raw_end({n})": tokens.raw_end(n) for n in sorted(tokens.RAW)}
@@ -205,7 +205,7 @@ def test_finders_on_hostile_and_other_buffers() -> None:
     other = bytearray(b"a</style>b--><!--</script>")
     for finder in searchers().values():
         pattern = finder.pattern  # type: ignore[attr-defined]
-        assert _found(finder.search(other, 0)) == _found(pattern.search(other, 0))
+        assert _found(finder.search(other, 0)) == _found(pattern.search(other, 0))  # type: ignore[arg-type]
 
 
 def test_finders_are_in_use() -> None:
@@ -248,7 +248,9 @@ def pure_gate() -> Iterator[None]:
         for name in FINDERS:
             patch.setattr(rewriter, name, speedups._TagSearch(getattr(tokens, name).pattern))
         patch.setattr(
-            rewriter, "fast_widgets", lambda c, *end: tokens.fast_widgets(c, *end).pattern
+            rewriter,
+            "fast_widgets",
+            lambda c, *end: tokens.fast_widgets(c, *end).pattern,  # type: ignore[attr-defined]
         )
         for name in ("COMMENT_END", "RAW_END_ANY"):
             patch.setattr(rewriter, name, getattr(tokens, name).pattern)
@@ -259,7 +261,7 @@ def pure_gate() -> Iterator[None]:
             for k, v in tokens.UNSURE_ENDS.items()
         }
         patch.setattr(rewriter, "UNSURE_ENDS", unsure)
-        patch.setattr(rewriter, "SCRIPT", tuple(f.pattern for f in tokens.SCRIPT))
+        patch.setattr(rewriter, "SCRIPT", tuple(f.pattern for f in tokens.SCRIPT))  # type: ignore[attr-defined]
         ends = {n: tokens.raw_end(n).pattern for n in tokens.RAW}  # type: ignore[attr-defined]
         patch.setattr(rewriter, "raw_end", ends.__getitem__)
         patch.setattr(rewriter, "tag_limit", tokens._tag_limit)
@@ -294,19 +296,19 @@ def test_the_pure_swap_reaches_every_skipper() -> None:
     # The in-process differential test above is only as good as this swap.
     with pure_gate():
         for banner in (None, BANNER):
-            gate = rewriter.HtmlGate(FakeRules(), bool, embeds=FakeEmbeds(), banner=banner)  # type: ignore[arg-type]
+            gate = rewriter.HtmlGate(FakeRules(), bool, embeds=FakeEmbeds(), banner=banner)
             assert isinstance(gate._fast, re.Pattern)
             assert isinstance(gate._fast_placed, re.Pattern)
-            assert isinstance(rewriter.HtmlGate(FakeRules(), bool, banner=banner)._fast, re.Pattern)  # type: ignore[arg-type]
+            assert isinstance(rewriter.HtmlGate(FakeRules(), bool, banner=banner)._fast, re.Pattern)
         names = ("FAST", "FOREIGN", "SLOW", "UNSURE", "COMMENT_END", "RAW_END_ANY")
         assert all(isinstance(getattr(rewriter, n), re.Pattern) for n in names)
-        assert all(isinstance(p, re.Pattern) for p in rewriter.SCRIPT)
-        assert all(isinstance(rewriter.raw_end(n), re.Pattern) for n in tokens.RAW)
-        assert rewriter.tag_limit is tokens._tag_limit
+        assert all(isinstance(p, re.Pattern) for p in rewriter.SCRIPT)  # type: ignore[attr-defined]
+        assert all(isinstance(rewriter.raw_end(n), re.Pattern) for n in tokens.RAW)  # type: ignore[attr-defined]
+        assert rewriter.tag_limit is tokens._tag_limit  # type: ignore[attr-defined]
         assert all(isinstance(getattr(rewriter, n), speedups._TagSearch) for n in FINDERS)
-        waiting = rewriter.HtmlGate(FakeRules(), bool, banner=BANNER, first=b"F")  # type: ignore[arg-type]
+        waiting = rewriter.HtmlGate(FakeRules(), bool, banner=BANNER, first=b"F")
         assert isinstance(waiting._finder, speedups._TagSearch)
-    assert not isinstance(rewriter.HtmlGate(FakeRules(), bool)._fast, re.Pattern)  # type: ignore[arg-type]
+    assert not isinstance(rewriter.HtmlGate(FakeRules(), bool)._fast, re.Pattern)
     assert not any(isinstance(getattr(rewriter, n), speedups._TagSearch) for n in FINDERS)
 
 

@@ -66,7 +66,7 @@ FILES = {
 def leaky_site(other: str) -> ConsentGate:
     """The site, loading scripts from ``other`` (a base URL of another host)."""
 
-    @Request.application  # type: ignore[arg-type]
+    @Request.application
     def app(request: Request) -> Response:
         if request.path == "/":
             response = Response(_HOME.format(other=other), mimetype="text/html")
@@ -86,7 +86,7 @@ def leaky_site(other: str) -> ConsentGate:
 def other_site() -> Any:
     """The second site: the widget, its frame, and a tracker."""
 
-    @Request.application  # type: ignore[arg-type]
+    @Request.application
     def app(request: Request) -> Response:
         if request.path not in FILES:
             return Response("Not found", status=404)

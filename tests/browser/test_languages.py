@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from playwright.sync_api import ViewportSize
 
 from consentgate.i18n import shipped_languages
 
@@ -32,7 +33,7 @@ CLIPPED = """(el) => {
   return spills || outside ? `${el.innerText.trim()} (${Math.round(box.width)} px)` : '';
 }"""
 #: The narrowest phone screen the banner must fit.
-SMALL_SCREEN = {"width": 320, "height": 640}
+SMALL_SCREEN: ViewportSize = {"width": 320, "height": 640}
 
 
 def buttons(visitor: Visitor) -> dict[str, dict[str, Any]]:
