@@ -531,7 +531,9 @@ def test_a_gated_body_is_its_passage(make_gate: Gate) -> None:
         start_response("200 OK", [("Content-Type", "text/html")])
         return body
 
-    result = make_gate(app)({"REQUEST_METHOD": "GET", "PATH_INFO": "/"}, lambda *a: None)
+    result = make_gate(app)(
+        {"REQUEST_METHOD": "GET", "PATH_INFO": "/"}, lambda *a: lambda data: None
+    )
     assert isinstance(result, Passage)
     assert b"<p>a</p>" in b"".join(result)
     result.close()  # type: ignore[attr-defined]
