@@ -52,8 +52,8 @@ def nonce_attr(environ: WSGIEnvironment) -> str:
     >>> f"<script{nonce_attr({})}>"
     '<script>'
     """
-    nonce = nonce_of(environ)
-    return f' nonce="{escape(nonce, quote=True)}"' if nonce else ""
+    nonce = environ.get(CSP_NONCE)  # as nonce_of() reads it: every gated page asks
+    return f' nonce="{escape(nonce, quote=True)}"' if nonce and isinstance(nonce, str) else ""
 
 
 def header_nonce(headers: Iterable[tuple[str, str]]) -> str:
