@@ -314,17 +314,11 @@ class HtmlGate:
         embeds: EmbedsLike | None = None,
     ) -> None:
         self._rules, self._allows, self._banner = rules, allows, banner
-        # Read wherever the first or the banner may go: set on the instance, whatever their
-        # value, rather than left to the class defaults. CPython (3.11) does not specialize
-        # reading a class attribute through an instance, and a tiny page's gating costs
-        # a fifth more when these are read that way.
-        self._first = first or None
         if first:
+            self._first = first
             self._finder = FIRST_OR_BODY if banner is not None else FIRST_START
         elif banner is not None:
             self._finder = BODY_START
-        else:
-            self._finder = None
         self._embeds = embeds
         if embeds is not None and embeds.widget_classes:
             classes = embeds.widget_classes
@@ -336,7 +330,6 @@ class HtmlGate:
             self._fast = FAST
         self._max, self._warn = max_buffer, warn
         self._pending = banner is not None  # banner still to place
-        self.changed, self._inert, self._done = False, 0, False
         # What every gate changes, set first and in one order: instances then share one
         # attribute layout, which keeps attribute access fast.
         self._buf = self._tail = b""
