@@ -8,6 +8,7 @@ import pytest
 from consentgate import inserts
 from consentgate.config import Settings
 from consentgate.consent import Consent
+from consentgate.gate import Gate
 from consentgate.inserts import BannerKey, Inserts
 
 from .conftest import SECRET, categories
@@ -19,7 +20,7 @@ def fresh(settings: Settings) -> Inserts:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(secret_key=SECRET, categories=categories())
+    return Gate(secret_key=SECRET, categories=categories()).settings
 
 
 UNDECIDED = Consent(frozenset({"necessary"}))
