@@ -62,7 +62,7 @@ from .jurisdiction import (
     vary_headers,
 )
 from .passage import Passage
-from .paths import app_path, log_path, path_and_query, raw_path
+from .paths import app_path, log_path, path_and_query
 from .recording import Recorder
 from .rules import Rules
 from .script import consent_state, script_path
@@ -83,6 +83,9 @@ _COOKIE_CACHE = 1024
 _COOKIE_CACHE_BYTES = 4 << 20
 #: Distinct unknown ``data-consent`` values warned about, at most.
 _UNKNOWN_NAMES = 256
+#: What the rewriter adds to one response (:meth:`Gate.page_parts`): what goes where the
+#: body begins, what goes before the first script, and what answers about embeds.
+PageParts: TypeAlias = tuple[bytes | None, bytes | None, PageEmbeds | None]
 #: What tells a request state's readings of a ``Cookie`` header apart in the cache.
 _STATE_KEYS = {state: f"{state.mode}:{state.gpc:d}:" for state in ALL_STATES}
 
@@ -494,29 +497,44 @@ class Gate:
         excluded = self.settings.exclude_paths
         return not (excluded and environ.get("PATH_INFO", "").startswith(excluded))
 
-    def banner_for(self, environ: Environ, consent: Consent) -> bytes | None:
-        """The banner to inject into this response, or None when none is due."""
+    def banner_for(self, environ: Environ, consent: Consent, nonce: str) -> bytes | None:
+        """The banner to inject into this response, or None when none is due.
+
+        :param nonce: the CSP nonce attribute (:func:`~consentgate.csp.nonce_attr`).
+        """
         if not self.banner_due(environ, consent):
             return None
         html = environ.get("consentgate.banner_html")
         if html is not None:
             banner = str(html).encode("utf-8")
         else:
-            # Cached by the raw path and request state, so that a hit needs no quoting.
-            state = environ.get("consentgate.mode", "opt-in"), bool(environ.get("consentgate.gpc"))
-            key = (*raw_path(environ), *state, self.languages.current(environ))
+            # Cached by the raw path (:func:`~consentgate.paths.raw_path`) and request
+            # state, so that a hit needs no quoting; one tuple, made at once.
+            key = (
+                environ.get("SCRIPT_NAME", ""),
+                environ.get("PATH_INFO", ""),
+                environ.get("QUERY_STRING", ""),
+                environ.get("consentgate.mode", "opt-in"),
+                bool(environ.get("consentgate.gpc")),
+                self.languages.current(environ),
+            )
             if environ.get("consentgate.script_placed"):
-                return self.inserts.form(key, nonce_attr(environ))
-            return self.inserts.banner(key, environ["consentgate.consent"], nonce_attr(environ))
+                return self.inserts.form(key, nonce)
+            return self.inserts.banner(key, environ["consentgate.consent"], nonce)
         if environ.get("consentgate.script_placed"):
             return banner
         # The state and nonce change per request: never part of the cached banner.
         return banner + self.script_tags(environ).encode("utf-8")
 
-    def inserts_for(self, environ: Environ, consent: Consent) -> bytes | None:
+    def inserts_for(
+        self, environ: Environ, consent: Consent, nonce: str | None = None
+    ) -> bytes | None:
         """What goes at the top of this response's body: the banner when one is due
-        (the JavaScript API's tags with it), else, with ``inject_script``, the tags alone."""
-        banner = self.banner_for(environ, consent)
+        (the JavaScript API's tags with it), else, with ``inject_script``, the tags alone.
+
+        :param nonce: the CSP nonce attribute, when the caller has it already.
+        """
+        banner = self.banner_for(environ, consent, nonce_attr(environ) if nonce is None else nonce)
         if banner is not None or not self.settings.inject_script:
             return banner
         # A fragment a script fetches goes into a page that has them; the API's own page
@@ -529,18 +547,26 @@ class Gate:
             return None
         return self.script_tags(environ).encode("utf-8")
 
-    def _prefix_of(self, script_name: str) -> str:
-        """:meth:`mount_prefix` of a ``SCRIPT_NAME``, for what is rendered once per path."""
-        return self.mount_prefix({"SCRIPT_NAME": script_name})
-
-    def consent_mode_script(self, environ: Environ, script: str | None) -> bytes | None:
-        """The Consent Mode ``<script>`` element for this response (with the CSP nonce),
-        or None when ``script`` (the visitor's :attr:`Visitor.consent_mode`) is."""
+    def page_parts(self, environ: Environ, visitor: Visitor) -> PageParts:
+        """What the rewriter adds to this response: at the top of its body
+        (:meth:`inserts_for`), before its first script (the Consent Mode element, for a
+        visitor who gets one: :attr:`Visitor.consent_mode`), and its embeds' answers
+        (:meth:`page_embeds`). Every gated page asks: the CSP nonce is read once for all."""
+        nonce = nonce_attr(environ)
+        script = visitor.consent_mode
         # A script's fetch of an HTML fragment: the page it goes into has the default, and
         # a second one there (run by a library that runs scripts it swaps in) comes too late.
         if script is None or environ.get("HTTP_SEC_FETCH_DEST") == "empty":
-            return None
-        return self.inserts.consent_mode(script, nonce_attr(environ))
+            first = None
+        else:
+            first = self.inserts.consent_mode(script, nonce)
+        consent = visitor.consent
+        embeds = self.page_embeds(environ, consent) if self._has_embeds else None
+        return self.inserts_for(environ, consent, nonce), first, embeds
+
+    def _prefix_of(self, script_name: str) -> str:
+        """:meth:`mount_prefix` of a ``SCRIPT_NAME``, for what is rendered once per path."""
+        return self.mount_prefix({"SCRIPT_NAME": script_name})
 
     def _classify_request_cookies(self, cookie_header: str) -> tuple[tuple[str, str], ...]:
         pairs = []

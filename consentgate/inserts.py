@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TypeAlias
 
 from . import ui
-from .cache import Memo
+from .cache import Memo, SizedCache
 from .config import Settings
 from .consent import Consent
 from .paths import path_and_query
@@ -50,8 +50,13 @@ class Inserts:
         self.prefix_of = prefix_of
         #: Banner key -> the banner's form (no style: that carries the nonce).
         self._forms = Memo(self._form, max_entries=BANNER_CACHE, max_bytes=BANNER_CACHE_BYTES)
-        #: Banner key and consent -> the style, the form and the API's tags, without a nonce.
-        self._banners = Memo(self._banner, max_entries=BANNER_CACHE, max_bytes=BANNER_CACHE_BYTES)
+        #: Banner key -> the consent and, for it, the style, the form and the API's tags,
+        #: without a nonce. Only an undecided visitor gets a banner, so a key meets one
+        #: consent (per mode and GPC, which the key holds) and seldom another: kept so, a
+        #: hit compares the consent by identity instead of hashing it (a Python call).
+        self._banners: SizedCache[BannerKey, tuple[Consent, bytes]] = SizedCache(
+            max_entries=BANNER_CACHE, max_bytes=BANNER_CACHE_BYTES
+        )
         #: (consent, mode, GPC) -> the state as the pages' JSON, for the API's tags.
         self._states = Memo(self._state, max_entries=STATE_CACHE, max_bytes=STATE_CACHE_BYTES)
         #: Tags key -> the API's tags without a nonce.
@@ -67,7 +72,10 @@ class Inserts:
         """The banner with its style and the API's tags for ``consent``; ``nonce`` is the
         CSP nonce attribute (:func:`~consentgate.csp.nonce_attr`) or ``""``."""
         if not nonce:  # the whole insertion is the same for the next such response
-            return self._banners[(*key, consent)]
+            hit = self._banners.get(key)
+            if hit is not None and (hit[0] is consent or hit[0] == consent):
+                return hit[1]
+            return self._banners.put(key, (consent, self._banner(key, consent)))[1]
         script_name, _, _, mode, gpc, _ = key
         tags = self.script_tags((consent, mode, gpc, self.prefix_of(script_name)), nonce)
         return self.form(key, nonce) + tags.encode("utf-8")
@@ -84,10 +92,10 @@ class Inserts:
         """The Consent Mode snippet ``script`` as an inline ``<script>`` element."""
         return f"<script{nonce}>{script}</script>".encode() if nonce else self._mode_tags[script]
 
-    def _banner(self, key: tuple[str, str, str, str, bool, str, Consent]) -> bytes:
-        script_name, path_info, query, mode, gpc, lang, consent = key
+    def _banner(self, key: BannerKey, consent: Consent) -> bytes:
+        script_name, _, _, mode, gpc, _ = key
         # Rendered, not taken from _forms: that cache serves responses with a nonce.
-        form = self._form((script_name, path_info, query, mode, gpc, lang))
+        form = self._form(key)
         tags = self._tags[(consent, mode, gpc, self.prefix_of(script_name))]
         return ui.style_tag() + form + tags.encode("utf-8")
 

@@ -258,15 +258,16 @@ class Passage:
             self.plan = None
 
     def _make_feeder(self, first: bytes) -> Feeder:
-        gate, environ, visitor, plan = self.gate, self.environ, self.visitor, self.plan
+        gate, visitor, plan = self.gate, self.visitor, self.plan
+        banner, first_markup, embeds = gate.page_parts(self.environ, visitor)
         html_gate = HtmlGate(
             gate.rules,
             visitor.keeps,
-            banner=gate.inserts_for(environ, visitor.consent),
-            first=gate.consent_mode_script(environ, visitor.consent_mode),
+            banner=banner,
+            first=first_markup,
             max_buffer=gate.settings.max_buffer,
             warn=self._overflow,
-            embeds=gate.page_embeds(environ, visitor.consent),
+            embeds=embeds,
         )
         escapes = plan is not None and plan.escapes
         if plan is None or not plan.encoding:
