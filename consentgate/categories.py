@@ -53,7 +53,7 @@ class Category:
     :param cookies: Cookie names, globs, :class:`CookieSpec` objects or tables.
     :param sources: URL patterns for ``src``/``href``: ``host.tld`` (and its
         subdomains), ``host.tld/path``, ``/path`` (same site), ``*/file.js`` (any host).
-    :param inline: Byte strings that identify an inline script (case-sensitive).
+    :param inline: Strings that identify an inline script (case-sensitive).
     :param trackers: Ids from the built-in tracker catalogue.
     :param presets: Frameworks whose own cookies belong here: ``"django"``, ``"flask"``.
     :param consent_types: Google Consent Mode types this category grants (``ad_storage``,
