@@ -52,8 +52,8 @@ def nonce_attr(environ: WSGIEnvironment) -> str:
     >>> f"<script{nonce_attr({})}>"
     '<script>'
     """
-    nonce = environ.get(CSP_NONCE)  # as nonce_of() reads it: every gated page asks
-    return f' nonce="{escape(nonce, quote=True)}"' if nonce and isinstance(nonce, str) else ""
+    nonce = nonce_of(environ)
+    return f' nonce="{escape(nonce, quote=True)}"' if nonce else ""
 
 
 def header_nonce(headers: Iterable[tuple[str, str]]) -> str:
@@ -64,14 +64,10 @@ def header_nonce(headers: Iterable[tuple[str, str]]) -> str:
     >>> header_nonce([("Content-Security-Policy", "default-src 'self'; script-src 'nonce-r4nd0m'")])
     'r4nd0m'
     """
-    # Every gated page passes here, and most have no policy: compare lengths first (and
-    # in a plain loop, which costs less than making a list of none).
-    for name, _ in headers:
-        if len(name) == 23 and name.lower() == "content-security-policy":
-            break
-    else:
-        return ""
+    # Every gated page passes here, and most have no policy: compare lengths first.
     policies = [v for k, v in headers if len(k) == 23 and k.lower() == "content-security-policy"]
+    if not policies:
+        return ""
     found = {"script-src": "", "default-src": ""}
     for value in policies:
         for directive in value[:_MAX_POLICY].replace(",", ";").split(";"):

@@ -62,7 +62,7 @@ from .jurisdiction import (
     vary_headers,
 )
 from .passage import Passage
-from .paths import app_path, log_path, path_and_query
+from .paths import app_path, log_path, path_and_query, raw_path
 from .recording import Recorder
 from .rules import Rules
 from .script import consent_state, script_path
@@ -508,16 +508,9 @@ class Gate:
         if html is not None:
             banner = str(html).encode("utf-8")
         else:
-            # Cached by the raw path (:func:`~consentgate.paths.raw_path`) and request
-            # state, so that a hit needs no quoting; one tuple, made at once.
-            key = (
-                environ.get("SCRIPT_NAME", ""),
-                environ.get("PATH_INFO", ""),
-                environ.get("QUERY_STRING", ""),
-                environ.get("consentgate.mode", "opt-in"),
-                bool(environ.get("consentgate.gpc")),
-                self.languages.current(environ),
-            )
+            # Cached by the raw path and request state, so that a hit needs no quoting.
+            state = environ.get("consentgate.mode", "opt-in"), bool(environ.get("consentgate.gpc"))
+            key = (*raw_path(environ), *state, self.languages.current(environ))
             if environ.get("consentgate.script_placed"):
                 return self.inserts.form(key, nonce)
             return self.inserts.banner(key, environ["consentgate.consent"], nonce)

@@ -250,7 +250,7 @@ def plan_response(
     if environ.get("REQUEST_METHOD") == "HEAD":
         return ResponsePlan(headers)
     size = int(length) if length.isdigit() else None
-    return ResponsePlan(headers, codings, None, size, escapes)  # (keywords cost more)
+    return ResponsePlan(headers, codings, length=size, escapes=escapes)
 
 
 def _keeps_load(header: tuple[str, str], keep: Callable[[str, dict[str, str]], bool]) -> bool:
