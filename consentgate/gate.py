@@ -439,7 +439,9 @@ class Gate:
         if prefix is None:
             self.warn_once("prefix", "SCRIPT_NAME is not a safe path; URLs are written without it")
             return ""
-        return path_and_query(prefix, "", "")
+        # A root given as "/" is no prefix: quoted, "" would become "/", and "/" before
+        # the next path ("/" + "/page") a protocol-relative URL to another host.
+        return path_and_query(prefix, "", "") if prefix else ""
 
     def refused_request_cookies(self, cookie_header: str, consent: Consent) -> list[str]:
         """Names of the request's cookies whose category ``consent`` refuses."""
